@@ -1,0 +1,1 @@
+"""Speech recognition: Vosk models (registry, download), worker pool, grammars."""

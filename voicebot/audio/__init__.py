@@ -1,0 +1,1 @@
+"""Audio in and out: sniff, decode any voice-note format to 16 kHz mono PCM, encode replies."""

@@ -1,0 +1,34 @@
+"""``voicebot serve``: run the aiohttp service."""
+
+from __future__ import annotations
+
+import click
+from aiohttp import web
+
+from voicebot.cli.options import config_option, load_or_exit
+from voicebot.logs import log_event, setup_logging
+
+
+@click.command()
+@config_option
+@click.option("--host", default=None, help="Override server.host.")
+@click.option("--port", type=int, default=None, help="Override server.port.")
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Start the voicebot service (webhook, health check, engines).
+
+    \b
+    Example:
+      voicebot serve --config config.toml --port 8080
+    """
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    config = load_or_exit(config_path, {"server": overrides} if overrides else None)
+    setup_logging(config.server.log_level)
+    from voicebot.app import create_app
+
+    log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
+              language=config.shop.language, data_dir=str(config.data_dir))
+    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
+                access_log=None)
+
+
+COMMANDS = [serve]

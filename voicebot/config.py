@@ -1,0 +1,280 @@
+"""Configuration: an embedded default, an optional TOML file, and environment overrides.
+
+Every key lives in a dataclass below. Loading rejects unknown keys and wrong types with a
+message that names the key and the file. Environment variables override any key as
+``VOICEBOT_<SECTION>__<KEY>`` (e.g. ``VOICEBOT_WECHAT__APP_SECRET``), which is how secrets
+should be given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "VOICEBOT_"
+SECRET_KEYS = frozenset({"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password"})
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and where it came from."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: str = "data"
+    log_level: str = "info"
+
+
+@dataclass
+class ShopConfig:
+    name: str = "小店"
+    language: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    sellers: list[str] = field(default_factory=list)
+    low_stock_threshold: int = 3
+
+
+@dataclass
+class StorageConfig:
+    db_path: str = ""  # empty: <data_dir>/voicebot.db
+    photos_dir: str = ""  # empty: <data_dir>/photos
+    media_dir: str = ""  # empty: <data_dir>/media (inbound and outbound audio)
+    max_photo_bytes: int = 10_000_000
+
+
+@dataclass
+class AudioConfig:
+    max_voice_seconds: float = 60.0
+    max_file_bytes: int = 5_000_000
+    silence_dbfs: float = -45.0
+    subprocess_timeout_s: float = 30.0
+
+
+@dataclass
+class AsrConfig:
+    models_dir: str = "models"
+    workers: int = 0  # 0: one per CPU
+    use_grammar: bool = True
+    fallback_min_confidence: float = 0.6
+    fallback_max_unk_ratio: float = 0.3
+    decode_timeout_s: float = 120.0
+    auto_download: bool = True
+
+
+@dataclass
+class TtsConfig:
+    cache_dir: str = ""  # empty: <data_dir>/tts-cache
+    timeout_s: float = 30.0
+    voices: dict[str, str] = field(default_factory=lambda: {"zh": "cmn", "en": "en-us", "ko": "ko"})
+    rates: dict[str, int] = field(default_factory=lambda: {"zh": 130, "en": 140, "ko": 140})
+
+
+@dataclass
+class DialogueConfig:
+    pending_timeout_s: float = 120.0
+    confirm_below_confidence: float = 0.7
+    max_list_items: int = 3
+
+
+@dataclass
+class WechatConfig:
+    enabled: bool = False
+    path: str = "/wechat"
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    previous_encoding_aes_key: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+    reply_mode: str = "auto"
+    timestamp_window_s: int = 300
+    max_body_bytes: int = 262_144
+    send_text_copy: bool = False
+    window_quota: int = 5
+    window_hours: int = 48
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    shop: ShopConfig = field(default_factory=ShopConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    dialogue: DialogueConfig = field(default_factory=DialogueConfig)
+    wechat: WechatConfig = field(default_factory=WechatConfig)
+    # Directory that relative paths are resolved against (the config file's folder, or cwd).
+    base_dir: Path = field(default_factory=Path.cwd, repr=False)
+    source: str = "<embedded default>"
+
+    def path(self, value: str, default_name: str = "") -> Path:
+        """Resolve a configured path; an empty value means ``<data_dir>/<default_name>``."""
+        if not value:
+            return self.data_dir / default_name
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def data_dir(self) -> Path:
+        p = Path(self.server.data_dir).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def db_path(self) -> Path:
+        return self.path(self.storage.db_path, "voicebot.db")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.path(self.asr.models_dir, "models")
+
+    @property
+    def tts_cache_dir(self) -> Path:
+        return self.path(self.tts.cache_dir, "tts-cache")
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.path(self.storage.photos_dir, "photos")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.path(self.storage.media_dir, "media")
+
+    def redacted(self) -> dict[str, Any]:
+        """The configuration as a dict with every secret replaced, safe to log or show."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if dataclasses.is_dataclass(value):
+                section = dataclasses.asdict(value)
+                for key in section:
+                    if key in SECRET_KEYS and section[key]:
+                        section[key] = "***"
+                out[f.name] = section
+        return out
+
+
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("base_dir", "source")}
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check ``value`` against the dataclass field type ``hint``; ints are accepted for floats."""
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif origin is list:
+        (item,) = typing.get_args(hint)
+        if isinstance(value, list):
+            return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict:
+        _, item = typing.get_args(hint)
+        if isinstance(value, dict):
+            return {str(k): _coerce(v, item, f"{where}.{k}") for k, v in value.items()}
+    name = getattr(hint, "__name__", str(hint))
+    raise ConfigError(f"{where}: expected {name}, got {type(value).__name__} {value!r}")
+
+
+def _from_env_string(raw: str, hint: Any, where: str) -> Any:
+    """Parse an environment variable's text as the field's type (lists/dicts as TOML values)."""
+    if hint is str:
+        return raw
+    try:
+        parsed = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if hint is bool and raw.lower() in ("1", "0", "yes", "no", "on", "off"):
+            return raw.lower() in ("1", "yes", "on")
+        raise ConfigError(f"{where}: cannot parse {raw!r} as {getattr(hint, '__name__', hint)}") from None
+    return _coerce(parsed, hint, where)
+
+
+def _apply(config: Config, data: dict[str, Any], source: str) -> None:
+    for section_name, section_data in data.items():
+        if section_name not in _SECTIONS:
+            known = ", ".join(sorted(_SECTIONS))
+            raise ConfigError(f"{source}: unknown section [{section_name}] (known: {known})")
+        if not isinstance(section_data, dict):
+            raise ConfigError(f"{source}: [{section_name}] must be a table")
+        section = getattr(config, section_name)
+        hints = typing.get_type_hints(type(section))
+        for key, value in section_data.items():
+            if key not in hints:
+                known = ", ".join(sorted(hints))
+                raise ConfigError(f"{source}: unknown key {section_name}.{key} (known: {known})")
+            setattr(section, key, _coerce(value, hints[key], f"{source}: {section_name}.{key}"))
+
+
+def _apply_env(config: Config, environ: typing.Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section_name, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if section_name not in _SECTIONS:
+            raise ConfigError(f"environment {name}: unknown section [{section_name}]")
+        section = getattr(config, section_name)
+        hints = typing.get_type_hints(type(section))
+        if key not in hints:
+            raise ConfigError(f"environment {name}: unknown key {section_name}.{key}")
+        setattr(section, key, _from_env_string(raw, hints[key], f"environment {name}"))
+
+
+def _validate(config: Config) -> None:
+    src = config.source
+    if config.wechat.reply_mode not in ("auto", "customer_service", "passive"):
+        raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
+    if not 0 < config.server.port < 65536:
+        raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.asr.workers < 0:
+        raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
+    if config.wechat.enabled and not config.wechat.token:
+        raise ConfigError(
+            f"{src}: wechat.enabled needs wechat.token (or VOICEBOT_WECHAT__TOKEN in the environment)"
+        )
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config.shop.timezone)
+    except Exception:
+        raise ConfigError(f"{src}: shop.timezone {config.shop.timezone!r} is not a known time zone") from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Load the embedded default, then ``path`` (TOML), then ``overrides``, then the environment."""
+    config = Config()
+    if path is not None:
+        p = Path(path)
+        config.source = str(p)
+        config.base_dir = p.resolve().parent
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: config file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: not valid TOML: {e}") from None
+        _apply(config, data, str(p))
+    if overrides:
+        _apply(config, overrides, "overrides")
+    _apply_env(config, os.environ if environ is None else environ)
+    _validate(config)
+    return config
