@@ -11,12 +11,19 @@ from voicebot import __version__
 from voicebot.asr.pool import AsrPool
 from voicebot.config import Config
 from voicebot.logs import log_event
+from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.run import Pipeline
+from voicebot.pipeline.sender import OutboxSender
 from voicebot.tts.service import TtsService
 
 CONFIG = web.AppKey("config", Config)
 ASR = web.AppKey("asr", AsrPool)
 TTS = web.AppKey("tts", TtsService)
+DB = web.AppKey("db", DbThread)
+PIPELINE = web.AppKey("pipeline", Pipeline)
+SENDER = web.AppKey("sender", OutboxSender)
 STARTED = web.AppKey("started", float)
+WECHAT = web.AppKey("wechat", object)
 
 
 def _asr_ctx(config: Config):
@@ -51,6 +58,53 @@ def _tts_ctx(config: Config):
     return ctx
 
 
+def _db_ctx(config: Config):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = DbThread(config)
+        await db.start()
+        app[DB] = db
+        yield
+        await db.close()
+
+    return ctx
+
+
+def _pipeline_ctx(config: Config):
+    """The pipeline, its channels and the outbox sender; unfinished runs are resumed at start."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        pipeline = Pipeline(config, app[DB], app[ASR], app[TTS])
+        app[PIPELINE] = pipeline
+        api = None
+        if config.wechat.enabled:
+            from voicebot.channels.wechat.api import WechatApi
+            from voicebot.channels.wechat.channel import DbCache, WechatChannel
+
+            cache = DbCache(app[DB])
+            api = WechatApi(config.wechat, token_cache=cache, media_cache=cache)
+            wechat = WechatChannel(config, pipeline, api, app[DB])
+            pipeline.add_channel(wechat)
+            app[WECHAT] = wechat
+            log_event("wechat.enabled", path=config.wechat.path, reply_mode=config.wechat.reply_mode,
+                      encrypted=bool(config.wechat.encoding_aes_key))
+        sender = OutboxSender(config, app[DB], pipeline.channels)
+        app[SENDER] = sender
+        for channel in pipeline.channels.values():
+            if hasattr(channel, "on_accept"):
+                channel.on_accept.append(sender.wake)
+        pipeline.on_done.append(sender.wake)
+        sender.start()
+        await pipeline.resume()
+        yield
+        await pipeline.drain()
+        await sender.flush()
+        await sender.close()
+        if api is not None:
+            await api.close()
+
+    return ctx
+
+
 async def healthz(request: web.Request) -> web.Response:
     """200 with model and worker status; the body says what is degraded."""
     app = request.app
@@ -80,5 +134,11 @@ def create_app(config: Config) -> web.Application:
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.append(_asr_ctx(config))
     app.cleanup_ctx.append(_tts_ctx(config))
+    app.cleanup_ctx.append(_db_ctx(config))
+    app.cleanup_ctx.append(_pipeline_ctx(config))
     app.router.add_get("/healthz", healthz)
+    if config.wechat.enabled:
+        # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
+        app.router.add_get(config.wechat.path, lambda r: r.app[WECHAT].webhook.get(r))
+        app.router.add_post(config.wechat.path, lambda r: r.app[WECHAT].webhook.post(r))
     return app

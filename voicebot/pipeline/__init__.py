@@ -1,0 +1,1 @@
+"""The channel-independent run of one message: inbox -> decode -> ASR -> dialogue -> TTS -> outbox."""

@@ -1,0 +1,303 @@
+"""The pipeline: one run per inbound message, stage by stage, each stage timed and logged.
+
+``accept`` commits the message to the inbox (the conversation log, unique per channel message id)
+before a channel answers its HTTP request; ``schedule`` starts at most one run per message; a run
+claims the message, so a redelivery or a second process never acts twice; ``resume`` restarts
+runs that a killed process left unfinished. Errors become short spoken replies, never silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voicebot.asr.pool import AsrError, AsrPool, ModelMissing, Transcript
+from voicebot.audio.decode import decode
+from voicebot.audio.errors import AudioError
+from voicebot.config import Config
+from voicebot.dialogue import engine as dialogue
+from voicebot.dialogue.replies import say
+from voicebot.logs import log_event, timed
+from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.inbound import Channel, Inbound
+from voicebot.shop.facade import Shop
+from voicebot.store import messages as log
+from voicebot.store import outbox
+from voicebot.tts.service import TtsService
+
+MEDIA_REF_PREFIX = "ref:"
+
+
+@dataclass
+class RunResult:
+    """What one run produced (also stored in the conversation log)."""
+
+    message_id: int
+    reply_text: str = ""
+    reply_audio_path: str | None = None
+    intent: dict[str, Any] | None = None
+    transcript: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    status: str = "replied"
+    error: str | None = None
+
+
+def _claim(shop: Shop, message_id: int) -> dict[str, Any] | None:
+    """Mark the message ``processing``; None when it is already finished."""
+    row = shop.get_message(message_id)
+    if row is None or row["status"] in ("replied", "failed"):
+        return None
+    shop.update_message(message_id, status="processing")
+    return row
+
+
+def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]:
+    customer = shop.customer(channel, user)
+    role = "seller" if shop.is_seller(channel, user) else "buyer"
+    lang = customer.get("language") or shop.config.shop.language
+    return customer, role, lang
+
+
+class Pipeline:
+    """Runs messages through the stages; one instance per process, shared by all channels."""
+
+    def __init__(self, config: Config, db: DbThread, asr: AsrPool, tts: TtsService) -> None:
+        self.config = config
+        self.db = db
+        self.asr = asr
+        self.tts = tts
+        self.channels: dict[str, Channel] = {}
+        self._runs: dict[int, asyncio.Task[RunResult | None]] = {}
+        self._vocab: dict[str, frozenset[str] | None] = {}
+        self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    # -- inbox ------------------------------------------------------------------------------
+    async def accept(self, msg: Inbound) -> tuple[int, bool]:
+        """Commit the message to the inbox; ``(message_id, is_new)``. Media bytes are saved first."""
+        media_path = None
+        if msg.media is not None:
+            media_path = str(self._save_media(msg.media, msg.media_format or "bin", "in"))
+        elif msg.media_ref:
+            media_path = f"{MEDIA_REF_PREFIX}{msg.media_ref}"
+        fields: dict[str, Any] = {"media_path": media_path}
+        if msg.kind == "text":
+            fields["transcript"] = msg.text
+        elif msg.kind == "event":
+            fields["transcript"] = msg.event
+        mid, is_new = await self.db.run(
+            lambda shop: shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
+        )
+        if is_new:
+            released = await self.db.run(lambda shop: outbox.release(shop.db, msg.channel, msg.user))
+            log_event("inbox.accepted", message_id=mid, channel=msg.channel, kind=msg.kind, released=released)
+        else:
+            log_event("inbox.duplicate", message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
+        return mid, is_new
+
+    def schedule(self, message_id: int) -> asyncio.Task[RunResult | None]:
+        """Start the run of ``message_id`` unless one is already going; returns its task."""
+        task = self._runs.get(message_id)
+        if task is None:
+            task = asyncio.create_task(self.process(message_id), name=f"voicebot-run-{message_id}")
+            self._runs[message_id] = task
+            task.add_done_callback(lambda t: self._runs.pop(message_id, None))
+        return task
+
+    async def resume(self) -> list[int]:
+        """Schedule every message a previous process accepted but did not finish."""
+        rows = await self.db.run(lambda shop: log.unfinished_inbound(shop.db))
+        for row in rows:
+            self.schedule(row["id"])
+        if rows:
+            log_event("pipeline.resumed", count=len(rows), message_ids=[r["id"] for r in rows])
+        return [r["id"] for r in rows]
+
+    async def drain(self) -> None:
+        """Wait for the runs in flight (used at shutdown and in tests)."""
+        while self._runs:
+            await asyncio.gather(*list(self._runs.values()), return_exceptions=True)
+
+    # -- one run ----------------------------------------------------------------------------
+    async def process(self, message_id: int) -> RunResult | None:
+        row = await self.db.run(_claim, message_id)
+        if row is None:
+            return None
+        result = RunResult(message_id)
+        channel, user = row["channel"], row["user"]
+        customer, role, lang = await self.db.run(_who, channel, user)
+        turn: dialogue.TurnResult | None = None
+        ctx = {"message_id": message_id, "channel": channel}
+        try:
+            turn = await self._understand(row, role, lang, result, ctx)
+        except AudioError as e:
+            result.reply_text, result.error = say(lang, f"errors.audio_{e.code}"), f"{e.code}: {e}"
+        except ModelMissing as e:
+            result.reply_text, result.error = say(lang, "errors.no_model"), str(e)
+        except AsrError as e:
+            result.reply_text, result.error = say(lang, "errors.asr"), str(e)
+        except Exception as e:  # a bug must still end in a spoken reply and a logged failure
+            log_event("pipeline.error", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
+            result.reply_text, result.error, result.status = say(lang, "errors.internal"), repr(e), "failed"
+        if turn is not None:
+            result.reply_text, result.intent = turn.reply, turn.intent
+        if result.reply_text:
+            await self._reply(row, lang, result, turn, ctx)
+        await self.db.run(
+            lambda shop: shop.update_message(
+                message_id,
+                customer_id=customer["id"],
+                language=lang,
+                intent=result.intent,
+                action_id=turn.action_id if turn else None,
+                reply_text=result.reply_text or None,
+                reply_audio_path=result.reply_audio_path,
+                timings=result.timings,
+                status=result.status,
+                error=result.error,
+            )
+        )
+        for callback in self.on_done:
+            callback()
+        log_event("pipeline.done", status=result.status, total_ms=round(sum(result.timings.values()), 1),
+                  timings=result.timings, **ctx)
+        return result
+
+    async def _understand(
+        self, row: dict[str, Any], role: str, lang: str, result: RunResult, ctx: dict[str, Any]
+    ) -> dialogue.TurnResult | None:
+        kind, channel, user = row["kind"], row["channel"], row["user"]
+        t = result.timings
+        if kind == "event":
+            return await self._event(row, role, lang)
+        if kind == "image":
+            data = await self._media(row, t, ctx)
+            with timed("photo", t, **ctx):
+                photo = await self.db.run(lambda shop: shop.store_photo(data))
+            return await self.db.run(
+                lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
+                                                 role=role, lang=lang)
+            )
+        confidence: float | None = None
+        text = row["transcript"] or ""
+        if kind == "voice":
+            data = await self._media(row, t, ctx)
+            with timed("decode", t, **ctx) as info:
+                pcm = await decode(data, self.config.audio)
+                info["audio_s"] = round(pcm.duration, 2)
+            grammar = await self._grammar(lang) if self.config.asr.use_grammar else None
+            with timed("asr", t, **ctx) as info:
+                transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
+                info.update(text=transcript.text, grammar=transcript.grammar)
+            text = result.transcript = transcript.text
+            words = [w.__dict__ for w in transcript.words]
+            confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
+            await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
+            if not text.strip():
+                return await self._unheard(row, role, lang)
+        with timed("dialogue", t, **ctx) as info:
+            turn = await self.db.run(
+                lambda shop: dialogue.handle_turn(shop.db, self.config, channel=channel, user_id=user, role=role,
+                                                  lang=lang, text=text, confidence=confidence)
+            )
+            info.update(intent=turn.intent.get("intent"), committed=turn.committed, action_id=turn.action_id)
+        return turn
+
+    async def _unheard(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult:
+        return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
+
+    async def _event(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult | None:
+        event = (row["transcript"] or "").lower()
+        if event == "subscribe":
+            return dialogue.TurnResult(
+                reply=say(lang, "welcome", shop=self.config.shop.name, examples=say(lang, f"help.{role}")),
+                intent={"intent": "help"},
+            )
+        if event == "unsubscribe":
+            await self.db.run(lambda shop: shop.set_unsubscribed(row["channel"], row["user"]))
+        return None
+
+    async def _media(self, row: dict[str, Any], timings: dict[str, float], ctx: dict[str, Any]) -> bytes:
+        path = row["media_path"] or ""
+        if path.startswith(MEDIA_REF_PREFIX):
+            channel = self.channels[row["channel"]]
+            with timed("fetch", timings, **ctx):
+                data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):])
+            saved = str(self._save_media(data, "bin", "in"))
+            await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
+            row["media_path"] = saved
+            return data
+        return await asyncio.to_thread(Path(path).read_bytes)
+
+    async def _grammar(self, lang: str) -> list[str] | None:
+        """The phrases that bias recognition: the pack's words and the current catalog."""
+        from voicebot.nlu.grammar import grammar_phrases
+
+        names = await self.db.run(lambda shop: shop.product_names())
+        if lang not in self._vocab:
+            path = self.asr.status()["languages"].get(lang, {}).get("path")
+            if path:
+                from voicebot.asr.vocabulary import model_vocabulary
+
+                self._vocab[lang] = await asyncio.to_thread(model_vocabulary, path)
+            else:
+                self._vocab[lang] = None
+        return grammar_phrases(lang, names, self._vocab[lang]) or None
+
+    # -- reply ------------------------------------------------------------------------------
+    async def _reply(
+        self, row: dict[str, Any], lang: str, result: RunResult, turn: dialogue.TurnResult | None,
+        ctx: dict[str, Any]
+    ) -> None:
+        channel_name, user, mid = row["channel"], row["user"], row["id"]
+        channel = self.channels.get(channel_name)
+        fmt = channel.reply_format if channel else "mp3"
+        t = result.timings
+        with timed("tts", t, chars=len(result.reply_text), **ctx):
+            audio = await self.tts.speak(result.reply_text, lang, fmt)
+        path = self._save_media(audio, fmt, "out")
+        result.reply_audio_path = str(path)
+        with timed("outbox", t, **ctx):
+            await self.db.run(self._enqueue, channel_name, user, mid, result, turn, lang)
+            for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
+                n_audio = await self.tts.speak(text, lang, fmt)
+                n_path = self._save_media(n_audio, fmt, "out")
+                await self.db.run(
+                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
+                        shop.db, c, s, "voice", message_id=mid, media_path=str(p),
+                        payload={"text": tx, "notification": True}, dedup_key=f"{mid}:notify:{n}",
+                    )
+                )
+
+    def _enqueue(
+        self, shop: Shop, channel: str, user: str, mid: int, result: RunResult,
+        turn: dialogue.TurnResult | None, lang: str
+    ) -> None:
+        outbox.enqueue(shop.db, channel, user, "voice", message_id=mid, media_path=result.reply_audio_path,
+                       payload={"text": result.reply_text}, dedup_key=f"{mid}:voice")
+        if self.config.wechat.send_text_copy:
+            outbox.enqueue(shop.db, channel, user, "text", message_id=mid, payload={"text": result.reply_text},
+                           dedup_key=f"{mid}:text")
+        if turn and turn.photo_product:
+            photos = shop.product_photos(turn.photo_product)
+            if photos:
+                outbox.enqueue(shop.db, channel, user, "image", message_id=mid, media_path=photos[0]["path"],
+                               payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
+
+    def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
+        """Content-addressed file under ``media_dir/<direction>/``; written atomically."""
+        digest = hashlib.sha256(data).hexdigest()
+        folder = self.config.media_dir / direction
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{digest}.{ext}"
+        if not path.exists():
+            tmp = path.with_suffix(f".{ext}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return path
