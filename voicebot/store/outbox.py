@@ -142,3 +142,13 @@ def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str |
         (channel, user),
     ).fetchone()
     return row[0] if row else None
+
+
+def claim(db: sqlite_utils.Database, outbox_id: int, lease_s: float = 60.0) -> bool:
+    """Take a due row for sending (a lease, so two senders never send it twice); False if taken."""
+    now = datetime.now(UTC)
+    with write_tx(db):
+        return db.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+            (to_iso(now + timedelta(seconds=lease_s)), outbox_id, to_iso(now)),
+        ).rowcount == 1

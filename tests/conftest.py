@@ -1,0 +1,50 @@
+"""Shared fixtures: a ko configuration in temporary folders and one warmed-up ko ASR pool.
+
+The pool is session-scoped because each worker loads the ~530 MB Korean model (~2 s). Its
+executor is not bound to an event loop, so tests running on their own loops can await
+``asr_pool.transcribe(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicebot.asr.pool import AsrPool
+from voicebot.config import Config, load_config
+
+
+def make_ko_config(data_dir: Path, **sections: dict[str, Any]) -> Config:
+    """A config for Korean in ``data_dir`` with two ASR workers; ``sections`` override keys."""
+    overrides: dict[str, dict[str, Any]] = {
+        "server": {"data_dir": str(data_dir), "port": 8080},
+        "shop": {"language": "ko"},
+        "asr": {"workers": 2},
+    }
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_config(overrides=overrides, environ={})
+
+
+@pytest.fixture
+def ko_config(tmp_path: Path) -> Callable[..., Config]:
+    """Factory: ``ko_config(asr={"workers": 1})`` -> a ko Config with its data in tmp_path."""
+
+    def make(**sections: dict[str, Any]) -> Config:
+        return make_ko_config(tmp_path / "data", **sections)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def asr_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsrPool]:
+    """A started AsrPool for ko (two workers), shared by the whole test session."""
+    pool = AsrPool(make_ko_config(tmp_path_factory.mktemp("asr-pool")), ["ko"])
+    asyncio.run(pool.start())
+    assert pool.status()["ready"], pool.status()
+    yield pool
+    asyncio.run(pool.close())

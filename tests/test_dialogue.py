@@ -1,0 +1,339 @@
+"""Multi-turn dialogue over a real SQLite file and the real NLU (zh and en), no audio."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from voicebot.config import load_config
+from voicebot.dialogue import TurnResult, handle_turn, note_photo
+from voicebot.shop.facade import Shop
+from voicebot.store.db import open_db
+
+T0 = 1_800_000_000.0  # a fixed "now" (epoch seconds): expiry is tested by moving it, not by sleeping
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    return load_config(
+        environ={}, overrides={"server": {"data_dir": str(tmp_path)}, "shop": {"sellers": ["boss"]}}
+    )
+
+
+@pytest.fixture
+def db(config):
+    db = open_db(config.db_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def shop(db, config) -> Shop:
+    s = Shop(db, config)
+    s.add_product("绿松石手链", 200, 10, "条")
+    s.add_product("绿松石耳环", 120, 6, "对")
+    s.add_product("蜂蜜", 30, 20, "瓶")
+    return s
+
+
+@pytest.fixture
+def en_shop(db, config) -> Shop:
+    s = Shop(db, config)
+    s.add_product("turquoise bracelet", 200, 10)
+    s.add_product("honey", 30, 20)
+    return s
+
+
+def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=None, now=T0) -> TurnResult:
+    result = handle_turn(
+        db,
+        config,
+        channel="wechat",
+        user_id=user,
+        role=role,
+        lang=lang,
+        text=text,
+        confidence=confidence,
+        now=now,
+    )
+    print(f"{role}> {text}\n  bot< {result.reply}  [{result.intent['intent']} awaiting={result.awaiting}]")
+    assert result.reply.strip(), "the bot must never be silent"
+    return result
+
+
+def stock(shop: Shop, name: str) -> int:
+    return shop.product(name)["stock"]
+
+
+def order_count(db) -> int:
+    return db.execute("SELECT count(*) FROM orders").fetchone()[0]
+
+
+# --- slot filling ---------------------------------------------------------------------------------
+
+
+def test_add_product_missing_price_is_asked_then_committed_zh(db, config, shop):
+    r = say(db, config, "上架绿松石戒指二十个")
+    assert r.awaiting == "price" and r.reply == "多少钱？" and not r.committed
+    assert shop.find_product("绿松石戒指") is None
+    r = say(db, config, "一百五十块", now=T0 + 10)
+    assert r.committed and r.action_id
+    row = shop.find_product("绿松石戒指")
+    assert (row["price_fen"], row["stock"]) == (15000, 20)
+    assert (
+        "绿松石戒指" in r.reply and "一百五十块" in r.reply and "二十个" in r.reply
+    )  # implicit confirmation
+
+
+def test_add_product_missing_price_is_asked_then_committed_en(db, config, en_shop):
+    r = say(db, config, "add product turquoise ring stock ten", lang="en")
+    assert r.awaiting == "price" and r.reply == "How much is it?"
+    r = say(db, config, "two hundred", lang="en", now=T0 + 5)
+    assert r.committed
+    row = en_shop.find_product("turquoise ring")
+    assert (row["price_fen"], row["stock"]) == (20000, 10)
+    assert "two hundred yuan" in r.reply and "ten" in r.reply
+
+
+def test_missing_quantity_then_price_asked_one_at_a_time(db, config, shop):
+    r = say(db, config, "上架核桃")
+    assert r.awaiting == "price"
+    r = say(db, config, "两块五", now=T0 + 1)
+    assert r.awaiting == "quantity" and "几" in r.reply
+    r = say(db, config, "五十", now=T0 + 2)
+    assert r.committed
+    row = shop.find_product("核桃")
+    assert (row["price_fen"], row["stock"]) == (250, 50)
+    assert "两块五" in r.reply
+
+
+# --- confirmation -----------------------------------------------------------------------------------
+
+
+def test_low_confidence_sale_is_read_back_then_confirmed_zh(db, config, shop):
+    r = say(db, config, "卖了两条绿松石手链", confidence=0.4)
+    assert r.awaiting == "confirm" and not r.committed
+    assert "两条" in r.reply and "绿松石手链" in r.reply
+    assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    r = say(db, config, "对", now=T0 + 3)
+    assert r.committed and r.action_id
+    assert stock(shop, "绿松石手链") == 8 and order_count(db) == 1
+    assert "四百块" in r.reply  # the total, said as people say it
+
+
+def test_low_confidence_sale_confirmed_en(db, config, en_shop):
+    r = say(db, config, "sold two turquoise bracelets", lang="en", confidence=0.3)
+    assert r.awaiting == "confirm" and "two" in r.reply
+    r = say(db, config, "yes", lang="en", now=T0 + 3)
+    assert r.committed and stock(en_shop, "turquoise bracelet") == 8
+    assert "four hundred yuan" in r.reply
+
+
+def test_deny_changes_nothing_and_says_so(db, config, shop):
+    actions_before = db.execute("SELECT count(*) FROM actions").fetchone()[0]
+    say(db, config, "卖了三条绿松石手链", confidence=0.5)
+    r = say(db, config, "不对", now=T0 + 2)
+    assert not r.committed and "没有改" in r.reply
+    assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    assert db.execute("SELECT count(*) FROM actions").fetchone()[0] == actions_before
+    r = say(db, config, "对", now=T0 + 4)  # nothing is pending any more
+    assert not r.committed and stock(shop, "绿松石手链") == 10
+
+
+def test_deny_en(db, config, en_shop):
+    say(db, config, "sold two turquoise bracelets", lang="en", confidence=0.2)
+    r = say(db, config, "no", lang="en", now=T0 + 1)
+    assert not r.committed and "nothing changed" in r.reply.lower()
+    assert stock(en_shop, "turquoise bracelet") == 10
+
+
+def test_confident_sale_commits_at_once_with_implicit_confirmation(db, config, shop):
+    r = say(db, config, "卖了两条手链给张三", confidence=0.95)
+    assert r.committed and stock(shop, "绿松石手链") == 8
+    assert "绿松石手链" in r.reply and "两条" in r.reply and "张三" in r.reply and "八条" in r.reply
+    order = shop.list_orders()[0]
+    assert order["customer_name"] == "张三"
+
+
+def test_price_far_from_the_old_one_asks_first(db, config, shop):
+    r = say(db, config, "蜂蜜价格改成三百")
+    assert r.awaiting == "confirm" and "三十块" in r.reply and "三百块" in r.reply
+    assert shop.product("蜂蜜")["price_fen"] == 3000
+    r = say(db, config, "是的", now=T0 + 1)
+    assert r.committed and shop.product("蜂蜜")["price_fen"] == 30000
+
+
+def test_near_price_change_commits_with_read_back(db, config, shop):
+    r = say(db, config, "绿松石手链价格改成一百八")
+    assert r.committed and shop.product("绿松石手链")["price_fen"] == 18000
+    assert "一百八十块" in r.reply
+
+
+def test_remove_product_always_confirms(db, config, shop):
+    r = say(db, config, "下架蜂蜜")
+    assert r.awaiting == "confirm" and shop.find_product("蜂蜜") is not None
+    r = say(db, config, "对", now=T0 + 1)
+    assert r.committed and shop.find_product("蜂蜜") is None
+
+
+# --- undo, repeat, help -----------------------------------------------------------------------------
+
+
+def test_undo_after_a_sale_restores_stock_and_reads_back(db, config, shop):
+    say(db, config, "卖了两条绿松石手链")
+    assert stock(shop, "绿松石手链") == 8
+    r = say(db, config, "撤销", now=T0 + 5)
+    assert r.committed and stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    assert "撤销了" in r.reply and "绿松石手链" in r.reply and "十条" in r.reply
+    r = say(db, config, "撤销", now=T0 + 6)  # the product seeding was not this user's action
+    assert not r.committed and r.error_code == "nothing_to_undo"
+
+
+def test_undo_en(db, config, en_shop):
+    say(db, config, "sold two turquoise bracelets", lang="en")
+    r = say(db, config, "undo that", lang="en", now=T0 + 1)
+    assert r.committed and stock(en_shop, "turquoise bracelet") == 10
+    assert "undone" in r.reply.lower()
+
+
+def test_undo_works_in_the_middle_of_a_question(db, config, shop):
+    say(db, config, "绿松石手链进货五条")
+    assert stock(shop, "绿松石手链") == 15
+    assert say(db, config, "上架核桃", now=T0 + 1).awaiting == "price"
+    r = say(db, config, "撤销", now=T0 + 2)
+    assert r.committed and stock(shop, "绿松石手链") == 10 and r.awaiting is None
+
+
+def test_repeat_and_help_work_mid_question(db, config, shop):
+    say(db, config, "上架绿松石戒指二十个")
+    r = say(db, config, "再说一遍", now=T0 + 1)
+    assert r.reply == "多少钱？" and r.awaiting == "price"
+    r = say(db, config, "帮助", now=T0 + 2)
+    assert "上架" in r.reply and "多少钱？" in r.reply and r.awaiting == "price"
+    r = say(db, config, "两百块", now=T0 + 3)
+    assert r.committed and shop.find_product("绿松石戒指")["price_fen"] == 20000
+
+
+def test_help_is_for_the_role_and_language(db, config, en_shop):
+    seller = say(db, config, "help", lang="en")
+    buyer = say(db, config, "help", user="b1", role="buyer", lang="en")
+    assert "add" in seller.reply and "what do you sell" in buyer.reply and seller.reply != buyer.reply
+
+
+# --- expiry and restart -----------------------------------------------------------------------------
+
+
+def test_pending_question_expires(db, config, shop):
+    say(db, config, "上架绿松石戒指二十个")
+    r = say(db, config, "两百块", now=T0 + config.dialogue.pending_timeout_s + 1)
+    assert not r.committed and r.awaiting is None
+    assert shop.find_product("绿松石戒指") is None
+
+
+def test_state_survives_a_restart(config, tmp_path):
+    db = open_db(config.db_path)
+    Shop(db, config).add_product("蜂蜜", 30, 20, "瓶")
+    assert say(db, config, "上架绿松石戒指二十个").awaiting == "price"
+    db.close()
+    db = open_db(config.db_path)  # a new process would do exactly this
+    r = say(db, config, "两百块", now=T0 + 30)
+    assert r.committed and Shop(db, config).find_product("绿松石戒指")["stock"] == 20
+    db.close()
+
+
+# --- buyers -------------------------------------------------------------------------------------------
+
+
+def test_buyer_order_when_stock_is_short_says_only_n_left(db, config, shop):
+    shop.adjust_stock("绿松石手链", -7)  # 3 left
+    r = say(db, config, "我要五条绿松石手链", user="b1", role="buyer")
+    assert not r.committed and r.error_code == "out_of_stock"
+    assert "只剩三条" in r.reply
+    assert stock(shop, "绿松石手链") == 3 and order_count(db) == 0
+
+
+def test_buyer_order_short_en(db, config, en_shop):
+    en_shop.adjust_stock("turquoise bracelet", -8)
+    r = say(db, config, "i want five turquoise bracelets", user="b1", role="buyer", lang="en")
+    assert "only two" in r.reply.lower() and stock(en_shop, "turquoise bracelet") == 2
+
+
+def test_buyer_order_reserves_stock_reads_total_and_notifies_every_seller(db, config, shop):
+    shop.add_seller("helper")  # a second seller, added by voicebot shop seller add
+    r = say(db, config, "我要两条绿松石手链", user="b1", role="buyer")
+    assert r.committed and stock(shop, "绿松石手链") == 8
+    assert "四百块" in r.reply and "两条" in r.reply
+    to = {(ch, uid) for ch, uid, _ in r.notify}
+    assert to == {("wechat", "boss"), ("wechat", "helper")}
+    assert all("绿松石手链" in text and "四百块" in text for _, _, text in r.notify)
+    order = shop.list_orders()[0]
+    assert order["status"] == "pending" and order["created_by"] == "buyer"
+
+
+def test_buyers_cannot_change_prices_or_stock(db, config, shop):
+    for text in ("绿松石手链价格改成一百八", "绿松石手链进货五条", "下架蜂蜜"):
+        r = say(db, config, text, user="b1", role="buyer")
+        assert not r.committed
+    assert shop.product("绿松石手链")["price_fen"] == 20000 and stock(shop, "绿松石手链") == 10
+    assert shop.find_product("蜂蜜") is not None
+    assert db.execute("SELECT count(*) FROM actions WHERE actor_id IS NOT NULL").fetchone()[0] == 0
+
+
+def test_buyer_cancel_confirms_first_and_returns_stock(db, config, shop):
+    say(db, config, "我要两瓶蜂蜜", user="b1", role="buyer")
+    assert stock(shop, "蜂蜜") == 18
+    r = say(db, config, "取消订单", user="b1", role="buyer", now=T0 + 1)
+    assert r.awaiting == "confirm" and stock(shop, "蜂蜜") == 18
+    r = say(db, config, "对", user="b1", role="buyer", now=T0 + 2)
+    assert r.committed and stock(shop, "蜂蜜") == 20
+
+
+def test_list_is_chunked_and_confirm_reads_the_next_chunk_zh(db, config, shop):
+    shop.add_product("茶叶", 80, 5, "斤")
+    shop.add_product("香菇", 40, 5, "斤")
+    r = say(db, config, "有什么卖的", user="b1", role="buyer")
+    assert "还有两样，要听吗？" in r.reply and r.awaiting == "more"
+    assert "绿松石手链" in r.reply and "茶叶" not in r.reply
+    r = say(db, config, "要", user="b1", role="buyer", now=T0 + 1)
+    assert "茶叶" in r.reply and "香菇" in r.reply and "绿松石手链" not in r.reply
+    assert r.awaiting is None
+
+
+def test_list_chunked_en(db, config, en_shop):
+    for name in ("walnut", "tea", "mushroom"):
+        en_shop.add_product(name, 10, 5)
+    r = say(db, config, "what do you sell", user="b1", role="buyer", lang="en")
+    assert "two more" in r.reply.lower()
+    r = say(db, config, "yes", user="b1", role="buyer", lang="en", now=T0 + 1)
+    assert "mushroom" in r.reply
+
+
+def test_unknown_product_and_unknown_intent_get_a_spoken_hint(db, config, shop):
+    r = say(db, config, "核桃多少钱", user="b1", role="buyer")
+    assert r.error_code == "unknown_product" and "有什么卖的" in r.reply
+    r = say(db, config, "今天天气怎么样", user="b1", role="buyer")
+    assert r.intent["intent"] == "unknown" and "帮助" in r.reply
+
+
+# --- photos -------------------------------------------------------------------------------------------
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 160, 150)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_photo_then_product_name_attaches_it_and_buyers_see_it(db, config, shop):
+    photo = shop.store_photo(_jpeg())
+    r = note_photo(db, "wechat", "boss", photo["id"], config=config, now=T0)
+    assert r.awaiting == "product" and "照片" in r.reply
+    r = say(db, config, "这是绿松石手链", now=T0 + 5)
+    assert r.committed and [p["id"] for p in shop.product_photos("绿松石手链")] == [photo["id"]]
+    r = say(db, config, "绿松石手链多少钱", user="b1", role="buyer", now=T0 + 6)
+    assert r.photo_product == "绿松石手链" and "两百块" in r.reply
+    r = say(db, config, "蜂蜜多少钱", user="b1", role="buyer", now=T0 + 7)
+    assert r.photo_product is None

@@ -1,0 +1,80 @@
+"""The catalog: unique active names, prices, stock that never goes negative, removal."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from voicebot.config import load_config
+from voicebot.shop import DuplicateProduct, InvalidValue, NegativeStock, ProductNotFound, Shop
+
+
+@pytest.fixture
+def shop(tmp_path):
+    s = Shop.open(load_config(overrides={"server": {"data_dir": str(tmp_path)}}))
+    yield s
+    s.close()
+
+
+def test_add_and_find_product(shop):
+    p = shop.add_product("  绿松石  手链 ", 200, 10, "条")
+    assert (p["name"], p["unit"], p["price_fen"], p["stock"], p["active"]) == (
+        "绿松石 手链",
+        "条",
+        20000,
+        10,
+        1,
+    )
+    assert p["created_at"].endswith("Z") and p["created_at"] == p["updated_at"]
+    assert shop.product("绿松石 手链")["id"] == p["id"]
+    assert shop.product(p["id"])["name"] == "绿松石 手链"
+    assert shop.product_names() == ["绿松石 手链"]
+
+
+def test_names_unique_among_active_products_only(shop):
+    shop.add_product("Honey", 30, 1)
+    with pytest.raises(DuplicateProduct):
+        shop.add_product("honey", 40)  # case-insensitive for Latin letters
+    shop.remove_product("Honey")
+    again = shop.add_product("honey", 40)
+    assert shop.find_product("HONEY")["id"] == again["id"]
+    assert [p["active"] for p in shop.list_products(active_only=False)] == [0, 1]
+    with pytest.raises(sqlite3.IntegrityError):  # the database itself guards it too
+        shop.db.execute("UPDATE products SET active = 1")
+
+
+def test_stock_never_negative(shop):
+    shop.add_product("耳环", 50, 2, "对")
+    assert shop.adjust_stock("耳环", +5)["stock"] == 7
+    assert shop.adjust_stock("耳环", -7)["stock"] == 0
+    with pytest.raises(NegativeStock, match="only 0 left"):
+        shop.adjust_stock("耳环", -1)
+    with pytest.raises(sqlite3.IntegrityError):
+        shop.db.execute("UPDATE products SET stock = -1")
+    assert shop.product("耳环")["stock"] == 0
+
+
+def test_price_changes_and_bad_values(shop):
+    shop.add_product("项链", 300, 1)
+    p = shop.set_price("项链", "180")
+    assert p["price_fen"] == 18000 and p["updated_at"] > p["created_at"]
+    with pytest.raises(ValueError):
+        shop.set_price("项链", -5)
+    with pytest.raises(InvalidValue):
+        shop.add_product("   ", 1)
+    with pytest.raises(InvalidValue):
+        shop.adjust_stock("项链", 0)
+
+
+def test_removed_products_are_not_found_for_changes(shop):
+    shop.add_product("蜂蜜", 30, 5, "瓶")
+    shop.remove_product("蜂蜜")
+    assert shop.list_products() == [] and shop.product_names() == []
+    for change in (
+        lambda: shop.set_price("蜂蜜", 1),
+        lambda: shop.adjust_stock("蜂蜜", 1),
+        lambda: shop.record_sale("蜂蜜", 1),
+    ):
+        with pytest.raises(ProductNotFound):
+            change()

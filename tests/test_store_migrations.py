@@ -1,0 +1,61 @@
+"""Schema migrations: from an empty file, from version 1, and refusing a newer file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from voicebot.store import SCHEMA_VERSION, migrate, open_db, schema_version
+from voicebot.store.migrations import SchemaTooNew
+
+CORE = {"products", "photos", "product_photos", "customers", "customer_aliases", "orders", "order_items"}
+CORE |= {"actions", "messages"}
+V2 = {"outbox", "dialogue_state", "kv"}
+
+
+def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
+    db = open_db(tmp_path / "sub" / "shop.db")
+    assert schema_version(db) == SCHEMA_VERSION == 2
+    assert set(db.table_names()) >= CORE | V2
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+        db.execute(
+            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen) VALUES (99, 99, 1, 1)"
+        )
+
+
+def test_upgrade_from_version_1_keeps_data_and_adds_version_2(tmp_path):
+    path = tmp_path / "old.db"
+    old = open_db(path, migrate_schema=False)
+    assert migrate(old, target=1) == 1
+    assert not V2 & set(old.table_names())
+    old.execute(
+        "INSERT INTO products (name, unit, price_fen, stock, created_at, updated_at)"
+        " VALUES ('蜂蜜', '瓶', 3000, 4, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
+    )
+    old.execute(
+        "INSERT INTO messages (channel, channel_msg_id, user, direction, kind, created_at, updated_at)"
+        " VALUES ('wechat', 'm1', 'u1', 'in', 'voice', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
+    )
+    old.close()
+
+    db = open_db(path)
+    assert schema_version(db) == 2
+    assert set(db.table_names()) >= V2
+    assert [r["name"] for r in db.query("SELECT name FROM products")] == ["蜂蜜"]
+    indexes = {r["name"] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"messages_created", "orders_customer_status", "outbox_due"} <= indexes
+    # reopening is a no-op
+    db.close()
+    assert schema_version(open_db(path)) == 2
+
+
+def test_file_from_a_newer_voicebot_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    db = open_db(path)
+    db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(SchemaTooNew):
+        open_db(path)

@@ -1,0 +1,119 @@
+"""TtsService with the real pyttsx3/espeak-ng worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voicebot.audio.decode import decode_sync
+from voicebot.audio.levels import rms_dbfs
+from voicebot.config import Config, load_config
+from voicebot.tts.errors import TtsError
+from voicebot.tts.service import TtsService
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    return load_config(overrides={"server": {"data_dir": str(tmp_path_factory.mktemp("data"))}}, environ={})
+
+
+@pytest.fixture(scope="module")
+def tts(config: Config) -> Iterator[TtsService]:
+    # The service holds no loop-bound state between calls, so one worker serves every test's loop.
+    service = TtsService(config)
+    asyncio.run(service.start())
+    yield service
+    asyncio.run(service.close())
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+async def test_status_reports_ready_voices_and_cache(tts: TtsService, config: Config) -> None:
+    status = tts.status()
+    assert status["ready"] is True
+    assert status["voices"] == {"zh": "cmn", "en": "en-us", "ko": "ko"}
+    assert status["missing_voices"] == {}
+    assert status["cache_dir"] == str(config.tts_cache_dir)
+
+
+@pytest.mark.parametrize(("lang", "text"), [("zh", "两百块，库存十个"), ("en", "Your order is ready"),
+                                            ("ko", "주문이 확인되었습니다")])
+async def test_synthesize_speaks_each_language(tts: TtsService, lang: str, text: str) -> None:
+    wav = await tts.synthesize(text, lang)
+    assert wav.parent.parent == tts.cache_dir
+    assert 0.8 < _seconds(wav) < 6
+    assert rms_dbfs(decode_sync(wav.read_bytes(), Config().audio).data) > -35
+
+
+async def test_cache_hit_returns_the_same_file_without_the_worker(tts: TtsService) -> None:
+    first = await tts.synthesize("一百八十块", "zh")
+    before = tts.status()
+    second = await tts.synthesize("  一百八十块 ", "zh")
+    after = tts.status()
+    assert second == first
+    assert after["synth_calls"] == before["synth_calls"]
+    assert after["cache_hits"] == before["cache_hits"] + 1
+    other = await tts.synthesize("一百八十块", "ko")  # same text, other voice: its own entry
+    assert other != first and tts.status()["synth_calls"] == before["synth_calls"] + 1
+
+
+async def test_rate_is_part_of_the_cache_key(tts: TtsService, config: Config) -> None:
+    slow = await tts.synthesize("three bracelets", "en")
+    config.tts.rates["en"] = 220
+    try:
+        fast = await tts.synthesize("three bracelets", "en")
+    finally:
+        config.tts.rates["en"] = 140
+    assert fast != slow and _seconds(fast) < _seconds(slow)
+
+
+async def test_speak_encodes_and_caches_the_encoding(tts: TtsService) -> None:
+    data = await tts.speak("库存还有三个", "zh", "amr")
+    assert data.startswith(b"#!AMR\n")
+    assert decode_sync(data, Config().audio).duration > 0.8
+    before = tts.status()
+    assert await tts.speak("库存还有三个", "zh", "amr") == data
+    after = tts.status()
+    assert after["encode_cache_hits"] == before["encode_cache_hits"] + 1
+    assert (after["synth_calls"], after["encode_calls"]) == (before["synth_calls"], before["encode_calls"])
+
+
+async def test_bad_requests(tts: TtsService) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        await tts.synthesize("   ", "zh")
+    with pytest.raises(ValueError, match="fr"):
+        await tts.synthesize("bonjour", "fr")
+    with pytest.raises(ValueError, match="flac"):
+        await tts.speak("hi", "en", "flac")
+
+
+async def test_a_hung_worker_is_replaced(tts: TtsService, config: Config) -> None:
+    restarts = tts.status()["restarts"]
+    config.tts.timeout_s = 0.001
+    try:
+        with pytest.raises(TtsError, match="restarted"):
+            await tts.synthesize("this call cannot finish in a millisecond", "en")
+    finally:
+        config.tts.timeout_s = 30.0
+    assert tts.status()["restarts"] == restarts + 1
+    wav = await tts.synthesize("the new worker speaks", "en")
+    assert _seconds(wav) > 0.5
+
+
+async def test_a_dead_worker_is_replaced(tts: TtsService) -> None:
+    await tts.synthesize("warm up the worker", "en")
+    pid = tts.status()["worker_pid"]
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.3)  # let the pool notice; the next call must still succeed
+    wav = await tts.synthesize("spoken by a fresh worker", "en")
+    assert _seconds(wav) > 0.5
+    assert tts.status()["worker_pid"] not in (None, pid)

@@ -1,0 +1,237 @@
+"""The WeChat channel end to end: emulated WeChat -> webhook -> pipeline -> outbox -> emulated API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from wechat_service import SELLER, seed, start_service, wechat_config
+
+from voicebot.audio.decode import decode_sync
+from voicebot.config import AudioConfig
+from voicebot.shop.facade import Shop
+from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
+
+ZH_PRODUCTS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
+EN_PRODUCTS = [("honey", 30, 5, "jar"), ("turquoise bracelet", 200, 10, "piece")]
+
+
+@pytest.fixture
+async def emulator(aiohttp_server):
+    emulator = WechatEmulator()
+    server = await aiohttp_server(emulator.app)
+    emulator.url = str(server.make_url("")).rstrip("/")
+    return emulator
+
+
+def voice_payloads(emulator: WechatEmulator, openid: str) -> list[bytes]:
+    """The audio of every voice message the account sent to ``openid``."""
+    out = []
+    for sent in emulator.sent_to(openid):
+        if sent.payload["msgtype"] == "voice":
+            out.append(emulator.media[sent.payload["voice"]["media_id"]].data)
+    return out
+
+
+def assert_spoken(audio: bytes) -> float:
+    """The reply is AMR that decodes, lasts a plausible time and is not silent; returns seconds."""
+    assert audio.startswith(b"#!AMR\n")
+    pcm = decode_sync(audio, AudioConfig(), check_silence=True)
+    assert 0.5 < pcm.duration < 60
+    return pcm.duration
+
+
+async def test_zh_text_question_gets_a_voice_answer_and_is_logged(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        delivery = await buyer.send_text("蜂蜜多少钱一瓶")
+        assert delivery.status == 200 and delivery.reply.kind == "success"
+        await service.settle()
+    audio = voice_payloads(emulator, buyer.openid)
+    assert len(audio) == 1
+    assert_spoken(audio[0])
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert row["status"] == "replied"
+    assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "蜂蜜"
+    assert "四十五" in row["reply_text"]
+    assert {"dialogue", "tts", "outbox"} <= set(row["timings"])
+    assert row["reply_audio_path"].endswith(".amr")
+
+
+async def test_en_text_in_safe_mode(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "en", "currency": "USD"})
+    seed(config, EN_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client(mode="safe") as wx:
+        buyer = wx.user()
+        delivery = await buyer.send_text("how much is the honey")
+        assert delivery.status == 200
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert_spoken(audio)
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "honey"
+    assert "thirty" in row["reply_text"].lower()
+
+
+async def test_same_message_four_times_acts_once(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        seller = wx.user(SELLER)
+        prepared = wx.prepare(seller.text("卖了两条手链给张三"))
+        emulator.user_message(SELLER)
+        first, second = await asyncio.gather(wx.post_once(prepared), wx.post_once(prepared))
+        third = await wx.post_once(prepared)
+        await service.settle()
+        fourth = await wx.post_once(prepared)
+        await service.settle()
+    assert [a.status for a in (first, second, third, fourth)] == [200] * 4
+    assert len(voice_payloads(emulator, SELLER)) == 1
+    with Shop.open(config) as shop:
+        assert shop.product("绿松石手链")["stock"] == 8
+        assert len(shop.list_orders()) == 1
+        assert len(shop.list_messages(user=SELLER, direction="in")) == 1
+
+
+async def test_buyer_order_reaches_the_seller_by_voice(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        seller = wx.user(SELLER)
+        await seller.send_text("今天的订单")  # the seller wrote recently: her reply window is open
+        await service.settle()
+        buyer = wx.user()
+        await buyer.send_text("我要两条绿松石手链")
+        await service.settle()
+    assert len(voice_payloads(emulator, buyer.openid)) == 1
+    answer, note = voice_payloads(emulator, SELLER)
+    assert_spoken(note)
+    with Shop.open(config) as shop:
+        assert shop.product("绿松石手链")["stock"] == 8
+        (out,) = [m for m in shop.list_messages(user=buyer.openid, direction="in")]
+    assert out["intent"]["intent"] == "place_order"
+
+
+async def test_seller_outside_window_hears_the_order_with_her_next_message(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_text("我要一瓶蜂蜜")
+        await service.settle()
+        assert voice_payloads(emulator, SELLER) == []  # no window: held, not lost
+        await wx.user(SELLER).send_text("今天卖了多少钱")
+        await service.settle()
+    assert len(voice_payloads(emulator, SELLER)) == 2
+
+
+async def test_subscribe_gets_a_spoken_welcome(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.subscribe()
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert assert_spoken(audio) > 2
+
+
+async def test_passive_mode_answers_a_later_delivery(aiohttp_server, tmp_path):
+    emulator = WechatEmulator(account=EmulatorAccount(customer_service=False))
+    server = await aiohttp_server(emulator.app)
+    config = wechat_config(tmp_path / "data", str(server.make_url("")).rstrip("/"), emulator,
+                           wechat={"reply_mode": "passive"})
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    pipeline = service.pipeline
+    process = pipeline.process
+
+    async def slow_process(message_id: int):  # a pipeline that needs longer than WeChat waits
+        await asyncio.sleep(6)
+        return await process(message_id)
+
+    pipeline.process = slow_process
+    async with service.client() as wx:
+        buyer = wx.user()
+        delivery = await buyer.send_text("蜂蜜多少钱")
+    assert [a.timed_out for a in delivery.attempts] == [True, False]
+    assert delivery.reply.kind == "voice"
+    media = emulator.media[delivery.reply.media_id]
+    assert_spoken(media.data)
+    assert emulator.sent == []  # nothing went through the customer-service API
+
+
+async def test_auto_mode_falls_back_to_passive_without_permission(aiohttp_server, tmp_path):
+    emulator = WechatEmulator(account=EmulatorAccount(customer_service=False))
+    server = await aiohttp_server(emulator.app)
+    config = wechat_config(tmp_path / "data", str(server.make_url("")).rstrip("/"), emulator,
+                           wechat={"reply_mode": "auto"})
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        first = await buyer.send_text("蜂蜜多少钱")
+        assert first.reply.kind == "success"
+        await service.settle()  # custom/send says 48001: the reply is kept for the next delivery
+        second = await buyer.send_text("绿松石手链多少钱")
+    assert second.reply is not None and second.reply.kind == "voice"
+    assert_spoken(emulator.media[second.reply.media_id].data)
+
+
+def korean_voice_note(tmp_path, text: str) -> bytes:
+    """A buyer's voice note as WeChat delivers it: espeak-ng Korean speech in AMR-NB 8 kHz."""
+    from voicebot.testing.speech import convert, espeak_wav, pad_silence
+
+    wav = pad_silence(espeak_wav(text, "ko", tmp_path / "q.wav"), tmp_path / "q-padded.wav", 0.3, 0.5)
+    return convert(wav, "amr-nb", tmp_path / "q.amr").read_bytes()
+
+
+KO_PRODUCTS = [("사과", 3000, 10, "개"), ("배", 5000, 10, "개"), ("꿀", 20000, 3, "병")]
+
+
+async def test_ko_voice_question_end_to_end(aiohttp_server, tmp_path, emulator):
+    """espeak-ng Korean -> AMR -> emulator media -> real Vosk with the catalog's grammar -> voice reply."""
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "ko", "currency": "KRW"})
+    seed(config, KO_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client(mode="compat") as wx:
+        buyer = wx.user()
+        delivery = await buyer.send_voice(korean_voice_note(tmp_path, "사과 얼마 예요"))
+        assert delivery.status == 200
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert_spoken(audio)
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert row["kind"] == "voice" and row["status"] == "replied"
+    assert row["transcript"].replace(" ", "") == "사과얼마예요"
+    assert all(0 <= w["conf"] <= 1 for w in row["words"])
+    assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "사과"
+    assert "삼천" in row["reply_text"]
+    assert {"fetch", "decode", "asr", "dialogue", "tts", "outbox"} <= set(row["timings"])
+    assert Path(row["media_path"]).read_bytes().startswith(b"#!AMR")
+
+
+async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "ko", "currency": "KRW"})
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        media_id = emulator.put_media(b"#!AMR\n" + bytes(range(256)) * 8, "voice")
+        await wx.deliver(buyer.voice(media_id))
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert_spoken(audio)
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert row["error"] and row["reply_text"]

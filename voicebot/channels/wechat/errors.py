@@ -1,0 +1,45 @@
+"""Exceptions of the WeChat channel; each has a stable ``code`` for logs and HTTP status mapping."""
+
+from __future__ import annotations
+
+
+class WechatProtocolError(Exception):
+    """A request from (or claiming to be from) WeChat that must be rejected."""
+
+    code = "wechat_protocol"
+    status = 400
+
+
+class InvalidSignature(WechatProtocolError):
+    code = "invalid_signature"
+    status = 403
+
+
+class StaleTimestamp(WechatProtocolError):
+    code = "stale_timestamp"
+    status = 403
+
+
+class DecryptError(WechatProtocolError):
+    """The ciphertext cannot be decrypted with any configured key, or its padding/length is wrong."""
+
+    code = "decrypt_error"
+    status = 400
+
+
+class WrongAppId(DecryptError):
+    """Decryption worked but the trailing AppID is not ours."""
+
+    code = "wrong_app_id"
+
+
+class MalformedMessage(WechatProtocolError):
+    """The XML is not well formed, uses DTDs/entities, or lacks required fields."""
+
+    code = "malformed_message"
+    status = 400
+
+
+class BodyTooLarge(WechatProtocolError):
+    code = "body_too_large"
+    status = 413

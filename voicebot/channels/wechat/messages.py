@@ -1,0 +1,132 @@
+"""Inbound WeChat XML, parsed safely, and passive reply XML."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from voicebot.channels.wechat.errors import MalformedMessage
+
+SUCCESS = "success"
+
+
+def _element_to_value(el: Element) -> Any:
+    children = list(el)
+    if not children:
+        return el.text or ""
+    return {child.tag: _element_to_value(child) for child in children}
+
+
+def parse_xml_fields(data: str | bytes) -> dict[str, Any]:
+    """The ``<xml>`` root's children as a dict (nested elements become dicts).
+
+    DTDs, entity declarations and external references are rejected, so a billion-laughs or
+    XXE payload raises :class:`MalformedMessage` before anything is expanded.
+    """
+    try:
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:
+        raise MalformedMessage(f"forbidden XML construct: {type(e).__name__}") from None
+    except (ParseError, ValueError) as e:
+        raise MalformedMessage(f"XML is not well formed: {e}") from None
+    if root.tag != "xml":
+        raise MalformedMessage(f"root element is <{root.tag}>, expected <xml>")
+    value = _element_to_value(root)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message or event a user sent to the Official Account."""
+
+    to_user: str
+    from_user: str
+    create_time: int
+    msg_type: str
+    msg_id: str | None = None
+    content: str = ""
+    media_id: str = ""
+    format: str = ""
+    pic_url: str = ""
+    event: str = ""
+    event_key: str = ""
+    recognition: str = ""
+    raw: bytes = b""
+
+    @property
+    def dedup_key(self) -> str:
+        """MsgId for messages; FromUserName + CreateTime for events (which carry no MsgId)."""
+        if self.msg_id:
+            return self.msg_id
+        return f"{self.from_user}:{self.create_time}"
+
+
+def _text(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name, "")
+    if isinstance(value, dict):
+        raise MalformedMessage(f"{name} must be text")
+    return value
+
+
+def parse_message(data: str | bytes) -> InboundMessage:
+    """Parse a (decrypted) inbound message; raise :class:`MalformedMessage` when it is not one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fields = parse_xml_fields(raw)
+    for required in ("ToUserName", "FromUserName", "CreateTime", "MsgType"):
+        if not _text(fields, required):
+            raise MalformedMessage(f"message lacks {required}")
+    try:
+        create_time = int(_text(fields, "CreateTime"))
+    except ValueError:
+        raise MalformedMessage("CreateTime is not an integer") from None
+    msg_id = _text(fields, "MsgId") or None
+    if msg_id is not None and not msg_id.isdigit():
+        raise MalformedMessage("MsgId is not an integer")
+    return InboundMessage(
+        to_user=_text(fields, "ToUserName"),
+        from_user=_text(fields, "FromUserName"),
+        create_time=create_time,
+        msg_type=_text(fields, "MsgType").lower(),
+        msg_id=msg_id,
+        content=_text(fields, "Content"),
+        media_id=_text(fields, "MediaId"),
+        format=_text(fields, "Format").lower(),
+        pic_url=_text(fields, "PicUrl"),
+        event=_text(fields, "Event").lower(),
+        event_key=_text(fields, "EventKey"),
+        recognition=_text(fields, "Recognition"),
+        raw=raw,
+    )
+
+
+def cdata(value: str) -> str:
+    """A CDATA section holding ``value`` exactly, even if it contains ``]]>``."""
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _reply(to_user: str, from_user: str, msg_type: str, inner: str, create_time: int | None) -> str:
+    ts = int(time.time()) if create_time is None else create_time
+    return (
+        f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{ts}</CreateTime><MsgType>{cdata(msg_type)}</MsgType>{inner}</xml>"
+    )
+
+
+def text_reply(msg: InboundMessage, content: str, create_time: int | None = None) -> str:
+    """Passive text reply to ``msg`` (to its sender, from the account)."""
+    return _reply(msg.from_user, msg.to_user, "text", f"<Content>{cdata(content)}</Content>", create_time)
+
+
+def voice_reply(msg: InboundMessage, media_id: str, create_time: int | None = None) -> str:
+    inner = f"<Voice><MediaId>{cdata(media_id)}</MediaId></Voice>"
+    return _reply(msg.from_user, msg.to_user, "voice", inner, create_time)
+
+
+def image_reply(msg: InboundMessage, media_id: str, create_time: int | None = None) -> str:
+    inner = f"<Image><MediaId>{cdata(media_id)}</MediaId></Image>"
+    return _reply(msg.from_user, msg.to_user, "image", inner, create_time)

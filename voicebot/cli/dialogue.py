@@ -1,0 +1,71 @@
+"""``voicebot chat``: one dialogue turn from the command line (the CLI twin of ``handle_turn``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from voicebot.cli.options import print_json, with_config
+from voicebot.config import Config
+
+
+@click.command("chat")
+@click.argument("text")
+@click.option(
+    "--user", "user_id", default="console", show_default=True, help="Channel user id of the speaker."
+)
+@click.option("--channel", default="console", show_default=True, help="Channel the user is on.")
+@click.option("--role", type=click.Choice(["seller", "buyer"]), default="seller", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en", "ko"]), default=None, help="Default: shop.language.")
+@click.option("--confidence", type=float, default=None, help="ASR confidence (default: typed text, trusted).")
+@click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), default=None, help="SQLite file (overrides config)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole turn result as one JSON line.")
+@with_config
+def chat(
+    text: str,
+    user_id: str,
+    channel: str,
+    role: str,
+    lang: str | None,
+    confidence: float | None,
+    db_path: str | None,
+    as_json: bool,
+    config: Config,
+) -> None:
+    """Say TEXT to the shop as USER and print the spoken reply (state is kept between calls).
+
+    \b
+    Example:
+      voicebot chat --role seller "上架绿松石手链十条"      # -> 多少钱？
+      voicebot chat --role seller "两百块"                  # -> 好的，绿松石手链，两百块，十条。
+      voicebot chat --role buyer --user b1 --json "有什么卖的"
+    """
+    from voicebot.dialogue import handle_turn
+    from voicebot.store.db import open_db
+
+    db = open_db(db_path or config.db_path)
+    try:
+        result = handle_turn(
+            db,
+            config,
+            channel=channel,
+            user_id=user_id,
+            role=role,
+            lang=lang or config.shop.language,
+            text=text,
+            confidence=confidence,
+        )
+    finally:
+        db.close()
+    if as_json:
+        print_json(dataclasses.asdict(result))
+    else:
+        click.echo(result.reply)
+        for to_channel, to_user, message in result.notify:
+            click.echo(f"  -> {to_channel}:{to_user}: {message}")
+
+
+COMMANDS: list[click.Command] = [chat]

@@ -1,0 +1,272 @@
+"""What each intent does to the shop, and the spoken answer that repeats the facts."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from voicebot.dialogue import ports, replies
+from voicebot.dialogue.replies import say
+from voicebot.dialogue.turn import TurnBase, TurnResult
+from voicebot.logs import log_event
+
+
+class Acts(TurnBase):
+    """``do_<intent>`` for every intent the dialogue can carry out, plus undo."""
+
+    # --- undo ----------------------------------------------------------------------------------
+
+    def undo(self, it: dict[str, Any]) -> TurnResult:
+        try:
+            done = self.shop.undo(self.actor)
+        except ports.NothingToUndo:
+            return self.result(self.say("nothing_to_undo"), it, error_code="nothing_to_undo")
+        except ports.ShopError as e:
+            log_event("dialogue_undo_failed", level=30, error=f"{type(e).__name__}: {e}")
+            return self.result(self.say("error"), it, error_code=getattr(e, "code", "undo_conflict"))
+        what = self.undo_what(done.kind, done.data)
+        return self.result(self.say("undone", what=what), it, action_id=done.action_id, committed=True)
+
+    def undo_what(self, kind: str, data: dict[str, Any]) -> str:
+        name = data.get("name") or ""
+        stock = ports.stock_of(self.db, data.get("product_id"))
+        unit = self.unit(product=name)
+        if kind == "set_price":
+            return self.say(
+                "undo_what.set_price", product=name, price=self.price(data["before"]["price_fen"] / 100)
+            )
+        if kind == "adjust_stock":
+            return self.say("undo_what.adjust_stock", product=name, stock=self.qty(stock, unit))
+        if kind in ("add_product", "remove_product", "attach_photo"):
+            return self.say(f"undo_what.{kind}", product=name)
+        if kind == "create_order":
+            items = data.get("items") or [{}]
+            first = items[0]
+            name = first.get("name", "")
+            unit = self.unit(product=name)
+            after = ports.stock_of(self.db, first.get("product_id"))
+            key = "undo_what.record_sale" if self.role == "seller" else "undo_what.place_order"
+            return self.say(
+                key, product=name, quantity=self.qty(first.get("quantity"), unit), stock=self.qty(after, unit)
+            )
+        if kind == "set_status":
+            status = (data.get("after") or {}).get("status")
+            if status == "cancelled":
+                return self.say("undo_what.cancel_order")
+            if status == "shipped":
+                return self.say("undo_what.mark_shipped")
+        return self.say("undo_what.other")
+
+    # --- seller actions ------------------------------------------------------------------------
+
+    def do_add_product(self, it: dict[str, Any]) -> TurnResult:
+        unit = it.get("unit") or replies.default_unit(self.lang)
+        self.shop.add_product(it["product"], ports.money(it["price"]), int(it["quantity"]), unit, self.actor)
+        reply = self.say(
+            "done.add_product",
+            product=it["product"],
+            price=self.price(it["price"]),
+            quantity=self.qty(it["quantity"], unit),
+        )
+        return self.committed(reply, it)
+
+    def do_set_price(self, it: dict[str, Any]) -> TurnResult:
+        self.shop.set_price(it["product"], ports.money(it["price"]), self.actor)
+        reply = self.say("done.set_price", product=it["product"], price=self.price(it["price"]))
+        return self.committed(reply, it)
+
+    def do_add_stock(self, it: dict[str, Any]) -> TurnResult:
+        row = self.shop.adjust_stock(it["product"], int(it["quantity"]), self.actor)
+        unit = self.unit(it)
+        reply = self.say(
+            "done.add_stock",
+            product=it["product"],
+            quantity=self.qty(it["quantity"], unit),
+            stock=self.qty(row["stock"], unit),
+        )
+        return self.committed(reply, it)
+
+    def do_check_stock(self, it: dict[str, Any]) -> TurnResult:
+        if it.get("product"):
+            row = self.catalog[it["product"]]
+            if row["stock"] <= 0:
+                return self.result(self.say("sold_out", product=it["product"]), it)
+            reply = self.say(
+                "stock_is", product=it["product"], quantity=self.qty(row["stock"], self.unit(it))
+            )
+            return self.result(reply, it)
+        if not self.catalog:
+            return self.result(self.say("no_products"), it)
+        rows = sorted(self.catalog.values(), key=lambda r: r["stock"])  # the lowest first: what to restock
+        items = [
+            self.say(
+                "item_stock", product=r["name"], quantity=self.qty(r["stock"], self.unit(product=r["name"]))
+            )
+            for r in rows
+        ]
+        return self.chunked(it, "shop_stock", items)
+
+    def do_record_sale(self, it: dict[str, Any]) -> TurnResult:
+        customer_id = self.shop.customer_for_name(it["customer"])["id"] if it.get("customer") else None
+        unit = self.unit(it)
+        try:
+            price = self.sale_unit_price(it)
+            order = self.shop.record_sale(it["product"], int(it["quantity"]), customer_id, price, self.actor)
+        except ports.OutOfStock as e:
+            return self.out_of_stock(it, e)
+        stock = ports.stock_of(self.db, self.catalog[it["product"]]["id"])
+        fields = (
+            {"to_customer": self.say("summary.to_customer", customer=it["customer"])}
+            if it.get("customer")
+            else {}
+        )
+        reply = self.say(
+            "done.record_sale",
+            product=it["product"],
+            quantity=self.qty(it["quantity"], unit),
+            total=self.price(order["total_fen"] / 100),
+            stock=self.qty(stock, unit),
+            **fields,
+        )
+        return self.committed(reply, it)
+
+    def sale_unit_price(self, it: dict[str, Any]) -> str | None:
+        """The unit price of a sale said with a price: "两条卖了三百六" is a total, "一条一百八" a unit
+        price; take whichever reading is closer to the catalog price (the reply reads the total back)."""
+        if it.get("price") is None:
+            return None
+        spoken, quantity = Decimal(str(it["price"])), int(it["quantity"])
+        catalog = Decimal(self.catalog[it["product"]]["price_fen"]) / 100
+        per_unit = spoken / quantity
+        if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
+            distance = lambda p: abs(math.log(float(p / catalog))) if p > 0 else math.inf  # noqa: E731
+            if distance(per_unit) < distance(spoken):
+                return str(per_unit.quantize(Decimal("0.01")))
+        return ports.money(spoken)
+
+    def out_of_stock(self, it: dict[str, Any], e: Exception) -> TurnResult:
+        available = getattr(e, "available", 0)
+        key = "out_of_stock" if available > 0 else "sold_out_order"
+        reply = self.say(
+            key, product=it["product"], available=replies.count(self.lang, available), unit=self.unit(it)
+        )
+        return self.result(reply, it, error_code="out_of_stock")
+
+    def do_list_orders(self, it: dict[str, Any]) -> TurnResult:
+        orders = ports.orders_today(self.shop)
+        if not orders:
+            return self.result(self.say("no_orders"), it)
+        items = []
+        for o in reversed(orders):  # oldest first, the way the day went
+            for line in o["items"]:
+                items.append(
+                    self.say(
+                        "order_item",
+                        customer=o.get("customer_name") or self.say("someone"),
+                        product=line["name"],
+                        quantity=self.qty(
+                            line["quantity"], line.get("unit") or self.unit(product=line["name"])
+                        ),
+                    )
+                )
+        return self.chunked(it, "list_orders", items, n=replies.number(self.lang, len(orders)))
+
+    def do_sales_summary(self, it: dict[str, Any]) -> TurnResult:
+        period = it.get("period") or "today"
+        s = ports.sales(self.shop, period)
+        spoken_period = replies.load_replies(self.lang)["periods"].get(period, period)
+        if not s["count"]:
+            return self.result(self.say("no_sales", period=spoken_period), it)
+        reply = self.say(
+            "sales_summary",
+            period=spoken_period,
+            count=replies.number(self.lang, s["count"]),
+            revenue=self.price(s["revenue_fen"] / 100),
+        )
+        return self.result(reply, it)
+
+    def do_mark_shipped(self, it: dict[str, Any]) -> TurnResult:
+        order = ports.ship_latest_for_name(self.shop, it["customer"], self.actor)
+        if order is None:
+            return self.result(
+                self.say("no_customer_order", customer=it["customer"]), it, error_code="no_order"
+            )
+        reply = self.say("done.mark_shipped", customer=it["customer"], items=self.items_text(order))
+        return self.committed(reply, it)
+
+    def do_attach_photo(self, it: dict[str, Any]) -> TurnResult:
+        self.shop.attach_photo(it["product"], self.state["photo_id"], self.actor)
+        self.state["photo_id"] = None
+        return self.committed(
+            self.say("done.attach_photo", product=it["product"]), it, photo_product=it["product"]
+        )
+
+    def do_remove_product(self, it: dict[str, Any]) -> TurnResult:
+        self.shop.remove_product(it["product"], self.actor)
+        return self.committed(self.say("done.remove_product", product=it["product"]), it)
+
+    # --- buyer actions -------------------------------------------------------------------------
+
+    def do_list_products(self, it: dict[str, Any]) -> TurnResult:
+        if not self.catalog:
+            return self.result(self.say("no_products"), it)
+        rows = [r for r in self.catalog.values() if r["stock"] > 0] or list(self.catalog.values())
+        items = [
+            self.say("item_price", product=r["name"], price=self.price(r["price_fen"] / 100)) for r in rows
+        ]
+        return self.chunked(it, "list_products", items, names=[r["name"] for r in rows])
+
+    def do_ask_price(self, it: dict[str, Any]) -> TurnResult:
+        row = self.catalog[it["product"]]
+        reply = self.say(
+            "price_is", product=it["product"], price=self.price(row["price_fen"] / 100), unit=self.unit(it)
+        )
+        return self.result(reply, it, photo_product=self.photo_of(it["product"]))
+
+    def do_ask_stock(self, it: dict[str, Any]) -> TurnResult:
+        row = self.catalog[it["product"]]
+        if row["stock"] <= 0:
+            return self.result(self.say("sold_out", product=it["product"]), it)
+        reply = self.say(
+            "buyer_stock_is", product=it["product"], quantity=self.qty(row["stock"], self.unit(it))
+        )
+        return self.result(reply, it, photo_product=self.photo_of(it["product"]))
+
+    def do_place_order(self, it: dict[str, Any]) -> TurnResult:
+        unit = self.unit(it)
+        try:
+            order = self.shop.place_order(it["product"], int(it["quantity"]), self.actor)
+        except ports.OutOfStock as e:
+            return self.out_of_stock(it, e)
+        total = order["total_fen"] / 100
+        reply = self.say(
+            "done.place_order",
+            product=it["product"],
+            quantity=self.qty(it["quantity"], unit),
+            total=self.price(total),
+        )
+        notify = []
+        buyer = ports.display_name(self.db, self.actor)
+        for channel, seller_id, seller_lang in ports.sellers(self.db, self.config, self.channel):
+            text = say(
+                seller_lang,
+                "seller_new_order",
+                customer=buyer or say(seller_lang, "someone"),
+                product=it["product"],
+                quantity=replies.quantity(seller_lang, it["quantity"], unit),
+                total=replies.price(seller_lang, total, self.config.shop.currency),
+            )
+            notify.append((channel, seller_id, text))
+        return self.committed(reply, it, notify=notify, photo_product=self.photo_of(it["product"]))
+
+    def do_order_status(self, it: dict[str, Any]) -> TurnResult:
+        order = ports.latest_order(self.db, self.actor)
+        if order is None:
+            return self.result(self.say("no_order"), it)
+        status = replies.load_replies(self.lang)["status"].get(order["status"], order["status"])
+        return self.result(self.say("order_status", items=self.items_text(order), status=status), it)
+
+    def do_cancel_order(self, it: dict[str, Any]) -> TurnResult:
+        self.shop.cancel_order(it["order_id"], self.actor)
+        return self.committed(self.say("done.cancel_order", items=it.get("items") or ""), it)

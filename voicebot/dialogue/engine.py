@@ -1,0 +1,445 @@
+"""The per-user dialogue: one call per utterance turns an intent into a question, a read-back or a
+committed shop change, with a short spoken reply.
+
+Rules (issue 4, INTENTS.md, VOICE_UX.md): a missing slot is asked for alone and the rest is kept;
+money/stock changes heard with low confidence or with an approximate number are read back and wait
+for yes/no; hard-to-fix actions (removing a product, cancelling an order, a price far from the old
+one) always ask; ``undo``, ``repeat`` and ``help`` work at any point; every committed reply repeats
+the facts (implicit confirmation); lists are read a few items at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.config import Config
+from voicebot.dialogue import ports, replies
+from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.replies import say
+from voicebot.dialogue.state import State, epoch, load_state, save_state
+from voicebot.dialogue.turn import TurnResult, public_intent
+from voicebot.logs import log_event
+from voicebot.store.db import StoreBusy, write_tx
+
+SELLER_INTENTS = frozenset(
+    {
+        "add_product",
+        "set_price",
+        "add_stock",
+        "check_stock",
+        "record_sale",
+        "list_orders",
+        "sales_summary",
+        "mark_shipped",
+        "attach_photo",
+        "remove_product",
+    }
+)
+MONEY_STOCK = frozenset({"add_product", "set_price", "add_stock", "record_sale", "place_order"})
+ALWAYS_CONFIRM = frozenset({"remove_product", "cancel_order"})
+# Slots asked for, in this order, when missing (the product is resolved before these).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "add_product": ("price", "quantity"),
+    "set_price": ("price",),
+    "add_stock": ("quantity",),
+    "record_sale": ("quantity",),
+    "place_order": ("quantity",),
+    "mark_shipped": ("customer",),
+}
+NEEDS_PRODUCT = frozenset(
+    {
+        "set_price",
+        "add_stock",
+        "record_sale",
+        "attach_photo",
+        "remove_product",
+        "ask_price",
+        "ask_stock",
+        "place_order",
+    }
+)
+FAR_PRICE_RATIO = 3.0
+PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
+
+
+class _Turn(Acts):
+    """The state machine for one utterance: answer a pending question, or plan a fresh intent."""
+
+    # --- the turn ------------------------------------------------------------------------------
+
+    def run(self, text: str) -> TurnResult:
+        it = ports.understand(text, self.lang, self.role, list(self.catalog))
+        if self.unsure and it["intent"] in MONEY_STOCK:
+            it["_unsure"] = True
+        if it.get("approximate"):
+            it["_unsure"] = True
+        kind, pending = it["intent"], self.pending()
+        if kind in NEEDS_PRODUCT and not it.get("product") and not it.get("candidates"):
+            it["_spoken"] = self.leftover(text, kind)
+        if kind == "repeat":
+            last = self.state.get("last_reply") or self.say("nothing_to_repeat")
+            return self.result(last, it, awaiting=pending and pending["awaiting"])
+        if kind == "help":
+            reply = self.say(f"help.{'seller' if self.role == 'seller' else 'buyer'}")
+            if pending:
+                reply = replies.sentences(
+                    self.lang, reply, self.say("help_pending", question=pending["question"])
+                )
+            return self.result(reply, it, awaiting=pending and pending["awaiting"])
+        if kind == "undo":
+            self.clear()
+            return self.undo(it)
+        if pending:
+            resumed = self.resume(pending, it, text)
+            if resumed is not None:
+                return resumed
+            self.clear()  # the user moved on: treat this utterance fresh
+        return self.proceed(it)
+
+    def resume(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
+        """Answer a pending question, or None when the utterance is something new."""
+        awaiting, kind = pending["awaiting"], it["intent"]
+        if awaiting == "confirm":
+            if kind == "confirm":
+                self.clear()
+                return self.proceed({**pending["intent"], "_confirmed": True})
+            if kind == "deny":
+                self.clear()
+                return self.result(self.say("denied"), pending["intent"])
+            return self.ask_again(pending) if kind == "unknown" else None
+        if awaiting == "more":
+            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
+                return self.next_chunk(pending)
+            if kind == "deny":
+                self.clear()
+                return self.result(self.say("no_more"), it)
+            return None
+        if kind == "deny":
+            self.clear()
+            return self.result(self.say("denied"), pending["intent"])
+        filled = self.fill(pending, it, text)
+        if filled is not None:
+            self.clear()
+            return self.proceed(filled)
+        return self.ask_again(pending) if kind in ("unknown", "confirm") else None
+
+    def is_more_yes(self, text: str) -> bool:
+        words = replies.load_replies(self.lang).get("more_yes") or []
+        said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
+        return said in words or said.replace(" ", "") in words
+
+    def quantity_only(self, base: dict[str, Any], text: str) -> bool:
+        """Take a bare count ("三条") into ``base`` when its intent still needs a quantity."""
+        if "quantity" not in REQUIRED.get(base["intent"], ()) or base.get("quantity") is not None:
+            return False
+        parsed = ports.parse_number(text, self.lang, "quantity")
+        if (
+            parsed is None
+            or self.leftover(text, base["intent"])
+            or parsed[0] != int(parsed[0])
+            or parsed[0] <= 0
+        ):
+            return False
+        base["quantity"] = int(parsed[0])
+        return True
+
+    def leftover(self, text: str, kind: str) -> str | None:
+        try:
+            return ports.leftover_name(text, self.lang, kind)
+        except Exception as e:  # a heuristic over the NLU's pack: never let it break the turn
+            log_event("dialogue_leftover_failed", level=30, error=f"{type(e).__name__}: {e}")
+            return None
+
+    def ask_again(self, pending: dict[str, Any]) -> TurnResult:
+        pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+        reply = self.say("ask.again", question=pending["question"])
+        return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
+
+    def fill(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> dict[str, Any] | None:
+        """The pending intent with the awaited slot taken from this answer, or None."""
+        awaiting, base, kind = pending["awaiting"], dict(pending["intent"]), it["intent"]
+        if self.unsure and base["intent"] in MONEY_STOCK:
+            base["_unsure"] = True
+        slot = "product" if awaiting == "which" else awaiting
+        if kind == base["intent"]:  # the user said the whole thing again, maybe with the slot
+            merged = {**base, **{k: v for k, v in it.items() if v not in (None, [], False)}}
+            merged["_unsure"] = base.get("_unsure") or it.get("_unsure")
+            if merged.get(slot) is not None and (awaiting != "which" or merged["product"] in self.catalog):
+                return merged
+        if awaiting in ("price", "quantity"):
+            value = it.get(awaiting) if kind not in ("unknown", "confirm") else None
+            approximate = bool(it.get("approximate"))
+            if value is None:
+                parsed = ports.parse_number(text, self.lang, awaiting)
+                if parsed is None:
+                    return None
+                value, approximate = parsed
+            if awaiting == "quantity" and (value != int(value) or value <= 0):
+                return None
+            base[awaiting] = int(value) if awaiting == "quantity" else value
+            if approximate:
+                base["_unsure"] = base["approximate"] = True
+            return base
+        if awaiting == "which":
+            name = ports.match_product(text, self.lang, pending.get("candidates") or [])
+            if name is None and it.get("product") in (pending.get("candidates") or []):
+                name = it["product"]
+            if name is None:
+                return None
+            base["product"], base["candidates"] = name, []
+            return base
+        if awaiting == "product":
+            if base["intent"] == "add_product":
+                name = it.get("product") if kind == "add_product" else None
+                if name is None and kind == "unknown":
+                    name = ports.spoken_name(text, self.lang)
+            else:
+                name = it.get("product") if it.get("product") in self.catalog else None
+                if name is None and not it.get("candidates"):
+                    name = ports.match_product(text, self.lang, list(self.catalog))
+                if name is None and kind == "unknown" and self.quantity_only(base, text):
+                    return base  # "三条" answered "哪个商品？": keep the number, ask for the product again
+                if name is None and kind == "unknown":  # a product we do not have: say so
+                    base["_spoken"] = ports.spoken_name(text, self.lang)
+                    return base if base["_spoken"] else None
+                if name is None and it.get("candidates"):
+                    base["candidates"] = it["candidates"]
+                    base["product"] = it.get("product")
+                    return base
+            if not name:
+                return None
+            base["product"] = name
+            return base
+        if awaiting == "customer":
+            name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+            if not name:
+                return None
+            base["customer"] = name
+            return base
+        return None
+
+    def proceed(self, it: dict[str, Any]) -> TurnResult:
+        """Plan for a complete-or-not intent: refuse, ask, read back, or commit."""
+        kind = it["intent"]
+        if kind in SELLER_INTENTS and self.role != "seller":
+            return self.result(self.say("not_allowed"), it, error_code="not_allowed")
+        if kind == "confirm":
+            return self.result(self.say("nothing_to_confirm"), it)
+        if kind == "deny":
+            return self.result(self.say("denied"), it)
+        if kind == "unknown" or not hasattr(self, f"do_{kind}"):
+            return self.result(self.say("unknown"), it, error_code="unknown_intent")
+        if kind == "attach_photo" and not self.state.get("photo_id"):
+            return self.result(self.say("no_photo"), it, error_code="no_photo")
+        if kind in NEEDS_PRODUCT or (kind == "check_stock" and it.get("product")):
+            asked = self.resolve_product(it)
+            if asked is not None:
+                return asked
+        if kind == "add_product":
+            if not it.get("product"):
+                return self.wait(it, "product", self.say("ask.product_add_product"))
+            if it["product"] in self.catalog:
+                reply = self.say("already_exists", product=it["product"], unit=self.unit(it))
+                return self.result(reply, it, error_code="duplicate_product")
+        for slot in REQUIRED.get(kind, ()):
+            if it.get(slot) is None:
+                return self.ask_slot(it, slot)
+        if kind == "cancel_order" and "order_id" not in it:
+            order = self.shop.latest_open_order(self.actor)
+            if order is None:
+                return self.result(self.say("no_order"), it, error_code="no_order")
+            it["order_id"], it["items"] = order["id"], self.items_text(order)
+        if not it.get("_confirmed") and self.needs_confirm(it):
+            question = self.say("confirm_question", summary=self.summary(it))
+            return self.wait(it, "confirm", question)
+        try:
+            return getattr(self, f"do_{kind}")(it)
+        except ports.ShopError as e:
+            log_event("dialogue_shop_error", level=30, intent=kind, error=f"{type(e).__name__}: {e}")
+            return self.result(self.say("error"), it, error_code=getattr(e, "code", "shop_error"))
+
+    def resolve_product(self, it: dict[str, Any]) -> TurnResult | None:
+        """Make ``it['product']`` a catalog name, or ask which one / say it is unknown."""
+        if it.get("product") in self.catalog:
+            return None
+        candidates = [c for c in it.get("candidates") or [] if c in self.catalog]
+        if len(candidates) > 1:
+            if it["intent"] in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
+                return self.answer_many(it, candidates)
+            options = replies.load_replies(self.lang)["or"].join(candidates)
+            return self.wait(it, "which", self.say("ask.which", options=options), candidates=candidates)
+        if len(candidates) == 1:
+            it["product"] = candidates[0]
+            return None
+        if not it.get("product") and not it.get("_spoken"):
+            return self.ask_slot(it, "product")
+        key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
+        reply = self.say(key, spoken=it.get("product") or it["_spoken"], unit=self.unit(it))
+        return self.result(reply, it, error_code="unknown_product")
+
+    def ask_slot(self, it: dict[str, Any], slot: str) -> TurnResult:
+        key = f"ask.{slot}_{it['intent']}"
+        if not replies.has(self.lang, key):
+            key = f"ask.{slot}"
+        return self.wait(it, slot, self.say(key, unit=self.unit(it)))
+
+    def needs_confirm(self, it: dict[str, Any]) -> bool:
+        kind = it["intent"]
+        if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.get("_unsure")):
+            return True
+        if kind == "set_price":
+            old = self.catalog[it["product"]]["price_fen"] / 100
+            new = float(it["price"])
+            return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
+        return False
+
+    def summary(self, it: dict[str, Any]) -> str:
+        """The facts of an intent, for a read-back."""
+        kind, unit = it["intent"], self.unit(it)
+        fields: dict[str, Any] = {
+            "product": it.get("product") or "",
+            "price": self.price(it.get("price")),
+            "quantity": self.qty(it.get("quantity"), unit),
+            "customer": it.get("customer") or "",
+            "items": it.get("items") or "",
+        }
+        if it.get("customer"):
+            fields["to_customer"] = self.say("summary.to_customer", customer=it["customer"])
+        if kind == "place_order" and it.get("product") in self.catalog:
+            fields["total"] = self.price(self.catalog[it["product"]]["price_fen"] * it["quantity"] / 100)
+        if kind == "set_price":
+            old = self.catalog[it["product"]]["price_fen"] / 100
+            if self.needs_confirm({**it, "_unsure": False}):
+                return self.say("summary.set_price_far", old_price=self.price(old), **fields)
+        return self.say(f"summary.{kind}", **fields)
+
+
+def handle_turn(
+    db: sqlite_utils.Database,
+    config: Config,
+    *,
+    channel: str,
+    user_id: str,
+    role: str,
+    lang: str,
+    text: str,
+    confidence: float | None,
+    now: Any = None,
+    turn_id: str | None = None,
+) -> TurnResult:
+    """One user utterance in, one decision out; the user's state is loaded and saved around it.
+
+    Synchronous (SQLite and the NLU are blocking): the caller runs it in a thread. ``now`` (a
+    datetime or epoch seconds) is for tests; ``confidence`` None means typed text (trusted).
+    The state change and any shop change commit in ONE transaction, so a crash leaves neither or
+    both; with ``turn_id`` (e.g. the inbound message id) a re-run of the same turn after a crash
+    returns the stored result instead of acting twice.
+    """
+    t = epoch(now)
+    try:
+        with write_tx(db):
+            state = load_state(db, channel, user_id)
+            last = state.get("last_turn") or {}
+            if turn_id is not None and last.get("id") == turn_id:
+                return TurnResult(
+                    **{**last["result"], "notify": [tuple(n) for n in last["result"]["notify"]]}
+                )
+            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t)
+            if turn_id is not None:
+                state["last_turn"] = {"id": turn_id, "result": dataclasses.asdict(result)}
+            save_state(db, channel, user_id, state)
+    except StoreBusy:
+        raise  # the caller retries later; nothing was done
+    except Exception as e:  # a bug or a broken database: say so, never stay silent
+        log_event("dialogue_failed", level=40, channel=channel, error=f"{type(e).__name__}: {e}")
+        it = {"intent": "unknown", "product": None, "quantity": None, "price": None, "customer": None}
+        return TurnResult(reply=say(lang, "error"), intent=it, error_code="internal_error")
+    log_event(
+        "dialogue_turn",
+        channel=channel,
+        role=role,
+        lang=lang,
+        intent=result.intent.get("intent"),
+        awaiting=result.awaiting,
+        committed=result.committed,
+        action_id=result.action_id,
+        error_code=result.error_code,
+        notify=len(result.notify),
+    )
+    return result
+
+
+def _run_turn(
+    db: sqlite_utils.Database,
+    config: Config,
+    state: State,
+    channel: str,
+    user_id: str,
+    role: str,
+    lang: str,
+    text: str,
+    confidence: float | None,
+    t: float,
+) -> TurnResult:
+    pending = state.get("pending")
+    if pending and pending.get("expires", 0) <= t:
+        state["pending"] = None
+    if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
+        state["photo_id"] = None
+    result = _Turn(db, config, channel, user_id, role, lang, t, state, confidence).run(text)
+    if result.intent.get("intent") != "repeat":
+        state["last_reply"] = result.reply
+    return result
+
+
+def note_photo(
+    db: sqlite_utils.Database,
+    channel: str,
+    user_id: str,
+    photo_id: int,
+    *,
+    config: Config | None = None,
+    role: str = "seller",
+    lang: str = "zh",
+    now: Any = None,
+) -> TurnResult:
+    """A photo arrived from this user: remember it; a seller is asked which product it shows."""
+    from voicebot.config import load_config
+
+    config = config or load_config(environ={})
+    t = epoch(now)
+    with write_tx(db):
+        return _note_photo(db, config, channel, user_id, photo_id, role, lang, t)
+
+
+def _note_photo(
+    db: sqlite_utils.Database,
+    config: Config,
+    channel: str,
+    user_id: str,
+    photo_id: int,
+    role: str,
+    lang: str,
+    t: float,
+) -> TurnResult:
+    state = load_state(db, channel, user_id)
+    state["photo_id"], state["photo_at"] = photo_id, t
+    it = {"intent": "attach_photo", "product": None, "quantity": None, "price": None, "customer": None}
+    if role == "seller":
+        question = say(lang, "photo_received")
+        state["pending"] = {
+            "intent": it,
+            "awaiting": "product",
+            "question": question,
+            "expires": t + config.dialogue.pending_timeout_s,
+        }
+        result = TurnResult(reply=question, intent=public_intent(it), awaiting="product")
+    else:
+        result = TurnResult(reply=say(lang, "photo_received_buyer"), intent=public_intent(it))
+    state["last_reply"] = result.reply
+    save_state(db, channel, user_id, state)
+    return result

@@ -1,0 +1,61 @@
+"""Per-user dialogue state, persisted in the ``dialogue_state`` table so it survives restarts.
+
+The state is one JSON object per (channel, user):
+``{"pending": {...} | None, "last_reply": str, "photo_id": int | None, "photo_at": float}``.
+A pending question carries its own ``expires`` (epoch seconds); the row's ``expires_at`` column
+mirrors it so operators (and a future cleanup job) can see when it goes stale.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.store.clock import to_iso, utc_now
+from voicebot.store.db import write_tx
+
+TABLE = "dialogue_state"
+State = dict[str, Any]
+
+
+def epoch(now: datetime | float | int | None) -> float:
+    """``now`` as epoch seconds (a datetime, a number, or None for the current time)."""
+    if now is None:
+        return datetime.now(UTC).timestamp()
+    if isinstance(now, datetime):
+        return (now if now.tzinfo else now.replace(tzinfo=UTC)).timestamp()
+    return float(now)
+
+
+def load_state(db: sqlite_utils.Database, channel: str, user_id: str) -> State:
+    """The stored state, or an empty one."""
+    rows = list(db[TABLE].rows_where("channel = ? AND user = ?", [channel, user_id]))
+    if not rows:
+        return {}
+    try:
+        state = json.loads(rows[0]["state_json"])
+    except (TypeError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_state(db: sqlite_utils.Database, channel: str, user_id: str, state: State) -> None:
+    """Write the whole state in one transaction (last writer wins: one user speaks at a time)."""
+    pending = state.get("pending")
+    expires_at = None
+    if pending and pending.get("expires"):
+        expires_at = to_iso(datetime.fromtimestamp(pending["expires"], UTC))
+    with write_tx(db):
+        db[TABLE].upsert(
+            {
+                "channel": channel,
+                "user": user_id,
+                "state_json": json.dumps(state, ensure_ascii=False),
+                "expires_at": expires_at,
+                "updated_at": utc_now(),
+            },
+            pk=("channel", "user"),
+        )

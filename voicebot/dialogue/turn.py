@@ -1,0 +1,171 @@
+"""A turn's context and its spoken building blocks: the result type, replies in the user's
+language, questions that wait in the state, and lists read a few items at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.config import Config
+from voicebot.dialogue import ports, replies
+from voicebot.dialogue.replies import say
+from voicebot.dialogue.state import State
+from voicebot.shop.facade import Shop
+
+CONTRACT_KEYS = ("intent", "product", "quantity", "price", "customer")
+
+
+@dataclass
+class TurnResult:
+    """What the dialogue decided for one utterance."""
+
+    reply: str
+    intent: dict[str, Any]
+    action_id: int | None = None
+    committed: bool = False
+    awaiting: str | None = None
+    notify: list[tuple[str, str, str]] = field(default_factory=list)
+    photo_product: str | None = None
+    error_code: str | None = None
+
+
+def public_intent(intent: dict[str, Any]) -> dict[str, Any]:
+    """The intent as reported: the five contract keys first, then extras; private keys dropped."""
+    out = {k: intent.get(k) for k in CONTRACT_KEYS}
+    out.update({k: v for k, v in intent.items() if k not in out and not k.startswith("_")})
+    return out
+
+
+class TurnBase:
+    """One utterance of one user: who speaks, the catalog, and the state (saved by the caller)."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        config: Config,
+        channel: str,
+        user_id: str,
+        role: str,
+        lang: str,
+        now: float,
+        state: State,
+        confidence: float | None,
+    ) -> None:
+        self.db, self.config, self.channel, self.user_id = db, config, channel, user_id
+        self.role, self.lang, self.now, self.state = role, lang, now, state
+        self.unsure = confidence is not None and confidence < config.dialogue.confirm_below_confidence
+        self.catalog = ports.catalog_rows(db)
+        self.shop = Shop(db, config)
+        self.actor = ports.actor_id(db, channel, user_id, role, lang)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def say(self, key: str, **fields: Any) -> str:
+        return say(self.lang, key, **fields)
+
+    def price(self, value: float | None) -> str:
+        return replies.price(self.lang, value, self.config.shop.currency)
+
+    def unit(self, it: dict[str, Any] | None = None, product: str | None = None) -> str:
+        row = self.catalog.get(product or (it or {}).get("product") or "")
+        unit = (row or {}).get("unit") or (it or {}).get("unit") or ""
+        return unit or replies.default_unit(self.lang)
+
+    def qty(self, n: int | None, unit: str) -> str:
+        return replies.quantity(self.lang, n, unit)
+
+    def result(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
+        if self.lang == "en" and reply[:1].islower():
+            reply = reply[0].upper() + reply[1:]
+        return TurnResult(reply=reply, intent=public_intent(it), **kw)
+
+    def pending(self) -> dict[str, Any] | None:
+        return self.state.get("pending")
+
+    def clear(self) -> None:
+        self.state["pending"] = None
+
+    def wait(self, it: dict[str, Any], awaiting: str, question: str, **extra: Any) -> TurnResult:
+        """Store a question and ask it."""
+        self.state["pending"] = {
+            "intent": it,
+            "awaiting": awaiting,
+            "question": question,
+            "expires": self.now + self.config.dialogue.pending_timeout_s,
+            **extra,
+        }
+        return self.result(question, it, awaiting=awaiting)
+
+    def photo_of(self, name: str | None) -> str | None:
+        row = self.catalog.get(name or "")
+        return name if row and row.get("cover_photo_id") else None
+
+    # --- lists ---------------------------------------------------------------------------------
+
+    def chunked(
+        self, it: dict[str, Any], key: str, items: list[str], names: list[str] | None = None, **fields: Any
+    ) -> TurnResult:
+        """Read the first chunk; keep the rest for "要听吗？" → yes."""
+        size = max(1, self.config.dialogue.max_list_items)
+        head, rest = items[:size], items[size:]
+        reply = self.say(key, items=replies.join(self.lang, head), **fields)
+        photo = next((n for n in (names or [])[:size] if self.photo_of(n)), None)
+        if not rest:
+            return self.result(reply, it, photo_product=photo)
+        more = self.say("more", n=replies.count(self.lang, len(rest)))
+        tail = {"items": rest, "names": (names or [])[size:]}
+        res = self.wait(it, "more", more, **tail)
+        res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
+        return res
+
+    def next_chunk(self, pending: dict[str, Any]) -> TurnResult:
+        size = max(1, self.config.dialogue.max_list_items)
+        items, names = pending["items"], pending.get("names") or []
+        head, rest = items[:size], items[size:]
+        reply = replies.join(self.lang, head) + load_end(self.lang)
+        photo = next((n for n in names[:size] if self.photo_of(n)), None)
+        if not rest:
+            self.clear()
+            return self.result(reply, pending["intent"], photo_product=photo)
+        more = self.say("more", n=replies.count(self.lang, len(rest)))
+        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:])
+        res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
+        return res
+
+    def items_text(self, order: dict[str, Any]) -> str:
+        """An order's lines, spoken: "绿松石手链两条，蜂蜜一瓶"."""
+        parts = []
+        for line in order["items"]:
+            unit = line.get("unit") or self.unit(product=line["name"])
+            parts.append(
+                self.say("order_line", product=line["name"], quantity=self.qty(line["quantity"], unit))
+            )
+        return replies.join(self.lang, parts)
+
+    def answer_many(self, it: dict[str, Any], names: list[str]) -> TurnResult:
+        if it["intent"] == "ask_price":
+            parts = [
+                self.say("item_price", product=n, price=self.price(self.catalog[n]["price_fen"] / 100))
+                for n in names
+            ]
+        else:
+            parts = [
+                self.say(
+                    "item_stock", product=n, quantity=self.qty(self.catalog[n]["stock"], self.unit(product=n))
+                )
+                for n in names
+            ]
+        return self.result(replies.join(self.lang, parts) + load_end(self.lang), it)
+
+    def committed(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
+        """A reply for a shop change that went through (with the action to undo it)."""
+        return self.result(
+            reply, it, action_id=ports.last_action_id(self.db, self.actor), committed=True, **kw
+        )
+
+
+def load_end(lang: str) -> str:
+    """Sentence end for a bare list ("。" / ".")."""
+    return "。" if lang == "zh" else "."

@@ -1,0 +1,261 @@
+"""Transcript -> one Intent, using the language pack's rules, the number reader and the catalog matcher."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from voicebot.nlu.matching import THRESHOLD, find_product, match_product
+from voicebot.nlu.normalize import normalize
+from voicebot.nlu.numbers import Number, find_numbers, tidy
+from voicebot.nlu.packs import Pack, load_pack
+
+CONTRACT_KEYS = ("intent", "product", "quantity", "price", "customer")
+
+# The slots each intent carries (INTENTS.md); anything else is dropped from the contract.
+SLOTS: dict[str, frozenset[str]] = {
+    "add_product": frozenset({"product", "price", "quantity"}),
+    "set_price": frozenset({"product", "price"}),
+    "add_stock": frozenset({"product", "quantity"}),
+    "check_stock": frozenset({"product"}),
+    "record_sale": frozenset({"product", "quantity", "customer", "price"}),
+    "mark_shipped": frozenset({"customer"}),
+    "attach_photo": frozenset({"product"}),
+    "remove_product": frozenset({"product"}),
+    "ask_price": frozenset({"product"}),
+    "ask_stock": frozenset({"product"}),
+    "place_order": frozenset({"product", "quantity"}),
+}
+SELLER_INTENTS = frozenset(
+    {"add_product", "set_price", "add_stock", "check_stock", "record_sale", "list_orders", "sales_summary",
+     "mark_shipped", "attach_photo", "remove_product"}
+)  # fmt: skip
+BUYER_INTENTS = frozenset({"list_products", "ask_price", "ask_stock", "place_order", "order_status", "cancel_order"})
+# A seller who speaks like a buyer means the seller's version.
+SELLER_FROM_BUYER = {"ask_stock": "check_stock", "place_order": "record_sale", "order_status": "list_orders"}
+_NEW_NAME_INTENTS = ("add_product", "attach_photo")
+_CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
+_CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
+
+
+@dataclass
+class Intent:
+    intent: str
+    product: str | None = None
+    quantity: int | None = None
+    price: int | float | None = None
+    customer: str | None = None
+    approximate: bool = False  # a number was approximate (十来个, about twenty): read it back
+    ambiguous: list[str] = field(default_factory=list)  # catalog products the spoken words could mean
+    product_spoken: str | None = None  # the words that named the product
+    product_known: bool = False  # product is a catalog name
+    unit: str | None = None  # the counter spoken with the quantity (条, 瓶, jars)
+    period: str | None = None  # today | yesterday | week | month (sales_summary, list_orders)
+    score: float | None = None  # product match score, 0-100
+    text: str = ""  # the normalised transcript
+
+    def contract(self) -> dict[str, Any]:
+        """Exactly the five contract keys, ``None`` where not spoken."""
+        price = tidy(self.price) if self.price is not None else None
+        return {"intent": self.intent, "product": self.product, "quantity": self.quantity, "price": price,
+                "customer": self.customer}  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _strip_particles(text: str, pack: Pack) -> str:
+    changed = True
+    while changed and text:
+        changed = False
+        for p in pack.particles:
+            if text.endswith(p) and len(text) > len(p):
+                text = text[: -len(p)].rstrip()
+                changed = True
+    return text
+
+
+def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: str) -> tuple[str | None, tuple[int, int] | None]:
+    """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog."""
+    tokens = set(normalize_tokens(original))
+    for pattern in pack.customer_patterns:
+        for m in pattern.finditer(norm):
+            name, span = m.group("customer"), m.span("customer")
+            if pack.script == "cjk":
+                if any(ch in _CJK_NAME_BAD for ch in name) or name[0] in _CJK_NUMERALS:
+                    # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
+                    ok_tail = not any(c in _CJK_NAME_BAD for c in name[1:]) and name[1] not in _CJK_NUMERALS
+                    if len(name) == 3 and (name[0] in _CJK_NAME_BAD or name[0] in _CJK_NUMERALS) and ok_tail:
+                        name, span = name[1:], (span[0] + 1, span[1])
+                    else:
+                        continue
+                if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
+                    name, span = name[1:], (span[0] + 1, span[1])
+                if name not in tokens:
+                    for t in tokens:
+                        if len(t) >= 2 and t in name:
+                            name, span = t, (span[0] + name.index(t), span[0] + name.index(t) + len(t))
+                            break
+            if name in pack.name_stopwords or re.search(r"\d", name):
+                continue
+            if products and match_product(name, products, lang).score >= THRESHOLD:
+                continue
+            if lang == "en" and name in _en_number_words():
+                continue
+            return name, span
+    return None, None
+
+
+def normalize_tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _en_number_words() -> set[str]:
+    from voicebot.nlu.numbers import _EN_NUMWORDS
+
+    return _EN_NUMWORDS | {"a", "an", "dozen", "couple"}
+
+
+def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
+    core = _strip_particles(norm, pack)
+    for rule in pack.rules:
+        if role not in rule.roles:
+            continue
+        if "customer" in rule.requires and not has_customer:
+            continue
+        if (rule.whole is not None and core and rule.whole.fullmatch(core)) or any(p.search(norm) for p in rule.patterns):
+            intent = rule.intent
+            if role == "seller":
+                intent = SELLER_FROM_BUYER.get(intent, intent)
+            elif intent in SELLER_INTENTS:
+                continue  # a buyer never gets a seller intent
+            return intent
+    return "unknown"
+
+
+def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool) -> bool:
+    if cues is None:
+        return False
+    before = norm[max(0, n.start - 14) : n.start]
+    tail = r"\s*$" if latin else r"[了的是]?$"
+    return re.search(f"(?:{cues.pattern}){tail}", before) is not None
+
+
+def _classify_numbers(norm: str, numbers: list[Number], pack: Pack) -> list[tuple[Number, str | None]]:
+    """(number, "money" | "count" | None) with per-unit mentions (三十块一斤, 多少钱一瓶) removed."""
+    latin = pack.script == "latin"
+    out: list[tuple[Number, str | None]] = []
+    prev_end = -10
+    for n in numbers:
+        gap = norm[prev_end:n.start] if prev_end >= 0 else None
+        per_unit = n.kind == "count" and n.value == 1 and (
+            (gap is not None and len(gap.strip()) == 0)
+            or re.search(r"(钱|每|per|each|a)\s*$", norm[: n.start]) is not None
+            or norm[: n.start].rstrip().endswith(("多少", "几块"))
+        )
+        prev_end = n.end
+        if per_unit:
+            continue
+        kind = n.kind
+        if kind is None:
+            if _cue_before(norm, n, pack.price_cues, latin):
+                kind = "money"
+            elif _cue_before(norm, n, pack.quantity_cues, latin):
+                kind = "count"
+        out.append((n, kind))
+    return out
+
+
+def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
+    """A new product's name: the longest stretch not taken by command words, numbers or names."""
+    taken = [False] * len(norm)
+    for a, b in skip:
+        for i in range(a, min(b, len(norm))):
+            taken[i] = True
+    if pack.strip is not None:
+        for m in pack.strip.finditer(norm):
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+    chunks: list[str] = []
+    current = ""
+    for ch, t in zip(norm, taken, strict=True):
+        if t:
+            if current.strip():
+                chunks.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        chunks.append(current.strip())
+    if pack.script == "latin":
+        chunks = [" ".join(w for w in c.split() if w not in pack.stopwords) for c in chunks]
+    chunks = [c for c in chunks if c]
+    return max(chunks, key=len) if chunks else None
+
+
+def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
+    """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``."""
+    pack = load_pack(lang)
+    products = [p.strip() for p in products if p and p.strip()]
+    norm = normalize(text, lang)
+    if not norm:
+        return Intent("unknown", text=norm)
+    customer, cspan = (None, None)
+    if role == "seller":
+        customer, cspan = _customer(norm, text, pack, products, lang)
+    intent_name = _classify(norm, role, pack, customer is not None)
+    result = Intent(intent_name, text=norm)
+    slots = SLOTS.get(intent_name, frozenset())
+    if not slots and intent_name not in ("sales_summary", "list_orders"):
+        return result
+    for period, pattern in pack.periods.items():
+        if pattern.search(norm):
+            result.period = period
+            break
+    if "customer" in slots and customer is not None:
+        result.customer = customer
+    masked = norm
+    if cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
+        masked = norm[: cspan[0]] + " " * (cspan[1] - cspan[0]) + norm[cspan[1] :]
+    numbers = _classify_numbers(norm, find_numbers(masked, lang), pack)
+    skip = [(n.start, n.end) for n, _ in numbers] + ([cspan] if cspan and result.customer else [])
+
+    if "product" in slots:
+        found = find_product(norm, products, lang, exclude=skip) if products else None
+        if intent_name in _NEW_NAME_INTENTS and (found is None or found.score < 100 or found.ambiguous):
+            if intent_name == "add_product" or found is None or found.product is None:
+                name = _new_name(norm, pack, skip)
+                if intent_name == "attach_photo" and found is not None and found.ambiguous:
+                    name = found.spoken
+                result.product, result.product_spoken = name, name
+        elif found is not None and found.span is not None:
+            result.score, result.product_spoken = found.score, found.spoken
+            if found.ambiguous:
+                result.product, result.ambiguous = found.spoken, found.candidates
+            elif found.product is not None:
+                result.product, result.product_known = found.product, True
+        if found is not None and found.product is not None and result.product == found.product:
+            result.product_known = True
+            result.score = found.score
+
+    prices = [n for n, k in numbers if k == "money"]
+    counts = [n for n, k in numbers if k == "count"]
+    bare = [n for n, k in numbers if k is None]
+    price: Number | None = None
+    if "price" in slots:
+        if prices:
+            price = prices[0]
+        elif intent_name in ("set_price", "add_product") and bare:
+            price = bare.pop(0)
+        if price is not None:
+            result.price = price.value
+    if "quantity" in slots:
+        quantity = counts[0] if counts else (bare[0] if bare else None)
+        if quantity is not None and isinstance(quantity.value, int | float):
+            result.quantity = int(round(quantity.value))
+            result.unit = quantity.unit
+            result.approximate = quantity.approximate
+    if price is not None and price.approximate:
+        result.approximate = True
+    return result

@@ -1,0 +1,161 @@
+"""Product matching against the catalog: exact, partial, plural/singular, homophones (pinyin), fuzzy.
+
+``match_product`` scores one spoken phrase; ``find_product`` looks for the best product mention anywhere
+in a whole utterance (every window of characters or words), which is what the intent parser uses.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+from voicebot.nlu.packs import load_pack
+
+THRESHOLD = 75.0  # below this a mention is "not found"
+TIE = 2.0  # candidates within this many points of the best are a tie
+
+
+@dataclass
+class MatchResult:
+    product: str | None  # the catalog's exact name, or None when not found or ambiguous
+    score: float
+    candidates: list[str] = field(default_factory=list)  # best first; several when ambiguous
+    ambiguous: bool = False
+    spoken: str = ""  # the words that were matched, as spoken
+    span: tuple[int, int] | None = None  # where ``spoken`` is in the normalised utterance
+
+
+def singular(word: str) -> str:
+    """English singular of one word (rule-based, enough for product nouns)."""
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes", "oes")):
+        return word[:-2]
+    if word.endswith("ves") and word not in ("olives", "chives"):
+        return word[:-3] + "f"
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+@functools.lru_cache(maxsize=4096)
+def _pinyin(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(text, errors="default"))
+
+
+def _latin_key(text: str) -> str:
+    return " ".join(singular(w) for w in re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def _cjk_key(text: str) -> str:
+    return re.sub(r"\s+", "", text.lower())
+
+
+def _score_cjk(spoken: str, product: str, use_pinyin: bool) -> float:
+    """How well ``spoken`` names ``product`` (0-100), both without spaces."""
+    if not spoken or not product:
+        return 0.0
+    if spoken == product:
+        return 100.0
+    sp = _pinyin(spoken) if use_pinyin else tuple(spoken)
+    pp = _pinyin(product) if use_pinyin else tuple(product)
+    if sp == pp:
+        return 96.0  # homophone: 风蜜 / 蜂蜜
+    if len(spoken) >= 2 and spoken in product:
+        return 80.0 + 5.0 * len(spoken) / len(product)  # partial: 手链 / 绿松石手链
+    n = len(sp)
+    if n >= 2 and any(pp[i : i + n] == sp for i in range(len(pp) - n + 1)):
+        return 78.0 + 5.0 * n / len(pp)  # partial homophone: 首联 / 绿松石手链
+    if len(spoken) < 2:
+        return 0.0
+    ratio = fuzz.ratio(" ".join(sp), " ".join(pp))
+    return ratio * 0.92 if ratio >= 85 else 0.0
+
+
+def _score_latin(spoken: str, product: str, stopwords: frozenset[str]) -> float:
+    s, p = _latin_key(spoken), _latin_key(product)
+    if not s or not p:
+        return 0.0
+    if s == p:
+        return 100.0
+    sw, pw = s.split(), p.split()
+    content = [w for w in sw if w not in stopwords]
+    if content and len(content) == len(sw) and set(sw) <= set(pw):
+        return 80.0 + 5.0 * len(sw) / len(pw)
+    ratio = fuzz.ratio(s, p)
+    return ratio * 0.92 if ratio >= 85 else 0.0
+
+
+def _score(spoken: str, product: str, lang: str) -> float:
+    pack = load_pack(lang)
+    if pack.script == "cjk":
+        return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=lang == "zh")
+    return _score_latin(spoken, product, pack.stopwords)
+
+
+def _decide(scored: list[tuple[float, str]], spoken: str, span: tuple[int, int] | None) -> MatchResult:
+    scored = sorted(scored, key=lambda t: -t[0])
+    if not scored or scored[0][0] < THRESHOLD:
+        return MatchResult(None, scored[0][0] if scored else 0.0, [], False, spoken, span)
+    best = scored[0][0]
+    tied = [name for s, name in scored if best - s <= TIE and s >= THRESHOLD]
+    if len(tied) > 1:
+        return MatchResult(None, best, tied, True, spoken, span)
+    return MatchResult(tied[0], best, tied, False, spoken, span)
+
+
+def match_product(spoken: str, products: list[str], lang: str) -> MatchResult:
+    """Match one spoken product phrase against the catalog."""
+    scored = [(_score(spoken, p, lang), p) for p in products]
+    return _decide(scored, spoken.strip(), None)
+
+
+def find_product(
+    text: str, products: list[str], lang: str, exclude: list[tuple[int, int]] | None = None
+) -> MatchResult:
+    """The best product mention in a normalised utterance; ``exclude`` spans (numbers, names) are skipped."""
+    pack = load_pack(lang)
+    exclude = exclude or []
+    if pack.script == "cjk":
+        units = [(i, i + 1, ch) for i, ch in enumerate(text)]
+        max_len = max((len(_cjk_key(p)) for p in products), default=0) + 2
+        join = ""
+    else:
+        units = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[a-z0-9']+", text)]
+        max_len = max((len(p.split()) for p in products), default=0) + 1
+        join = " "
+    best: dict[str, tuple[float, str, tuple[int, int]]] = {}
+    for i in range(len(units)):
+        for j in range(i + 1, min(len(units), i + max_len) + 1):
+            a, b = units[i][0], units[j - 1][1]
+            if any(a < eb and ea < b for ea, eb in exclude):
+                break
+            window = join.join(u[2] for u in units[i:j])
+            if pack.script == "latin" and (units[i][2] in pack.stopwords or units[j - 1][2] in pack.stopwords):
+                continue
+            for p in products:
+                s = _score(window, p, lang)
+                # Prefer the longer window on equal scores (it is the fuller mention).
+                if s > 0 and (p not in best or s > best[p][0] or (s == best[p][0] and b - a > _len(best[p][2]))):
+                    best[p] = (s, window, (a, b))
+    if not best:
+        return MatchResult(None, 0.0, [], False, "", None)
+    scored = [(s, p) for p, (s, _, _) in best.items()]
+    top = max(best.values(), key=lambda t: t[0])
+    # A tie is only a tie when the same words named both products.
+    result = _decide(scored, top[1], top[2])
+    if result.ambiguous:
+        same = [p for p in result.candidates if best[p][2] == top[2] or best[p][1] == top[1]]
+        if len(same) == 1:
+            return MatchResult(same[0], top[0], result.candidates, False, top[1], top[2])
+    return result
+
+
+def _len(span: tuple[int, int]) -> int:
+    return span[1] - span[0]

@@ -1,0 +1,158 @@
+"""Language packs: everything language-specific the NLU, replies, TTS and ASR grammar need, as data.
+
+One YAML file per language in ``voicebot/nlu/packs/<lang>.yaml``; adding a language means adding a file.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACK_DIR = Path(__file__).with_name("packs")
+ROLES = ("seller", "buyer")
+
+
+class PackError(ValueError):
+    """A pack is missing or malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class IntentRule:
+    """One way of recognising an intent: regex patterns (searched) and/or whole-utterance word lists."""
+
+    intent: str
+    roles: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    whole: re.Pattern[str] | None = None
+    requires: tuple[str, ...] = ()  # slots that must be present for this rule: number, product, customer
+
+    def matches(self, text: str) -> bool:
+        if self.whole is not None and self.whole.fullmatch(text):
+            return True
+        return any(p.search(text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Pack:
+    lang: str
+    name: str
+    script: str  # "cjk": matched with spaces removed; "latin": matched as space-separated words
+    tts_voice: str
+    tts_rate: int
+    model: dict[str, Any]
+    money_units: tuple[str, ...]
+    count_units: tuple[str, ...]
+    currency_words: dict[str, str]
+    rules: tuple[IntentRule, ...]
+    customer_patterns: tuple[re.Pattern[str], ...]
+    name_stopwords: frozenset[str]
+    surnames: frozenset[str]
+    price_cues: re.Pattern[str] | None
+    quantity_cues: re.Pattern[str] | None
+    strip: re.Pattern[str] | None  # words removed to find a new product's name
+    stopwords: frozenset[str]
+    number_rejects: tuple[str, ...]
+    particles: tuple[str, ...]
+    periods: dict[str, re.Pattern[str]]
+    replies: dict[str, str]
+    grammar: dict[str, list[str]]
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return self.money_units + self.count_units
+
+    def reply(self, key: str) -> str:
+        try:
+            return self.replies[key]
+        except KeyError:
+            raise PackError(f"{self.lang}: no reply template {key!r}") from None
+
+
+def available_languages() -> list[str]:
+    """Languages that have a pack file."""
+    return sorted(p.stem for p in PACK_DIR.glob("*.yaml") if "_" not in p.stem)
+
+
+def _alternation(words: list[str], latin: bool) -> str:
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return rf"\b(?:{alts})\b" if latin else f"(?:{alts})"
+
+
+def _compile(pattern: str, where: str, name_re: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern.replace("{name}", name_re))
+    except re.error as e:
+        raise PackError(f"{where}: bad pattern {pattern!r}: {e}") from None
+
+
+def _cues(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
+    return re.compile(_alternation(words, latin)) if words else None
+
+
+def _build(data: dict[str, Any], path: Path) -> Pack:
+    where = str(path)
+    try:
+        latin = data["script"] == "latin"
+        name_re = data["name_regex"]
+        rules = []
+        for i, r in enumerate(data["intents"]):
+            roles = tuple(r.get("roles", ROLES))
+            bad = set(roles) - set(ROLES)
+            if bad:
+                raise PackError(f"{where}: intents[{i}].roles: unknown {sorted(bad)}")
+            whole = None
+            if r.get("whole"):
+                alts = "|".join(re.escape(w) for w in sorted(r["whole"], key=len, reverse=True))
+                sep = r"[\s,.!?]*" if latin else ""
+                whole = re.compile(rf"(?:(?:{alts}){sep})+")
+            patterns = tuple(_compile(p, f"{where}: intents[{i}]", name_re) for p in r.get("patterns", []))
+            rules.append(IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", []))))
+        grammar = {k: list(v) for k, v in (data.get("grammar") or {}).items() if isinstance(v, list)}
+        return Pack(
+            lang=data["lang"],
+            name=data["name"],
+            script=data["script"],
+            tts_voice=data["tts"]["voice"],
+            tts_rate=int(data["tts"]["rate"]),
+            model=dict(data["model"]),
+            money_units=tuple(data["units"]["money"]),
+            count_units=tuple(data["units"]["count"]),
+            currency_words=dict(data["currency_words"]),
+            rules=tuple(rules),
+            customer_patterns=tuple(
+                _compile(p, f"{where}: customer_patterns", name_re) for p in data.get("customer_patterns", [])
+            ),
+            name_stopwords=frozenset(data.get("name_stopwords", [])),
+            surnames=frozenset(data.get("surnames", "")),
+            price_cues=_cues(data.get("price_cues"), latin),
+            quantity_cues=_cues(data.get("quantity_cues"), latin),
+            strip=_cues(data.get("strip"), latin),
+            stopwords=frozenset(data.get("stopwords", [])),
+            number_rejects=tuple(data.get("number_rejects", [])),
+            particles=tuple(data.get("particles", [])),
+            periods={k: _compile(v, f"{where}: periods.{k}", name_re) for k, v in data.get("periods", {}).items()},
+            replies=dict(data["replies"]),
+            grammar=grammar,
+            raw=data,
+        )
+    except KeyError as e:
+        raise PackError(f"{where}: missing key {e}") from None
+
+
+@functools.cache
+def load_pack(lang: str) -> Pack:
+    """The pack for ``lang`` (zh, en, ko, ...), loaded once per process."""
+    path = PACK_DIR / f"{lang}.yaml"
+    if not path.is_file():
+        raise PackError(f"no language pack for {lang!r} (have: {', '.join(available_languages())})")
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: not a mapping")
+    return _build(data, path)

@@ -1,0 +1,159 @@
+"""Customers: one row per (channel, channel user id), with a role, language and spoken aliases.
+
+People named in a sale who never wrote to the shop ("卖了两条给张三") become customers on the
+``spoken`` channel, keyed by the name, so their orders can be found and shipped later.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.shop.errors import InvalidValue, NotFound
+from voicebot.store.clock import utc_now
+from voicebot.store.db import write_tx
+
+Row = dict[str, Any]
+SPOKEN_CHANNEL = "spoken"
+ROLES = ("seller", "buyer")
+
+
+def get_customer(db: sqlite_utils.Database, customer_id: int) -> Row | None:
+    rows = list(db.query("SELECT * FROM customers WHERE id = ?", (customer_id,)))
+    return rows[0] if rows else None
+
+
+def find_customer(db: sqlite_utils.Database, channel: str, channel_user_id: str) -> Row | None:
+    rows = list(
+        db.query(
+            "SELECT * FROM customers WHERE channel = ? AND channel_user_id = ?", (channel, channel_user_id)
+        )
+    )
+    return rows[0] if rows else None
+
+
+def get_or_create_customer(
+    db: sqlite_utils.Database,
+    channel: str,
+    channel_user_id: str,
+    display_name: str | None = None,
+    language: str | None = None,
+    role: str | None = None,
+) -> Row:
+    """The customer for this channel user, created on first contact (as a buyer unless ``role``).
+
+    A given display name or language updates the row; ``role`` is only applied on creation.
+    """
+    if not channel or not channel_user_id:
+        raise InvalidValue("a customer needs a channel and a channel user id")
+    if role is not None and role not in ROLES:
+        raise InvalidValue(f"role must be seller or buyer, not {role!r}")
+    with write_tx(db):
+        now = utc_now()
+        try:
+            db.execute(
+                "INSERT INTO customers (channel, channel_user_id, display_name, language, role, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (channel, channel_user_id, display_name, language, role or "buyer", now, now),
+            )
+        except sqlite3.IntegrityError:
+            db.execute(
+                """UPDATE customers SET display_name = coalesce(?, display_name), language = coalesce(?, language),
+                   updated_at = ? WHERE channel = ? AND channel_user_id = ?
+                   AND (coalesce(?, display_name) IS NOT display_name OR coalesce(?, language) IS NOT language)""",
+                (display_name, language, now, channel, channel_user_id, display_name, language),
+            )
+        return find_customer(db, channel, channel_user_id)  # type: ignore[return-value]
+
+
+def set_role(db: sqlite_utils.Database, customer_id: int, role: str) -> Row:
+    if role not in ROLES:
+        raise InvalidValue(f"role must be seller or buyer, not {role!r}")
+    with write_tx(db):
+        cur = db.execute(
+            "UPDATE customers SET role = ?, updated_at = ? WHERE id = ?", (role, utc_now(), customer_id)
+        )
+        if cur.rowcount != 1:
+            raise NotFound(f"no customer {customer_id}")
+        return get_customer(db, customer_id)  # type: ignore[return-value]
+
+
+def add_seller(db: sqlite_utils.Database, channel_user_id: str, channel: str = "wechat") -> Row:
+    """Make this channel user a seller (creating the customer row if needed)."""
+    with write_tx(db):
+        customer = get_or_create_customer(db, channel, channel_user_id, role="seller")
+        if customer["role"] != "seller":
+            customer = set_role(db, customer["id"], "seller")
+        return customer
+
+
+def list_customers(db: sqlite_utils.Database, role: str | None = None) -> list[Row]:
+    if role is None:
+        return list(db.query("SELECT * FROM customers ORDER BY id"))
+    return list(db.query("SELECT * FROM customers WHERE role = ? ORDER BY id", (role,)))
+
+
+def is_seller(db: sqlite_utils.Database, channel: str, channel_user_id: str) -> bool:
+    row = find_customer(db, channel, channel_user_id)
+    return bool(row and row["role"] == "seller")
+
+
+def add_alias(db: sqlite_utils.Database, customer_id: int, alias: str) -> None:
+    """Remember a spoken name for a customer (idempotent)."""
+    alias = " ".join(alias.split())
+    if not alias:
+        raise InvalidValue("an alias cannot be empty")
+    with write_tx(db):
+        db.execute(
+            "INSERT OR IGNORE INTO customer_aliases (customer_id, alias, created_at) VALUES (?, ?, ?)",
+            (customer_id, alias, utc_now()),
+        )
+
+
+def aliases(db: sqlite_utils.Database, customer_id: int) -> list[str]:
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT alias FROM customer_aliases WHERE customer_id = ? ORDER BY id", (customer_id,)
+        )
+    ]
+
+
+def find_by_alias(db: sqlite_utils.Database, spoken: str) -> list[Row]:
+    """Customers answering to a spoken name (an alias or their display name), most recent first."""
+    spoken = " ".join(spoken.split())
+    return list(
+        db.query(
+            """SELECT * FROM customers WHERE id IN (
+                   SELECT customer_id FROM customer_aliases WHERE alias = ? COLLATE NOCASE
+                   UNION SELECT id FROM customers WHERE display_name = ? COLLATE NOCASE)
+               ORDER BY updated_at DESC, id DESC""",
+            (spoken, spoken),
+        )
+    )
+
+
+def customer_for_name(db: sqlite_utils.Database, spoken: str) -> Row:
+    """The customer a spoken name refers to; a new ``spoken``-channel customer if nobody matches."""
+    with write_tx(db):
+        found = find_by_alias(db, spoken)
+        if found:
+            return found[0]
+        name = " ".join(spoken.split())
+        customer = get_or_create_customer(db, SPOKEN_CHANNEL, name, display_name=name)
+        add_alias(db, customer["id"], name)
+        return customer
+
+
+def set_unsubscribed(
+    db: sqlite_utils.Database, channel: str, channel_user_id: str, unsubscribed: bool
+) -> None:
+    """Record a (un)subscribe event so nothing is pushed to people who left."""
+    with write_tx(db):
+        customer = get_or_create_customer(db, channel, channel_user_id)
+        db.execute(
+            "UPDATE customers SET unsubscribed = ?, updated_at = ? WHERE id = ?",
+            (int(unsubscribed), utc_now(), customer["id"]),
+        )

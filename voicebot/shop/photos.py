@@ -1,0 +1,144 @@
+"""Product photos: content-addressed files (``<sha256>.<ext>``) plus a small JPEG thumbnail.
+
+The original bytes are kept untouched; the thumbnail has the EXIF orientation applied, so it is
+upright the way the phone showed it. ``width``/``height`` are the upright dimensions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from voicebot.shop.actions import record_action
+from voicebot.shop.catalog import ProductRef, require_product
+from voicebot.shop.errors import PhotoError
+from voicebot.store.clock import utc_now
+from voicebot.store.db import write_tx
+
+Row = dict[str, Any]
+
+THUMB_SIZE = (320, 320)
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}
+MAX_PIXELS = 50_000_000
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _inspect(data: bytes) -> tuple[str, Image.Image]:
+    """Decode the image fully (so truncated files fail here), upright; returns (format, image)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            fmt = image.format or ""
+            if fmt not in EXTENSIONS:
+                raise PhotoError(f"unsupported image format {fmt or 'unknown'}; send a JPEG or PNG photo")
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoError(f"image is too large ({image.width}x{image.height} pixels)")
+            image.load()
+            return fmt, ImageOps.exif_transpose(image)
+    except PhotoError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError("this file is not a photo we can read") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise PhotoError(f"this photo is damaged: {e}") from None
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    if thumb.mode not in ("RGB", "L"):
+        background = Image.new("RGB", thumb.size, "white")
+        rgba = thumb.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        thumb = background
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
+
+
+def get_photo(db: sqlite_utils.Database, photo_id: int) -> Row | None:
+    rows = list(db.query("SELECT * FROM photos WHERE id = ?", (photo_id,)))
+    return rows[0] if rows else None
+
+
+def store_photo(db: sqlite_utils.Database, photos_dir: Path | str, data: bytes, max_bytes: int) -> Row:
+    """Check, store (once per content) and index an image; returns its ``photos`` row.
+
+    Raises ``PhotoError`` for empty, oversized, unreadable or non-image data.
+    """
+    if not data:
+        raise PhotoError("the photo is empty")
+    if len(data) > max_bytes:
+        raise PhotoError(f"the photo is too big ({len(data)} bytes; the limit is {max_bytes})")
+    sha = hashlib.sha256(data).hexdigest()
+    fmt, image = _inspect(data)
+    directory = Path(photos_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{sha}.{EXTENSIONS[fmt]}"
+    thumb_path = directory / f"{sha}.thumb.jpg"
+    if not path.exists():
+        _write_atomic(path, data)
+    if not thumb_path.exists():
+        _write_atomic(thumb_path, _thumbnail(image))
+    with write_tx(db):
+        # Same bytes stored before: keep the one row (and the one file).
+        db.execute(
+            "INSERT OR IGNORE INTO photos (sha256, path, thumb_path, format, width, height, bytes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha, str(path), str(thumb_path), fmt, image.width, image.height, len(data), utc_now()),
+        )
+        return next(db.query("SELECT * FROM photos WHERE sha256 = ?", (sha,)))
+
+
+def attach_photo(
+    db: sqlite_utils.Database, product: ProductRef, photo_id: int, actor: int | None = None
+) -> int:
+    """Add a stored photo to a product (appended; the first one is the cover). Returns its position."""
+    with write_tx(db):
+        row = require_product(db, product)
+        if get_photo(db, photo_id) is None:
+            raise PhotoError(f"no photo {photo_id}")
+        existing = db.execute(
+            "SELECT position FROM product_photos WHERE product_id = ? AND photo_id = ?", (row["id"], photo_id)
+        ).fetchone()
+        if existing:
+            return existing[0]
+        position = db.execute(
+            "SELECT coalesce(max(position) + 1, 0) FROM product_photos WHERE product_id = ?", (row["id"],)
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO product_photos (product_id, photo_id, position, created_at) VALUES (?, ?, ?, ?)",
+            (row["id"], photo_id, position, utc_now()),
+        )
+        record_action(
+            db,
+            actor,
+            "attach_photo",
+            {"product_id": row["id"], "name": row["name"], "photo_id": photo_id, "position": position},
+        )
+        return position
+
+
+def product_photos(db: sqlite_utils.Database, product: ProductRef) -> list[Row]:
+    """A product's photos, cover first."""
+    row = require_product(db, product)
+    return list(
+        db.query(
+            "SELECT ph.*, pp.position FROM product_photos pp JOIN photos ph ON ph.id = pp.photo_id"
+            " WHERE pp.product_id = ? ORDER BY pp.position",
+            (row["id"],),
+        )
+    )

@@ -1,0 +1,197 @@
+"""Forward-only schema migrations, tracked in ``PRAGMA user_version``.
+
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. Each runs in its own
+``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves the file at a
+whole version, and two processes starting at once apply it only once. Never edit a released
+migration; append a new one.
+
+Conventions: money is integer fen (``*_fen``), times are UTC ISO text (``*_at``), JSON columns
+end in ``_json``, booleans are 0/1 integers.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+# Version 1: the shop and the conversation log.
+V1_CORE = [
+    """CREATE TABLE products (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL COLLATE NOCASE CHECK (length(trim(name)) > 0),
+        unit TEXT NOT NULL DEFAULT '',
+        price_fen INTEGER NOT NULL CHECK (price_fen >= 0),
+        stock INTEGER NOT NULL DEFAULT 0 CHECK (stock >= 0),
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    # Names are unique among active products only: a removed product's name can be reused.
+    "CREATE UNIQUE INDEX products_active_name ON products (name) WHERE active = 1",
+    """CREATE TABLE photos (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        thumb_path TEXT NOT NULL,
+        format TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE product_photos (
+        product_id INTEGER NOT NULL REFERENCES products (id),
+        photo_id INTEGER NOT NULL REFERENCES photos (id),
+        position INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (product_id, photo_id)
+    )""",
+    """CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        channel_user_id TEXT NOT NULL,
+        display_name TEXT,
+        language TEXT,
+        role TEXT NOT NULL DEFAULT 'buyer' CHECK (role IN ('seller', 'buyer')),
+        unsubscribed INTEGER NOT NULL DEFAULT 0 CHECK (unsubscribed IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (channel, channel_user_id)
+    )""",
+    """CREATE TABLE customer_aliases (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        alias TEXT NOT NULL COLLATE NOCASE,
+        created_at TEXT NOT NULL,
+        UNIQUE (customer_id, alias)
+    )""",
+    "CREATE INDEX customer_aliases_alias ON customer_aliases (alias)",
+    """CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER REFERENCES customers (id),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'confirmed', 'shipped', 'done', 'cancelled')),
+        created_by TEXT NOT NULL CHECK (created_by IN ('seller', 'buyer')),
+        actor_id INTEGER REFERENCES customers (id),
+        total_fen INTEGER NOT NULL CHECK (total_fen >= 0),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE order_items (
+        id INTEGER PRIMARY KEY,
+        order_id INTEGER NOT NULL REFERENCES orders (id),
+        product_id INTEGER NOT NULL REFERENCES products (id),
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        unit_price_fen INTEGER NOT NULL CHECK (unit_price_fen >= 0)
+    )""",
+    "CREATE INDEX order_items_order ON order_items (order_id)",
+    """CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        actor_id INTEGER REFERENCES customers (id),
+        kind TEXT NOT NULL,
+        data_json TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+        created_at TEXT NOT NULL,
+        undone_at TEXT
+    )""",
+    "CREATE INDEX actions_actor ON actions (actor_id, undone, id)",
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        channel_msg_id TEXT,
+        user TEXT NOT NULL,
+        customer_id INTEGER REFERENCES customers (id),
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        kind TEXT NOT NULL CHECK (kind IN ('voice', 'image', 'text', 'event')),
+        reply_to_id INTEGER REFERENCES messages (id),
+        media_path TEXT,
+        transcript TEXT,
+        words_json TEXT,
+        language TEXT,
+        intent_json TEXT,
+        action_id INTEGER REFERENCES actions (id),
+        reply_text TEXT,
+        reply_audio_path TEXT,
+        timings_json TEXT,
+        status TEXT NOT NULL DEFAULT 'received'
+            CHECK (status IN ('received', 'processing', 'replied', 'failed')),
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (channel, channel_msg_id)
+    )""",
+]
+
+# Version 2: hand-off tables for the pipeline and channels, plus indexes for the operator views.
+V2_QUEUES = [
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER REFERENCES messages (id),
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('voice', 'text', 'image')),
+        payload_json TEXT NOT NULL DEFAULT '{}',
+        media_path TEXT,
+        dedup_key TEXT UNIQUE,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'gave_up')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+    """CREATE TABLE dialogue_state (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        state_json TEXT NOT NULL,
+        expires_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, user)
+    )""",
+    """CREATE TABLE kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at TEXT,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX messages_created ON messages (created_at)",
+    "CREATE INDEX messages_user ON messages (channel, user, id)",
+    "CREATE INDEX messages_status ON messages (status)",
+    "CREATE INDEX orders_customer_status ON orders (customer_id, status)",
+    "CREATE INDEX orders_created ON orders (created_at)",
+]
+
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer voicebot; refusing to touch it."""
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
+    """Apply every migration above the file's version up to ``target``; return the new version."""
+    from voicebot.store.db import write_tx  # db.py imports this module
+
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {current} is newer than this voicebot ({SCHEMA_VERSION})"
+        )
+    while current < target:
+        with write_tx(db):
+            current = schema_version(db)  # another process may have migrated meanwhile
+            if current >= target:
+                break
+            for statement in MIGRATIONS[current]:
+                db.conn.execute(statement)
+            current += 1
+            db.conn.execute(f"PRAGMA user_version = {current}")
+    return current
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaTooNew", "migrate", "schema_version"]

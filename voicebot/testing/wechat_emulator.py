@@ -1,0 +1,408 @@
+"""A faithful stand-in for WeChat's servers, for tests: the HTTP API and the message deliverer.
+
+:class:`WechatEmulator` serves ``/cgi-bin/token``, ``/cgi-bin/stable_token``, ``/cgi-bin/media/upload``,
+``/cgi-bin/media/get`` and ``/cgi-bin/message/custom/send`` with WeChat's JSON shapes and error codes,
+token expiry (a new token retires the old one after 5 minutes), the per-user 48-hour reply window
+and quota, media limits measured on the real bytes, a media store and a record of all sends, and
+failure injection. :class:`WechatClient` / :class:`WechatUser` (in ``wechat_client``) play the other
+side: they sign, encrypt and deliver inbound messages to a webhook with WeChat's redelivery.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from voicebot.testing.wechat_media import sniff, voice_duration
+
+MB = 1024 * 1024
+ERRMSG = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40004: "invalid media type",
+    40006: "invalid meida size",
+    40007: "invalid media_id",
+    40008: "invalid message type",
+    40013: "invalid appid",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    44001: "empty media data",
+    44003: "empty news data",
+    45007: "playtime of voice exceed limit",
+    45009: "reach max api daily quota limit",
+    45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit",
+    47001: "data format error",
+    48001: "api unauthorized",
+}
+VOICE_FORMATS = {"amr", "mp3"}
+IMAGE_FORMATS = {"jpeg", "png"}
+
+
+class Clock:
+    """A settable clock; ``advance`` moves it forward (tests use it to expire tokens and windows)."""
+
+    def __init__(self, start: float | None = None):
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Media:
+    media_id: str
+    kind: str
+    data: bytes
+    filename: str
+    content_type: str
+    created_at: float
+
+
+@dataclass
+class Sent:
+    """One accepted customer-service message."""
+
+    touser: str
+    msgtype: str
+    payload: dict[str, Any]
+    at: float
+    media: Media | None = None
+
+
+@dataclass
+class Window:
+    opened_at: float
+    remaining: int
+
+
+@dataclass
+class Injected:
+    errcode: int | None
+    path: str | None
+    http_status: int
+
+
+@dataclass
+class EmulatorAccount:
+    app_id: str = "wx0123456789abcdef"
+    app_secret: str = "emulator-secret-0123456789abcdef"
+    customer_service: bool = True  # False: an unverified account, custom/send answers 48001
+    token_ttl_s: int = 7200
+    old_token_grace_s: int = 300
+    window_quota: int = 5
+    window_hours: float = 48
+    media_ttl_s: int = 3 * 86400
+    max_voice_bytes: int = 2 * MB
+    max_voice_seconds: float = 60.0
+    max_image_bytes: int = 2 * MB
+
+
+def _error(errcode: int, errmsg: str | None = None, status: int = 200) -> web.Response:
+    body = {
+        "errcode": errcode,
+        "errmsg": (errmsg or ERRMSG.get(errcode, "error")) + f" rid: {secrets.token_hex(6)}",
+    }
+    return web.json_response(body, status=status)
+
+
+class ApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str | None = None):
+        super().__init__(errcode)
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+@dataclass
+class WechatEmulator:
+    """The emulated WeChat API for one Official Account; ``app`` is the aiohttp application."""
+
+    account: EmulatorAccount = field(default_factory=EmulatorAccount)
+    clock: Callable[[], float] = field(default_factory=Clock)
+
+    def __post_init__(self) -> None:
+        self.tokens: dict[str, float] = {}  # token -> expires_at
+        self.current_token: str | None = None
+        self.media: dict[str, Media] = {}
+        self.sent: list[Sent] = []
+        self.uploads: list[Media] = []
+        self.windows: dict[str, Window] = {}
+        self.subscribed: set[str] = set()
+        self.calls: list[tuple[str, dict[str, str]]] = []  # (path, query without the token)
+        self._failures: deque[Injected] = deque()
+        self.app = web.Application(client_max_size=64 * MB)
+        self.app.router.add_get("/cgi-bin/token", self._token)
+        self.app.router.add_post("/cgi-bin/stable_token", self._stable_token)
+        self.app.router.add_post("/cgi-bin/media/upload", self._upload)
+        self.app.router.add_get("/cgi-bin/media/get", self._media_get)
+        self.app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+
+    # -- what tests drive -------------------------------------------------------------------------
+    def put_media(self, data: bytes, kind: str = "voice", filename: str = "", content_type: str = "") -> str:
+        """Store a user's media (as if they had sent it) and return its media_id."""
+        fmt = sniff(data) or "bin"
+        media = Media(
+            media_id=self._media_id(),
+            kind=kind,
+            data=data,
+            filename=filename or f"{kind}.{fmt}",
+            content_type=content_type or _content_type(fmt),
+            created_at=self.clock(),
+        )
+        self.media[media.media_id] = media
+        return media.media_id
+
+    def user_message(self, openid: str) -> None:
+        """A user's message reached the account: (re)open their reply window and quota."""
+        self.subscribed.add(openid)
+        self.windows[openid] = Window(self.clock(), self.account.window_quota)
+
+    def unsubscribe(self, openid: str) -> None:
+        self.subscribed.discard(openid)
+        self.windows.pop(openid, None)
+
+    def fail_next(
+        self, errcode: int | None, times: int = 1, path: str | None = None, http_status: int = 200
+    ) -> None:
+        """The next ``times`` calls (to ``path``, or any) fail with ``errcode`` (None: bare HTTP error)."""
+        for _ in range(times):
+            self._failures.append(Injected(errcode, path, http_status))
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expire now (the next call gets 42001)."""
+        now = self.clock()
+        for token in self.tokens:
+            self.tokens[token] = min(self.tokens[token], now)
+
+    def sent_to(self, openid: str) -> list[Sent]:
+        return [s for s in self.sent if s.touser == openid]
+
+    def calls_to(self, path: str) -> int:
+        return sum(1 for p, _ in self.calls if p == path)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    @staticmethod
+    def _media_id() -> str:
+        return secrets.token_urlsafe(48)[:64]
+
+    def _issue_token(self) -> tuple[str, int]:
+        now = self.clock()
+        for token, expires_at in self.tokens.items():
+            self.tokens[token] = min(expires_at, now + self.account.old_token_grace_s)
+        token = f"{secrets.randbelow(90) + 10}_" + secrets.token_urlsafe(110).replace("-", "_")[:136]
+        self.tokens[token] = now + self.account.token_ttl_s
+        self.current_token = token
+        return token, self.account.token_ttl_s
+
+    def _check_token(self, request: web.Request) -> None:
+        token = request.query.get("access_token")
+        if not token:
+            raise ApiError(41001)
+        expires_at = self.tokens.get(token)
+        if expires_at is None:
+            raise ApiError(40001)
+        if expires_at <= self.clock():
+            # A token retired by a newer one reads as "not latest"; one that ran out reads as expired.
+            raise ApiError(40001 if token != self.current_token else 42001)
+
+    def _record(self, request: web.Request) -> web.Response | None:
+        query = {k: v for k, v in request.query.items() if k not in ("access_token", "secret")}
+        self.calls.append((request.path, query))
+        for i, failure in enumerate(self._failures):
+            if failure.path is None or failure.path == request.path:
+                del self._failures[i]
+                if failure.errcode is None:
+                    return web.Response(status=failure.http_status or 500, text="<html>server error</html>")
+                return _error(failure.errcode, status=failure.http_status)
+        return None
+
+    def _credentials(self, appid: str | None, secret: str | None, grant_type: str | None) -> None:
+        if grant_type != "client_credential":
+            raise ApiError(40002)
+        if appid != self.account.app_id:
+            raise ApiError(40013)
+        if not secrets.compare_digest((secret or "").encode(), self.account.app_secret.encode()):
+            raise ApiError(40125)
+
+    # -- handlers -----------------------------------------------------------------------------------
+    async def _token(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        q = request.query
+        try:
+            self._credentials(q.get("appid"), q.get("secret"), q.get("grant_type"))
+        except ApiError as e:
+            return _error(e.errcode)
+        token, ttl = self._issue_token()
+        return web.json_response({"access_token": token, "expires_in": ttl})
+
+    async def _stable_token(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(47001)
+        try:
+            self._credentials(body.get("appid"), body.get("secret"), body.get("grant_type"))
+        except ApiError as e:
+            return _error(e.errcode)
+        now = self.clock()
+        current = self.current_token
+        if not body.get("force_refresh") and current and self.tokens[current] > now:
+            return web.json_response({"access_token": current, "expires_in": int(self.tokens[current] - now)})
+        token, ttl = self._issue_token()
+        return web.json_response({"access_token": token, "expires_in": ttl})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        try:
+            self._check_token(request)
+            kind = request.query.get("type", "")
+            if kind not in ("voice", "image"):
+                raise ApiError(40004)
+            data, filename = await _read_media_field(request)
+            if not data:
+                raise ApiError(44001)
+            fmt = sniff(data)
+            if kind == "voice":
+                if len(data) > self.account.max_voice_bytes:
+                    raise ApiError(40006)
+                if fmt not in VOICE_FORMATS:
+                    raise ApiError(40004, f"invalid media type: {fmt or 'unknown'} is not amr/mp3")
+                try:
+                    seconds = await voice_duration(data)
+                except ValueError:
+                    raise ApiError(40004, "invalid media type: unreadable audio") from None
+                if seconds > self.account.max_voice_seconds:
+                    raise ApiError(45007)
+            else:
+                if len(data) > self.account.max_image_bytes:
+                    raise ApiError(40006)
+                if fmt not in IMAGE_FORMATS:
+                    raise ApiError(40004, f"invalid media type: {fmt or 'unknown'} is not jpg/png")
+        except ApiError as e:
+            return _error(e.errcode, e.errmsg)
+        media = Media(self._media_id(), kind, data, filename, _content_type(fmt or ""), self.clock())
+        self.media[media.media_id] = media
+        self.uploads.append(media)
+        return web.json_response(
+            {"type": kind, "media_id": media.media_id, "created_at": int(media.created_at)}
+        )
+
+    def _live_media(self, media_id: str) -> Media:
+        media = self.media.get(media_id)
+        if media is None or media.created_at + self.account.media_ttl_s <= self.clock():
+            raise ApiError(40007)
+        return media
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        try:
+            self._check_token(request)
+            media = self._live_media(request.query.get("media_id", ""))
+        except ApiError as e:
+            return _error(e.errcode, e.errmsg)
+        headers = {"Content-Disposition": f'attachment; filename="{media.filename}"'}
+        return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+
+    async def _custom_send(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        try:
+            self._check_token(request)
+            if not self.account.customer_service:
+                raise ApiError(48001)
+            try:
+                body = json.loads(await request.read())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ApiError(47001) from None
+            if not isinstance(body, dict):
+                raise ApiError(47001)
+            touser, msgtype = body.get("touser"), body.get("msgtype")
+            if not isinstance(touser, str) or not touser:
+                raise ApiError(40003)
+            media = None
+            if msgtype == "text":
+                if not (body.get("text") or {}).get("content"):
+                    raise ApiError(44003)
+            elif msgtype in ("voice", "image"):
+                media = self._live_media((body.get(msgtype) or {}).get("media_id", ""))
+                if media.kind != msgtype:
+                    raise ApiError(40007)
+            else:
+                raise ApiError(40008)
+            window = self.windows.get(touser)
+            if touser not in self.subscribed or window is None:
+                raise ApiError(45015)
+            if window.opened_at + self.account.window_hours * 3600 <= self.clock():
+                raise ApiError(45015)
+            if window.remaining <= 0:
+                raise ApiError(45047)
+            window.remaining -= 1
+        except ApiError as e:
+            return _error(e.errcode, e.errmsg)
+        self.sent.append(Sent(touser, msgtype, body, self.clock(), media))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+async def _read_media_field(request: web.Request) -> tuple[bytes, str]:
+    """The bytes and filename of the multipart field ``media``; (b"", "") if absent."""
+    if not request.content_type.startswith("multipart/"):
+        return b"", ""
+    reader = await request.multipart()
+    async for part in reader:
+        if getattr(part, "name", None) == "media":
+            data = await part.read()  # type: ignore[union-attr]
+            return bytes(data), getattr(part, "filename", "") or "media"
+    return b"", ""
+
+
+def _content_type(fmt: str) -> str:
+    return {
+        "amr": "audio/amr",
+        "amr-wb": "audio/amr-wb",
+        "mp3": "audio/mpeg",
+        "silk": "audio/silk",
+        "speex": "audio/speex",
+        "jpeg": "image/jpeg",
+        "png": "image/png",
+    }.get(fmt, "application/octet-stream")
+
+
+# The delivering side lives in its own module; re-exported so tests import one place.
+from voicebot.testing.wechat_client import (  # noqa: E402
+    Delivery,
+    Inbound,
+    Reply,
+    WechatClient,
+    WechatUser,
+)
+
+__all__ = [
+    "Clock",
+    "Delivery",
+    "EmulatorAccount",
+    "Inbound",
+    "Media",
+    "Reply",
+    "Sent",
+    "WechatClient",
+    "WechatEmulator",
+    "WechatUser",
+]
