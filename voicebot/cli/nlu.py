@@ -20,18 +20,12 @@ ROLES = click.Choice(["seller", "buyer"])
 
 def catalog_products(config: Config) -> list[str]:
     """Names of the active products in the configured database (empty when there is none yet)."""
-    db_path = Path(config.db_path)
-    if not db_path.is_file():
+    if not Path(config.db_path).is_file():
         return []
-    import sqlite_utils
+    from voicebot.shop.facade import Shop
 
-    db = sqlite_utils.Database(db_path)
-    try:
-        if "products" not in db.table_names():
-            return []
-        return [row["name"] for row in db["products"].rows_where("active = 1", select="name")]
-    finally:
-        db.close()
+    with Shop.open(config) as shop:
+        return shop.product_names()
 
 
 def _split(products: str | None) -> list[str] | None:

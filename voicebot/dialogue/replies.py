@@ -1,4 +1,4 @@
-"""Spoken replies: the per-language templates (packs/<lang>_replies.yaml) and numbers said aloud.
+"""Spoken replies: the templates in each language pack (packs/<lang>.yaml, ``replies:``) and numbers said aloud.
 
 Prices are said the way people say them ("两百块", "两块五", "two hundred yuan", "이백 원");
 quantities carry their measure word ("两条", "十个"). Numbers are words, not digits, so the TTS
@@ -7,26 +7,18 @@ voice never has to guess how to read them.
 
 from __future__ import annotations
 
-import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import cn2an
-import yaml
 
-PACKS_DIR = Path(__file__).resolve().parent.parent / "nlu" / "packs"
+from voicebot.nlu.packs import available_languages, load_pack
 
 
-@functools.cache
 def load_replies(lang: str) -> dict[str, Any]:
-    """The reply templates of ``lang`` (falls back to zh for an unknown language)."""
-    path = PACKS_DIR / f"{lang}_replies.yaml"
-    if not path.exists():
-        path = PACKS_DIR / "zh_replies.yaml"
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    """The reply templates of ``lang``'s pack (zh for a language without a pack)."""
+    return load_pack(lang if lang in available_languages() else "zh").replies
 
 
 class _Blank(dict):

@@ -59,7 +59,7 @@ class Pack:
     number_rejects: tuple[str, ...]
     particles: tuple[str, ...]
     periods: dict[str, re.Pattern[str]]
-    replies: dict[str, str]
+    replies: dict[str, Any]
     grammar: dict[str, list[str]]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
@@ -68,15 +68,18 @@ class Pack:
         return self.money_units + self.count_units
 
     def reply(self, key: str) -> str:
-        try:
-            return self.replies[key]
-        except KeyError:
-            raise PackError(f"{self.lang}: no reply template {key!r}") from None
+        """The reply template ``key`` (dotted for nested keys: ``done.add_product``)."""
+        node: Any = self.replies
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise PackError(f"{self.lang}: no reply template {key!r}")
+            node = node[part]
+        return str(node)
 
 
 def available_languages() -> list[str]:
     """Languages that have a pack file."""
-    return sorted(p.stem for p in PACK_DIR.glob("*.yaml") if "_" not in p.stem)
+    return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
 
 
 def _alternation(words: list[str], latin: bool) -> str:

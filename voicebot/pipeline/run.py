@@ -180,10 +180,13 @@ class Pipeline:
             data = await self._media(row, t, ctx)
             with timed("photo", t, **ctx):
                 photo = await self.db.run(lambda shop: shop.store_photo(data))
-            return await self.db.run(
+            turn = await self.db.run(
                 lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
                                                  role=role, lang=lang)
             )
+            if role == "buyer":  # the seller sees what the buyer showed, and hears who sent it
+                turn.notify += await self.db.run(self._forward_photo, channel, user, photo, row["id"])
+            return turn
         confidence: float | None = None
         text = row["transcript"] or ""
         if kind == "voice":
@@ -222,7 +225,24 @@ class Pipeline:
             )
         if event == "unsubscribe":
             await self.db.run(lambda shop: shop.set_unsubscribed(row["channel"], row["user"]))
+        if event == "unsupported":
+            return dialogue.TurnResult(reply=say(lang, "errors.unsupported"), intent={"intent": "unknown"})
         return None
+
+    def _forward_photo(
+        self, shop: Shop, channel: str, user: str, photo: dict[str, Any], mid: int
+    ) -> list[tuple[str, str, str]]:
+        """Queue a buyer's photo for every seller; returns the spoken notes that go with it."""
+        from voicebot.dialogue.ports import display_name, sellers
+
+        buyer = shop.customer(channel, user)
+        notes = []
+        for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, self.config, channel)):
+            outbox.enqueue(shop.db, s_channel, seller, "image", message_id=mid, media_path=photo["path"],
+                           payload={"from": user}, dedup_key=f"{mid}:photo:{n}")
+            name = display_name(shop.db, buyer["id"]) or say(s_lang, "someone")
+            notes.append((s_channel, seller, say(s_lang, "seller_buyer_photo", customer=name)))
+        return notes
 
     async def _media(self, row: dict[str, Any], timings: dict[str, float], ctx: dict[str, Any]) -> bytes:
         path = row["media_path"] or ""
@@ -267,7 +287,8 @@ class Pipeline:
         with timed("outbox", t, **ctx):
             await self.db.run(self._enqueue, channel_name, user, mid, result, turn, lang)
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
-                n_audio = await self.tts.speak(text, lang, fmt)
+                _, _, seller_lang = await self.db.run(_who, n_channel, seller)
+                n_audio = await self.tts.speak(text, seller_lang, fmt)
                 n_path = self._save_media(n_audio, fmt, "out")
                 await self.db.run(
                     lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
