@@ -10,6 +10,7 @@ from wechat_service import SELLER, seed, start_service, wechat_config
 
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
+from voicebot.dialogue.replies import say
 from voicebot.shop.facade import Shop
 from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
 
@@ -17,12 +18,24 @@ ZH_PRODUCTS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
 EN_PRODUCTS = [("honey", 30, 5, "jar"), ("turquoise bracelet", 200, 10, "piece")]
 
 
-@pytest.fixture
-async def emulator(aiohttp_server):
-    emulator = WechatEmulator()
+async def serve_emulator(aiohttp_server, account: EmulatorAccount | None = None) -> WechatEmulator:
+    emulator = WechatEmulator(account=account or EmulatorAccount())
     server = await aiohttp_server(emulator.app)
     emulator.url = str(server.make_url("")).rstrip("/")
     return emulator
+
+
+@pytest.fixture
+async def emulator(aiohttp_server):
+    return await serve_emulator(aiohttp_server)
+
+
+async def zh_service_without_cs_permission(aiohttp_server, tmp_path, reply_mode: str):
+    """A zh shop on an account that may not use the customer-service API (unverified)."""
+    emulator = await serve_emulator(aiohttp_server, EmulatorAccount(customer_service=False))
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, wechat={"reply_mode": reply_mode})
+    seed(config, ZH_PRODUCTS)
+    return emulator, await start_service(aiohttp_server, config, emulator)
 
 
 def voice_payloads(emulator: WechatEmulator, openid: str) -> list[bytes]:
@@ -147,12 +160,7 @@ async def test_subscribe_gets_a_spoken_welcome(aiohttp_server, tmp_path, emulato
 
 
 async def test_passive_mode_answers_a_later_delivery(aiohttp_server, tmp_path):
-    emulator = WechatEmulator(account=EmulatorAccount(customer_service=False))
-    server = await aiohttp_server(emulator.app)
-    config = wechat_config(tmp_path / "data", str(server.make_url("")).rstrip("/"), emulator,
-                           wechat={"reply_mode": "passive"})
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    emulator, service = await zh_service_without_cs_permission(aiohttp_server, tmp_path, "passive")
     pipeline = service.pipeline
     process = pipeline.process
 
@@ -172,12 +180,7 @@ async def test_passive_mode_answers_a_later_delivery(aiohttp_server, tmp_path):
 
 
 async def test_auto_mode_falls_back_to_passive_without_permission(aiohttp_server, tmp_path):
-    emulator = WechatEmulator(account=EmulatorAccount(customer_service=False))
-    server = await aiohttp_server(emulator.app)
-    config = wechat_config(tmp_path / "data", str(server.make_url("")).rstrip("/"), emulator,
-                           wechat={"reply_mode": "auto"})
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    emulator, service = await zh_service_without_cs_permission(aiohttp_server, tmp_path, "auto")
     async with service.client() as wx:
         buyer = wx.user()
         first = await buyer.send_text("蜂蜜多少钱")
@@ -300,3 +303,22 @@ async def test_unsupported_message_gets_a_polite_spoken_answer(aiohttp_server, t
     with Shop.open(config) as shop:
         (row,) = shop.list_messages(user=buyer.openid, direction="in")
     assert "语音" in row["reply_text"]
+
+
+async def test_voice_without_a_speech_model_gets_a_spoken_explanation(aiohttp_server, tmp_path, emulator):
+    """zh is configured but its model is not downloaded: the service still answers, by voice."""
+    from voicebot.testing.speech import convert, espeak_wav
+
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    service = await start_service(aiohttp_server, config, emulator)
+    note = convert(espeak_wav("蜂蜜多少钱", "cmn", tmp_path / "zh.wav"), "amr-nb", tmp_path / "zh.amr")
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_voice(note.read_bytes())
+        await service.settle()
+    (audio,) = voice_payloads(emulator, buyer.openid)
+    assert_spoken(audio)
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert "voicebot models pull zh" in row["error"]
+    assert row["reply_text"] == say("zh", "errors.no_model")

@@ -129,7 +129,13 @@ def _emit(as_json: bool, obj: dict[str, Any], text: str) -> None:
 
 @click.group()
 def shop() -> None:
-    """The catalog and sellers: add, list, price, stock, photos, undo."""
+    """The catalog and sellers: add, list, price, stock, photos, undo.
+
+    \b
+    Example:
+      voicebot shop add 绿松石手链 --price 200 --stock 10 --unit 条
+      voicebot shop list --json
+    """
 
 
 @shop.command("add")
@@ -277,7 +283,12 @@ def undo_cmd(shop: Shop, as_json: bool) -> None:
 
 @shop.group("seller")
 def seller() -> None:
-    """Who counts as a seller (sellers can change the shop by voice)."""
+    """Who counts as a seller (sellers can change the shop by voice).
+
+    \b
+    Example:
+      voicebot shop seller add oGuo1234567890abcdefghijklm
+    """
 
 
 @seller.command("add")
@@ -323,7 +334,13 @@ def seller_list_cmd(shop: Shop, as_json: bool) -> None:
 
 @click.group()
 def orders() -> None:
-    """Orders: list, ship, cancel."""
+    """Orders: list, ship, cancel.
+
+    \b
+    Example:
+      voicebot orders list --today
+      voicebot orders ship 12
+    """
 
 
 @orders.command("list")

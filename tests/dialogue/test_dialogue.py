@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from voicebot.config import load_config
 from voicebot.dialogue import TurnResult, handle_turn, note_photo
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db
 
 T0 = 1_800_000_000.0  # a fixed "now" (epoch seconds): expiry is tested by moving it, not by sleeping
-
-
-@pytest.fixture
-def config(tmp_path: Path):
-    return load_config(
-        environ={}, overrides={"server": {"data_dir": str(tmp_path)}, "shop": {"sellers": ["boss"]}}
-    )
-
-
-@pytest.fixture
-def db(config):
-    db = open_db(config.db_path)
-    yield db
-    db.close()
-
-
-@pytest.fixture
-def shop(db, config) -> Shop:
-    s = Shop(db, config)
-    s.add_product("绿松石手链", 200, 10, "条")
-    s.add_product("绿松石耳环", 120, 6, "对")
-    s.add_product("蜂蜜", 30, 20, "瓶")
-    return s
 
 
 @pytest.fixture

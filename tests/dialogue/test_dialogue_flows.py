@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from voicebot.cli.dialogue import chat
-from voicebot.config import load_config
 from voicebot.dialogue import TurnResult, handle_turn
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db
 
 T0 = 1_800_000_000.0
-
-
-@pytest.fixture
-def config(tmp_path: Path):
-    return load_config(
-        environ={}, overrides={"server": {"data_dir": str(tmp_path)}, "shop": {"sellers": ["boss"]}}
-    )
-
-
-@pytest.fixture
-def db(config):
-    db = open_db(config.db_path)
-    yield db
-    db.close()
-
-
-@pytest.fixture
-def shop(db, config) -> Shop:
-    s = Shop(db, config)
-    s.add_product("绿松石手链", 200, 10, "条")
-    s.add_product("绿松石耳环", 120, 6, "对")
-    s.add_product("蜂蜜", 30, 20, "瓶")
-    return s
 
 
 class Talk:
