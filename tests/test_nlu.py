@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from click.testing import CliRunner
 
 from voicebot.cli import main
+from voicebot.config import load_config
 from voicebot.nlu import understand
+from voicebot.shop.facade import Shop
 
 ZH = ["绿松石手链", "绿松石耳环", "绿松石项链", "茶叶", "蜂蜜", "香菇"]
 EN = ["turquoise bracelet", "turquoise earrings", "turquoise necklace", "green tea", "honey", "mushrooms"]
@@ -136,12 +137,12 @@ def test_cli_one_line_with_all_five_keys() -> None:
 
 def test_cli_reads_the_catalog_from_the_configured_database(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
-    db = sqlite_utils.Database(data / "voicebot.db")
-    db["products"].insert_all([{"name": "蜂蜜", "active": 1}, {"name": "香菇", "active": 0}])
-    db.close()
     config = tmp_path / "voicebot.toml"
     config.write_text(f'[server]\ndata_dir = "{data}"\n', encoding="utf-8")
+    with Shop.open(load_config(config, environ={})) as shop:
+        shop.add_product("蜂蜜", 45, 10, "瓶")
+        shop.add_product("香菇", 20, 10, "斤")
+        shop.remove_product("香菇")
     runner = CliRunner()
     out = runner.invoke(main, ["nlu", "--config", str(config), "--role", "buyer", "风蜜多少钱"])
     assert json.loads(out.output)["product"] == "蜂蜜"

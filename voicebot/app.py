@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -36,6 +37,7 @@ def _asr_ctx(config: Config):
             if not info["installed"]:
                 log_event(
                     "asr.model_missing",
+                    logging.WARNING,
                     language=lang,
                     model=info["model"],
                     fix=f"voicebot models pull {lang}",

@@ -24,6 +24,7 @@ from voicebot.dialogue.replies import say
 from voicebot.logs import log_event, timed
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, Inbound
+from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop.facade import Shop
 from voicebot.store import messages as log
 from voicebot.store import outbox
@@ -280,12 +281,14 @@ class Pipeline:
         channel = self.channels.get(channel_name)
         fmt = channel.reply_format if channel else "mp3"
         t = result.timings
-        with timed("tts", t, chars=len(result.reply_text), **ctx):
-            audio = await self.tts.speak(result.reply_text, lang, fmt)
-        path = self._save_media(audio, fmt, "out")
-        result.reply_audio_path = str(path)
+        with timed("tts", t, chars=len(result.reply_text), **ctx) as info:
+            parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt)
+            info["parts"] = len(parts)
+        paths = [str(self._save_media(audio, fmt, "out")) for _, audio in parts]
+        result.reply_audio_path = paths[0]
         with timed("outbox", t, **ctx):
-            await self.db.run(self._enqueue, channel_name, user, mid, result, turn, lang)
+            await self.db.run(self._enqueue, channel_name, user, mid, result, turn,
+                              [(text, path) for (text, _), path in zip(parts, paths, strict=True)])
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
                 _, _, seller_lang = await self.db.run(_who, n_channel, seller)
                 n_audio = await self.tts.speak(text, seller_lang, fmt)
@@ -299,10 +302,11 @@ class Pipeline:
 
     def _enqueue(
         self, shop: Shop, channel: str, user: str, mid: int, result: RunResult,
-        turn: dialogue.TurnResult | None, lang: str
+        turn: dialogue.TurnResult | None, voice: list[tuple[str, str]]
     ) -> None:
-        outbox.enqueue(shop.db, channel, user, "voice", message_id=mid, media_path=result.reply_audio_path,
-                       payload={"text": result.reply_text}, dedup_key=f"{mid}:voice")
+        for n, (text, path) in enumerate(voice):
+            outbox.enqueue(shop.db, channel, user, "voice", message_id=mid, media_path=path,
+                           payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
         if self.config.wechat.send_text_copy:
             outbox.enqueue(shop.db, channel, user, "text", message_id=mid, payload={"text": result.reply_text},
                            dedup_key=f"{mid}:text")

@@ -1,0 +1,52 @@
+"""Long answers become several voice messages, each within the channel's limits (WeChat: 60 s, 2 MB)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import wave
+from pathlib import Path
+
+from voicebot.tts.service import TtsService
+
+MAX_VOICE_S = 55.0  # under WeChat's 60 s, with room for the encoder's padding
+MAX_VOICE_BYTES = 2 * 1024 * 1024
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;.,，、])\s*")
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / float(w.getframerate())
+
+
+def split_text(text: str, parts: int) -> list[str]:
+    """``text`` in about ``parts`` pieces, cut after sentence or clause marks where possible."""
+    pieces = [p for p in _SENTENCE_END.split(text) if p.strip()]
+    if len(pieces) < 2:  # one long clause: cut at a space, else in the middle
+        mid = len(text) // 2
+        space = text.rfind(" ", 0, mid)
+        cut = space if space > 0 else mid
+        return [text[:cut].strip(), text[cut:].strip()]
+    parts = max(parts, 2)
+    target = len(text) / parts
+    out, current = [], ""
+    for piece in pieces:
+        current += piece
+        if len(current) >= target and len(out) < parts - 1:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out if len(out) > 1 else [pieces[0], "".join(pieces[1:])]
+
+
+async def speak_in_parts(tts: TtsService, text: str, lang: str, fmt: str) -> list[tuple[str, bytes]]:
+    """``[(text, audio)]``: one item when the answer fits in one voice message, else several."""
+    audio = await tts.speak(text, lang, fmt)
+    seconds = await asyncio.to_thread(wav_seconds, await tts.synthesize(text, lang))
+    if (seconds <= MAX_VOICE_S and len(audio) <= MAX_VOICE_BYTES) or len(text) < 2:
+        return [(text, audio)]
+    out: list[tuple[str, bytes]] = []
+    for part in split_text(text, int(seconds // MAX_VOICE_S) + 1):
+        out += await speak_in_parts(tts, part, lang, fmt)
+    return out
