@@ -222,7 +222,7 @@ async def test_ko_voice_question_end_to_end(aiohttp_server, tmp_path, emulator):
     assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "사과"
     assert "삼천" in row["reply_text"]
     assert {"fetch", "decode", "asr", "dialogue", "tts", "outbox"} <= set(row["timings"])
-    assert Path(row["media_path"]).read_bytes().startswith(b"#!AMR")
+    assert row["media_path"].endswith(".amr") and Path(row["media_path"]).read_bytes().startswith(b"#!AMR")
 
 
 async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, emulator):

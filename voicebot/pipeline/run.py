@@ -9,7 +9,9 @@ runs that a killed process left unfinished. Errors become short spoken replies, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 from voicebot.asr.pool import AsrError, AsrPool, ModelMissing, Transcript
 from voicebot.audio.decode import decode
 from voicebot.audio.errors import AudioError
+from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
@@ -45,6 +48,19 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     status: str = "replied"
     error: str | None = None
+
+
+def _extension(data: bytes) -> str:
+    """A file extension operators' players understand, from the bytes themselves."""
+    kind = sniff(data)
+    if kind == "unknown":
+        with contextlib.suppress(Exception):
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as image:
+                return (image.format or "img").lower()
+        return "bin"
+    return {"amr-nb": "amr", "amr-wb": "awb"}.get(kind, kind)
 
 
 def _claim(shop: Shop, message_id: int) -> dict[str, Any] | None:
@@ -84,7 +100,7 @@ class Pipeline:
         """Commit the message to the inbox; ``(message_id, is_new)``. Media bytes are saved first."""
         media_path = None
         if msg.media is not None:
-            media_path = str(self._save_media(msg.media, msg.media_format or "bin", "in"))
+            media_path = str(await self._save_media(msg.media, _extension(msg.media), "in"))
         elif msg.media_ref:
             media_path = f"{MEDIA_REF_PREFIX}{msg.media_ref}"
         fields: dict[str, Any] = {"media_path": media_path}
@@ -251,7 +267,7 @@ class Pipeline:
             channel = self.channels[row["channel"]]
             with timed("fetch", timings, **ctx):
                 data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):])
-            saved = str(self._save_media(data, "bin", "in"))
+            saved = str(await self._save_media(data, _extension(data), "in"))
             await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
             row["media_path"] = saved
             return data
@@ -284,7 +300,7 @@ class Pipeline:
         with timed("tts", t, chars=len(result.reply_text), **ctx) as info:
             parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt)
             info["parts"] = len(parts)
-        paths = [str(self._save_media(audio, fmt, "out")) for _, audio in parts]
+        paths = [str(await self._save_media(audio, fmt, "out")) for _, audio in parts]
         result.reply_audio_path = paths[0]
         with timed("outbox", t, **ctx):
             await self.db.run(self._enqueue, channel_name, user, mid, result, turn,
@@ -292,7 +308,7 @@ class Pipeline:
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
                 _, _, seller_lang = await self.db.run(_who, n_channel, seller)
                 n_audio = await self.tts.speak(text, seller_lang, fmt)
-                n_path = self._save_media(n_audio, fmt, "out")
+                n_path = await self._save_media(n_audio, fmt, "out")
                 await self.db.run(
                     lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
                         shop.db, c, s, "voice", message_id=mid, media_path=str(p),
@@ -316,7 +332,10 @@ class Pipeline:
                 outbox.enqueue(shop.db, channel, user, "image", message_id=mid, media_path=photos[0]["path"],
                                payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
 
-    def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
+    async def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
+        return await asyncio.to_thread(self._write_media, data, ext, direction)
+
+    def _write_media(self, data: bytes, ext: str, direction: str) -> Path:
         """Content-addressed file under ``media_dir/<direction>/``; written atomically."""
         digest = hashlib.sha256(data).hexdigest()
         folder = self.config.media_dir / direction

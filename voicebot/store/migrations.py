@@ -161,7 +161,13 @@ V2_QUEUES = [
     "CREATE INDEX orders_created ON orders (created_at)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES]
+# Version 3: how each outbox row went out (the API, or a passive reply in WeChat's HTTP response),
+# since only API sends count against a user's reply quota.
+V3_SENT_VIA = [
+    "ALTER TABLE outbox ADD COLUMN sent_via TEXT",
+]
+
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

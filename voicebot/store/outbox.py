@@ -80,10 +80,9 @@ def mark_sent(db: sqlite_utils.Database, outbox_id: int, via: str = "api") -> bo
     """Mark a row sent; False if another sender got there first (so nothing is sent twice)."""
     with write_tx(db):
         cur = db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-            " last_error = CASE WHEN ? = 'api' THEN last_error ELSE 'sent via ' || ? END"
+            "UPDATE outbox SET status = 'sent', sent_at = ?, sent_via = ?, attempts = attempts + 1"
             " WHERE id = ? AND status = 'pending'",
-            (utc_now(), via, via, outbox_id),
+            (utc_now(), via, outbox_id),
         )
         return cur.rowcount == 1
 
@@ -131,7 +130,7 @@ def sent_since(db: sqlite_utils.Database, channel: str, user: str, since_iso: st
     """How many replies were sent to ``user`` through the API since ``since_iso``."""
     return db.execute(
         "SELECT count(*) FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND sent_at >= ?"
-        " AND last_error IS NOT 'sent via passive'",
+        " AND sent_via = 'api'",
         (channel, user, since_iso),
     ).fetchone()[0]
 
