@@ -322,3 +322,32 @@ async def test_voice_without_a_speech_model_gets_a_spoken_explanation(aiohttp_se
         (row,) = shop.list_messages(user=buyer.openid, direction="in")
     assert "voicebot models pull zh" in row["error"]
     assert row["reply_text"] == say("zh", "errors.no_model")
+
+
+async def test_unsubscribe_marks_the_customer_and_sends_nothing(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_text("你好")
+        await service.settle()
+        delivery = await buyer.unsubscribe()
+        assert delivery.status == 200
+        await service.settle()
+    assert len(emulator.sent_to(buyer.openid)) == 1  # only the answer to 你好
+    with Shop.open(config) as shop:
+        assert shop.customer("wechat", buyer.openid)["unsubscribed"]
+
+
+async def test_access_token_is_shared_through_the_database(aiohttp_server, tmp_path, emulator):
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)
+    seed(config, ZH_PRODUCTS)
+    for question in ("蜂蜜多少钱", "绿松石手链多少钱"):  # two service processes, one after the other
+        service = await start_service(aiohttp_server, config, emulator)
+        async with service.client() as wx:
+            await wx.user().send_text(question)
+            await service.settle()
+        await service.app.shutdown()
+        await service.app.cleanup()
+    assert len(emulator.sent) == 2
+    assert emulator.calls_to("/cgi-bin/token") == 1
