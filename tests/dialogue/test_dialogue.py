@@ -296,9 +296,9 @@ def test_unknown_product_and_unknown_intent_get_a_spoken_hint(db, config, shop):
 # --- photos -------------------------------------------------------------------------------------------
 
 
-def _jpeg() -> bytes:
+def _jpeg(color: str | tuple[int, int, int] = (0, 160, 150)) -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (40, 30), (0, 160, 150)).save(buf, "JPEG")
+    Image.new("RGB", (40, 30), color).save(buf, "JPEG")
     return buf.getvalue()
 
 
@@ -312,3 +312,16 @@ def test_photo_then_product_name_attaches_it_and_buyers_see_it(db, config, shop)
     assert r.photo_product == "绿松石手链" and "两百块" in r.reply
     r = say(db, config, "蜂蜜多少钱", user="b1", role="buyer", now=T0 + 7)
     assert r.photo_product is None
+
+
+def test_photo_right_after_talking_about_a_product_goes_to_it(db, config, shop):
+    say(db, config, "上架核桃三十块一斤库存五十斤", now=T0)
+    photo = shop.store_photo(_jpeg())
+    r = note_photo(db, "wechat", "boss", photo["id"], config=config, now=T0 + 60)
+    assert r.committed and "核桃" in r.reply and "撤销" in r.reply
+    assert [p["id"] for p in shop.product_photos("核桃")] == [photo["id"]]
+    r = say(db, config, "撤销", now=T0 + 70)
+    assert shop.product_photos("核桃") == []
+    later = shop.store_photo(_jpeg("red"))
+    r = note_photo(db, "wechat", "boss", later["id"], config=config, now=T0 + 70 + 301)
+    assert not r.committed and r.awaiting == "product"  # too long ago: she is asked which product

@@ -64,6 +64,7 @@ NEEDS_PRODUCT = frozenset(
 )
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
+CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
 
 
 class _Turn(Acts):
@@ -393,6 +394,8 @@ def _run_turn(
     result = _Turn(db, config, channel, user_id, role, lang, t, state, confidence).run(text)
     if result.intent.get("intent") != "repeat":
         state["last_reply"] = result.reply
+    if result.committed and result.intent.get("product"):
+        state["last_product"], state["last_product_at"] = result.intent["product"], t
     return result
 
 
@@ -429,6 +432,15 @@ def _note_photo(
     state = load_state(db, channel, user_id)
     state["photo_id"], state["photo_at"] = photo_id, t
     it = {"intent": "attach_photo", "product": None, "quantity": None, "price": None, "customer": None}
+    current = state.get("last_product")
+    if role == "seller" and current and state.get("last_product_at", 0) + CURRENT_PRODUCT_S > t:
+        turn = _Turn(db, config, channel, user_id, role, lang, t, state, None)
+        if turn.shop.find_product(current) is not None:  # the product she was just talking about
+            done = turn.do_attach_photo({**it, "product": current})
+            result = dataclasses.replace(done, reply=say(lang, "photo_attached_current", product=current))
+            state["last_reply"] = result.reply
+            save_state(db, channel, user_id, state)
+            return result
     if role == "seller":
         question = say(lang, "photo_received")
         state["pending"] = {
