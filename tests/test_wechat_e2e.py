@@ -351,3 +351,20 @@ async def test_access_token_is_shared_through_the_database(aiohttp_server, tmp_p
         await service.app.cleanup()
     assert len(emulator.sent) == 2
     assert emulator.calls_to("/cgi-bin/token") == 1
+
+
+async def test_when_speech_synthesis_fails_the_answer_still_arrives_as_text(aiohttp_server, tmp_path, emulator):
+    (tmp_path / "not-a-folder").write_text("the speech cache cannot be written here")
+    config = wechat_config(tmp_path / "data", emulator.url, emulator,
+                           tts={"cache_dir": str(tmp_path / "not-a-folder" / "tts")})
+    seed(config, ZH_PRODUCTS)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_text("蜂蜜多少钱")
+        await service.settle()
+    (sent,) = emulator.sent_to(buyer.openid)
+    assert sent.payload["msgtype"] == "text" and "四十五" in sent.payload["text"]["content"]
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    assert row["status"] == "failed" and row["error"].startswith("reply:")

@@ -165,7 +165,14 @@ class Pipeline:
         if turn is not None:
             result.reply_text, result.intent = turn.reply, turn.intent
         if result.reply_text:
-            await self._reply(row, lang, result, turn, ctx)
+            try:
+                await self._reply(row, lang, result, turn, ctx)
+            except Exception as e:  # no voice: the words still reach the user as text
+                log_event("pipeline.reply_failed", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
+                result.status, result.error = "failed", f"reply: {type(e).__name__}: {e}"
+                await self.db.run(lambda shop: outbox.enqueue(
+                    shop.db, channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
+                    dedup_key=f"{message_id}:text"))
         await self.db.run(
             lambda shop: shop.update_message(
                 message_id,
