@@ -83,3 +83,15 @@ def test_korean_syllables_without_a_unit_are_not_numbers(text: str) -> None:
 def test_parse_number_prefers_the_asked_slot() -> None:
     assert parse_number("两块五一斤", "zh", money=True) == (2.5, False)
     assert parse_number("十条", "zh") == (10, False)
+
+
+def test_colloquial_forms_added_for_the_wider_corpus() -> None:
+    # 块 after a price is a piece, not tenths: 十五块一块 is 15 (a bar), not 15.1
+    assert [n.value for n in find_numbers("十五块一块五十块", "zh")] == [15, 1, 50]
+    assert parse_number("一块五毛", "zh") == (1.5, False)
+    # "twelve fifty" is dollars and cents; "one fifty" stays 150
+    assert parse_number("twelve fifty", "en") == (12.5, False)
+    assert parse_number("one fifty", "en") == (150, False)
+    # fillers and colloquial spellings are rewritten before matching
+    assert normalize("um gimme two honey", "en") == "give me two honey"
+    assert normalize("手链 咋 卖", "zh") == "手链怎么卖"

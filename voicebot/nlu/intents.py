@@ -33,8 +33,12 @@ SELLER_INTENTS = frozenset(
 )  # fmt: skip
 BUYER_INTENTS = frozenset({"list_products", "ask_price", "ask_stock", "place_order", "order_status", "cancel_order"})
 # A seller who speaks like a buyer means the seller's version.
-SELLER_FROM_BUYER = {"ask_stock": "check_stock", "place_order": "record_sale", "order_status": "list_orders"}
+SELLER_FROM_BUYER = {
+    "ask_stock": "check_stock", "place_order": "record_sale", "order_status": "list_orders",
+    "list_products": "check_stock",  # a seller asking what the shop has means the stock
+}  # fmt: skip
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
+_COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 _CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
 _CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
 
@@ -78,7 +82,10 @@ def _strip_particles(text: str, pack: Pack) -> str:
 
 def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: str) -> tuple[str | None, tuple[int, int] | None]:
     """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog."""
-    tokens = set(normalize_tokens(original))
+    ordered = normalize_tokens(original)
+    tokens = set(ordered)
+    # Names the recogniser split into words (陈 老师, 王 大姐) are still one name.
+    runs = {"".join(ordered[i:j]) for i in range(len(ordered)) for j in range(i + 2, min(len(ordered), i + 3) + 1)}
     for pattern in pack.customer_patterns:
         for m in pattern.finditer(norm):
             name, span = m.group("customer"), m.span("customer")
@@ -92,7 +99,7 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                         continue
                 if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
                     name, span = name[1:], (span[0] + 1, span[1])
-                if name not in tokens:
+                if name not in tokens and name not in runs:
                     for t in tokens:
                         if len(t) >= 2 and t in name:
                             name, span = t, (span[0] + name.index(t), span[0] + name.index(t) + len(t))
@@ -134,6 +141,15 @@ def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
     return "unknown"
 
 
+def _names_an_amount(norm: str, products: list[str], lang: str) -> bool:
+    """A counted amount (五斤, two jars) of a catalog product, and nothing else recognised."""
+    counted = [n for n in find_numbers(norm, lang) if n.kind == "count"]
+    if not counted:
+        return False
+    found = find_product(norm, products, lang, exclude=[(n.start, n.end) for n in counted])
+    return found.span is not None and (found.product is not None or found.ambiguous)
+
+
 def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool) -> bool:
     if cues is None:
         return False
@@ -149,7 +165,10 @@ def _classify_numbers(norm: str, numbers: list[Number], pack: Pack) -> list[tupl
     prev_end = -10
     for n in numbers:
         gap = norm[prev_end:n.start] if prev_end >= 0 else None
-        per_unit = n.kind == "count" and n.value == 1 and (
+        prev = out[-1][0] if out else None
+        # 十五块一块: "one 块" right after a price is "a piece" (块 counts soap, tofu, cake as well as yuan).
+        piece = n.value == 1 and n.unit in pack.ambiguous_units and prev is not None and prev.kind == "money"
+        per_unit = (n.kind == "count" or piece) and n.value == 1 and (
             (gap is not None and len(gap.strip()) == 0)
             or re.search(r"(钱|每|per|each|a)\s*$", norm[: n.start]) is not None
             or norm[: n.start].rstrip().endswith(("多少", "几块"))
@@ -177,6 +196,7 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
         for m in pack.strip.finditer(norm):
             for i in range(m.start(), m.end()):
                 taken[i] = True
+    cue = pack.name_cues.search(norm) if pack.name_cues is not None else None
     chunks: list[str] = []
     current = ""
     for ch, t in zip(norm, taken, strict=True):
@@ -191,6 +211,10 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
     if pack.script == "latin":
         chunks = [" ".join(w for w in c.split() if w not in pack.stopwords) for c in chunks]
     chunks = [c for c in chunks if c]
+    if cue is not None:  # 一个新东西叫玉米 / a new item called scarf: the name follows the cue
+        after = [c for c in chunks if norm.find(c, cue.end()) >= 0]
+        if after:
+            return after[0]
     return max(chunks, key=len) if chunks else None
 
 
@@ -205,6 +229,14 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     if role == "seller":
         customer, cspan = _customer(norm, text, pack, products, lang)
     intent_name = _classify(norm, role, pack, customer is not None)
+    if (
+        intent_name == "unknown"
+        and role == "buyer"
+        and products
+        and not any(r.matches(norm) for r in pack.rules if r.intent in SELLER_INTENTS)
+        and _names_an_amount(norm, products, lang)
+    ):
+        intent_name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
     result = Intent(intent_name, text=norm)
     slots = SLOTS.get(intent_name, frozenset())
     if not slots and intent_name not in ("sales_summary", "list_orders"):
@@ -223,7 +255,11 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
     if "product" in slots:
         found = find_product(norm, products, lang, exclude=skip) if products else None
-        if intent_name in _NEW_NAME_INTENTS and (found is None or found.score < 100 or found.ambiguous):
+        # A photo of a product the catalog names (这是手链 -> 绿松石手链) is that product; otherwise a new name.
+        photo_known = intent_name == "attach_photo" and found is not None and found.product is not None
+        if intent_name == "add_product" or (
+            intent_name in _NEW_NAME_INTENTS and not photo_known and (found is None or found.score < 100 or found.ambiguous)
+        ):
             if intent_name == "add_product" or found is None or found.product is None:
                 name = _new_name(norm, pack, skip)
                 if intent_name == "attach_photo" and found is not None and found.ambiguous:
@@ -243,19 +279,40 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     counts = [n for n, k in numbers if k == "count"]
     bare = [n for n, k in numbers if k is None]
     price: Number | None = None
+    if intent_name in _COUNTED_INTENTS and not counts and not bare and prices and prices[0].unit is None:
+        # 卖了俩手链 / paid for three honey: a number after a sales word, with no currency, is how many
+        counts = [prices.pop(0)]
+    if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
+        counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
     if "price" in slots:
         if prices:
-            price = prices[0]
+            # 从四十块改成五十块: the new price is the last one said
+            price = prices[-1] if intent_name == "set_price" else prices[0]
         elif intent_name in ("set_price", "add_product") and bare:
             price = bare.pop(0)
         if price is not None:
             result.price = price.value
+    if intent_name == "record_sale" and price is None and counts and bare and bare[-1].start > counts[0].start:
+        price = bare.pop()  # 三瓶蜂蜜一百二: the amount after the count is what was paid
+        result.price = price.value
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
         if quantity is not None and isinstance(quantity.value, int | float):
             result.quantity = int(round(quantity.value))
             result.unit = quantity.unit
             result.approximate = quantity.approximate
+    if (
+        "quantity" in slots
+        and result.quantity is None
+        and result.product_known
+        and result.product_spoken
+        and pack.one_words is not None
+        and intent_name != "add_product"
+    ):
+        # "john bought a bracelet": an article just before the product is one of it
+        before = norm[: norm.find(result.product_spoken)] if result.product_spoken in norm else ""
+        if pack.one_words.search(before):
+            result.quantity = 1
     if price is not None and price.approximate:
         result.approximate = True
     return result

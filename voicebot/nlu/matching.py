@@ -78,8 +78,19 @@ def _score_cjk(spoken: str, product: str, use_pinyin: bool) -> float:
     return ratio * 0.92 if ratio >= 85 else 0.0
 
 
+def _naive_key(text: str) -> str:
+    """Every word without a final "s" (kiwis / kiwi, where ``singular`` keeps words ending in -is)."""
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9']+", text.lower()))
+
+
 def _score_latin(spoken: str, product: str, stopwords: frozenset[str]) -> float:
-    s, p = _latin_key(spoken), _latin_key(product)
+    score = _score_latin_keys(_latin_key(spoken), _latin_key(product), stopwords)
+    if score < 100:
+        score = max(score, _score_latin_keys(_naive_key(spoken), _naive_key(product), stopwords))
+    return score
+
+
+def _score_latin_keys(s: str, p: str, stopwords: frozenset[str]) -> float:
     if not s or not p:
         return 0.0
     if s == p:

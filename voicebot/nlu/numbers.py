@@ -148,8 +148,9 @@ def _find_zh(text: str) -> list[Number]:
                 and not (end + 1 < len(text) and text[end + 1] in "十百千万亿")
             ):
                 tail = end + 1
-                after = _unit_at(text, tail, pack.count_units)
-                if after is None:
+                after = _unit_at(text, tail, pack.units)
+                # 十五块一块 (a bar of soap at 15): a unit other than 毛/角 after the digit makes it a new number.
+                if after is None or after in ("毛", "毛钱", "角"):
                     value += _ZH_SINGLE[text[end]] / 10
                     end = tail
                     jiao = _unit_at(text, end, ("毛钱", "毛", "角"))
@@ -185,6 +186,11 @@ def _en_eval(words: list[str]) -> float | None:
     words = [w for w in words if w != "and"]
     if not words:
         return None
+    # "twelve fifty", "nineteen ninety nine": dollars then cents.
+    if len(words) >= 2 and words[0] in _EN_UNITS and _EN_UNITS[words[0]] >= 10 and words[1] in _EN_TENS:
+        cents = _en_eval(words[1:])
+        if cents is not None and cents < 100:
+            return _EN_UNITS[words[0]] + cents / 100
     try:
         return float(text2num(" ".join(words), "en"))
     except ValueError:

@@ -58,6 +58,10 @@ class Pack:
     stopwords: frozenset[str]
     number_rejects: tuple[str, ...]
     particles: tuple[str, ...]
+    ambiguous_units: tuple[str, ...]  # units that are both money and a counter (zh 块)
+    name_cues: re.Pattern[str] | None  # 叫 / called: a new product's name follows
+    one_words: re.Pattern[str] | None  # an article just before a product means one of it ("a bracelet")
+    rewrites: dict[str, str]  # colloquial spellings rewritten before matching (gimme -> give me, 啥 -> 什么)
     periods: dict[str, re.Pattern[str]]
     replies: dict[str, Any]
     grammar: dict[str, list[str]]
@@ -139,6 +143,10 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             stopwords=frozenset(data.get("stopwords", [])),
             number_rejects=tuple(data.get("number_rejects", [])),
             particles=tuple(data.get("particles", [])),
+            ambiguous_units=tuple(data.get("ambiguous_units", [])),
+            name_cues=_cues(data.get("name_cues"), latin),
+            one_words=re.compile(rf"(?:{_alternation(data['one_words'], latin)})\s*$") if data.get("one_words") else None,
+            rewrites={str(k): str(v) for k, v in (data.get("rewrites") or {}).items()},
             periods={k: _compile(v, f"{where}: periods.{k}", name_re) for k, v in data.get("periods", {}).items()},
             replies=dict(data["replies"]),
             grammar=grammar,

@@ -1,0 +1,47 @@
+"""A wider corpus of realistic phrasings (colloquial, ASR-spaced, homophones, every number form), in-process."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from voicebot.nlu import understand
+
+CORPUS = Path(__file__).parent / "data" / "nlu_extra.jsonl"
+THRESHOLD = 0.97
+
+
+def _cases() -> list[dict]:
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_extra_corpus_is_well_formed() -> None:
+    keys = {"intent", "product", "quantity", "price", "customer"}
+    for case in _cases():
+        assert {"lang", "role", "products", "text", "expect"} <= set(case)
+        assert set(case["expect"]) == keys, case["text"]
+        assert case["role"] in ("seller", "buyer")
+
+
+def test_extra_corpus_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = _cases()
+    exact = 0
+    misses = []
+    by_lang: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for case in cases:
+        got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).contract()
+        totals[case["lang"]] += 1
+        if got == case["expect"]:
+            exact += 1
+            by_lang[case["lang"]] += 1
+        else:
+            misses.append(f"  {case['lang']} {case['role']} {case['text']!r}\n    got {got}\n    exp {case['expect']}")
+    with capsys.disabled():
+        per_lang = ", ".join(f"{lang} {by_lang[lang]}/{n}" for lang, n in sorted(totals.items()))
+        print(f"\nNLU extra corpus: {exact}/{len(cases)} exact ({exact / len(cases):.1%}; {per_lang})")
+        print("\n".join(misses))
+    assert exact / len(cases) >= THRESHOLD
