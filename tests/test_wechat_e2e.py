@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from wechat_service import SELLER, seed, start_service, wechat_config
+from wechat_service import SELLER, seed, shop_service, start_service, wechat_config
 
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
@@ -56,9 +56,8 @@ def assert_spoken(audio: bytes) -> float:
 
 
 async def test_zh_text_question_gets_a_voice_answer_and_is_logged(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    config = service.config
     async with service.client() as wx:
         buyer = wx.user()
         delivery = await buyer.send_text("蜂蜜多少钱一瓶")
@@ -77,9 +76,8 @@ async def test_zh_text_question_gets_a_voice_answer_and_is_logged(aiohttp_server
 
 
 async def test_en_text_in_safe_mode(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "en", "currency": "USD"})
-    seed(config, EN_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, EN_PRODUCTS, shop={"language": "en", "currency": "USD"})
+    config = service.config
     async with service.client(mode="safe") as wx:
         buyer = wx.user()
         delivery = await buyer.send_text("how much is the honey")
@@ -94,9 +92,8 @@ async def test_en_text_in_safe_mode(aiohttp_server, tmp_path, emulator):
 
 
 async def test_same_message_four_times_acts_once(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    config = service.config
     async with service.client() as wx:
         seller = wx.user(SELLER)
         prepared = wx.prepare(seller.text("卖了两条手链给张三"))
@@ -115,9 +112,8 @@ async def test_same_message_four_times_acts_once(aiohttp_server, tmp_path, emula
 
 
 async def test_buyer_order_reaches_the_seller_by_voice(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    config = service.config
     async with service.client() as wx:
         seller = wx.user(SELLER)
         await seller.send_text("今天的订单")  # the seller wrote recently: her reply window is open
@@ -135,9 +131,7 @@ async def test_buyer_order_reaches_the_seller_by_voice(aiohttp_server, tmp_path,
 
 
 async def test_seller_outside_window_hears_the_order_with_her_next_message(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
     async with service.client() as wx:
         buyer = wx.user()
         await buyer.send_text("我要一瓶蜂蜜")
@@ -149,8 +143,7 @@ async def test_seller_outside_window_hears_the_order_with_her_next_message(aioht
 
 
 async def test_subscribe_gets_a_spoken_welcome(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None)
     async with service.client() as wx:
         buyer = wx.user()
         await buyer.subscribe()
@@ -204,9 +197,8 @@ KO_PRODUCTS = [("사과", 3000, 10, "개"), ("배", 5000, 10, "개"), ("꿀", 20
 
 async def test_ko_voice_question_end_to_end(aiohttp_server, tmp_path, emulator):
     """espeak-ng Korean -> AMR -> emulator media -> real Vosk with the catalog's grammar -> voice reply."""
-    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "ko", "currency": "KRW"})
-    seed(config, KO_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, KO_PRODUCTS, shop={"language": "ko", "currency": "KRW"})
+    config = service.config
     async with service.client(mode="compat") as wx:
         buyer = wx.user()
         delivery = await buyer.send_voice(korean_voice_note(tmp_path, "사과 얼마 예요"))
@@ -226,8 +218,8 @@ async def test_ko_voice_question_end_to_end(aiohttp_server, tmp_path, emulator):
 
 
 async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator, shop={"language": "ko", "currency": "KRW"})
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None, shop={"language": "ko", "currency": "KRW"})
+    config = service.config
     async with service.client() as wx:
         buyer = wx.user()
         media_id = emulator.put_media(b"#!AMR\n" + bytes(range(256)) * 8, "voice")
@@ -251,9 +243,8 @@ def jpeg(color: str = "teal") -> bytes:
 
 
 async def test_seller_photo_names_a_product_and_buyers_then_see_it(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    seed(config, ZH_PRODUCTS)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    config = service.config
     async with service.client() as wx:
         seller = wx.user(SELLER)
         await seller.send_image(jpeg())
@@ -273,8 +264,7 @@ async def test_seller_photo_names_a_product_and_buyers_then_see_it(aiohttp_serve
 
 
 async def test_buyer_photo_is_passed_to_the_seller(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None)
     async with service.client() as wx:
         await wx.user(SELLER).send_text("帮助")
         await service.settle()
@@ -289,8 +279,8 @@ async def test_buyer_photo_is_passed_to_the_seller(aiohttp_server, tmp_path, emu
 
 
 async def test_unsupported_message_gets_a_polite_spoken_answer(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None)
+    config = service.config
     async with service.client() as wx:
         buyer = wx.user()
         inbound = buyer._xml("location", "<Location_X>30.5</Location_X><Location_Y>114.3</Location_Y>"
@@ -309,8 +299,8 @@ async def test_voice_without_a_speech_model_gets_a_spoken_explanation(aiohttp_se
     """zh is configured but its model is not downloaded: the service still answers, by voice."""
     from voicebot.testing.speech import convert, espeak_wav
 
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None)
+    config = service.config
     note = convert(espeak_wav("蜂蜜多少钱", "cmn", tmp_path / "zh.wav"), "amr-nb", tmp_path / "zh.amr")
     async with service.client() as wx:
         buyer = wx.user()
@@ -325,8 +315,8 @@ async def test_voice_without_a_speech_model_gets_a_spoken_explanation(aiohttp_se
 
 
 async def test_unsubscribe_marks_the_customer_and_sends_nothing(aiohttp_server, tmp_path, emulator):
-    config = wechat_config(tmp_path / "data", emulator.url, emulator)
-    service = await start_service(aiohttp_server, config, emulator)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, None)
+    config = service.config
     async with service.client() as wx:
         buyer = wx.user()
         await buyer.send_text("你好")

@@ -83,3 +83,13 @@ async def start_service(aiohttp_server: Callable, config: Config, emulator: Wech
     app = create_app(config)
     server = await aiohttp_server(app)
     return Service(config, app, str(server.make_url("")).rstrip("/"), emulator)
+
+
+async def shop_service(
+    aiohttp_server: Callable, tmp_path: Path, emulator: WechatEmulator,
+    products: list[tuple[str, float, int, str]] | None = None, **sections: dict[str, Any],
+) -> Service:
+    """A running service for a shop with ``products``, its data under ``tmp_path``."""
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, **sections)
+    seed(config, products or [])
+    return await start_service(aiohttp_server, config, emulator)

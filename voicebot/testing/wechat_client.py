@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from voicebot.channels.wechat.crypto import WechatCrypto
+from voicebot.channels.wechat.http import OwnedSession
 from voicebot.channels.wechat.messages import SUCCESS, cdata, parse_xml_fields
 from voicebot.channels.wechat.signature import sign
 
@@ -95,7 +96,7 @@ class Delivery:
         return None if self.answered else UNAVAILABLE_NOTICE
 
 
-class WechatClient:
+class WechatClient(OwnedSession):
     """Delivers messages for one Official Account (``account`` gh_… id) to ``webhook_url``."""
 
     def __init__(
@@ -125,25 +126,7 @@ class WechatClient:
         self.timeout_s = timeout_s
         self.max_attempts = attempts
         self.clock = clock
-        self._session = session
-        self._owns_session = session is None
-
-    async def __aenter__(self) -> WechatClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        super().__init__(session)
 
     def user(self, openid: str | None = None) -> WechatUser:
         """A WeChat user following the account; a realistic 28-character OpenID when none is given."""

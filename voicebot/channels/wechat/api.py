@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 import aiohttp
 
+from voicebot.channels.wechat.http import OwnedSession
 from voicebot.config import WechatConfig
 from voicebot.logs import log_event
 
@@ -102,7 +103,7 @@ def _content_type(filename: str) -> str:
     return CONTENT_TYPES.get(ext, "application/octet-stream")
 
 
-class WechatApi:
+class WechatApi(OwnedSession):
     """One Official Account's API client; use as ``async with WechatApi(config) as api``."""
 
     def __init__(
@@ -126,26 +127,8 @@ class WechatApi:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.stable_token = stable_token
         self.token_fetches = 0
-        self._session = session
-        self._owns_session = session is None
+        super().__init__(session)
         self._inflight: asyncio.Future[str] | None = None
-
-    async def __aenter__(self) -> WechatApi:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     @property
     def _token_key(self) -> str:
