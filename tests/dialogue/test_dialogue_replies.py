@@ -91,3 +91,20 @@ def test_pipeline_messages_exist_for_every_audio_error_code():
         for code in codes:
             assert replies.say(lang, f"errors.audio_{code}").strip(), (lang, code)
         assert "小店" in replies.say(lang, "welcome", shop="小店", examples="")
+
+
+def test_en_replies_are_grammatical_english(db, config, shop):
+    from voicebot.dialogue import handle_turn
+
+    shop.add_product("turquoise bracelet", 200, 10)
+    shop.add_product("honey", 30, 20, "jar")
+
+    def turn(text, role="seller", user="boss"):
+        return handle_turn(db, config, channel="wechat", user_id=user, role=role, lang="en", text=text,
+                           confidence=None, now=1_800_000_000.0).reply
+
+    assert "sold two turquoise bracelets to john" in turn("sold two bracelets to john")
+    sale = turn("sold three jars of honey")
+    assert "sold three jars of honey" in sale and "seventeen jars left" in sale
+    assert "one jar of honey" in turn("sold one jar of honey")
+    assert "one turquoise bracelet," in turn("i want one bracelet", role="buyer", user="b1")

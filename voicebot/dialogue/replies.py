@@ -26,12 +26,45 @@ class _Blank(dict):
         return ""
 
 
+class Amount(str):
+    """A spoken count ("three jars") that remembers its number and unit, for English grammar."""
+
+    n: int
+    unit: str
+
+    def __new__(cls, text: str, n: int, unit: str) -> Amount:
+        amount = super().__new__(cls, text)
+        amount.n, amount.unit = n, unit
+        return amount
+
+
+def en_plural(phrase: str, n: int) -> str:
+    """``phrase`` with its last word in the plural when ``n`` is not one ("bracelet" -> "bracelets")."""
+    if n == 1 or not phrase:
+        return phrase
+    head, _, word = phrase.rpartition(" ")
+    if re.search(r"[^aeiou]y$", word):
+        word = word[:-1] + "ies"
+    elif re.search(r"(s|x|z|ch|sh)$", word):
+        word += "es"
+    else:
+        word += "s"
+    return f"{head} {word}" if head else word
+
+
 def say(lang: str, key: str, **fields: Any) -> str:
     """Render template ``key`` (dotted for nested: ``done.add_product``); missing fields are blank."""
     node: Any = load_replies(lang)
     for part in key.split("."):
         node = node[part]
-    return str(node).format_map(_Blank(fields))
+    template = str(node)
+    amount, product = fields.get("quantity"), fields.get("product")
+    if lang == "en" and isinstance(amount, Amount) and product and "{quantity} {product}" in template:
+        # "three jars of honey", "two turquoise bracelets"
+        items = f"{amount} of {product}" if amount.unit else f"{amount} {en_plural(product, amount.n)}"
+        template = template.replace("{quantity} {product}", "{_items}")
+        fields = {**fields, "_items": items}
+    return template.format_map(_Blank(fields))
 
 
 def has(lang: str, key: str) -> bool:
@@ -212,7 +245,7 @@ def quantity(lang: str, n: int | float | None, unit: str | None = None) -> str:
     n = int(n)
     unit = unit if unit else default_unit(lang)
     if lang == "en":
-        return en_int(n) + (f" {unit}" if unit else "")
+        return Amount(en_int(n) + (f" {en_plural(unit, n)}" if unit else ""), n, unit or "")
     if lang == "ko":
         return f"{ko_count(n)} {unit}".strip()
     return f"{zh_int(n)}{unit}"

@@ -313,6 +313,8 @@ class Pipeline:
             await self.db.run(self._enqueue, channel_name, user, mid, result, turn,
                               [(text, path) for (text, _), path in zip(parts, paths, strict=True)])
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
+                if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
+                    continue
                 _, _, seller_lang = await self.db.run(_who, n_channel, seller)
                 n_audio = await self.tts.speak(text, seller_lang, fmt)
                 n_path = await self._save_media(n_audio, fmt, "out")
