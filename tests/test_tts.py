@@ -32,7 +32,7 @@ def tts(config: Config) -> Iterator[TtsService]:
     asyncio.run(service.close())
 
 
-def _seconds(path: Path) -> float:
+def _audio_length(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()
 
@@ -50,7 +50,7 @@ async def test_status_reports_ready_voices_and_cache(tts: TtsService, config: Co
 async def test_synthesize_speaks_each_language(tts: TtsService, lang: str, text: str) -> None:
     wav = await tts.synthesize(text, lang)
     assert wav.parent.parent == tts.cache_dir
-    assert 0.8 < _seconds(wav) < 6
+    assert 0.8 < _audio_length(wav) < 6
     assert rms_dbfs(decode_sync(wav.read_bytes(), Config().audio).data) > -35
 
 
@@ -73,7 +73,7 @@ async def test_rate_is_part_of_the_cache_key(tts: TtsService, config: Config) ->
         fast = await tts.synthesize("three bracelets", "en")
     finally:
         config.tts.rates["en"] = 140
-    assert fast != slow and _seconds(fast) < _seconds(slow)
+    assert fast != slow and _audio_length(fast) < _audio_length(slow)
 
 
 async def test_speak_encodes_and_caches_the_encoding(tts: TtsService) -> None:
@@ -106,7 +106,7 @@ async def test_a_hung_worker_is_replaced(tts: TtsService, config: Config) -> Non
         config.tts.timeout_s = 30.0
     assert tts.status()["restarts"] == restarts + 1
     wav = await tts.synthesize("the new worker speaks", "en")
-    assert _seconds(wav) > 0.5
+    assert _audio_length(wav) > 0.5
 
 
 async def test_a_dead_worker_is_replaced(tts: TtsService) -> None:
@@ -115,5 +115,5 @@ async def test_a_dead_worker_is_replaced(tts: TtsService) -> None:
     os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(0.3)  # let the pool notice; the next call must still succeed
     wav = await tts.synthesize("spoken by a fresh worker", "en")
-    assert _seconds(wav) > 0.5
+    assert _audio_length(wav) > 0.5
     assert tts.status()["worker_pid"] not in (None, pid)

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from wechat_service import SELLER, seed, shop_service, start_service, wechat_config
+from wechat_service import SELLER, only_inbound, seed, shop_service, start_service, wechat_config
 
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
@@ -66,8 +66,7 @@ async def test_zh_text_question_gets_a_voice_answer_and_is_logged(aiohttp_server
     audio = voice_payloads(emulator, buyer.openid)
     assert len(audio) == 1
     assert_spoken(audio[0])
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["status"] == "replied"
     assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "蜂蜜"
     assert "四十五" in row["reply_text"]
@@ -85,8 +84,7 @@ async def test_en_text_in_safe_mode(aiohttp_server, tmp_path, emulator):
         await service.settle()
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["intent"]["intent"] == "ask_price" and row["intent"]["product"] == "honey"
     assert "thirty" in row["reply_text"].lower()
 
@@ -206,8 +204,7 @@ async def test_ko_voice_question_end_to_end(aiohttp_server, tmp_path, emulator):
         await service.settle()
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["kind"] == "voice" and row["status"] == "replied"
     assert row["transcript"].replace(" ", "") == "사과얼마예요"
     assert all(0 <= w["conf"] <= 1 for w in row["words"])
@@ -227,8 +224,7 @@ async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, 
         await service.settle()
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["error"] and row["reply_text"]
 
 
@@ -290,8 +286,7 @@ async def test_unsupported_message_gets_a_polite_spoken_answer(aiohttp_server, t
         await service.settle()
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert "语音" in row["reply_text"]
 
 
@@ -308,8 +303,7 @@ async def test_voice_without_a_speech_model_gets_a_spoken_explanation(aiohttp_se
         await service.settle()
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert "voicebot models pull zh" in row["error"]
     assert row["reply_text"] == say("zh", "errors.no_model")
 
@@ -355,6 +349,5 @@ async def test_when_speech_synthesis_fails_the_answer_still_arrives_as_text(aioh
         await service.settle()
     (sent,) = emulator.sent_to(buyer.openid)
     assert sent.payload["msgtype"] == "text" and "四十五" in sent.payload["text"]["content"]
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["status"] == "failed" and row["error"].startswith("reply:")

@@ -14,9 +14,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 from test_wechat_e2e import KO_PRODUCTS, assert_spoken, korean_voice_note, voice_payloads
-from wechat_service import AES_KEY, TOKEN, seed, wechat_config
+from wechat_service import AES_KEY, TOKEN, only_inbound, seed, wechat_config
 
-from voicebot.shop.facade import Shop
 from voicebot.testing.wechat_emulator import WechatEmulator
 
 
@@ -90,8 +89,7 @@ async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_se
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["status"] == "processing" and emulator.sent == []
     logs = log_path.read_text(encoding="utf-8")
     assert '"event": "inbox.accepted"' in logs
@@ -110,6 +108,5 @@ async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_se
         second.wait(30)
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
-    with Shop.open(config) as shop:
-        (row,) = shop.list_messages(user=buyer.openid, direction="in")
+    row = only_inbound(config, buyer.openid)
     assert row["status"] == "replied" and row["intent"]["product"] == "사과"

@@ -93,3 +93,10 @@ async def shop_service(
     config = wechat_config(tmp_path / "data", emulator.url, emulator, **sections)
     seed(config, products or [])
     return await start_service(aiohttp_server, config, emulator)
+
+
+def only_inbound(config: Config, openid: str) -> dict[str, Any]:
+    """The one inbound conversation-log row of ``openid`` (fails if there is not exactly one)."""
+    with Shop.open(config) as shop:
+        (row,) = shop.list_messages(user=openid, direction="in")
+    return row
