@@ -23,6 +23,7 @@ from voicebot.audio.errors import (
 )
 from voicebot.audio.levels import is_silent
 from voicebot.audio.proc import Call, Done, Run, Steps, drive_async, drive_sync
+from voicebot.audio.resample import upsample_2x
 from voicebot.audio.sniff import sniff
 from voicebot.config import AudioConfig
 
@@ -101,6 +102,8 @@ def _decode_steps(data: bytes, limits: AudioConfig, check_silence: bool) -> Step
             raise CorruptAudio(f"could not decode {fmt} audio: no complete audio frame")
         if rate == SAMPLE_RATE:
             done = Done(0, raw, b"")
+        elif rate * 2 == SAMPLE_RATE:  # AMR-NB: cheaper in-process than starting ffmpeg
+            done = Done(0, (yield Call(upsample_2x, (raw,))), b"")
         else:
             cmd = ffmpeg_to_pcm(["-f", "s16le", "-ar", str(rate), "-ac", "1"], max_s)
             done = yield Run(cmd, raw, timeout)
