@@ -27,3 +27,4 @@ test: install
 
 bench: install
 	$(BIN)/python bench/asr.py
+	$(BIN)/python bench/pipeline.py

@@ -36,6 +36,18 @@ PRODUCTS = [("사과", 3000, 10, "개"), ("배", 5000, 10, "개")]
 QUESTIONS = ["사과 얼마 예요", "배 얼마 예요", "사과 있어요", "배 있어요"]
 
 
+class BenchChannel:
+    """Where the replies would go: AMR voice, as for WeChat (sending is not measured)."""
+
+    name, reply_format, reply_window = "bench", "amr", False
+
+    async def fetch_media(self, ref: str) -> bytes:
+        raise NotImplementedError
+
+    async def send(self, item: dict) -> None:
+        return None
+
+
 def bare_decode(model: vosk.Model, pcm: bytes, grammar: list[str]) -> str:
     rec = vosk.KaldiRecognizer(model, 16000, json.dumps(grammar, ensure_ascii=False))
     for i in range(0, len(pcm), 8000):
@@ -59,6 +71,7 @@ async def main() -> None:
     db, asr, tts = DbThread(config), AsrPool(config), TtsService(config)
     await asyncio.gather(db.start(), asr.start(), tts.start())
     pipeline = Pipeline(config, db, asr, tts)
+    pipeline.add_channel(BenchChannel())
     vosk.SetLogLevel(-1)
     model = vosk.Model(str(find_model("ko", config.models_dir)))
     grammar = grammar_phrases("ko", [p[0] for p in PRODUCTS])
