@@ -21,8 +21,10 @@ serve: install
 	-$(BIN)/voicebot models pull --if-missing $(CONFIG_ARG)
 	$(BIN)/voicebot serve $(CONFIG_ARG)
 
-test: install
+lint: install
 	$(BIN)/ruff check voicebot tests bench
+
+test: lint
 	$(BIN)/pytest
 
 bench: install

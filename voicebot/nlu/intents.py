@@ -40,6 +40,7 @@ SELLER_FROM_BUYER = {
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 _CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
+_CJK_TRAILING = set("了的吧啊呢呀啦哈嘛")
 _CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
 
 
@@ -90,6 +91,9 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
         for m in pattern.finditer(norm):
             name, span = m.group("customer"), m.span("customer")
             if pack.script == "cjk":
+                # 卖给李姐了: the name pattern also took the sentence-final particle
+                while len(name) > 2 and name[-1] in _CJK_TRAILING and span[1] == len(norm):
+                    name, span = name[:-1], (span[0], span[1] - 1)
                 if any(ch in _CJK_NAME_BAD for ch in name) or name[0] in _CJK_NUMERALS:
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
                     ok_tail = not any(c in _CJK_NAME_BAD for c in name[1:]) and name[1] not in _CJK_NUMERALS
@@ -141,13 +145,33 @@ def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
     return "unknown"
 
 
+def _restocks_known(norm: str, role: str, pack: Pack, products: list[str], lang: str) -> bool:
+    """新货 said of a product already in the catalog, with a restock cue (来了三十斤): more stock of it."""
+    if not any(r.intent == "add_stock" and role in r.roles and r.matches(norm) for r in pack.rules):
+        return False
+    numbers = find_numbers(norm, lang)
+    if any(n.kind == "money" for n in numbers):
+        return False
+    found = find_product(norm, products, lang, exclude=[(n.start, n.end) for n in numbers])
+    return found.product is not None and found.score >= 100 and not found.ambiguous
+
+
 def _names_an_amount(norm: str, products: list[str], lang: str) -> bool:
     """A counted amount (五斤, two jars) of a catalog product, and nothing else recognised."""
-    counted = [n for n in find_numbers(norm, lang) if n.kind == "count"]
-    if not counted:
+    numbers = find_numbers(norm, lang)
+    counted = [n for n in numbers if n.kind == "count"]
+    found = find_product(norm, products, lang, exclude=[(n.start, n.end) for n in numbers])
+    if found.span is None or (found.product is None and not found.ambiguous):
         return False
-    found = find_product(norm, products, lang, exclude=[(n.start, n.end) for n in counted])
-    return found.span is not None and (found.product is not None or found.ambiguous)
+    if counted:
+        return True
+    # three kiwi fruit: a bare number just before the product
+    return any(n.kind is None and not norm[n.end : found.span[0]].strip() for n in numbers)
+
+
+def _product_follows(norm: str, n: Number, spoken: str | None) -> bool:
+    """The product is named right after the number (一块腊肉), so its unit counts the product."""
+    return bool(spoken) and norm[n.end :].lstrip().startswith(spoken)
 
 
 def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool) -> bool:
@@ -237,6 +261,8 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         and _names_an_amount(norm, products, lang)
     ):
         intent_name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
+    if intent_name == "add_product" and products and _restocks_known(norm, role, pack, products, lang):
+        intent_name = "add_stock"
     result = Intent(intent_name, text=norm)
     slots = SLOTS.get(intent_name, frozenset())
     if not slots and intent_name not in ("sales_summary", "list_orders"):
@@ -255,6 +281,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
     if "product" in slots:
         found = find_product(norm, products, lang, exclude=skip) if products else None
+        if found is not None and found.span is None and any(n.unit for n, _ in numbers):
+            # fifteen baskets / 两篮: the counter word is itself the product's name
+            numeral_only = [(n.start, n.end - len(n.unit)) if n.unit and n.text.endswith(n.unit) else (n.start, n.end)
+                            for n, _ in numbers]  # fmt: skip
+            again = find_product(norm, products, lang, exclude=numeral_only + skip[len(numbers):])
+            if again.span is not None and (again.product is not None or again.ambiguous):
+                found = again
         # A photo of a product the catalog names (这是手链 -> 绿松石手链) is that product; otherwise a new name.
         photo_known = intent_name == "attach_photo" and found is not None and found.product is not None
         if intent_name == "add_product" or (
@@ -282,6 +315,14 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     if intent_name in _COUNTED_INTENTS and not counts and not bare and prices and prices[0].unit is None:
         # 卖了俩手链 / paid for three honey: a number after a sales word, with no currency, is how many
         counts = [prices.pop(0)]
+    if (
+        intent_name in _COUNTED_INTENTS
+        and not counts
+        and len(prices) == 1
+        and prices[0].unit in pack.ambiguous_units
+        and (intent_name != "record_sale" or _product_follows(norm, prices[0], result.product_spoken))
+    ):
+        counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
         counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
     if "price" in slots:
@@ -292,8 +333,9 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             price = bare.pop(0)
         if price is not None:
             result.price = price.value
-    if intent_name == "record_sale" and price is None and counts and bare and bare[-1].start > counts[0].start:
-        price = bare.pop()  # 三瓶蜂蜜一百二: the amount after the count is what was paid
+    if intent_name == "record_sale" and price is None and counts and bare:
+        # 三瓶蜂蜜一百二 / 手链一百八卖了两条: the amount beside the count is what was paid
+        price = bare.pop()
         result.price = price.value
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
