@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from voicebot.nlu.matching import THRESHOLD, find_product, match_product
+from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, load_pack
@@ -132,6 +132,8 @@ def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
     core = _strip_particles(norm, pack)
     for rule in pack.rules:
         if role not in rule.roles:
+            if rule.exclusive and rule.matches(norm):
+                return "unknown"  # only another role says this: not something to guess a nearby intent from
             continue
         if "customer" in rule.requires and not has_customer:
             continue
@@ -169,9 +171,32 @@ def _names_an_amount(norm: str, products: list[str], lang: str) -> bool:
     return any(n.kind is None and not norm[n.end : found.span[0]].strip() for n in numbers)
 
 
+def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) -> MatchResult | None:
+    """油 卖了两桶: a one-character word the recogniser set apart that heads or ends exactly one product."""
+    tokens = text.split()
+    if len(tokens) < 2:
+        return None
+    units = set(pack.count_units) | set(pack.money_units)
+    for tok in tokens:
+        if len(tok) != 1 or not "\u4e00" <= tok <= "\u9fa5":
+            continue
+        if tok in _CJK_NAME_BAD or tok in _CJK_NUMERALS or tok in units:
+            continue
+        hits = [p for p in products if p.startswith(tok) or p.endswith(tok)]
+        at = norm.find(tok)
+        if len(hits) == 1 and at >= 0:
+            return MatchResult(hits[0], float(THRESHOLD), hits, False, tok, (at, at + 1))
+    return None
+
+
 def _product_follows(norm: str, n: Number, spoken: str | None) -> bool:
     """The product is named right after the number (一块腊肉), so its unit counts the product."""
     return bool(spoken) and norm[n.end :].lstrip().startswith(spoken)
+
+
+def _product_before(norm: str, n: Number, spoken: str | None) -> bool:
+    """The product was named before the number (sold the necklace for two hundred)."""
+    return bool(spoken) and 0 <= norm.find(spoken) < n.start
 
 
 def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool) -> bool:
@@ -261,6 +286,14 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         and _names_an_amount(norm, products, lang)
     ):
         intent_name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
+    if (
+        intent_name == "unknown"
+        and role == "seller"
+        and customer is not None
+        and products
+        and _names_an_amount(norm, products, lang)
+    ):
+        intent_name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
     if intent_name == "add_product" and products and _restocks_known(norm, role, pack, products, lang):
         intent_name = "add_stock"
     result = Intent(intent_name, text=norm)
@@ -288,6 +321,10 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             again = find_product(norm, products, lang, exclude=numeral_only + skip[len(numbers):])
             if again.span is not None and (again.product is not None or again.ambiguous):
                 found = again
+        if found is not None and found.product is None and not found.ambiguous and pack.script == "cjk":
+            lone = _lone_char_product(text, norm, products, pack)
+            if lone is not None:
+                found = lone
         # A photo of a product the catalog names (这是手链 -> 绿松石手链) is that product; otherwise a new name.
         photo_known = intent_name == "attach_photo" and found is not None and found.product is not None
         if intent_name == "add_product" or (
@@ -312,8 +349,16 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     counts = [n for n, k in numbers if k == "count"]
     bare = [n for n, k in numbers if k is None]
     price: Number | None = None
-    if intent_name in _COUNTED_INTENTS and not counts and not bare and prices and prices[0].unit is None:
+    if (
+        intent_name in _COUNTED_INTENTS
+        and not counts
+        and not bare
+        and prices
+        and prices[0].unit is None
+        and not (pack.script == "latin" and _product_before(norm, prices[0], result.product_spoken))
+    ):
         # 卖了俩手链 / paid for three honey: a number after a sales word, with no currency, is how many
+        # (but "bought a necklace for two hundred": after the product, "for" names the price)
         counts = [prices.pop(0)]
     if (
         intent_name in _COUNTED_INTENTS
@@ -325,6 +370,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
         counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
+    if intent_name == "set_price" and not prices and not bare and len(counts) == 1 and counts[0].unit:
+        # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤
+        n = counts[0]
+        numeral = n.text[: -len(n.unit)] if n.text.endswith(n.unit) else ""
+        if re.search(r"[十百千]一$", numeral):
+            prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
+            counts = []
     if "price" in slots:
         if prices:
             # 从四十块改成五十块: the new price is the last one said
@@ -337,6 +389,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         # 三瓶蜂蜜一百二 / 手链一百八卖了两条: the amount beside the count is what was paid
         price = bare.pop()
         result.price = price.value
+    quantity = None
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
         if quantity is not None and isinstance(quantity.value, int | float):
@@ -357,4 +410,22 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             result.quantity = 1
     if price is not None and price.approximate:
         result.approximate = True
+    if intent_name == "add_product":
+        # Now that price and stock are known: 一瓶 (per unit) is not part of the name, 腊八蒜's 八 is.
+        used = {(n.start, n.end) for n in (price, quantity) if n is not None}
+        name_skip = [
+            (n.start, n.end) for n in find_numbers(masked, lang)
+            if (n.start, n.end) in used or not (pack.script == "cjk" and _inside_word(norm, n))
+        ] + ([cspan] if cspan and result.customer else [])  # fmt: skip
+        name = _new_name(norm, pack, name_skip)
+        if name:
+            result.product, result.product_spoken = name, name
     return result
+
+
+def _inside_word(norm: str, n: Number) -> bool:
+    """A lone numeral between two other characters (腊八蒜): part of a name, not a number."""
+    if n.unit or n.kind or len(n.text) != 1 or n.start == 0 or n.end >= len(norm):
+        return False
+    before, after = norm[n.start - 1], norm[n.end]
+    return all("\u4e00" <= c <= "\u9fa5" and c not in _CJK_NUMERALS for c in (before, after))

@@ -30,6 +30,7 @@ class IntentRule:
     patterns: tuple[re.Pattern[str], ...]
     whole: re.Pattern[str] | None = None
     requires: tuple[str, ...] = ()  # slots that must be present for this rule: number, product, customer
+    exclusive: bool = False  # another role saying this gets "unknown", not a later rule (a buyer's 今天卖了多少钱)
 
     def matches(self, text: str) -> bool:
         if self.whole is not None and self.whole.fullmatch(text):
@@ -119,7 +120,9 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
                 sep = r"[\s,.!?]*" if latin else ""
                 whole = re.compile(rf"(?:(?:{alts}){sep})+")
             patterns = tuple(_compile(p, f"{where}: intents[{i}]", name_re) for p in r.get("patterns", []))
-            rules.append(IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", []))))
+            rules.append(
+                IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", [])), bool(r.get("exclusive")))
+            )
         grammar = {k: list(v) for k, v in (data.get("grammar") or {}).items() if isinstance(v, list)}
         return Pack(
             lang=data["lang"],
