@@ -23,7 +23,6 @@ from voicebot.audio.errors import (
 )
 from voicebot.audio.levels import is_silent
 from voicebot.audio.proc import Call, Done, Run, Steps, drive_async, drive_sync
-from voicebot.audio.resample import upsample_2x
 from voicebot.audio.sniff import sniff
 from voicebot.config import AudioConfig
 
@@ -67,6 +66,13 @@ def ffmpeg_to_pcm(input_args: list[str], max_seconds: float) -> list[str]:
     ]  # fmt: skip
 
 
+def sox_resample(rate: int) -> list[str]:
+    """sox command turning s16le mono at ``rate`` into 16 kHz: as good as ffmpeg's resampler, and it
+    starts in ~10 ms where ffmpeg takes ~150 ms (more than recognising a short voice note)."""
+    raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L"]
+    return ["sox", "-q", "-D", *raw, "-r", str(rate), "-", *raw, "-r", str(SAMPLE_RATE), "-"]  # -D: no dither
+
+
 def _silk_to_pcm(data: bytes) -> bytes:
     import pysilk
 
@@ -100,13 +106,7 @@ def _decode_steps(data: bytes, limits: AudioConfig, check_silence: bool) -> Step
             raise CorruptAudio(f"could not decode {fmt} audio: {e}") from None
         if not raw:
             raise CorruptAudio(f"could not decode {fmt} audio: no complete audio frame")
-        if rate == SAMPLE_RATE:
-            done = Done(0, raw, b"")
-        elif rate * 2 == SAMPLE_RATE:  # AMR-NB: cheaper in-process than starting ffmpeg
-            done = Done(0, (yield Call(upsample_2x, (raw,))), b"")
-        else:
-            cmd = ffmpeg_to_pcm(["-f", "s16le", "-ar", str(rate), "-ac", "1"], max_s)
-            done = yield Run(cmd, raw, timeout)
+        done = Done(0, raw, b"") if rate == SAMPLE_RATE else (yield Run(sox_resample(rate), raw, timeout))
     else:
         done = yield Run(ffmpeg_to_pcm(["-f", DEMUXERS[fmt]], max_s), data, timeout)
     pcm = Pcm(done.stdout[: len(done.stdout) - len(done.stdout) % 2])

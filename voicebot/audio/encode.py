@@ -76,7 +76,7 @@ def _encode_steps(source: Source, fmt: str, timeout: float) -> Steps[bytes]:
         raise AudioError("nothing to encode: the speech is empty")
     if fmt == "amr" and amr.can_encode_nb():
         # sox starts in ~10 ms where ffmpeg takes ~150 ms: it matters for every fresh reply.
-        resample = ["sox", "-q", *sox_in, "-r", "8000", "-c", "1", "-t", "raw", "-e", "signed-integer",
+        resample = ["sox", "-q", "-D", *sox_in, "-r", "8000", "-c", "1", "-t", "raw", "-e", "signed-integer",
                     "-b", "16", "-L", "-"]
         done: Done = yield Run(resample, data, timeout)
         if done.returncode != 0 or not done.stdout:
