@@ -126,35 +126,43 @@ def _frames_of(pcm: bytes, n: int) -> list[ctypes.Array[ctypes.c_short]]:
     return [(ctypes.c_short * n)(*samples[i : i + n]) for i in range(0, len(samples), n)]
 
 
-def encode_nb(pcm8k: bytes, mode: int = 7) -> bytes:
-    """AMR-NB file from 8 kHz s16le PCM; mode 7 = 12.2 kbit/s; no DTX (every frame is speech)."""
-    lib = _load("opencore-amrnb")
+@dataclass(frozen=True)
+class _Encoder:
+    library: str
+    init: str
+    encode: str
+    exit: str
+    magic: bytes
+    frame_samples: int
+    init_args: tuple[int, ...] = ()
+
+
+_NB_ENCODER = _Encoder("opencore-amrnb", "Encoder_Interface_init", "Encoder_Interface_Encode",
+                       "Encoder_Interface_exit", NB_MAGIC, 160, init_args=(0,))  # 0: no DTX
+_WB_ENCODER = _Encoder("vo-amrwbenc", "E_IF_init", "E_IF_encode", "E_IF_exit", WB_MAGIC, 320)
+
+
+def _encode(enc: _Encoder, pcm: bytes, mode: int) -> bytes:
+    lib = _load(enc.library)
     if lib is None:
-        raise RuntimeError("libopencore-amrnb is not installed")
-    state = ctypes.c_void_p(lib.Encoder_Interface_init(0))
-    buf = (ctypes.c_ubyte * 64)()
-    out = bytearray(NB_MAGIC)
+        raise RuntimeError(f"lib{enc.library} is not installed")
+    state = ctypes.c_void_p(getattr(lib, enc.init)(*enc.init_args))
+    buf = (ctypes.c_ubyte * 128)()
+    out = bytearray(enc.magic)
     try:
-        for frame in _frames_of(pcm8k, 160):
-            n = lib.Encoder_Interface_Encode(state, mode, frame, buf, 0)
+        for frame in _frames_of(pcm, enc.frame_samples):
+            n = getattr(lib, enc.encode)(state, mode, frame, buf, 0)
             out += bytes(buf[:n])
     finally:
-        lib.Encoder_Interface_exit(state)
+        getattr(lib, enc.exit)(state)
     return bytes(out)
+
+
+def encode_nb(pcm8k: bytes, mode: int = 7) -> bytes:
+    """AMR-NB file from 8 kHz s16le PCM; mode 7 = 12.2 kbit/s; no DTX (every frame is speech)."""
+    return _encode(_NB_ENCODER, pcm8k, mode)
 
 
 def encode_wb(pcm16k: bytes, mode: int = 8) -> bytes:
     """AMR-WB file from 16 kHz s16le PCM (vo-amrwbenc); mode 8 = 23.85 kbit/s; no DTX."""
-    lib = _load("vo-amrwbenc")
-    if lib is None:
-        raise RuntimeError("libvo-amrwbenc is not installed (apt-get install libvo-amrwbenc0)")
-    state = ctypes.c_void_p(lib.E_IF_init())
-    buf = (ctypes.c_ubyte * 128)()
-    out = bytearray(WB_MAGIC)
-    try:
-        for frame in _frames_of(pcm16k, 320):
-            n = lib.E_IF_encode(state, mode, frame, buf, 0)
-            out += bytes(buf[:n])
-    finally:
-        lib.E_IF_exit(state)
-    return bytes(out)
+    return _encode(_WB_ENCODER, pcm16k, mode)
