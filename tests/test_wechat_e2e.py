@@ -353,3 +353,27 @@ async def test_when_speech_synthesis_fails_the_answer_still_arrives_as_text(aioh
     assert sent.payload["msgtype"] == "text" and "四十五" in sent.payload["text"]["content"]
     row = only_inbound(config, buyer.openid)
     assert row["status"] == "failed" and row["error"].startswith("reply:")
+
+
+async def test_operators_see_the_log_and_the_replies_still_waiting(aiohttp_server, tmp_path, emulator):
+    import json
+
+    from click.testing import CliRunner
+
+    from voicebot.cli import main
+
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_text("我要一瓶蜂蜜")  # the seller has not written: her notification waits
+        await service.settle()
+    db = str(service.config.db_path)
+    listed = CliRunner().invoke(main, ["log", "list", "--db", db, "--json"])
+    (message,) = json.loads(listed.output)["messages"]
+    assert message["user"] == buyer.openid and message["intent"]["intent"] == "place_order"
+    assert message["reply_text"] and message["timings"]["tts"] >= 0
+    pending = CliRunner().invoke(main, ["log", "pending", "--db", db, "--json"])
+    (waiting,) = json.loads(pending.output)["replies"]
+    assert waiting["user"] == SELLER and "window" in waiting["last_error"]
+    text = CliRunner().invoke(main, ["log", "list", "--db", db]).output
+    assert "place_order" in text and "我要一瓶蜂蜜" in text

@@ -151,3 +151,9 @@ def claim(db: sqlite_utils.Database, outbox_id: int, lease_s: float = 60.0) -> b
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
             (to_iso(now + timedelta(seconds=lease_s)), outbox_id, to_iso(now)),
         ).rowcount == 1
+
+
+def undelivered(db: sqlite_utils.Database, limit: int = 200) -> list[Row]:
+    """Rows not sent (pending, held or given up), oldest first: what operators should look at."""
+    rows = db.query(f"SELECT * FROM outbox WHERE status != 'sent' ORDER BY id LIMIT {int(limit)}")
+    return [_decode(r) for r in rows]
