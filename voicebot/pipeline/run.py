@@ -63,15 +63,6 @@ def _extension(data: bytes) -> str:
     return {"amr-nb": "amr", "amr-wb": "awb"}.get(kind, kind)
 
 
-def _claim(shop: Shop, message_id: int) -> dict[str, Any] | None:
-    """Mark the message ``processing``; None when it is already finished."""
-    row = shop.get_message(message_id)
-    if row is None or row["status"] in ("replied", "failed"):
-        return None
-    shop.update_message(message_id, status="processing")
-    return row
-
-
 def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]:
     customer = shop.customer(channel, user)
     role = "seller" if shop.is_seller(channel, user) else "buyer"
@@ -143,7 +134,7 @@ class Pipeline:
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
-        row = await self.db.run(_claim, message_id)
+        row = await self.db.run(lambda shop: log.claim_message(shop.db, message_id))
         if row is None:
             return None
         result = RunResult(message_id)

@@ -9,11 +9,14 @@ are given and returned as Python objects; they are stored in the ``*_json`` colu
 from __future__ import annotations
 
 import json
+import os
+import socket
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from voicebot.store.clock import utc_now
+from voicebot.store.clock import from_iso, utc_now
 from voicebot.store.db import write_tx
 
 Row = dict[str, Any]
@@ -169,3 +172,47 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
             "SELECT * FROM messages WHERE direction = 'in' AND status IN ('received', 'processing') ORDER BY id"
         )
     ]
+
+
+def process_owner() -> str:
+    """This process, as recorded on the messages it is running: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str, updated_at: str, lease_s: float) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    # another machine: trust it while its claim is fresh
+    return from_iso(updated_at) > datetime.now(UTC) - timedelta(seconds=lease_s)
+
+
+def claim_message(
+    db: sqlite_utils.Database, message_id: int, owner: str | None = None, lease_s: float = 600.0
+) -> Row | None:
+    """Take an inbound message for processing; None when it is finished or another live process has it.
+
+    A message left ``processing`` by a process that died (or, on another machine, whose claim is
+    older than ``lease_s``) can be taken over: that is how a restart resumes it.
+    """
+    owner = owner or process_owner()
+    with write_tx(db):
+        row = get_message(db, message_id)
+        if row is None or row["status"] in ("replied", "failed"):
+            return None
+        holder = row.get("claimed_by")
+        if row["status"] == "processing" and holder and holder != owner and _owner_alive(
+            holder, row["updated_at"], lease_s
+        ):
+            return None
+        db.execute(
+            "UPDATE messages SET status = 'processing', claimed_by = ?, updated_at = ? WHERE id = ?",
+            (owner, utc_now(), message_id),
+        )
+        return row

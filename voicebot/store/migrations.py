@@ -167,7 +167,12 @@ V3_SENT_VIA = [
     "ALTER TABLE outbox ADD COLUMN sent_via TEXT",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA]
+# Version 4: which process is running a message's pipeline, so two processes never run it twice.
+V4_CLAIMED_BY = [
+    "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
+]
+
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
