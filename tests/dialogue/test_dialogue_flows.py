@@ -143,30 +143,12 @@ def test_cli_chat_keeps_the_conversation_between_calls(config, tmp_path):
 
 def test_a_rerun_of_the_same_turn_acts_once(db, config, shop):
     """The pipeline re-runs unfinished messages after a restart: the same turn id must not sell twice."""
-    first = handle_turn(
-        db,
-        config,
-        channel="wechat",
-        user_id="boss",
-        role="seller",
-        lang="zh",
-        text="卖了两条手链",
-        confidence=None,
-        now=T0,
-        turn_id="msg-1",
-    )
-    again = handle_turn(
-        db,
-        config,
-        channel="wechat",
-        user_id="boss",
-        role="seller",
-        lang="zh",
-        text="卖了两条手链",
-        confidence=None,
-        now=T0 + 1,
-        turn_id="msg-1",
-    )
+    def sale(now: float) -> TurnResult:
+        return handle_turn(db, config, channel="wechat", user_id="boss", role="seller", lang="zh",
+                           text="卖了两条手链", confidence=None, now=now, turn_id="msg-1")
+
+    first = sale(T0)
+    again = sale(T0 + 1)
     assert first.committed and again == first
     assert shop.product("绿松石手链")["stock"] == 8 and len(shop.list_orders()) == 1
 

@@ -179,18 +179,22 @@ class WechatApi(OwnedSession):
         return token
 
     # -- transport ----------------------------------------------------------------------------------
-    async def _json(self, request: Any, path: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Await ``request`` (a session call), decode its JSON and raise on a non-zero errcode."""
+    @staticmethod
+    async def _fetch(request: Any, path: str, secrets: tuple[str, ...]) -> tuple[int, str, bytes]:
+        """Await ``request`` (a session call): ``(status, content type, body)``; transport errors raise."""
         try:
             async with request as resp:
-                status = resp.status
-                raw = await resp.read()
+                return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
         except TimeoutError:
             raise WechatApiError(None, f"timeout calling {path}") from None
         except aiohttp.ClientError as e:
             raise WechatApiError(
                 None, f"{type(e).__name__} calling {path}: {_redact(str(e), secrets)}"
             ) from None
+
+    async def _json(self, request: Any, path: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Await ``request``, decode its JSON and raise on a non-zero errcode."""
+        status, _, raw = await self._fetch(request, path, secrets)
         return _decode(raw, status, path)
 
     async def _call(self, path: str, build: Callable[[str], Any], binary: bool = False) -> Any:
@@ -218,17 +222,7 @@ class WechatApi(OwnedSession):
         raise AssertionError("unreachable")
 
     async def _binary(self, request: Any, path: str, token: str) -> bytes:
-        try:
-            async with request as resp:
-                status = resp.status
-                ctype = resp.headers.get("Content-Type", "")
-                raw = await resp.read()
-        except TimeoutError:
-            raise WechatApiError(None, f"timeout calling {path}") from None
-        except aiohttp.ClientError as e:
-            raise WechatApiError(
-                None, f"{type(e).__name__} calling {path}: {_redact(str(e), (token,))}"
-            ) from None
+        status, ctype, raw = await self._fetch(request, path, (token,))
         if "json" in ctype or "text/plain" in ctype or status != 200:
             _decode(raw, status, path)  # raises on errcode / bad status
             raise WechatApiError(None, f"{path} returned JSON instead of media", status)
