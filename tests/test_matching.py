@@ -55,3 +55,20 @@ def test_find_product_in_a_sentence() -> None:
     assert find_product("今天天气怎么样", ZH, "zh").product is None
     # the longer, exact mention wins over a partial one elsewhere
     assert find_product("绿松石耳环还有几个", ZH, "zh").product == "绿松石耳环"
+
+
+def test_nested_names_prefer_the_fuller_mention() -> None:
+    # whichever order the catalog lists them in
+    for catalog in (["木耳", "黑木耳"], ["黑木耳", "木耳"]):
+        assert find_product("黑木耳还有多少", catalog, "zh").product == "黑木耳"
+        assert find_product("木耳还有多少", catalog, "zh").product == "木耳"
+    assert find_product("how much honey soap is left", ["honey", "honey soap"], "en").product == "honey soap"
+    assert find_product("how much honey is left", ["honey", "honey soap"], "en").product == "honey"
+    chili = ["chili", "red chili sauce"]
+    assert find_product("one bottle of chili sauce please", chili, "en").product == "red chili sauce"
+    assert find_product("how much chili is left", chili, "en").product == "chili"
+
+
+def test_short_form_of_a_name() -> None:
+    assert match_product("草帽", ["草编帽", "竹席"], "zh").product == "草编帽"
+    assert match_product("草席", ["草编帽", "竹席"], "zh").product is None

@@ -155,3 +155,24 @@ def test_help_texts_have_examples() -> None:
     for command in ("nlu", "grammar"):
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_numerals_inside_product_names_are_not_numbers() -> None:
+    spices = ["三七粉", "八角", "五香粉", "千层底布鞋"]
+    got = understand("五香粉 卖 了 三 包", "zh", "seller", spices)
+    assert (got.product, got.quantity, got.price) == ("五香粉", 3, None)
+    got = understand("八角多少钱一斤", "zh", "buyer", spices)
+    assert (got.intent, got.product) == ("ask_price", "八角")
+    got = understand("八角两斤卖了", "zh", "seller", spices)
+    assert (got.product, got.quantity) == ("八角", 2)
+    got = understand("上架 十三香 八 块 一 包 库存 五十 包", "zh", "seller", spices)
+    assert (got.product, got.price, got.quantity) == ("十三香", 8, 50)
+    got = understand("add product seven grain cookies price five stock thirty", "en", "seller", ["honey"])
+    assert (got.product, got.price, got.quantity) == ("seven grain cookies", 5, 30)
+
+
+def test_one_character_shared_by_several_products_is_ambiguous() -> None:
+    oils = ["菜籽油", "花生油", "香油"]
+    for text in ("油 还有 吗", "油多少钱一桶"):
+        got = understand(text, "zh", "buyer", oils)
+        assert got.product == "油" and sorted(got.ambiguous) == sorted(oils)

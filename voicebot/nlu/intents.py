@@ -41,6 +41,8 @@ _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 _CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
 _CJK_TRAILING = set("了的吧啊呢呀啦哈嘛")
+_AFTER_LONE_CHAR = ("多少", "怎么", "还有", "还剩", "有没有", "有货", "有吗", "卖了", "卖完", "进货", "进了", "价格", "涨价", "降价",
+                    "没有", "剩")  # fmt: skip
 _CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
 
 
@@ -94,7 +96,9 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                 # 卖给李姐了: the name pattern also took the sentence-final particle
                 while len(name) > 2 and name[-1] in _CJK_TRAILING and span[1] == len(norm):
                     name, span = name[:-1], (span[0], span[1] - 1)
-                if any(ch in _CJK_NAME_BAD for ch in name) or name[0] in _CJK_NUMERALS:
+                # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
+                titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
+                if not titled and (any(ch in _CJK_NAME_BAD for ch in name) or name[0] in _CJK_NUMERALS):
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
                     ok_tail = not any(c in _CJK_NAME_BAD for c in name[1:]) and name[1] not in _CJK_NUMERALS
                     if len(name) == 3 and (name[0] in _CJK_NAME_BAD or name[0] in _CJK_NUMERALS) and ok_tail:
@@ -175,7 +179,10 @@ def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) ->
     """油 卖了两桶: a one-character word the recogniser set apart that heads or ends exactly one product."""
     tokens = text.split()
     if len(tokens) < 2:
-        return None
+        # 油多少钱一桶 without spaces: a first character straight before a question or command word
+        if len(norm) < 3 or not norm[1:].startswith(_AFTER_LONE_CHAR):
+            return None
+        tokens = [norm[0]]
     units = set(pack.count_units) | set(pack.money_units)
     for tok in tokens:
         if len(tok) != 1 or not "\u4e00" <= tok <= "\u9fa5":
@@ -186,12 +193,19 @@ def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) ->
         at = norm.find(tok)
         if len(hits) == 1 and at >= 0:
             return MatchResult(hits[0], float(THRESHOLD), hits, False, tok, (at, at + 1))
+        if len(hits) > 1 and at >= 0:  # 茶 还有吗 with 红茶, 绿茶: ambiguous, let the dialogue ask which
+            return MatchResult(None, float(THRESHOLD), hits, True, tok, (at, at + 1))
     return None
 
 
 def _product_follows(norm: str, n: Number, spoken: str | None) -> bool:
     """The product is named right after the number (一块腊肉), so its unit counts the product."""
     return bool(spoken) and norm[n.end :].lstrip().startswith(spoken)
+
+
+def _sold_in_pieces(product: str | None, pack: Pack) -> bool:
+    """手工皂卖了五块: a product counted in pieces (soap, tofu, cake), so its 块 are pieces, not yuan."""
+    return bool(product) and any(product.endswith(w) for w in pack.raw.get("piece_nouns") or ())
 
 
 def _product_before(norm: str, n: Number, spoken: str | None) -> bool:
@@ -309,6 +323,8 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     masked = norm
     if cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
         masked = norm[: cspan[0]] + " " * (cspan[1] - cspan[0]) + norm[cspan[1] :]
+    if products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
+        masked = _mask(masked, _numeral_names(norm, products, pack, lang))
     numbers = _classify_numbers(norm, find_numbers(masked, lang), pack)
     skip = [(n.start, n.end) for n, _ in numbers] + ([cspan] if cspan and result.customer else [])
 
@@ -365,7 +381,11 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         and not counts
         and len(prices) == 1
         and prices[0].unit in pack.ambiguous_units
-        and (intent_name != "record_sale" or _product_follows(norm, prices[0], result.product_spoken))
+        and (
+            intent_name != "record_sale"
+            or _product_follows(norm, prices[0], result.product_spoken)
+            or (prices[0].value < 10 and _sold_in_pieces(result.product, pack))
+        )
     ):
         counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
@@ -415,12 +435,76 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         used = {(n.start, n.end) for n in (price, quantity) if n is not None}
         name_skip = [
             (n.start, n.end) for n in find_numbers(masked, lang)
-            if (n.start, n.end) in used or not (pack.script == "cjk" and _inside_word(norm, n))
+            if (n.start, n.end) in used
+            or not ((pack.script == "cjk" and _inside_word(norm, n)) or _heads_word(norm, n, pack))
         ] + ([cspan] if cspan and result.customer else [])  # fmt: skip
         name = _new_name(norm, pack, name_skip)
         if name:
             result.product, result.product_spoken = name, name
     return result
+
+
+def _numeral_names(norm: str, products: list[str], pack: Pack, lang: str) -> list[tuple[int, int]]:
+    """Where the utterance names a catalog product that has a numeral in it (三七粉, 八角, seven-grain bread).
+
+    Those numerals belong to the name, so the number reader must not see them. A Chinese mention may be
+    part of the name (五香 for 五香粉, 千层底 for 千层底布鞋) as long as it holds more than numerals and units.
+    """
+    spans: list[tuple[int, int]] = []
+    if pack.script == "cjk":
+        singles = {u for u in pack.units if len(u) == 1}
+        pieces: set[str] = set()
+        for p in products:
+            key = re.sub(r"\s+", "", p.lower())
+            if not any(ch in _CJK_NUMERALS for ch in key):
+                continue
+            pieces.add(key)
+            for i in range(len(key)):
+                for j in range(i + 2, len(key) + 1):
+                    sub = key[i:j]
+                    if any(ch in _CJK_NUMERALS for ch in sub) and any(
+                        ch not in _CJK_NUMERALS and ch not in singles for ch in sub
+                    ):
+                        pieces.add(sub)
+        for sub in sorted(pieces, key=len, reverse=True):
+            for m in re.finditer(re.escape(sub), norm):
+                if not any(m.start() < b and a < m.end() for a, b in spans):
+                    spans.append(m.span())
+        return spans
+    from voicebot.nlu.numbers import _EN_NUMWORDS
+
+    for p in products:
+        key = " ".join(re.findall(r"[a-z0-9']+", p.lower()))
+        if not key or not any(w in _EN_NUMWORDS or w.isdigit() for w in key.split()):
+            continue
+        for m in re.finditer(rf"(?<![\w']){re.escape(key)}(?:s|es)?(?![\w'])", norm):
+            if not any(m.start() < b and a < m.end() for a, b in spans):
+                spans.append(m.span())
+    return spans
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _heads_word(norm: str, n: Number, pack: Pack) -> bool:
+    """A bare numeral (neither price nor stock) glued to the word after it (十三香, 五香粉): part of a new name."""
+    if n.unit or n.kind or n.end >= len(norm):
+        return False
+    if pack.script == "latin":  # add product seven grain cookies: the next word is a name word
+        nxt = re.match(r"\s+([a-z']+)", norm[n.end :])
+        word = nxt.group(1) if nxt else ""
+        return bool(word) and not (
+            word in pack.stopwords or word in pack.units or (pack.strip is not None and pack.strip.fullmatch(word))
+            or word in _en_number_words() or (pack.price_cues is not None and pack.price_cues.fullmatch(word))
+            or (pack.quantity_cues is not None and pack.quantity_cues.fullmatch(word))
+        )  # fmt: skip
+    after = norm[n.end]
+    return "\u4e00" <= after <= "\u9fa5" and after not in _CJK_NUMERALS and after not in _CJK_NAME_BAD and not any(
+        norm.startswith(u, n.end) for u in pack.units
+    )
 
 
 def _inside_word(norm: str, n: Number) -> bool:

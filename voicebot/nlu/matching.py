@@ -74,8 +74,15 @@ def _score_cjk(spoken: str, product: str, use_pinyin: bool) -> float:
         return 78.0 + 5.0 * n / len(pp)  # partial homophone: 首联 / 绿松石手链
     if len(spoken) < 2:
         return 0.0
+    if len(product) > len(spoken) and spoken[0] == product[0] and spoken[-1] == product[-1] and _subsequence(spoken, product):
+        return 76.0 + 4.0 * len(spoken) / len(product)  # short form: 草帽 / 草编帽, 布鞋 / 布底鞋
     ratio = fuzz.ratio(" ".join(sp), " ".join(pp))
     return ratio * 0.92 if ratio >= 85 else 0.0
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _naive_key(text: str) -> str:
@@ -162,10 +169,40 @@ def find_product(
     # A tie is only a tie when the same words named both products.
     result = _decide(scored, top[1], top[2])
     if result.ambiguous:
+        # 黑木耳 / 木耳, honey soap / honey: the name whose mention holds every other one's is the one meant.
+        spans = {p: best[p][2] for p in result.candidates}
+        widest = max(result.candidates, key=lambda p: _len(spans[p]))
+        wa, wb = spans[widest]
+        if all(p == widest or (wa <= spans[p][0] and spans[p][1] <= wb and _len(spans[p]) < wb - wa)
+               for p in result.candidates):  # fmt: skip
+            return MatchResult(widest, best[widest][0], result.candidates, False, best[widest][1], spans[widest])
         same = [p for p in result.candidates if best[p][2] == top[2] or best[p][1] == top[1]]
         if len(same) == 1:
             return MatchResult(same[0], top[0], result.candidates, False, top[1], top[2])
+    if result.product is not None and result.span is not None:
+        # chili sauce with "chili" and "red chili sauce": a longer mention, word for word part of another
+        # product's name, means that product rather than the shorter name inside it.
+        a, b = result.span
+        wider = [
+            p for p, (s, window, (pa, pb)) in best.items()
+            if p != result.product and s >= THRESHOLD and pa <= a and b <= pb and pb - pa > b - a
+            and _literal_part(window, p, lang)
+        ]  # fmt: skip
+        if wider:
+            widest = max(_len(best[p][2]) for p in wider)
+            top_wider = [p for p in wider if _len(best[p][2]) == widest]
+            if len(top_wider) == 1:
+                p = top_wider[0]
+                return MatchResult(p, best[p][0], [p], False, best[p][1], best[p][2])
     return result
+
+
+def _literal_part(spoken: str, product: str, lang: str) -> bool:
+    """``spoken`` is word for word (character for character) a part of ``product``, not a sound-alike."""
+    if load_pack(lang).script == "cjk":
+        return _cjk_key(spoken) in _cjk_key(product)
+    words = set(product.lower().replace("-", " ").split()) | set(_latin_key(product).split())
+    return all(w in words or singular(w) in words for w in _latin_key(spoken).split() + spoken.split())
 
 
 def _len(span: tuple[int, int]) -> int:
