@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -107,6 +109,9 @@ def _pipeline_ctx(config: Config):
     return ctx
 
 
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
 async def healthz(request: web.Request) -> web.Response:
     """200 with model and worker status; the body says what is degraded."""
     app = request.app
@@ -121,12 +126,6 @@ async def healthz(request: web.Request) -> web.Response:
         "tts": tts,
     }
     return web.json_response(body, dumps=_dumps)
-
-
-def _dumps(obj: object) -> str:
-    import json
-
-    return json.dumps(obj, ensure_ascii=False)
 
 
 async def _wechat_get(request: web.Request) -> web.Response:

@@ -218,7 +218,7 @@ class Pipeline:
             confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
             if not text.strip():
-                return await self._unheard(row, role, lang)
+                return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
         with timed("dialogue", t, **ctx) as info:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(shop.db, self.config, channel=channel, user_id=user, role=role,
@@ -227,9 +227,6 @@ class Pipeline:
             )
             info.update(intent=turn.intent.get("intent"), committed=turn.committed, action_id=turn.action_id)
         return turn
-
-    async def _unheard(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult:
-        return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
 
     async def _event(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult | None:
         event = (row["transcript"] or "").lower()
@@ -250,12 +247,12 @@ class Pipeline:
         """Queue a buyer's photo for every seller; returns the spoken notes that go with it."""
         from voicebot.dialogue.ports import display_name, sellers
 
-        buyer = shop.customer(channel, user)
+        buyer_name = display_name(shop.db, shop.customer(channel, user)["id"])
         notes = []
         for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, self.config, channel)):
             outbox.enqueue(shop.db, s_channel, seller, "image", message_id=mid, media_path=photo["path"],
                            payload={"from": user}, dedup_key=f"{mid}:photo:{n}")
-            name = display_name(shop.db, buyer["id"]) or say(s_lang, "someone")
+            name = buyer_name or say(s_lang, "someone")
             notes.append((s_channel, seller, say(s_lang, "seller_buyer_photo", customer=name)))
         return notes
 

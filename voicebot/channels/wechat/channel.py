@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound, SendError
 from voicebot.pipeline.run import Pipeline
 from voicebot.store import outbox
+from voicebot.store.kv import kv_get, kv_set
 
 CHANNEL = "wechat"
 PASSIVE_MODE_KEY = "wechat.passive_only"
@@ -152,16 +154,10 @@ class DbCache:
         self.db = db
 
     async def get(self, key: str) -> tuple[str, float] | None:
-        import time
-
-        from voicebot.store.kv import kv_get
-
         item = await self.db.run(lambda shop: kv_get(shop.db, key))
         if item is None or item[1] is None or item[1] <= time.time():
             return None
         return item[0], item[1]
 
     async def set(self, key: str, value: str, expires_at: float) -> None:
-        from voicebot.store.kv import kv_set
-
         await self.db.run(lambda shop: kv_set(shop.db, key, value, expires_at))
