@@ -27,6 +27,7 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 SENDER = web.AppKey("sender", OutboxSender)
 STARTED = web.AppKey("started", float)
 WECHAT = web.AppKey("wechat", object)
+WEB = web.AppKey("web", object)
 
 
 def _asr_ctx(config: Config):
@@ -91,6 +92,13 @@ def _pipeline_ctx(config: Config):
             app[WECHAT] = wechat
             log_event("wechat.enabled", path=config.wechat.path, reply_mode=config.wechat.reply_mode,
                       encrypted=bool(config.wechat.encoding_aes_key))
+        if config.web.enabled:
+            from voicebot.channels.web.channel import WebChannel
+
+            web_channel = WebChannel(config, app[DB])
+            pipeline.add_channel(web_channel)
+            routes = app[WEB]
+            routes.channel, routes.pipeline, routes.db, routes.tts = web_channel, pipeline, app[DB], app[TTS]
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
@@ -100,6 +108,10 @@ def _pipeline_ctx(config: Config):
         sender.start()
         await pipeline.resume()
         yield
+        if config.web.enabled:
+            from voicebot.channels.web.channel import close_all
+
+            await close_all(app[WEB].channel)
         await pipeline.drain()
         await sender.flush()
         await sender.close()
@@ -150,4 +162,9 @@ def create_app(config: Config) -> web.Application:
         # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
         app.router.add_get(config.wechat.path, _wechat_get)
         app.router.add_post(config.wechat.path, _wechat_post)
+    if config.web.enabled:
+        from voicebot.channels.web.routes import WebRoutes
+
+        app[WEB] = WebRoutes(config)
+        app[WEB].add_to(app.router)
     return app

@@ -103,6 +103,15 @@ class WechatConfig:
 
 
 @dataclass
+class WebConfig:
+    enabled: bool = True
+    public_url: str = ""  # empty: http://<server.host>:<server.port>
+    reply_format: str = "mp3"  # mp3 | ogg (Opus): what browsers play
+    max_clip_bytes: int = 2_000_000
+    cookie_days: int = 365
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     shop: ShopConfig = field(default_factory=ShopConfig)
@@ -112,6 +121,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     # Directory that relative paths are resolved against (the config file's folder, or cwd).
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
     source: str = "<embedded default>"
@@ -241,6 +251,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.web.reply_format not in ("mp3", "ogg"):
+        raise ConfigError(f"{src}: web.reply_format must be mp3 or ogg")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     if config.wechat.enabled and not config.wechat.token:

@@ -217,6 +217,12 @@ class Pipeline:
             words = [w.__dict__ for w in transcript.words]
             confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
+            heard = getattr(self.channels.get(channel), "heard", None)
+            if heard is not None:  # e.g. the browser shows what was heard before the reply is ready
+                try:
+                    await heard(row, text)
+                except Exception as e:
+                    log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
                 return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
         with timed("dialogue", t, **ctx) as info:
@@ -304,8 +310,9 @@ class Pipeline:
                 if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
                     continue
                 _, _, seller_lang = await self.db.run(_who, n_channel, seller)
-                n_audio = await self.tts.speak(text, seller_lang, fmt)
-                n_path = await self._save_media(n_audio, fmt, "out")
+                n_fmt = self.channels[n_channel].reply_format  # the seller's channel, not the buyer's
+                n_audio = await self.tts.speak(text, seller_lang, n_fmt)
+                n_path = await self._save_media(n_audio, n_fmt, "out")
                 await self.db.run(
                     lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
                         shop.db, c, s, "voice", message_id=mid, media_path=str(p),

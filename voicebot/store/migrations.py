@@ -172,7 +172,20 @@ V4_CLAIMED_BY = [
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY]
+# Version 5: browser chat links. A seller link's token is stored only as its sha256; revoking keeps the row.
+V5_WEB_LINKS = [
+    """CREATE TABLE web_links (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        name TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "CREATE INDEX web_links_name ON web_links (name)",
+]
+
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_WEB_LINKS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
