@@ -187,3 +187,18 @@ async def test_front_page_shows_the_shop_the_buyer_link_and_its_qr_code(service)
     assert r.status == 200
     assert "Test shop" in body and f"/chat/{service.buyer_link()}" in body
     assert "<svg" in body and 'href="/console/"' in body
+
+
+async def test_hello_sends_again_the_replies_a_page_has_not_seen(service):
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        await chat.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
+        first = await chat.next("reply")
+        await chat.send({"type": "hello", "after": first["outbox_id"] - 1})
+        again = await chat.next("reply")
+        assert again == first
+        await chat.send({"type": "hello", "after": first["outbox_id"]})
+        await chat.send({"type": "ping"})
+        assert (await chat.next())["type"] == "pong"  # nothing newer to send
+    finally:
+        await chat.close()

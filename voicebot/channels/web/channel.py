@@ -7,6 +7,7 @@ is open the reply is held in the outbox and released when the user connects agai
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,22 @@ def reply_event(shop: Shop, config: Config, row: dict[str, Any]) -> dict[str, An
         "heard": (msg.get("transcript") if mine else None),
         "notification": bool(payload.get("notification")) or not mine,
     }
+
+
+def resent_replies(shop: Shop, config: Config, user: str, after: int, limit: int = 20) -> list[dict[str, Any]]:
+    """Replies already sent to ``user`` with an outbox id above ``after`` (a page may have missed them
+    when its socket died just as they were written), oldest first."""
+    rows = shop.db.query(
+        "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
+        " ORDER BY id DESC LIMIT ?) ORDER BY id",
+        (CHANNEL, user, after, limit),
+    )
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["payload"] = json.loads(r.pop("payload_json") or "{}")
+        out.append(reply_event(shop, config, r))
+    return out
 
 
 class WebChannel:

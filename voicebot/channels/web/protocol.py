@@ -6,10 +6,12 @@ Client -> server (JSON text frames unless noted)::
     binary frame: b'{"type": "clip", "id": "c-1a2b", "mime": "audio/webm"}' + b"\\n" + <audio bytes>
     {"type": "text", "id": "t-9", "text": "사과 얼마예요"}                          typed words (optional)
     {"type": "order", "id": "o-3", "product_id": 2}                              the order button
+    {"type": "hello", "after": 12}   on (re)connect: replies sent after outbox id 12 are sent again
     {"type": "ping"}
 
 ``id`` (1-64 of ``A-Z a-z 0-9 _ -``) is chosen by the page and unique per user: the same id sent
-again (a reconnect during an upload, a retry) is the same message and is acted on once.
+again (a reconnect during an upload, a retry) is the same message and is acted on once. Replies
+carry ``outbox_id``; a page that saw one may get it again after a reconnect and ignores it.
 
 Server -> client::
 
@@ -35,7 +37,7 @@ from typing import Any
 
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_TEXT_CHARS = 500
-TYPES = ("clip", "text", "order", "ping")
+TYPES = ("clip", "text", "order", "hello", "ping")
 
 
 class ProtocolError(ValueError):
@@ -58,6 +60,7 @@ class ClientMessage:
     mime: str = ""
     text: str = ""
     product_id: int = 0
+    after: int = 0
 
 
 def _check_id(value: Any) -> str:
@@ -74,6 +77,11 @@ def _from_obj(obj: Any, data: bytes | None, max_clip_bytes: int) -> ClientMessag
         raise ProtocolError("unknown_type", f"unknown message type {str(kind)[:40]!r} (known: {', '.join(TYPES)})")
     if kind == "ping":
         return ClientMessage("ping")
+    if kind == "hello":
+        after = obj.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ProtocolError("bad_json", "'after' must be an outbox id (a whole number)")
+        return ClientMessage("hello", after=after)
     msg_id = _check_id(obj.get("id"))
     if kind == "clip":
         if data is None:

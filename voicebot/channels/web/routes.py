@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from voicebot.channels.web import links
-from voicebot.channels.web.channel import WebChannel, file_url
+from voicebot.channels.web.channel import WebChannel, file_url, resent_replies
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -198,6 +198,10 @@ class WebRoutes:
         assert self.pipeline is not None and self.channel is not None and self.db is not None
         if msg.type == "ping":
             await ws.send_json({"type": "pong"})
+            return
+        if msg.type == "hello":
+            for event in await self.db.run(resent_replies, self.config, user, msg.after):
+                await ws.send_json(event)
             return
         key = f"{user}/{msg.id}"
         if msg.type == "clip":

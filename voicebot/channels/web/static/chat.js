@@ -10,6 +10,8 @@
   const outbox = new Map();      // id -> {header, blob | json} not yet acknowledged
   const bubbles = new Map();     // id -> my message element
   const playQueue = [];
+  const seenKey = "voicebot.seen." + base;  // the last reply this page has shown, across reloads
+  const seen = new Set();
   const state = { ws: null, online: navigator.onLine, retry: 0, events: [], stream: null, recorder: null };
   window.voicebotChat = state;   // tests and curious operators can look inside
 
@@ -18,7 +20,11 @@
     if (state.ws || !state.online) return;
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "/ws");
     state.ws = ws;
-    ws.onopen = () => { state.retry = 0; net.classList.add("online"); flush(); };
+    ws.onopen = () => {
+      state.retry = 0; net.classList.add("online");
+      ws.send(JSON.stringify({ type: "hello", after: Number(localStorage.getItem(seenKey) || 0) }));
+      flush();
+    };
     ws.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.error(err); } };
     ws.onclose = () => {
       state.ws = null; net.classList.remove("online");
@@ -57,6 +63,9 @@
   }
 
   function reply(ev) {
+    if (seen.has(ev.outbox_id)) return;  // sent again after a reconnect: already shown
+    seen.add(ev.outbox_id);
+    if (ev.outbox_id > Number(localStorage.getItem(seenKey) || 0)) localStorage.setItem(seenKey, ev.outbox_id);
     if (ev.id && bubbles.get(ev.id) && ev.heard) bubbles.get(ev.id).querySelector(".caption").textContent = ev.heard;
     const el = document.createElement("div");
     el.className = "msg bot" + (ev.notification ? " note" : "");
@@ -186,8 +195,14 @@
     talk.classList.remove("held", "cancel");
     $("recording").hidden = true; $("recording").classList.remove("cancel");
     if (h.rec && h.rec.state !== "inactive") h.rec.stop();
+    else releaseMic();
+  }
+  function releaseMic() {  // the microphone is on only while the button is held
+    if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+    state.stream = null;
   }
   function finish(h, mime) {
+    releaseMic();
     if (h.cancel || h.seconds < 0.4 || !h.chunks.length) return;
     const blob = new Blob(h.chunks, { type: mime || h.chunks[0].type });
     const id = newId("c");
