@@ -166,7 +166,8 @@
     talk.setPointerCapture && e.pointerId !== undefined && talk.setPointerCapture(e.pointerId);
     const h = hold;
     try {
-      if (!state.stream) state.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      if (!state.stream) state.stream = await navigator.mediaDevices.getUserMedia(
+        { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 } });
     } catch (err) { hold = null; micRefused(err); return; }
     if (h.released) { hold = null; return; }
     $("alert").hidden = true;
