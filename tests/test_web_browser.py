@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from web_service import WebService, start_web, web_config
 
+from voicebot.dialogue.replies import say
 from voicebot.testing.speech import espeak_wav, pad_silence, wav_duration
 
 pytestmark = pytest.mark.slow
@@ -105,6 +106,10 @@ async def test_hold_speak_release_hear_the_reply_and_the_shop_acts(browser, serv
         played = await page.evaluate("(() => { const p = document.getElementById('player');"
                                      " return {duration: p.duration, error: p.error && p.error.code}; })()")
         assert played["duration"] > 0.5 and played["error"] is None
+        assert not await page.locator("#alert").is_visible()
+        await page.locator(".msg.bot .bubble").click()  # tap a voice bubble: it plays again
+        await page.wait_for_function("(() => { const p = document.getElementById('player');"
+                                     " return p.currentTime > 0 && !p.error; })()")
         mine = page.locator(".msg.me")
         assert await mine.count() == 1 and "pending" not in (await mine.get_attribute("class"))
         assert (await mine.locator(".len").text_content()).endswith("″")
@@ -181,12 +186,19 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
             assert [(p["price_fen"], p["stock"]) for p in shop.list_products()] == [(300000, 10), (500000, 5),
                                                                                    (1200000, 3)]
             assert shop.list_orders() == []
+        # the speaker button says the product's name and price; the order button starts the order dialogue
+        await page.locator(".card").nth(0).locator(".speak").click()
+        await page.wait_for_function("(() => { const p = document.getElementById('player');"
+                                     " return p.src.endsWith('/say/product-1') && p.ended && p.duration > 0.5; })()")
+        await page.locator(".card").nth(2).locator(".order").click()
+        replies = await wait_event(page, "reply", 3)
+        assert replies[-1]["text"] == say("ko", "ask.quantity_place_order", unit="병")
         # she knows which mode she is in: another colour and icon
         colours = [await p.evaluate("getComputedStyle(document.querySelector('.bar')).backgroundColor")
                    for p in (page, seller_page)]
-        icons = [await p.evaluate("getComputedStyle(document.querySelector('.mode-icon'), '::before').content")
+        icons = [await p.evaluate("getComputedStyle(document.querySelector('.mode-icon')).backgroundImage")
                  for p in (page, seller_page)]
-        assert colours[0] != colours[1] and icons[0] != icons[1]
+        assert colours[0] != colours[1] and icons[0].endswith('bag.svg")') and icons[1].endswith('key.svg")')
         assert (await seller_page.evaluate("window.voicebotChat.events[0].role")) == "seller"
     finally:
         await context.close()
@@ -201,7 +213,7 @@ async def test_a_refused_microphone_is_said_and_shown(service, tmp_path):
         try:
             context, page = await open_chat(browser, service, service.buyer_link())
             await hold_to_talk(page, 0.5)
-            await page.wait_for_selector("#alert:not([hidden])")
+            await page.wait_for_selector("#alert", state="visible")
             assert "마이크" in await page.locator("#alert").text_content()
             await page.wait_for_function("document.getElementById('player').src.endsWith('/say/mic_refused')")
             await context.close()

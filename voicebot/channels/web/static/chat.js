@@ -95,7 +95,7 @@
   function voiceBubble(url, seconds) {
     const b = document.createElement("button");
     b.type = "button"; b.className = "bubble voice"; b.dataset.src = url;
-    b.innerHTML = '<span aria-hidden="true">🔊</span><span class="len"></span>';
+    b.innerHTML = '<span class="icon icon-speaker" aria-hidden="true"></span><span class="len"></span>';
     const len = b.querySelector(".len");
     const show = (s) => { len.textContent = Math.max(1, Math.round(s)) + "″"; };
     if (seconds) show(seconds);
@@ -129,13 +129,15 @@
       const card = document.createElement("div");
       card.className = "card"; card.dataset.product = p.id;
       const pic = p.photo_url ? Object.assign(document.createElement("img"), { src: p.photo_url, alt: p.name })
-        : Object.assign(document.createElement("div"), { className: "nophoto", textContent: "📦" });
+        : Object.assign(document.createElement("div"), { className: "nophoto" });
       const name = Object.assign(document.createElement("div"), { className: "name", textContent: `${p.name} · ${p.price_text}` });
       const row = Object.assign(document.createElement("div"), { className: "row" });
-      const speak = Object.assign(document.createElement("button"), { type: "button", className: "speak", textContent: "🔊" });
+      const speak = Object.assign(document.createElement("button"), { type: "button", className: "speak" });
+      speak.innerHTML = '<span class="icon icon-speaker" aria-hidden="true"></span>';
       speak.setAttribute("aria-label", "say name and price");
       speak.addEventListener("click", () => { playQueue.length = 0; player.src = `${base}/say/product-${p.id}`; player.play(); });
-      const order = Object.assign(document.createElement("button"), { type: "button", className: "order", textContent: "🛒" });
+      const order = Object.assign(document.createElement("button"), { type: "button", className: "order" });
+      order.innerHTML = '<span class="icon icon-cart" aria-hidden="true"></span>';
       order.setAttribute("aria-label", "order");
       order.addEventListener("click", () => send({ type: "order", id: newId("o"), product_id: p.id }));
       row.append(speak, order);
