@@ -202,3 +202,37 @@ async def test_hello_sends_again_the_replies_a_page_has_not_seen(service):
         assert (await chat.next())["type"] == "pong"  # nothing newer to send
     finally:
         await chat.close()
+
+
+async def test_product_cards_carry_a_photo_the_page_can_load_and_a_spoken_price(service):
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 120, 40)).save(picture, "JPEG")
+    with service.shop() as shop:
+        shop.add_photo("蜂蜜", picture.getvalue())
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        honey = chat.welcome["products"][0]
+        assert honey["name"] == "蜂蜜" and honey["price_text"] == "四十五块"
+        async with chat.session.get(service.url + honey["photo_url"]) as r:
+            assert r.status == 200 and r.content_type == "image/jpeg"
+        async with chat.session.get(f"{service.url}/chat/{chat.link}/say/product-{honey['id']}") as r:
+            assert r.status == 200 and r.content_type == "audio/mpeg"
+            assert decode_sync(await r.read(), AudioConfig(), check_silence=True).duration > 0.5
+        for bad in ("/chat/photos/..%2Fvoicebot.db", "/chat/media/x.mp3", f"/chat/{chat.link}/say/product-999"):
+            async with chat.session.get(service.url + bad) as r:
+                assert r.status == 404, bad
+    finally:
+        await chat.close()
+
+
+def test_serve_prints_the_front_page_and_buyer_link(tmp_path, capsys):
+    from voicebot.cli.serve import _print_urls
+
+    config = web_config(tmp_path / "data")
+    _print_urls(config)
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:8080/" in err and "/chat/" in err and "/console/" in err

@@ -27,8 +27,23 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
 
     log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
               language=config.shop.language, data_dir=str(config.data_dir))
+    if config.web.enabled:
+        _print_urls(config)
     web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
                 access_log=None)
+
+
+def _print_urls(config) -> None:
+    """Tell a newcomer where to go: the front page, the buyer link, the console."""
+    from voicebot.channels.web.links import shop_link
+    from voicebot.channels.web.routes import base_url, chat_url
+    from voicebot.shop.facade import Shop
+
+    with Shop.open(config) as shop:
+        buyer = chat_url(config, shop_link(shop.db))
+    base = base_url(config)
+    click.echo(f"voicebot is starting: open {base}/\n  buyer chat link: {buyer}\n  operator console: {base}/console/\n"
+               "  seller link: voicebot shop seller link NAME", err=True)
 
 
 COMMANDS = [serve]
