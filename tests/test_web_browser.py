@@ -159,6 +159,7 @@ async def test_a_clip_recorded_offline_waits_and_goes_when_the_connection_return
         await page.wait_for_function("!document.getElementById('net').classList.contains('online')")
         await hold_to_talk(page, speech_wav[1])
         await page.wait_for_selector(".msg.me.pending")
+        await page.wait_for_function("document.getElementById('player').src.startsWith('blob:')")  # "kept for later"
         await asyncio.sleep(1.0)
         assert service.inbound() == []
         await context.set_offline(False)

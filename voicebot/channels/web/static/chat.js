@@ -204,6 +204,10 @@
     if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
     state.stream = null;
   }
+  let offlineSpeech = null;  // fetched while online, so the page can say "kept for later" when offline
+  fetch(`${base}/say/offline`).then((r) => r.ok ? r.blob() : null)
+    .then((b) => { if (b) offlineSpeech = URL.createObjectURL(b); }).catch(() => {});
+
   function finish(h, mime) {
     releaseMic();
     if (h.cancel || h.seconds < 0.4 || !h.chunks.length) return;
@@ -215,6 +219,7 @@
     bubbles.set(id, el);
     log.append(el); log.scrollTop = log.scrollHeight;
     send({ type: "clip", id, mime: blob.type }, blob);
+    if (!state.ws && offlineSpeech) { playQueue.length = 0; player.src = offlineSpeech; player.play().catch(() => {}); }
   }
   talk.addEventListener("pointerdown", startHold);
   talk.addEventListener("pointermove", moveHold);
