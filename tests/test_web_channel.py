@@ -163,6 +163,17 @@ async def test_forged_and_revoked_links_are_refused(service):
             with pytest.raises(aiohttp.WSServerHandshakeError) as e:
                 await s.ws_connect(f"{service.url}/chat/{link}/ws")
             assert e.value.status == 403
+        # a page on another site cannot open a chat with the visitor's cookie; the shop's own page can
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as visitor:
+            ws_url = f"{service.url}/chat/{service.buyer_link()}/ws"
+            async with visitor.get(f"{service.url}/chat/{service.buyer_link()}") as r:
+                assert r.status == 200
+            with pytest.raises(aiohttp.WSServerHandshakeError) as e:
+                await visitor.ws_connect(ws_url, origin="https://evil.example")
+            assert e.value.status == 403
+            ws = await visitor.ws_connect(ws_url, origin=service.url)
+            assert (await ws.receive_json())["type"] == "welcome"
+            await ws.close()
         # a buyer's socket without the cookie the page gives, or with a malformed one, is refused
         with pytest.raises(aiohttp.WSServerHandshakeError):
             await s.ws_connect(f"{service.url}/chat/{service.buyer_link()}/ws", headers={"Cookie": "vb_buyer=x"})
@@ -215,6 +226,11 @@ async def test_product_cards_carry_a_photo_the_page_can_load_and_a_spoken_price(
         shop.add_photo("蜂蜜", picture.getvalue())
     chat = await Chat(service, service.buyer_link()).open()
     try:
+        await chat.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
+        replies = [await chat.next("reply") for _ in range(2)]
+        (photo,) = [r for r in replies if r["kind"] == "image"]  # the answer about a product shows it
+        async with chat.session.get(service.url + photo["image_url"]) as r:
+            assert r.status == 200 and r.content_type == "image/jpeg"
         honey = chat.welcome["products"][0]
         assert honey["name"] == "蜂蜜" and honey["price_text"] == "四十五块"
         async with chat.session.get(service.url + honey["photo_url"]) as r:

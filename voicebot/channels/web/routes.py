@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -163,6 +164,8 @@ class WebRoutes:
             raise web.HTTPForbidden(text="unknown or revoked chat link")
         if user is None:
             raise web.HTTPForbidden(text="open the chat page first (it gives you an identity)")
+        if not self._same_origin(request):
+            raise web.HTTPForbidden(text="cross-site chat connections are refused")
         max_clip = self.config.web.max_clip_bytes
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_clip * 2 + 65536)
         await ws.prepare(request)
@@ -189,6 +192,15 @@ class WebRoutes:
         finally:
             self.channel.disconnect(user, ws)
         return ws
+
+    def _same_origin(self, request: web.Request) -> bool:
+        """A browser's socket must come from our own page (no cross-site WebSocket hijacking)."""
+        origin = request.headers.get("Origin")
+        if origin is None:  # not a browser (tests, tools): the link and cookie are the credentials
+            return True
+        host = urlsplit(origin).netloc.lower()
+        allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
+        return host in allowed
 
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
