@@ -172,8 +172,21 @@ V4_CLAIMED_BY = [
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
 ]
 
-# Version 5: browser chat links. A seller link's token is stored only as its sha256; revoking keeps the row.
-V5_WEB_LINKS = [
+# Version 5: each dialogue turn's result, keyed by its message, committed in the same transaction
+# as its shop change: a run resumed after a crash replays the result instead of acting again,
+# however many messages of one user were in flight and in whatever order they resume.
+V5_DIALOGUE_TURNS = [
+    """CREATE TABLE dialogue_turns (
+        turn_id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+# Version 6: browser chat links. A seller link's token is stored only as its sha256; revoking keeps the row.
+V6_WEB_LINKS = [
     """CREATE TABLE web_links (
         id INTEGER PRIMARY KEY,
         customer_id INTEGER NOT NULL REFERENCES customers (id),
@@ -185,7 +198,7 @@ V5_WEB_LINKS = [
     "CREATE INDEX web_links_name ON web_links (name)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_WEB_LINKS]
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_WEB_LINKS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
