@@ -196,7 +196,7 @@ async def test_front_page_shows_the_shop_the_buyer_link_and_its_qr_code(service)
     async with aiohttp.ClientSession() as s, s.get(service.url + "/") as r:
         body = await r.text()
     assert r.status == 200
-    assert "Test shop" in body and f"/chat/{service.buyer_link()}" in body
+    assert "Test shop" in body and f"{service.url}/chat/{service.buyer_link()}" in body
     assert "<svg" in body and 'href="/console/"' in body
 
 
@@ -252,3 +252,17 @@ def test_serve_prints_the_front_page_and_buyer_link(tmp_path, capsys):
     _print_urls(config)
     err = capsys.readouterr().err
     assert "http://127.0.0.1:8080/" in err and "/chat/" in err and "/console/" in err
+
+
+async def test_replies_can_be_ogg_opus_for_the_browser(aiohttp_server, tmp_path):
+    service = await start_web(aiohttp_server, web_config(tmp_path / "data", web={"reply_format": "ogg"}), PRODUCTS)
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        await chat.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
+        reply = await chat.next("reply")
+        async with chat.session.get(service.url + reply["audio_url"]) as r:
+            assert r.status == 200 and r.content_type == "audio/ogg"
+            audio = await r.read()
+        assert audio.startswith(b"OggS") and b"OpusHead" in audio[:100]
+    finally:
+        await chat.close()

@@ -86,7 +86,9 @@ class WebRoutes:
         """The shop's name, the buyer link and its QR code, and the way to the console."""
         assert self.db is not None
         slug = await self.db.run(lambda shop: links.shop_link(shop.db))
-        url = chat_url(self.config, slug)
+        # without a configured public_url, the address this visitor used is the best one to share
+        base = self.config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+        url = f"{base}/chat/{slug}"
         body = (STATIC / "front.html").read_text(encoding="utf-8")
         body = (body.replace("{{shop}}", html.escape(self.config.shop.name)).replace("{{url}}", html.escape(url))
                 .replace("{{link}}", html.escape(f"/chat/{slug}")).replace("{{qr}}", qr_svg(url)))
