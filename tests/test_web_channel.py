@@ -90,6 +90,8 @@ async def test_buyer_cannot_run_seller_intents_but_the_seller_link_can(service):
         await seller.next("reply")
         with service.shop() as shop:
             assert "苹果" in shop.product_names()
+        cards = await buyer.next("products")  # the buyer's open page shows the new product
+        assert "苹果" in [p["name"] for p in cards["products"]]
     finally:
         await buyer.close()
         await seller.close()
@@ -129,6 +131,8 @@ async def test_hostile_frames_get_clear_errors_and_the_chat_goes_on(service):
         for frame, code in cases:
             await chat.send(frame)
             assert (await chat.next("error"))["code"] == code, frame[:40]
+        async with chat.session.get(f"{service.url}/chat/{chat.link}/say/failed") as r:  # the page says it
+            assert r.status == 200 and len(await r.read()) > 1000
         await chat.ws.send_bytes(b'{"type": "clip", "id": "c-3"}\n' + b"0" * 60_000)
         assert (await chat.next("error"))["code"] == "too_large"
         await chat.ws.send_bytes(b"no header at all")
@@ -205,6 +209,7 @@ async def test_hello_sends_again_the_replies_a_page_has_not_seen(service):
     try:
         await chat.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
         first = await chat.next("reply")
+        await service.settle()  # marked sent
         await chat.send({"type": "hello", "after": first["outbox_id"] - 1})
         again = await chat.next("reply")
         assert again == first

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from voicebot.channels.web.cards import catalog
+from voicebot.channels.web.files import file_url
 from voicebot.channels.web.links import CHANNEL
 from voicebot.config import Config
 from voicebot.logs import log_event
@@ -22,27 +23,12 @@ from voicebot.pipeline.inbound import SendError
 from voicebot.shop.facade import Shop
 from voicebot.store import outbox
 
-MEDIA_URL = "/chat/media/"
-PHOTO_URL = "/chat/photos/"
-
 
 def clip_id(channel_msg_id: str | None, user: str) -> str | None:
     """The page's clip id from an inbox ``channel_msg_id`` (``<user>/<clip id>``)."""
     prefix = f"{user}/"
     if channel_msg_id and channel_msg_id.startswith(prefix):
         return channel_msg_id[len(prefix):]
-    return None
-
-
-def file_url(config: Config, path: str | None) -> str | None:
-    """The URL under which the page fetches a reply's audio or a photo (None if not ours)."""
-    if not path:
-        return None
-    p = Path(path)
-    if p.parent == config.media_dir / "out":
-        return MEDIA_URL + p.name
-    if p.parent == config.photos_dir:
-        return PHOTO_URL + p.name
     return None
 
 
@@ -94,6 +80,7 @@ class WebChannel:
         self.reply_format = config.web.reply_format
         self.sockets: dict[str, set[web.WebSocketResponse]] = {}
         self.on_accept: list[Any] = []  # callbacks after a new message or a connect (the sender's wake)
+        self._cards: list[dict[str, Any]] | None = None  # the product cards open pages last got
 
     async def connect(self, user: str, ws: web.WebSocketResponse) -> int:
         """Register an open chat; replies held while the user was away become due now."""
@@ -140,8 +127,18 @@ class WebChannel:
     async def send(self, row: dict[str, Any]) -> None:
         """Deliver one outbox row to the user's open chats, or hold it until they come back."""
         event = await self.db.run(reply_event, self.config, row)
+        await self.refresh_cards()  # first, so the reply is marked sent as soon as it is written
         if not await self._push(row["user"], event):
             raise SendError("no open chat: kept until the user opens it again", retryable=False, hold=True)
+
+    async def refresh_cards(self) -> list[dict[str, Any]]:
+        """The current product cards; open pages get them when they changed (a seller's new price)."""
+        cards = await self.db.run(catalog, self.config, self.config.shop.language)
+        if self._cards is not None and cards != self._cards:
+            for user in list(self.sockets):
+                await self._push(user, {"type": "products", "products": cards})
+        self._cards = cards
+        return cards
 
 
 async def close_all(channel: WebChannel) -> None:

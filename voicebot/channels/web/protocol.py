@@ -23,6 +23,7 @@ Server -> client::
      "notification": false}
     {"type": "error", "code": "bad_json"|"unknown_type"|"bad_id"|"bad_clip"|"too_large"|"bad_product"
      |"revoked", "id": "...", "message": "..."}
+    {"type": "products", "products": [...]}   the catalog changed (same cards as in welcome)
     {"type": "pong"}
 """
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from voicebot.channels.web import links
-from voicebot.channels.web.channel import WebChannel, file_url, resent_replies
+from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -21,7 +21,6 @@ from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
-from voicebot.shop.facade import Shop
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
@@ -41,21 +40,6 @@ def base_url(config: Config) -> str:
 
 def chat_url(config: Config, link: str) -> str:
     return f"{base_url(config)}/chat/{link}"
-
-
-def catalog(shop: Shop, config: Config, lang: str) -> list[dict]:
-    """Product cards for the page: name, spoken price, stock and the cover photo's thumbnail."""
-    from voicebot.shop.photos import get_photo
-
-    cards = []
-    for p in shop.list_products():
-        photo = get_photo(shop.db, p["cover_photo_id"]) if p["cover_photo_id"] else None
-        cards.append({
-            "id": p["id"], "name": p["name"], "unit": p["unit"], "price_fen": p["price_fen"], "stock": p["stock"],
-            "price_text": price(lang, p["price_fen"] / 100, config.shop.currency),
-            "photo_url": file_url(config, photo["thumb_path"]) if photo else None,
-        })
-    return cards
 
 
 class WebRoutes:
@@ -102,7 +86,8 @@ class WebRoutes:
         if role == "none":
             raise web.HTTPNotFound(text="This chat link is unknown or was revoked.")
         page = {"role": role, "lang": self.lang, "shop": self.config.shop.name,
-                "texts": {k: say(self.lang, f"web.{k}") for k in ("mic_refused", "offline")}}
+                "texts": {k: say(self.lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
+                "max_seconds": self.config.audio.max_voice_seconds}
         body = (STATIC / "chat.html").read_text(encoding="utf-8")
         body = body.replace("{{role}}", role).replace("{{lang}}", self.lang).replace(
             "{{shop}}", html.escape(self.config.shop.name)).replace(
@@ -141,7 +126,7 @@ class WebRoutes:
         role, _ = await self.db.run(lambda shop: links.resolve(shop.db, link, None))
         if role == "none":
             raise web.HTTPNotFound()
-        if what in ("mic_refused", "offline"):
+        if what in ("mic_refused", "offline", "failed"):
             text = say(self.lang, f"web.{what}")
         elif (m := re.fullmatch(r"product-(\d{1,9})", what)):
             from voicebot.shop.catalog import get_product
@@ -171,7 +156,7 @@ class WebRoutes:
         max_clip = self.config.web.max_clip_bytes
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_clip * 2 + 65536)
         await ws.prepare(request)
-        products = await self.db.run(catalog, self.config, self.lang)
+        products = await self.channel.refresh_cards()
         await ws.send_json({"type": "welcome", "role": role, "shop": self.config.shop.name, "language": self.lang,
                             "products": products})
         await self.channel.connect(user, ws)

@@ -47,7 +47,7 @@
   // -- events from the server --------------------------------------------------------------
   function onEvent(ev) {
     state.events.push(ev);
-    if (ev.type === "welcome") products(ev.products || []);
+    if (ev.type === "welcome" || ev.type === "products") products(ev.products || []);
     else if (ev.type === "received") {
       outbox.delete(ev.id);
       const el = bubbles.get(ev.id);
@@ -57,7 +57,12 @@
       if (el) el.querySelector(".caption").textContent = ev.text || "…";
     } else if (ev.type === "reply") reply(ev);
     else if (ev.type === "error") {
-      if (ev.id) { outbox.delete(ev.id); const el = bubbles.get(ev.id); if (el) el.classList.add("failed"); }
+      if (ev.id) {  // this message was refused: show it and say so, never stay silent
+        outbox.delete(ev.id);
+        const el = bubbles.get(ev.id);
+        if (el) { el.classList.remove("pending"); el.classList.add("failed"); }
+        playQueue.length = 0; player.src = `${base}/say/failed`; player.play().catch(() => {});
+      }
       console.warn("voicebot:", ev.code, ev.message);
     }
   }
@@ -181,7 +186,11 @@
     h.start = performance.now();
     talk.classList.add("held");
     $("recording").hidden = false;
-    h.timer = setInterval(() => { $("rec-time").textContent = Math.round((performance.now() - h.start) / 1000) + "″"; }, 250);
+    h.timer = setInterval(() => {
+      const s = (performance.now() - h.start) / 1000;
+      $("rec-time").textContent = Math.round(s) + "″";
+      if (s >= (page.max_seconds || 60) - 0.5) endHold();  // as long as a voice note may be
+    }, 250);
   }
   function moveHold(e) {
     if (!hold) return;
