@@ -271,3 +271,24 @@ async def test_replies_can_be_ogg_opus_for_the_browser(aiohttp_server, tmp_path)
         assert audio.startswith(b"OggS") and b"OpusHead" in audio[:100]
     finally:
         await chat.close()
+
+
+async def test_a_flood_of_messages_is_slowed_down_not_run(service):
+    from voicebot.channels.web.routes import RATE_MESSAGES
+
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        for n in range(RATE_MESSAGES + 3):
+            await chat.send({"type": "text", "id": f"f-{n}", "text": "蜂蜜多少钱"})
+        errors = []
+        while len(errors) < 3:
+            event = await chat.next()
+            if event["type"] == "error":
+                errors.append(event)
+        assert {e["code"] for e in errors} == {"slow_down"}
+        assert [e["id"] for e in errors] == [f"f-{n}" for n in range(RATE_MESSAGES, RATE_MESSAGES + 3)]
+        await service.settle()
+    finally:
+        await chat.close()
+    assert len(service.inbound()) == RATE_MESSAGES
+

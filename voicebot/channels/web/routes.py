@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import html
 import json
 import logging
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +26,7 @@ from voicebot.pipeline.run import Pipeline
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
+RATE_MESSAGES, RATE_WINDOW_S = 12, 30.0  # per user: a person talks far slower; a script gets "slow_down"
 COOKIE = "vb_buyer"
 _FILE_RE = re.compile(r"[0-9a-f]{64}(\.thumb)?\.[a-z0-9]{2,5}")
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
@@ -51,6 +54,7 @@ class WebRoutes:
         self.pipeline: Pipeline | None = None
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
+        self._recent: dict[str, collections.deque[float]] = {}
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         router.add_get("/", self.front)
@@ -189,6 +193,18 @@ class WebRoutes:
         allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
         return host in allowed
 
+    def _rate_limit(self, user: str, msg_id: str) -> None:
+        now = time.monotonic()
+        recent = self._recent.setdefault(user, collections.deque())
+        while recent and recent[0] < now - RATE_WINDOW_S:
+            recent.popleft()
+        if len(recent) >= RATE_MESSAGES:
+            raise ProtocolError("slow_down", f"at most {RATE_MESSAGES} messages in {RATE_WINDOW_S:.0f} s", msg_id)
+        recent.append(now)
+        if len(self._recent) > 10_000:  # forget idle users
+            for u in [u for u, d in self._recent.items() if not d or d[-1] < now - RATE_WINDOW_S]:
+                del self._recent[u]
+
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
@@ -202,6 +218,7 @@ class WebRoutes:
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
+        self._rate_limit(user, msg.id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
             inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)

@@ -57,6 +57,7 @@
       if (el) el.querySelector(".caption").textContent = ev.text || "…";
     } else if (ev.type === "reply") reply(ev);
     else if (ev.type === "error") {
+      if (ev.code === "slow_down") { setTimeout(flush, 5000); return; }  // kept: sent again later
       if (ev.id) {  // this message was refused: show it and say so, never stay silent
         outbox.delete(ev.id);
         const el = bubbles.get(ev.id);
