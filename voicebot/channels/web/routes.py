@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import functools
 import html
 import json
 import logging
@@ -32,6 +33,11 @@ _FILE_RE = re.compile(r"[0-9a-f]{64}(\.thumb)?\.[a-z0-9]{2,5}")
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
 _MEDIA_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "wav": "audio/wav", "jpeg": "image/jpeg", "jpg": "image/jpeg",
                 "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+@functools.cache
+def _template(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
 
 
 def base_url(config: Config) -> str:
@@ -77,7 +83,7 @@ class WebRoutes:
         # without a configured public_url, the address this visitor used is the best one to share
         base = self.config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
         url = f"{base}/chat/{slug}"
-        body = (STATIC / "front.html").read_text(encoding="utf-8")
+        body = _template("front.html")
         body = (body.replace("{{shop}}", html.escape(self.config.shop.name)).replace("{{url}}", html.escape(url))
                 .replace("{{link}}", html.escape(f"/chat/{slug}")).replace("{{qr}}", qr_svg(url)))
         return web.Response(text=body, content_type="text/html")
@@ -92,7 +98,7 @@ class WebRoutes:
         page = {"role": role, "lang": self.lang, "shop": self.config.shop.name,
                 "texts": {k: say(self.lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
                 "max_seconds": self.config.audio.max_voice_seconds}
-        body = (STATIC / "chat.html").read_text(encoding="utf-8")
+        body = _template("chat.html")
         body = body.replace("{{role}}", role).replace("{{lang}}", self.lang).replace(
             "{{shop}}", html.escape(self.config.shop.name)).replace(
             "{{page_json}}", html.escape(json.dumps(page, ensure_ascii=False)))
