@@ -31,10 +31,13 @@
       if (state.online) setTimeout(connect, Math.min(10000, 500 * 2 ** state.retry++));
     };
   }
-  function flush() {
-    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  function flush(again) {  // send what this socket has not carried yet (all of it on a new socket)
+    const ws = state.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
     for (const item of outbox.values()) {
-      state.ws.send(item.blob ? new Blob([JSON.stringify(item.header) + "\n", item.blob]) : JSON.stringify(item.header));
+      if (item.ws === ws && !again) continue;
+      item.ws = ws;
+      ws.send(item.blob ? new Blob([JSON.stringify(item.header) + "\n", item.blob]) : JSON.stringify(item.header));
     }
   }
   function send(header, blob) {
@@ -47,6 +50,7 @@
   // -- events from the server --------------------------------------------------------------
   function onEvent(ev) {
     state.events.push(ev);
+    if (state.events.length > 1000) state.events.shift();
     if (ev.type === "welcome" || ev.type === "products") products(ev.products || []);
     else if (ev.type === "received") {
       outbox.delete(ev.id);
@@ -57,7 +61,7 @@
       if (el) el.querySelector(".caption").textContent = ev.text || "…";
     } else if (ev.type === "reply") reply(ev);
     else if (ev.type === "error") {
-      if (ev.code === "slow_down") { setTimeout(flush, 5000); return; }  // kept: sent again later
+      if (ev.code === "slow_down") { setTimeout(() => flush(true), 5000); return; }  // kept: sent again later
       if (ev.id) {  // this message was refused: show it and say so, never stay silent
         outbox.delete(ev.id);
         const el = bubbles.get(ev.id);
