@@ -193,6 +193,7 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
         await page.locator(".card").nth(2).locator(".order").click()
         replies = await wait_event(page, "reply", 3)
         assert replies[-1]["text"] == say("ko", "ask.quantity_place_order", unit="병")
+        assert await page.locator(".msg.me .order-bubble").count() == 1  # what she ordered, as a picture
         # she knows which mode she is in: another colour and icon
         colours = [await p.evaluate("getComputedStyle(document.querySelector('.bar')).backgroundColor")
                    for p in (page, seller_page)]
@@ -200,6 +201,9 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
                  for p in (page, seller_page)]
         assert colours[0] != colours[1] and icons[0].endswith('bag.svg")') and icons[1].endswith('key.svg")')
         assert (await seller_page.evaluate("window.voicebotChat.events[0].role")) == "seller"
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "web-chat-order-390x844.png"))
+        await seller_page.screenshot(path=str(ARTIFACTS / "web-chat-seller-390x844.png"))
     finally:
         await context.close()
         await seller_context.close()

@@ -149,7 +149,18 @@
       const order = Object.assign(document.createElement("button"), { type: "button", className: "order" });
       order.innerHTML = '<span class="icon icon-cart" aria-hidden="true"></span>';
       order.setAttribute("aria-label", "order");
-      order.addEventListener("click", () => send({ type: "order", id: newId("o"), product_id: p.id }));
+      order.addEventListener("click", () => {
+        const id = newId("o");
+        const el = document.createElement("div");
+        el.className = "msg me pending"; el.dataset.id = id;
+        const b = Object.assign(document.createElement("div"), { className: "bubble order-bubble" });
+        b.innerHTML = '<span class="icon icon-cart-dark" aria-hidden="true"></span>';
+        if (p.photo_url) b.append(Object.assign(document.createElement("img"), { src: p.photo_url, alt: "" }));
+        el.append(b, caption(p.name));
+        bubbles.set(id, el);
+        log.append(el); log.scrollTop = log.scrollHeight;
+        send({ type: "order", id, product_id: p.id });
+      });
       row.append(speak, order);
       card.append(pic, name, row);
       box.append(card);
