@@ -242,7 +242,12 @@ async def test_product_cards_carry_a_photo_the_page_can_load_and_a_spoken_price(
             assert r.status == 200 and r.content_type == "image/jpeg"
         async with chat.session.get(f"{service.url}/chat/{chat.link}/say/product-{honey['id']}") as r:
             assert r.status == 200 and r.content_type == "audio/mpeg"
-            assert decode_sync(await r.read(), AudioConfig(), check_silence=True).duration > 0.5
+            buyer_audio = await r.read()
+            assert decode_sync(buyer_audio, AudioConfig(), check_silence=True).duration > 0.5
+        seller = service.seller_link("Guo")
+        async with chat.session.get(f"{service.url}/chat/{seller}/say/product-{honey['id']}") as r:
+            seller_audio = await r.read()  # she also hears the stock: a longer sentence
+        assert decode_sync(seller_audio, AudioConfig()).duration > decode_sync(buyer_audio, AudioConfig()).duration
         for bad in ("/chat/photos/..%2Fvoicebot.db", "/chat/media/x.mp3", f"/chat/{chat.link}/say/product-999"):
             async with chat.session.get(service.url + bad) as r:
                 assert r.status == 404, bad

@@ -19,7 +19,7 @@ from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
-from voicebot.dialogue.replies import price, say
+from voicebot.dialogue.replies import default_unit, price, quantity, say
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
@@ -146,6 +146,10 @@ class WebRoutes:
                 raise web.HTTPNotFound()
             text = say(self.lang, "price_is", product=product["name"],
                        price=price(self.lang, product["price_fen"] / 100, self.config.shop.currency))
+            if role == "seller":  # she also hears what is left
+                unit = product["unit"] or default_unit(self.lang)
+                text += " " + say(self.lang, "stock_is", product=product["name"],
+                                  quantity=quantity(self.lang, product["stock"], unit))
         else:
             raise web.HTTPNotFound()
         fmt = self.config.web.reply_format
