@@ -253,6 +253,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
     if config.web.reply_format not in ("mp3", "ogg"):
         raise ConfigError(f"{src}: web.reply_format must be mp3 or ogg")
+    if config.web.max_clip_bytes <= 0 or config.web.cookie_days <= 0:
+        raise ConfigError(f"{src}: web.max_clip_bytes and web.cookie_days must be positive")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     if config.wechat.enabled and not config.wechat.token:

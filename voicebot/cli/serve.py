@@ -6,6 +6,7 @@ import click
 from aiohttp import web
 
 from voicebot.cli.options import config_option, load_or_exit
+from voicebot.config import Config
 from voicebot.logs import log_event, setup_logging
 
 
@@ -33,7 +34,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
                 access_log=None)
 
 
-def _print_urls(config) -> None:
+def _print_urls(config: Config) -> None:
     """Tell a newcomer where to go: the front page, the buyer link, the console."""
     from voicebot.channels.web.links import shop_link
     from voicebot.channels.web.routes import base_url, chat_url
