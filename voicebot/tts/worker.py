@@ -17,6 +17,9 @@ _engine: Any = None
 def init_worker() -> None:
     """ProcessPoolExecutor initializer: start espeak-ng through pyttsx3, once."""
     global _engine
+    from voicebot.workers import die_with_parent
+
+    die_with_parent()
     # pyttsx3's espeak driver print()s "Audio saved to ..." after every file; keep stdout clean
     # (the CLI prints JSON there).
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
