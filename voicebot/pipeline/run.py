@@ -24,6 +24,7 @@ from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
+from voicebot.fileio import write_atomic
 from voicebot.logs import log_event, timed
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, Inbound
@@ -333,13 +334,13 @@ class Pipeline:
         return await asyncio.to_thread(self._write_media, data, ext, direction)
 
     def _write_media(self, data: bytes, ext: str, direction: str) -> Path:
-        """Content-addressed file under ``media_dir/<direction>/``; written atomically."""
-        digest = hashlib.sha256(data).hexdigest()
-        folder = self.config.media_dir / direction
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.{ext}"
-        if not path.exists():
-            tmp = path.with_suffix(f".{ext}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        return path
+        return write_media(self.config.media_dir / direction, data, ext)
+
+
+def write_media(folder: Path, data: bytes, ext: str) -> Path:
+    """Content-addressed file ``folder/<sha256>.<ext>``, written atomically (safe for concurrent writers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
+    if not path.exists():
+        write_atomic(path, data)
+    return path

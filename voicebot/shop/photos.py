@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import sqlite_utils
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from voicebot.fileio import write_atomic
 from voicebot.shop.actions import record_action
 from voicebot.shop.catalog import ProductRef, require_product
 from voicebot.shop.errors import PhotoError
@@ -27,12 +27,6 @@ Row = dict[str, Any]
 THUMB_SIZE = (320, 320)
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}
 MAX_PIXELS = 50_000_000
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _inspect(data: bytes) -> tuple[str, Image.Image]:
@@ -90,9 +84,9 @@ def store_photo(db: sqlite_utils.Database, photos_dir: Path | str, data: bytes, 
     path = directory / f"{sha}.{EXTENSIONS[fmt]}"
     thumb_path = directory / f"{sha}.thumb.jpg"
     if not path.exists():
-        _write_atomic(path, data)
+        write_atomic(path, data)
     if not thumb_path.exists():
-        _write_atomic(thumb_path, _thumbnail(image))
+        write_atomic(thumb_path, _thumbnail(image))
     with write_tx(db):
         # Same bytes stored before: keep the one row (and the one file).
         db.execute(
