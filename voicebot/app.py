@@ -85,7 +85,8 @@ def _pipeline_ctx(config: Config):
             from voicebot.channels.wechat.channel import DbCache, WechatChannel
 
             cache = DbCache(app[DB])
-            api = WechatApi(config.wechat, token_cache=cache, media_cache=cache)
+            api = WechatApi(config.wechat, token_cache=cache, media_cache=cache,
+                            timeout_s=config.wechat.api_timeout_s)
             wechat = WechatChannel(config, pipeline, api, app[DB])
             pipeline.add_channel(wechat)
             app[WECHAT] = wechat

@@ -100,6 +100,9 @@ class WechatConfig:
     send_text_copy: bool = False
     window_quota: int = 5
     window_hours: int = 48
+    api_timeout_s: float = 10.0
+    resend_ambiguous: int = 0
+    reply_max_age_hours: float = 48.0
 
 
 @dataclass
@@ -241,6 +244,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.wechat.resend_ambiguous < 0:
+        raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     if config.wechat.enabled and not config.wechat.token:

@@ -30,10 +30,11 @@ class Inbound:
 class SendError(Exception):
     """A channel could not send; ``retryable`` errors are tried again with backoff."""
 
-    def __init__(self, message: str, *, retryable: bool, hold: bool = False) -> None:
+    def __init__(self, message: str, *, retryable: bool, hold: bool = False, ambiguous: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.hold = hold  # keep the reply for the user's next message (window/quota/permission)
+        self.ambiguous = ambiguous  # the request went out but no answer came: it may have been delivered
 
 
 class Channel(Protocol):

@@ -39,11 +39,14 @@ CONTENT_TYPES = {
 class WechatApiError(Exception):
     """An API call failed: WeChat's ``errcode``/``errmsg``, or a transport problem (errcode None)."""
 
-    def __init__(self, errcode: int | None, errmsg: str, http_status: int | None = None):
+    def __init__(self, errcode: int | None, errmsg: str, http_status: int | None = None, *,
+                 ambiguous: bool = False):
         super().__init__(f"errcode={errcode} {errmsg}" if errcode is not None else errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
         self.http_status = http_status
+        # The request may have reached WeChat and been acted on (a timeout, a dropped connection).
+        self.ambiguous = ambiguous
 
     @property
     def retryable(self) -> bool:
@@ -186,10 +189,12 @@ class WechatApi(OwnedSession):
             async with request as resp:
                 return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
         except TimeoutError:
-            raise WechatApiError(None, f"timeout calling {path}") from None
+            raise WechatApiError(None, f"timeout calling {path}", ambiguous=True) from None
         except aiohttp.ClientError as e:
+            # Not connected at all: the request never left. Anything later may have been acted on.
+            sent = not isinstance(e, aiohttp.ClientConnectorError)
             raise WechatApiError(
-                None, f"{type(e).__name__} calling {path}: {_redact(str(e), secrets)}"
+                None, f"{type(e).__name__} calling {path}: {_redact(str(e), secrets)}", ambiguous=sent
             ) from None
 
     async def _json(self, request: Any, path: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -232,10 +237,12 @@ class WechatApi(OwnedSession):
         return self.base + path, {"access_token": token, **params}
 
     # -- media ---------------------------------------------------------------------------------------
-    async def upload_media(self, kind: Literal["voice", "image"], data: bytes, filename: str) -> str:
-        """Upload temporary media and return its media_id; identical bytes reuse a live media_id."""
+    async def upload_media(self, kind: Literal["voice", "image"], data: bytes, filename: str,
+                           fresh: bool = False) -> str:
+        """Upload temporary media and return its media_id; identical bytes reuse a live media_id
+        (unless ``fresh``: WeChat rejected the cached one, so it is replaced)."""
         key = f"wechat:media:{kind}:{hashlib.sha256(data).hexdigest()}"
-        cached = await self.media_cache.get(key)
+        cached = None if fresh else await self.media_cache.get(key)
         if cached is not None and cached[1] - MEDIA_SAFETY_S > self.clock():
             return cached[0]
 

@@ -120,31 +120,47 @@ class WechatChannel:
     async def fetch_media(self, ref: str) -> bytes:
         return await self.api.download_media(ref)
 
-    async def upload(self, row: dict[str, Any]) -> str:
+    async def upload(self, row: dict[str, Any], fresh: bool = False) -> str:
+        """Upload the row's file (a live upload of the same bytes is reused unless ``fresh``)."""
         path = Path(row["media_path"])
         data = await asyncio.to_thread(path.read_bytes)
         kind = "voice" if row["kind"] == "voice" else "image"
-        return await self.api.upload_media(kind, data, path.name)
+        return await self.api.upload_media(kind, data, path.name, fresh=fresh)
 
     async def send(self, row: dict[str, Any]) -> None:
-        """Send one outbox row through the customer-service API."""
-        user = row["user"]
+        """Send one outbox row through the customer-service API.
+
+        Uploading is safe to repeat; the send itself is not (WeChat has no idempotency key), so only
+        a send that got no answer is reported ``ambiguous``.
+        """
         try:
-            if row["kind"] == "text":
-                await self.api.send_text(user, row["payload"]["text"])
-            elif row["kind"] == "voice":
-                await self.api.send_voice(user, await self.upload(row))
-            else:
-                await self.api.send_image(user, await self.upload(row))
+            media_id = None if row["kind"] == "text" else await self.upload(row)
+            try:
+                await self._send_once(row, media_id)
+            except WechatApiError as e:
+                if e.errcode != 40007 or media_id is None:
+                    raise
+                # The cached upload expired or was purged on WeChat's side: upload afresh, once.
+                log_event("wechat.media_reupload", outbox_id=row.get("id"), kind=row["kind"])
+                await self._send_once(row, await self.upload(row, fresh=True))
         except WechatApiError as e:
             if e.no_permission and self.config.wechat.reply_mode == "auto":
                 self.passive_only = True
                 log_event("wechat.passive_fallback_mode", reason=str(e))
                 raise SendError(f"no customer-service permission ({e}); replying passively", retryable=False,
                                 hold=True) from e
-            raise SendError(str(e), retryable=e.retryable, hold=e.window_closed) from e
+            raise SendError(str(e), retryable=e.retryable, hold=e.window_closed, ambiguous=e.ambiguous) from e
         except OSError as e:
             raise SendError(f"reply file unreadable: {e}", retryable=False) from e
+
+    async def _send_once(self, row: dict[str, Any], media_id: str | None) -> None:
+        user = row["user"]
+        if media_id is None:
+            await self.api.send_text(user, row["payload"]["text"])
+        elif row["kind"] == "voice":
+            await self.api.send_voice(user, media_id)
+        else:
+            await self.api.send_image(user, media_id)
 
 
 class DbCache:
