@@ -10,6 +10,7 @@ side: they sign, encrypt and deliver inbound messages to a webhook with WeChat's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -97,6 +98,12 @@ class Injected:
 
 
 @dataclass
+class Delayed:
+    seconds: float
+    path: str | None
+
+
+@dataclass
 class EmulatorAccount:
     app_id: str = "wx0123456789abcdef"
     app_secret: str = "emulator-secret-0123456789abcdef"
@@ -143,7 +150,8 @@ class WechatEmulator:
         self.subscribed: set[str] = set()
         self.calls: list[tuple[str, dict[str, str]]] = []  # (path, query without the token)
         self._failures: deque[Injected] = deque()
-        self.app = web.Application(client_max_size=64 * MB)
+        self._delays: deque[Delayed] = deque()
+        self.app = web.Application(client_max_size=64 * MB, middlewares=[self._late_answer])
         self.app.router.add_get("/cgi-bin/token", self._token)
         self.app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         self.app.router.add_post("/cgi-bin/media/upload", self._upload)
@@ -180,6 +188,17 @@ class WechatEmulator:
         """The next ``times`` calls (to ``path``, or any) fail with ``errcode`` (None: bare HTTP error)."""
         for _ in range(times):
             self._failures.append(Injected(errcode, path, http_status))
+
+    def recover(self) -> None:
+        """Forget every injected failure and delay not used yet: the API works again."""
+        self._failures.clear()
+        self._delays.clear()
+
+    def delay_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
+        """The next ``times`` calls (to ``path``, or any) are carried out at once but answered only
+        ``seconds`` later: a client that times out cannot know the call succeeded."""
+        for _ in range(times):
+            self._delays.append(Delayed(seconds, path))
 
     def expire_tokens(self) -> None:
         """Make every issued token expire now (the next call gets 42001)."""
@@ -236,6 +255,16 @@ class WechatEmulator:
             raise ApiError(40013)
         if not secrets.compare_digest((secret or "").encode(), self.account.app_secret.encode()):
             raise ApiError(40125)
+
+    @web.middleware
+    async def _late_answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)  # the call takes effect now...
+        for i, delayed in enumerate(self._delays):
+            if delayed.path is None or delayed.path == request.path:
+                del self._delays[i]
+                await asyncio.sleep(delayed.seconds)  # ...its answer comes late
+                break
+        return response
 
     # -- handlers -----------------------------------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:
