@@ -94,6 +94,13 @@ def held_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
     return [_decode(r) for r in rows]
 
 
+def pending_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
+    """Every reply still waiting for ``user`` (held or not), oldest first."""
+    rows = db.query("SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'pending' ORDER BY id",
+                    (channel, user))
+    return [_decode(r) for r in rows]
+
+
 def mark_sent(db: sqlite_utils.Database, outbox_id: int, via: str = "api") -> bool:
     """Mark a row sent; False if another sender got there first (so nothing is sent twice)."""
     with write_tx(db):

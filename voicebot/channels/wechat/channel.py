@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ class WechatChannel:
         self.webhook = WechatWebhook(config.wechat, self.on_message)
         self._deliveries: collections.Counter[str] = collections.Counter()
         self.on_accept: list[Any] = []  # callbacks after a new message is accepted (the sender's wake)
+        self._passive_inflight: set[int] = set()  # outbox rows riding on a passive response being written
 
     def routes(self) -> list[web.RouteDef]:
         return self.webhook.routes(self.config.wechat.path)
@@ -82,16 +85,19 @@ class WechatChannel:
         if not self.passive_only:
             return None  # `success` now; the reply goes through the customer-service API
         self._deliveries[msg.dedup_key] += 1
-        return await self._passive(msg, mid, task, self._deliveries[msg.dedup_key])
+        return await self._passive(msg, mid, task, self._deliveries[msg.dedup_key], encoder)
 
-    async def _passive(self, msg: InboundMessage, mid: int, task: asyncio.Task, delivery: int) -> str | None:
+    async def _passive(self, msg: InboundMessage, mid: int, task: asyncio.Task, delivery: int,
+                       encoder: ReplyEncoder) -> web.StreamResponse | str | None:
         """Answer this delivery with the reply if it is ready in time; else let WeChat redeliver."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), self.passive_wait_s)
-        reply = await self._passive_reply(msg, mid)
-        if reply is not None:
+        ready = await self._passive_reply(msg, mid)
+        if ready is not None:
+            reply, rid = ready
             self._deliveries.pop(msg.dedup_key, None)
-            return reply
+            return PassiveResponse(encoder, reply, functools.partial(self._passive_sent, rid, mid),
+                                   functools.partial(self._passive_inflight.discard, rid))
         if delivery >= WECHAT_ATTEMPTS:  # the last attempt: a short text rather than WeChat's error
             lang = self.config.shop.language
             log_event("wechat.passive_fallback", message_id=mid)
@@ -99,22 +105,32 @@ class WechatChannel:
         await asyncio.sleep(max(0.0, self.passive_hold_s - self.passive_wait_s))
         return None
 
-    async def _passive_reply(self, msg: InboundMessage, mid: int) -> str | None:
+    async def _passive_reply(self, msg: InboundMessage, mid: int) -> tuple[str, int] | None:
+        """The reply XML for this delivery and the outbox row it carries: this message's reply to this
+        user first, then anything else still waiting for them. The row is marked sent only once the
+        HTTP response carrying it has been written (:class:`PassiveResponse`)."""
+        user = msg.from_user
         rows = await self.db.run(lambda shop: outbox.for_message(shop.db, mid))
-        rows += await self.db.run(lambda shop: outbox.held_for(shop.db, CHANNEL, msg.from_user))
+        rows += await self.db.run(lambda shop: outbox.pending_for(shop.db, CHANNEL, user))
         for row in rows:
-            if row["kind"] not in ("voice", "text"):
+            if row["user"] != user or row["kind"] not in ("voice", "text") or row["id"] in self._passive_inflight:
                 continue
-            if not await self.db.run(lambda shop, r=row: outbox.mark_sent(shop.db, r["id"], via="passive")):
-                continue
-            if row["kind"] == "voice":
-                try:
-                    media_id = await self.upload(row)
-                    return voice_reply(msg, media_id)
-                except (WechatApiError, OSError) as e:
-                    log_event("wechat.passive_upload_failed", logging.WARNING, error=str(e), message_id=mid)
-            return text_reply(msg, row["payload"].get("text", ""))
+            self._passive_inflight.add(row["id"])  # a concurrent delivery must not carry it too
+            try:
+                if row["kind"] == "voice":
+                    try:
+                        return voice_reply(msg, await self.upload(row)), row["id"]
+                    except (WechatApiError, OSError) as e:  # the words still reach the user, as text
+                        log_event("wechat.passive_upload_failed", logging.WARNING, error=str(e), message_id=mid)
+                return text_reply(msg, row["payload"].get("text", "")), row["id"]
+            except BaseException:
+                self._passive_inflight.discard(row["id"])
+                raise
         return None
+
+    async def _passive_sent(self, rid: int, mid: int) -> None:
+        await self.db.run(lambda shop: outbox.mark_sent(shop.db, rid, via="passive"))
+        log_event("outbox.sent", outbox_id=rid, message_id=mid, via="passive")
 
     # -- outbound ---------------------------------------------------------------------------
     async def fetch_media(self, ref: str) -> bytes:
@@ -161,6 +177,31 @@ class WechatChannel:
             await self.api.send_voice(user, media_id)
         else:
             await self.api.send_image(user, media_id)
+
+
+class PassiveResponse(web.Response):
+    """A passive reply that reports when it was written to WeChat's connection (``on_sent``), and
+    releases its outbox row either way (``on_done``): a response the client hung up on is not sent."""
+
+    def __init__(self, encoder: ReplyEncoder, reply_xml: str, on_sent: Callable[[], Awaitable[None]],
+                 on_done: Callable[[], None]) -> None:
+        super().__init__(text=encoder.encode(reply_xml), content_type="application/xml")
+        self._on_sent = on_sent
+        self._on_done = on_done
+
+    async def prepare(self, request: web.BaseRequest) -> Any:
+        try:
+            return await super().prepare(request)
+        except BaseException:
+            self._on_done()
+            raise
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        try:
+            await super().write_eof(data)
+            await self._on_sent()
+        finally:
+            self._on_done()
 
 
 class DbCache:
