@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,18 @@ from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
 from voicebot.logs import log_event, timed
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import Channel, Inbound
+from voicebot.pipeline.inbound import Channel, Inbound, MediaError
 from voicebot.pipeline.voice_parts import speak_in_parts
+from voicebot.shop import photos
+from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
 from voicebot.store import messages as log
 from voicebot.store import outbox
 from voicebot.tts.service import TtsService
 
 MEDIA_REF_PREFIX = "ref:"
+PHOTO_DECODE_TIMEOUT_S = 20.0
+PHOTO_REASONS = ("too_large", "damaged", "unsupported", "empty")
 
 
 @dataclass
@@ -55,9 +60,10 @@ def _extension(data: bytes) -> str:
     """A file extension operators' players understand, from the bytes themselves."""
     kind = sniff(data)
     if kind == "unknown":
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), warnings.catch_warnings():
             from PIL import Image
 
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read here
             with Image.open(io.BytesIO(data)) as image:
                 return (image.format or "img").lower()
         return "bin"
@@ -83,6 +89,7 @@ class Pipeline:
         self._runs: dict[int, asyncio.Task[RunResult | None]] = {}
         self._vocab: dict[str, frozenset[str] | None] = {}
         self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
+        self._photo_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -147,6 +154,11 @@ class Pipeline:
             turn = await self._understand(row, role, lang, result, ctx)
         except AudioError as e:
             result.reply_text, result.error = say(lang, f"errors.audio_{e.code}"), f"{e.code}: {e}"
+        except MediaError as e:
+            result.reply_text, result.error = say(lang, f"errors.media_{e.reason}"), f"media_{e.reason}: {e}"
+        except PhotoError as e:
+            reason = e.reason if e.reason in PHOTO_REASONS else "damaged"
+            result.reply_text, result.error = say(lang, f"errors.photo_{reason}"), f"photo_{e.reason}: {e}"
         except ModelMissing as e:
             result.reply_text, result.error = say(lang, "errors.no_model"), str(e)
         except AsrError as e:
@@ -195,7 +207,8 @@ class Pipeline:
         if kind == "image":
             data = await self._media(row, t, ctx)
             with timed("photo", t, **ctx):
-                photo = await self.db.run(lambda shop: shop.store_photo(data))
+                inspected = await self._inspect_photo(data)
+                photo = await self.db.run(lambda shop: shop.store_photo(data, inspected))
             turn = await self.db.run(
                 lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
                                                  role=role, lang=lang)
@@ -261,13 +274,29 @@ class Pipeline:
         path = row["media_path"] or ""
         if path.startswith(MEDIA_REF_PREFIX):
             channel = self.channels[row["channel"]]
+            limit = self.config.storage.max_photo_bytes if row["kind"] == "image" else self.config.audio.max_file_bytes
             with timed("fetch", timings, **ctx):
-                data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):])
+                data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):], limit)
             saved = str(await self._save_media(data, _extension(data), "in"))
             await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
             row["media_path"] = saved
             return data
         return await asyncio.to_thread(Path(path).read_bytes)
+
+    async def _inspect_photo(self, data: bytes) -> photos.Inspected:
+        """Decode a photo in a thread, one at a time and within a time limit: never on the event loop or
+        the database thread (a huge image would stall every other message)."""
+        loop = asyncio.get_running_loop()
+        if self._photo_gate is None or self._photo_gate[0] is not loop:
+            self._photo_gate = (loop, asyncio.Semaphore(1))
+        async with self._photo_gate[1]:
+            try:
+                return await asyncio.wait_for(
+                    asyncio.to_thread(photos.inspect_photo, data, self.config.storage.max_photo_bytes),
+                    PHOTO_DECODE_TIMEOUT_S)
+            except TimeoutError:
+                raise PhotoError(f"decoding took longer than {PHOTO_DECODE_TIMEOUT_S:g} s",
+                                 reason="too_large") from None
 
     async def _grammar(self, lang: str) -> list[str] | None:
         """The phrases that bias recognition: the pack's words and the current catalog."""

@@ -20,14 +20,14 @@ from typing import Any
 
 from aiohttp import web
 
-from voicebot.channels.wechat.api import WechatApi, WechatApiError
+from voicebot.channels.wechat.api import MediaTooLarge, WechatApi, WechatApiError
 from voicebot.channels.wechat.messages import InboundMessage, text_reply, voice_reply
 from voicebot.channels.wechat.webhook import Mode, ReplyEncoder, WechatWebhook
 from voicebot.config import Config
 from voicebot.dialogue.replies import say
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import Inbound, SendError
+from voicebot.pipeline.inbound import Inbound, MediaError, SendError
 from voicebot.pipeline.run import Pipeline
 from voicebot.store import outbox
 from voicebot.store.kv import kv_get, kv_set
@@ -35,6 +35,8 @@ from voicebot.store.kv import kv_get, kv_set
 CHANNEL = "wechat"
 PASSIVE_MODE_KEY = "wechat.passive_only"
 WECHAT_ATTEMPTS = 3
+MEDIA_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+EXPIRED_MEDIA_ERRORS = frozenset({40007})  # invalid media_id: expired (3 days) or never existed
 
 
 class WechatChannel:
@@ -56,7 +58,8 @@ class WechatChannel:
         self.webhook = WechatWebhook(config.wechat, self.on_message)
         self._deliveries: collections.Counter[str] = collections.Counter()
         self.on_accept: list[Any] = []  # callbacks after a new message is accepted (the sender's wake)
-        self._passive_inflight: set[int] = set()  # outbox rows riding on a passive response being written
+        self._passive_inflight: set[int] = set()
+        self.media_retry_delays_s: tuple[float, ...] = MEDIA_RETRY_DELAYS_S  # outbox rows riding on a passive response being written
 
     def routes(self) -> list[web.RouteDef]:
         return self.webhook.routes(self.config.wechat.path)
@@ -133,8 +136,22 @@ class WechatChannel:
         log_event("outbox.sent", outbox_id=rid, message_id=mid, via="passive")
 
     # -- outbound ---------------------------------------------------------------------------
-    async def fetch_media(self, ref: str) -> bytes:
-        return await self.api.download_media(ref)
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
+        """Download a user's media, retrying transient errors (-1, 5xx, timeouts) with backoff."""
+        delays = self.media_retry_delays_s
+        for attempt in range(len(delays) + 1):
+            try:
+                return await self.api.download_media(ref, max_bytes)
+            except MediaTooLarge as e:
+                raise MediaError(str(e), "too_large") from e
+            except WechatApiError as e:
+                if e.errcode in EXPIRED_MEDIA_ERRORS:
+                    raise MediaError(f"the media id is invalid or expired ({e})", "expired") from e
+                if not e.retryable or attempt == len(delays):
+                    raise MediaError(f"could not fetch the media: {e}", "unavailable") from e
+                log_event("wechat.media_retry", logging.WARNING, error=str(e), attempt=attempt + 1)
+                await asyncio.sleep(delays[attempt])
+        raise AssertionError("unreachable")
 
     async def upload(self, row: dict[str, Any], fresh: bool = False) -> str:
         """Upload the row's file (a live upload of the same bytes is reused unless ``fresh``)."""
