@@ -97,3 +97,20 @@ async def test_replies_survive_an_hour_of_api_errors_and_go_out_when_it_recovers
     assert len(voice_payloads(emulator, buyer.openid)) == 1
     with Shop.open(service.config) as shop:
         assert outbox.undelivered(shop.db) == []
+
+
+async def test_a_cached_upload_that_wechat_rejects_is_uploaded_again(aiohttp_server, tmp_path, emulator):  # noqa: F811
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    async with service.client() as wx:
+        buyer = wx.user()
+        await buyer.send_text("蜂蜜多少钱一瓶")
+        await service.settle()
+        (first,) = emulator.uploads
+        del emulator.media[first.media_id]  # purged on WeChat's side before its 3 days were up
+        await buyer.send_text("蜂蜜多少钱一瓶")  # the same answer: the cached media_id would be reused
+        await service.settle()
+    assert len(emulator.uploads) == 2
+    audio = [s.media.data for s in emulator.sent_to(buyer.openid) if s.msgtype == "voice"]
+    assert len(audio) == 2 and audio[0] == audio[1] == first.data
+    with Shop.open(service.config) as shop:
+        assert outbox.undelivered(shop.db) == []
