@@ -172,13 +172,26 @@ V4_CLAIMED_BY = [
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
 ]
 
-# Version 5: an outbox row records that a send was attempted before the API call, so an unknown
+# Version 5: each dialogue turn's result, keyed by its message, committed in the same transaction
+# as its shop change: a run resumed after a crash replays the result instead of acting again,
+# however many messages of one user were in flight and in whatever order they resume.
+V5_DIALOGUE_TURNS = [
+    """CREATE TABLE dialogue_turns (
+        turn_id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+# Version 6: an outbox row records that a send was attempted before the API call, so an unknown
 # outcome (timeout, process death mid-send) is known; such rows may end ``ambiguous`` rather than be
 # sent twice. SQLite cannot change a CHECK constraint in place: the table is rebuilt.
 _OUTBOX_COLUMNS = ("id, message_id, channel, user, kind, payload_json, media_path, dedup_key, status, attempts,"
                    " next_attempt_at, last_error, created_at, sent_at, sent_via")
-V5_OUTBOX_ATTEMPTS = [
-    """CREATE TABLE outbox_v5 (
+V6_OUTBOX_ATTEMPTS = [
+    """CREATE TABLE outbox_v6 (
         id INTEGER PRIMARY KEY,
         message_id INTEGER REFERENCES messages (id),
         channel TEXT NOT NULL,
@@ -198,13 +211,15 @@ V5_OUTBOX_ATTEMPTS = [
         attempt_started_at TEXT,
         ambiguous_attempts INTEGER NOT NULL DEFAULT 0
     )""",
-    f"INSERT INTO outbox_v5 ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox",
+    f"INSERT INTO outbox_v6 ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox",
     "DROP TABLE outbox",
-    "ALTER TABLE outbox_v5 RENAME TO outbox",
+    "ALTER TABLE outbox_v6 RENAME TO outbox",
     "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_OUTBOX_ATTEMPTS]
+MIGRATIONS: list[list[str]] = [
+    V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
