@@ -28,6 +28,8 @@ SENDER = web.AppKey("sender", OutboxSender)
 STARTED = web.AppKey("started", float)
 WECHAT = web.AppKey("wechat", object)
 
+SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
+
 
 def _asr_ctx(config: Config):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
@@ -102,7 +104,7 @@ def _pipeline_ctx(config: Config):
         await pipeline.resume()
         yield
         await pipeline.drain()
-        await sender.flush()
+        await sender.flush_before_exit(SHUTDOWN_FLUSH_S)
         await sender.close()
         if api is not None:
             await api.close()

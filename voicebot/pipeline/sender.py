@@ -55,6 +55,14 @@ class OutboxSender:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    async def flush_before_exit(self, budget_s: float) -> None:
+        """Send what is due, but give up after ``budget_s``: what is left stays queued for the next start
+        (a send cut off mid-call is treated as of unknown outcome then)."""
+        try:
+            await asyncio.wait_for(self.flush(), budget_s)
+        except TimeoutError:
+            log_event("outbox.shutdown_flush_cut", logging.WARNING, budget_s=budget_s)
+
     def wake(self) -> None:
         self._wake.set()
 
