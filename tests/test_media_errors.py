@@ -20,7 +20,7 @@ MEDIA_GET = "/cgi-bin/media/get"
 
 
 def png_bomb(side: int = 7000) -> bytes:
-    """A tiny PNG (~50 KB) that decodes to side x side pixels of RGB: a decompression bomb."""
+    """A small PNG (~140 KB) that decodes to side x side pixels of RGB: a decompression bomb."""
     import struct
 
     def chunk(kind: bytes, data: bytes) -> bytes:
