@@ -73,7 +73,11 @@ def test_operator_retry_makes_stopped_and_waiting_rows_due_but_not_held_ones(db)
     gave_up = outbox.enqueue(db, "wechat", "u1", "text")
     outbox.mark_failed(db, gave_up, "errcode=40003", permanent=True)
     waiting = outbox.enqueue(db, "wechat", "u2", "text")
-    outbox.mark_failed(db, waiting, "errcode=-1")
+    for _ in range(7):  # backing off: next try in 5 minutes
+        outbox.mark_failed(db, waiting, "errcode=-1")
+    busy = outbox.enqueue(db, "wechat", "u5", "text")
+    outbox.claim(db, busy)  # another sender is on it
+    outbox.start_attempt(db, busy)
     held = outbox.enqueue(db, "wechat", "u3", "text")
     outbox.hold(db, held, "window closed")
     sent = outbox.enqueue(db, "wechat", "u4", "text")

@@ -28,6 +28,7 @@ HELD = "9999-12-31T00:00:00.000000Z"
 BACKOFF_S = (1, 2, 5, 15, 60)
 MAX_BACKOFF_S = 300.0
 DEFAULT_MAX_AGE_S = 48 * 3600.0
+LEASE_S = 60.0  # a claimed row is the claiming sender's for this long
 STOPPED = ("gave_up", "ambiguous")  # statuses an operator can retry
 
 
@@ -183,10 +184,13 @@ def mark_ambiguous(
 
 
 def retry(db: sqlite_utils.Database, ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """An operator's retry: stopped rows (``gave_up``, ``ambiguous``) and rows waiting for a backoff
-    become due now (all of them, or ``ids``). Rows held for a user's next message stay held."""
-    where = "(status IN ('gave_up', 'ambiguous') OR (status = 'pending' AND next_attempt_at != ?))"
-    params: list[Any] = [HELD]
+    """An operator's retry: stopped rows (``gave_up``, ``ambiguous``) and rows waiting minutes for a
+    backoff become due now (all of them, or ``ids``). Rows held for a user's next message stay held, and
+    rows a sender holds right now (claimed or mid-send: due within its lease) are left to it."""
+    moment = _now(now)
+    where = ("(status IN ('gave_up', 'ambiguous') OR (status = 'pending' AND next_attempt_at != ?"
+             " AND next_attempt_at > ? AND attempt_started_at IS NULL))")
+    params: list[Any] = [HELD, to_iso(moment + timedelta(seconds=LEASE_S))]
     if ids is not None:
         if not ids:
             return 0
@@ -196,7 +200,7 @@ def retry(db: sqlite_utils.Database, ids: list[int] | None = None, now: datetime
         return db.execute(
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?, ambiguous_attempts = 0,"
             f" attempt_started_at = NULL WHERE {where}",
-            [to_iso(_now(now)), *params],
+            [to_iso(moment), *params],
         ).rowcount
 
 
@@ -243,7 +247,9 @@ def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str |
     return row[0] if row else None
 
 
-def claim(db: sqlite_utils.Database, outbox_id: int, lease_s: float = 60.0, now: datetime | None = None) -> bool:
+def claim(
+    db: sqlite_utils.Database, outbox_id: int, lease_s: float = LEASE_S, now: datetime | None = None
+) -> bool:
     """Take a due row for sending (a lease, so two senders never send it twice); False if taken."""
     now = _now(now)
     with write_tx(db):
