@@ -107,3 +107,24 @@ def test_a_decompression_bomb_is_refused_from_its_header():
         raise AssertionError("a 49-megapixel PNG was accepted")
     with Image.open(io.BytesIO(jpeg())) as ok:
         assert ok.width * ok.height < photos.MAX_PIXELS
+
+
+async def test_a_streamed_download_is_stopped_at_the_limit(aiohttp_server):
+    from voicebot.channels.wechat.api import MediaTooLarge, WechatApi
+    from voicebot.config import WechatConfig
+    from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
+
+    cdn_emulator = WechatEmulator(account=EmulatorAccount(chunked_media=True))
+    server = await aiohttp_server(cdn_emulator.app)
+    huge = cdn_emulator.put_media(b"RIFF" + bytes(64 * 1024 * 1024))  # 64 MB, no Content-Length
+    small = cdn_emulator.put_media(jpeg(), kind="image")
+    config = WechatConfig(app_id=cdn_emulator.account.app_id, app_secret=cdn_emulator.account.app_secret,
+                          api_base=str(server.make_url("")).rstrip("/"))
+    async with WechatApi(config) as api:
+        assert await api.download_media(small, max_bytes=1_000_000) == jpeg()
+        try:
+            await api.download_media(huge, max_bytes=5_000_000)
+        except MediaTooLarge:
+            pass
+        else:
+            raise AssertionError("a 64 MB download went through a 5 MB limit")

@@ -116,6 +116,7 @@ class EmulatorAccount:
     max_voice_bytes: int = 2 * MB
     max_voice_seconds: float = 60.0
     max_image_bytes: int = 2 * MB
+    chunked_media: bool = False  # media/get streams without a Content-Length (as a CDN may)
 
 
 def _error(errcode: int, errmsg: str | None = None, status: int = 200) -> web.Response:
@@ -348,7 +349,18 @@ class WechatEmulator:
         except ApiError as e:
             return _error(e.errcode, e.errmsg)
         headers = {"Content-Disposition": f'attachment; filename="{media.filename}"'}
-        return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+        if not self.account.chunked_media:
+            return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+        stream = web.StreamResponse(headers={**headers, "Content-Type": media.content_type})
+        stream.enable_chunked_encoding()
+        await stream.prepare(request)
+        try:
+            for i in range(0, len(media.data), 256 * 1024):
+                await stream.write(media.data[i:i + 256 * 1024])
+            await stream.write_eof()
+        except ConnectionError:  # the client stopped reading (e.g. past its size limit)
+            pass
+        return stream
 
     async def _custom_send(self, request: web.Request) -> web.Response:
         if (injected := self._record(request)) is not None:
