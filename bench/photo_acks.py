@@ -83,7 +83,8 @@ async def main() -> None:
     await service.start_server()
     big, bomb = big_png(), png_bomb()
     url = str(service.make_url(config.wechat.path))
-    async with WechatClient(url, TOKEN, app_id=emulator.account.app_id, emulator=emulator, timeout_s=30) as wx:
+    client = WechatClient(url, TOKEN, app_id=emulator.account.app_id, emulator=emulator, timeout_s=30)
+    async with client as wx:
         await acks(wx, 8, "warm")  # TTS cache and token warm
         baseline = await acks(wx, 40, "base")
         started = time.perf_counter()

@@ -274,7 +274,8 @@ class Pipeline:
         path = row["media_path"] or ""
         if path.startswith(MEDIA_REF_PREFIX):
             channel = self.channels[row["channel"]]
-            limit = self.config.storage.max_photo_bytes if row["kind"] == "image" else self.config.audio.max_file_bytes
+            limits = self.config.storage.max_photo_bytes, self.config.audio.max_file_bytes
+            limit = limits[0] if row["kind"] == "image" else limits[1]
             with timed("fetch", timings, **ctx):
                 data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):], limit)
             saved = str(await self._save_media(data, _extension(data), "in"))

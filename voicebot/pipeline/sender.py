@@ -23,7 +23,9 @@ def utc_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def window_allows(shop: Shop, config: Config, channel: str, user: str, now: datetime | None = None) -> str | None:
+def window_allows(
+    shop: Shop, config: Config, channel: str, user: str, now: datetime | None = None
+) -> str | None:
     """Why a reply to ``user`` must wait for their next message (None when it may go now)."""
     last_in = outbox.last_inbound_at(shop.db, channel, user)
     window_start = to_iso((now or utc_clock()) - timedelta(hours=config.wechat.window_hours))
@@ -95,8 +97,8 @@ class OutboxSender:
         max_age_s = cfg.reply_max_age_hours * 3600
         if row.get("attempt_started_at"):  # an earlier attempt never reported back (the process died)
             status = await self.db.run(lambda shop: outbox.mark_ambiguous(
-                shop.db, rid, "the sending process stopped during the send", resend_limit=cfg.resend_ambiguous,
-                now=self.clock(), max_age_s=max_age_s))
+                shop.db, rid, "the sending process stopped during the send",
+                resend_limit=cfg.resend_ambiguous, now=self.clock(), max_age_s=max_age_s))
             log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, status=status,
                       reason="interrupted send")
             if status != "pending":
@@ -120,8 +122,10 @@ class OutboxSender:
             return 1
         if ambiguous:
             status = await self.db.run(lambda shop: outbox.mark_ambiguous(
-                shop.db, rid, error, resend_limit=cfg.resend_ambiguous, now=self.clock(), max_age_s=max_age_s))
-            log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, error=error, status=status)
+                shop.db, rid, error, resend_limit=cfg.resend_ambiguous, now=self.clock(),
+                max_age_s=max_age_s))
+            log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, error=error,
+                      status=status)
             return 0
         if hold:
             await self.db.run(lambda shop: outbox.hold(shop.db, rid, error))

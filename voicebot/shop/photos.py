@@ -57,7 +57,8 @@ def _inspect(data: bytes) -> tuple[str, Image.Image]:
                 raise PhotoError(f"unsupported image format {fmt or 'unknown'}; send a JPEG or PNG photo",
                                  reason="unsupported")
             if image.width * image.height > MAX_PIXELS:
-                raise PhotoError(f"image is too large ({image.width}x{image.height} pixels)", reason="too_large")
+                raise PhotoError(f"image is too large ({image.width}x{image.height} pixels)",
+                                 reason="too_large")
             image.load()
             return fmt, ImageOps.exif_transpose(image)
     except PhotoError:
@@ -96,7 +97,8 @@ def inspect_photo(data: bytes, max_bytes: int) -> Inspected:
     if not data:
         raise PhotoError("the photo is empty", reason="empty")
     if len(data) > max_bytes:
-        raise PhotoError(f"the photo is too big ({len(data)} bytes; the limit is {max_bytes})", reason="too_large")
+        raise PhotoError(f"the photo is too big ({len(data)} bytes; the limit is {max_bytes})",
+                         reason="too_large")
     fmt, image = _inspect(data)
     return Inspected(hashlib.sha256(data).hexdigest(), fmt, image.width, image.height, _thumbnail(image))
 

@@ -188,8 +188,8 @@ V5_DIALOGUE_TURNS = [
 # Version 6: an outbox row records that a send was attempted before the API call, so an unknown
 # outcome (timeout, process death mid-send) is known; such rows may end ``ambiguous`` rather than be
 # sent twice. SQLite cannot change a CHECK constraint in place: the table is rebuilt.
-_OUTBOX_COLUMNS = ("id, message_id, channel, user, kind, payload_json, media_path, dedup_key, status, attempts,"
-                   " next_attempt_at, last_error, created_at, sent_at, sent_via")
+_OUTBOX_COLUMNS = ("id, message_id, channel, user, kind, payload_json, media_path, dedup_key, status,"
+                   " attempts, next_attempt_at, last_error, created_at, sent_at, sent_via")
 V6_OUTBOX_ATTEMPTS = [
     """CREATE TABLE outbox_v6 (
         id INTEGER PRIMARY KEY,

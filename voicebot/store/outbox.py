@@ -125,14 +125,14 @@ def _retry_later(db: sqlite_utils.Database, outbox_id: int, attempts: int, error
     when = now + timedelta(seconds=backoff_s(attempts))
     if (when - from_iso(created_at)).total_seconds() > max_age_s:
         db.execute(
-            f"UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?, attempt_started_at = NULL{extra}"
-            " WHERE id = ?",
+            "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?,"
+            f" attempt_started_at = NULL{extra} WHERE id = ?",
             (attempts, f"{error} (no longer useful: queued more than {max_age_s / 3600:g} h ago)", outbox_id),
         )
         return "gave_up"
     db.execute(
-        f"UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, attempt_started_at = NULL{extra}"
-        " WHERE id = ?",
+        "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?,"
+        f" attempt_started_at = NULL{extra} WHERE id = ?",
         (attempts, error, to_iso(when), outbox_id),
     )
     return "pending"
@@ -151,8 +151,8 @@ def mark_failed(
         attempts = row[0] + 1
         if permanent:
             db.execute(
-                "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?, attempt_started_at = NULL"
-                " WHERE id = ?",
+                "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?,"
+                " attempt_started_at = NULL WHERE id = ?",
                 (attempts, error, outbox_id),
             )
             return "gave_up"
@@ -174,8 +174,8 @@ def mark_ambiguous(
         error = f"outcome unknown, may have been delivered: {error}"
         if ambiguous > resend_limit:
             db.execute(
-                "UPDATE outbox SET status = 'ambiguous', attempts = ?, ambiguous_attempts = ?, last_error = ?,"
-                " attempt_started_at = NULL WHERE id = ?",
+                "UPDATE outbox SET status = 'ambiguous', attempts = ?, ambiguous_attempts = ?,"
+                " last_error = ?, attempt_started_at = NULL WHERE id = ?",
                 (attempts, ambiguous, error, outbox_id),
             )
             return "ambiguous"

@@ -59,8 +59,8 @@ class WechatChannel:
         self.webhook = WechatWebhook(config.wechat, self.on_message, nonce_guard=self._claim_nonce)
         self._deliveries: collections.Counter[str] = collections.Counter()
         self.on_accept: list[Any] = []  # callbacks after a new message is accepted (the sender's wake)
-        self._passive_inflight: set[int] = set()
-        self.media_retry_delays_s: tuple[float, ...] = MEDIA_RETRY_DELAYS_S  # outbox rows riding on a passive response being written
+        self._passive_inflight: set[int] = set()  # outbox rows riding on a passive response being written
+        self.media_retry_delays_s: tuple[float, ...] = MEDIA_RETRY_DELAYS_S
 
     def routes(self) -> list[web.RouteDef]:
         return self.webhook.routes(self.config.wechat.path)
@@ -124,7 +124,9 @@ class WechatChannel:
         rows = await self.db.run(lambda shop: outbox.for_message(shop.db, mid))
         rows += await self.db.run(lambda shop: outbox.pending_for(shop.db, CHANNEL, user))
         for row in rows:
-            if row["user"] != user or row["kind"] not in ("voice", "text") or row["id"] in self._passive_inflight:
+            if row["user"] != user or row["kind"] not in ("voice", "text"):
+                continue
+            if row["id"] in self._passive_inflight:
                 continue
             self._passive_inflight.add(row["id"])  # a concurrent delivery must not carry it too
             try:
@@ -132,7 +134,8 @@ class WechatChannel:
                     try:
                         return voice_reply(msg, await self.upload(row)), row["id"]
                     except (WechatApiError, OSError) as e:  # the words still reach the user, as text
-                        log_event("wechat.passive_upload_failed", logging.WARNING, error=str(e), message_id=mid)
+                        log_event("wechat.passive_upload_failed", logging.WARNING, error=str(e),
+                                  message_id=mid)
                 return text_reply(msg, row["payload"].get("text", "")), row["id"]
             except BaseException:
                 self._passive_inflight.discard(row["id"])
