@@ -84,10 +84,13 @@ class WechatChannel:
         self._deliveries[msg.dedup_key] += 1
         return await self._passive(msg, mid, task, self._deliveries[msg.dedup_key])
 
-    async def _passive(self, msg: InboundMessage, mid: int, task: asyncio.Task, delivery: int) -> str | None:
+    async def _passive(
+        self, msg: InboundMessage, mid: int, task: asyncio.Future | None, delivery: int
+    ) -> str | None:
         """Answer this delivery with the reply if it is ready in time; else let WeChat redeliver."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), self.passive_wait_s)
+        if task is not None:  # None: the message waits in the inbox behind a backlog
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), self.passive_wait_s)
         reply = await self._passive_reply(msg, mid)
         if reply is not None:
             self._deliveries.pop(msg.dedup_key, None)
