@@ -88,9 +88,9 @@ class Pipeline:
         self.tts = tts
         self.channels: dict[str, Channel] = {}
         self.runs: RunQueue[RunResult | None] = RunQueue(
-            self.process, self._backlog, config.server.concurrent_runs, config.server.queued_runs
+            lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
         )
-        self._vocab: dict[str, frozenset[str] | None] = {}
+        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
         self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
 
     def add_channel(self, channel: Channel) -> None:
@@ -293,14 +293,21 @@ class Pipeline:
 
         names = await self.db.run(lambda shop: shop.product_names())
         if lang not in self._vocab:
-            path = self.asr.status()["languages"].get(lang, {}).get("path")
-            if path:
-                from voicebot.asr.vocabulary import model_vocabulary
+            self._vocab[lang] = asyncio.ensure_future(self._vocabulary(lang))  # one load, shared by all runs
+        vocab = await asyncio.shield(self._vocab[lang])
+        return grammar_phrases(lang, names, vocab) or None
 
-                self._vocab[lang] = await asyncio.to_thread(model_vocabulary, path)
-            else:
-                self._vocab[lang] = None
-        return grammar_phrases(lang, names, self._vocab[lang]) or None
+    async def _vocabulary(self, lang: str) -> frozenset[str] | None:
+        path = self.asr.status()["languages"].get(lang, {}).get("path")
+        if not path:
+            return None
+        from voicebot.asr.vocabulary import model_vocabulary_isolated
+
+        try:
+            return await model_vocabulary_isolated(path)
+        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
+            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
+            return None
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(
