@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 LOGGER_NAME = "voicebot"
-AIOHTTP_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal", "aiohttp.client")
+AIOHTTP_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.internal", "aiohttp.client")  # not the access log
 
 
 class JsonFormatter(logging.Formatter):
