@@ -41,6 +41,7 @@ class RunQueue(Generic[R]):
         self._closing = False
         self._overflow = False  # ids were left in the inbox only; refill from it when the queue empties
         self._running = 0
+        self._refilling = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self.stats = {"runs": 0, "overflowed": 0, "refilled": 0}
@@ -79,7 +80,7 @@ class RunQueue(Generic[R]):
 
     @property
     def busy(self) -> bool:
-        return bool(self.futures) or self._overflow or self._running > 0
+        return bool(self.futures) or self._overflow or self._running > 0 or self._refilling > 0
 
     def submit(self, message_id: int) -> asyncio.Future[R | None] | None:
         """Queue ``message_id`` unless it is already queued or running; None when it waits in the inbox."""
@@ -109,7 +110,17 @@ class RunQueue(Generic[R]):
     async def _refill(self) -> None:
         """Move the oldest unfinished inbox ids into the memory queue (after an overflow)."""
         self._overflow = False
-        ids = await self._backlog(self.max_queued)
+        self._refilling += 1
+        try:
+            limit = self.max_queued  # ids already queued or running come back too, and are skipped
+            ids = await self._backlog(limit)
+        except Exception as e:  # e.g. the database is closing: try again on the next turn
+            log_event("pipeline.backlog_refill_failed", logging.WARNING, error=f"{type(e).__name__}: {e}")
+            self._overflow = True
+            await asyncio.sleep(1.0)
+            return
+        finally:
+            self._refilling -= 1
         added = 0
         for message_id in ids:
             if message_id in self.futures:
@@ -117,6 +128,8 @@ class RunQueue(Generic[R]):
             if self.submit(message_id) is None:
                 break  # full again: the overflow flag is set once more
             added += 1
+        if len(ids) >= limit:
+            self._overflow = True  # the inbox may hold more than we asked for
         self.stats["refilled"] += added
         if added:
             log_event("pipeline.backlog_refilled", count=added, queued=len(self.futures))

@@ -174,11 +174,13 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
     ]
 
 
-def unfinished_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
-    """The ids of the oldest ``limit`` unfinished inbound messages (the run queue's backlog)."""
+def waiting_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
+    """The ids of the oldest ``limit`` inbound messages no run has claimed yet (the run queue's backlog).
+
+    Messages a dead process left ``processing`` are taken over by :func:`unfinished_inbound` at start.
+    """
     rows = db.execute(
-        "SELECT id FROM messages WHERE direction = 'in' AND status IN ('received', 'processing') "
-        "ORDER BY id LIMIT ?",
+        "SELECT id FROM messages WHERE direction = 'in' AND status = 'received' ORDER BY id LIMIT ?",
         (int(limit),),
     ).fetchall()
     return [r[0] for r in rows]
