@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -237,8 +238,16 @@ async def main(args: argparse.Namespace) -> None:
                 proc.wait()
         log.close()
         await emu_runner.cleanup()
-        log_lines = sum(1 for _ in (folder / "serve.log").open("rb"))
-        print(f"service log: {log_lines} lines in {folder / 'serve.log'}")
+        lines = (folder / "serve.log").read_bytes().splitlines()
+        print(f"service log: {len(lines)} lines ({sum(1 for ln in lines if not _is_json(ln))} not one JSON object), "
+              f"{sum(len(ln) + 1 for ln in lines) / 1e6:.1f} MB, in {folder / 'serve.log'}")
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def _terminated(signum: int, frame: object) -> None:
