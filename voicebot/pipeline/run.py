@@ -130,7 +130,7 @@ class Pipeline:
         return self.runs.futures
 
     async def _backlog(self, limit: int) -> list[int]:
-        return await self.db.run(lambda shop: log.waiting_inbound_ids(shop.db, limit))
+        return await self.db.run(lambda shop: log.unfinished_inbound_ids(shop.db, limit))
 
     async def resume(self) -> list[int]:
         """Schedule every message a previous process accepted but did not finish."""

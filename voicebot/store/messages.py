@@ -174,13 +174,15 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
     ]
 
 
-def waiting_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
-    """The ids of the oldest ``limit`` inbound messages no run has claimed yet (the run queue's backlog).
+def unfinished_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
+    """The ids of the oldest ``limit`` unfinished inbound messages (the run queue's backlog).
 
-    Messages a dead process left ``processing`` are taken over by :func:`unfinished_inbound` at start.
+    ``processing`` rows are included: those of a dead process must be taken over, and a live
+    process has only its few running messages in that state (claiming one again is a no-op).
     """
     rows = db.execute(
-        "SELECT id FROM messages WHERE direction = 'in' AND status = 'received' ORDER BY id LIMIT ?",
+        "SELECT id FROM messages WHERE direction = 'in' AND status IN ('received', 'processing') "
+        "ORDER BY id LIMIT ?",
         (int(limit),),
     ).fetchall()
     return [r[0] for r in rows]
