@@ -159,8 +159,8 @@ async def healthz(request: web.Request) -> web.Response:
     }
     if PIPELINE in app:
         runs = app[PIPELINE].runs
-        body["runs"] = {"queued": len(runs.futures), "overflowing": runs.overflowing, **runs.stats,
-                        "db_queued": app[DB].queued}
+        body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
+                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued}
     return web.json_response(body, dumps=_dumps)
 
 
