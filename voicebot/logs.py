@@ -85,19 +85,24 @@ class _ForeignRecordFilter(logging.Filter):
     """Third-party (aiohttp) records: one line, no traceback, rate-limited per message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info:
-            exc = record.exc_info[1]
-            if exc is not None:
-                record.msg = f"{record.getMessage()}: {type(exc).__name__}: {str(exc)[:200]}"
-                record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        record.stack_info = None
-        suppressed = LIMITER.admit(f"{record.name}:{record.msg if isinstance(record.msg, str) else ''}"[:300])
+        try:
+            return self._tame(record)
+        except Exception:  # a logging filter must never break the code that logs
+            record.exc_info, record.exc_text = None, None
+            return True
+
+    def _tame(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        # The key is the message template and the error type, never the outsider's bytes in them.
+        key = f"{record.name}:{record.msg if isinstance(record.msg, str) else ''}:{type(exc).__name__}"[:300]
+        suppressed = LIMITER.admit(key)
         if suppressed is None:
             return False
-        message = record.getMessage().replace("\n", " ")[:500]
-        fields = {"logger": record.name, "message": message}
+        message = record.getMessage()
+        if exc is not None:
+            message = f"{message}: {type(exc).__name__}: {str(exc)[:200]}"
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        fields = {"logger": record.name, "message": " ".join(message.split())[:500]}
         if suppressed:
             fields["suppressed"] = suppressed
         record.msg, record.args = json.dumps({"event": "http.server_log", **fields}, ensure_ascii=False), None
