@@ -76,7 +76,7 @@ def _reject(request: web.Request, error: WechatProtocolError, limiter: RateLimit
         limiter,
         reason=error.code,
         status=error.status,
-        detail=str(error),
+        detail=str(error)[:200],  # may quote the sender (a tag name): bounded
         method=request.method,
         remote=request.remote,
     )
