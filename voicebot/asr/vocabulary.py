@@ -86,7 +86,13 @@ async def model_vocabulary_isolated(model_path: str | Path) -> frozenset[str] | 
         sys.executable, "-m", "voicebot.asr.vocabulary", str(model_path),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )
-    out, _ = await proc.communicate()
+    try:
+        out, _ = await proc.communicate()
+    except BaseException:  # cancelled (the service is stopping): the child must not outlive us
+        if proc.returncode is None:
+            proc.kill()
+            await asyncio.shield(proc.wait())
+        raise
     if proc.returncode == 3:
         return None
     if proc.returncode != 0:

@@ -150,6 +150,9 @@ class Pipeline:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), drain_s)
         await self.runs.close()
+        for loading in self._vocab.values():  # a vocabulary still being read in a child process
+            loading.cancel()
+        await asyncio.gather(*self._vocab.values(), return_exceptions=True)
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
