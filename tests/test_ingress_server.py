@@ -131,3 +131,50 @@ def test_a_mistyped_secret_is_named_but_not_echoed(tmp_path, key):
     path.write_text("[wechat]\nmax_body_bytes = \"lots\"\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="'lots'"):  # ordinary values are still shown
         load_config(path, environ={})
+
+
+async def test_serve_logs_only_json_lines_refuses_garbage_and_stops_cleanly_on_sigterm(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\nport = {port}\n[asr]\nworkers = 1\n'
+                      '[wechat]\nenabled = true\ntoken = "t0k3n"\n', encoding="utf-8")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "voicebot", "serve", "--config", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                assert proc.poll() is None, log.read_text()
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.2)
+            async with session.post(f"http://127.0.0.1:{port}/wechat?signature=x", data=b"<xml/>") as r:
+                assert r.status == 403
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                assert r.status == 200
+        for garbage in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"):
+            assert await status_of(port, garbage) == b"400"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line)["event"] for line in lines]  # every line is one JSON object
+    assert {"serve.listening", "wechat.rejected", "serve.stopping"} <= set(events)
+    assert "t0k3n" not in log.read_text(encoding="utf-8")
