@@ -76,3 +76,34 @@ async def test_inbox_commits_overtake_queued_pipeline_work_on_the_database_threa
         assert order[0] == "ack" and order[1:] == [f"run{i}" for i in range(30)]
     finally:
         await db.close()
+
+
+async def test_run_queue_takes_overflow_from_the_inbox_in_order_and_runs_each_once():
+    from voicebot.pipeline.runqueue import RunQueue
+
+    inbox: dict[int, str] = {}  # id -> status, as the messages table holds them
+    ran: list[int] = []
+
+    async def run(message_id: int) -> int:
+        await asyncio.sleep(0)
+        ran.append(message_id)
+        inbox[message_id] = "replied"
+        return message_id
+
+    async def backlog(limit: int) -> list[int]:
+        return sorted(i for i, status in inbox.items() if status == "received")[:limit]
+
+    queue = RunQueue(run, backlog, concurrent=2, max_queued=3)
+    queue.start()
+    futures = {}
+    for i in range(1, 41):
+        inbox[i] = "received"
+        futures[i] = queue.submit(i)
+        assert queue.submit(i) is futures[i]  # a redelivery while queued: the same run
+    assert sum(f is not None for f in futures.values()) == 3 and queue.overflowing
+    await asyncio.wait_for(queue.wait_idle(), 30)
+    assert sorted(ran) == list(range(1, 41)) and len(ran) == 40  # every message, once
+    assert ran[:3] == [1, 2, 3] and ran[3:] == sorted(ran[3:])  # the inbox is read oldest first
+    assert [futures[i].result() for i in (1, 2, 3)] == [1, 2, 3]
+    assert not queue.busy and queue.stats["refilled"] == 37
+    await queue.close()
