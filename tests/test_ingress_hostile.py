@@ -13,6 +13,7 @@ import base64
 import logging
 import struct
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -235,3 +236,17 @@ async def test_a_flood_of_forged_requests_writes_one_line_a_second_with_a_count(
     rejected = [r for r in caplog.records if getattr(r, "event", "") == "wechat.rejected"]
     assert len(rejected) == 2
     assert "suppressed" not in rejected[0].fields and rejected[1].fields["suppressed"] == 59
+
+
+async def test_a_replayed_genuine_request_is_acted_on_once_and_logged_once(service, caplog):
+    caplog.set_level(logging.INFO)
+    query, body = safe(message(msg_id="777"), service.emulator.account.app_id)
+    service.emulator.user_message(USER)  # WeChat opens the user's reply window
+    url = service.url + service.config.wechat.path
+    async with aiohttp.ClientSession() as session:
+        statuses = [(await post(session, url, query, body, {}))[0] for _ in range(30)]
+    await service.settle()
+    assert statuses == [200] * 30  # byte-identical, as WeChat's own redeliveries are
+    assert inbound_count(service) == 1 and len(service.emulator.sent) == 1
+    per_event = Counter(getattr(r, "event", "") for r in caplog.records)
+    assert per_event["wechat.received"] <= 2 and per_event["inbox.duplicate"] <= 2

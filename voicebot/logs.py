@@ -59,8 +59,9 @@ class RateLimiter:
             if last is not None and now - last < self.interval_s:
                 self._suppressed[key] = self._suppressed.get(key, 0) + 1
                 return None
-            if len(self._last) > 10_000:  # keys are few; never let odd ones grow without bound
+            if len(self._last) > 10_000:  # per-message keys come and go: never grow without bound
                 self._last.clear()
+                self._suppressed.clear()
             self._last[key] = now
             return self._suppressed.pop(key, 0)
 

@@ -24,7 +24,7 @@ from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
-from voicebot.logs import log_event, timed
+from voicebot.logs import log_event, log_limited, timed
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, Inbound
 from voicebot.pipeline.runqueue import RunQueue
@@ -113,7 +113,8 @@ class Pipeline:
         if is_new:
             log_event("inbox.accepted", message_id=mid, channel=msg.channel, kind=msg.kind, released=released)
         else:
-            log_event("inbox.duplicate", message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
+            log_limited("inbox.duplicate", f"{msg.channel}:{msg.channel_msg_id}", logging.INFO,
+                        message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
         return mid, is_new
 
     def schedule(self, message_id: int) -> asyncio.Future[RunResult | None] | None:
