@@ -26,9 +26,10 @@ from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
-from voicebot.logs import log_event, timed
+from voicebot.logs import log_event, log_limited, timed
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, Inbound, MediaError
+from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos
 from voicebot.shop.errors import PhotoError
@@ -70,6 +71,13 @@ def _extension(data: bytes) -> str:
     return {"amr-nb": "amr", "amr-wb": "awb"}.get(kind, kind)
 
 
+def _record(shop: Shop, msg: Inbound, fields: dict[str, Any]) -> tuple[int, bool, int]:
+    """The ack path's one database call: commit to the inbox, release replies held for the user."""
+    mid, is_new = shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
+    released = outbox.release(shop.db, msg.channel, msg.user) if is_new else 0
+    return mid, is_new, released
+
+
 def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]:
     customer = shop.customer(channel, user)
     role = "seller" if shop.is_seller(channel, user) else "buyer"
@@ -86,8 +94,10 @@ class Pipeline:
         self.asr = asr
         self.tts = tts
         self.channels: dict[str, Channel] = {}
-        self._runs: dict[int, asyncio.Task[RunResult | None]] = {}
-        self._vocab: dict[str, frozenset[str] | None] = {}
+        self.runs: RunQueue[RunResult | None] = RunQueue(
+            lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
+        )
+        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
         self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
         self._photo_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
@@ -107,24 +117,29 @@ class Pipeline:
             fields["transcript"] = msg.text
         elif msg.kind == "event":
             fields["transcript"] = msg.event
-        mid, is_new = await self.db.run(
-            lambda shop: shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
-        )
+        mid, is_new, released = await self.db.run_first(_record, msg, fields)
         if is_new:
-            released = await self.db.run(lambda shop: outbox.release(shop.db, msg.channel, msg.user))
             log_event("inbox.accepted", message_id=mid, channel=msg.channel, kind=msg.kind, released=released)
         else:
-            log_event("inbox.duplicate", message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
+            log_limited("inbox.duplicate", f"{msg.channel}:{msg.channel_msg_id}", logging.INFO,
+                        message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
         return mid, is_new
 
-    def schedule(self, message_id: int) -> asyncio.Task[RunResult | None]:
-        """Start the run of ``message_id`` unless one is already going; returns its task."""
-        task = self._runs.get(message_id)
-        if task is None:
-            task = asyncio.create_task(self.process(message_id), name=f"voicebot-run-{message_id}")
-            self._runs[message_id] = task
-            task.add_done_callback(lambda t: self._runs.pop(message_id, None))
-        return task
+    def schedule(self, message_id: int) -> asyncio.Future[RunResult | None] | None:
+        """Queue the run of ``message_id`` unless it is queued or running; its result's future.
+
+        None when the memory queue is full: the message waits in the inbox and runs in its turn.
+        """
+        self.runs.start()
+        return self.runs.submit(message_id)
+
+    @property
+    def _runs(self) -> dict[int, asyncio.Future[RunResult | None]]:
+        """Runs queued or in flight, by message id."""
+        return self.runs.futures
+
+    async def _backlog(self, limit: int) -> list[int]:
+        return await self.db.run(lambda shop: log.unfinished_inbound_ids(shop.db, limit))
 
     async def resume(self) -> list[int]:
         """Schedule every message a previous process accepted but did not finish."""
@@ -136,9 +151,17 @@ class Pipeline:
         return [r["id"] for r in rows]
 
     async def drain(self) -> None:
-        """Wait for the runs in flight (used at shutdown and in tests)."""
-        while self._runs:
-            await asyncio.gather(*list(self._runs.values()), return_exceptions=True)
+        """Wait until every accepted message has run (used at shutdown and in tests)."""
+        await self.runs.wait_idle()
+
+    async def close(self, drain_s: float = 30.0) -> None:
+        """Finish the backlog for up to ``drain_s``, then stop; what is left resumes at the next start."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), drain_s)
+        await self.runs.close()
+        for loading in self._vocab.values():  # a vocabulary still being read in a child process
+            loading.cancel()
+        await asyncio.gather(*self._vocab.values(), return_exceptions=True)
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
@@ -305,14 +328,21 @@ class Pipeline:
 
         names = await self.db.run(lambda shop: shop.product_names())
         if lang not in self._vocab:
-            path = self.asr.status()["languages"].get(lang, {}).get("path")
-            if path:
-                from voicebot.asr.vocabulary import model_vocabulary
+            self._vocab[lang] = asyncio.ensure_future(self._vocabulary(lang))  # one load, shared by all runs
+        vocab = await asyncio.shield(self._vocab[lang])
+        return grammar_phrases(lang, names, vocab) or None
 
-                self._vocab[lang] = await asyncio.to_thread(model_vocabulary, path)
-            else:
-                self._vocab[lang] = None
-        return grammar_phrases(lang, names, self._vocab[lang]) or None
+    async def _vocabulary(self, lang: str) -> frozenset[str] | None:
+        path = self.asr.status()["languages"].get(lang, {}).get("path")
+        if not path:
+            return None
+        from voicebot.asr.vocabulary import model_vocabulary_isolated
+
+        try:
+            return await model_vocabulary_isolated(path)
+        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
+            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
+            return None
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(

@@ -69,7 +69,7 @@ class WechatChannel:
     async def _claim_nonce(self, timestamp: str, nonce: str, digest: str) -> bool:
         keep_s = 2 * (self.config.wechat.timestamp_window_s or 43_200)
         now = time.time()
-        return await self.db.run(
+        return await self.db.run_first(  # the ack path: ahead of queued pipeline work
             lambda shop: claim_nonce(shop.db, CHANNEL, timestamp, nonce, digest, now, keep_s)
         )
 
@@ -98,11 +98,12 @@ class WechatChannel:
         self._deliveries[msg.dedup_key] += 1
         return await self._passive(msg, mid, task, self._deliveries[msg.dedup_key], encoder)
 
-    async def _passive(self, msg: InboundMessage, mid: int, task: asyncio.Task, delivery: int,
+    async def _passive(self, msg: InboundMessage, mid: int, task: asyncio.Future | None, delivery: int,
                        encoder: ReplyEncoder) -> web.StreamResponse | str | None:
         """Answer this delivery with the reply if it is ready in time; else let WeChat redeliver."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), self.passive_wait_s)
+        if task is not None:  # None: the message waits in the inbox behind a backlog
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), self.passive_wait_s)
         ready = await self._passive_reply(msg, mid)
         if ready is not None:
             reply, rid = ready
