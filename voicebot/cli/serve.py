@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
-from aiohttp import web
 
 from voicebot.cli.options import config_option, load_or_exit
 from voicebot.config import Config
@@ -30,8 +31,9 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
               language=config.shop.language, data_dir=str(config.data_dir))
     if config.web.enabled:
         _print_urls(config)
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
-                access_log=None)
+    from voicebot.server import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(create_app(config), config))
 
 
 def _print_urls(config: Config) -> None:
