@@ -215,7 +215,9 @@ def hold(db: sqlite_utils.Database, outbox_id: int, reason: str) -> None:
     """Keep a row until the user's next message (their reply window or quota is used up)."""
     with write_tx(db):
         db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            # a held row was not delivered: its attempt is over, so a release must not read it as interrupted
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempt_started_at = NULL"
+            " WHERE id = ? AND status = 'pending'",
             (HELD, reason, outbox_id),
         )
 
