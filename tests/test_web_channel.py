@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import aiohttp
 import pytest
@@ -255,13 +256,15 @@ async def test_product_cards_carry_a_photo_the_page_can_load_and_a_spoken_price(
         await chat.close()
 
 
-def test_serve_prints_the_front_page_and_buyer_link(tmp_path, capsys):
+def test_serve_prints_the_front_page_and_buyer_link(tmp_path, caplog):
     from voicebot.cli.serve import _print_urls
 
     config = web_config(tmp_path / "data")
-    _print_urls(config)
-    err = capsys.readouterr().err
-    assert "http://127.0.0.1:8080/" in err and "/chat/" in err and "/console/" in err
+    with caplog.at_level(logging.INFO, logger="voicebot"):
+        _print_urls(config)
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if '"serve.urls"' in r.getMessage()]
+    assert line["open"] == "http://127.0.0.1:8080/" and line["console"] == "http://127.0.0.1:8080/console/"
+    assert line["buyer_chat"].startswith("http://127.0.0.1:8080/chat/")
 
 
 async def test_replies_can_be_ogg_opus_for_the_browser(aiohttp_server, tmp_path):

@@ -45,8 +45,9 @@ def _print_urls(config: Config) -> None:
     with Shop.open(config) as shop:
         buyer = chat_url(config, shop_link(shop.db))
     base = base_url(config)
-    click.echo(f"voicebot is starting: open {base}/\n  buyer chat link: {buyer}\n  operator console: {base}/console/\n"
-               "  seller link: voicebot shop seller link NAME", err=True)
+    # one JSON log line like every other (stderr stays machine-readable), with the addresses to open
+    log_event("serve.urls", open=f"{base}/", buyer_chat=buyer, console=f"{base}/console/",
+              seller_link="voicebot shop seller link NAME")
 
 
 COMMANDS = [serve]
