@@ -174,12 +174,15 @@ def test_undo_en(db, config, en_shop):
     assert "undone" in r.reply.lower()
 
 
-def test_undo_works_in_the_middle_of_a_question(db, config, shop):
+def test_undo_in_the_middle_of_a_question_cancels_the_question_not_an_older_action(db, config, shop):
     say(db, config, "绿松石手链进货五条")
     assert stock(shop, "绿松石手链") == 15
     assert say(db, config, "上架核桃", now=T0 + 1).awaiting == "price"
     r = say(db, config, "撤销", now=T0 + 2)
-    assert r.committed and stock(shop, "绿松石手链") == 10 and r.awaiting is None
+    assert r.reply == "好的，上架核桃不做了，什么都没改。" and not r.committed and r.awaiting is None
+    assert stock(shop, "绿松石手链") == 15 and shop.find_product("核桃") is None
+    r = say(db, config, "撤销", now=T0 + 3)  # asked again with nothing waiting: now the restock goes
+    assert r.committed and stock(shop, "绿松石手链") == 10
 
 
 def test_repeat_and_help_work_mid_question(db, config, shop):

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
-from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, save_state
 from voicebot.dialogue.turn import TurnResult, public_intent
@@ -67,13 +67,29 @@ PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
 
 
-class _Turn(Acts):
+class _Turn(Repair):
     """The state machine for one utterance: answer a pending question, or plan a fresh intent."""
 
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
+        result = self.turn(text)
+        kind = result.intent.get("intent")
+        if result.committed and self.done_intent is not None and kind != "undo":
+            done = {k: v for k, v in self.done_intent.items() if k != "_text"}
+            self.state["last_done"] = {
+                "at": self.now,
+                "action_id": result.action_id,
+                "summary": self.summary(done),
+                "intent": done,
+            }
+        elif result.committed or kind == "undo":
+            self.state["last_done"] = None
+        return result
+
+    def turn(self, text: str) -> TurnResult:
         it = ports.understand(text, self.lang, self.role, list(self.catalog))
+        it["_text"] = text
         if self.unsure and it["intent"] in MONEY_STOCK:
             it["_unsure"] = True
         if it.get("approximate"):
@@ -81,6 +97,8 @@ class _Turn(Acts):
         kind, pending = it["intent"], self.pending()
         if kind in NEEDS_PRODUCT and not it.get("product") and not it.get("candidates"):
             it["_spoken"] = self.leftover(text, kind)
+        if kind == "unknown" and self.is_greeting(text):
+            return self.greet(it)
         if kind == "repeat":
             last = self.state.get("last_reply") or self.say("nothing_to_repeat")
             return self.result(last, it, awaiting=pending and pending["awaiting"])
@@ -92,6 +110,8 @@ class _Turn(Acts):
                 )
             return self.result(reply, it, awaiting=pending and pending["awaiting"])
         if kind == "undo":
+            if pending and pending["awaiting"] not in ("more", "undo_offer"):
+                return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             return self.undo(it)
         if pending:
@@ -99,17 +119,37 @@ class _Turn(Acts):
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
+            return self.dropped(pending, self.proceed(it))
         return self.proceed(it)
+
+    def is_new_command(self, pending: dict[str, Any], it: dict[str, Any]) -> bool:
+        """A complete command of its own, not a bare answer to the waiting question."""
+        kind = it["intent"]
+        if kind in ("unknown", "confirm", "deny") or kind == pending["intent"]["intent"]:
+            return False
+        if kind in NEEDS_PRODUCT or kind == "add_product":
+            return bool(it.get("product") or it.get("candidates"))  # "三十块一斤" alone answers "多少钱？"
+        return True
 
     def resume(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
         awaiting, kind = pending["awaiting"], it["intent"]
+        if awaiting == "undo_offer":
+            self.clear()
+            if kind == "confirm":
+                return self.undo(it)
+            if kind == "deny":
+                return self.result(self.say("kept"), it)
+            return None
         if awaiting == "confirm":
             if kind == "confirm":
                 self.clear()
                 return self.proceed({**pending["intent"], "_confirmed": True})
             if kind == "deny":
                 self.clear()
+                fix = self.correction(text, pending["intent"])
+                if fix is not None:
+                    return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
         if awaiting == "more":
@@ -121,7 +161,12 @@ class _Turn(Acts):
             return None
         if kind == "deny":
             self.clear()
-            return self.result(self.say("denied"), pending["intent"])
+            fix = self.correction(text, pending["intent"], awaiting)
+            if fix is not None:
+                return self.apply_correction(pending, fix)
+            return self.cancel_pending(pending, it)
+        if self.is_new_command(pending, it):
+            return None
         filled = self.fill(pending, it, text)
         if filled is not None:
             self.clear()
@@ -231,7 +276,7 @@ class _Turn(Acts):
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.result(self.say("denied"), it)
+            return self.deny_now(it, it.get("_text") or "")
         if kind == "unknown" or not hasattr(self, f"do_{kind}"):
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):

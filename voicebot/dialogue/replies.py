@@ -7,11 +7,13 @@ voice never has to guess how to read them.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import cn2an
+import inflect
 
 from voicebot.nlu.packs import available_languages, load_pack
 
@@ -38,18 +40,30 @@ class Amount(str):
         return amount
 
 
-def en_plural(phrase: str, n: int) -> str:
-    """``phrase`` with its last word in the plural when ``n`` is not one ("bracelet" -> "bracelets")."""
-    if n == 1 or not phrase:
+@functools.cache
+def _inflect() -> inflect.engine:
+    return inflect.engine()
+
+
+def en_plural(phrase: str, n: int, singular: bool = False) -> str:
+    """``phrase`` with its last word made to agree with ``n`` ("bracelet" -> "bracelets"; a name already
+    plural, "turquoise earrings", stays). With ``singular`` a plural word is made singular for one
+    ("jars" -> "jar"), for counters; product names keep their own number."""
+    if not phrase:
         return phrase
     head, _, word = phrase.rpartition(" ")
-    if re.search(r"[^aeiou]y$", word):
-        word = word[:-1] + "ies"
-    elif re.search(r"(s|x|z|ch|sh)$", word):
-        word += "es"
-    else:
-        word += "s"
+    engine = _inflect()
+    as_singular = engine.singular_noun(word) or word
+    if n == 1:
+        word = as_singular if singular else word
+    elif as_singular == word:  # not already plural
+        word = engine.plural_noun(word)
     return f"{head} {word}" if head else word
+
+
+def en_count(n: int, noun: str) -> str:
+    """"one order", "three orders": a number and a noun that agrees with it."""
+    return f"{en_int(n)} {en_plural(noun, n, singular=True)}"
 
 
 def say(lang: str, key: str, **fields: Any) -> str:
@@ -245,7 +259,7 @@ def quantity(lang: str, n: int | float | None, unit: str | None = None) -> str:
     n = int(n)
     unit = unit if unit else default_unit(lang)
     if lang == "en":
-        return Amount(en_int(n) + (f" {en_plural(unit, n)}" if unit else ""), n, unit or "")
+        return Amount(en_int(n) + (f" {en_plural(unit, n, singular=True)}" if unit else ""), n, unit or "")
     if lang == "ko":
         return f"{ko_count(n)} {unit}".strip()
     return f"{zh_int(n)}{unit}"

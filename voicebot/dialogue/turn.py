@@ -59,6 +59,7 @@ class TurnBase:
         self.catalog = ports.catalog_rows(db)
         self.shop = Shop(db, config)
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
+        self.done_intent: dict[str, Any] | None = None  # the intent of the change this turn committed
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class TurnBase:
 
     def committed(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
         """A reply for a shop change that went through (with the action to undo it)."""
+        self.done_intent = it
         return self.result(
             reply, it, action_id=ports.last_action_id(self.db, self.actor), committed=True, **kw
         )

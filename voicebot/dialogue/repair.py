@@ -1,0 +1,130 @@
+"""Repairs a seller makes by ear: "no" after a committed action, corrections ("不对，十二瓶"), dropping a
+waiting question for a new command or for 算了 / undo, and greetings.
+
+Nothing here says "nothing changed" unless it is true: a deny right after a committed action says what
+was done and offers to undo it; a correction undoes the action and redoes it with the new number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from voicebot.dialogue import ports, replies
+from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.turn import TurnResult
+
+# Slots a spoken correction can change, per intent.
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "add_product": ("quantity", "price"),
+    "set_price": ("price",),
+    "add_stock": ("quantity",),
+    "record_sale": ("quantity", "price"),
+    "place_order": ("quantity",),
+}
+RECENT_S = 300.0  # a deny this soon after a committed action is about that action
+
+
+class Repair(Acts):
+    """Deny, corrections and dropped questions (mixed into the turn's state machine)."""
+
+    def what(self, it: dict[str, Any]) -> str:
+        """A few words naming an intent that waits ("卖蜂蜜", "the sale of honey")."""
+        kind = it.get("intent") or ""
+        key = f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
+        product = it.get("product") or it.get("_spoken") or ""
+        return self.say(key, product=product)
+
+    def dropped(self, pending: dict[str, Any], result: TurnResult) -> TurnResult:
+        """Say, before the new command's reply, that the waiting question was dropped."""
+        if pending.get("awaiting") in ("more", "undo_offer"):
+            return result
+        note = self.say("dropped", what=self.what(pending["intent"]))
+        result.reply = replies.sentences(self.lang, self.capital(note), result.reply)
+        return result
+
+    def capital(self, text: str) -> str:
+        return text[0].upper() + text[1:] if self.lang == "en" and text else text
+
+    def cancel_pending(self, pending: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+        """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""
+        self.clear()
+        return self.result(self.say("cancelled_pending", what=self.what(pending["intent"])), it)
+
+    # --- "no" ----------------------------------------------------------------------------------
+
+    def correction(self, text: str, base: dict[str, Any], awaiting: str | None = None) -> tuple[str, Any] | None:
+        """(slot, value) of a number said with a deny ("不对，十二瓶", "no, twelve"), or None."""
+        from voicebot.nlu.normalize import normalize
+        from voicebot.nlu.numbers import find_numbers
+
+        slots = CORRECTABLE.get(base.get("intent") or "", ())
+        found = find_numbers(normalize(text, self.lang), self.lang)
+        if not slots or not found:
+            return None
+        n = found[-1]
+        if n.kind == "money" and "price" in slots:
+            slot = "price"
+        elif n.kind == "count" and "quantity" in slots:
+            slot = "quantity"
+        elif n.kind is None:
+            slot = awaiting if awaiting in slots else slots[0]
+        else:
+            return None
+        if slot == "quantity":
+            if n.value != int(n.value) or n.value <= 0:
+                return None
+            return slot, int(n.value)
+        return slot, n.value
+
+    def deny_now(self, it: dict[str, Any], text: str) -> TurnResult:
+        """A deny with nothing waiting: about the action just committed, if there is one."""
+        last = self.state.get("last_done") or {}
+        recent = last and last.get("at", 0) + RECENT_S > self.now
+        if not recent or ports.last_action_id(self.db, self.actor) != last.get("action_id"):
+            return self.result(self.say("denied_nothing"), it)
+        fix = self.correction(text, last["intent"])
+        if fix is not None:
+            return self.correct_committed(last, fix, it)
+        question = self.say("offer_undo", what=last["summary"])
+        return self.wait(it, "undo_offer", question)
+
+    def correct_committed(self, last: dict[str, Any], fix: tuple[str, Any], it: dict[str, Any]) -> TurnResult:
+        """Undo the action just committed and do it again with the corrected number."""
+        try:
+            self.shop.undo(self.actor)
+        except ports.ShopError:
+            return self.result(self.say("error"), it, error_code="undo_conflict")
+        self.catalog = ports.catalog_rows(self.db)
+        slot, value = fix
+        again = {**last["intent"], slot: value, "_confirmed": True}
+        if slot == "price" and again["intent"] == "record_sale":
+            again.pop("_total", None)
+        if slot == "quantity":
+            again.pop("approximate", None)
+        res = self.proceed(again)
+        note = self.say("corrected" if res.committed else "corrected_undone", what=last["summary"])
+        res.reply = replies.sentences(self.lang, note, res.reply)
+        return res
+
+    def apply_correction(self, pending: dict[str, Any], fix: tuple[str, Any]) -> TurnResult:
+        """A deny carrying a number while a question waits: put the number in and go on."""
+        slot, value = fix
+        base = {**pending["intent"], slot: value}
+        base.pop("approximate", None)
+        base.pop("_unsure", None)
+        if slot == "price":
+            base.pop("_total", None)
+        if pending["awaiting"] == "confirm":  # read the corrected facts back before committing
+            return self.wait(base, "confirm", self.say("confirm_question", summary=self.summary(base)))
+        return self.proceed(base)
+
+    # --- greetings -----------------------------------------------------------------------------
+
+    def is_greeting(self, text: str) -> bool:
+        words = replies.load_replies(self.lang).get("greetings") or []
+        said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
+        return said in words or said.replace(" ", "") in words
+
+    def greet(self, it: dict[str, Any]) -> TurnResult:
+        return self.result(self.say(f"greeting.{'seller' if self.role == 'seller' else 'buyer'}"), it)
