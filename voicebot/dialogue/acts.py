@@ -137,6 +137,8 @@ class Acts(TurnBase):
         if it.get("price") is None:
             return None
         spoken, quantity = Decimal(str(it["price"])), int(it["quantity"])
+        if it.get("_total"):  # 一共一百块: the price is for all of them
+            return str((spoken / quantity).quantize(Decimal("0.01")))
         catalog = Decimal(self.catalog[it["product"]]["price_fen"]) / 100
         per_unit = spoken / quantity
         if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
@@ -144,6 +146,11 @@ class Acts(TurnBase):
             if distance(per_unit) < distance(spoken):
                 return str(per_unit.quantize(Decimal("0.01")))
         return ports.money(spoken)
+
+    def total_divides(self, it: dict[str, Any]) -> bool:
+        """A total price that splits into whole fen per unit."""
+        spoken = Decimal(str(it["price"])) * 100
+        return spoken % int(it["quantity"]) == 0
 
     def out_of_stock(self, it: dict[str, Any], e: Exception) -> TurnResult:
         available = getattr(e, "available", 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
@@ -227,6 +228,9 @@ class _Turn(Repair):
             if awaiting == "quantity" and (value != int(value) or value <= 0):
                 return None
             base[awaiting] = int(value) if awaiting == "quantity" else value
+            unit = it.get("unit") or ports.spoken_unit(text, self.lang)
+            if base["intent"] == "add_product" and unit and not base.get("unit"):
+                base["unit"] = unit  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
                 base["_unsure"] = base["approximate"] = True
             return base
@@ -341,6 +345,8 @@ class _Turn(Repair):
             old = self.catalog[it["product"]]["price_fen"] / 100
             new = float(it["price"])
             return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
+        if kind == "record_sale" and it.get("_total") and it.get("price") is not None:
+            return not self.total_divides(it)  # 三斤一共一百块: say the unit price and total, then ask
         return False
 
     def summary(self, it: dict[str, Any]) -> str:
@@ -361,6 +367,11 @@ class _Turn(Repair):
             old = self.catalog[it["product"]]["price_fen"] / 100
             if self.needs_confirm({**it, "_unsure": False}):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
+        if kind == "record_sale" and it.get("_total") and it.get("price") is not None and it.get("quantity"):
+            each = Decimal(self.sale_unit_price(it) or 0)
+            fields["price"] = self.price(each)
+            fields["total"] = self.price(each * int(it["quantity"]))
+            return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
 
 

@@ -37,6 +37,8 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> dict[str
             out[key] = getattr(intent, key)
     if len(intent.ambiguous or []) > 1:
         out["candidates"] = list(intent.ambiguous)
+    if intent.total:
+        out["_total"] = True
     return out
 
 
@@ -46,6 +48,15 @@ def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | 
 
     found = nlu_parse_number(text, lang, money=(slot == "price"))
     return None if found is None else (found.value, bool(found.approximate))
+
+
+def spoken_unit(text: str, lang: str) -> str | None:
+    """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+
+    counted = [n for n in find_numbers(normalize(text, lang), lang) if n.kind == "count" and n.unit]
+    return counted[0].unit if counted else None
 
 
 def match_product(text: str, lang: str, names: list[str]) -> str | None:

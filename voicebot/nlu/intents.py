@@ -59,6 +59,7 @@ class Intent:
     product_known: bool = False  # product is a catalog name
     unit: str | None = None  # the counter spoken with the quantity (条, 瓶, jars)
     period: str | None = None  # today | yesterday | week | month (sales_summary, list_orders)
+    total: bool = False  # the price was said as a total for all of them (一共一百块, ninety in total)
     score: float | None = None  # product match score, 0-100
     text: str = ""  # the normalised transcript
 
@@ -446,6 +447,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             result.quantity = 1
     if price is not None and price.approximate:
         result.approximate = True
+    if price is not None and pack.total_words is not None and pack.total_words.search(norm):
+        result.total = True
+    if intent_name == "add_product" and result.unit is None:
+        # 三十块一斤: the counter of the per-unit phrase is the product's unit
+        per = [n for n in find_numbers(masked, lang) if n.kind == "count" and n.value == 1 and n.unit]
+        if per:
+            result.unit = per[0].unit
     if intent_name == "add_product":
         # Now that price and stock are known: 一瓶 (per unit) is not part of the name, 腊八蒜's 八 is.
         used = {(n.start, n.end) for n in (price, quantity) if n is not None}
