@@ -49,7 +49,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "add_stock": ("quantity",),
     "record_sale": ("quantity",),
     "place_order": ("quantity",),
-    "mark_shipped": ("customer",),
 }
 NEEDS_PRODUCT = frozenset(
     {

@@ -117,6 +117,22 @@ def ship_latest_for_name(shop: Shop, spoken: str, actor: int) -> Row | None:
         return None
 
 
+def open_orders(db: sqlite_utils.Database) -> list[Row]:
+    """Orders not shipped yet (pending or confirmed), newest first."""
+    return [o for o in orders.list_orders(db) if o["status"] in orders.OPEN_STATUSES]
+
+
+def open_order(db: sqlite_utils.Database, order_id: int) -> Row | None:
+    order = orders.get_order(db, order_id)
+    return order if order and order["status"] in orders.OPEN_STATUSES else None
+
+
+def recent_orders(db: sqlite_utils.Database, customer_id: int, limit: int = 10) -> list[Row]:
+    """A buyer's orders that are still on their way (not cancelled, not done), newest first."""
+    found = orders.list_orders(db, customer_id=customer_id, limit=limit * 2)
+    return [o for o in found if o["status"] not in ("cancelled", "done")][:limit]
+
+
 def latest_order(db: sqlite_utils.Database, customer_id: int) -> Row | None:
     found = orders.list_orders(db, customer_id=customer_id, limit=1)
     return found[0] if found else None
@@ -128,8 +144,21 @@ def orders_today(shop: Shop) -> list[Row]:
 
 
 def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
-    report = shop.report(period if period in ("today", "week", "month") else "today", now)
-    return {"count": report["orders"], "quantity": report["quantity"], "revenue_fen": report["revenue_fen"]}
+    """Confirmed sales in the period (a buyer's order waiting for the seller is not a sale yet), and how
+    many buyers' orders are still waiting."""
+    from voicebot.shop.reports import period_bounds
+    from voicebot.store.clock import to_iso
+
+    period = period if period in ("today", "week", "month") else "today"
+    start, end = period_bounds(period, shop.config.shop.timezone, now)
+    bounds = (to_iso(start), to_iso(end))
+    count, revenue = shop.db.execute(
+        "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
+        " WHERE status IN ('confirmed', 'shipped', 'done') AND created_at >= ? AND created_at < ?",
+        bounds,
+    ).fetchone()
+    waiting = shop.db.execute("SELECT count(*) FROM orders WHERE status = 'pending'").fetchone()[0]
+    return {"count": count, "revenue_fen": revenue, "waiting": waiting}
 
 
 def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tuple[str, str, str]]:

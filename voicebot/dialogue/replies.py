@@ -274,6 +274,15 @@ def count(lang: str, n: int) -> str:
     return zh_int(n)
 
 
+def ordinal(lang: str, n: int) -> str:
+    """An order's number as said before 号 / after "order": 三 (not 两), three, 삼."""
+    if lang == "en":
+        return en_int(n)
+    if lang == "ko":
+        return ko_sino(n)
+    return cn2an.an2cn(int(n))
+
+
 def number(lang: str, n: int) -> str:
     """A bare count ("还有三样", "three more")."""
     if lang == "en":
