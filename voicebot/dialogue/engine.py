@@ -62,6 +62,7 @@ NEEDS_PRODUCT = frozenset(
         "place_order",
     }
 )
+BUYER_CONTEXT = frozenset({"ask_price", "ask_stock", "place_order"})  # a buyer's follow-up keeps the product
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
@@ -85,7 +86,28 @@ class _Turn(Repair):
             }
         elif result.committed or kind == "undo":
             self.state["last_done"] = None
+        product = result.intent.get("product")
+        about = self.role == "buyer" and product in self.catalog and kind in BUYER_CONTEXT
+        about = about and not self.used_context  # one follow-up only
+        self.state["context"] = {"product": product, "at": self.now} if about else None
         return result
+
+    def from_context(self, it: dict[str, Any]) -> None:
+        """"我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
+        context = self.state.get("context") or {}
+        if (
+            self.role == "buyer"
+            and it["intent"] in BUYER_CONTEXT
+            and not it.get("product")
+            and not it.get("candidates")
+            and not it.get("_spoken")
+            and context.get("product") in self.catalog
+            and context.get("at", 0) + CURRENT_PRODUCT_S > self.now
+            and it.get("unit") in (None, self.catalog[context["product"]].get("unit") or it.get("unit"))
+        ):
+            it["product"], self.used_context = context["product"], True
+
+    used_context = False  # this turn's product came from the last turn
 
     def turn(self, text: str) -> TurnResult:
         it = ports.understand(text, self.lang, self.role, list(self.catalog))
@@ -97,6 +119,7 @@ class _Turn(Repair):
         kind, pending = it["intent"], self.pending()
         if kind in NEEDS_PRODUCT and not it.get("product") and not it.get("candidates"):
             it["_spoken"] = self.leftover(text, kind)
+            self.from_context(it)
         if kind == "unknown" and self.is_greeting(text):
             return self.greet(it)
         if kind == "repeat":
@@ -235,6 +258,8 @@ class _Turn(Repair):
             return base
         if awaiting == "which":
             name = ports.match_product(text, self.lang, pending.get("candidates") or [])
+            if name is None:
+                name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
             if name is None and it.get("product") in (pending.get("candidates") or []):
                 name = it["product"]
             if name is None:
@@ -327,7 +352,13 @@ class _Turn(Repair):
         if not it.get("product") and not it.get("_spoken"):
             return self.ask_slot(it, "product")
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
-        reply = self.say(key, spoken=it.get("product") or it["_spoken"], unit=self.unit(it))
+        in_stock = [n for n, r in self.catalog.items() if r["stock"] > 0][:4]
+        reply = self.say(
+            key,
+            spoken=it.get("product") or it["_spoken"],
+            unit=self.unit(it),
+            names=replies.join(self.lang, in_stock) or self.say("nothing_yet"),
+        )
         return self.result(reply, it, error_code="unknown_product")
 
     def ask_slot(self, it: dict[str, Any], slot: str) -> TurnResult:

@@ -70,6 +70,38 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
     return result.product if result.product and not result.ambiguous else None
 
 
+_ORDINALS = {
+    "zh": {"第一": 0, "头一": 0, "第二": 1, "第两": 1, "第三": 2, "第四": 3, "第五": 4, "最后": -1, "后一": -1, "前一": 0},
+    "en": {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "fifth": 4, "last": -1},
+    "ko": {"첫": 0, "첫번째": 0, "두번째": 1, "세번째": 2, "마지막": -1},
+}
+
+
+def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
+    """The candidate an answer to "which one?" means by position ("第二个", "the second") or by a word only
+    that candidate has ("银的", "the silver one"); None when it does not pick exactly one."""
+    from voicebot.nlu.normalize import normalize
+
+    if not candidates:
+        return None
+    norm = normalize(text, lang)
+    for word, index in _ORDINALS.get(lang, {}).items():
+        if (word in norm.split() if lang == "en" else word in norm) and -len(candidates) <= index < len(candidates):
+            return candidates[index]
+    if lang == "en":
+        said = set(norm.split())
+        pieces = {c: set(c.lower().split()) for c in candidates}
+    else:
+        said = set(norm.replace(" ", "")) - set("的个是那这一")
+        pieces = {c: set(c.replace(" ", "")) for c in candidates}
+    hits = []
+    for c, mine in pieces.items():
+        others = set().union(*(p for o, p in pieces.items() if o != c))
+        if (mine - others) & said:
+            hits.append(c)
+    return hits[0] if len(hits) == 1 else None
+
+
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
@@ -190,7 +222,8 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     spans = [(n.start, n.end) for n in find_numbers(norm, lang)]
     for rule in pack.rules:
         if rule.intent == intent:
-            spans += [m.span() for p in rule.patterns for m in p.finditer(norm)]
+            # a frame around the whole utterance (有…吗) says nothing about which words are the name
+            spans += [m.span() for p in rule.patterns for m in p.finditer(norm) if m.end() - m.start() < len(norm) - 1]
     units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
     if units and pack.script == "cjk":
         spans += [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]

@@ -33,6 +33,8 @@ class Repair(Acts):
         kind = it.get("intent") or ""
         key = f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
         product = it.get("product") or it.get("_spoken") or ""
+        if not product and "{product}" in str(replies.load_replies(self.lang)["pending_what"].get(kind, "")):
+            key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
         return self.say(key, product=product)
 
     def dropped(self, pending: dict[str, Any], result: TurnResult) -> TurnResult:

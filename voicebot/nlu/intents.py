@@ -436,7 +436,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     if (
         "quantity" in slots
         and result.quantity is None
-        and result.product_known
+        and (result.product_known or result.ambiguous)
         and result.product_spoken
         and pack.one_words is not None
         and intent_name != "add_product"
