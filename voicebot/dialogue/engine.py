@@ -175,6 +175,8 @@ class _Turn(Repair):
                     return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
+        if awaiting == "new_or_old":
+            return self.new_or_old(pending, it, text)
         if awaiting == "more":
             if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
                 return self.next_chunk(pending)
@@ -195,6 +197,30 @@ class _Turn(Repair):
             self.clear()
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
+
+    def new_or_old(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
+        """"A new turquoise necklace, or the turquoise bracelet you have?" answered."""
+        kind, base = it["intent"], pending["intent"]
+        if kind == "deny" and not self.says_new(text):
+            return self.cancel_pending(pending, it)
+        if self.says_new(text) or ports.match_product(text, self.lang, [base["product"]]) == base["product"]:
+            self.clear()
+            return self.proceed({**base, "_new_ok": True})
+        existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
+            text, self.lang, pending["candidates"]
+        )
+        if existing is not None:
+            self.clear()
+            reply = self.say("already_exists", product=existing, unit=self.unit(product=existing))
+            return self.result(reply, it, error_code="duplicate_product")
+        if self.is_new_command(pending, it):
+            return None
+        return self.ask_again(pending)
+
+    def says_new(self, text: str) -> bool:
+        words = replies.load_replies(self.lang).get("new_words") or []
+        said = text.lower()
+        return any(re.search(rf"\b{re.escape(w)}\b", said) if self.lang == "en" else w in said for w in words)
 
     def is_more_yes(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("more_yes") or []
@@ -322,6 +348,12 @@ class _Turn(Repair):
         for slot in REQUIRED.get(kind, ()):
             if it.get(slot) is None:
                 return self.ask_slot(it, slot)
+        if kind == "add_product" and not it.get("_new_ok"):
+            similar = ports.similar_products(it["product"], self.lang, list(self.catalog))
+            if similar:  # never a silent switch to the product she already has: ask
+                options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(similar)
+                question = self.say("ask.new_or_old", existing=options, product=it["product"])
+                return self.wait(it, "new_or_old", question, candidates=similar)
         if kind == "cancel_order" and "order_id" not in it:
             order = self.shop.latest_open_order(self.actor)
             if order is None:

@@ -102,6 +102,17 @@ def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
+    """Catalog products a new name sounds like ("turquoise necklace" -> the turquoise bracelet and earrings)."""
+    from voicebot.nlu.matching import find_product
+    from voicebot.nlu.normalize import normalize
+
+    if not names or name in names:
+        return []
+    found = find_product(normalize(name, lang), names, lang)
+    return list(found.candidates)[:3] if (found.product or found.ambiguous) else []
+
+
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
