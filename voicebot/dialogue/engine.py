@@ -504,12 +504,17 @@ def _run_turn(
     confidence: float | None,
     t: float,
 ) -> TurnResult:
-    pending = state.get("pending")
+    pending, expired = state.get("pending"), None
     if pending and pending.get("expires", 0) <= t:
-        state["pending"] = None
+        state["pending"], expired = None, pending
     if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
         state["photo_id"] = None
-    result = _Turn(db, config, channel, user_id, role, lang, t, state, confidence).run(text)
+    turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
+    result = turn.run(text)
+    if expired and expired.get("awaiting") not in ("more", "undo_offer"):
+        # her answer came too late: tell her the change she was asked about was not made
+        note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
+        result.reply = replies.sentences(lang, note, result.reply)
     if result.intent.get("intent") != "repeat":
         state["last_reply"] = result.reply
     if result.committed and result.intent.get("product"):

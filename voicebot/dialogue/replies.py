@@ -73,6 +73,12 @@ def say(lang: str, key: str, **fields: Any) -> str:
         node = node[part]
     template = str(node)
     amount, product = fields.get("quantity"), fields.get("product")
+    if lang == "en" and isinstance(amount, Amount) and product and "{quantity} more {product}" in template:
+        # "ten more jars of honey", "two more bracelets"
+        unit = en_plural(amount.unit, amount.n, singular=True) if amount.unit else ""
+        more = f"{en_int(amount.n)} more " + (f"{unit} of {product}" if unit else en_plural(product, amount.n))
+        template = template.replace("{quantity} more {product}", "{_items}")
+        fields = {**fields, "_items": more}
     if lang == "en" and isinstance(amount, Amount) and product and "{quantity} {product}" in template:
         # "three jars of honey", "two turquoise bracelets"
         items = f"{amount} of {product}" if amount.unit else f"{amount} {en_plural(product, amount.n)}"
