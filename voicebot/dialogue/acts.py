@@ -139,7 +139,7 @@ class Acts(OrderActs):
         return self.committed(reply, it)
 
     def left(self, stock: int | None, unit: str) -> str:
-        """"还剩十条" / "卖完了": never "零条"."""
+        """ "还剩十条" / "卖完了": never "零条"."""
         if not stock:
             return self.say("none_left")
         return self.say("left", quantity=self.qty(stock, unit))

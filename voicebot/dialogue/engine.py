@@ -93,7 +93,7 @@ class _Turn(Repair):
         return result
 
     def from_context(self, it: dict[str, Any]) -> None:
-        """"我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
+        """ "我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
         context = self.state.get("context") or {}
         if (
             self.role == "buyer"
@@ -199,7 +199,7 @@ class _Turn(Repair):
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
     def new_or_old(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
-        """"A new turquoise necklace, or the turquoise bracelet you have?" answered."""
+        """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it["intent"], pending["intent"]
         if kind == "deny" and not self.says_new(text):
             return self.cancel_pending(pending, it)
@@ -315,6 +315,9 @@ class _Turn(Repair):
             base["product"] = name
             return base
         if awaiting == "customer":
+            if base["intent"] == "mark_shipped" and self.spoken_order_number(text) is not None:
+                base["customer"], base["_text"] = None, text  # "三号" / "order two"
+                return base
             name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
             if not name:
                 return None
@@ -351,7 +354,9 @@ class _Turn(Repair):
         if kind == "add_product" and not it.get("_new_ok"):
             similar = ports.similar_products(it["product"], self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
-                options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(similar)
+                options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(
+                    similar
+                )
                 question = self.say("ask.new_or_old", existing=options, product=it["product"])
                 return self.wait(it, "new_or_old", question, candidates=similar)
         if kind == "cancel_order" and "order_id" not in it:

@@ -21,7 +21,7 @@ class OrderActs(TurnBase):
         return replies.ordinal(lang or self.lang, order_id)
 
     def order_ref(self, order: dict[str, Any], lang: str | None = None) -> str:
-        """"张三那单" when the buyer has a name, else "三号订单"."""
+        """ "张三那单" when the buyer has a name, else "三号订单"."""
         lang = lang or self.lang
         name = order.get("customer_name")
         if name:
@@ -74,7 +74,7 @@ class OrderActs(TurnBase):
         return self.chunked(it, "list_orders", items, n=self.count_of(len(orders), "order"))
 
     def count_of(self, n: int, noun: str) -> str:
-        """"两单" / "two orders"."""
+        """ "两单" / "two orders"."""
         return replies.en_count(n, noun) if self.lang == "en" else replies.number(self.lang, n)
 
     def do_sales_summary(self, it: dict[str, Any]) -> TurnResult:
@@ -123,7 +123,11 @@ class OrderActs(TurnBase):
 
     def spoken_order_number(self, text: str) -> int | None:
         """三号 / 3号订单 / order three / number three: the spoken order number, or None."""
-        pattern = r"([零一二两三四五六七八九十百\d]+)号" if self.lang == "zh" else r"\b(?:order|number)\s+(?:number\s+)?(\w+)"
+        pattern = (
+            r"([零一二两三四五六七八九十百\d]+)号"
+            if self.lang == "zh"
+            else r"\b(?:order|number)\s+(?:number\s+)?(\w+)"
+        )
         m = re.search(pattern, text.lower().replace(" ", "") if self.lang == "zh" else text.lower())
         if m is None:
             return None
@@ -169,7 +173,9 @@ class OrderActs(TurnBase):
         if len(orders) == 1:
             order = orders[0]
             reply = self.say(
-                "order_status", items=self.items_text(order), status=status.get(order["status"], order["status"])
+                "order_status",
+                items=self.items_text(order),
+                status=status.get(order["status"], order["status"]),
             )
             return self.result(reply, it)
         items = [

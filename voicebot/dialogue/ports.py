@@ -71,8 +71,29 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
 
 
 _ORDINALS = {
-    "zh": {"第一": 0, "头一": 0, "第二": 1, "第两": 1, "第三": 2, "第四": 3, "第五": 4, "最后": -1, "后一": -1, "前一": 0},
-    "en": {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "fifth": 4, "last": -1},
+    "zh": {
+        "第一": 0,
+        "头一": 0,
+        "第二": 1,
+        "第两": 1,
+        "第三": 2,
+        "第四": 3,
+        "第五": 4,
+        "最后": -1,
+        "后一": -1,
+        "前一": 0,
+    },
+    "en": {
+        "first": 0,
+        "1st": 0,
+        "second": 1,
+        "2nd": 1,
+        "third": 2,
+        "3rd": 2,
+        "fourth": 3,
+        "fifth": 4,
+        "last": -1,
+    },
     "ko": {"첫": 0, "첫번째": 0, "두번째": 1, "세번째": 2, "마지막": -1},
 }
 
@@ -86,7 +107,9 @@ def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
         return None
     norm = normalize(text, lang)
     for word, index in _ORDINALS.get(lang, {}).items():
-        if (word in norm.split() if lang == "en" else word in norm) and -len(candidates) <= index < len(candidates):
+        if (word in norm.split() if lang == "en" else word in norm) and -len(candidates) <= index < len(
+            candidates
+        ):
             return candidates[index]
     if lang == "en":
         said = set(norm.split())
@@ -234,7 +257,12 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     for rule in pack.rules:
         if rule.intent == intent:
             # a frame around the whole utterance (有…吗) says nothing about which words are the name
-            spans += [m.span() for p in rule.patterns for m in p.finditer(norm) if m.end() - m.start() < len(norm) - 1]
+            spans += [
+                m.span()
+                for p in rule.patterns
+                for m in p.finditer(norm)
+                if m.end() - m.start() < len(norm) - 1
+            ]
     units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
     if units and pack.script == "cjk":
         spans += [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]

@@ -31,7 +31,9 @@ class Repair(Acts):
     def what(self, it: dict[str, Any]) -> str:
         """A few words naming an intent that waits ("卖蜂蜜", "the sale of honey")."""
         kind = it.get("intent") or ""
-        key = f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
+        key = (
+            f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
+        )
         product = it.get("product") or it.get("_spoken") or ""
         if not product and "{product}" in str(replies.load_replies(self.lang)["pending_what"].get(kind, "")):
             key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
@@ -55,7 +57,9 @@ class Repair(Acts):
 
     # --- "no" ----------------------------------------------------------------------------------
 
-    def correction(self, text: str, base: dict[str, Any], awaiting: str | None = None) -> tuple[str, Any] | None:
+    def correction(
+        self, text: str, base: dict[str, Any], awaiting: str | None = None
+    ) -> tuple[str, Any] | None:
         """(slot, value) of a number said with a deny ("不对，十二瓶", "no, twelve"), or None."""
         from voicebot.nlu.normalize import normalize
         from voicebot.nlu.numbers import find_numbers

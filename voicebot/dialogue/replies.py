@@ -62,7 +62,7 @@ def en_plural(phrase: str, n: int, singular: bool = False) -> str:
 
 
 def en_count(n: int, noun: str) -> str:
-    """"one order", "three orders": a number and a noun that agrees with it."""
+    """ "one order", "three orders": a number and a noun that agrees with it."""
     return f"{en_int(n)} {en_plural(noun, n, singular=True)}"
 
 
@@ -76,7 +76,9 @@ def say(lang: str, key: str, **fields: Any) -> str:
     if lang == "en" and isinstance(amount, Amount) and product and "{quantity} more {product}" in template:
         # "ten more jars of honey", "two more bracelets"
         unit = en_plural(amount.unit, amount.n, singular=True) if amount.unit else ""
-        more = f"{en_int(amount.n)} more " + (f"{unit} of {product}" if unit else en_plural(product, amount.n))
+        more = f"{en_int(amount.n)} more " + (
+            f"{unit} of {product}" if unit else en_plural(product, amount.n)
+        )
         template = template.replace("{quantity} more {product}", "{_items}")
         fields = {**fields, "_items": more}
     if lang == "en" and isinstance(amount, Amount) and product and "{quantity} {product}" in template:
