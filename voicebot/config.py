@@ -82,6 +82,7 @@ class DialogueConfig:
     pending_timeout_s: float = 120.0
     confirm_below_confidence: float = 0.7
     max_list_items: int = 3
+    order_expiry_h: float = 48.0
 
 
 @dataclass
@@ -241,6 +242,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.dialogue.order_expiry_h < 0:
+        raise ConfigError(f"{src}: dialogue.order_expiry_h must be 0 (never) or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     if config.wechat.enabled and not config.wechat.token:

@@ -351,3 +351,15 @@ def test_sales_summary_counts_confirmed_sales_and_tells_waiting_orders_apart(zh,
         "how much did i sell today",
         "Today: two orders, two hundred and sixty yuan in total. Still waiting for you to confirm: one order.",
     )
+
+
+def test_an_order_the_seller_never_confirmed_expires_and_everyone_hears_it(zh, shop, db):
+    shop.customer("wechat", "b1", display_name="李四")
+    zh.buyer("我要两瓶蜂蜜")
+    assert stock(shop, "蜂蜜") == 18
+    db.execute("UPDATE orders SET created_at = '2020-01-01T00:00:00.000000Z'")  # placed long ago
+    r = zh.seller("库存")
+    assert ("wechat", "boss", "李四的一号订单过期了，已经取消，库存放回去了：蜂蜜两瓶。") in r.notify
+    assert ("wechat", "b1", "你的一号订单老板没有及时确认，已经取消了：蜂蜜两瓶。") in r.notify
+    assert shop.list_orders()[0]["status"] == "cancelled" and stock(shop, "蜂蜜") == 20
+    assert zh.seller("库存").notify == []  # told once

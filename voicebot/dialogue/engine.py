@@ -19,6 +19,7 @@ import sqlite_utils
 
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
+from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, save_state
@@ -142,7 +143,10 @@ class _Turn(Repair):
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
-            return self.dropped(pending, self.proceed(it))
+            again = it["intent"] == pending["intent"]["intent"] and it.get("product") == pending[
+                "intent"
+            ].get("product")
+            return self.proceed(it) if again else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
 
     def is_new_command(self, pending: dict[str, Any], it: dict[str, Any]) -> bool:
@@ -472,7 +476,9 @@ def handle_turn(
                 return TurnResult(
                     **{**last["result"], "notify": [tuple(n) for n in last["result"]["notify"]]}
                 )
+            expired_orders = expire_orders(db, config)
             result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t)
+            result.notify = expired_orders + result.notify
             if turn_id is not None:
                 state["last_turn"] = {"id": turn_id, "result": dataclasses.asdict(result)}
             save_state(db, channel, user_id, state)

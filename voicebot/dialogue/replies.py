@@ -86,6 +86,9 @@ def say(lang: str, key: str, **fields: Any) -> str:
         items = f"{amount} of {product}" if amount.unit else f"{amount} {en_plural(product, amount.n)}"
         template = template.replace("{quantity} {product}", "{_items}")
         fields = {**fields, "_items": items}
+    if lang == "en" and product and "five {product}" in template:  # an example count: "add five honeys"
+        template = template.replace("five {product}", "five {_plural}")
+        fields = {**fields, "_plural": en_plural(str(product), 5)}
     return template.format_map(_Blank(fields))
 
 
