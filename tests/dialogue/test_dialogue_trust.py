@@ -363,3 +363,12 @@ def test_an_order_the_seller_never_confirmed_expires_and_everyone_hears_it(zh, s
     assert ("wechat", "b1", "你的一号订单老板没有及时确认，已经取消了：蜂蜜两瓶。") in r.notify
     assert shop.list_orders()[0]["status"] == "cancelled" and stock(shop, "蜂蜜") == 20
     assert zh.seller("库存").notify == []  # told once
+
+
+def test_a_correction_can_name_the_right_customer_and_a_name_is_not_a_number(zh, en, shop):
+    zh.seller("卖了两瓶蜂蜜给王五")
+    zh.seller("不对，是李四", "改过来了。好的，卖了两瓶蜂蜜给李四，一共六十块，还剩十八瓶。")
+    assert [o["customer_name"] for o in shop.list_orders()] == ["李四"] and stock(shop, "蜂蜜") == 18
+    en.seller("sold two jars of honey to wang")
+    en.seller("no, to mary", "Fixed. OK, sold two jars of honey to mary, total sixty yuan, eighteen jars left.")
+    assert [o["customer_name"] for o in shop.list_orders()] == ["mary", "李四"]

@@ -15,14 +15,18 @@ from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.turn import TurnResult
 
 # Slots a spoken correction can change, per intent.
-CORRECTABLE: dict[str, tuple[str, ...]] = {
+CORRECTABLE: dict[str, tuple[str, ...]] = {  # numbers; a record_sale's customer is corrected by name
     "add_product": ("quantity", "price"),
     "set_price": ("price",),
     "add_stock": ("quantity",),
     "record_sale": ("quantity", "price"),
     "place_order": ("quantity",),
 }
-RECENT_S = 300.0  # a deny this soon after a committed action is about that action
+RECENT_S = 300.0
+_DENY_HEAD = {
+    "zh": re.compile(r"^(不对|不是|错了|说错了|搞错了|弄错了|不行)[，,\s]*(应该是|应该)?"),
+    "en": re.compile(r"^(no|nope|wrong|not|that's wrong)\b[\s,]*(it should be|make it)?\s*"),
+}  # a deny this soon after a committed action is about that action
 
 
 class Repair(Acts):
@@ -65,6 +69,9 @@ class Repair(Acts):
         from voicebot.nlu.numbers import find_numbers
 
         slots = CORRECTABLE.get(base.get("intent") or "", ())
+        name = self.corrected_name(text)
+        if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
+            return ("customer", name) if base.get("intent") == "record_sale" else None
         found = find_numbers(normalize(text, self.lang), self.lang)
         if not slots or not found:
             return None
@@ -82,6 +89,28 @@ class Repair(Acts):
                 return None
             return slot, int(n.value)
         return slot, n.value
+
+    def corrected_name(self, text: str) -> str | None:
+        """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
+        from voicebot.nlu.normalize import normalize
+        from voicebot.nlu.numbers import find_numbers
+        from voicebot.nlu.packs import load_pack
+
+        pack = load_pack(self.lang)
+        rest = (
+            _DENY_HEAD.get(self.lang, _DENY_HEAD["en"])
+            .sub("", normalize(text, self.lang))
+            .strip(" ,.!?，。！？")
+        )
+        if self.lang == "zh":
+            m = re.fullmatch(r"(?:是|给|卖给)?(?:了)?([\u4e00-\u9fa5]{2,3})(?:的)?", rest)
+            ok = m is not None and m.group(1)[0] in pack.surnames and m.group(1) not in pack.name_stopwords
+            ok = ok and not any(rest.endswith(u) for u in pack.units)
+        else:
+            m = re.fullmatch(r"(?:it was |it's |to |for |sold to )?([a-z]+)", rest)
+            ok = m is not None and m.group(1) not in pack.stopwords | pack.name_stopwords | set(pack.units)
+            ok = ok and not find_numbers(m.group(1), self.lang)
+        return m.group(1) if ok and m is not None else None
 
     def deny_now(self, it: dict[str, Any], text: str) -> TurnResult:
         """A deny with nothing waiting: about the action just committed, if there is one."""
