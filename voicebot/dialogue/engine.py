@@ -155,8 +155,11 @@ class _Turn(Repair):
         kind = it["intent"]
         if kind in ("unknown", "confirm", "deny") or kind == pending["intent"]["intent"]:
             return False
-        if kind in NEEDS_PRODUCT or kind == "add_product":
-            return bool(it.get("product") or it.get("candidates"))  # "三十块一斤" alone answers "多少钱？"
+        if (kind in NEEDS_PRODUCT or kind == "add_product") and not (
+            it.get("product") or it.get("candidates")
+        ):
+            # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
+            return ports.says_command(it.get("_text") or "", self.lang, self.role, kind)
         return True
 
     def resume(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
@@ -195,6 +198,16 @@ class _Turn(Repair):
             if fix is not None:
                 return self.apply_correction(pending, fix)
             return self.cancel_pending(pending, it)
+        base = pending["intent"]
+        if (
+            kind == "set_price"
+            and not it.get("product")
+            and it.get("price") is not None
+            and base.get("price")
+            and base["intent"] in ("add_product", "record_sale")
+        ):  # "改成四十块": the price she gave, changed
+            self.clear()
+            return self.proceed({**base, "price": it["price"]})
         if self.is_new_command(pending, it):
             return None
         filled = self.fill(pending, it, text)

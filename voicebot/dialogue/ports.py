@@ -50,6 +50,21 @@ def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | 
     return None if found is None else (found.value, bool(found.approximate))
 
 
+def says_command(text: str, lang: str, role: str, intent: str) -> bool:
+    """The utterance holds the intent's own command words once numbers are taken out ("进货五瓶" does,
+    "三十块一斤" does not): an action of its own, not a bare answer."""
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+    from voicebot.nlu.packs import load_pack
+
+    pack = load_pack(lang)
+    norm = normalize(text, lang)
+    for n in reversed(find_numbers(norm, lang)):
+        norm = norm[: n.start] + " " + norm[n.end :]
+    norm = " ".join(norm.split()) if pack.script == "latin" else norm.replace(" ", "")
+    return bool(norm) and any(r.intent == intent and role in r.roles and r.matches(norm) for r in pack.rules)
+
+
 def spoken_unit(text: str, lang: str) -> str | None:
     """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
     from voicebot.nlu.normalize import normalize
@@ -247,22 +262,32 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     """The words left once the intent's cue words and numbers are taken out ("核桃多少钱" -> "核桃"):
     what the user called a product the catalog does not have. None when nothing is left."""
     from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.numbers import find_numbers
     from voicebot.nlu.packs import load_pack
 
     pack = load_pack(lang)
     norm = normalize(text, lang)
+    rules = [r for r in pack.rules if r.intent == intent]
+    for frames in (True, False):
+        # without frames: a pattern around the whole utterance (有…吗) says nothing about the name
+        words = _left_words(norm, lang, pack, rules, frames)
+        words = [w for w in words if not any(r.matches(w) for r in rules)]  # never a command word (改成)
+        if words:
+            return " ".join(words) if pack.script == "latin" else max(words, key=len)
+    return None
+
+
+def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool) -> list[str]:
+    from voicebot.nlu.numbers import find_numbers
+
     taken = [False] * len(norm)
     spans = [(n.start, n.end) for n in find_numbers(norm, lang)]
-    for rule in pack.rules:
-        if rule.intent == intent:
-            # a frame around the whole utterance (有…吗) says nothing about which words are the name
-            spans += [
-                m.span()
-                for p in rule.patterns
-                for m in p.finditer(norm)
-                if m.end() - m.start() < len(norm) - 1
-            ]
+    for rule in rules:
+        spans += [
+            m.span()
+            for p in rule.patterns
+            for m in p.finditer(norm)
+            if frames or m.end() - m.start() < len(norm) - 1
+        ]
     units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
     if units and pack.script == "cjk":
         spans += [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]
@@ -272,10 +297,9 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     words = "".join(" " if t else ch for ch, t in zip(norm, taken, strict=True)).split()
     skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
     if pack.script == "latin":
-        return " ".join(w for w in words if w not in skip) or None
+        return [w for w in words if w not in skip]
     words = [w.strip(_CJK_EDGE_WORDS) for w in words]
-    words = [w for w in words if len(w) >= 2 and w not in skip]
-    return max(words, key=len) if words else None
+    return [w for w in words if len(w) >= 2 and w not in skip]
 
 
 _CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"

@@ -116,6 +116,7 @@ class TurnBase:
         if not rest:
             return self.result(reply, it, photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
+        more = more[:1].upper() + more[1:] if self.lang == "en" else more
         tail = {"items": rest, "names": (names or [])[size:]}
         res = self.wait(it, "more", more, **tail)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
@@ -131,6 +132,7 @@ class TurnBase:
             self.clear()
             return self.result(reply, pending["intent"], photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
+        more = more[:1].upper() + more[1:] if self.lang == "en" else more
         res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:])
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
