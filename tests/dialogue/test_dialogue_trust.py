@@ -372,3 +372,13 @@ def test_a_correction_can_name_the_right_customer_and_a_name_is_not_a_number(zh,
     en.seller("sold two jars of honey to wang")
     en.seller("no, to mary", "Fixed. OK, sold two jars of honey to mary, total sixty yuan, eighteen jars left.")
     assert [o["customer_name"] for o in shop.list_orders()] == ["mary", "李四"]
+
+
+def test_a_seller_action_without_a_product_is_still_a_new_command_but_a_bare_price_is_an_answer(zh, shop):
+    zh.seller("卖了蜂蜜", "卖了几瓶？")
+    zh.seller("进货五瓶", "卖蜂蜜没有记。哪个商品？")  # not "sold five"
+    assert sold(shop) == [] and stock(shop, "蜂蜜") == 20
+    zh.seller("上架核桃", "刚才的事没有记。多少钱？")
+    zh.seller("三十块一斤", "有几斤？")
+    zh.seller("改成四十块", "有几斤？")
+    zh.seller("十斤", "好的，核桃，四十块，十斤。")
