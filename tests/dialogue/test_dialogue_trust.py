@@ -370,7 +370,9 @@ def test_a_correction_can_name_the_right_customer_and_a_name_is_not_a_number(zh,
     zh.seller("不对，是李四", "改过来了。好的，卖了两瓶蜂蜜给李四，一共六十块，还剩十八瓶。")
     assert [o["customer_name"] for o in shop.list_orders()] == ["李四"] and stock(shop, "蜂蜜") == 18
     en.seller("sold two jars of honey to wang")
-    en.seller("no, to mary", "Fixed. OK, sold two jars of honey to mary, total sixty yuan, eighteen jars left.")
+    en.seller(
+        "no, to mary", "Fixed. OK, sold two jars of honey to mary, total sixty yuan, eighteen jars left."
+    )
     assert [o["customer_name"] for o in shop.list_orders()] == ["mary", "李四"]
 
 
@@ -382,3 +384,25 @@ def test_a_seller_action_without_a_product_is_still_a_new_command_but_a_bare_pri
     zh.seller("三十块一斤", "有几斤？")
     zh.seller("改成四十块", "有几斤？")
     zh.seller("十斤", "好的，核桃，四十块，十斤。")
+
+
+def test_english_read_backs_of_expiry_orders_and_shipping(en, en_shop, config):
+    en.seller("add new product walnuts", "How much is it?")
+    en.wait(config.dialogue.pending_timeout_s + 1)
+    r = en.seller("thirty")
+    assert r.reply.startswith("I waited too long for an answer, so adding walnuts was not recorded.")
+    for text in (
+        "i want a jar of honey",
+        "i want a pair of earrings",
+        "i want a silver bracelet",
+        "i want two jars of honey",
+    ):
+        en.buyer(text)
+    r = en.buyer("where is my order")
+    assert r.reply.startswith("You have four orders: order four: two jars of honey, waiting for the seller")
+    assert r.awaiting == "more" and "One more. Want to hear" in r.reply
+    assert en.buyer("yes").reply.startswith("Order one: one jar of honey")
+    en.seller("the earrings have shipped", "OK, order two shipped: one pair of turquoise earrings.")
+    en.seller("no", "I just recorded: order two shipped. Undo it?")
+    en.seller("yes", "Undone: shipping order two.")
+    assert [o["status"] for o in en_shop.list_orders()] == ["pending"] * 4

@@ -443,6 +443,7 @@ class _Turn(Repair):
             "quantity": self.qty(it.get("quantity"), unit),
             "customer": it.get("customer") or "",
             "items": it.get("items") or "",
+            "order": it.get("_order") or "",
         }
         if it.get("customer"):
             fields["to_customer"] = self.say("summary.to_customer", customer=it["customer"])
