@@ -406,3 +406,12 @@ def test_english_read_backs_of_expiry_orders_and_shipping(en, en_shop, config):
     en.seller("no", "I just recorded: order two shipped. Undo it?")
     en.seller("yes", "Undone: shipping order two.")
     assert [o["status"] for o in en_shop.list_orders()] == ["pending"] * 4
+
+
+def test_a_buyer_without_a_name_is_called_by_the_alias_the_seller_gave(zh, shop):
+    buyer = shop.customer("wechat", "b9")
+    shop.add_alias(buyer["id"], "小王")
+    r = zh.buyer("我要一瓶蜂蜜", user="b9")
+    assert r.notify == [("wechat", "boss", "新订单，一号：小王要蜂蜜一瓶，一共三十块。")]
+    zh.seller("今天的订单", "今天一个订单：一号，小王，蜂蜜一瓶。")
+    zh.seller("一号订单发货了", "好的，小王那单发货了：蜂蜜一瓶。")

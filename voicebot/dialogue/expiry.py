@@ -39,7 +39,7 @@ def expire_orders(db: sqlite_utils.Database, config: Config, now: datetime | Non
         log_event("order_expired", order_id=order_id)
         buyer = customers.get_customer(db, order["customer_id"]) if order["customer_id"] else None
         for channel, seller_id, lang in ports.sellers(db, config, ""):
-            who = (buyer or {}).get("display_name") or say(lang, "someone")
+            who = ports.display_name(db, order["customer_id"]) or say(lang, "someone")
             text = say(lang, "seller_order_expired", customer=who, **_facts(lang, order))
             notices.append((channel, seller_id, text))
         if buyer and buyer["channel"] != customers.SPOKEN_CHANNEL and not buyer.get("unsubscribed"):

@@ -23,7 +23,7 @@ class OrderActs(TurnBase):
     def order_ref(self, order: dict[str, Any], lang: str | None = None) -> str:
         """ "张三那单" when the buyer has a name, else "三号订单"."""
         lang = lang or self.lang
-        name = order.get("customer_name")
+        name = order.get("customer_name") or ports.display_name(self.db, order.get("customer_id"))
         if name:
             return say(lang, "order_ref_named", customer=name)
         return say(lang, "order_ref", number=self.order_number(order["id"], lang))
@@ -60,7 +60,9 @@ class OrderActs(TurnBase):
         return self.say(
             "order_item",
             number=self.order_number(order["id"]),
-            customer=order.get("customer_name") or self.say("someone"),
+            customer=order.get("customer_name")
+            or ports.display_name(self.db, order.get("customer_id"))
+            or self.say("someone"),
             items=self.items_text(order),
         )
 

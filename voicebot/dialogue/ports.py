@@ -175,9 +175,15 @@ def actor_id(db: sqlite_utils.Database, channel: str, user_id: str, role: str, l
     return row["id"]
 
 
-def display_name(db: sqlite_utils.Database, customer_id: int) -> str | None:
+def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | None:
+    """What the seller calls this customer: the display name, else the first alias she gave."""
+    if customer_id is None:
+        return None
     row = customers.get_customer(db, customer_id)
-    return (row or {}).get("display_name")
+    if row and row.get("display_name"):
+        return row["display_name"]
+    names = customers.aliases(db, customer_id)
+    return names[0] if names else None
 
 
 def last_action_id(db: sqlite_utils.Database, actor: int) -> int | None:
