@@ -73,6 +73,8 @@ CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a produc
 class _Turn(Repair):
     """The state machine for one utterance: answer a pending question, or plan a fresh intent."""
 
+    used_context = False  # this turn's product came from the last turn (a buyer's follow-up)
+
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
@@ -109,8 +111,6 @@ class _Turn(Repair):
         ):
             it["product"], self.used_context = context["product"], True
 
-    used_context = False  # this turn's product came from the last turn
-
     def turn(self, text: str) -> TurnResult:
         it = ports.understand(text, self.lang, self.role, list(self.catalog))
         it["_text"] = text
@@ -144,10 +144,9 @@ class _Turn(Repair):
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
-            again = it["intent"] == pending["intent"]["intent"] and it.get("product") == pending[
-                "intent"
-            ].get("product")
-            return self.proceed(it) if again else self.dropped(pending, self.proceed(it))
+            asked = pending["intent"]
+            same = it["intent"] == asked["intent"] and it.get("product") == asked.get("product")
+            return self.proceed(it) if same else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
 
     def is_new_command(self, pending: dict[str, Any], it: dict[str, Any]) -> bool:
@@ -484,7 +483,6 @@ def handle_turn(
     """
     t = epoch(now)
     try:
-
         def run() -> TurnResult:
             state = load_state(db, channel, user_id)
             expired_orders = expire_orders(db, config)
@@ -564,13 +562,8 @@ def note_photo(
 
     config = config or load_config(environ={})
     t = epoch(now)
-    return _once(
-        db,
-        turn_id,
-        channel,
-        user_id,
-        lambda: _note_photo(db, config, channel, user_id, photo_id, role, lang, t),
-    )
+    return _once(db, turn_id, channel, user_id,
+                 lambda: _note_photo(db, config, channel, user_id, photo_id, role, lang, t))
 
 
 def _once(

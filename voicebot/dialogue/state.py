@@ -68,9 +68,7 @@ def recorded_turn(db: sqlite_utils.Database, turn_id: str) -> dict[str, Any] | N
     return json.loads(row[0]) if row else None
 
 
-def record_turn(
-    db: sqlite_utils.Database, turn_id: str, channel: str, user_id: str, result: dict[str, Any]
-) -> None:
+def record_turn(db: sqlite_utils.Database, turn_id: str, channel: str, user_id: str, result: dict[str, Any]) -> None:
     """Keep a turn's result; call it inside the transaction that commits the turn's shop change."""
     db.execute(
         f"INSERT INTO {TURNS} (turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?)",
