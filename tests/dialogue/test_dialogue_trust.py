@@ -181,7 +181,7 @@ def test_buyer_cancel_is_heard_in_english(en, en_shop):
     en.buyer("i want two jars of honey")
     en.buyer("cancel my order")
     r = en.buyer("yes", "OK, your order is cancelled: two jars of honey.")
-    assert r.notify == [("wechat", "boss", "a customer cancelled order one: two jars of honey.")]
+    assert r.notify == [("wechat", "boss", "A customer cancelled order one: two jars of honey.")]
 
 
 def test_mark_shipped_by_product_order_number_or_customer(zh, shop):

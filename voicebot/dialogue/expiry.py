@@ -41,7 +41,7 @@ def expire_orders(db: sqlite_utils.Database, config: Config, now: datetime | Non
         for channel, seller_id, lang in ports.sellers(db, config, ""):
             who = ports.display_name(db, order["customer_id"]) or say(lang, "someone")
             text = say(lang, "seller_order_expired", customer=who, **_facts(lang, order))
-            notices.append((channel, seller_id, text))
+            notices.append((channel, seller_id, replies.capitalized(lang, text)))
         if buyer and buyer["channel"] != customers.SPOKEN_CHANNEL and not buyer.get("unsubscribed"):
             lang = buyer.get("language") or config.shop.language
             notices.append(

@@ -53,7 +53,7 @@ class OrderActs(TurnBase):
                 items=self.lines_text(seller_lang, items),
                 **extra,
             )
-            out.append((channel, seller_id, text))
+            out.append((channel, seller_id, replies.capitalized(seller_lang, text)))
         return out
 
     def order_item(self, order: dict[str, Any]) -> str:

@@ -52,7 +52,7 @@ class Repair(Acts):
         return result
 
     def capital(self, text: str) -> str:
-        return text[0].upper() + text[1:] if self.lang == "en" and text else text
+        return replies.capitalized(self.lang, text)
 
     def cancel_pending(self, pending: dict[str, Any], it: dict[str, Any]) -> TurnResult:
         """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""

@@ -92,6 +92,11 @@ def say(lang: str, key: str, **fields: Any) -> str:
     return template.format_map(_Blank(fields))
 
 
+def capitalized(lang: str, text: str) -> str:
+    """An English sentence starts with a capital ("a customer ..." -> "A customer ...")."""
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
 def has(lang: str, key: str) -> bool:
     node: Any = load_replies(lang)
     for part in key.split("."):
