@@ -73,7 +73,7 @@ class OrderActs(TurnBase):
         if not orders:
             return self.result(self.say("no_orders"), it)
         items = [self.order_item(o) for o in reversed(orders)]  # oldest first, the way the day went
-        return self.chunked(it, "list_orders", items, n=self.count_of(len(orders), "order"))
+        return self.chunked(it, "list_orders", items, sep="order_sep", n=self.count_of(len(orders), "order"))
 
     def count_of(self, n: int, noun: str) -> str:
         """ "两单" / "two orders"."""
@@ -120,7 +120,7 @@ class OrderActs(TurnBase):
             return self.ship(it, having[0])
         if not having:
             return self.result(self.say("no_product_order", product=product), it, error_code="no_order")
-        options = replies.join(self.lang, [self.order_item(o) for o in having[:3]])
+        options = replies.join(self.lang, [self.order_item(o) for o in having[:3]], "order_sep")
         return self.wait(it, "customer", self.say("ask.which_order", options=options))
 
     def spoken_order_number(self, text: str) -> int | None:
@@ -190,7 +190,7 @@ class OrderActs(TurnBase):
             )
             for o in orders
         ]
-        return self.chunked(it, "my_orders", items, n=self.count_of(len(orders), "order"))
+        return self.chunked(it, "my_orders", items, sep="order_sep", n=self.count_of(len(orders), "order"))
 
     def do_cancel_order(self, it: dict[str, Any]) -> TurnResult:
         order = self.shop.cancel_order(it["order_id"], self.actor)

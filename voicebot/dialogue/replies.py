@@ -106,8 +106,9 @@ def has(lang: str, key: str) -> bool:
     return True
 
 
-def join(lang: str, items: list[str]) -> str:
-    return load_replies(lang)["list_sep"].join(items)
+def join(lang: str, items: list[str], sep: str = "list_sep") -> str:
+    """Items read one after another; ``sep="order_sep"`` pauses longer between whole orders."""
+    return load_replies(lang)[sep].join(items)
 
 
 def sentences(lang: str, *parts: str) -> str:

@@ -106,34 +106,40 @@ class TurnBase:
     # --- lists ---------------------------------------------------------------------------------
 
     def chunked(
-        self, it: dict[str, Any], key: str, items: list[str], names: list[str] | None = None, **fields: Any
+        self,
+        it: dict[str, Any],
+        key: str,
+        items: list[str],
+        names: list[str] | None = None,
+        sep: str = "list_sep",
+        **fields: Any,
     ) -> TurnResult:
         """Read the first chunk; keep the rest for "要听吗？" → yes."""
         size = max(1, self.config.dialogue.max_list_items)
         head, rest = items[:size], items[size:]
-        reply = self.say(key, items=replies.join(self.lang, head), **fields)
+        reply = self.say(key, items=replies.join(self.lang, head, sep), **fields)
         photo = next((n for n in (names or [])[:size] if self.photo_of(n)), None)
         if not rest:
             return self.result(reply, it, photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
         more = more[:1].upper() + more[1:] if self.lang == "en" else more
-        tail = {"items": rest, "names": (names or [])[size:]}
+        tail = {"items": rest, "names": (names or [])[size:], "sep": sep}
         res = self.wait(it, "more", more, **tail)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 
     def next_chunk(self, pending: dict[str, Any]) -> TurnResult:
         size = max(1, self.config.dialogue.max_list_items)
-        items, names = pending["items"], pending.get("names") or []
+        items, names, sep = pending["items"], pending.get("names") or [], pending.get("sep") or "list_sep"
         head, rest = items[:size], items[size:]
-        reply = replies.join(self.lang, head) + load_end(self.lang)
+        reply = replies.join(self.lang, head, sep) + load_end(self.lang)
         photo = next((n for n in names[:size] if self.photo_of(n)), None)
         if not rest:
             self.clear()
             return self.result(reply, pending["intent"], photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
         more = more[:1].upper() + more[1:] if self.lang == "en" else more
-        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:])
+        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:], sep=sep)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 
