@@ -415,3 +415,18 @@ def test_a_buyer_without_a_name_is_called_by_the_alias_the_seller_gave(zh, shop)
     assert r.notify == [("wechat", "boss", "新订单，一号：小王要蜂蜜一瓶，一共三十块。")]
     zh.seller("今天的订单", "今天一个订单：一号，小王，蜂蜜一瓶。")
     zh.seller("一号订单发货了", "好的，小王那单发货了：蜂蜜一瓶。")
+
+
+def test_a_correction_can_name_the_right_product_and_a_number_never_sounds_like_one(zh, en, shop, en_shop):
+    zh.seller("卖了两瓶蜂蜜")
+    zh.seller(
+        "不对，十二瓶", "改过来了。好的，卖了十二瓶蜂蜜，一共三百六十块，还剩八瓶。"
+    )  # 二 is not 耳(环)
+    zh.seller("不对，是三对耳环", "改过来了。好的，卖了三对绿松石耳环，一共三百六十块，还剩三对。")
+    assert stock(shop, "蜂蜜") == 20 and sold(shop) == [("绿松石耳环", 3, "confirmed")]
+    en.seller("sold two turquoise bracelets")
+    en.seller(
+        "no, the silver bracelet",
+        "Fixed. OK, sold two silver bracelets, total one hundred and sixty yuan, three left.",
+    )
+    assert stock(en_shop, "turquoise bracelet") == 10 and stock(en_shop, "silver bracelet") == 3

@@ -65,6 +65,19 @@ def says_command(text: str, lang: str, role: str, intent: str) -> bool:
     return bool(norm) and any(r.intent == intent and role in r.roles and r.matches(norm) for r in pack.rules)
 
 
+def named_product(text: str, lang: str, names: list[str]) -> str | None:
+    """The one catalog product named outside the numbers ("不对，是银手链"; "十二瓶"'s 二 is not 耳环)."""
+    if not names:
+        return None
+    from voicebot.nlu.matching import find_product
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+
+    norm = normalize(text, lang)
+    found = find_product(norm, names, lang, exclude=[(n.start, n.end) for n in find_numbers(norm, lang)])
+    return found.product if found.product and not found.ambiguous else None
+
+
 def spoken_unit(text: str, lang: str) -> str | None:
     """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
     from voicebot.nlu.normalize import normalize

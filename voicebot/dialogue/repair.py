@@ -63,32 +63,46 @@ class Repair(Acts):
 
     def correction(
         self, text: str, base: dict[str, Any], awaiting: str | None = None
-    ) -> tuple[str, Any] | None:
-        """(slot, value) of a number said with a deny ("不对，十二瓶", "no, twelve"), or None."""
+    ) -> dict[str, Any] | None:
+        """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
         from voicebot.nlu.normalize import normalize
         from voicebot.nlu.numbers import find_numbers
 
         slots = CORRECTABLE.get(base.get("intent") or "", ())
+        if not slots:
+            return None
         name = self.corrected_name(text)
         if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
-            return ("customer", name) if base.get("intent") == "record_sale" else None
+            return {"customer": name} if base.get("intent") == "record_sale" else None
+        fix: dict[str, Any] = {}
+        product = ports.named_product(text, self.lang, list(self.catalog))
+        if product is not None and product != base.get("product"):  # 不对，是银手链
+            fix["product"], fix["candidates"] = product, []
         found = find_numbers(normalize(text, self.lang), self.lang)
-        if not slots or not found:
-            return None
-        n = found[-1]
-        if n.kind == "money" and "price" in slots:
+        n = found[-1] if found else None
+        slot = None
+        if n is not None and n.kind == "money" and "price" in slots:
             slot = "price"
-        elif n.kind == "count" and "quantity" in slots:
+        elif n is not None and n.kind == "count" and "quantity" in slots:
             slot = "quantity"
-        elif n.kind is None:
+        elif n is not None and n.kind is None:
             slot = awaiting if awaiting in slots else slots[0]
-        else:
-            return None
-        if slot == "quantity":
-            if n.value != int(n.value) or n.value <= 0:
-                return None
-            return slot, int(n.value)
-        return slot, n.value
+        if n is not None and slot == "quantity" and n.value == int(n.value) and n.value > 0:
+            fix["quantity"] = int(n.value)
+        elif n is not None and slot == "price":
+            fix["price"] = n.value
+        return fix or None
+
+    @staticmethod
+    def corrected(base: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
+        """``base`` with the corrected slots, and what they make stale dropped."""
+        out = {**base, **fix}
+        if "price" in fix:
+            out.pop("_total", None)
+        if "quantity" in fix or "price" in fix:
+            out.pop("approximate", None)
+            out.pop("_unsure", None)
+        return out
 
     def corrected_name(self, text: str) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
@@ -124,32 +138,21 @@ class Repair(Acts):
         question = self.say("offer_undo", what=last["summary"])
         return self.wait(it, "undo_offer", question)
 
-    def correct_committed(self, last: dict[str, Any], fix: tuple[str, Any], it: dict[str, Any]) -> TurnResult:
-        """Undo the action just committed and do it again with the corrected number."""
+    def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+        """Undo the action just committed and do it again with the correction."""
         try:
             self.shop.undo(self.actor)
         except ports.ShopError:
             return self.result(self.say("error"), it, error_code="undo_conflict")
         self.catalog = ports.catalog_rows(self.db)
-        slot, value = fix
-        again = {**last["intent"], slot: value, "_confirmed": True}
-        if slot == "price" and again["intent"] == "record_sale":
-            again.pop("_total", None)
-        if slot == "quantity":
-            again.pop("approximate", None)
-        res = self.proceed(again)
+        res = self.proceed({**self.corrected(last["intent"], fix), "_confirmed": True})
         note = self.say("corrected" if res.committed else "corrected_undone", what=last["summary"])
         res.reply = replies.sentences(self.lang, note, res.reply)
         return res
 
-    def apply_correction(self, pending: dict[str, Any], fix: tuple[str, Any]) -> TurnResult:
-        """A deny carrying a number while a question waits: put the number in and go on."""
-        slot, value = fix
-        base = {**pending["intent"], slot: value}
-        base.pop("approximate", None)
-        base.pop("_unsure", None)
-        if slot == "price":
-            base.pop("_total", None)
+    def apply_correction(self, pending: dict[str, Any], fix: dict[str, Any]) -> TurnResult:
+        """A deny carrying a correction while a question waits: put it in and go on."""
+        base = self.corrected(pending["intent"], fix)
         if pending["awaiting"] == "confirm":  # read the corrected facts back before committing
             return self.wait(base, "confirm", self.say("confirm_question", summary=self.summary(base)))
         return self.proceed(base)
