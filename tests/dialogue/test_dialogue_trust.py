@@ -430,3 +430,11 @@ def test_a_correction_can_name_the_right_product_and_a_number_never_sounds_like_
         "Fixed. OK, sold two silver bracelets, total one hundred and sixty yuan, three left.",
     )
     assert stock(en_shop, "turquoise bracelet") == 10 and stock(en_shop, "silver bracelet") == 3
+
+
+def test_which_order_to_ship_is_answered_by_a_name(zh, shop):
+    zh.seller("卖了一瓶蜂蜜给张三")
+    zh.buyer("我要一瓶蜂蜜")
+    zh.seller("蜂蜜发货了", "二号，一位顾客，蜂蜜一瓶；一号，张三，蜂蜜一瓶。哪一单？")
+    zh.seller("张三的", "好的，张三那单发货了：蜂蜜一瓶。")
+    assert [o["status"] for o in shop.list_orders()] == ["pending", "shipped"]

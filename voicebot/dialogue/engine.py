@@ -336,6 +336,8 @@ class _Turn(Repair):
                 base["customer"], base["_text"] = None, text  # "三号" / "order two"
                 return base
             name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+            if name and self.lang == "zh":
+                name = re.sub(r"(的货|那单|这单|的单子|的)$", "", name) or name  # "张三的" answers "哪一单？"
             if not name:
                 return None
             base["customer"] = name
