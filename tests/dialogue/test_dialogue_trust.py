@@ -438,3 +438,9 @@ def test_which_order_to_ship_is_answered_by_a_name(zh, shop):
     zh.seller("蜂蜜发货了", "二号，一位顾客，蜂蜜一瓶；一号，张三，蜂蜜一瓶。哪一单？")
     zh.seller("张三的", "好的，张三那单发货了：蜂蜜一瓶。")
     assert [o["status"] for o in shop.list_orders()] == ["pending", "shipped"]
+
+
+def test_yesterdays_sales_are_not_todays(zh, shop):
+    zh.seller("卖了两瓶蜂蜜")
+    zh.seller("昨天卖了多少钱", "昨天还没有卖出。")
+    zh.seller("今天卖了多少钱", "今天卖了一单，一共六十块。")

@@ -5,7 +5,7 @@ dialogue and the other areas can change behind these few functions.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -249,8 +249,12 @@ def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     from voicebot.shop.reports import period_bounds
     from voicebot.store.clock import to_iso
 
-    period = period if period in ("today", "week", "month") else "today"
-    start, end = period_bounds(period, shop.config.shop.timezone, now)
+    if period == "yesterday":  # the whole of yesterday, not today under yesterday's name
+        start, end = period_bounds("today", shop.config.shop.timezone, now)
+        start, end = start - timedelta(days=1), start
+    else:
+        period = period if period in ("today", "week", "month") else "today"
+        start, end = period_bounds(period, shop.config.shop.timezone, now)
     bounds = (to_iso(start), to_iso(end))
     count, revenue = shop.db.execute(
         "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
