@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
-from aiohttp import web
 
 from voicebot.cli.options import config_option, load_or_exit
 from voicebot.logs import log_event, setup_logging
@@ -27,8 +28,9 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
 
     log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
               language=config.shop.language, data_dir=str(config.data_dir))
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
-                access_log=None)
+    from voicebot.server import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(create_app(config), config))
 
 
 COMMANDS = [serve]
