@@ -88,6 +88,7 @@ class DialogueConfig:
     pending_timeout_s: float = 120.0
     confirm_below_confidence: float = 0.7
     max_list_items: int = 3
+    order_expiry_h: float = 48.0
 
 
 @dataclass
@@ -272,6 +273,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: web.reply_format must be mp3 or ogg")
     if config.web.max_clip_bytes <= 0 or config.web.cookie_days <= 0:
         raise ConfigError(f"{src}: web.max_clip_bytes and web.cookie_days must be positive")
+    if config.dialogue.order_expiry_h < 0:
+        raise ConfigError(f"{src}: dialogue.order_expiry_h must be 0 (never) or more")
     if config.wechat.resend_ambiguous < 0:
         raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
     for key in ("max_connections", "concurrent_runs", "queued_runs"):
