@@ -150,4 +150,8 @@ def create_app(config: Config) -> web.Application:
         # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
         app.router.add_get(config.wechat.path, _wechat_get)
         app.router.add_post(config.wechat.path, _wechat_post)
+    if config.console.enabled:
+        from voicebot.console import setup_console
+
+        setup_console(app, config)
     return app

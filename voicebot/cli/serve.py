@@ -27,6 +27,10 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
 
     log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
               language=config.shop.language, data_dir=str(config.data_dir))
+    if config.console.enabled:
+        host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
+        click.echo(f"operator console: http://{host}:{config.server.port}/console/"
+                   "  (add an account: voicebot console user add NAME)", err=True)
     web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
                 access_log=None)
 

@@ -1,0 +1,38 @@
+"""The conversations page: people with their latest exchange, newest first, filtered and searched."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from voicebot.app import CONFIG
+from voicebot.console import queries
+from voicebot.console.web import db_call, render
+from voicebot.store.clock import from_iso
+
+
+def when(iso: str | None, tz: str) -> str:
+    """A stored UTC time as the shop's local ``YYYY-MM-DD HH:MM:SS``."""
+    if not iso:
+        return ""
+    return from_iso(iso).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen / 100:.2f}"
+
+
+FILTERS: dict[str, Any] = {"when": when, "yuan": yuan}
+
+
+async def conversations(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    f = queries.Filters.from_query(request.query)
+    tz, low = config.shop.timezone, config.dialogue.confirm_below_confidence
+    rows = await db_call(request, queries.conversations, f, tz, low)
+    options = await db_call(request, queries.choices)
+    return render(request, "conversations.html", {
+        "rows": rows, "f": f, "options": options, "statuses": queries.STATUSES, "roles": queries.ROLES, "tz": tz,
+    })
