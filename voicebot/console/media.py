@@ -109,8 +109,8 @@ def _handler(lookup: Callable[[sqlite_utils.Database, int], str | None], key: st
 
 
 ROUTES: dict[str, Callable[..., Any]] = {
-    "in/{message_id:\\d+}": _handler(_inbound, "message_id"),
-    "reply/{message_id:\\d+}": _handler(_reply, "message_id"),
-    "out/{outbox_id:\\d+}": _handler(_outbox, "outbox_id"),
-    "photo/{photo_id:\\d+}": _handler(_photo, "photo_id"),
+    "in/{message_id:\\d{1,18}}": _handler(_inbound, "message_id"),
+    "reply/{message_id:\\d{1,18}}": _handler(_reply, "message_id"),
+    "out/{outbox_id:\\d{1,18}}": _handler(_outbox, "outbox_id"),
+    "photo/{photo_id:\\d{1,18}}": _handler(_photo, "photo_id"),
 }

@@ -55,7 +55,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     hours = request.app[CONFIG].console.session_hours
     token, _csrf = await db_call(request, sessions.create, user["id"], hours)
     log_event("console.login", name=user["name"], remote=request.remote)
-    response = web.HTTPSeeOther(f"{PREFIX}/")
+    response = web.Response(status=303, headers={"Location": f"{PREFIX}/"})
     _set_cookie(request, response, sessions.COOKIE, token, int(hours * 3600))
     response.del_cookie(sessions.LOGIN_COOKIE, path=f"{PREFIX}/")
     return response
@@ -65,6 +65,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(sessions.COOKIE, "")
     await db_call(request, sessions.end, token)
     log_event("console.logout", name=request[SESSION]["name"])
-    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    response = web.Response(status=303, headers={"Location": f"{PREFIX}/login"})
     response.del_cookie(sessions.COOKIE, path=f"{PREFIX}/")
     return response

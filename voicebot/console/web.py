@@ -14,7 +14,7 @@ from voicebot.console.sessions import LoginLimiter
 
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 LIMITER = web.AppKey("console_limiter", LoginLimiter)
-SESSION = "console_session"  # request key: {user_id, name, csrf}
+SESSION = web.RequestKey("console_session", dict)  # {user_id, name, csrf}
 PREFIX = "/console"
 PUBLIC = frozenset({f"{PREFIX}/login"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
