@@ -24,7 +24,13 @@ def console() -> None:
 
 @console.group("user")
 def user() -> None:
-    """Operator accounts (argon2-hashed passwords in the shop's database)."""
+    """Operator accounts (argon2-hashed passwords in the shop's database).
+
+    \b
+    Example:
+      voicebot console user add ana
+      voicebot console user list
+    """
 
 
 @user.command("add")

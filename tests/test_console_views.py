@@ -1,0 +1,142 @@
+"""Console pages over HTTP on a shop fed through emulated WeChat: filters, replies waiting, orders,
+`voicebot chat` turns and the dashboard's numbers."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+from console_helpers import Browserless, console_service
+from wechat_service import SELLER
+
+from voicebot.cli import main
+from voicebot.console.charts import bars, columns
+from voicebot.console.views_dashboard import percentile
+from voicebot.shop.facade import Shop
+from voicebot.store import outbox
+
+
+def shown(html: str) -> set[int]:
+    """Message ids listed on the conversations page."""
+    return {int(i) for i in re.findall(r'data-message-id="(\d+)"', html)}
+
+
+async def seeded(aiohttp_server, tmp_path):
+    service = await console_service(aiohttp_server, tmp_path)
+    async with service.client() as wx:
+        seller, asker, orderer = wx.user(SELLER), wx.user(), wx.user()
+        await seller.send_text("卖了两条手链给张三")
+        await asker.send_text("蜂蜜多少钱")
+        await orderer.send_text("我要蜂蜜")  # the bot asks how many: waiting for an answer
+        await service.settle()
+        await asker.send_voice(b"#!AMR\n" + bytes(range(256)) * 8)  # not speech: fails with an error
+        await service.settle()
+    with Shop.open(service.config) as shop:
+        ids = {u: [m["id"] for m in shop.list_messages(user=u, direction="in")]
+               for u in (SELLER, asker.openid, orderer.openid)}
+    return service, ids, asker.openid, orderer.openid
+
+
+async def test_filters_and_search_pick_the_right_people(aiohttp_server, tmp_path):
+    service, ids, asker, orderer = await seeded(aiohttp_server, tmp_path)
+    (sale,), (voice, price_q), (order,) = ids[SELLER], ids[asker], ids[orderer]
+    with Shop.open(service.config) as shop:  # one reply held by WeChat's window, one word heard badly
+        outbox.enqueue(shop.db, "wechat", SELLER, "text", message_id=sale, payload={"text": "好"}, held=True)
+        shop.update_message(price_q, words=[{"word": "蜂蜜", "conf": 0.41}, {"word": "多少钱", "conf": 0.97}])
+    async with Browserless(service.url) as op:
+        await op.login()
+        cases = {
+            "": {sale, voice, order},  # each person once, with the newest message
+            "?role=seller": {sale},
+            "?role=buyer": {voice, order},
+            "?intent=record_sale": {sale},
+            "?intent=ask_price": {price_q},
+            "?status=failed": {voice},
+            "?status=low_confidence": {price_q},
+            "?status=awaiting": {order},
+            "?status=held": {sale},
+            "?q=张三": {sale},
+            "?q=%25": set(),  # LIKE wildcards are searched as text
+            "?channel=wechat": {sale, voice, order},
+            "?channel=nowhere": set(),
+            "?date_from=2999-01-01": set(),
+            "?date_to=2000-01-01": set(),
+            f"?user={asker}": {voice, price_q},
+        }
+        for query, expected in cases.items():
+            status, html, _ = await op.get("/console/" + query)
+            assert status == 200
+            assert shown(html) == expected, query
+        status, html, _ = await op.get(f"/console/messages/{price_q}")
+        assert '<mark class="low" title="confidence 0.41">蜂蜜</mark>' in html
+        status, html, _ = await op.get(f"/console/messages/{voice}")
+        assert 'id="error"' in html and 'id="voice-in"' in html
+
+
+async def test_replies_waiting_can_be_retried_or_dropped(aiohttp_server, tmp_path):
+    service, ids, asker, _ = await seeded(aiohttp_server, tmp_path)
+    with Shop.open(service.config) as shop:
+        held = outbox.enqueue(shop.db, "wechat", asker, "text", payload={"text": "等一下"}, held=True)
+        failing = outbox.enqueue(shop.db, "nowhere", asker, "text", payload={"text": "坏了"})
+        outbox.mark_failed(shop.db, failing, "45015: reply time limit exceeded", permanent=True)
+    async with Browserless(service.url) as op:
+        await op.login()
+        status, html, _ = await op.get("/console/outbox")
+        assert f'data-outbox-id="{held}"' in html and "at the user's next message" in html
+        assert "45015: reply time limit exceeded" in html
+        status, html, _ = await op.post(f"/console/outbox/{failing}/drop", {"csrf": op.csrf})
+        assert status == 200 and "dropped" in html
+        status, html, _ = await op.post(f"/console/outbox/{held}/retry", {"csrf": op.csrf})
+        assert status == 200 and "will be sent now" in html
+        await service.settle()
+    with Shop.open(service.config) as shop:
+        rows = {r["id"]: r for r in shop.db.query("SELECT * FROM outbox WHERE id IN (?, ?)", (held, failing))}
+    assert rows[held]["status"] == "sent"  # retried at once, and the emulated WeChat took it
+    assert rows[failing]["status"] == "gave_up" and rows[failing]["last_error"] == "dropped by ana"
+
+
+async def test_order_status_change_is_the_sellers_undoable_action(aiohttp_server, tmp_path):
+    service, *_ = await seeded(aiohttp_server, tmp_path)
+    with Shop.open(service.config) as shop:
+        (order,) = shop.list_orders()
+    async with Browserless(service.url) as op:
+        await op.login()
+        status, html, _ = await op.get("/console/shop")
+        assert f'id="order-{order["id"]}"' in html and "2 items, 400.00 yuan" in html
+        status, html, _ = await op.post(f"/console/shop/orders/{order['id']}", {"csrf": op.csrf, "status": "shipped"})
+        assert status == 200 and "is now shipped" in html
+        status, html, _ = await op.post(f"/console/shop/orders/{order['id']}", {"csrf": op.csrf, "status": "pending"})
+        assert status == 409  # an illegal change is refused with the shop's reason
+        status, html, _ = await op.post("/console/shop/products/1", {"csrf": op.csrf, "price": "-3", "stock": ""})
+        assert status == 400 and "0 or more" in html
+    with Shop.open(service.config) as shop:
+        assert shop.get_order(order["id"])["status"] == "shipped"
+        seller = shop.customer("wechat", SELLER)["id"]
+        assert shop.undo(seller).kind == "set_status"
+        assert shop.get_order(order["id"])["status"] == "confirmed"
+
+
+async def test_chat_turns_and_dashboard_numbers(aiohttp_server, tmp_path):
+    service, ids, *_ = await seeded(aiohttp_server, tmp_path)
+    result = CliRunner().invoke(main, ["chat", "--role", "seller", "--user", "guo", "--lang", "zh", "蜂蜜还有几瓶",
+                                       "--db", str(service.config.db_path)])
+    assert result.exit_code == 0, result.output
+    async with Browserless(service.url) as op:
+        await op.login()
+        status, html, _ = await op.get("/console/?channel=console")
+        assert len(shown(html)) == 1 and "蜂蜜还有几瓶" in html and "check_stock" in html
+        status, html, _ = await op.get("/console/dashboard")
+        assert status == 200 and "5 messages in the last 7 days." in html
+        # 1 of 5 turns failed (the unreadable voice note); 1 waited on the stock question
+        assert re.search(r">failed</text>.*?>20%</text>", html)
+        assert html.count("<svg") == 3 and ">dialogue</text>" in html
+
+
+def test_percentile_and_charts_escape_labels():
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([float(i) for i in range(1, 101)], 95) == 95.0
+    assert percentile([1.0, 2.0, 3.0, 100.0], 50) == 2.0
+    svg = str(columns([("<b>", 3)], "t<"))
+    assert "&lt;b&gt;" in svg and "<b>" not in svg
+    svg = str(bars([("asr", [10.0, 30.0])], ["median", "p95"], "time", " ms"))
+    assert svg.count("<rect") == 2 and "30 ms" in svg
