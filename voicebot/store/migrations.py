@@ -172,9 +172,22 @@ V4_CLAIMED_BY = [
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
 ]
 
-# Version 5: the operator console: accounts (argon2 hashes), cookie sessions (token hashes only) and
+# Version 5: each dialogue turn's result, keyed by its message, committed in the same transaction
+# as its shop change: a run resumed after a crash replays the result instead of acting again,
+# however many messages of one user were in flight and in whatever order they resume.
+V5_DIALOGUE_TURNS = [
+    """CREATE TABLE dialogue_turns (
+        turn_id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+# Version 6: the operator console: accounts (argon2 hashes), cookie sessions (token hashes only) and
 # operators' corrections of what the bot heard, kept as labelled data.
-V5_CONSOLE = [
+V6_CONSOLE = [
     """CREATE TABLE console_users (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -209,7 +222,7 @@ V5_CONSOLE = [
     "CREATE INDEX corrections_message ON corrections (message_id)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_CONSOLE]
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_CONSOLE]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
