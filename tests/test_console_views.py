@@ -140,3 +140,28 @@ def test_percentile_and_charts_escape_labels():
     assert "&lt;b&gt;" in svg and "<b>" not in svg
     svg = str(bars([("asr", [10.0, 30.0])], ["median", "p95"], "time", " ms"))
     assert svg.count("<rect") == 2 and "30 ms" in svg
+
+
+async def test_a_correction_waits_for_newer_changes_and_bad_input_changes_nothing(aiohttp_server, tmp_path):
+    service = await console_service(aiohttp_server, tmp_path)
+    async with service.client() as wx:
+        seller = wx.user(SELLER)
+        await seller.send_text("卖了三条手链给张三")
+        await service.settle()
+        await seller.send_text("蜂蜜进货五瓶")  # a newer change by the same seller
+        await service.settle()
+    with Shop.open(service.config) as shop:
+        first = shop.list_messages(user=SELLER, direction="in")[-1]
+        before = (shop.product("绿松石手链")["stock"], shop.product("蜂蜜")["stock"])
+    async with Browserless(service.url) as op:
+        await op.login()
+        path = f"/console/messages/{first['id']}/correct"
+        for op_name in ("preview", "apply"):
+            status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "卖了两条手链给张三", "op": op_name})
+            assert status == 409 and "changed the shop again since" in html
+        status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "   ", "op": "apply"})
+        assert status == 409 and "type what the user really said" in html
+        assert (await op.post("/console/messages/999/correct", {"csrf": op.csrf, "text": "x"}))[0] == 404
+    with Shop.open(service.config) as shop:
+        assert (shop.product("绿松石手链")["stock"], shop.product("蜂蜜")["stock"]) == before
+        assert shop.db.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0

@@ -132,6 +132,8 @@ def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) 
     outcome.summary = summary(outcome.intent)
     turn = handle_turn(db, config, channel=msg["channel"], user_id=msg["user"], role=role, lang=lang, text=text,
                        confidence=None)
+    if turn.error_code == "internal_error":  # the dialogue failed: roll back the undo too
+        raise CorrectionError("the bot could not handle this sentence; nothing was changed")
     outcome.reply, outcome.awaiting = turn.reply, turn.awaiting
     if turn.action_id is not None and turn.action_id != old:
         outcome.new_action_id = turn.action_id
