@@ -30,3 +30,4 @@ test: lint
 bench: install
 	$(BIN)/python bench/asr.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/console.py

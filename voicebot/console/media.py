@@ -21,7 +21,7 @@ from voicebot.audio.decode import decode
 from voicebot.audio.encode import encode
 from voicebot.audio.sniff import sniff
 from voicebot.config import AudioConfig, Config
-from voicebot.console.web import db_call
+from voicebot.console.web import db_read
 from voicebot.logs import log_event
 
 PLAYABLE = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "webm": "audio/webm", "m4a": "audio/mp4"}
@@ -91,7 +91,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _handler(lookup: Callable[[sqlite_utils.Database, int], str | None], key: str) -> Callable[..., Any]:
     async def serve(request: web.Request) -> web.StreamResponse:
         config = request.app[CONFIG]
-        path = allowed(config, await db_call(request, lookup, int(request.match_info[key])))
+        path = allowed(config, await db_read(request, lookup, int(request.match_info[key])))
         if path is None:
             raise web.HTTPNotFound(text="no such media")
         data = await asyncio.to_thread(path.read_bytes)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from voicebot.app import CONFIG
 from voicebot.console import auth, sessions
-from voicebot.console.web import LIMITER, PREFIX, SESSION, db_call, render
+from voicebot.console.web import LIMITER, PREFIX, SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 
 
@@ -44,7 +44,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         response = _form(request, f"Too many failed logins. Try again in {math.ceil(wait)} s.", name, status=429)
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
-    found = await db_call(request, auth.find_user, name)
+    found = await db_read(request, auth.find_user, name)
     # argon2 takes tens of milliseconds of CPU: in a thread, off the event loop and the database thread
     user = await asyncio.to_thread(auth.verify, found, password)
     if user is None:

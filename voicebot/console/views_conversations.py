@@ -9,7 +9,7 @@ from aiohttp import web
 
 from voicebot.app import CONFIG
 from voicebot.console import queries
-from voicebot.console.web import db_call, render
+from voicebot.console.web import db_read, render
 from voicebot.store.clock import from_iso
 
 
@@ -31,8 +31,8 @@ async def conversations(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     f = queries.Filters.from_query(request.query)
     tz, low = config.shop.timezone, config.dialogue.confirm_below_confidence
-    rows = await db_call(request, queries.conversations, f, tz, low)
-    options = await db_call(request, queries.choices)
+    rows = await db_read(request, queries.conversations, f, tz, low)
+    options = await db_read(request, queries.choices)
     return render(request, "conversations.html", {
         "rows": rows, "f": f, "options": options, "statuses": queries.STATUSES, "roles": queries.ROLES, "tz": tz,
     })

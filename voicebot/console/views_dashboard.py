@@ -15,7 +15,7 @@ from aiohttp import web
 from voicebot.app import CONFIG
 from voicebot.console import charts
 from voicebot.console.queries import LOW_CONFIDENCE
-from voicebot.console.web import db_call, render
+from voicebot.console.web import db_read, render
 from voicebot.store.clock import from_iso, to_iso
 
 DAYS = 7
@@ -66,7 +66,7 @@ def stats(db: sqlite_utils.Database, tz: str, low_conf: float, now: datetime | N
 
 async def dashboard(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    s = await db_call(request, stats, config.shop.timezone, config.dialogue.confirm_below_confidence)
+    s = await db_read(request, stats, config.shop.timezone, config.dialogue.confirm_below_confidence)
     return render(request, "dashboard.html", {
         **s,
         "days_chart": charts.columns([(d[5:], n) for d, n in s["per_day"].items()], "messages per day"),

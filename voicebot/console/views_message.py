@@ -12,7 +12,7 @@ from voicebot.app import CONFIG
 from voicebot.console import corrections
 from voicebot.console.corrections import CorrectionError
 from voicebot.console.notice import send_notice
-from voicebot.console.web import SESSION, db_call, render
+from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.shop.errors import ShopError
 from voicebot.store import messages
@@ -48,7 +48,7 @@ def _details(db: sqlite_utils.Database, message_id: int) -> dict[str, Any] | Non
 
 async def _page(request: web.Request, extra: dict[str, Any] | None = None, status: int = 200) -> web.Response:
     config = request.app[CONFIG]
-    details = await db_call(request, _details, int(request.match_info["message_id"]))
+    details = await db_read(request, _details, int(request.match_info["message_id"]))
     if details is None:
         raise web.HTTPNotFound(text="no such message")
     return render(request, "message.html", {
@@ -92,7 +92,7 @@ async def correct(request: web.Request) -> web.Response:
 
 
 async def export_corrections(request: web.Request) -> web.Response:
-    rows = await db_call(request, corrections.labelled)
+    rows = await db_read(request, corrections.labelled)
     return web.Response(
         text=corrections.to_jsonl(rows), content_type="application/x-ndjson", charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="corrections.jsonl"'},

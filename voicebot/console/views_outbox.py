@@ -8,7 +8,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicebot.app import CONFIG, SENDER
-from voicebot.console.web import SESSION, db_call, render
+from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.store import outbox
 from voicebot.store.clock import utc_now
@@ -44,7 +44,7 @@ def drop(db: sqlite_utils.Database, outbox_id: int, operator: str) -> bool:
 
 
 async def outbox_page(request: web.Request, flash: str = "") -> web.Response:
-    rows = await db_call(request, _rows)
+    rows = await db_read(request, _rows)
     return render(request, "outbox.html", {"rows": rows, "tz": request.app[CONFIG].shop.timezone,
                                            "held": outbox.HELD, "flash": flash})
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from voicebot.app import CONFIG
 from voicebot.config import Config
-from voicebot.console.web import SESSION, db_call, render
+from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.shop import customers
 from voicebot.shop.errors import ShopError
@@ -37,7 +37,7 @@ def _data(db: sqlite_utils.Database, config: Config) -> dict[str, Any]:
 
 async def shop_page(request: web.Request, flash: str = "", problem: str = "", status: int = 200) -> web.Response:
     config = request.app[CONFIG]
-    data = await db_call(request, _data, config)
+    data = await db_read(request, _data, config)
     return render(request, "shop.html", {**data, "tz": config.shop.timezone, "flash": flash, "problem": problem},
                   status=status)
 

@@ -36,6 +36,13 @@ def db_call(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitab
     return request.app[DB].run(lambda shop: fn(shop.db, *args))
 
 
+def db_read(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Run the read-only ``fn(db, *args)`` on the console's own read connection."""
+    from voicebot.console.reads import READS
+
+    return request.app[READS].run(fn, *args)
+
+
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
     context = {"session": request.get(SESSION), "path": request.path, **context}
     return aiohttp_jinja2.render_template(template, request, context, status=status, app_key=JINJA)
@@ -53,7 +60,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     if path not in PUBLIC and not path.startswith(f"{PREFIX}/static/"):
         token = request.cookies.get(sessions.COOKIE)
-        session = await db_call(request, sessions.lookup, token) if token else None
+        session = await db_read(request, sessions.lookup, token) if token else None
         if session is None:
             if request.method == "GET" and not path.startswith(f"{PREFIX}/media/"):
                 raise web.HTTPFound(f"{PREFIX}/login")
