@@ -16,6 +16,16 @@ from voicebot.shop.facade import Shop
 from voicebot.store import outbox
 
 
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), "teal").save(out, "JPEG")
+    return out.getvalue()
+
+
 def shown(html: str) -> set[int]:
     """Message ids listed on the conversations page."""
     return {int(i) for i in re.findall(r'data-message-id="(\d+)"', html)}
@@ -99,10 +109,14 @@ async def test_order_status_change_is_the_sellers_undoable_action(aiohttp_server
     service, *_ = await seeded(aiohttp_server, tmp_path)
     with Shop.open(service.config) as shop:
         (order,) = shop.list_orders()
+        photo = shop.add_photo("蜂蜜", _jpeg())
     async with Browserless(service.url) as op:
         await op.login()
         status, html, _ = await op.get("/console/shop")
         assert f'id="order-{order["id"]}"' in html and "2 items, 400.00 yuan" in html
+        assert f'src="/console/media/photo/{photo["id"]}"' in html
+        status, _, r = await op.get(f"/console/media/photo/{photo['id']}")
+        assert status == 200 and r.headers["Content-Type"] == "image/jpeg"
         status, html, _ = await op.post(f"/console/shop/orders/{order['id']}", {"csrf": op.csrf, "status": "shipped"})
         assert status == 200 and "is now shipped" in html
         status, html, _ = await op.post(f"/console/shop/orders/{order['id']}", {"csrf": op.csrf, "status": "pending"})

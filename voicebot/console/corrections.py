@@ -8,7 +8,7 @@ what the operator sees is exactly what "apply" would do.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -50,7 +50,6 @@ class Outcome:
     channel: str = ""
     user: str = ""
     correction_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Rollback(Exception):
@@ -190,4 +189,4 @@ def to_jsonl(rows: list[Row]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-__all__ = ["CorrectionError", "Outcome", "apply", "asdict", "labelled", "preview", "summary", "to_jsonl"]
+__all__ = ["CorrectionError", "Outcome", "apply", "labelled", "preview", "summary", "to_jsonl"]
