@@ -219,3 +219,23 @@ def _config(tmp_path):
 def _no_proxy(monkeypatch):
     monkeypatch.delenv("http_proxy", raising=False)
     monkeypatch.delenv("HTTP_PROXY", raising=False)
+
+
+RAW_PATHS = ["/console/static/../messages/1", "/console/static/..%2fmessages/1", "/console/static/%2e%2e/shop",
+             "//console/shop", "/console/./shop", "/console%2fshop", "/console/static/../../console/dashboard"]
+
+
+async def test_odd_paths_never_skip_the_session_check(aiohttp_server, tmp_path):
+    import asyncio
+
+    service = await console_service(aiohttp_server, tmp_path)
+    host, port = service.url.removeprefix("http://").split(":")
+    for path in RAW_PATHS:  # sent byte for byte, as no well-behaved client would normalise them
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        response = await reader.read()
+        writer.close()
+        status = int(response.split(b" ", 2)[1])
+        assert status in (302, 401, 403, 404), (path, response[:200])
+        assert b"Shop</h1>" not in response and b"Dashboard</h1>" not in response and b"Message #" not in response

@@ -26,7 +26,7 @@ def _details(db: sqlite_utils.Database, message_id: int) -> dict[str, Any] | Non
         "SELECT id, display_name, role, language FROM customers WHERE channel = ? AND channel_user_id = ?",
         (msg["channel"], msg["user"]),
     ).fetchone()
-    replies = list(db.query("SELECT id, kind, status, attempts, last_error, next_attempt_at, created_at, sent_at,"
+    replies = list(db.query("SELECT id, user, kind, status, attempts, last_error, next_attempt_at, created_at, sent_at,"
                             " payload_json, media_path IS NOT NULL AS has_media FROM outbox WHERE message_id = ?"
                             " ORDER BY id", (message_id,)))
     action = None
