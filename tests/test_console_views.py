@@ -81,6 +81,14 @@ async def test_filters_and_search_pick_the_right_people(aiohttp_server, tmp_path
         assert '<mark class="low" title="confidence 0.41">蜂蜜</mark>' in html
         status, html, _ = await op.get(f"/console/messages/{voice}")
         assert 'id="error"' in html and 'id="voice-in"' in html
+        status, _, r = await op.get(f"/console/media/in/{voice}")  # AMR, converted for the browser
+        assert status == 200 and r.headers["Content-Type"] == "audio/ogg"
+        garbage = service.config.media_dir / "in" / "garbage.bin"
+        garbage.write_bytes(b"not audio at all" * 64)
+        with Shop.open(service.config) as shop:
+            shop.update_message(voice, media_path=str(garbage))
+        status, body, _ = await op.get(f"/console/media/in/{voice}")  # not audio: said plainly
+        assert status == 422 and "cannot be played" in body
 
 
 async def test_replies_waiting_can_be_retried_or_dropped(aiohttp_server, tmp_path):
