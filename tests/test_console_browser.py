@@ -85,6 +85,7 @@ async def test_operator_hears_corrects_edits_and_logs_out(aiohttp_server, tmp_pa
             await page.click("form[role=search] button[type=submit]")
             rows = page.locator("#conversations tbody tr[data-message-id]")
             assert await rows.count() == 1
+            await page.screenshot(path=str(ARTIFACTS / "console-search.png"), full_page=True)
             await rows.first.locator("a").first.click()
             await page.wait_for_url(f"**/console/messages/{voice['id']}")
             assert "사과" in await page.inner_text("#transcript")
