@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from click.testing import CliRunner
@@ -179,7 +180,8 @@ async def test_a_correction_waits_for_newer_changes_and_bad_input_changes_nothin
         await op.login()
         path = f"/console/messages/{first['id']}/correct"
         for op_name in ("preview", "apply"):
-            status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "卖了两条手链给张三", "op": op_name})
+            status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "卖了两条手链给张三", "op": op_name,
+                                                   "previewed": "卖了两条手链给张三"})
             assert status == 409 and "changed the shop again since" in html
         status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "   ", "op": "apply"})
         assert status == 409 and "type what the user really said" in html
@@ -187,3 +189,33 @@ async def test_a_correction_waits_for_newer_changes_and_bad_input_changes_nothin
     with Shop.open(service.config) as shop:
         assert (shop.product("绿松石手链")["stock"], shop.product("蜂蜜")["stock"]) == before
         assert shop.db.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
+
+
+async def test_apply_with_words_other_than_the_previewed_ones_only_previews(aiohttp_server, tmp_path):
+    service = await console_service(aiohttp_server, tmp_path)
+    async with service.client() as wx:
+        await wx.user(SELLER).send_text("卖了三条手链给张三")
+        await service.settle()
+    with Shop.open(service.config) as shop:
+        (msg,) = shop.list_messages(user=SELLER, direction="in")
+    async with Browserless(service.url) as op:
+        await op.login()
+        path = f"/console/messages/{msg['id']}/correct"
+        status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "卖了一条手链给张三", "op": "apply",
+                                               "previewed": "卖了两条手链给张三"})
+        assert status == 200 and "would be: <b>record_sale 绿松石手链 ×1 → 张三</b>" in html
+        with Shop.open(service.config) as shop:
+            assert shop.product("绿松石手链")["stock"] == 7  # nothing applied yet
+        status, html, _ = await op.post(path, {"csrf": op.csrf, "text": "卖了一条手链给张三", "op": "apply",
+                                               "previewed": "卖了一条手链给张三"})
+        assert status == 200 and "Corrected to" in html and "spoken notice" in html
+    with Shop.open(service.config) as shop:
+        assert shop.product("绿松石手链")["stock"] == 9
+        (line,) = [json.loads(x) for x in _export(service.config)]
+        assert line["text"] == "卖了一条手链给张三" and line["expect"]["quantity"] == 1
+
+
+def _export(config) -> list[str]:
+    result = CliRunner().invoke(main, ["export", "corrections", "--db", str(config.db_path)])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()

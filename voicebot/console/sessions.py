@@ -83,8 +83,13 @@ class LoginLimiter:
                 wait = max(wait, q[0] + self.window_s - now)
         return wait
 
+    MAX_KEYS = 10_000  # forget idle keys beyond this, so many made-up names cannot grow memory without end
+
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
+        if len(self._failures) > self.MAX_KEYS:
+            for key in [k for k in self._failures if not self._recent(k, now)]:
+                del self._failures[key]
         for key in keys:
             self._recent(key, now).append(now)
 

@@ -67,6 +67,8 @@ async def correct(request: web.Request) -> web.Response:
     message_id = int(request.match_info["message_id"])
     form = await request.post()
     text, op = str(form.get("text", ""))[:500], str(form.get("op", "preview"))
+    if op == "apply" and " ".join(text.split()) != str(form.get("previewed", "")):
+        op = "preview"  # the words changed after the preview: show what the new ones would do first
     operator = request[SESSION]["name"]
     try:
         if op == "apply":
