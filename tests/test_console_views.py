@@ -219,3 +219,22 @@ def _export(config) -> list[str]:
     result = CliRunner().invoke(main, ["export", "corrections", "--db", str(config.db_path)])
     assert result.exit_code == 0, result.output
     return result.output.splitlines()
+
+
+async def test_conversations_page_through_older_people(aiohttp_server, tmp_path, monkeypatch):
+    from voicebot.console import views_conversations
+
+    monkeypatch.setattr(views_conversations, "PAGE", 2)
+    service, ids, asker, orderer = await seeded(aiohttp_server, tmp_path)
+    async with Browserless(service.url) as op:
+        await op.login()
+        status, html, _ = await op.get("/console/?role=buyer&q=")
+        first = shown(html)
+        older = re.search(r'href="([^"]+)" id="older"', html).group(1).replace("&amp;", "&")
+        assert "role=buyer" in older
+        status, html, _ = await op.get(older)
+        assert first == {ids[asker][0], ids[orderer][0]} and shown(html) == set()
+        status, html, _ = await op.get("/console/")
+        assert len(shown(html)) == 2
+        status, html, _ = await op.get(re.search(r'href="([^"]+)" id="older"', html).group(1).replace("&amp;", "&"))
+        assert shown(html) == {ids[SELLER][0]} and 'id="older"' not in html

@@ -29,6 +29,7 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     user: str = ""
+    before: str = ""  # paging: only people whose newest matching message is older than this id
 
     @classmethod
     def from_query(cls, query: Any) -> Filters:
@@ -107,15 +108,20 @@ def conversations(db: sqlite_utils.Database, f: Filters, tz: str, low_conf: floa
     """Each person's newest matching inbound message, newest first (with how many matched)."""
     where, params = _where(f, tz, low_conf)
     if f.user:  # one person: every matching message
+        if f.before.isdigit() and len(f.before) < 19:
+            where += " AND m.id < ?"
+            params.append(int(f.before))
         sql = f"SELECT {_COLUMNS}, 1 AS matched {_FROM} WHERE {where} ORDER BY m.id DESC LIMIT {int(limit)}"
         return list(db.query(sql, params))
+    before = int(f.before) if f.before.isdigit() and len(f.before) < 19 else None
     sql = (
         f"WITH hits AS (SELECT m.id, m.channel, m.user {_FROM} WHERE {where}),"
         " latest AS (SELECT max(id) AS id, count(*) AS matched FROM hits GROUP BY channel, user)"
         f" SELECT {_COLUMNS}, latest.matched {_FROM} JOIN latest ON latest.id = m.id"
-        f" ORDER BY m.id DESC LIMIT {int(limit)}"
+        + (" WHERE m.id < ?" if before is not None else "")
+        + f" ORDER BY m.id DESC LIMIT {int(limit)}"
     )
-    return list(db.query(sql, params))
+    return list(db.query(sql, params + ([before] if before is not None else [])))
 
 
 def choices(db: sqlite_utils.Database) -> Row:

@@ -25,14 +25,22 @@ def yuan(fen: int | None) -> str:
 
 
 FILTERS: dict[str, Any] = {"when": when, "yuan": yuan}
+PAGE = 100
+
+
+def _older(request: web.Request, rows: list[dict[str, Any]]) -> str | None:
+    """The link to the next page (same filters, older messages), when this page is full."""
+    if len(rows) < PAGE:
+        return None
+    return str(request.rel_url.update_query(before=str(rows[-1]["id"])))
 
 
 async def conversations(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     f = queries.Filters.from_query(request.query)
     tz, low = config.shop.timezone, config.dialogue.confirm_below_confidence
-    rows = await db_read(request, queries.conversations, f, tz, low)
+    rows = await db_read(request, queries.conversations, f, tz, low, PAGE)
     options = await db_read(request, queries.choices)
     return render(request, "conversations.html", {
-        "rows": rows, "f": f, "options": options, "statuses": queries.STATUSES, "roles": queries.ROLES, "tz": tz,
+        "rows": rows, "f": f, "older": _older(request, rows), "options": options, "statuses": queries.STATUSES, "roles": queries.ROLES, "tz": tz,
     })
