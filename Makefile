@@ -30,4 +30,6 @@ test: lint
 bench: install
 	$(BIN)/python bench/asr.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/photo_acks.py 2>/dev/null
+	$(BIN)/python bench/load.py --rate 100 --duration 10
 	$(BIN)/python bench/console.py

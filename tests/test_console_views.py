@@ -98,6 +98,8 @@ async def test_replies_waiting_can_be_retried_or_dropped(aiohttp_server, tmp_pat
         held = outbox.enqueue(shop.db, "wechat", asker, "text", payload={"text": "等一下"}, held=True)
         failing = outbox.enqueue(shop.db, "nowhere", asker, "text", payload={"text": "坏了"})
         outbox.mark_failed(shop.db, failing, "45015: reply time limit exceeded", permanent=True)
+        stopped = outbox.enqueue(shop.db, "wechat", asker, "text", payload={"text": "好了"})
+        outbox.mark_failed(shop.db, stopped, "-1: system busy", permanent=True)
     async with Browserless(service.url) as op:
         await op.login()
         status, html, _ = await op.get("/console/outbox")
@@ -106,11 +108,15 @@ async def test_replies_waiting_can_be_retried_or_dropped(aiohttp_server, tmp_pat
         status, html, _ = await op.post(f"/console/outbox/{failing}/drop", {"csrf": op.csrf})
         assert status == 200 and "dropped" in html
         status, html, _ = await op.post(f"/console/outbox/{held}/retry", {"csrf": op.csrf})
+        assert status == 200 and "held until the user writes again" in html
+        status, html, _ = await op.post(f"/console/outbox/{stopped}/retry", {"csrf": op.csrf})
         assert status == 200 and "will be sent now" in html
         await service.settle()
     with Shop.open(service.config) as shop:
-        rows = {r["id"]: r for r in shop.db.query("SELECT * FROM outbox WHERE id IN (?, ?)", (held, failing))}
-    assert rows[held]["status"] == "sent"  # retried at once, and the emulated WeChat took it
+        rows = {r["id"]: r for r in shop.db.query("SELECT * FROM outbox WHERE id IN (?, ?, ?)",
+                                                   (held, failing, stopped))}
+    assert rows[stopped]["status"] == "sent"  # retried at once, and the emulated WeChat took it
+    assert rows[held]["status"] == "pending" and rows[held]["next_attempt_at"] == outbox.HELD
     assert rows[failing]["status"] == "gave_up" and rows[failing]["last_error"] == "dropped by ana"
 
 

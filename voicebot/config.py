@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "VOICEBOT_"
-SECRET_KEYS = frozenset({"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password"})
+SECRET_KEYS = frozenset(
+    {"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password", "health_token"}
+)
 
 
 class ConfigError(ValueError):
@@ -30,6 +32,10 @@ class ServerConfig:
     port: int = 8080
     data_dir: str = "data"
     log_level: str = "info"
+    max_connections: int = 512
+    concurrent_runs: int = 4
+    queued_runs: int = 2000
+    health_token: str = ""
 
 
 @dataclass
@@ -97,9 +103,13 @@ class WechatConfig:
     reply_mode: str = "auto"
     timestamp_window_s: int = 300
     max_body_bytes: int = 262_144
+    body_timeout_s: float = 10.0
     send_text_copy: bool = False
     window_quota: int = 5
     window_hours: int = 48
+    api_timeout_s: float = 10.0
+    resend_ambiguous: int = 0
+    reply_max_age_hours: float = 48.0
 
 
 @dataclass
@@ -199,7 +209,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, dict):
             return {str(k): _coerce(v, item, f"{where}.{k}") for k, v in value.items()}
     name = getattr(hint, "__name__", str(hint))
-    raise ConfigError(f"{where}: expected {name}, got {type(value).__name__} {value!r}")
+    shown = "" if _is_secret(where) else f" {value!r}"  # a mistyped secret is still a secret
+    raise ConfigError(f"{where}: expected {name}, got {type(value).__name__}{shown}")
+
+
+def _is_secret(where: str) -> bool:
+    """Whether the key named at the end of ``where`` (``file: wechat.token[0]``) holds a secret."""
+    key = where.rsplit(".", 1)[-1].split("[", 1)[0].strip().lower()
+    return key in SECRET_KEYS or any(key.endswith(f"__{k}") for k in SECRET_KEYS)
 
 
 def _from_env_string(raw: str, hint: Any, where: str) -> Any:
@@ -251,6 +268,11 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.wechat.resend_ambiguous < 0:
+        raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
+    for key in ("max_connections", "concurrent_runs", "queued_runs"):
+        if getattr(config.server, key) < 1:
+            raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     if config.wechat.enabled and not config.wechat.token:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from voicebot import __version__
-from voicebot.cli import asr, console, dialogue, log, nlu, serve, shop, speech
+from voicebot.cli import asr, console, dialogue, log, nlu, outbox, serve, shop, speech
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +22,6 @@ def main() -> None:
     """
 
 
-for module in (serve, asr, speech, shop, nlu, dialogue, log, console):
+for module in (serve, asr, speech, shop, nlu, dialogue, log, outbox, console):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
-from aiohttp import web
 
 from voicebot.cli.options import config_option, load_or_exit
 from voicebot.logs import log_event, setup_logging
@@ -31,8 +32,9 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
         host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
         click.echo(f"operator console: http://{host}:{config.server.port}/console/"
                    "  (add an account: voicebot console user add NAME)", err=True)
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
-                access_log=None)
+    from voicebot.server import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(create_app(config), config))
 
 
 COMMANDS = [serve]

@@ -11,7 +11,6 @@ from voicebot.app import CONFIG, SENDER
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.store import outbox
-from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
 
 
@@ -25,13 +24,8 @@ def _rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 
 def retry_now(db: sqlite_utils.Database, outbox_id: int) -> bool:
-    """Make a row due now (a given-up one gets a fresh set of attempts); False if it was already sent."""
-    with write_tx(db):
-        return db.execute(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?,"
-            " attempts = CASE WHEN status = 'pending' THEN attempts ELSE 0 END WHERE id = ? AND status != 'sent'",
-            (utc_now(), outbox_id),
-        ).rowcount == 1
+    """The outbox's operator retry for one row (held and in-flight rows are left as they are)."""
+    return outbox.retry(db, [outbox_id]) == 1
 
 
 def drop(db: sqlite_utils.Database, outbox_id: int, operator: str) -> bool:
@@ -58,5 +52,8 @@ async def outbox_action(request: web.Request) -> web.Response:
     else:
         done = await db_call(request, drop, outbox_id, operator)
     log_event("console.outbox", op=op, outbox_id=outbox_id, operator=operator, done=done)
-    flash = f"Reply #{outbox_id}: " + (("will be sent now" if op == "retry" else "dropped") if done else "already sent")
+    if done:
+        flash = f"Reply #{outbox_id}: " + ("will be sent now" if op == "retry" else "dropped")
+    else:
+        flash = f"Reply #{outbox_id}: already sent, being sent, or held until the user writes again"
     return await outbox_page(request, flash)
