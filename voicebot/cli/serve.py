@@ -30,8 +30,9 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
               language=config.shop.language, data_dir=str(config.data_dir))
     if config.console.enabled:
         host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
-        click.echo(f"operator console: http://{host}:{config.server.port}/console/"
-                   "  (add an account: voicebot console user add NAME)", err=True)
+        url = f"http://{host}:{config.server.port}/console/"
+        log_event("console.url", url=url)  # stderr carries only JSON log lines; people read stdout
+        click.echo(f"operator console: {url}  (add an account: voicebot console user add NAME)")
     from voicebot.server import serve_until_signalled
 
     asyncio.run(serve_until_signalled(create_app(config), config))
