@@ -123,6 +123,15 @@ class WebConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    enabled: bool = True
+    secure_cookies: bool = False
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_window_s: float = 300.0
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     shop: ShopConfig = field(default_factory=ShopConfig)
@@ -133,6 +142,7 @@ class Config:
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     # Directory that relative paths are resolved against (the config file's folder, or cwd).
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
     source: str = "<embedded default>"
