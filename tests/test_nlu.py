@@ -176,3 +176,13 @@ def test_one_character_shared_by_several_products_is_ambiguous() -> None:
     for text in ("油 还有 吗", "油多少钱一桶"):
         got = understand(text, "zh", "buyer", oils)
         assert got.product == "油" and sorted(got.ambiguous) == sorted(oils)
+
+
+def test_a_key_written_twice_in_a_pack_is_an_error() -> None:
+    import yaml
+
+    from voicebot.nlu.packs import PackError, _UniqueKeyLoader
+
+    with pytest.raises(PackError, match="duplicate key 'corrected' at line 3"):
+        yaml.load("replies:\n  corrected: a\n  corrected: b\n", Loader=_UniqueKeyLoader)  # noqa: S506
+    assert yaml.load("a: {b: 1}\nc: [1, 2]\n", Loader=_UniqueKeyLoader) == {"a": {"b": 1}, "c": [1, 2]}  # noqa: S506

@@ -32,7 +32,7 @@ async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
     channel = app[PIPELINE].channels.get(outcome.channel)
     if channel is None or outcome.correction_id is None:
         return None
-    text = say(outcome.lang, "corrected", reply=outcome.reply)
+    text = say(outcome.lang, "operator_corrected", reply=outcome.reply)
     timings: dict[str, float] = {}
     with timed("console.notice_tts", timings, message_id=outcome.message_id):
         audio = await app[TTS].speak(text, outcome.lang, channel.reply_format)

@@ -168,6 +168,23 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
         raise PackError(f"{where}: missing key {e}") from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice in one mapping is an error.
+
+    Plain YAML keeps the last one silently, so two branches adding the same reply key would make
+    one of them say the other's words.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise PackError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 @functools.cache
 def load_pack(lang: str) -> Pack:
     """The pack for ``lang`` (zh, en, ko, ...), loaded once per process."""
@@ -175,7 +192,7 @@ def load_pack(lang: str) -> Pack:
     if not path.is_file():
         raise PackError(f"no language pack for {lang!r} (have: {', '.join(available_languages())})")
     with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+        data = yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(data, dict):
         raise PackError(f"{path}: not a mapping")
     return _build(data, path)
