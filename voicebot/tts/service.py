@@ -31,8 +31,10 @@ from voicebot.tts.speakable import speakable
 
 
 def _has_voice(available: list[str], voice: str) -> bool:
-    """espeak-ng ids carry a family prefix (``sit/cmn``); config names the voice (``cmn``)."""
-    return any(v == voice or v.rsplit("/", 1)[-1] == voice for v in available)
+    """espeak-ng ids carry a family prefix (``sit/cmn-Latn-pinyin``); config names the voice, maybe with a
+    variant (``cmn-latn-pinyin+f3``)."""
+    name = voice.split("+", 1)[0].lower()
+    return any(v.lower() == name or v.rsplit("/", 1)[-1].lower() == name for v in available)
 
 
 class TtsService:
