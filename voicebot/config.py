@@ -78,7 +78,7 @@ class TtsConfig:
     rates: dict[str, int] = field(default_factory=lambda: {"zh": 160, "en": 140, "ko": 140})
     kokoro_voices: dict[str, str] = field(default_factory=lambda: {"zh": "zm_yunxi", "en": "af_heart"})
     kokoro_speed: float = 0.9
-    kokoro_tempo: dict[str, float] = field(default_factory=lambda: {"zh": 0.8, "en": 0.95})
+    kokoro_tempo: dict[str, float] = field(default_factory=lambda: {"zh": 0.95, "en": 1.0})
     kokoro_npm_cache: str = ".cache/npm"
 
 
