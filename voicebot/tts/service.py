@@ -38,7 +38,7 @@ def _has_voice(available: list[str], voice: str) -> bool:
 
 
 class TtsService:
-    """Speak reply text in the configured voice per language, cached by (lang, voice, rate, text)."""
+    """Speak reply text with the engine and voice set per language, cached by (lang, engine:voice, pace, text)."""
 
     def __init__(self, config: Config) -> None:
         self._config = config
