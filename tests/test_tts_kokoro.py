@@ -16,7 +16,7 @@ import pytest
 
 from voicebot.config import load_config
 from voicebot.tts import kokoro_files
-from voicebot.tts.kokoro import VOCAB, en_phonemes, tokens, zh_phonemes
+from voicebot.tts.kokoro import VOCAB, chunks, en_phonemes, tokens, zh_phonemes
 from voicebot.tts.kokoro_files import KokoroMissing, ensure
 from voicebot.tts.service import TtsService
 
@@ -33,6 +33,14 @@ def test_phonemes_are_mandarin_with_tones_and_english_ipa_in_kokoros_vocabulary(
     assert "h" in en and "," in en
     assert all(p in VOCAB for p in zh + en if not p.isspace())
     assert VOCAB[" "] == 16 and VOCAB["ʃ"] == 131 and VOCAB["ᵻ"] == 177 and len(tokens(zh * 100)) == 510
+
+
+def test_long_text_is_spoken_whole_in_pieces_the_model_takes() -> None:
+    sentences = [zh_phonemes("绿松石手链两百块一条，还有十条。")] * 14 + [zh_phonemes("还有十条，" * 80)]
+    pieces = chunks(sentences)
+    assert all(len(tokens(p, limit=None)) <= 510 for p in pieces) and len(pieces) >= 5
+    said = "".join(p.replace(" ", "") for p in pieces)
+    assert said == "".join(s.replace(" ", "") for s in sentences)  # nothing dropped, nothing added
 
 
 async def test_kokoro_speaks_zh_and_en_in_the_worker_and_is_cached_apart_from_espeak(tmp_path: Path) -> None:

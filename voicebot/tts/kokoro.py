@@ -72,9 +72,46 @@ def zh_phonemes(text: str) -> str:
     return _zh_g2p(text)[0]
 
 
-def tokens(phonemes: str) -> list[int]:
-    """Token ids of the symbols Kokoro knows (others are dropped), at most MAX_TOKENS."""
-    return [VOCAB[p] for p in phonemes if p in VOCAB][:MAX_TOKENS]
+_SENTENCES = re.compile(r"(?<=[。！？；!?;])\s*|(?<=[.])\s+")
+_BREAKS = re.compile(r"(?<=[,:;.!?—…])\s*")
+
+
+def chunks(sentences: list[str], limit: int = MAX_TOKENS) -> list[str]:
+    """Whole sentences' phonemes grouped into pieces the model takes at once (at most ``limit`` tokens).
+
+    One model call per whole sentence or group of them sounds natural; a sentence over the limit is
+    cut at its clause marks (then anywhere), never silently truncated.
+    """
+    pieces: list[str] = []
+    for sentence in sentences:
+        if len(tokens(sentence, limit=None)) <= limit:
+            pieces.append(sentence)
+            continue
+        current = ""
+        for clause in _BREAKS.split(sentence):
+            while len(tokens(clause, limit=None)) > limit:  # no clause mark for too long: cut it
+                head, clause = clause[:limit], clause[limit:]
+                pieces += [current, head] if current else [head]
+                current = ""
+            if len(tokens(current + " " + clause, limit=None)) > limit:
+                pieces.append(current)
+                current = ""
+            current = f"{current} {clause}".strip()
+        if current:
+            pieces.append(current)
+    out: list[str] = []
+    for piece in (p for p in pieces if tokens(p, limit=None)):
+        if out and len(tokens(out[-1] + " " + piece, limit=None)) <= limit:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def tokens(phonemes: str, limit: int | None = MAX_TOKENS) -> list[int]:
+    """Token ids of the symbols Kokoro knows (others are dropped), at most ``limit``."""
+    ids = [VOCAB[p] for p in phonemes if p in VOCAB]
+    return ids if limit is None else ids[:limit]
 
 
 @dataclass(frozen=True)
@@ -120,8 +157,12 @@ class Kokoro:
 
     def synthesize(self, text: str, lang: str, voice: KokoroVoice, path: str) -> float:
         """Speak ``text`` into a 16-bit mono WAV at ``path``; return its duration in seconds."""
-        phonemes = zh_phonemes(text) if lang == "zh" else en_phonemes(text)
-        samples = self.audio(phonemes, voice)
+        phonemize = zh_phonemes if lang == "zh" else en_phonemes
+        pause = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
+        parts = []
+        for chunk in chunks([phonemize(s) for s in _SENTENCES.split(text) if s.strip()]):
+            parts += [self.audio(chunk, voice), pause]
+        samples = np.concatenate(parts[:-1])
         peak = float(np.max(np.abs(samples))) or 1.0
         pcm = (np.clip(samples * (PEAK / peak), -1, 1) * 32767).astype("<i2").tobytes()
         if voice.tempo != 1.0:
