@@ -119,6 +119,10 @@ class TtsService:
                       hint="voicebot models pull tts-zh")
         else:
             self._kokoro, self._kokoro_problem = (found[0], found[1]), ""
+            # WeChat waits 5 s for an answer: load Kokoro now rather than on the first reply.
+            lang = next(lang for lang, engine in tts.engines.items() if engine == "kokoro" and lang in tts.kokoro_voices)
+            with timed("tts.kokoro_load", lang=lang):
+                await self._call(worker.warm_kokoro, self._kokoro, lang, tts.kokoro_voices[lang])
 
     def engine_for(self, lang: str) -> str:
         """``kokoro`` or ``espeak``: the engine that speaks ``lang`` now."""

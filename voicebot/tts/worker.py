@@ -88,3 +88,11 @@ def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, 
     if _kokoro is None:  # ~1 s and ~450 MB: only in a worker that speaks with Kokoro
         _kokoro = Kokoro(Path(files[0]), Path(files[1]))
     return _kokoro.synthesize(text, lang, KokoroVoice(voice, speed, tempo), path)
+
+
+def warm_kokoro(files: tuple[str, str], lang: str, voice: str) -> float:
+    """Load the model and the text front end (jieba's dictionary) now, so the first reply is not slow."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        return synthesize_kokoro(files, "好的" if lang == "zh" else "OK.", lang, voice, 1.0, 1.0, tmp.name)
