@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei fonts-noto-cjk
+APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei fonts-noto-cjk npm
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 
 .PHONY: install serve test lint bench
@@ -15,7 +15,19 @@ install: .install-stamp
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(MAKE) kokoro-voices
 	touch $@
+
+# Kokoro's voices ship in the npm package kokoro-js; the tarball is verified by sha256 and kept in
+# .cache/npm (tts.kokoro_npm_cache), from which voicebot extracts the voices it needs.
+KOKORO_JS := kokoro-js-1.2.1.tgz
+KOKORO_JS_SHA256 := 1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860
+.PHONY: kokoro-voices
+kokoro-voices: .cache/npm/$(KOKORO_JS)
+.cache/npm/$(KOKORO_JS):
+	mkdir -p .cache/npm
+	cd .cache/npm && npm pack -q --silent kokoro-js@1.2.1 >/dev/null
+	echo "$(KOKORO_JS_SHA256)  .cache/npm/$(KOKORO_JS)" | sha256sum -c - || { rm -f .cache/npm/$(KOKORO_JS); exit 1; }
 
 serve: install
 	-$(BIN)/voicebot models pull --if-missing $(CONFIG_ARG)
@@ -34,3 +46,4 @@ bench: install
 	$(BIN)/python bench/photo_acks.py 2>/dev/null
 	$(BIN)/python bench/load.py --rate 100 --duration 10
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/voice.py

@@ -20,7 +20,8 @@ SNIFFED = {"amr": "amr-nb", "mp3": "mp3", "ogg": "ogg", "wav": "wav"}
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    path.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[tts]\nengines = {{ zh = "espeak" }}\n',
+                    encoding="utf-8")
     return path
 
 
@@ -34,7 +35,7 @@ def test_say_writes_audio_that_decodes(fmt: str, tmp_path: Path, config_file: Pa
     info = json.loads(result.stdout)
     data = out.read_bytes()
     assert info == {"path": str(out), "format": fmt, "duration": info["duration"], "bytes": len(data),
-                    "language": "zh", "voice": "cmn"}
+                    "language": "zh", "engine": "espeak", "voice": "cmn-latn-pinyin+f3"}
     assert sniff(data) == SNIFFED[fmt]
     pcm = decode_sync(data, AudioConfig())  # raises SilentAudio if nothing was spoken
     assert 1.0 < pcm.duration < 8.0

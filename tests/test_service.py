@@ -62,5 +62,6 @@ async def test_service_starts_without_the_model_and_says_how_to_get_it(aiohttp_c
     zh = body["asr"]["languages"]["zh"]
     assert zh["installed"] is False and zh["model"] == "vosk-model-small-cn-0.22"
     assert zh["fix"] == "voicebot models pull zh"
+    assert body["tts"]["engines"] == {"zh": "kokoro", "en": "kokoro", "ko": "espeak"}  # who speaks each language
     startup = [r.getMessage() for r in caplog.records if "asr.model_missing" in r.getMessage()]
     assert startup and "voicebot models pull zh" in startup[0]

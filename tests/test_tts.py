@@ -20,7 +20,9 @@ from voicebot.tts.service import TtsService
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    return load_config(overrides={"server": {"data_dir": str(tmp_path_factory.mktemp("data"))}}, environ={})
+    # espeak-ng, the engine that always works; Kokoro has its own tests (test_tts_kokoro.py).
+    return load_config(overrides={"server": {"data_dir": str(tmp_path_factory.mktemp("data"))},
+                                  "tts": {"engines": {"zh": "espeak", "en": "espeak"}}}, environ={})
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,8 @@ def _audio_length(path: Path) -> float:
 async def test_status_reports_ready_voices_and_cache(tts: TtsService, config: Config) -> None:
     status = tts.status()
     assert status["ready"] is True
-    assert status["voices"] == {"zh": "cmn", "en": "en-us", "ko": "ko"}
+    assert status["voices"] == {"zh": "cmn-latn-pinyin+f3", "en": "en-us", "ko": "ko"}
+    assert status["engines"] == {"zh": "espeak", "en": "espeak", "ko": "espeak"}
     assert status["missing_voices"] == {}
     assert status["cache_dir"] == str(config.tts_cache_dir)
 

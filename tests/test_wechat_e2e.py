@@ -31,9 +31,14 @@ async def emulator(aiohttp_server):
 
 
 async def zh_service_without_cs_permission(aiohttp_server, tmp_path, reply_mode: str):
-    """A zh shop on an account that may not use the customer-service API (unverified)."""
+    """A zh shop on an account that may not use the customer-service API (unverified).
+
+    Passive replies race WeChat's retries (5 s each); espeak-ng keeps the timing about the channel, not
+    about Kokoro's synthesis speed on a loaded machine (bench/voice.py measures that).
+    """
     emulator = await serve_emulator(aiohttp_server, EmulatorAccount(customer_service=False))
-    config = wechat_config(tmp_path / "data", emulator.url, emulator, wechat={"reply_mode": reply_mode})
+    config = wechat_config(tmp_path / "data", emulator.url, emulator, wechat={"reply_mode": reply_mode},
+                           tts={"engines": {"zh": "espeak"}})
     seed(config, ZH_PRODUCTS)
     return emulator, await start_service(aiohttp_server, config, emulator)
 

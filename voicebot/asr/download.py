@@ -1,4 +1,4 @@
-"""Download a Vosk model zip: resumable (HTTP Range), verified, unpacked atomically.
+"""Download a Vosk model zip (or any one verified file): resumable (HTTP Range), verified, atomic.
 
 The zip is fetched to ``<models_dir>/<name>.zip.part`` so an interrupted download resumes
 where it stopped. It is checked (size, SHA-256 when known, zip integrity), unpacked into a
@@ -132,8 +132,42 @@ def _fetch(spec: ModelSpec, part: Path, progress: bool) -> None:
             raise ConnectionError(f"the connection closed after {offset + received} of {total} bytes")
 
 
+def fetch_file(name: str, url: str, dest: Path, size: int | None = None, sha256: str | None = None,
+               progress: bool = True, hint: str = "") -> Path:
+    """Download one file to ``dest``: resumable through ``dest.part``, checked, moved into place atomically."""
+    if dest.is_file() and (size is None or dest.stat().st_size == size):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    spec = ModelSpec(language="", name=name, url=url, size=size, sha256=sha256)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        _fetch(spec, part, progress)
+        _verify_digest(spec, part)
+    except DownloadError:
+        part.unlink(missing_ok=True)
+        raise
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise DownloadError(f"cannot download {url}: {reason}. Check the network and run {hint or 'it'} again "
+                            f"(it resumes from {part.name})") from None
+    os.replace(part, dest)
+    return dest
+
+
 def _verify(spec: ModelSpec, path: Path) -> None:
     """Size, SHA-256 (when published) and zip integrity, or ChecksumMismatch/DownloadError."""
+    _verify_digest(spec, path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except zipfile.BadZipFile as e:
+        raise DownloadError(f"{path.name} is not a valid zip: {e}") from None
+    if bad is not None:
+        raise DownloadError(f"{path.name}: member {bad} is corrupt")
+
+
+def _verify_digest(spec: ModelSpec, path: Path) -> None:
+    """Size and SHA-256 (when published), or ChecksumMismatch."""
     size = path.stat().st_size
     if spec.size is not None and size != spec.size:
         raise ChecksumMismatch(f"{path.name}: {size} bytes, expected {spec.size}; the download was rejected")
@@ -147,13 +181,6 @@ def _verify(spec: ModelSpec, path: Path) -> None:
                 f"{path.name}: SHA-256 {digest.hexdigest()} does not match the published "
                 f"{spec.sha256}; the download was rejected"
             )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-    except zipfile.BadZipFile as e:
-        raise DownloadError(f"{path.name} is not a valid zip: {e}") from None
-    if bad is not None:
-        raise DownloadError(f"{path.name}: member {bad} is corrupt")
 
 
 def _unpack(spec: ModelSpec, archive: Path, models_dir: Path) -> Path:

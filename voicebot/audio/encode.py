@@ -1,6 +1,7 @@
 """Encode reply speech (a WAV file or PCM) into a format a phone plays: AMR-NB, MP3, Ogg/Opus, WAV.
 
-AMR-NB (WeChat's voice format) is 8 kHz, 12.2 kbit/s, written by opencore-amrnb without DTX.
+AMR-NB (WeChat's voice format) is 8 kHz, 12.2 kbit/s, written by opencore-amrnb without DTX, after
+the loudness is normalised (peak -1 dBFS).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from voicebot.audio.proc import Call, Done, Run, Steps, drive_async, drive_sync
 FORMATS = ("amr", "mp3", "ogg", "wav")
 SUFFIXES = {".amr": "amr", ".mp3": "mp3", ".ogg": "ogg", ".opus": "ogg", ".wav": "wav"}
 DEFAULT_TIMEOUT_S = 30.0
+# Every voice reaches the phone at the same level: peaks at -1 dBFS (~0.89). Raw synthesiser peaks
+# clip in AMR-NB, and quiet espeak-ng output is hard to hear on a phone speaker.
+LOUDNESS = ["norm", "-1"]
 
 Source = Path | Pcm
 
@@ -57,7 +61,7 @@ def command(fmt: str, sox_in: list[str], ffmpeg_in: list[str]) -> list[str]:
     """The encoder command line for ``fmt``, reading stdin and writing stdout."""
     if fmt == "amr":
         # Fallback when libopencore-amrnb cannot be loaded: sox's writer (12.2 kbit/s, but with DTX).
-        return ["sox", "-q", *sox_in, "-r", "8000", "-c", "1", "-C", "7", "-t", "amr-nb", "-"]
+        return ["sox", "-q", *sox_in, "-r", "8000", "-c", "1", "-C", "7", "-t", "amr-nb", "-", *LOUDNESS]
     ffmpeg = _ffmpeg(ffmpeg_in)
     if fmt == "mp3":
         return [*ffmpeg, "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", "pipe:1"]
@@ -77,7 +81,7 @@ def _encode_steps(source: Source, fmt: str, timeout: float) -> Steps[bytes]:
     if fmt == "amr" and amr.can_encode_nb():
         # sox starts in ~10 ms where ffmpeg takes ~150 ms: it matters for every fresh reply.
         resample = ["sox", "-q", "-D", *sox_in, "-r", "8000", "-c", "1", "-t", "raw", "-e", "signed-integer",
-                    "-b", "16", "-L", "-"]
+                    "-b", "16", "-L", "-", *LOUDNESS]
         done: Done = yield Run(resample, data, timeout)
         if done.returncode != 0 or not done.stdout:
             raise CorruptAudio(f"could not encode {fmt}: {done.last_error_line()}")

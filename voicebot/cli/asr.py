@@ -123,11 +123,14 @@ def list_models(as_json: bool, config: Config) -> None:
 @models.command("pull")
 @click.argument("lang", required=False)
 @click.option("--if-missing", is_flag=True, help="Do nothing (exit 0) when the model is already installed.")
-@click.option("--url", default=None, help="Download from this URL instead (a mirror of the same zip).")
+@click.option("--url", default=None, help="Download from this URL instead (a mirror of the same zip; for tts-*: "
+              "the folder holding kokoro-v1.0.int8.onnx and voices-v1.0.bin).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_config
 def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool, config: Config) -> None:
     """Download, verify and unpack LANG's model into asr.models_dir (default: shop.language).
+
+    LANG tts-zh or tts-en fetches the Kokoro-82M voice (model and voices) instead.
 
     The zip is checked against its published size and SHA-256, then unpacked atomically.
     An interrupted download resumes when run again.
@@ -137,8 +140,12 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
       voicebot models pull zh
       voicebot models pull --if-missing
       voicebot models pull en --url http://mirror.example/vosk-model-small-en-us-0.15.zip
+      voicebot models pull tts-zh      # Kokoro-82M voice (model + voices) for zh and en replies
     """
     lang = lang or config.shop.language
+    if lang.startswith("tts-"):
+        _pull_kokoro(lang.removeprefix("tts-"), url, quiet, config)
+        return
     if lang not in MODELS:
         raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="LANG")
     spec = MODELS[lang]
@@ -160,6 +167,25 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
         click.echo(f"\ninterrupted; run `voicebot models pull {lang}` again to resume", err=True)
         sys.exit(130)
     click.echo(f"installed {spec.name} at {path}")
+
+
+def _pull_kokoro(lang: str, url: str | None, quiet: bool, config: Config) -> None:
+    """``models pull tts-zh``: Kokoro's model and the configured voice(s) of that language."""
+    from voicebot.tts.kokoro_files import RELEASE_URL, KokoroMissing
+    from voicebot.tts.kokoro_files import pull as pull_kokoro
+
+    voices = config.tts.kokoro_voices
+    if lang not in voices:
+        raise click.BadParameter(f"no Kokoro voice for {lang!r} (tts.kokoro_voices has {', '.join(sorted(voices))})",
+                                 param_hint="LANG")
+    try:
+        files = pull_kokoro(config.models_dir, sorted(set(voices.values())), url or RELEASE_URL, not quiet)
+    except (DownloadError, KokoroMissing) as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; run `voicebot models pull tts-{lang}` again to resume", err=True)
+        sys.exit(130)
+    click.echo(f"installed Kokoro-82M ({', '.join(sorted(set(voices.values())))}) at {files.model.parent}")
 
 
 COMMANDS: list[click.Command] = [transcribe, models]

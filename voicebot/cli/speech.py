@@ -31,7 +31,7 @@ async def _say(config: Config, text: str, lang: str, out: Path, fmt: str) -> dic
     with wave.open(str(wav), "rb") as w:
         duration = w.getnframes() / w.getframerate()
     return {"path": str(out), "format": fmt, "duration": round(duration, 3), "bytes": len(data),
-            "language": lang, "voice": service.voice_for(lang)[0]}
+            "language": lang, "engine": service.speech_for(lang)[0], "voice": service.speech_for(lang)[1]}
 
 
 @click.command()
@@ -41,9 +41,9 @@ async def _say(config: Config, text: str, lang: str, out: Path, fmt: str) -> dic
               show_default=True, help="Output file; the suffix picks the format: .amr .mp3 .ogg .wav")
 @with_config
 def say(text: str, lang: str | None, output: Path, config: Config) -> None:
-    """Speak TEXT with pyttsx3/espeak-ng and write it as AMR-NB, MP3, Ogg/Opus or WAV.
+    """Speak TEXT with Kokoro or espeak-ng (per tts.engines) and write it as AMR-NB, MP3, Ogg/Opus or WAV.
 
-    Prints one JSON line: path, format, duration (s), bytes, language, voice.
+    Prints one JSON line: path, format, duration (s), bytes, language, engine, voice.
 
     \b
     Example:

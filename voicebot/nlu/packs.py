@@ -43,8 +43,6 @@ class Pack:
     lang: str
     name: str
     script: str  # "cjk": matched with spaces removed; "latin": matched as space-separated words
-    tts_voice: str
-    tts_rate: int
     model: dict[str, Any]
     money_units: tuple[str, ...]
     count_units: tuple[str, ...]
@@ -137,8 +135,6 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             lang=data["lang"],
             name=data["name"],
             script=data["script"],
-            tts_voice=data["tts"]["voice"],
-            tts_rate=int(data["tts"]["rate"]),
             model=dict(data["model"]),
             money_units=tuple(data["units"]["money"]),
             count_units=tuple(data["units"]["count"]),

@@ -1,1 +1,1 @@
-"""Speech synthesis: pyttsx3 (espeak-ng) in a worker process, with an on-disk cache."""
+"""Speech synthesis: Kokoro-82M or pyttsx3 (espeak-ng) in a worker process, with an on-disk cache."""

@@ -1,4 +1,4 @@
-"""The on-disk cache of synthesized speech: one file per (language, voice, rate, text[, format])."""
+"""The on-disk cache of synthesized speech: one file per (language, engine:voice, pace, text[, format])."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 
-def cache_key(lang: str, voice: str, rate: int, text: str) -> str:
+def cache_key(lang: str, voice: str, rate: int | str, text: str) -> str:
     """sha256 over the exact inputs that change the audio."""
     blob = json.dumps([lang, voice, rate, text], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

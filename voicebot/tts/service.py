@@ -1,4 +1,8 @@
-"""TtsService: pyttsx3/espeak-ng in one dedicated worker process, with an on-disk cache.
+"""TtsService: Kokoro-82M or pyttsx3/espeak-ng in one dedicated worker process, with an on-disk cache.
+
+The engine is chosen per language (``tts.engines``); Kokoro falls back to espeak-ng when its
+files are missing (logged with the fix, shown in ``/healthz``). Text goes through
+:func:`voicebot.tts.speakable.speakable` first, so no digit or Latin letter reaches a voice.
 
 pyttsx3 blocks and is not thread-safe, so every synthesis goes to a single spawned worker
 process, one at a time. A call that takes longer than ``tts.timeout_s`` or a worker that
@@ -23,15 +27,18 @@ from voicebot.logs import log_event, timed
 from voicebot.tts import worker
 from voicebot.tts.cache import cache_key, cache_path, temp_path_for, write_atomic
 from voicebot.tts.errors import TtsError
+from voicebot.tts.speakable import speakable
 
 
 def _has_voice(available: list[str], voice: str) -> bool:
-    """espeak-ng ids carry a family prefix (``sit/cmn``); config names the voice (``cmn``)."""
-    return any(v == voice or v.rsplit("/", 1)[-1] == voice for v in available)
+    """espeak-ng ids carry a family prefix (``sit/cmn-Latn-pinyin``); config names the voice, maybe with a
+    variant (``cmn-latn-pinyin+f3``)."""
+    name = voice.split("+", 1)[0].lower()
+    return any(v.lower() == name or v.rsplit("/", 1)[-1].lower() == name for v in available)
 
 
 class TtsService:
-    """Speak reply text in the configured voice per language, cached by (lang, voice, rate, text)."""
+    """Speak reply text with the engine and voice set per language, cached by (lang, engine:voice, pace, text)."""
 
     def __init__(self, config: Config) -> None:
         self._config = config
@@ -39,6 +46,8 @@ class TtsService:
         self._lock = asyncio.Lock()
         self._available: list[str] = []
         self._ready = False
+        self._kokoro: tuple[str, str] | None = None  # (model, voices dir) once Kokoro's files are in place
+        self._kokoro_problem = ""
         self._counters: Counter[str] = Counter(
             synth_calls=0, cache_hits=0, encode_calls=0, encode_cache_hits=0, errors=0, restarts=0
         )
@@ -55,9 +64,11 @@ class TtsService:
             self._pool = self._new_pool()
         async with self._lock:
             self._available = await self._call(worker.list_voices)
+            await self._prepare_kokoro()
         self._ready = True
         missing = self.missing_voices()
-        log_event("tts.ready", voices=self._config.tts.voices, missing=missing, pid=self.worker_pid())
+        log_event("tts.ready", engines=self.engines(), voices=self._config.tts.voices, missing=missing,
+                  pid=self.worker_pid())
         if missing:
             log_event("tts.voice_missing", voices=missing, hint="apt-get install espeak-ng-data")
 
@@ -72,6 +83,8 @@ class TtsService:
         """Health for /healthz: readiness, voices, cache location and counters."""
         return {
             "ready": self._ready,
+            "engines": self.engines(),
+            "kokoro_problem": self._kokoro_problem or None,
             "voices": dict(self._config.tts.voices),
             "rates": dict(self._config.tts.rates),
             "missing_voices": self.missing_voices(),
@@ -91,6 +104,37 @@ class TtsService:
 
     # -- speech ----------------------------------------------------------------------------
 
+    async def _prepare_kokoro(self) -> None:
+        """Find (or assemble) Kokoro's files in the worker when a language asks for Kokoro."""
+        tts = self._config.tts
+        wanted = sorted({tts.kokoro_voices[lang] for lang, engine in tts.engines.items()
+                         if engine == "kokoro" and lang in tts.kokoro_voices})
+        if not wanted:
+            return
+        found = await self._call(worker.prepare_kokoro, str(self._config.models_dir), wanted,
+                                 str(self._config.path(tts.kokoro_npm_cache, ".cache/npm")))
+        if isinstance(found, str):
+            self._kokoro, self._kokoro_problem = None, found
+            log_event("tts.kokoro_missing", reason=found, fallback="espeak",
+                      hint="voicebot models pull tts-zh")
+        else:
+            self._kokoro, self._kokoro_problem = (found[0], found[1]), ""
+            # WeChat waits 5 s for an answer: load Kokoro now rather than on the first reply.
+            lang = next(lang for lang, engine in tts.engines.items() if engine == "kokoro" and lang in tts.kokoro_voices)
+            with timed("tts.kokoro_load", lang=lang):
+                await self._call(worker.warm_kokoro, self._kokoro, lang, tts.kokoro_voices[lang])
+
+    def engine_for(self, lang: str) -> str:
+        """``kokoro`` or ``espeak``: the engine that speaks ``lang`` now."""
+        tts = self._config.tts
+        wants = tts.engines.get(lang, "espeak")
+        if wants == "kokoro" and self._kokoro is not None and lang in tts.kokoro_voices and lang in ("zh", "en"):
+            return "kokoro"
+        return "espeak"
+
+    def engines(self) -> dict[str, str]:
+        return {lang: self.engine_for(lang) for lang in self._config.tts.voices}
+
     def voice_for(self, lang: str) -> tuple[str, int]:
         """(espeak-ng voice, words per minute) for ``lang``; ValueError for an unconfigured language."""
         voices = self._config.tts.voices
@@ -98,16 +142,24 @@ class TtsService:
             raise ValueError(f"no TTS voice configured for language {lang!r} (tts.voices has {sorted(voices)})")
         return voices[lang], self._config.tts.rates.get(lang, 140)
 
-    def _key(self, text: str, lang: str) -> tuple[str, str, int, str]:
+    def speech_for(self, lang: str) -> tuple[str, str, str]:
+        """(engine, voice, pace) for ``lang``; pace is part of the cache key."""
+        voice, rate = self.voice_for(lang)
+        if self.engine_for(lang) == "kokoro":
+            tts = self._config.tts
+            return "kokoro", tts.kokoro_voices[lang], f"{tts.kokoro_speed:g}/{tts.kokoro_tempo.get(lang, 1.0):g}"
+        return "espeak", voice, str(rate)
+
+    def _key(self, text: str, lang: str) -> tuple[str, str, str, str, str]:
         text = text.strip()
         if not text:
             raise ValueError("cannot speak empty text")
-        voice, rate = self.voice_for(lang)
-        return text, voice, rate, cache_key(lang, voice, rate, text)
+        engine, voice, pace = self.speech_for(lang)
+        return text, engine, voice, pace, cache_key(lang, f"{engine}:{voice}", pace, text)
 
     async def synthesize(self, text: str, lang: str) -> Path:
-        """The WAV (22.05 kHz mono) of ``text`` spoken in ``lang``, from the cache when possible."""
-        text, voice, rate, key = self._key(text, lang)
+        """The WAV (mono) of ``text`` spoken in ``lang``, from the cache when possible."""
+        text, engine, voice, _, key = self._key(text, lang)
         final = cache_path(self.cache_dir, key, "wav")
         if final.exists():
             self._counters["cache_hits"] += 1
@@ -118,13 +170,22 @@ class TtsService:
             if final.exists():  # made by a concurrent caller while we waited
                 self._counters["cache_hits"] += 1
                 return final
-            if lang in self.missing_voices():
+            if engine == "espeak" and lang in self.missing_voices():
                 raise TtsError(f"espeak-ng has no voice {voice!r} for language {lang!r}")
+            said = speakable(text, lang)
             tmp = temp_path_for(final)
             try:
-                with timed("tts.synth", lang=lang, voice=voice, chars=len(text)) as info:
+                with timed("tts.synth", lang=lang, engine=engine, voice=voice, chars=len(said)) as info:
                     self._counters["synth_calls"] += 1
-                    info["seconds"] = round(await self._call(worker.synthesize, text, voice, rate, str(tmp)), 2)
+                    if engine == "kokoro":
+                        tts = self._config.tts
+                        assert self._kokoro is not None
+                        seconds = await self._call(worker.synthesize_kokoro, self._kokoro, said, lang, voice,
+                                                   tts.kokoro_speed, tts.kokoro_tempo.get(lang, 1.0), str(tmp))
+                    else:
+                        seconds = await self._call(worker.synthesize, said, voice, self.voice_for(lang)[1],
+                                                   str(tmp))
+                    info["seconds"] = round(seconds, 2)
                 os.replace(tmp, final)
             finally:
                 tmp.unlink(missing_ok=True)
@@ -134,7 +195,7 @@ class TtsService:
         """``text`` spoken in ``lang`` and encoded as ``fmt`` (amr, mp3, ogg, wav); cached too."""
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        _, _, _, key = self._key(text, lang)
+        *_, key = self._key(text, lang)
         final = cache_path(self.cache_dir, key, fmt)
         if final.exists():
             self._counters["encode_cache_hits"] += 1

