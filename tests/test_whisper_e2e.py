@@ -1,0 +1,105 @@
+"""Mandarin and English voice notes through WeChat, end to end, recognised by Whisper.
+
+A buyer and the seller speak (espeak-ng voices, AMR-NB as WeChat sends them); the emulator
+serves the notes, the service fetches and decodes them, Whisper (biased with the catalog)
+recognises them, the dialogue acts, and spoken replies go out through custom/send. Money and
+stock changes heard with Whisper's confidence are read back first; the speaker confirms by voice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_wechat_e2e import assert_spoken, serve_emulator, voice_payloads
+from wechat_service import SELLER, Service, shop_service
+
+from voicebot.shop.facade import Shop
+from voicebot.testing.voices import EN_VOICES, ZH_VOICES, Voice, voice_note
+
+pytestmark = pytest.mark.slow
+
+ZH_PRODUCTS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
+EN_PRODUCTS = [("honey", 30, 5, "jar"), ("turquoise bracelet", 200, 10, "piece")]
+
+
+def whisper_asr(models_dir: Path) -> dict[str, Any]:
+    return {"models_dir": str(models_dir), "engine_by_language": {"zh": "whisper", "en": "whisper"},
+            "whisper_workers": 1}
+
+
+class Speaker:
+    """One WeChat user who talks to the shop by voice notes."""
+
+    def __init__(self, service: Service, user: Any, voice: Voice, folder: Path) -> None:
+        self.service, self.user, self.voice, self.folder = service, user, voice, folder
+        self.count = 0
+
+    async def says(self, text: str) -> dict[str, Any]:
+        """Send ``text`` as a voice note; the conversation-log row of that note once it is handled."""
+        self.count += 1
+        amr = voice_note(text, self.voice, self.folder, f"{self.user.openid}-{self.count}")
+        delivery = await self.user.send_voice(amr)
+        assert delivery.status == 200
+        await self.service.settle(timeout=600)
+        with Shop.open(self.service.config) as shop:
+            row = shop.list_messages(user=self.user.openid, direction="in")[0]
+        assert row["kind"] == "voice" and row["status"] == "replied", row
+        return row
+
+    async def does(self, text: str, confirm: str) -> dict[str, Any]:
+        """Say a money/stock command; if it is read back for confirmation, confirm it by voice."""
+        row = await self.says(text)
+        if row["reply_text"].endswith(("吗？", "right?")):
+            await self.says(confirm)
+        return row
+
+
+async def test_zh_buyer_and_seller_by_voice(aiohttp_server, tmp_path: Path, whisper_models_dir: Path) -> None:
+    emulator = await serve_emulator(aiohttp_server)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS, asr=whisper_asr(whisper_models_dir))
+    async with service.client() as wx:
+        seller = Speaker(service, wx.user(SELLER), ZH_VOICES[0], tmp_path / "notes")
+        buyer = Speaker(service, wx.user(), ZH_VOICES[0], tmp_path / "notes")
+
+        asked = await buyer.says("绿松石手链多少钱")
+        assert (asked["intent"]["intent"], asked["intent"]["product"]) == ("ask_price", "绿松石手链"), asked
+        assert "两百" in asked["reply_text"]
+        assert asked["transcript"] and asked["words"] and asked["timings"]["asr"] > 0
+
+        ordered = await buyer.does("我要两条绿松石手链", confirm="是的")
+        assert ordered["intent"]["intent"] == "place_order", ordered["transcript"]
+
+        added = await seller.does("上架核桃，三十块一斤，库存五十斤", confirm="是的")
+        assert added["intent"]["intent"] == "add_product", added["transcript"]
+
+        sold = await seller.does("卖了两条手链给张三", confirm="是的")
+        assert sold["intent"]["intent"] == "record_sale", sold["transcript"]
+
+    with Shop.open(service.config) as shop:
+        orders = shop.list_orders()
+        assert shop.product("绿松石手链")["stock"] == 10 - 2 - 2
+        assert shop.product("核桃")["price_fen"] == 3000 and shop.product("核桃")["stock"] == 50
+    assert len(orders) == 2  # the buyer's order and the recorded sale
+    replies = voice_payloads(emulator, buyer.user.openid)
+    assert len(replies) >= 2
+    for audio in replies:
+        assert_spoken(audio)
+
+
+async def test_en_buyer_orders_by_voice(aiohttp_server, tmp_path: Path, whisper_models_dir: Path) -> None:
+    emulator = await serve_emulator(aiohttp_server)
+    service = await shop_service(aiohttp_server, tmp_path, emulator, EN_PRODUCTS,
+                                 shop={"language": "en", "currency": "USD"}, asr=whisper_asr(whisper_models_dir))
+    async with service.client() as wx:
+        buyer = Speaker(service, wx.user(), EN_VOICES[0], tmp_path / "notes")
+        asked = await buyer.says("how much is the honey")
+        assert (asked["intent"]["intent"], asked["intent"]["product"]) == ("ask_price", "honey"), asked
+        assert "thirty" in asked["reply_text"].lower()
+        ordered = await buyer.does("i want two jars of honey", confirm="yes")
+        assert ordered["intent"]["intent"] == "place_order", ordered["transcript"]
+    with Shop.open(service.config) as shop:
+        assert shop.product("honey")["stock"] == 3
+    (first, *rest) = voice_payloads(emulator, buyer.user.openid)
+    assert_spoken(first) and rest
