@@ -25,9 +25,9 @@ class Voice:
 
 
 ZH_VOICES = (
+    Voice("espeak", "cmn-latn-pinyin+f3", 120),
+    Voice("espeak", "cmn-latn-pinyin+m3", 130),
     Voice("espeak", "cmn-latn-pinyin+f3", 150),
-    Voice("espeak", "cmn-latn-pinyin", 140),
-    Voice("espeak", "cmn-latn-pinyin+m3", 160),
 )
 EN_VOICES = (Voice("espeak", "en-us", 150), Voice("espeak", "en-us+f3", 140))
 VOICES = {"zh": ZH_VOICES, "en": EN_VOICES}
