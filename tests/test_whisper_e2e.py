@@ -1,6 +1,6 @@
 """Mandarin and English voice notes through WeChat, end to end, recognised by Whisper.
 
-A buyer and the seller speak (espeak-ng voices, AMR-NB as WeChat sends them); the emulator
+A buyer speaks (espeak-ng voices, AMR-NB as WeChat sends them); the emulator
 serves the notes, the service fetches and decodes them, Whisper (biased with the catalog)
 recognises them, the dialogue acts, and spoken replies go out through custom/send. Money and
 stock changes are not read back here (see TRUST_WHISPER). The seller's side (adding a product,

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data"
 CUSTOMERS = {"zh": ["张三", "李四", "王五"], "en": ["Linda", "Tom"]}
-# (minimum exact match without biasing, with biasing; maximum error rate with biasing)
-FLOORS = {"zh": (0.0, 0.0, 1.0), "en": (0.0, 0.0, 1.0)}
+# (minimum exact match without biasing, with biasing; maximum error rate with biasing). Measured
+# 2026-11-29 (decoding is seeded, so repeatable): zh 3/32 exact, CER 0.68 without; 5/32, CER 0.74
+# with biasing. en 1/10, WER 0.66 without; 2/10, WER 0.48 with. Floors leave a margin below those.
+FLOORS = {"zh": (1 / 32, 2 / 32, 0.9), "en": (0.0, 1 / 10, 0.7)}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
