@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from test_wechat_e2e import assert_spoken, serve_emulator, voice_payloads
 from wechat_service import Service, shop_service
@@ -60,6 +61,9 @@ async def test_zh_buyer_asks_and_orders_by_voice(aiohttp_server, tmp_path: Path,
     emulator = await serve_emulator(aiohttp_server)
     service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS, asr=whisper_asr(whisper_models_dir),
                                  dialogue=TRUST_WHISPER)
+    async with aiohttp.ClientSession() as http, http.get(f"{service.url}/healthz") as resp:
+        health = await resp.json()
+    assert health["status"] == "ok" and health["asr"]["languages"]["zh"]["engine"] == "whisper", health
     async with service.client() as wx:
         buyer = Speaker(service, wx.user(), ZH_VOICES[0], tmp_path / "notes")
 
