@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -107,6 +108,7 @@ def test_photo_and_seller_commands(run, tmp_path):
     photo = run(shop, "photo", "手链", str(picture), "--json")["photo"]
     assert set(photo) == {"id", "sha256", "path", "thumb_path", "width", "height", "bytes", "position"}
     assert (photo["width"], photo["height"], photo["position"]) == (64, 48, 0)
+    assert Path(photo["path"]).parent == tmp_path / "photos"  # --db moves the photos with it
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     assert "not a photo" in run(shop, "photo", "手链", str(notes), ok=False)

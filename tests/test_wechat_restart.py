@@ -81,7 +81,8 @@ async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_se
         await wait_healthy(url, first)
         from voicebot.testing.wechat_client import WechatClient
 
-        async with WechatClient(url + "/wechat", TOKEN, app_id=emulator.account.app_id, emulator=emulator) as wx:
+        async with WechatClient(url + "/wechat", TOKEN, app_id=emulator.account.app_id, emulator=emulator,
+                                mode="safe", encoding_aes_key=AES_KEY) as wx:
             buyer = wx.user()
             delivery = await buyer.send_voice(korean_voice_note(tmp_path, "사과 얼마 예요"))
             assert delivery.status == 200  # accepted: committed to the inbox before the answer

@@ -35,6 +35,11 @@ class Recorder:
         return await result if asyncio.iscoroutine(result) else result
 
 
+def plain_config(**overrides) -> WechatConfig:
+    """An account in plaintext mode: no EncodingAESKey configured."""
+    return wechat_config(encoding_aes_key="", **overrides)
+
+
 def wechat_config(**overrides) -> WechatConfig:
     values = {"enabled": True, "token": TOKEN, "app_id": APP_ID, "encoding_aes_key": KEY, "max_body_bytes": 4096}
     values.update(overrides)
@@ -87,7 +92,7 @@ async def test_get_url_verification_echoes_echostr(aiohttp_client):
 @pytest.mark.parametrize("mode", ["plain", "compat", "safe"])
 async def test_round_trip_in_every_mode(serve, mode):
     recorder = Recorder(lambda msg: text_reply(msg, "收到：" + msg.content))
-    _, client = await serve(recorder)
+    _, client = await serve(recorder, plain_config() if mode == "plain" else None)
     c = client(mode)
     user = c.user()
     delivery = await user.send_text("手镯多少钱")
@@ -105,7 +110,7 @@ async def test_round_trip_in_every_mode(serve, mode):
 async def test_none_acks_success_and_voice_reply_is_encoded(serve, mode):
     answers = iter([None, "VOICE"])
     recorder = Recorder(lambda msg: voice_reply(msg, "MEDIA123") if next(answers) else None)
-    _, client = await serve(recorder)
+    _, client = await serve(recorder, plain_config() if mode == "plain" else None)
     c = client(mode)
     user = c.user()
     first = await user.subscribe()
@@ -221,8 +226,8 @@ REJECTIONS = {
 async def test_invalid_requests_are_rejected_logged_and_never_reach_the_pipeline(serve, caplog, case):
     build, status, reason = REJECTIONS[case]
     recorder = Recorder(lambda msg: text_reply(msg, "should not happen"))
-    server, _ = await serve(recorder)
     query, body = build()
+    server, _ = await serve(recorder, None if "encrypt_type" in query else plain_config())
     caplog.set_level(logging.INFO, logger="voicebot")
     async with server_session(server) as http:
         resp = await http.post("/wechat", params=query, data=body.encode())
@@ -238,7 +243,7 @@ async def test_invalid_requests_are_rejected_logged_and_never_reach_the_pipeline
 
 async def test_oversized_chunked_body_is_cut_off_while_reading(serve, caplog):
     recorder = Recorder()
-    server, _ = await serve(recorder)
+    server, _ = await serve(recorder, plain_config())
 
     async def chunks():
         for _ in range(100):  # 100 KiB without a Content-Length
@@ -264,7 +269,7 @@ async def test_handler_failure_is_500_without_trace_so_wechat_redelivers(serve, 
     def boom(msg):
         raise RuntimeError("inbox locked")
 
-    server, client = await serve(Recorder(boom))
+    server, client = await serve(Recorder(boom), plain_config())
     caplog.set_level(logging.INFO, logger="voicebot")
     delivery = await client().user().send_text("hi")
     assert delivery.status == 500
@@ -301,7 +306,7 @@ async def test_three_timeouts_show_the_user_the_unavailable_notice(serve):
         await release.wait()
 
     recorder = Recorder(never)
-    _, client = await serve(recorder)
+    _, client = await serve(recorder, plain_config())
     delivery = await client(timeout_s=0.2).user().send_text("hello")
     release.set()
     assert len(delivery.attempts) == 3 and all(a.timed_out for a in delivery.attempts)

@@ -57,7 +57,7 @@ class Service:
     def pipeline(self):
         return self.app[PIPELINE]
 
-    def client(self, mode: str = "plain", timeout_s: float = 5.0) -> WechatClient:
+    def client(self, mode: str = "safe", timeout_s: float = 5.0) -> WechatClient:
         return WechatClient(
             self.url + self.config.wechat.path,
             TOKEN,

@@ -22,12 +22,18 @@ config_option = click.option(
 )
 
 
+class ConfigProblem(click.ClickException):
+    """A configuration that cannot be used: a usage error, so the exit code is 2."""
+
+    exit_code = 2
+
+
 def load_or_exit(config_path: str | None, overrides: dict[str, Any] | None = None) -> Config:
     """Load the configuration, turning a ConfigError into a clear message and exit code 2."""
     try:
         return load_config(config_path, overrides=overrides)
     except ConfigError as e:
-        raise click.ClickException(f"configuration error: {e}") from None
+        raise ConfigProblem(f"configuration error: {e}") from None
 
 
 def with_config(func: Callable[..., Any]) -> Callable[..., Any]:

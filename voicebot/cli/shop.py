@@ -1,7 +1,7 @@
 """CLI twins of the shop: ``voicebot shop …``, ``voicebot orders …``, ``voicebot report``, ``voicebot export``.
 
 Every command takes ``--config`` and ``--db`` (the database file; overrides the config). ``--json``
-output is one object on one line; its shape is documented in docs/cli-json.md. Changes made here
+output is one object on one line; its shape is documented in the README. Changes made here
 are recorded as actions of the ``cli``/``operator`` seller, so ``voicebot shop undo`` reverses them.
 """
 
@@ -31,10 +31,11 @@ db_option = click.option(
     type=click.Path(dir_okay=False),
     default=None,
     envvar="VOICEBOT_DB",
-    help="SQLite database file (default: storage.db_path from the configuration).",
+    help="SQLite database file (default: storage.db_path from the configuration); photos and media"
+    " then live beside it unless the configuration names their folders.",
 )
 json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object (see docs/cli-json.md)."
+    "--json", "as_json", is_flag=True, help="Print one JSON object on one line (shapes: README, 'The shop')."
 )
 
 
@@ -55,8 +56,12 @@ def with_shop(func: Callable[..., Any]) -> Callable[..., Any]:
     @db_option
     @functools.wraps(func)
     def wrapper(*args: Any, config_path: str | None, db_path: str | None, **kwargs: Any) -> Any:
-        overrides = {"storage": {"db_path": str(Path(db_path).resolve())}} if db_path else None
-        config = load_or_exit(config_path, overrides)
+        config = load_or_exit(config_path)
+        if db_path:
+            db_file = Path(db_path).resolve()
+            config.storage.db_path = str(db_file)
+            config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
+            config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
         with _errors(), Shop.open(config) as shop:
             return func(*args, shop=shop, **kwargs)
 

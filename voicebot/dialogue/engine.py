@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
@@ -20,7 +21,7 @@ from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.replies import say
-from voicebot.dialogue.state import State, epoch, load_state, save_state
+from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult, public_intent
 from voicebot.logs import log_event
 from voicebot.store.db import StoreBusy, write_tx
@@ -342,17 +343,13 @@ def handle_turn(
     """
     t = epoch(now)
     try:
-        with write_tx(db):
+        def run() -> TurnResult:
             state = load_state(db, channel, user_id)
-            last = state.get("last_turn") or {}
-            if turn_id is not None and last.get("id") == turn_id:
-                return TurnResult(
-                    **{**last["result"], "notify": [tuple(n) for n in last["result"]["notify"]]}
-                )
             result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t)
-            if turn_id is not None:
-                state["last_turn"] = {"id": turn_id, "result": dataclasses.asdict(result)}
             save_state(db, channel, user_id, state)
+            return result
+
+        result = _once(db, turn_id, channel, user_id, run)
     except StoreBusy:
         raise  # the caller retries later; nothing was done
     except Exception as e:  # a bug or a broken database: say so, never stay silent
@@ -409,14 +406,32 @@ def note_photo(
     role: str = "seller",
     lang: str = "zh",
     now: Any = None,
+    turn_id: str | None = None,
 ) -> TurnResult:
-    """A photo arrived from this user: remember it; a seller is asked which product it shows."""
+    """A photo arrived from this user: remember it; a seller is asked which product it shows.
+
+    ``turn_id`` makes it idempotent like :func:`handle_turn`."""
     from voicebot.config import load_config
 
     config = config or load_config(environ={})
     t = epoch(now)
+    return _once(db, turn_id, channel, user_id,
+                 lambda: _note_photo(db, config, channel, user_id, photo_id, role, lang, t))
+
+
+def _once(
+    db: sqlite_utils.Database, turn_id: str | None, channel: str, user_id: str, run: Callable[[], TurnResult]
+) -> TurnResult:
+    """``run()`` in one transaction with the record of its result under ``turn_id``; a turn that
+    already ran (a run resumed after a crash) returns its recorded result and changes nothing."""
     with write_tx(db):
-        return _note_photo(db, config, channel, user_id, photo_id, role, lang, t)
+        done = recorded_turn(db, turn_id) if turn_id is not None else None
+        if done is not None:
+            return TurnResult(**{**done, "notify": [tuple(n) for n in done["notify"]]})
+        result = run()
+        if turn_id is not None:
+            record_turn(db, turn_id, channel, user_id, dataclasses.asdict(result))
+        return result
 
 
 def _note_photo(

@@ -18,6 +18,7 @@ from voicebot.store.clock import to_iso, utc_now
 from voicebot.store.db import write_tx
 
 TABLE = "dialogue_state"
+TURNS = "dialogue_turns"
 State = dict[str, Any]
 
 
@@ -59,3 +60,17 @@ def save_state(db: sqlite_utils.Database, channel: str, user_id: str, state: Sta
             },
             pk=("channel", "user"),
         )
+
+
+def recorded_turn(db: sqlite_utils.Database, turn_id: str) -> dict[str, Any] | None:
+    """The result stored for ``turn_id`` (a message id) when that turn already ran, else None."""
+    row = db.execute(f"SELECT result_json FROM {TURNS} WHERE turn_id = ?", (turn_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def record_turn(db: sqlite_utils.Database, turn_id: str, channel: str, user_id: str, result: dict[str, Any]) -> None:
+    """Keep a turn's result; call it inside the transaction that commits the turn's shop change."""
+    db.execute(
+        f"INSERT INTO {TURNS} (turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?)",
+        (turn_id, channel, user_id, json.dumps(result, ensure_ascii=False), utc_now()),
+    )

@@ -198,7 +198,7 @@ class Pipeline:
                 photo = await self.db.run(lambda shop: shop.store_photo(data))
             turn = await self.db.run(
                 lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
-                                                 role=role, lang=lang)
+                                                 role=role, lang=lang, turn_id=str(row["id"]))
             )
             if role == "buyer":  # the seller sees what the buyer showed, and hears who sent it
                 turn.notify += await self.db.run(self._forward_photo, channel, user, photo, row["id"])

@@ -172,7 +172,20 @@ V4_CLAIMED_BY = [
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY]
+# Version 5: each dialogue turn's result, keyed by its message, committed in the same transaction
+# as its shop change: a run resumed after a crash replays the result instead of acting again,
+# however many messages of one user were in flight and in whatever order they resume.
+V5_DIALOGUE_TURNS = [
+    """CREATE TABLE dialogue_turns (
+        turn_id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -29,6 +29,7 @@ from voicebot.pipeline.inbound import Inbound, SendError
 from voicebot.pipeline.run import Pipeline
 from voicebot.store import outbox
 from voicebot.store.kv import kv_get, kv_set
+from voicebot.store.nonces import claim_nonce
 
 CHANNEL = "wechat"
 PASSIVE_MODE_KEY = "wechat.passive_only"
@@ -51,7 +52,7 @@ class WechatChannel:
         self.passive_wait_s = passive_wait_s  # answer a delivery this soon, before WeChat's 5 s
         self.passive_hold_s = passive_hold_s  # keep an unanswered delivery open past WeChat's 5 s
         self.passive_only = config.wechat.reply_mode == "passive"
-        self.webhook = WechatWebhook(config.wechat, self.on_message)
+        self.webhook = WechatWebhook(config.wechat, self.on_message, nonce_guard=self._claim_nonce)
         self._deliveries: collections.Counter[str] = collections.Counter()
         self.on_accept: list[Any] = []  # callbacks after a new message is accepted (the sender's wake)
 
@@ -59,6 +60,13 @@ class WechatChannel:
         return self.webhook.routes(self.config.wechat.path)
 
     # -- inbound ----------------------------------------------------------------------------
+    async def _claim_nonce(self, timestamp: str, nonce: str, digest: str) -> bool:
+        keep_s = 2 * (self.config.wechat.timestamp_window_s or 43_200)
+        now = time.time()
+        return await self.db.run(
+            lambda shop: claim_nonce(shop.db, CHANNEL, timestamp, nonce, digest, now, keep_s)
+        )
+
     @staticmethod
     def to_inbound(msg: InboundMessage) -> Inbound:
         key = msg.dedup_key

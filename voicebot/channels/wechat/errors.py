@@ -15,6 +15,24 @@ class InvalidSignature(WechatProtocolError):
     status = 403
 
 
+class PlaintextRefused(WechatProtocolError):
+    """Safe mode is configured, so a request without an encrypted body and msg_signature is refused.
+
+    The query ``signature`` covers only token, timestamp and nonce, not the body: accepting a
+    plaintext body on it would let anyone who saw one delivery URL post any message.
+    """
+
+    code = "plaintext_refused"
+    status = 403
+
+
+class ReplayedNonce(WechatProtocolError):
+    """A (timestamp, nonce) pair already used with a different body: a replayed delivery URL."""
+
+    code = "replayed_nonce"
+    status = 403
+
+
 class StaleTimestamp(WechatProtocolError):
     code = "stale_timestamp"
     status = 403

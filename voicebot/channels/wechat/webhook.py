@@ -6,6 +6,7 @@ with one structured log line and no stack trace.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,13 @@ from typing import Literal
 from aiohttp import web
 
 from voicebot.channels.wechat.crypto import WechatCrypto
-from voicebot.channels.wechat.errors import BodyTooLarge, MalformedMessage, WechatProtocolError
+from voicebot.channels.wechat.errors import (
+    BodyTooLarge,
+    MalformedMessage,
+    PlaintextRefused,
+    ReplayedNonce,
+    WechatProtocolError,
+)
 from voicebot.channels.wechat.messages import SUCCESS, InboundMessage, parse_message, parse_xml_fields
 from voicebot.channels.wechat.signature import verify_request
 from voicebot.config import WechatConfig
@@ -54,6 +61,8 @@ class ReplyEncoder:
 
 
 OnMessage = Callable[[InboundMessage, Mode, ReplyEncoder], Awaitable["web.Response | str | None"]]
+# (timestamp, nonce, sha256 of the body) -> True when the pair is new or came with this same body.
+NonceGuard = Callable[[str, str, str], Awaitable[bool]]
 
 
 def _reject(request: web.Request, error: WechatProtocolError) -> web.Response:
@@ -89,10 +98,17 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
 class WechatWebhook:
     """GET (URL verification) and POST (messages) handlers for one Official Account."""
 
-    def __init__(self, config: WechatConfig, on_message: OnMessage, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: WechatConfig,
+        on_message: OnMessage,
+        clock: Callable[[], float] = time.time,
+        nonce_guard: NonceGuard | None = None,
+    ):
         self.config = config
         self.on_message = on_message
         self.clock = clock
+        self.nonce_guard = nonce_guard
         self.crypto: WechatCrypto | None = None
         if config.encoding_aes_key:
             self.crypto = WechatCrypto(
@@ -123,6 +139,8 @@ class WechatWebhook:
 
     def _open(self, query: dict[str, str], body: bytes) -> tuple[InboundMessage, ReplyEncoder]:
         if query.get("encrypt_type", "raw").lower() != "aes":
+            if self.crypto is not None:
+                raise PlaintextRefused("safe mode is configured: only encrypted messages are accepted")
             self._verify_plain(query)
             return parse_message(body), ReplyEncoder("plain")
         if self.crypto is None:
@@ -148,12 +166,25 @@ class WechatWebhook:
         mode: Mode = "compat" if "MsgType" in envelope else "aes"
         return msg, ReplyEncoder(mode, self.crypto, opened.key_index, nonce, self.clock)
 
+    async def _check_replay(self, query: dict[str, str], body: bytes) -> None:
+        """Refuse a verified (timestamp, nonce) pair seen before with another body.
+
+        WeChat's own redeliveries are byte-identical and pass (the inbox de-duplicates them, and
+        passive mode answers them); a captured URL reused with a new body does not.
+        """
+        if self.nonce_guard is None:
+            return
+        digest = hashlib.sha256(body).hexdigest()
+        if not await self.nonce_guard(query.get("timestamp", ""), query.get("nonce", ""), digest):
+            raise ReplayedNonce("this timestamp and nonce were already used with another body")
+
     async def post(self, request: web.Request) -> web.Response:
         """Verify, decrypt and parse a message, then hand it to ``on_message``."""
         query = dict(request.query)
         try:
             body = await read_limited(request, self.config.max_body_bytes)
             msg, encoder = self._open(query, body)
+            await self._check_replay(query, body)
         except WechatProtocolError as e:
             return _reject(request, e)
         log_event(
