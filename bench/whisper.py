@@ -51,7 +51,8 @@ async def corpus_run(rec: Recognizers, lang: str, folder: Path, voices: int) -> 
             heard = (await rec.transcribe(pcm, lang, grammar)).text
             score.add(case, heard, voice)
         rtf = (time.perf_counter() - started) / audio_s
-        print(f"{lang} {score.summary(label)}, RTF {rtf:.2f} ({len(notes)} notes, {audio_s:.0f} s of audio)")
+        summary = score.summary(label) if lang == "zh" else score.summary(label).replace("CER", "WER")
+        print(f"{lang} {summary}, RTF {rtf:.2f} ({len(notes)} notes, {audio_s:.0f} s of audio)")
         for miss in score.misses[:8]:
             print("   miss:", miss)
 
