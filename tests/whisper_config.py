@@ -13,7 +13,9 @@ def make_whisper_config(data_dir: Path, models_dir: Path, **sections: dict[str, 
     overrides: dict[str, dict[str, Any]] = {
         "server": {"data_dir": str(data_dir), "port": 8080},
         "shop": {"language": "zh"},
-        "asr": {"models_dir": str(models_dir), "engine_by_language": {"zh": "whisper", "en": "whisper"}},
+        "asr": {"models_dir": str(models_dir), "engine_by_language": {"zh": "whisper", "en": "whisper"},
+                # one thread: CTranslate2's multi-threaded sums differ run to run on borderline notes
+                "whisper_cpu_threads": 1},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

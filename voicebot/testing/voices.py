@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicebot.testing.speech import convert, espeak_wav
+from voicebot.testing.speech import _run, espeak_wav
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,13 @@ def speak_wav(text: str, voice: Voice, path: Path) -> Path:
 
 
 def voice_note(text: str, voice: Voice, folder: Path, stem: str = "note") -> bytes:
-    """``text`` as a WeChat voice note: spoken by ``voice``, encoded as AMR-NB 8 kHz."""
+    """``text`` as a WeChat voice note: spoken by ``voice``, encoded as AMR-NB 8 kHz.
+
+    Without dither (sox's is random), so a sentence makes the same note, and is heard the same way,
+    on every run.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     wav = speak_wav(text, voice, folder / f"{stem}.wav")
-    return convert(wav, "amr-nb", folder / f"{stem}.amr").read_bytes()
+    out = folder / f"{stem}.amr"
+    _run(["sox", "-D", str(wav), "-r", "8000", "-c", "1", "-t", "amr-nb", str(out)])
+    return out.read_bytes()
