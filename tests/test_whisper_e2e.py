@@ -4,9 +4,10 @@ A buyer and the seller speak (espeak-ng voices, AMR-NB as WeChat sends them); th
 serves the notes, the service fetches and decodes them, Whisper (biased with the catalog)
 recognises them, the dialogue acts, and spoken replies go out through custom/send. Money and
 stock changes are not read back here (see TRUST_WHISPER). The sentences are ones Whisper base
-hears well enough from espeak-ng's Mandarin (far from a person's voice); the notes are made
-without dither and decoded on one seeded thread, so they are heard the same way every run. A new product's name is not in the catalog prompt and comes
-out misheard; the test checks its price and stock.
+hears well enough from espeak-ng's Mandarin (far from a person's voice); the notes are
+made without dither and decoded on one seeded thread, so they are heard the same way every run.
+A new product's name is not in the catalog prompt and comes out misheard; the test checks its
+price and stock.
 """
 
 from __future__ import annotations
