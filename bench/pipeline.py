@@ -41,7 +41,7 @@ class BenchChannel:
 
     name, reply_format, reply_window = "bench", "amr", False
 
-    async def fetch_media(self, ref: str) -> bytes:
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise NotImplementedError
 
     async def send(self, item: dict) -> None:

@@ -8,6 +8,7 @@ executor is not bound to an event loop, so tests running on their own loops can 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,51 @@ def asr_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsrPool]:
     assert pool.status()["ready"], pool.status()
     yield pool
     asyncio.run(pool.close())
+
+
+# -- the suite leaves no process behind ----------------------------------------------------------
+WORKTREE = str(Path(__file__).resolve().parents[1])
+_session_start_ticks = 0
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _session_start_ticks
+    from voicebot.testing.processes import now_ticks
+
+    _session_start_ticks = now_ticks()
+
+
+def _leftovers() -> list[Any]:
+    """Our live descendants (but multiprocessing's resource tracker, which ends with us) and orphans
+    of this checkout's multiprocessing started during the session."""
+    import os
+
+    from voicebot.testing.processes import descendants, processes
+
+    mine = [p for p in descendants(os.getpid()) if "resource_tracker" not in p.cmdline]
+    orphans = [p for p in processes() if p.ppid == 1 and p.start_ticks >= _session_start_ticks
+               and WORKTREE in p.cmdline and "multiprocessing" in p.cmdline]
+    return mine + orphans
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + 10
+    while (left := _leftovers()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if left:
+        for p in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGKILL)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n".join(f"  pid {p.pid} (ppid {p.ppid}): {p.cmdline[:160]}" for p in left)
+        if reporter is not None:
+            reporter.write_line(f"FAILED: the test session left {len(left)} process(es) running (killed now):\n"
+                                + lines, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ V2 = {"outbox", "dialogue_state", "kv"}
 
 def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
     db = open_db(tmp_path / "sub" / "shop.db")
-    assert schema_version(db) == SCHEMA_VERSION == 5
+    assert schema_version(db) == SCHEMA_VERSION == 7
     assert set(db.table_names()) >= CORE | V2
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -42,15 +42,16 @@ def test_upgrade_from_version_1_keeps_data_and_adds_version_2(tmp_path):
     old.close()
 
     db = open_db(path)
-    assert schema_version(db) == 5
+    assert schema_version(db) == SCHEMA_VERSION
     assert set(db.table_names()) >= V2
     assert "sent_via" in db["outbox"].columns_dict
+    assert "web_links" in db.table_names()
     assert [r["name"] for r in db.query("SELECT name FROM products")] == ["蜂蜜"]
     indexes = {r["name"] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"messages_created", "orders_customer_status", "outbox_due"} <= indexes
     # reopening is a no-op
     db.close()
-    assert schema_version(open_db(path)) == 5
+    assert schema_version(open_db(path)) == SCHEMA_VERSION
 
 
 def test_upgrade_from_version_2_keeps_queued_replies(tmp_path):
@@ -63,7 +64,7 @@ def test_upgrade_from_version_2_keeps_queued_replies(tmp_path):
     )
     old.close()
     db = open_db(path)
-    assert schema_version(db) == 5
+    assert schema_version(db) == SCHEMA_VERSION
     assert [(r["user"], r["status"], r["sent_via"]) for r in db.query("SELECT * FROM outbox")] == [
         ("u1", "pending", None)
     ]

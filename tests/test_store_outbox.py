@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from voicebot.store import outbox
+from voicebot.store.clock import from_iso
 from voicebot.store.db import open_db
 from voicebot.store.kv import kv_get, kv_set
 
@@ -33,13 +36,54 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(db, tmp_path):
     other.close()
 
 
-def test_failures_back_off_then_give_up(db):
+def test_failures_back_off_capped_and_keep_trying_while_the_reply_is_useful(db):
     rid = outbox.enqueue(db, "wechat", "u1", "text")
-    statuses = [outbox.mark_failed(db, rid, f"errcode=-1 try {n}") for n in range(outbox.MAX_ATTEMPTS)]
-    assert statuses[:-1] == ["pending"] * (outbox.MAX_ATTEMPTS - 1) and statuses[-1] == "gave_up"
-    assert outbox.due(db, "wechat") == []
-    row = db.execute("SELECT status, attempts, last_error FROM outbox WHERE id = ?", (rid,)).fetchone()
-    assert row == ("gave_up", outbox.MAX_ATTEMPTS, f"errcode=-1 try {outbox.MAX_ATTEMPTS - 1}")
+    now = datetime.now(UTC)
+    delays = []
+    for n in range(40):  # 40 failed tries over ~2.5 hours of API errors: still pending
+        assert outbox.mark_failed(db, rid, f"errcode=-1 try {n}", now=now) == "pending"
+        (row,) = db.execute("SELECT next_attempt_at FROM outbox WHERE id = ?", (rid,)).fetchall()
+        nxt = from_iso(row[0])
+        delays.append((nxt - now).total_seconds())
+        now = nxt
+    assert delays[:6] == [1, 2, 5, 15, 60, 300] and max(delays) == outbox.MAX_BACKOFF_S
+    assert [r["id"] for r in outbox.due(db, "wechat", now=now)] == [rid]
+    # past the reply's useful life (max_age_s after it was queued) it is given up, with the reason
+    assert outbox.mark_failed(db, rid, "errcode=-1", now=now + timedelta(hours=48)) == "gave_up"
+    (err,) = db.execute("SELECT last_error FROM outbox WHERE id = ?", (rid,)).fetchone()
+    assert "no longer useful" in err
+
+
+def test_an_unknown_outcome_is_resent_at_most_resend_limit_times_then_shown_as_ambiguous(db):
+    rid = outbox.enqueue(db, "wechat", "u1", "voice")
+    outbox.start_attempt(db, rid)
+    assert db.execute("SELECT attempt_started_at FROM outbox WHERE id = ?", (rid,)).fetchone()[0]
+    assert outbox.mark_ambiguous(db, rid, "timeout", resend_limit=1) == "pending"
+    assert outbox.mark_ambiguous(db, rid, "timeout", resend_limit=1) == "ambiguous"
+    assert outbox.due(db, "wechat", now=datetime.now(UTC) + timedelta(hours=1)) == []
+    (row,) = outbox.undelivered(db)
+    assert row["status"] == "ambiguous" and "may have been delivered" in row["last_error"]
+    # an operator's retry sends it again, and a timeout then stops it again
+    assert outbox.retry(db, [rid]) == 1
+    assert [r["id"] for r in outbox.due(db, "wechat")] == [rid]
+    assert outbox.mark_ambiguous(db, rid, "timeout", resend_limit=0) == "ambiguous"
+
+
+def test_operator_retry_makes_stopped_and_waiting_rows_due_but_not_held_ones(db):
+    gave_up = outbox.enqueue(db, "wechat", "u1", "text")
+    outbox.mark_failed(db, gave_up, "errcode=40003", permanent=True)
+    waiting = outbox.enqueue(db, "wechat", "u2", "text")
+    for _ in range(7):  # backing off: next try in 5 minutes
+        outbox.mark_failed(db, waiting, "errcode=-1")
+    busy = outbox.enqueue(db, "wechat", "u5", "text")
+    outbox.claim(db, busy)  # another sender is on it
+    outbox.start_attempt(db, busy)
+    held = outbox.enqueue(db, "wechat", "u3", "text")
+    outbox.hold(db, held, "window closed")
+    sent = outbox.enqueue(db, "wechat", "u4", "text")
+    outbox.mark_sent(db, sent)
+    assert outbox.retry(db) == 2
+    assert sorted(r["id"] for r in outbox.due(db, "wechat")) == [gave_up, waiting]
 
 
 def test_permanent_failure_gives_up_at_once(db):

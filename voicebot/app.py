@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hmac
+import ipaddress
 import json
 import logging
 import time
@@ -13,7 +15,7 @@ from aiohttp import web
 from voicebot import __version__
 from voicebot.asr.engines import Recognizers
 from voicebot.config import Config
-from voicebot.logs import log_event
+from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
@@ -27,6 +29,9 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 SENDER = web.AppKey("sender", OutboxSender)
 STARTED = web.AppKey("started", float)
 WECHAT = web.AppKey("wechat", object)
+WEB = web.AppKey("web", object)
+
+SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
 
 
 def _asr_ctx(config: Config):
@@ -85,12 +90,20 @@ def _pipeline_ctx(config: Config):
             from voicebot.channels.wechat.channel import DbCache, WechatChannel
 
             cache = DbCache(app[DB])
-            api = WechatApi(config.wechat, token_cache=cache, media_cache=cache)
+            api = WechatApi(config.wechat, token_cache=cache, media_cache=cache,
+                            timeout_s=config.wechat.api_timeout_s)
             wechat = WechatChannel(config, pipeline, api, app[DB])
             pipeline.add_channel(wechat)
             app[WECHAT] = wechat
             log_event("wechat.enabled", path=config.wechat.path, reply_mode=config.wechat.reply_mode,
                       encrypted=bool(config.wechat.encoding_aes_key))
+        if config.web.enabled:
+            from voicebot.channels.web.channel import WebChannel
+
+            web_channel = WebChannel(config, app[DB])
+            pipeline.add_channel(web_channel)
+            routes = app[WEB]
+            routes.channel, routes.pipeline, routes.db, routes.tts = web_channel, pipeline, app[DB], app[TTS]
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
@@ -100,8 +113,12 @@ def _pipeline_ctx(config: Config):
         sender.start()
         await pipeline.resume()
         yield
-        await pipeline.drain()
-        await sender.flush()
+        if config.web.enabled:
+            from voicebot.channels.web.channel import close_all
+
+            await close_all(app[WEB].channel)
+        await pipeline.close()
+        await sender.flush_before_exit(SHUTDOWN_FLUSH_S)
         await sender.close()
         if api is not None:
             await api.close()
@@ -112,19 +129,53 @@ def _pipeline_ctx(config: Config):
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
+def _trusted(request: web.Request) -> bool:
+    """Full health details: a direct local caller, or one with ``Authorization: Bearer <health_token>``.
+
+    A request relayed by a local reverse proxy (``X-Forwarded-For``/``Forwarded``) is not local.
+    """
+    token = request.app[CONFIG].server.health_token
+    auth = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(auth.encode("utf-8", "replace"), f"Bearer {token}".encode()):
+        return True
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 with model and worker status; the body says what is degraded."""
+    """200 with model and worker status; the body says what is degraded.
+
+    Anyone sees the status and each language's readiness; worker PIDs, paths, counters and the
+    run backlog only a trusted caller (see :func:`_trusted`).
+    """
     app = request.app
     asr = app[ASR].status()
     tts = app[TTS].status()
+    status = "ok" if asr["ready"] and tts["ready"] else "degraded"
+    if not _trusted(request):
+        missing = tts.get("missing_voices", {})
+        languages = {
+            lang: {"asr": bool(asr["ready"] and info["installed"]), "tts": bool(tts["ready"] and lang not in missing),
+                   **({"fix": info["fix"]} if "fix" in info else {})}
+            for lang, info in asr["languages"].items()
+        }
+        return web.json_response({"status": status, "languages": languages}, dumps=_dumps)
     body = {
-        "status": "ok" if asr["ready"] and tts["ready"] else "degraded",
+        "status": status,
         "version": __version__,
         "uptime_s": round(time.monotonic() - app[STARTED], 1),
         "language": app[CONFIG].shop.language,
         "asr": asr,
         "tts": tts,
     }
+    if PIPELINE in app:
+        runs = app[PIPELINE].runs
+        body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
+                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued}
     return web.json_response(body, dumps=_dumps)
 
 
@@ -138,6 +189,7 @@ async def _wechat_post(request: web.Request) -> web.Response:
 
 def create_app(config: Config) -> web.Application:
     """Build the service: engines, storage, channels and routes for ``config``."""
+    tame_foreign_loggers()
     app = web.Application(client_max_size=max(config.wechat.max_body_bytes, config.audio.max_file_bytes))
     app[CONFIG] = config
     app[STARTED] = time.monotonic()
@@ -150,4 +202,9 @@ def create_app(config: Config) -> web.Application:
         # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
         app.router.add_get(config.wechat.path, _wechat_get)
         app.router.add_post(config.wechat.path, _wechat_post)
+    if config.web.enabled:
+        from voicebot.channels.web.routes import WebRoutes
+
+        app[WEB] = WebRoutes(config)
+        app[WEB].add_to(app.router)
     return app

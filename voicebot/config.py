@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "VOICEBOT_"
-SECRET_KEYS = frozenset({"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password"})
+SECRET_KEYS = frozenset(
+    {"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password", "health_token"}
+)
 
 
 class ConfigError(ValueError):
@@ -30,6 +32,10 @@ class ServerConfig:
     port: int = 8080
     data_dir: str = "data"
     log_level: str = "info"
+    max_connections: int = 512
+    concurrent_runs: int = 4
+    queued_runs: int = 2000
+    health_token: str = ""
 
 
 @dataclass
@@ -104,9 +110,22 @@ class WechatConfig:
     reply_mode: str = "auto"
     timestamp_window_s: int = 300
     max_body_bytes: int = 262_144
+    body_timeout_s: float = 10.0
     send_text_copy: bool = False
     window_quota: int = 5
     window_hours: int = 48
+    api_timeout_s: float = 10.0
+    resend_ambiguous: int = 0
+    reply_max_age_hours: float = 48.0
+
+
+@dataclass
+class WebConfig:
+    enabled: bool = True
+    public_url: str = ""  # empty: http://<server.host>:<server.port>
+    reply_format: str = "mp3"  # mp3 | ogg (Opus): what browsers play
+    max_clip_bytes: int = 2_000_000
+    cookie_days: int = 365
 
 
 @dataclass
@@ -119,6 +138,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     # Directory that relative paths are resolved against (the config file's folder, or cwd).
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
     source: str = "<embedded default>"
@@ -196,7 +216,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, dict):
             return {str(k): _coerce(v, item, f"{where}.{k}") for k, v in value.items()}
     name = getattr(hint, "__name__", str(hint))
-    raise ConfigError(f"{where}: expected {name}, got {type(value).__name__} {value!r}")
+    shown = "" if _is_secret(where) else f" {value!r}"  # a mistyped secret is still a secret
+    raise ConfigError(f"{where}: expected {name}, got {type(value).__name__}{shown}")
+
+
+def _is_secret(where: str) -> bool:
+    """Whether the key named at the end of ``where`` (``file: wechat.token[0]``) holds a secret."""
+    key = where.rsplit(".", 1)[-1].split("[", 1)[0].strip().lower()
+    return key in SECRET_KEYS or any(key.endswith(f"__{k}") for k in SECRET_KEYS)
 
 
 def _from_env_string(raw: str, hint: Any, where: str) -> Any:
@@ -248,6 +275,15 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: wechat.reply_mode must be auto, customer_service or passive")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port must be between 1 and 65535")
+    if config.web.reply_format not in ("mp3", "ogg"):
+        raise ConfigError(f"{src}: web.reply_format must be mp3 or ogg")
+    if config.web.max_clip_bytes <= 0 or config.web.cookie_days <= 0:
+        raise ConfigError(f"{src}: web.max_clip_bytes and web.cookie_days must be positive")
+    if config.wechat.resend_ambiguous < 0:
+        raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
+    for key in ("max_connections", "concurrent_runs", "queued_runs"):
+        if getattr(config.server, key) < 1:
+            raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     for where, engine in [("asr.engine", config.asr.engine)] + [

@@ -6,11 +6,13 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 LOGGER_NAME = "voicebot"
+AIOHTTP_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.internal", "aiohttp.client")  # not the access log
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,14 +37,104 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class RateLimiter:
+    """At most one line per key per ``interval_s``; the next line that passes counts what was dropped.
+
+    Keys are the reasons of outsider-triggered events (``wechat.rejected:invalid_signature``), so a
+    flood of bad requests writes one line a second per reason, not one per request.
+    """
+
+    def __init__(self, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self.clock = clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key: str) -> int | None:
+        """None to drop this line; else how many lines of ``key`` were dropped since the last one."""
+        now = self.clock()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.interval_s:
+                self._suppressed[key] = self._suppressed.get(key, 0) + 1
+                return None
+            if len(self._last) > 10_000:  # per-message keys come and go: never grow without bound
+                self._last.clear()
+                self._suppressed.clear()
+            self._last[key] = now
+            return self._suppressed.pop(key, 0)
+
+
+LIMITER = RateLimiter()
+
+
+def log_limited(
+    event: str, key: str, level: int = logging.WARNING, limiter: RateLimiter | None = None, **fields: Any
+) -> bool:
+    """:func:`log_event`, rate-limited per ``event:key``; returns whether a line was written."""
+    suppressed = (limiter or LIMITER).admit(f"{event}:{key}")
+    if suppressed is None:
+        return False
+    if suppressed:
+        fields["suppressed"] = suppressed
+    log_event(event, level, **fields)
+    return True
+
+
+class _ForeignRecordFilter(logging.Filter):
+    """Third-party (aiohttp) records: one line, no traceback, rate-limited per message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            return self._tame(record)
+        except Exception:  # a logging filter must never break the code that logs
+            record.exc_info, record.exc_text = None, None
+            return True
+
+    def _tame(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        # The key is the message template and the error type, never the outsider's bytes in them.
+        key = f"{record.name}:{record.msg if isinstance(record.msg, str) else ''}:{type(exc).__name__}"[:300]
+        suppressed = LIMITER.admit(key)
+        if suppressed is None:
+            return False
+        message = record.getMessage()
+        if exc is not None:
+            message = f"{message}: {type(exc).__name__}: {str(exc)[:200]}"
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        fields = {"logger": record.name, "message": " ".join(message.split())[:500]}
+        if suppressed:
+            fields["suppressed"] = suppressed
+        record.msg, record.args = json.dumps({"event": "http.server_log", **fields}, ensure_ascii=False), None
+        record.structured = True
+        return True
+
+
+_FOREIGN_FILTER = _ForeignRecordFilter()
+
+
+def tame_foreign_loggers() -> None:
+    """Make aiohttp's loggers write one JSON-able line per event (no tracebacks), rate-limited."""
+    for name in AIOHTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FOREIGN_FILTER not in logger.filters:
+            logger.addFilter(_FOREIGN_FILTER)
+
+
 def setup_logging(level: str = "info") -> None:
-    """Send voicebot's structured lines to stderr at ``level``."""
+    """Send voicebot's structured lines, and aiohttp's (tamed), to stderr at ``level``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger(LOGGER_NAME)
     logger.handlers[:] = [handler]
     logger.setLevel(level.upper())
     logger.propagate = False
+    tame_foreign_loggers()
+    aiohttp_logger = logging.getLogger("aiohttp")
+    aiohttp_logger.handlers[:] = [handler]
+    aiohttp_logger.setLevel(logging.WARNING)
+    aiohttp_logger.propagate = False
 
 
 def get_logger(name: str = "") -> logging.Logger:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import struct
+import sys
 from pathlib import Path
 from typing import BinaryIO
 
@@ -72,3 +74,34 @@ def model_vocabulary(model_path: str | Path) -> frozenset[str] | None:
         if symbols:
             return frozenset(w for w in symbols if w not in _SPECIAL and not w.startswith("#"))
     return None
+
+
+async def model_vocabulary_isolated(model_path: str | Path) -> frozenset[str] | None:
+    """:func:`model_vocabulary` read in a child process.
+
+    Reading a large symbol table is ~2 s of pure Python; in a thread it would hold the GIL and
+    stall the event loop (every webhook ack) for that long. The child prints one word per line.
+    """
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voicebot.asr.vocabulary", str(model_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        out, _ = await proc.communicate()
+    except BaseException:  # cancelled (the service is stopping): the child must not outlive us
+        if proc.returncode is None:
+            proc.kill()
+            await asyncio.shield(proc.wait())
+        raise
+    if proc.returncode == 3:
+        return None
+    if proc.returncode != 0:
+        raise RuntimeError(f"reading the vocabulary of {model_path} failed (exit {proc.returncode})")
+    return frozenset(out.decode("utf-8").split("\n")) - {""}
+
+
+if __name__ == "__main__":
+    found = model_vocabulary(sys.argv[1])
+    if found is None:
+        sys.exit(3)
+    sys.stdout.write("\n".join(found))

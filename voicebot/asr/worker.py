@@ -14,6 +14,8 @@ from typing import Any
 
 import vosk
 
+from voicebot.workers import die_with_parent
+
 SAMPLE_RATE = 16000
 CHUNK_BYTES = int(SAMPLE_RATE * 0.4) * 2  # 0.4 s of s16le per AcceptWaveform call
 UNK = "[unk]"
@@ -31,6 +33,7 @@ _BARRIER: threading.Barrier | Any = None
 def init(model_paths: list[str], barrier: Any = None) -> None:
     """Process initializer: quiet Vosk, load every model this pool serves."""
     global _BARRIER
+    die_with_parent()
     vosk.SetLogLevel(-1)
     _BARRIER = barrier
     for path in model_paths:

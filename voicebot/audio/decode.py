@@ -73,11 +73,29 @@ def sox_resample(rate: int) -> list[str]:
     return ["sox", "-q", "-D", *raw, "-r", str(rate), "-", *raw, "-r", str(SAMPLE_RATE), "-"]  # -D: no dither
 
 
-def _silk_to_pcm(data: bytes) -> bytes:
+SILK_PACKET_S = 0.02  # WeChat's SILK v3 packets carry 20 ms each
+
+
+def silk_head(data: bytes, max_seconds: float) -> bytes:
+    """The SILK v3 stream cut after ``max_seconds`` worth of packets (the decoder's work is bounded by
+    duration, whatever the file's size); a truncated last packet is dropped."""
+    pos = data.index(b"#!SILK_V3") + len(b"#!SILK_V3")
+    max_packets = int(max_seconds / SILK_PACKET_S) + 1
+    for _ in range(max_packets):
+        if pos + 2 > len(data):
+            break
+        size = int.from_bytes(data[pos:pos + 2], "little", signed=True)
+        if size < 0 or pos + 2 + size > len(data):  # end marker, or a cut-off packet
+            break
+        pos += 2 + size
+    return data[:pos]
+
+
+def _silk_to_pcm(data: bytes, max_seconds: float) -> bytes:
     import pysilk
 
     out = io.BytesIO()
-    pysilk.decode(io.BytesIO(data), out, SILK_RATE)
+    pysilk.decode(io.BytesIO(silk_head(data, max_seconds)), out, SILK_RATE)
     return out.getvalue()
 
 
@@ -95,7 +113,7 @@ def _decode_steps(data: bytes, limits: AudioConfig, check_silence: bool) -> Step
     variant = amr.variant_of(data)
     if fmt == "silk" or (variant is not None and amr.can_decode(variant)):
         func, args, rate = (
-            (_silk_to_pcm, (data,), SILK_RATE) if variant is None
+            (_silk_to_pcm, (data, max_s), SILK_RATE) if variant is None
             else (amr.decode_frames, (data, variant, max_s), variant.sample_rate)
         )
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
-from aiohttp import web
 
 from voicebot.cli.options import config_option, load_or_exit
+from voicebot.config import Config
 from voicebot.logs import log_event, setup_logging
 
 
@@ -27,8 +29,25 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
 
     log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
               language=config.shop.language, data_dir=str(config.data_dir))
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None,
-                access_log=None)
+    if config.web.enabled:
+        _print_urls(config)
+    from voicebot.server import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(create_app(config), config))
+
+
+def _print_urls(config: Config) -> None:
+    """Tell a newcomer where to go: the front page, the buyer link, the console."""
+    from voicebot.channels.web.links import shop_link
+    from voicebot.channels.web.routes import base_url, chat_url
+    from voicebot.shop.facade import Shop
+
+    with Shop.open(config) as shop:
+        buyer = chat_url(config, shop_link(shop.db))
+    base = base_url(config)
+    # one JSON log line like every other (stderr stays machine-readable), with the addresses to open
+    log_event("serve.urls", open=f"{base}/", buyer_chat=buyer, console=f"{base}/console/",
+              seller_link="voicebot shop seller link NAME")
 
 
 COMMANDS = [serve]

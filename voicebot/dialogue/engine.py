@@ -237,6 +237,9 @@ class _Turn(Acts):
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):
             return self.result(self.say("no_photo"), it, error_code="no_photo")
+        name = it.get("product") or it.get("_spoken")
+        if name not in self.catalog and ports.name_too_long(name, self.lang):
+            return self.result(self.say("name_unclear"), it, error_code="name_too_long")
         if kind in NEEDS_PRODUCT or (kind == "check_stock" and it.get("product")):
             asked = self.resolve_product(it)
             if asked is not None:

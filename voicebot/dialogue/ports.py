@@ -72,6 +72,16 @@ def spoken_name(text: str, lang: str) -> str | None:
 # --- shop ----------------------------------------------------------------------------------------
 
 
+MAX_NAME_CHARS = {"cjk": 20, "latin": 40}  # longer than any product name a seller would say
+
+
+def name_too_long(name: str | None, lang: str) -> bool:
+    """A "name" longer than a product name could be: mis-heard or hostile; never read it back."""
+    from voicebot.nlu.packs import load_pack
+
+    return bool(name) and len(name or "") > MAX_NAME_CHARS.get(load_pack(lang).script, 40)
+
+
 def catalog_rows(db: sqlite_utils.Database) -> dict[str, Row]:
     """Active products by name, each with ``cover_photo_id``."""
     return {r["name"]: r for r in catalog.list_products(db)}

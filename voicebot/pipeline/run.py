@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,22 @@ from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
-from voicebot.logs import log_event, timed
+from voicebot.fileio import write_atomic
+from voicebot.logs import log_event, log_limited, timed
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import Channel, Inbound
+from voicebot.pipeline.inbound import Channel, Inbound, MediaError
+from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.voice_parts import speak_in_parts
+from voicebot.shop import photos
+from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
 from voicebot.store import messages as log
 from voicebot.store import outbox
 from voicebot.tts.service import TtsService
 
 MEDIA_REF_PREFIX = "ref:"
+PHOTO_DECODE_TIMEOUT_S = 20.0
+PHOTO_REASONS = ("too_large", "damaged", "unsupported", "empty")
 
 
 @dataclass
@@ -55,13 +62,21 @@ def _extension(data: bytes) -> str:
     """A file extension operators' players understand, from the bytes themselves."""
     kind = sniff(data)
     if kind == "unknown":
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), warnings.catch_warnings():
             from PIL import Image
 
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read here
             with Image.open(io.BytesIO(data)) as image:
                 return (image.format or "img").lower()
         return "bin"
     return {"amr-nb": "amr", "amr-wb": "awb"}.get(kind, kind)
+
+
+def _record(shop: Shop, msg: Inbound, fields: dict[str, Any]) -> tuple[int, bool, int]:
+    """The ack path's one database call: commit to the inbox, release replies held for the user."""
+    mid, is_new = shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
+    released = outbox.release(shop.db, msg.channel, msg.user) if is_new else 0
+    return mid, is_new, released
 
 
 def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]:
@@ -80,9 +95,12 @@ class Pipeline:
         self.asr = asr
         self.tts = tts
         self.channels: dict[str, Channel] = {}
-        self._runs: dict[int, asyncio.Task[RunResult | None]] = {}
-        self._vocab: dict[str, frozenset[str] | None] = {}
+        self.runs: RunQueue[RunResult | None] = RunQueue(
+            lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
+        )
+        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
         self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
+        self._photo_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -100,24 +118,29 @@ class Pipeline:
             fields["transcript"] = msg.text
         elif msg.kind == "event":
             fields["transcript"] = msg.event
-        mid, is_new = await self.db.run(
-            lambda shop: shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
-        )
+        mid, is_new, released = await self.db.run_first(_record, msg, fields)
         if is_new:
-            released = await self.db.run(lambda shop: outbox.release(shop.db, msg.channel, msg.user))
             log_event("inbox.accepted", message_id=mid, channel=msg.channel, kind=msg.kind, released=released)
         else:
-            log_event("inbox.duplicate", message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
+            log_limited("inbox.duplicate", f"{msg.channel}:{msg.channel_msg_id}", logging.INFO,
+                        message_id=mid, channel=msg.channel, channel_msg_id=msg.channel_msg_id)
         return mid, is_new
 
-    def schedule(self, message_id: int) -> asyncio.Task[RunResult | None]:
-        """Start the run of ``message_id`` unless one is already going; returns its task."""
-        task = self._runs.get(message_id)
-        if task is None:
-            task = asyncio.create_task(self.process(message_id), name=f"voicebot-run-{message_id}")
-            self._runs[message_id] = task
-            task.add_done_callback(lambda t: self._runs.pop(message_id, None))
-        return task
+    def schedule(self, message_id: int) -> asyncio.Future[RunResult | None] | None:
+        """Queue the run of ``message_id`` unless it is queued or running; its result's future.
+
+        None when the memory queue is full: the message waits in the inbox and runs in its turn.
+        """
+        self.runs.start()
+        return self.runs.submit(message_id)
+
+    @property
+    def _runs(self) -> dict[int, asyncio.Future[RunResult | None]]:
+        """Runs queued or in flight, by message id."""
+        return self.runs.futures
+
+    async def _backlog(self, limit: int) -> list[int]:
+        return await self.db.run(lambda shop: log.unfinished_inbound_ids(shop.db, limit))
 
     async def resume(self) -> list[int]:
         """Schedule every message a previous process accepted but did not finish."""
@@ -129,9 +152,17 @@ class Pipeline:
         return [r["id"] for r in rows]
 
     async def drain(self) -> None:
-        """Wait for the runs in flight (used at shutdown and in tests)."""
-        while self._runs:
-            await asyncio.gather(*list(self._runs.values()), return_exceptions=True)
+        """Wait until every accepted message has run (used at shutdown and in tests)."""
+        await self.runs.wait_idle()
+
+    async def close(self, drain_s: float = 30.0) -> None:
+        """Finish the backlog for up to ``drain_s``, then stop; what is left resumes at the next start."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), drain_s)
+        await self.runs.close()
+        for loading in self._vocab.values():  # a vocabulary still being read in a child process
+            loading.cancel()
+        await asyncio.gather(*self._vocab.values(), return_exceptions=True)
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
@@ -147,6 +178,11 @@ class Pipeline:
             turn = await self._understand(row, role, lang, result, ctx)
         except AudioError as e:
             result.reply_text, result.error = say(lang, f"errors.audio_{e.code}"), f"{e.code}: {e}"
+        except MediaError as e:
+            result.reply_text, result.error = say(lang, f"errors.media_{e.reason}"), f"media_{e.reason}: {e}"
+        except PhotoError as e:
+            reason = e.reason if e.reason in PHOTO_REASONS else "damaged"
+            result.reply_text, result.error = say(lang, f"errors.photo_{reason}"), f"photo_{e.reason}: {e}"
         except ModelMissing as e:
             result.reply_text, result.error = say(lang, "errors.no_model"), str(e)
         except AsrError as e:
@@ -195,7 +231,8 @@ class Pipeline:
         if kind == "image":
             data = await self._media(row, t, ctx)
             with timed("photo", t, **ctx):
-                photo = await self.db.run(lambda shop: shop.store_photo(data))
+                inspected = await self._inspect_photo(data)
+                photo = await self.db.run(lambda shop: shop.store_photo(data, inspected))
             turn = await self.db.run(
                 lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
                                                  role=role, lang=lang, turn_id=str(row["id"]))
@@ -218,6 +255,12 @@ class Pipeline:
             words = [w.__dict__ for w in transcript.words]
             confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
+            heard = getattr(self.channels.get(channel), "heard", None)
+            if heard is not None:  # e.g. the browser shows what was heard before the reply is ready
+                try:
+                    await heard(row, text)
+                except Exception as e:
+                    log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
                 return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
         with timed("dialogue", t, **ctx) as info:
@@ -261,13 +304,30 @@ class Pipeline:
         path = row["media_path"] or ""
         if path.startswith(MEDIA_REF_PREFIX):
             channel = self.channels[row["channel"]]
+            limits = self.config.storage.max_photo_bytes, self.config.audio.max_file_bytes
+            limit = limits[0] if row["kind"] == "image" else limits[1]
             with timed("fetch", timings, **ctx):
-                data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):])
+                data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):], limit)
             saved = str(await self._save_media(data, _extension(data), "in"))
             await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
             row["media_path"] = saved
             return data
         return await asyncio.to_thread(Path(path).read_bytes)
+
+    async def _inspect_photo(self, data: bytes) -> photos.Inspected:
+        """Decode a photo in a thread, one at a time and within a time limit: never on the event loop or
+        the database thread (a huge image would stall every other message)."""
+        loop = asyncio.get_running_loop()
+        if self._photo_gate is None or self._photo_gate[0] is not loop:
+            self._photo_gate = (loop, asyncio.Semaphore(1))
+        async with self._photo_gate[1]:
+            try:
+                return await asyncio.wait_for(
+                    asyncio.to_thread(photos.inspect_photo, data, self.config.storage.max_photo_bytes),
+                    PHOTO_DECODE_TIMEOUT_S)
+            except TimeoutError:
+                raise PhotoError(f"decoding took longer than {PHOTO_DECODE_TIMEOUT_S:g} s",
+                                 reason="too_large") from None
 
     async def _grammar(self, lang: str) -> list[str] | None:
         """The phrases that bias recognition: the pack's words and the current catalog (and, for
@@ -284,14 +344,21 @@ class Pipeline:
             return None
         names = await self.db.run(lambda shop: shop.product_names())
         if lang not in self._vocab:
-            path = self.asr.status()["languages"].get(lang, {}).get("path")
-            if path:
-                from voicebot.asr.vocabulary import model_vocabulary
+            self._vocab[lang] = asyncio.ensure_future(self._vocabulary(lang))  # one load, shared by all runs
+        vocab = await asyncio.shield(self._vocab[lang])
+        return grammar_phrases(lang, names, vocab) or None
 
-                self._vocab[lang] = await asyncio.to_thread(model_vocabulary, path)
-            else:
-                self._vocab[lang] = None
-        return grammar_phrases(lang, names, self._vocab[lang]) or None
+    async def _vocabulary(self, lang: str) -> frozenset[str] | None:
+        path = self.asr.status()["languages"].get(lang, {}).get("path")
+        if not path:
+            return None
+        from voicebot.asr.vocabulary import model_vocabulary_isolated
+
+        try:
+            return await model_vocabulary_isolated(path)
+        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
+            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
+            return None
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(
@@ -314,8 +381,9 @@ class Pipeline:
                 if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
                     continue
                 _, _, seller_lang = await self.db.run(_who, n_channel, seller)
-                n_audio = await self.tts.speak(text, seller_lang, fmt)
-                n_path = await self._save_media(n_audio, fmt, "out")
+                n_fmt = self.channels[n_channel].reply_format  # the seller's channel, not the buyer's
+                n_audio = await self.tts.speak(text, seller_lang, n_fmt)
+                n_path = await self._save_media(n_audio, n_fmt, "out")
                 await self.db.run(
                     lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
                         shop.db, c, s, "voice", message_id=mid, media_path=str(p),
@@ -343,13 +411,13 @@ class Pipeline:
         return await asyncio.to_thread(self._write_media, data, ext, direction)
 
     def _write_media(self, data: bytes, ext: str, direction: str) -> Path:
-        """Content-addressed file under ``media_dir/<direction>/``; written atomically."""
-        digest = hashlib.sha256(data).hexdigest()
-        folder = self.config.media_dir / direction
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.{ext}"
-        if not path.exists():
-            tmp = path.with_suffix(f".{ext}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        return path
+        return write_media(self.config.media_dir / direction, data, ext)
+
+
+def write_media(folder: Path, data: bytes, ext: str) -> Path:
+    """Content-addressed file ``folder/<sha256>.<ext>``, written atomically (safe for concurrent writers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
+    if not path.exists():
+        write_atomic(path, data)
+    return path

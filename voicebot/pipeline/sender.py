@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from voicebot.config import Config
@@ -18,10 +19,16 @@ from voicebot.store.clock import to_iso
 POLL_S = 0.5
 
 
-def window_allows(shop: Shop, config: Config, channel: str, user: str) -> str | None:
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def window_allows(
+    shop: Shop, config: Config, channel: str, user: str, now: datetime | None = None
+) -> str | None:
     """Why a reply to ``user`` must wait for their next message (None when it may go now)."""
     last_in = outbox.last_inbound_at(shop.db, channel, user)
-    window_start = to_iso(datetime.now(UTC) - timedelta(hours=config.wechat.window_hours))
+    window_start = to_iso((now or utc_clock()) - timedelta(hours=config.wechat.window_hours))
     if last_in is None or last_in < window_start:
         return "reply window closed: waiting for the user's next message"
     if outbox.sent_since(shop.db, channel, user, last_in) >= config.wechat.window_quota:
@@ -32,10 +39,12 @@ def window_allows(shop: Shop, config: Config, channel: str, user: str) -> str | 
 class OutboxSender:
     """A background task per process; ``wake()`` after queueing makes it send without waiting."""
 
-    def __init__(self, config: Config, db: DbThread, channels: dict[str, Channel]) -> None:
+    def __init__(self, config: Config, db: DbThread, channels: dict[str, Channel],
+                 clock: Callable[[], datetime] = utc_clock) -> None:
         self.config = config
         self.db = db
         self.channels = channels
+        self.clock = clock  # injectable, so tests can let hours of backoff pass at once
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -47,6 +56,14 @@ class OutboxSender:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+    async def flush_before_exit(self, budget_s: float) -> None:
+        """Send what is due, but give up after ``budget_s``: what is left stays queued for the next start
+        (a send cut off mid-call is treated as of unknown outcome then)."""
+        try:
+            await asyncio.wait_for(self.flush(), budget_s)
+        except TimeoutError:
+            log_event("outbox.shutdown_flush_cut", logging.WARNING, budget_s=budget_s)
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,32 +85,53 @@ class OutboxSender:
             for name, channel in self.channels.items():
                 if getattr(channel, "passive_only", False):
                     continue  # replies ride on the user's next delivery instead
-                for row in await self.db.run(lambda shop, n=name: outbox.due(shop.db, n)):
-                    if await self.db.run(lambda shop, r=row["id"]: outbox.claim(shop.db, r)):
+                now = self.clock()
+                for row in await self.db.run(lambda shop, n=name, t=now: outbox.due(shop.db, n, now=t)):
+                    if await self.db.run(lambda shop, r=row["id"], t=now: outbox.claim(shop.db, r, now=t)):
                         sent += await self._send(channel, row)
         return sent
 
     async def _send(self, channel: Channel, row: dict) -> int:
         rid, user = row["id"], row["user"]
+        cfg = self.config.wechat
+        max_age_s = cfg.reply_max_age_hours * 3600
+        if row.get("attempt_started_at"):  # an earlier attempt never reported back (the process died)
+            status = await self.db.run(lambda shop: outbox.mark_ambiguous(
+                shop.db, rid, "the sending process stopped during the send",
+                resend_limit=cfg.resend_ambiguous, now=self.clock(), max_age_s=max_age_s))
+            log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, status=status,
+                      reason="interrupted send")
+            if status != "pending":
+                return 0
+            await self.db.run(lambda shop: outbox.claim(shop.db, rid, now=self.clock()))
         reason = None
         if getattr(channel, "reply_window", False):
-            reason = await self.db.run(window_allows, self.config, row["channel"], user)
+            reason = await self.db.run(window_allows, self.config, row["channel"], user, self.clock())
         if reason:
             await self.db.run(lambda shop: outbox.hold(shop.db, rid, reason))
             log_event("outbox.held", outbox_id=rid, user=user, reason=reason)
             return 0
+        await self.db.run(lambda shop: outbox.start_attempt(shop.db, rid, now=self.clock()))
         try:
             await channel.send(row)
         except SendError as e:
-            error, hold, permanent = str(e), e.hold, not e.retryable
+            error, hold, permanent, ambiguous = str(e), e.hold, not e.retryable, e.ambiguous
         else:
             await self.db.run(lambda shop: outbox.mark_sent(shop.db, rid))
             log_event("outbox.sent", outbox_id=rid, user=user, kind=row["kind"], message_id=row["message_id"])
             return 1
+        if ambiguous:
+            status = await self.db.run(lambda shop: outbox.mark_ambiguous(
+                shop.db, rid, error, resend_limit=cfg.resend_ambiguous, now=self.clock(),
+                max_age_s=max_age_s))
+            log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, error=error,
+                      status=status)
+            return 0
         if hold:
             await self.db.run(lambda shop: outbox.hold(shop.db, rid, error))
             log_event("outbox.held", outbox_id=rid, user=user, reason=error)
             return 0
-        status = await self.db.run(lambda shop: outbox.mark_failed(shop.db, rid, error, permanent=permanent))
+        status = await self.db.run(lambda shop: outbox.mark_failed(
+            shop.db, rid, error, permanent=permanent, now=self.clock(), max_age_s=max_age_s))
         log_event("outbox.failed", logging.WARNING, outbox_id=rid, user=user, error=error, status=status)
         return 0

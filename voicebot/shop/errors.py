@@ -64,7 +64,13 @@ class IllegalTransition(ShopError):
 
 
 class PhotoError(ShopError):
+    """``reason`` says which spoken answer fits: empty, too_large, unsupported, damaged."""
+
     code = "bad_photo"
+
+    def __init__(self, message: str, reason: str = "damaged") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NothingToUndo(ShopError):

@@ -110,8 +110,9 @@ class Shop:
         return customers.spoken_names(self.db, limit)
 
     # photos
-    def store_photo(self, data: bytes) -> Row:
-        return photos.store_photo(self.db, self.config.photos_dir, data, self.config.storage.max_photo_bytes)
+    def store_photo(self, data: bytes, inspected: photos.Inspected | None = None) -> Row:
+        return photos.store_photo(self.db, self.config.photos_dir, data, self.config.storage.max_photo_bytes,
+                                  inspected)
 
     def attach_photo(self, product: catalog.ProductRef, photo_id: int, actor: int | None = None) -> int:
         return photos.attach_photo(self.db, product, photo_id, actor)

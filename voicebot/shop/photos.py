@@ -2,20 +2,25 @@
 
 The original bytes are kept untouched; the thumbnail has the EXIF orientation applied, so it is
 upright the way the phone showed it. ``width``/``height`` are the upright dimensions.
+
+Decoding (:func:`inspect_photo`) is CPU and memory work kept apart from indexing (:func:`store_photo`),
+so the service runs it off the event loop and the database thread; images over :data:`MAX_PIXELS`
+(decompression bombs: a 160 KB PNG of 7000x7000) are refused from their header, before decoding.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from voicebot.fileio import write_atomic
 from voicebot.shop.actions import record_action
 from voicebot.shop.catalog import ProductRef, require_product
 from voicebot.shop.errors import PhotoError
@@ -26,13 +31,19 @@ Row = dict[str, Any]
 
 THUMB_SIZE = (320, 320)
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}
-MAX_PIXELS = 50_000_000
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, for any other Image.open in the process
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+@dataclass(frozen=True)
+class Inspected:
+    """A decoded, checked photo, ready to be stored."""
+
+    sha256: str
+    format: str
+    width: int
+    height: int
+    thumbnail: bytes
 
 
 def _inspect(data: bytes) -> tuple[str, Image.Image]:
@@ -43,17 +54,21 @@ def _inspect(data: bytes) -> tuple[str, Image.Image]:
             image = Image.open(io.BytesIO(data))
             fmt = image.format or ""
             if fmt not in EXTENSIONS:
-                raise PhotoError(f"unsupported image format {fmt or 'unknown'}; send a JPEG or PNG photo")
+                raise PhotoError(f"unsupported image format {fmt or 'unknown'}; send a JPEG or PNG photo",
+                                 reason="unsupported")
             if image.width * image.height > MAX_PIXELS:
-                raise PhotoError(f"image is too large ({image.width}x{image.height} pixels)")
+                raise PhotoError(f"image is too large ({image.width}x{image.height} pixels)",
+                                 reason="too_large")
             image.load()
             return fmt, ImageOps.exif_transpose(image)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError("this file is not a photo we can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError("image is too large (a decompression bomb)", reason="too_large") from None
+    except UnidentifiedImageError:
+        raise PhotoError("this file is not a photo we can read", reason="unsupported") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise PhotoError(f"this photo is damaged: {e}") from None
+        raise PhotoError(f"this photo is damaged: {e}", reason="damaged") from None
 
 
 def _thumbnail(image: Image.Image) -> bytes:
@@ -74,31 +89,45 @@ def get_photo(db: sqlite_utils.Database, photo_id: int) -> Row | None:
     return rows[0] if rows else None
 
 
-def store_photo(db: sqlite_utils.Database, photos_dir: Path | str, data: bytes, max_bytes: int) -> Row:
-    """Check, store (once per content) and index an image; returns its ``photos`` row.
+def inspect_photo(data: bytes, max_bytes: int) -> Inspected:
+    """Check and decode an image and make its thumbnail (CPU work, no I/O: run it off the loop).
 
-    Raises ``PhotoError`` for empty, oversized, unreadable or non-image data.
+    Raises ``PhotoError`` (``reason``: empty, too_large, unsupported, damaged).
     """
     if not data:
-        raise PhotoError("the photo is empty")
+        raise PhotoError("the photo is empty", reason="empty")
     if len(data) > max_bytes:
-        raise PhotoError(f"the photo is too big ({len(data)} bytes; the limit is {max_bytes})")
-    sha = hashlib.sha256(data).hexdigest()
+        raise PhotoError(f"the photo is too big ({len(data)} bytes; the limit is {max_bytes})",
+                         reason="too_large")
     fmt, image = _inspect(data)
+    return Inspected(hashlib.sha256(data).hexdigest(), fmt, image.width, image.height, _thumbnail(image))
+
+
+def store_photo(
+    db: sqlite_utils.Database, photos_dir: Path | str, data: bytes, max_bytes: int,
+    inspected: Inspected | None = None,
+) -> Row:
+    """Check, store (once per content) and index an image; returns its ``photos`` row.
+
+    ``inspected`` is :func:`inspect_photo`'s result when the caller decoded it already (elsewhere).
+    Raises ``PhotoError`` for empty, oversized, unreadable or non-image data.
+    """
+    info = inspected or inspect_photo(data, max_bytes)
+    sha = info.sha256
     directory = Path(photos_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{sha}.{EXTENSIONS[fmt]}"
+    path = directory / f"{sha}.{EXTENSIONS[info.format]}"
     thumb_path = directory / f"{sha}.thumb.jpg"
     if not path.exists():
-        _write_atomic(path, data)
+        write_atomic(path, data)
     if not thumb_path.exists():
-        _write_atomic(thumb_path, _thumbnail(image))
+        write_atomic(thumb_path, info.thumbnail)
     with write_tx(db):
         # Same bytes stored before: keep the one row (and the one file).
         db.execute(
             "INSERT OR IGNORE INTO photos (sha256, path, thumb_path, format, width, height, bytes, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha, str(path), str(thumb_path), fmt, image.width, image.height, len(data), utc_now()),
+            (sha, str(path), str(thumb_path), info.format, info.width, info.height, len(data), utc_now()),
         )
         return next(db.query("SELECT * FROM photos WHERE sha256 = ?", (sha,)))
 
@@ -110,7 +139,7 @@ def attach_photo(
     with write_tx(db):
         row = require_product(db, product)
         if get_photo(db, photo_id) is None:
-            raise PhotoError(f"no photo {photo_id}")
+            raise PhotoError(f"no photo {photo_id}", reason="missing")
         existing = db.execute(
             "SELECT position FROM product_photos WHERE product_id = ? AND photo_id = ?", (row["id"], photo_id)
         ).fetchone()

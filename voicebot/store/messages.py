@@ -174,6 +174,20 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
     ]
 
 
+def unfinished_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
+    """The ids of the oldest ``limit`` unfinished inbound messages (the run queue's backlog).
+
+    ``processing`` rows are included: those of a dead process must be taken over, and a live
+    process has only its few running messages in that state (claiming one again is a no-op).
+    """
+    rows = db.execute(
+        "SELECT id FROM messages WHERE direction = 'in' AND status IN ('received', 'processing') "
+        "ORDER BY id LIMIT ?",
+        (int(limit),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def process_owner() -> str:
     """This process, as recorded on the messages it is running: ``host:pid``."""
     return f"{socket.gethostname()}:{os.getpid()}"

@@ -185,7 +185,54 @@ V5_DIALOGUE_TURNS = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS]
+# Version 6: an outbox row records that a send was attempted before the API call, so an unknown
+# outcome (timeout, process death mid-send) is known; such rows may end ``ambiguous`` rather than be
+# sent twice. SQLite cannot change a CHECK constraint in place: the table is rebuilt.
+_OUTBOX_COLUMNS = ("id, message_id, channel, user, kind, payload_json, media_path, dedup_key, status,"
+                   " attempts, next_attempt_at, last_error, created_at, sent_at, sent_via")
+V6_OUTBOX_ATTEMPTS = [
+    """CREATE TABLE outbox_v6 (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER REFERENCES messages (id),
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('voice', 'text', 'image')),
+        payload_json TEXT NOT NULL DEFAULT '{}',
+        media_path TEXT,
+        dedup_key TEXT UNIQUE,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sent', 'failed', 'gave_up', 'ambiguous')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        sent_via TEXT,
+        attempt_started_at TEXT,
+        ambiguous_attempts INTEGER NOT NULL DEFAULT 0
+    )""",
+    f"INSERT INTO outbox_v6 ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox",
+    "DROP TABLE outbox",
+    "ALTER TABLE outbox_v6 RENAME TO outbox",
+    "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+]
+
+# Version 7: browser chat links. A seller link's token is stored only as its sha256; revoking keeps the row.
+V7_WEB_LINKS = [
+    """CREATE TABLE web_links (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        name TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "CREATE INDEX web_links_name ON web_links (name)",
+]
+
+MIGRATIONS: list[list[str]] = [
+    V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,6 +3,13 @@
 A row is ``pending`` until a channel sends it (``sent``) or it cannot be (``gave_up``, with the
 error shown to operators). Rows ``held`` for a user (window or quota used up) keep ``pending`` with
 ``next_attempt_at`` at :data:`HELD` and are released by the user's next message.
+
+Transient failures are retried with capped exponential backoff for as long as the reply is useful
+(``max_age_s`` after it was queued), never abandoned after a few minutes of API errors. A send is
+recorded as attempted (``attempt_started_at``) before the API call: when its outcome is unknown (a
+timeout after the request went out, or the process died mid-send) WeChat may have delivered it, and
+it has no idempotency key, so the row is resent at most ``resend_limit`` times and then marked
+``ambiguous`` for an operator (``voicebot outbox retry`` sends it again on purpose).
 """
 
 from __future__ import annotations
@@ -13,13 +20,25 @@ from typing import Any
 
 import sqlite_utils
 
-from voicebot.store.clock import to_iso, utc_now
+from voicebot.store.clock import from_iso, to_iso, utc_now
 from voicebot.store.db import write_tx
 
 Row = dict[str, Any]
 HELD = "9999-12-31T00:00:00.000000Z"
-BACKOFF_S = (1, 2, 5, 15, 60, 300)
-MAX_ATTEMPTS = len(BACKOFF_S) + 1
+BACKOFF_S = (1, 2, 5, 15, 60)
+MAX_BACKOFF_S = 300.0
+DEFAULT_MAX_AGE_S = 48 * 3600.0
+LEASE_S = 60.0  # a claimed row is the claiming sender's for this long
+STOPPED = ("gave_up", "ambiguous")  # statuses an operator can retry
+
+
+def backoff_s(attempts: int) -> float:
+    """Delay before the next try after ``attempts`` failed ones: 1, 2, 5, 15, 60 s, then every 5 min."""
+    return float(BACKOFF_S[attempts - 1]) if attempts <= len(BACKOFF_S) else MAX_BACKOFF_S
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
 
 
 def _decode(row: Row) -> Row:
@@ -52,12 +71,12 @@ def enqueue(
         return cur.lastrowid if cur.rowcount == 1 else None
 
 
-def due(db: sqlite_utils.Database, channel: str, limit: int = 20) -> list[Row]:
+def due(db: sqlite_utils.Database, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
     """Pending rows of ``channel`` whose time has come, oldest first."""
     rows = db.query(
         "SELECT * FROM outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?"
         " ORDER BY id LIMIT ?",
-        (channel, utc_now(), limit),
+        (channel, to_iso(_now(now)), limit),
     )
     return [_decode(r) for r in rows]
 
@@ -76,42 +95,129 @@ def held_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
     return [_decode(r) for r in rows]
 
 
+def pending_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
+    """Every reply still waiting for ``user`` (held or not), oldest first."""
+    rows = db.query("SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'pending' ORDER BY id",
+                    (channel, user))
+    return [_decode(r) for r in rows]
+
+
 def mark_sent(db: sqlite_utils.Database, outbox_id: int, via: str = "api") -> bool:
     """Mark a row sent; False if another sender got there first (so nothing is sent twice)."""
     with write_tx(db):
         cur = db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, sent_via = ?, attempts = attempts + 1"
-            " WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, sent_via = ?, attempts = attempts + 1,"
+            " attempt_started_at = NULL WHERE id = ? AND status = 'pending'",
             (utc_now(), via, outbox_id),
         )
         return cur.rowcount == 1
 
 
-def mark_failed(db: sqlite_utils.Database, outbox_id: int, error: str, *, permanent: bool = False) -> str:
-    """Record a failed attempt; schedules a retry with backoff, or gives up. Returns the new status."""
+def start_attempt(db: sqlite_utils.Database, outbox_id: int, now: datetime | None = None) -> None:
+    """Record, before the API call, that this row is being sent (its outcome is unknown until marked)."""
     with write_tx(db):
-        row = db.execute("SELECT attempts FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-        attempts = (row[0] if row else 0) + 1
-        if permanent or attempts >= MAX_ATTEMPTS:
+        db.execute("UPDATE outbox SET attempt_started_at = ? WHERE id = ? AND status = 'pending'",
+                   (to_iso(_now(now)), outbox_id))
+
+
+def _retry_later(db: sqlite_utils.Database, outbox_id: int, attempts: int, error: str, created_at: str,
+                 now: datetime, max_age_s: float, extra: str = "") -> str:
+    when = now + timedelta(seconds=backoff_s(attempts))
+    if (when - from_iso(created_at)).total_seconds() > max_age_s:
+        db.execute(
+            "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?,"
+            f" attempt_started_at = NULL{extra} WHERE id = ?",
+            (attempts, f"{error} (no longer useful: queued more than {max_age_s / 3600:g} h ago)", outbox_id),
+        )
+        return "gave_up"
+    db.execute(
+        "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?,"
+        f" attempt_started_at = NULL{extra} WHERE id = ?",
+        (attempts, error, to_iso(when), outbox_id),
+    )
+    return "pending"
+
+
+def mark_failed(
+    db: sqlite_utils.Database, outbox_id: int, error: str, *, permanent: bool = False,
+    now: datetime | None = None, max_age_s: float = DEFAULT_MAX_AGE_S,
+) -> str:
+    """Record a failed attempt (nothing was delivered); schedules a retry with capped backoff while the
+    reply is useful, else gives up. Returns the new status."""
+    with write_tx(db):
+        row = db.execute("SELECT attempts, created_at FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        if row is None:
+            return "gave_up"
+        attempts = row[0] + 1
+        if permanent:
             db.execute(
-                "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ? WHERE id = ?",
+                "UPDATE outbox SET status = 'gave_up', attempts = ?, last_error = ?,"
+                " attempt_started_at = NULL WHERE id = ?",
                 (attempts, error, outbox_id),
             )
             return "gave_up"
-        delay = BACKOFF_S[min(attempts - 1, len(BACKOFF_S) - 1)]
-        when = to_iso(datetime.now(UTC) + timedelta(seconds=delay))
-        db.execute(
-            "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (attempts, error, when, outbox_id),
-        )
-        return "pending"
+        return _retry_later(db, outbox_id, attempts, error, row[1], _now(now), max_age_s)
+
+
+def mark_ambiguous(
+    db: sqlite_utils.Database, outbox_id: int, error: str, *, resend_limit: int,
+    now: datetime | None = None, max_age_s: float = DEFAULT_MAX_AGE_S,
+) -> str:
+    """An attempt whose outcome is unknown (WeChat may have delivered it): resend it only while fewer
+    than ``resend_limit`` resends were made for that reason, else stop at ``ambiguous``."""
+    with write_tx(db):
+        row = db.execute("SELECT attempts, created_at, ambiguous_attempts FROM outbox WHERE id = ?",
+                         (outbox_id,)).fetchone()
+        if row is None:
+            return "gave_up"
+        attempts, ambiguous = row[0] + 1, row[2] + 1
+        error = f"outcome unknown, may have been delivered: {error}"
+        if ambiguous > resend_limit:
+            db.execute(
+                "UPDATE outbox SET status = 'ambiguous', attempts = ?, ambiguous_attempts = ?,"
+                " last_error = ?, attempt_started_at = NULL WHERE id = ?",
+                (attempts, ambiguous, error, outbox_id),
+            )
+            return "ambiguous"
+        return _retry_later(db, outbox_id, attempts, error, row[1], _now(now), max_age_s,
+                            extra=f", ambiguous_attempts = {int(ambiguous)}")
+
+
+def retry(db: sqlite_utils.Database, ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """An operator's retry: stopped rows (``gave_up``, ``ambiguous``) and rows waiting minutes for a
+    backoff become due now (all of them, or ``ids``). Rows held for a user's next message stay held, and
+    rows a sender holds right now (claimed or mid-send: due within its lease) are left to it."""
+    moment = _now(now)
+    where = ("(status IN ('gave_up', 'ambiguous') OR (status = 'pending' AND next_attempt_at != ?"
+             " AND next_attempt_at > ? AND attempt_started_at IS NULL))")
+    params: list[Any] = [HELD, to_iso(moment + timedelta(seconds=LEASE_S))]
+    if ids is not None:
+        if not ids:
+            return 0
+        where += f" AND id IN ({', '.join('?' * len(ids))})"
+        params += ids
+    with write_tx(db):
+        return db.execute(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, ambiguous_attempts = 0,"
+            f" attempt_started_at = NULL WHERE {where}",
+            [to_iso(moment), *params],
+        ).rowcount
+
+
+def list_rows(db: sqlite_utils.Database, status: str | None = None, limit: int = 200) -> list[Row]:
+    """Outbox rows, newest first (of one ``status``, or all)."""
+    cond, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = db.query(f"SELECT * FROM outbox {cond} ORDER BY id DESC LIMIT {int(limit)}", params)
+    return [_decode(r) for r in rows]
 
 
 def hold(db: sqlite_utils.Database, outbox_id: int, reason: str) -> None:
     """Keep a row until the user's next message (their reply window or quota is used up)."""
     with write_tx(db):
         db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            # a held row was not delivered: its attempt is over, so a release must not read it as interrupted
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempt_started_at = NULL"
+            " WHERE id = ? AND status = 'pending'",
             (HELD, reason, outbox_id),
         )
 
@@ -143,9 +249,11 @@ def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str |
     return row[0] if row else None
 
 
-def claim(db: sqlite_utils.Database, outbox_id: int, lease_s: float = 60.0) -> bool:
+def claim(
+    db: sqlite_utils.Database, outbox_id: int, lease_s: float = LEASE_S, now: datetime | None = None
+) -> bool:
     """Take a due row for sending (a lease, so two senders never send it twice); False if taken."""
-    now = datetime.now(UTC)
+    now = _now(now)
     with write_tx(db):
         return db.execute(
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",

@@ -10,6 +10,7 @@ side: they sign, encrypt and deliver inbound messages to a webhook with WeChat's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -97,6 +98,12 @@ class Injected:
 
 
 @dataclass
+class Delayed:
+    seconds: float
+    path: str | None
+
+
+@dataclass
 class EmulatorAccount:
     app_id: str = "wx0123456789abcdef"
     app_secret: str = "emulator-secret-0123456789abcdef"
@@ -109,6 +116,7 @@ class EmulatorAccount:
     max_voice_bytes: int = 2 * MB
     max_voice_seconds: float = 60.0
     max_image_bytes: int = 2 * MB
+    chunked_media: bool = False  # media/get streams without a Content-Length (as a CDN may)
 
 
 def _error(errcode: int, errmsg: str | None = None, status: int = 200) -> web.Response:
@@ -143,7 +151,8 @@ class WechatEmulator:
         self.subscribed: set[str] = set()
         self.calls: list[tuple[str, dict[str, str]]] = []  # (path, query without the token)
         self._failures: deque[Injected] = deque()
-        self.app = web.Application(client_max_size=64 * MB)
+        self._delays: deque[Delayed] = deque()
+        self.app = web.Application(client_max_size=64 * MB, middlewares=[self._late_answer])
         self.app.router.add_get("/cgi-bin/token", self._token)
         self.app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         self.app.router.add_post("/cgi-bin/media/upload", self._upload)
@@ -180,6 +189,17 @@ class WechatEmulator:
         """The next ``times`` calls (to ``path``, or any) fail with ``errcode`` (None: bare HTTP error)."""
         for _ in range(times):
             self._failures.append(Injected(errcode, path, http_status))
+
+    def recover(self) -> None:
+        """Forget every injected failure and delay not used yet: the API works again."""
+        self._failures.clear()
+        self._delays.clear()
+
+    def delay_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
+        """The next ``times`` calls (to ``path``, or any) are carried out at once but answered only
+        ``seconds`` later: a client that times out cannot know the call succeeded."""
+        for _ in range(times):
+            self._delays.append(Delayed(seconds, path))
 
     def expire_tokens(self) -> None:
         """Make every issued token expire now (the next call gets 42001)."""
@@ -236,6 +256,16 @@ class WechatEmulator:
             raise ApiError(40013)
         if not secrets.compare_digest((secret or "").encode(), self.account.app_secret.encode()):
             raise ApiError(40125)
+
+    @web.middleware
+    async def _late_answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)  # the call takes effect now...
+        for i, delayed in enumerate(self._delays):
+            if delayed.path is None or delayed.path == request.path:
+                del self._delays[i]
+                await asyncio.sleep(delayed.seconds)  # ...its answer comes late
+                break
+        return response
 
     # -- handlers -----------------------------------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:
@@ -319,7 +349,18 @@ class WechatEmulator:
         except ApiError as e:
             return _error(e.errcode, e.errmsg)
         headers = {"Content-Disposition": f'attachment; filename="{media.filename}"'}
-        return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+        if not self.account.chunked_media:
+            return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+        stream = web.StreamResponse(headers={**headers, "Content-Type": media.content_type})
+        stream.enable_chunked_encoding()
+        await stream.prepare(request)
+        try:
+            for i in range(0, len(media.data), 256 * 1024):
+                await stream.write(media.data[i:i + 256 * 1024])
+            await stream.write_eof()
+        except ConnectionError:  # the client stopped reading (e.g. past its size limit)
+            pass
+        return stream
 
     async def _custom_send(self, request: web.Request) -> web.Response:
         if (injected := self._record(request)) is not None:

@@ -17,9 +17,17 @@ _engine: Any = None
 def init_worker() -> None:
     """ProcessPoolExecutor initializer: start espeak-ng through pyttsx3, once."""
     global _engine
+    from voicebot.workers import die_with_parent
+
+    die_with_parent()
     # pyttsx3's espeak driver print()s "Audio saved to ..." after every file; keep stdout clean
     # (the CLI prints JSON there).
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    # espeak-ng, a C library in this process, writes its warnings straight to fd 2, which is the
+    # service's log stream of one JSON line per event; errors reach the service as exceptions.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     import pyttsx3
 
     _engine = pyttsx3.init("espeak")

@@ -3,6 +3,7 @@
 from voicebot.channels.wechat.api import KeyValueCache, MemoryCache, TokenCache, WechatApi, WechatApiError
 from voicebot.channels.wechat.crypto import Decrypted, WechatCrypto
 from voicebot.channels.wechat.errors import (
+    BodyTimeout,
     BodyTooLarge,
     DecryptError,
     InvalidSignature,
@@ -24,6 +25,7 @@ from voicebot.channels.wechat.webhook import ReplyEncoder, WechatWebhook, make_w
 
 __all__ = [
     "SUCCESS",
+    "BodyTimeout",
     "BodyTooLarge",
     "Decrypted",
     "DecryptError",

@@ -39,11 +39,14 @@ CONTENT_TYPES = {
 class WechatApiError(Exception):
     """An API call failed: WeChat's ``errcode``/``errmsg``, or a transport problem (errcode None)."""
 
-    def __init__(self, errcode: int | None, errmsg: str, http_status: int | None = None):
+    def __init__(self, errcode: int | None, errmsg: str, http_status: int | None = None, *,
+                 ambiguous: bool = False):
         super().__init__(f"errcode={errcode} {errmsg}" if errcode is not None else errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
         self.http_status = http_status
+        # The request may have reached WeChat and been acted on (a timeout, a dropped connection).
+        self.ambiguous = ambiguous
 
     @property
     def retryable(self) -> bool:
@@ -67,6 +70,18 @@ class WechatApiError(Exception):
     def window_closed(self) -> bool:
         """The user's 48-hour window is over or its quota used up: wait for their next message."""
         return self.errcode in WINDOW_ERRORS
+
+
+class MediaTooLarge(WechatApiError):
+    """A download was stopped at the size limit (never worth retrying)."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(None, f"{path}: media larger than the limit of {limit} bytes", 200)
+        self.limit = limit
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class KeyValueCache(Protocol):
@@ -180,16 +195,35 @@ class WechatApi(OwnedSession):
 
     # -- transport ----------------------------------------------------------------------------------
     @staticmethod
-    async def _fetch(request: Any, path: str, secrets: tuple[str, ...]) -> tuple[int, str, bytes]:
-        """Await ``request`` (a session call): ``(status, content type, body)``; transport errors raise."""
+    async def _fetch(
+        request: Any, path: str, secrets: tuple[str, ...], max_bytes: int | None = None
+    ) -> tuple[int, str, bytes]:
+        """Await ``request`` (a session call): ``(status, content type, body)``; transport errors raise.
+
+        With ``max_bytes`` the body is streamed and the download stopped (:class:`MediaTooLarge`) as
+        soon as it is declared or found to be larger, so nothing past the limit is read or kept.
+        """
         try:
             async with request as resp:
-                return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
+                ctype = resp.headers.get("Content-Type", "")
+                if max_bytes is None:
+                    return resp.status, ctype, await resp.read()
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise MediaTooLarge(path, max_bytes)
+                chunks, size = [], 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaTooLarge(path, max_bytes)
+                    chunks.append(chunk)
+                return resp.status, ctype, b"".join(chunks)
         except TimeoutError:
-            raise WechatApiError(None, f"timeout calling {path}") from None
+            raise WechatApiError(None, f"timeout calling {path}", ambiguous=True) from None
         except aiohttp.ClientError as e:
+            # Not connected at all: the request never left. Anything later may have been acted on.
+            sent = not isinstance(e, aiohttp.ClientConnectorError)
             raise WechatApiError(
-                None, f"{type(e).__name__} calling {path}: {_redact(str(e), secrets)}"
+                None, f"{type(e).__name__} calling {path}: {_redact(str(e), secrets)}", ambiguous=sent
             ) from None
 
     async def _json(self, request: Any, path: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -197,13 +231,15 @@ class WechatApi(OwnedSession):
         status, _, raw = await self._fetch(request, path, secrets)
         return _decode(raw, status, path)
 
-    async def _call(self, path: str, build: Callable[[str], Any], binary: bool = False) -> Any:
+    async def _call(
+        self, path: str, build: Callable[[str], Any], binary: bool = False, max_bytes: int | None = None
+    ) -> Any:
         """Call ``path`` with a token; on an invalid/expired token refresh it and retry once."""
         token = await self.access_token()
         for attempt in (1, 2):
             try:
                 if binary:
-                    return await self._binary(build(token), path, token)
+                    return await self._binary(build(token), path, token, max_bytes)
                 return await self._json(build(token), path, secrets=(token,))
             except WechatApiError as e:
                 log_event(
@@ -221,8 +257,8 @@ class WechatApi(OwnedSession):
                 raise
         raise AssertionError("unreachable")
 
-    async def _binary(self, request: Any, path: str, token: str) -> bytes:
-        status, ctype, raw = await self._fetch(request, path, (token,))
+    async def _binary(self, request: Any, path: str, token: str, max_bytes: int | None = None) -> bytes:
+        status, ctype, raw = await self._fetch(request, path, (token,), max_bytes)
         if "json" in ctype or "text/plain" in ctype or status != 200:
             _decode(raw, status, path)  # raises on errcode / bad status
             raise WechatApiError(None, f"{path} returned JSON instead of media", status)
@@ -232,10 +268,12 @@ class WechatApi(OwnedSession):
         return self.base + path, {"access_token": token, **params}
 
     # -- media ---------------------------------------------------------------------------------------
-    async def upload_media(self, kind: Literal["voice", "image"], data: bytes, filename: str) -> str:
-        """Upload temporary media and return its media_id; identical bytes reuse a live media_id."""
+    async def upload_media(self, kind: Literal["voice", "image"], data: bytes, filename: str,
+                           fresh: bool = False) -> str:
+        """Upload temporary media and return its media_id; identical bytes reuse a live media_id
+        (unless ``fresh``: WeChat rejected the cached one, so it is replaced)."""
         key = f"wechat:media:{kind}:{hashlib.sha256(data).hexdigest()}"
-        cached = await self.media_cache.get(key)
+        cached = None if fresh else await self.media_cache.get(key)
         if cached is not None and cached[1] - MEDIA_SAFETY_S > self.clock():
             return cached[0]
 
@@ -254,14 +292,15 @@ class WechatApi(OwnedSession):
         log_event("wechat.media_uploaded", kind=kind, bytes=len(data))
         return media_id
 
-    async def download_media(self, media_id: str) -> bytes:
-        """The bytes of a user's temporary media; an error JSON body raises :class:`WechatApiError`."""
+    async def download_media(self, media_id: str, max_bytes: int | None = None) -> bytes:
+        """The bytes of a user's temporary media; an error JSON body raises :class:`WechatApiError`,
+        more than ``max_bytes`` raises :class:`MediaTooLarge` (the download is stopped there)."""
 
         def build(token: str) -> Any:
             url, params = self._url("/cgi-bin/media/get", token, media_id=media_id)
             return self.session.get(url, params=params, timeout=self.timeout)
 
-        return await self._call("/cgi-bin/media/get", build, binary=True)
+        return await self._call("/cgi-bin/media/get", build, binary=True, max_bytes=max_bytes)
 
     # -- customer-service messages ----------------------------------------------------------------
     async def send(self, payload: dict[str, Any]) -> None:

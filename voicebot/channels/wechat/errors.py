@@ -61,3 +61,10 @@ class MalformedMessage(WechatProtocolError):
 class BodyTooLarge(WechatProtocolError):
     code = "body_too_large"
     status = 413
+
+
+class BodyTimeout(WechatProtocolError):
+    """The body did not arrive within ``wechat.body_timeout_s`` (a slow or stalled sender)."""
+
+    code = "body_timeout"
+    status = 408

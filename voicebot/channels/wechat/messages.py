@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from voicebot.channels.wechat.errors import MalformedMessage
 
 SUCCESS = "success"
+MAX_DEPTH = 20  # WeChat's messages nest 3 deep; anything far deeper is an attack, refused while parsing
+MSG_ID = re.compile(r"[0-9]{1,64}")  # ASCII digits only (str.isdigit would take "١٢٣" and "²")
+MEDIA_ID = re.compile(r"[A-Za-z0-9_=-]{1,256}")  # no dots or slashes: a MediaId never names a path
+MAX_USER_CHARS = 128  # OpenIDs are 28 characters
+
+
+class _DepthLimitedBuilder(TreeBuilder):
+    """Builds the tree like TreeBuilder, refusing nesting deeper than ``max_depth`` as it is read."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__()
+        self.depth = 0
+        self.max_depth = max_depth
+
+    def start(self, tag: Any, attrs: Any) -> Element:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise MalformedMessage(f"XML nesting deeper than {self.max_depth}")
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any) -> Element:
+        self.depth -= 1
+        return super().end(tag)
 
 
 def _element_to_value(el: Element) -> Any:
@@ -26,14 +50,21 @@ def parse_xml_fields(data: str | bytes) -> dict[str, Any]:
     """The ``<xml>`` root's children as a dict (nested elements become dicts).
 
     DTDs, entity declarations and external references are rejected, so a billion-laughs or
-    XXE payload raises :class:`MalformedMessage` before anything is expanded.
+    XXE payload raises :class:`MalformedMessage` before anything is expanded; so does nesting
+    deeper than ``MAX_DEPTH``, before the tree is built further.
     """
+    parser = DefusedXMLParser(
+        target=_DepthLimitedBuilder(MAX_DEPTH), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        root = parser.close()
+    except MalformedMessage:
+        raise
     except DefusedXmlException as e:
         raise MalformedMessage(f"forbidden XML construct: {type(e).__name__}") from None
-    except (ParseError, ValueError) as e:
-        raise MalformedMessage(f"XML is not well formed: {e}") from None
+    except (ParseError, ValueError, TypeError, RecursionError) as e:
+        raise MalformedMessage(f"XML is not well formed: {str(e)[:200]}") from None
     if root.tag != "xml":
         raise MalformedMessage(f"root element is <{root.tag}>, expected <xml>")
     value = _element_to_value(root)
@@ -75,7 +106,10 @@ def _text(fields: dict[str, Any], name: str) -> str:
 
 def parse_message(data: str | bytes) -> InboundMessage:
     """Parse a (decrypted) inbound message; raise :class:`MalformedMessage` when it is not one."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError:
+        raise MalformedMessage("message text is not valid Unicode") from None
     fields = parse_xml_fields(raw)
     for required in ("ToUserName", "FromUserName", "CreateTime", "MsgType"):
         if not _text(fields, required):
@@ -85,8 +119,14 @@ def parse_message(data: str | bytes) -> InboundMessage:
     except ValueError:
         raise MalformedMessage("CreateTime is not an integer") from None
     msg_id = _text(fields, "MsgId") or None
-    if msg_id is not None and not msg_id.isdigit():
-        raise MalformedMessage("MsgId is not an integer")
+    if msg_id is not None and not MSG_ID.fullmatch(msg_id):
+        raise MalformedMessage("MsgId is not 1-64 ASCII digits")
+    media_id = _text(fields, "MediaId")
+    if media_id and not MEDIA_ID.fullmatch(media_id):
+        raise MalformedMessage("MediaId has characters or a length WeChat never uses")
+    for name in ("ToUserName", "FromUserName"):
+        if len(_text(fields, name)) > MAX_USER_CHARS:
+            raise MalformedMessage(f"{name} is longer than {MAX_USER_CHARS} characters")
     return InboundMessage(
         to_user=_text(fields, "ToUserName"),
         from_user=_text(fields, "FromUserName"),
@@ -94,7 +134,7 @@ def parse_message(data: str | bytes) -> InboundMessage:
         msg_type=_text(fields, "MsgType").lower(),
         msg_id=msg_id,
         content=_text(fields, "Content"),
-        media_id=_text(fields, "MediaId"),
+        media_id=media_id,
         format=_text(fields, "Format").lower(),
         pic_url=_text(fields, "PicUrl"),
         event=_text(fields, "Event").lower(),

@@ -1,0 +1,169 @@
+"""Unauthenticated exhaustion: slow bodies, silent connections and forged floods against `voicebot serve`.
+
+Starts the service as bench/load.py does, then for DURATION seconds keeps CONNECTIONS attacking
+connections open (a third send a request head with a forged signature and then dribble a body, a
+third say nothing at all, a third send forged requests back to back) while a prompt client asks
+/healthz every 100 ms and a genuine buyer sends a message a second. Prints the /healthz and genuine
+message outcomes, connections refused, the service's open file descriptors, RSS and log volume.
+All traffic goes to 127.0.0.1; every loop is bounded; the service is stopped at the end.
+
+Run: .venv/bin/python bench/attack.py --connections 1100 --duration 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).parent))
+from load import AES_KEY, TOKEN, _is_json, free_port, percentile, rss_mb, seed, wait_healthy, write_config  # noqa: E402
+
+from voicebot.testing.wechat_client import WechatClient  # noqa: E402
+from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator  # noqa: E402
+
+
+def open_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+async def attacker(n: int, port: int, until: float, outcome: Counter[str]) -> None:
+    """One hostile client, reconnecting until ``until``."""
+    forged = urlencode({"signature": "f" * 40, "timestamp": str(int(time.time())), "nonce": str(n)})
+    while time.monotonic() < until:
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        except (OSError, TimeoutError):
+            outcome["connect_failed"] += 1
+            await asyncio.sleep(0.2)
+            continue
+        try:
+            if n % 3 == 0:  # slow body
+                writer.write(f"POST /wechat?{forged} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n".encode())
+                while time.monotonic() < until and not reader.at_eof():
+                    writer.write(b"<")
+                    await writer.drain()
+                    try:
+                        line = await asyncio.wait_for(reader.readline(), 1.0)
+                    except TimeoutError:
+                        continue
+                    outcome[f"slow:{line.split(b' ')[1].decode() if line else 'closed'}"] += 1
+                    break
+            elif n % 3 == 1:  # silent
+                try:
+                    data = await asyncio.wait_for(reader.read(100), max(0.1, until - time.monotonic()))
+                    outcome[f"silent:{data.split(b' ')[1].decode() if data else 'closed'}"] += 1
+                except TimeoutError:
+                    outcome["silent:still_open"] += 1
+            else:  # forged flood on one connection
+                writer.write(f"POST /wechat?{forged} HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n<xml/>".encode())
+                await writer.drain()
+                line = await asyncio.wait_for(reader.readline(), 5)
+                outcome[f"forged:{line.split(b' ')[1].decode() if line else 'closed'}"] += 1
+        except (OSError, TimeoutError, IndexError):
+            outcome["error"] += 1
+        finally:
+            writer.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="voicebot-attack-"))
+    emulator = WechatEmulator(EmulatorAccount(window_quota=10**6))
+    emu_runner = web.AppRunner(emulator.app, access_log=None)
+    await emu_runner.setup()
+    emu_port = free_port()
+    await web.TCPSite(emu_runner, "127.0.0.1", emu_port).start()
+    port = free_port()
+    args.concurrent_runs = 4
+    config_path = write_config(folder, port, f"http://127.0.0.1:{emu_port}", emulator.account.app_id,
+                               emulator.account.app_secret, args)
+    seed(config_path)
+    url = f"http://127.0.0.1:{port}"
+    log = (folder / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "serve", "--config", str(config_path)],
+                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    try:
+        await wait_healthy(url, proc)
+        rss_before, fds_before = rss_mb(proc.pid), open_fds(proc.pid)
+        log_before = (folder / "serve.log").stat().st_size
+        until = time.monotonic() + args.duration
+        outcome: Counter[str] = Counter()
+        attackers = [asyncio.create_task(attacker(n, port, until, outcome)) for n in range(args.connections)]
+        health: list[float] = []
+        health_status: Counter[str] = Counter()
+        genuine: Counter[str] = Counter()
+        max_fds = 0
+        async with aiohttp.ClientSession() as session:
+            wx = WechatClient(url + "/wechat", TOKEN, app_id=emulator.account.app_id, mode="safe",
+                              encoding_aes_key=AES_KEY, emulator=emulator, timeout_s=5.0, session=session)
+            buyer = wx.user()
+            next_genuine = time.monotonic()
+            while time.monotonic() < until:
+                started = time.perf_counter()
+                try:
+                    async with session.get(url + "/healthz", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                        await r.read()
+                        health_status[str(r.status)] += 1
+                        if r.status == 200:
+                            health.append(time.perf_counter() - started)
+                except (aiohttp.ClientError, TimeoutError):
+                    health_status["failed"] += 1
+                if time.monotonic() >= next_genuine:
+                    next_genuine += 1.0
+                    attempt = await wx.post_once(wx.prepare(buyer.text("사과 얼마 예요")))
+                    genuine["timeout" if attempt.timed_out else str(attempt.status)] += 1
+                max_fds = max(max_fds, open_fds(proc.pid))
+                await asyncio.sleep(0.1)
+        await asyncio.gather(*attackers)
+        await asyncio.sleep(1)
+        log_bytes = (folder / "serve.log").stat().st_size - log_before
+        lines = (folder / "serve.log").read_bytes().splitlines()
+        print(f"attack: {args.connections} hostile connections for {args.duration} s "
+              f"(slow bodies, silent, forged floods), load average {os.getloadavg()[0]:.1f}")
+        print(f"attacker outcomes: {dict(sorted(outcome.items()))}")
+        p99 = percentile(health, 0.99) * 1000 if health else float("nan")
+        p50 = statistics.median(health) * 1000 if health else float("nan")
+        print(f"/healthz during the attack: {dict(health_status)}  p50 {p50:.0f} ms  p99 {p99:.0f} ms")
+        print(f"genuine messages during the attack: {dict(genuine)}")
+        print(f"service fds: {fds_before} -> max {max_fds} -> {open_fds(proc.pid)}   "
+              f"RSS {rss_before:.0f} -> {rss_mb(proc.pid):.0f} MB")
+        print(f"service log during the attack: {log_bytes / 1e3:.0f} kB, {len(lines)} lines in all "
+              f"({sum(1 for ln in lines if not _is_json(ln))} not one JSON object), "
+              f"{sum(1 for ln in lines if b'Traceback' in ln)} with a traceback")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+        await emu_runner.cleanup()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=1100)
+    parser.add_argument("--duration", type=float, default=20.0)
+    signal.signal(signal.SIGTERM, _terminated)
+    asyncio.run(main(parser.parse_args()))

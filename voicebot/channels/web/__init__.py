@@ -1,0 +1,1 @@
+"""The browser voice chat: a second channel anyone can open from a link (see README "Browser chat")."""

@@ -1,0 +1,147 @@
+"""The web channel: browser chats over WebSockets, as a pipeline Channel like WeChat.
+
+Its delivery rules: no reply window or quota; a reply goes to every open chat of the user; when none
+is open the reply is held in the outbox and released when the user connects again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from voicebot.channels.web.cards import catalog
+from voicebot.channels.web.files import file_url
+from voicebot.channels.web.links import CHANNEL
+from voicebot.config import Config
+from voicebot.logs import log_event
+from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.inbound import SendError
+from voicebot.shop.facade import Shop
+from voicebot.store import outbox
+
+
+def clip_id(channel_msg_id: str | None, user: str) -> str | None:
+    """The page's clip id from an inbox ``channel_msg_id`` (``<user>/<clip id>``)."""
+    prefix = f"{user}/"
+    if channel_msg_id and channel_msg_id.startswith(prefix):
+        return channel_msg_id[len(prefix):]
+    return None
+
+
+def reply_event(shop: Shop, config: Config, row: dict[str, Any]) -> dict[str, Any]:
+    """The ``reply`` event for one outbox row."""
+    msg = shop.get_message(row["message_id"]) if row.get("message_id") else None
+    mine = msg is not None and msg["channel"] == row["channel"] and msg["user"] == row["user"]
+    payload = row.get("payload") or {}
+    url = file_url(config, row.get("media_path"))
+    return {
+        "type": "reply",
+        "id": clip_id(msg["channel_msg_id"], row["user"]) if mine else None,
+        "message_id": row.get("message_id") if mine else None,
+        "outbox_id": row["id"],
+        "kind": row["kind"],
+        "text": payload.get("text", ""),
+        "audio_url": url if row["kind"] == "voice" else None,
+        "image_url": url if row["kind"] == "image" else None,
+        "heard": (msg.get("transcript") if mine else None),
+        "notification": bool(payload.get("notification")) or not mine,
+    }
+
+
+def resent_replies(shop: Shop, config: Config, user: str, after: int, limit: int = 20) -> list[dict[str, Any]]:
+    """Replies already sent to ``user`` with an outbox id above ``after`` (a page may have missed them
+    when its socket died just as they were written), oldest first."""
+    rows = shop.db.query(
+        "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
+        " ORDER BY id DESC LIMIT ?) ORDER BY id",
+        (CHANNEL, user, after, limit),
+    )
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["payload"] = json.loads(r.pop("payload_json") or "{}")
+        out.append(reply_event(shop, config, r))
+    return out
+
+
+class WebChannel:
+    """Implements the pipeline's Channel protocol for browser chats."""
+
+    name = CHANNEL
+    reply_window = False  # no 48-hour window or quota in a browser
+
+    def __init__(self, config: Config, db: DbThread) -> None:
+        self.config = config
+        self.db = db
+        self.reply_format = config.web.reply_format
+        self.sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self.on_accept: list[Any] = []  # callbacks after a new message or a connect (the sender's wake)
+        self._cards: list[dict[str, Any]] | None = None  # the product cards open pages last got
+
+    async def connect(self, user: str, ws: web.WebSocketResponse) -> int:
+        """Register an open chat; replies held while the user was away become due now."""
+        self.sockets.setdefault(user, set()).add(ws)
+        released = await self.db.run(lambda shop: outbox.release(shop.db, CHANNEL, user))
+        self.wake()
+        log_event("web.connected", user=user, released=released, open=len(self.sockets[user]))
+        return released
+
+    def disconnect(self, user: str, ws: web.WebSocketResponse) -> None:
+        chats = self.sockets.get(user)
+        if chats is not None:
+            chats.discard(ws)
+            if not chats:
+                del self.sockets[user]
+        log_event("web.disconnected", user=user)
+
+    def wake(self) -> None:
+        for callback in self.on_accept:
+            callback()
+
+    async def fetch_media(self, ref: str) -> bytes:
+        raise SendError("browser clips arrive with their bytes; there is nothing to fetch", retryable=False)
+
+    async def _push(self, user: str, event: dict[str, Any]) -> int:
+        """Send ``event`` to every open chat of ``user``; returns how many took it."""
+        delivered = 0
+        for ws in list(self.sockets.get(user, ())):
+            if ws.closed:
+                continue
+            try:
+                await ws.send_json(event)
+                delivered += 1
+            except (ConnectionError, RuntimeError) as e:
+                log_event("web.push_failed", logging.WARNING, user=user, error=str(e))
+        return delivered
+
+    async def heard(self, row: dict[str, Any], text: str) -> None:
+        """Tell the page what was recognised, before the reply is ready (best effort)."""
+        event = {"type": "heard", "id": clip_id(row["channel_msg_id"], row["user"]), "message_id": row["id"],
+                 "text": text}
+        await self._push(row["user"], event)
+
+    async def send(self, row: dict[str, Any]) -> None:
+        """Deliver one outbox row to the user's open chats, or hold it until they come back."""
+        event = await self.db.run(reply_event, self.config, row)
+        await self.refresh_cards()  # first, so the reply is marked sent as soon as it is written
+        if not await self._push(row["user"], event):
+            raise SendError("no open chat: kept until the user opens it again", retryable=False, hold=True)
+
+    async def refresh_cards(self) -> list[dict[str, Any]]:
+        """The current product cards; open pages get them when they changed (a seller's new price)."""
+        cards = await self.db.run(catalog, self.config, self.config.shop.language)
+        if self._cards is not None and cards != self._cards:
+            for user in list(self.sockets):
+                await self._push(user, {"type": "products", "products": cards})
+        self._cards = cards
+        return cards
+
+
+async def close_all(channel: WebChannel) -> None:
+    chats = [ws for group in channel.sockets.values() for ws in group]
+    await asyncio.gather(*(ws.close(code=1001, message=b"server shutting down") for ws in chats),
+                         return_exceptions=True)

@@ -1,0 +1,110 @@
+"""Who is on the other end of a browser chat: seller links (long random tokens, stored hashed,
+revocable), the shop's public buyer link, and anonymous buyer identities from a cookie.
+
+Web user ids are ``seller:<name>`` for a seller link and ``buyer:<24 hex>`` for a buyer, where the hex
+is derived from the cookie's secret so that knowing a user id never lets anyone impersonate it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.shop import customers
+from voicebot.store.clock import utc_now
+from voicebot.store.db import write_tx
+from voicebot.store.kv import kv_get, kv_set
+
+CHANNEL = "web"
+SHOP_LINK_KEY = "web.shop_link"
+_COOKIE_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+_LINK_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def shop_link(db: sqlite_utils.Database) -> str:
+    """The shop's public buyer link slug (random, made once, kept in the database)."""
+    item = kv_get(db, SHOP_LINK_KEY)
+    if item is not None:
+        return item[0]
+    slug = secrets.token_urlsafe(8)
+    with write_tx(db):
+        item = kv_get(db, SHOP_LINK_KEY)  # another process may have made it meanwhile
+        if item is not None:
+            return item[0]
+        kv_set(db, SHOP_LINK_KEY, slug)
+    return slug
+
+
+def seller_user(name: str) -> str:
+    return f"seller:{' '.join(name.split())}"
+
+
+def create_seller_link(db: sqlite_utils.Database, name: str) -> tuple[str, dict[str, Any]]:
+    """A new seller link for ``name``: ``(token, seller customer)``. Only the token's hash is stored."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("a seller link needs a name")
+    token = secrets.token_urlsafe(32)  # 43 characters, 256 bits
+    with write_tx(db):
+        seller = customers.add_seller(db, seller_user(name), CHANNEL)
+        if not seller.get("display_name"):
+            db.execute("UPDATE customers SET display_name = ? WHERE id = ?", (name, seller["id"]))
+        db.execute(
+            "INSERT INTO web_links (customer_id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+            (seller["id"], name, _sha256(token), utc_now()),
+        )
+    return token, seller
+
+
+def revoke_seller_links(db: sqlite_utils.Database, name: str) -> int:
+    """Revoke every live link of seller ``name``; returns how many. Open chats are closed by the server."""
+    name = " ".join(name.split())
+    with write_tx(db):
+        n = db.execute(
+            "UPDATE web_links SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (utc_now(), name)
+        ).rowcount
+        seller = customers.find_customer(db, CHANNEL, seller_user(name))
+        if n and seller and seller["role"] == "seller":  # no more seller rights or seller notifications
+            customers.set_role(db, seller["id"], "buyer")
+        return n
+
+
+def list_seller_links(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, name, customer_id, created_at, revoked_at FROM web_links ORDER BY id"))
+
+
+def seller_for_token(db: sqlite_utils.Database, token: str) -> str | None:
+    """The web user id of a live seller link, or None (unknown, malformed or revoked)."""
+    if not _LINK_RE.fullmatch(token or ""):
+        return None
+    row = db.execute(
+        "SELECT name FROM web_links WHERE token_sha256 = ? AND revoked_at IS NULL", (_sha256(token),)
+    ).fetchone()
+    return seller_user(row[0]) if row else None
+
+
+def new_buyer_cookie() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def buyer_user(cookie: str | None) -> str | None:
+    """The buyer's web user id for a cookie value, or None when it is missing or malformed."""
+    if not cookie or not _COOKIE_RE.fullmatch(cookie):
+        return None
+    return f"buyer:{_sha256('voicebot-web-buyer:' + cookie)[:24]}"
+
+
+def resolve(db: sqlite_utils.Database, link: str, cookie: str | None) -> tuple[str, str | None]:
+    """``(role, user)`` for a chat link: ``seller``, ``buyer`` (user None: needs a cookie) or ``none``."""
+    if link == shop_link(db):
+        return "buyer", buyer_user(cookie)
+    seller = seller_for_token(db, link)
+    return ("seller", seller) if seller else ("none", None)

@@ -1,0 +1,248 @@
+"""HTTP side of the browser chat: the front page, the chat page, its WebSocket, audio and photos."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import html
+import json
+import logging
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from voicebot.channels.web import links
+from voicebot.channels.web.channel import WebChannel, resent_replies
+from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
+from voicebot.channels.web.qr import qr_svg
+from voicebot.config import Config
+from voicebot.dialogue.replies import default_unit, price, quantity, say
+from voicebot.logs import log_event
+from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.inbound import Inbound
+from voicebot.pipeline.run import Pipeline
+from voicebot.tts.service import TtsService
+
+STATIC = Path(__file__).parent / "static"
+RATE_MESSAGES, RATE_WINDOW_S = 12, 30.0  # per user: a person talks far slower; a script gets "slow_down"
+COOKIE = "vb_buyer"
+_FILE_RE = re.compile(r"[0-9a-f]{64}(\.thumb)?\.[a-z0-9]{2,5}")
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
+_MEDIA_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "wav": "audio/wav", "jpeg": "image/jpeg", "jpg": "image/jpeg",
+                "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+@functools.cache
+def _template(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def base_url(config: Config) -> str:
+    if config.web.public_url:
+        return config.web.public_url.rstrip("/")
+    host = config.server.host if config.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://{host}:{config.server.port}"
+
+
+def chat_url(config: Config, link: str) -> str:
+    return f"{base_url(config)}/chat/{link}"
+
+
+class WebRoutes:
+    """The web chat's handlers; the channel and pipeline are set when the app starts."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.channel: WebChannel | None = None
+        self.pipeline: Pipeline | None = None
+        self.db: DbThread | None = None
+        self.tts: TtsService | None = None
+        self._recent: dict[str, collections.deque[float]] = {}
+
+    def add_to(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/", self.front)
+        router.add_get("/chat/static/{name}", self.static)
+        router.add_get("/chat/media/{name}", self.media)
+        router.add_get("/chat/photos/{name}", self.photo)
+        router.add_get("/chat/{link}", self.page)
+        router.add_get("/chat/{link}/ws", self.websocket)
+        router.add_get("/chat/{link}/say/{what}", self.say)
+
+    @property
+    def lang(self) -> str:
+        return self.config.shop.language
+
+    # -- pages ------------------------------------------------------------------------------
+    async def front(self, request: web.Request) -> web.Response:
+        """The shop's name, the buyer link and its QR code, and the way to the console."""
+        assert self.db is not None
+        slug = await self.db.run(lambda shop: links.shop_link(shop.db))
+        # without a configured public_url, the address this visitor used is the best one to share
+        base = self.config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+        url = f"{base}/chat/{slug}"
+        body = _template("front.html")
+        body = (body.replace("{{shop}}", html.escape(self.config.shop.name)).replace("{{url}}", html.escape(url))
+                .replace("{{link}}", html.escape(f"/chat/{slug}")).replace("{{qr}}", qr_svg(url)))
+        return web.Response(text=body, content_type="text/html")
+
+    async def page(self, request: web.Request) -> web.Response:
+        assert self.db is not None
+        link = request.match_info["link"]
+        cookie = request.cookies.get(COOKIE)
+        role, user = await self.db.run(lambda shop: links.resolve(shop.db, link, cookie))
+        if role == "none":
+            raise web.HTTPNotFound(text="This chat link is unknown or was revoked.")
+        page = {"role": role, "lang": self.lang, "shop": self.config.shop.name,
+                "texts": {k: say(self.lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
+                "max_seconds": self.config.audio.max_voice_seconds}
+        body = _template("chat.html")
+        body = body.replace("{{role}}", role).replace("{{lang}}", self.lang).replace(
+            "{{shop}}", html.escape(self.config.shop.name)).replace(
+            "{{page_json}}", html.escape(json.dumps(page, ensure_ascii=False)))
+        response = web.Response(text=body, content_type="text/html",
+                                headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        if role == "buyer" and user is None:
+            response.set_cookie(COOKIE, links.new_buyer_cookie(), max_age=self.config.web.cookie_days * 86400,
+                                path="/chat/", httponly=True, samesite="Lax")
+        return response
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": _STATIC_TYPES.get(path.suffix, "application/octet-stream")})
+
+    async def _file(self, folder: Path, name: str) -> web.StreamResponse:
+        path = folder / name
+        if not _FILE_RE.fullmatch(name) or not path.is_file():
+            raise web.HTTPNotFound()
+        kind = _MEDIA_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+        return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "private, max-age=86400"})
+
+    async def media(self, request: web.Request) -> web.StreamResponse:
+        return await self._file(self.config.media_dir / "out", request.match_info["name"])
+
+    async def photo(self, request: web.Request) -> web.StreamResponse:
+        return await self._file(self.config.photos_dir, request.match_info["name"])
+
+    async def say(self, request: web.Request) -> web.Response:
+        """Spoken audio for the page: ``product-<id>`` (its name and price) or ``mic_refused`` / ``offline``."""
+        assert self.db is not None and self.tts is not None
+        link, what = request.match_info["link"], request.match_info["what"]
+        role, _ = await self.db.run(lambda shop: links.resolve(shop.db, link, None))
+        if role == "none":
+            raise web.HTTPNotFound()
+        if what in ("mic_refused", "offline", "failed"):
+            text = say(self.lang, f"web.{what}")
+        elif (m := re.fullmatch(r"product-(\d{1,9})", what)):
+            from voicebot.shop.catalog import get_product
+
+            product = await self.db.run(lambda shop: get_product(shop.db, int(m.group(1))))
+            if product is None or not product["active"]:
+                raise web.HTTPNotFound()
+            text = say(self.lang, "price_is", product=product["name"],
+                       price=price(self.lang, product["price_fen"] / 100, self.config.shop.currency))
+            if role == "seller":  # she also hears what is left
+                unit = product["unit"] or default_unit(self.lang)
+                text += " " + say(self.lang, "stock_is", product=product["name"],
+                                  quantity=quantity(self.lang, product["stock"], unit))
+        else:
+            raise web.HTTPNotFound()
+        fmt = self.config.web.reply_format
+        audio = await self.tts.speak(text, self.lang, fmt)
+        return web.Response(body=audio, content_type=_MEDIA_TYPES[fmt], headers={"Cache-Control": "no-cache"})
+
+    # -- the WebSocket ----------------------------------------------------------------------
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        assert self.db is not None and self.channel is not None
+        link = request.match_info["link"]
+        role, user = await self.db.run(lambda shop: links.resolve(shop.db, link, request.cookies.get(COOKIE)))
+        if role == "none":
+            raise web.HTTPForbidden(text="unknown or revoked chat link")
+        if user is None:
+            raise web.HTTPForbidden(text="open the chat page first (it gives you an identity)")
+        if not self._same_origin(request):
+            raise web.HTTPForbidden(text="cross-site chat connections are refused")
+        max_clip = self.config.web.max_clip_bytes
+        ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_clip * 2 + 65536)
+        await ws.prepare(request)
+        products = await self.channel.refresh_cards()
+        await ws.send_json({"type": "welcome", "role": role, "shop": self.config.shop.name, "language": self.lang,
+                            "products": products})
+        await self.channel.connect(user, ws)
+        try:
+            async for frame in ws:
+                if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    break
+                try:
+                    if role == "seller" and not await self._still_linked(link):
+                        await ws.send_json(ProtocolError("revoked", "this seller link was revoked").event())
+                        break
+                    if frame.type == WSMsgType.TEXT:
+                        msg = parse_text(frame.data, max_clip)
+                    else:
+                        msg = parse_binary(frame.data, max_clip)
+                    await self._handle(ws, user, msg)
+                except ProtocolError as e:
+                    log_event("web.bad_frame", logging.WARNING, user=user, code=e.code)
+                    await ws.send_json(e.event())
+        finally:
+            self.channel.disconnect(user, ws)
+        return ws
+
+    def _same_origin(self, request: web.Request) -> bool:
+        """A browser's socket must come from our own page (no cross-site WebSocket hijacking)."""
+        origin = request.headers.get("Origin")
+        if origin is None:  # not a browser (tests, tools): the link and cookie are the credentials
+            return True
+        host = urlsplit(origin).netloc.lower()
+        allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
+        return host in allowed
+
+    def _rate_limit(self, user: str, msg_id: str) -> None:
+        now = time.monotonic()
+        recent = self._recent.setdefault(user, collections.deque())
+        while recent and recent[0] < now - RATE_WINDOW_S:
+            recent.popleft()
+        if len(recent) >= RATE_MESSAGES:
+            raise ProtocolError("slow_down", f"at most {RATE_MESSAGES} messages in {RATE_WINDOW_S:.0f} s", msg_id)
+        recent.append(now)
+        if len(self._recent) > 10_000:  # forget idle users
+            for u in [u for u, d in self._recent.items() if not d or d[-1] < now - RATE_WINDOW_S]:
+                del self._recent[u]
+
+    async def _still_linked(self, link: str) -> bool:
+        assert self.db is not None
+        return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
+
+    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage) -> None:
+        assert self.pipeline is not None and self.channel is not None and self.db is not None
+        if msg.type == "ping":
+            await ws.send_json({"type": "pong"})
+            return
+        if msg.type == "hello":
+            for event in await self.db.run(resent_replies, self.config, user, msg.after):
+                await ws.send_json(event)
+            return
+        self._rate_limit(user, msg.id)
+        key = f"{user}/{msg.id}"
+        if msg.type == "clip":
+            inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)
+        elif msg.type == "text":
+            inbound = Inbound(links.CHANNEL, key, user, "text", text=msg.text)
+        else:
+            from voicebot.shop.catalog import get_product
+
+            product = await self.db.run(lambda shop: get_product(shop.db, msg.product_id))
+            if product is None or not product["active"]:
+                raise ProtocolError("bad_product", "no such product on sale", msg.id)
+            inbound = Inbound(links.CHANNEL, key, user, "text", text=say(self.lang, "web.order",
+                                                                         product=product["name"]))
+        mid, is_new = await self.pipeline.accept(inbound)
+        await ws.send_json({"type": "received", "id": msg.id, "message_id": mid, "duplicate": not is_new})
+        self.pipeline.schedule(mid)
+        self.channel.wake()

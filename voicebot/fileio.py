@@ -1,0 +1,23 @@
+"""Atomic file writes that any number of concurrent writers of the same file can share."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see no file or the whole file.
+
+    Each call writes its own uniquely named temporary file in the same folder (so ``os.replace`` is
+    atomic); identical concurrent writes all succeed and leave one complete file.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
