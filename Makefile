@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei
+APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei fonts-noto-cjk
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 
 .PHONY: install serve test lint bench
@@ -33,3 +33,4 @@ bench: install
 	$(BIN)/python bench/webchat.py
 	$(BIN)/python bench/photo_acks.py 2>/dev/null
 	$(BIN)/python bench/load.py --rate 100 --duration 10
+	$(BIN)/python bench/console.py

@@ -13,7 +13,12 @@ from voicebot.nlu import understand
 DATA = Path(__file__).parent / "data"
 # Each corpus and the exact-match share it must keep. Round 2 was written by a second author, blind to the rules;
 # round 3 uses unfamiliar catalogs (names with numerals or units, names nested in other names).
-CORPORA = {"nlu_extra.jsonl": 0.97, "nlu_extra_round2.jsonl": 0.99, "nlu_extra_round3.jsonl": 0.99}
+CORPORA = {
+    "nlu_extra.jsonl": 0.97,
+    "nlu_extra_round2.jsonl": 0.99,
+    "nlu_extra_round3.jsonl": 0.99,
+    "nlu_extra_round4.jsonl": 1.0,  # issue 10: per-unit phrases, English add-product, corrections, shipping by product
+}
 
 
 def _cases(name: str) -> list[dict]:

@@ -12,12 +12,13 @@ from voicebot.store.migrations import SchemaTooNew
 CORE = {"products", "photos", "product_photos", "customers", "customer_aliases", "orders", "order_items"}
 CORE |= {"actions", "messages"}
 V2 = {"outbox", "dialogue_state", "kv"}
+CONSOLE = {"console_users", "console_sessions", "corrections"}
 
 
 def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
     db = open_db(tmp_path / "sub" / "shop.db")
-    assert schema_version(db) == SCHEMA_VERSION == 7
-    assert set(db.table_names()) >= CORE | V2
+    assert schema_version(db) == SCHEMA_VERSION == 8
+    assert set(db.table_names()) >= CORE | V2 | CONSOLE
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced

@@ -377,3 +377,27 @@ async def test_operators_see_the_log_and_the_replies_still_waiting(aiohttp_serve
     assert waiting["user"] == SELLER and "window" in waiting["last_error"]
     text = CliRunner().invoke(main, ["log", "list", "--db", db]).output
     assert "place_order" in text and "我要一瓶蜂蜜" in text
+
+
+async def test_a_buyers_cancel_and_undo_reach_the_seller_by_voice(aiohttp_server, tmp_path, emulator):
+    service = await shop_service(aiohttp_server, tmp_path, emulator, ZH_PRODUCTS)
+    async with service.client() as wx:
+        await wx.user(SELLER).send_text("今天的订单")  # the seller wrote recently: her reply window is open
+        await service.settle()
+        buyer = wx.user()
+        for text in ("我要两瓶蜂蜜", "取消订单", "对", "撤销"):
+            await buyer.send_text(text)
+            await service.settle()
+    notes = voice_payloads(emulator, SELLER)[1:]  # after the answer to her own question
+    assert len(notes) == 3 and all(assert_spoken(n) for n in notes)
+    with Shop.open(service.config) as shop:
+        said = [
+            r[0]
+            for r in shop.db.execute(
+                "SELECT json_extract(payload_json, '$.text') FROM outbox WHERE user = ? AND kind = 'voice'"
+                " AND json_extract(payload_json, '$.notification') ORDER BY id",
+                (SELLER,),
+            )
+        ]
+        assert shop.product("蜂蜜")["stock"] == 3  # the undo brought the order back
+    assert said[0].startswith("新订单，一号：") and "取消了一号订单" in said[1] and "一号订单又恢复了" in said[2]

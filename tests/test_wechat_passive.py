@@ -52,7 +52,12 @@ async def test_a_reply_lost_with_its_http_response_is_not_marked_sent(aiohttp_se
     async with service.client() as wx:  # the buyer's next message carries the owed reply
         again = await wx.user(buyer.openid).send_text("蜂蜜多少钱")
     assert again.reply is not None and again.reply.kind == "voice"
-    with Shop.open(service.config) as shop:
-        sent = shop.db.execute("SELECT count(*) FROM outbox WHERE user = ? AND status = 'sent'",
-                               (buyer.openid,)).fetchone()[0]
+    sent = 0
+    for _ in range(100):  # marked sent just after the response is written: wait for that (bounded)
+        with Shop.open(service.config) as shop:
+            sent = shop.db.execute("SELECT count(*) FROM outbox WHERE user = ? AND status = 'sent'",
+                                   (buyer.openid,)).fetchone()[0]
+        if sent:
+            break
+        await asyncio.sleep(0.1)
     assert sent == 1

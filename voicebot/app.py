@@ -207,4 +207,8 @@ def create_app(config: Config) -> web.Application:
 
         app[WEB] = WebRoutes(config)
         app[WEB].add_to(app.router)
+    if config.console.enabled:
+        from voicebot.console import setup_console
+
+        setup_console(app, config)
     return app

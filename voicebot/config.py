@@ -95,6 +95,7 @@ class DialogueConfig:
     pending_timeout_s: float = 120.0
     confirm_below_confidence: float = 0.7
     max_list_items: int = 3
+    order_expiry_h: float = 48.0
 
 
 @dataclass
@@ -129,6 +130,15 @@ class WebConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    enabled: bool = True
+    secure_cookies: bool = False
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_window_s: float = 300.0
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     shop: ShopConfig = field(default_factory=ShopConfig)
@@ -139,6 +149,7 @@ class Config:
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     # Directory that relative paths are resolved against (the config file's folder, or cwd).
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
     source: str = "<embedded default>"
@@ -279,6 +290,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: web.reply_format must be mp3 or ogg")
     if config.web.max_clip_bytes <= 0 or config.web.cookie_days <= 0:
         raise ConfigError(f"{src}: web.max_clip_bytes and web.cookie_days must be positive")
+    if config.dialogue.order_expiry_h < 0:
+        raise ConfigError(f"{src}: dialogue.order_expiry_h must be 0 (never) or more")
     if config.wechat.resend_ambiguous < 0:
         raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
     for key in ("max_connections", "concurrent_runs", "queued_runs"):

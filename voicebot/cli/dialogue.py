@@ -43,11 +43,19 @@ def chat(
       voicebot chat --role seller "两百块"                  # -> 好的，绿松石手链，两百块，十条。
       voicebot chat --role buyer --user b1 --json "有什么卖的"
     """
+    import time
+    import uuid
+
     from voicebot.dialogue import handle_turn
+    from voicebot.store import messages
     from voicebot.store.db import open_db
 
     db = open_db(db_path or config.db_path)
     try:
+        # logged like any inbound message, so operators see chat turns in the console too
+        mid, _ = messages.record_inbound(db, channel, f"chat-{uuid.uuid4().hex}", user_id, "text",
+                                         transcript=text, status="processing")
+        start = time.perf_counter()
         result = handle_turn(
             db,
             config,
@@ -57,6 +65,12 @@ def chat(
             lang=lang or config.shop.language,
             text=text,
             confidence=confidence,
+            turn_id=str(mid),
+        )
+        messages.update_message(
+            db, mid, language=lang or config.shop.language, intent=result.intent, action_id=result.action_id,
+            reply_text=result.reply, status="replied", error=result.error_code,
+            timings={"dialogue": round((time.perf_counter() - start) * 1000, 1)},
         )
     finally:
         db.close()

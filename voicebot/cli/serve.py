@@ -31,6 +31,11 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
               language=config.shop.language, data_dir=str(config.data_dir))
     if config.web.enabled:
         _print_urls(config)
+    if config.console.enabled:
+        host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
+        url = f"http://{host}:{config.server.port}/console/"
+        log_event("console.url", url=url)  # stderr carries only JSON log lines; people read stdout
+        click.echo(f"operator console: {url}  (add an account: voicebot console user add NAME)")
     from voicebot.server import serve_until_signalled
 
     asyncio.run(serve_until_signalled(create_app(config), config))

@@ -447,19 +447,31 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
     _emit(as_json, obj, "\n".join(lines))
 
 
-@click.command("export")
-@click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Directory for the CSVs."
-)
+@click.group("export", invoke_without_command=True)
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Directory for the CSVs.")
 @json_option
-@with_shop
-def export(shop: Shop, out_dir: str, as_json: bool) -> None:
-    """Write products.csv, orders.csv (one line per item) and messages.csv.
+@config_option
+@db_option
+@click.pass_context
+def export(ctx: click.Context, out_dir: str | None, as_json: bool, config_path: str | None,
+           db_path: str | None) -> None:
+    """Write products.csv, orders.csv (one line per item) and messages.csv; or, with a subcommand,
+    other data (``corrections``: operators' corrections as NLU test cases).
 
     \b
     Example:
       voicebot export --out ./export
+      voicebot export corrections --out corrections.jsonl
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not out_dir:
+        raise click.UsageError("Missing option '--out' (or a subcommand, e.g. 'corrections').")
+    _export_csv(out_dir=out_dir, as_json=as_json, config_path=config_path, db_path=db_path)
+
+
+@with_shop
+def _export_csv(shop: Shop, out_dir: str, as_json: bool) -> None:
     files = shop.export_csv(out_dir)
     _emit(as_json, {"files": files}, "\n".join(f"{f['path']}  ({f['rows']} rows)" for f in files.values()))
 

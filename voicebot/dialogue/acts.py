@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from voicebot.dialogue import ports, replies
-from voicebot.dialogue.replies import say
-from voicebot.dialogue.turn import TurnBase, TurnResult
+from voicebot.dialogue.order_acts import OrderActs
+from voicebot.dialogue.turn import TurnResult
 from voicebot.logs import log_event
 
 
-class Acts(TurnBase):
+class Acts(OrderActs):
     """``do_<intent>`` for every intent the dialogue can carry out, plus undo."""
 
     # --- undo ----------------------------------------------------------------------------------
@@ -26,7 +26,9 @@ class Acts(TurnBase):
             log_event("dialogue_undo_failed", level=30, error=f"{type(e).__name__}: {e}")
             return self.result(self.say("error"), it, error_code=getattr(e, "code", "undo_conflict"))
         what = self.undo_what(done.kind, done.data)
-        return self.result(self.say("undone", what=what), it, action_id=done.action_id, committed=True)
+        notify = self.buyer_undo_notice(done.kind, done.data)
+        reply = self.say("undone", what=what)
+        return self.result(reply, it, action_id=done.action_id, committed=True, notify=notify)
 
     def undo_what(self, kind: str, data: dict[str, Any]) -> str:
         name = data.get("name") or ""
@@ -52,10 +54,11 @@ class Acts(TurnBase):
             )
         if kind == "set_status":
             status = (data.get("after") or {}).get("status")
+            order = self.shop.get_order(data["order_id"]) or {"id": data["order_id"]}
             if status == "cancelled":
-                return self.say("undo_what.cancel_order")
+                return self.say("undo_what.cancel_order", order=self.order_ref(order))
             if status == "shipped":
-                return self.say("undo_what.mark_shipped")
+                return self.say("undo_what.mark_shipped", order=self.order_ref(order))
         return self.say("undo_what.other")
 
     # --- seller actions ------------------------------------------------------------------------
@@ -101,7 +104,11 @@ class Acts(TurnBase):
         rows = sorted(self.catalog.values(), key=lambda r: r["stock"])  # the lowest first: what to restock
         items = [
             self.say(
-                "item_stock", product=r["name"], quantity=self.qty(r["stock"], self.unit(product=r["name"]))
+                "item_stock",
+                product=r["name"],
+                quantity=self.qty(r["stock"], self.unit(product=r["name"]))
+                if r["stock"] > 0
+                else self.say("none_left"),
             )
             for r in rows
         ]
@@ -126,10 +133,16 @@ class Acts(TurnBase):
             product=it["product"],
             quantity=self.qty(it["quantity"], unit),
             total=self.price(order["total_fen"] / 100),
-            stock=self.qty(stock, unit),
+            left=self.left(stock, unit),
             **fields,
         )
         return self.committed(reply, it)
+
+    def left(self, stock: int | None, unit: str) -> str:
+        """ "还剩十条" / "卖完了": never "零条"."""
+        if not stock:
+            return self.say("none_left")
+        return self.say("left", quantity=self.qty(stock, unit))
 
     def sale_unit_price(self, it: dict[str, Any]) -> str | None:
         """The unit price of a sale said with a price: "两条卖了三百六" is a total, "一条一百八" a unit
@@ -137,6 +150,8 @@ class Acts(TurnBase):
         if it.get("price") is None:
             return None
         spoken, quantity = Decimal(str(it["price"])), int(it["quantity"])
+        if it.get("_total"):  # 一共一百块: the price is for all of them
+            return str((spoken / quantity).quantize(Decimal("0.01")))
         catalog = Decimal(self.catalog[it["product"]]["price_fen"]) / 100
         per_unit = spoken / quantity
         if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
@@ -145,6 +160,11 @@ class Acts(TurnBase):
                 return str(per_unit.quantize(Decimal("0.01")))
         return ports.money(spoken)
 
+    def total_divides(self, it: dict[str, Any]) -> bool:
+        """A total price that splits into whole fen per unit."""
+        spoken = Decimal(str(it["price"])) * 100
+        return spoken % int(it["quantity"]) == 0
+
     def out_of_stock(self, it: dict[str, Any], e: Exception) -> TurnResult:
         available = getattr(e, "available", 0)
         key = "out_of_stock" if available > 0 else "sold_out_order"
@@ -152,48 +172,6 @@ class Acts(TurnBase):
             key, product=it["product"], available=replies.count(self.lang, available), unit=self.unit(it)
         )
         return self.result(reply, it, error_code="out_of_stock")
-
-    def do_list_orders(self, it: dict[str, Any]) -> TurnResult:
-        orders = ports.orders_today(self.shop)
-        if not orders:
-            return self.result(self.say("no_orders"), it)
-        items = []
-        for o in reversed(orders):  # oldest first, the way the day went
-            for line in o["items"]:
-                items.append(
-                    self.say(
-                        "order_item",
-                        customer=o.get("customer_name") or self.say("someone"),
-                        product=line["name"],
-                        quantity=self.qty(
-                            line["quantity"], line.get("unit") or self.unit(product=line["name"])
-                        ),
-                    )
-                )
-        return self.chunked(it, "list_orders", items, n=replies.number(self.lang, len(orders)))
-
-    def do_sales_summary(self, it: dict[str, Any]) -> TurnResult:
-        period = it.get("period") or "today"
-        s = ports.sales(self.shop, period)
-        spoken_period = replies.load_replies(self.lang)["periods"].get(period, period)
-        if not s["count"]:
-            return self.result(self.say("no_sales", period=spoken_period), it)
-        reply = self.say(
-            "sales_summary",
-            period=spoken_period,
-            count=replies.number(self.lang, s["count"]),
-            revenue=self.price(s["revenue_fen"] / 100),
-        )
-        return self.result(reply, it)
-
-    def do_mark_shipped(self, it: dict[str, Any]) -> TurnResult:
-        order = ports.ship_latest_for_name(self.shop, it["customer"], self.actor)
-        if order is None:
-            return self.result(
-                self.say("no_customer_order", customer=it["customer"]), it, error_code="no_order"
-            )
-        reply = self.say("done.mark_shipped", customer=it["customer"], items=self.items_text(order))
-        return self.committed(reply, it)
 
     def do_attach_photo(self, it: dict[str, Any]) -> TurnResult:
         self.shop.attach_photo(it["product"], self.state["photo_id"], self.actor)
@@ -232,41 +210,3 @@ class Acts(TurnBase):
             "buyer_stock_is", product=it["product"], quantity=self.qty(row["stock"], self.unit(it))
         )
         return self.result(reply, it, photo_product=self.photo_of(it["product"]))
-
-    def do_place_order(self, it: dict[str, Any]) -> TurnResult:
-        unit = self.unit(it)
-        try:
-            order = self.shop.place_order(it["product"], int(it["quantity"]), self.actor)
-        except ports.OutOfStock as e:
-            return self.out_of_stock(it, e)
-        total = order["total_fen"] / 100
-        reply = self.say(
-            "done.place_order",
-            product=it["product"],
-            quantity=self.qty(it["quantity"], unit),
-            total=self.price(total),
-        )
-        notify = []
-        buyer = ports.display_name(self.db, self.actor)
-        for channel, seller_id, seller_lang in ports.sellers(self.db, self.config, self.channel):
-            text = say(
-                seller_lang,
-                "seller_new_order",
-                customer=buyer or say(seller_lang, "someone"),
-                product=it["product"],
-                quantity=replies.quantity(seller_lang, it["quantity"], unit),
-                total=replies.price(seller_lang, total, self.config.shop.currency),
-            )
-            notify.append((channel, seller_id, text))
-        return self.committed(reply, it, notify=notify, photo_product=self.photo_of(it["product"]))
-
-    def do_order_status(self, it: dict[str, Any]) -> TurnResult:
-        order = ports.latest_order(self.db, self.actor)
-        if order is None:
-            return self.result(self.say("no_order"), it)
-        status = replies.load_replies(self.lang)["status"].get(order["status"], order["status"])
-        return self.result(self.say("order_status", items=self.items_text(order), status=status), it)
-
-    def do_cancel_order(self, it: dict[str, Any]) -> TurnResult:
-        self.shop.cancel_order(it["order_id"], self.actor)
-        return self.committed(self.say("done.cancel_order", items=it.get("items") or ""), it)

@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
-from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.expiry import expire_orders
+from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult, public_intent
@@ -49,7 +51,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "add_stock": ("quantity",),
     "record_sale": ("quantity",),
     "place_order": ("quantity",),
-    "mark_shipped": ("customer",),
 }
 NEEDS_PRODUCT = frozenset(
     {
@@ -63,18 +64,56 @@ NEEDS_PRODUCT = frozenset(
         "place_order",
     }
 )
+BUYER_CONTEXT = frozenset({"ask_price", "ask_stock", "place_order"})  # a buyer's follow-up keeps the product
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
 
 
-class _Turn(Acts):
+class _Turn(Repair):
     """The state machine for one utterance: answer a pending question, or plan a fresh intent."""
+
+    used_context = False  # this turn's product came from the last turn (a buyer's follow-up)
 
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
+        result = self.turn(text)
+        kind = result.intent.get("intent")
+        if result.committed and self.done_intent is not None and kind != "undo":
+            done = {k: v for k, v in self.done_intent.items() if k != "_text"}
+            self.state["last_done"] = {
+                "at": self.now,
+                "action_id": result.action_id,
+                "summary": self.summary(done),
+                "intent": done,
+            }
+        elif result.committed or kind == "undo":
+            self.state["last_done"] = None
+        product = result.intent.get("product")
+        about = self.role == "buyer" and product in self.catalog and kind in BUYER_CONTEXT
+        about = about and not self.used_context  # one follow-up only
+        self.state["context"] = {"product": product, "at": self.now} if about else None
+        return result
+
+    def from_context(self, it: dict[str, Any]) -> None:
+        """ "我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
+        context = self.state.get("context") or {}
+        if (
+            self.role == "buyer"
+            and it["intent"] in BUYER_CONTEXT
+            and not it.get("product")
+            and not it.get("candidates")
+            and not it.get("_spoken")
+            and context.get("product") in self.catalog
+            and context.get("at", 0) + CURRENT_PRODUCT_S > self.now
+            and it.get("unit") in (None, self.catalog[context["product"]].get("unit") or it.get("unit"))
+        ):
+            it["product"], self.used_context = context["product"], True
+
+    def turn(self, text: str) -> TurnResult:
         it = ports.understand(text, self.lang, self.role, list(self.catalog))
+        it["_text"] = text
         if self.unsure and it["intent"] in MONEY_STOCK:
             it["_unsure"] = True
         if it.get("approximate"):
@@ -82,6 +121,9 @@ class _Turn(Acts):
         kind, pending = it["intent"], self.pending()
         if kind in NEEDS_PRODUCT and not it.get("product") and not it.get("candidates"):
             it["_spoken"] = self.leftover(text, kind)
+            self.from_context(it)
+        if kind == "unknown" and self.is_greeting(text):
+            return self.greet(it)
         if kind == "repeat":
             last = self.state.get("last_reply") or self.say("nothing_to_repeat")
             return self.result(last, it, awaiting=pending and pending["awaiting"])
@@ -93,6 +135,8 @@ class _Turn(Acts):
                 )
             return self.result(reply, it, awaiting=pending and pending["awaiting"])
         if kind == "undo":
+            if pending and pending["awaiting"] not in ("more", "undo_offer"):
+                return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             return self.undo(it)
         if pending:
@@ -100,19 +144,46 @@ class _Turn(Acts):
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
+            asked = pending["intent"]
+            same = it["intent"] == asked["intent"] and it.get("product") == asked.get("product")
+            return self.proceed(it) if same else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
+
+    def is_new_command(self, pending: dict[str, Any], it: dict[str, Any]) -> bool:
+        """A complete command of its own, not a bare answer to the waiting question."""
+        kind = it["intent"]
+        if kind in ("unknown", "confirm", "deny") or kind == pending["intent"]["intent"]:
+            return False
+        if (kind in NEEDS_PRODUCT or kind == "add_product") and not (
+            it.get("product") or it.get("candidates")
+        ):
+            # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
+            return ports.says_command(it.get("_text") or "", self.lang, self.role, kind)
+        return True
 
     def resume(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
         awaiting, kind = pending["awaiting"], it["intent"]
+        if awaiting == "undo_offer":
+            self.clear()
+            if kind == "confirm":
+                return self.undo(it)
+            if kind == "deny":
+                return self.result(self.say("kept"), it)
+            return None
         if awaiting == "confirm":
             if kind == "confirm":
                 self.clear()
                 return self.proceed({**pending["intent"], "_confirmed": True})
             if kind == "deny":
                 self.clear()
+                fix = self.correction(text, pending["intent"])
+                if fix is not None:
+                    return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
+        if awaiting == "new_or_old":
+            return self.new_or_old(pending, it, text)
         if awaiting == "more":
             if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
                 return self.next_chunk(pending)
@@ -122,12 +193,51 @@ class _Turn(Acts):
             return None
         if kind == "deny":
             self.clear()
-            return self.result(self.say("denied"), pending["intent"])
+            fix = self.correction(text, pending["intent"], awaiting)
+            if fix is not None:
+                return self.apply_correction(pending, fix)
+            return self.cancel_pending(pending, it)
+        base = pending["intent"]
+        if (
+            kind == "set_price"
+            and not it.get("product")
+            and it.get("price") is not None
+            and base.get("price")
+            and base["intent"] in ("add_product", "record_sale")
+        ):  # "改成四十块": the price she gave, changed
+            self.clear()
+            return self.proceed({**base, "price": it["price"]})
+        if self.is_new_command(pending, it):
+            return None
         filled = self.fill(pending, it, text)
         if filled is not None:
             self.clear()
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
+
+    def new_or_old(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
+        """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
+        kind, base = it["intent"], pending["intent"]
+        if kind == "deny" and not self.says_new(text):
+            return self.cancel_pending(pending, it)
+        if self.says_new(text) or ports.match_product(text, self.lang, [base["product"]]) == base["product"]:
+            self.clear()
+            return self.proceed({**base, "_new_ok": True})
+        existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
+            text, self.lang, pending["candidates"]
+        )
+        if existing is not None:
+            self.clear()
+            reply = self.say("already_exists", product=existing, unit=self.unit(product=existing))
+            return self.result(reply, it, error_code="duplicate_product")
+        if self.is_new_command(pending, it):
+            return None
+        return self.ask_again(pending)
+
+    def says_new(self, text: str) -> bool:
+        words = replies.load_replies(self.lang).get("new_words") or []
+        said = text.lower()
+        return any(re.search(rf"\b{re.escape(w)}\b", said) if self.lang == "en" else w in said for w in words)
 
     def is_more_yes(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("more_yes") or []
@@ -183,11 +293,16 @@ class _Turn(Acts):
             if awaiting == "quantity" and (value != int(value) or value <= 0):
                 return None
             base[awaiting] = int(value) if awaiting == "quantity" else value
+            unit = it.get("unit") or ports.spoken_unit(text, self.lang)
+            if base["intent"] == "add_product" and unit and not base.get("unit"):
+                base["unit"] = unit  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
                 base["_unsure"] = base["approximate"] = True
             return base
         if awaiting == "which":
             name = ports.match_product(text, self.lang, pending.get("candidates") or [])
+            if name is None:
+                name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
             if name is None and it.get("product") in (pending.get("candidates") or []):
                 name = it["product"]
             if name is None:
@@ -217,7 +332,12 @@ class _Turn(Acts):
             base["product"] = name
             return base
         if awaiting == "customer":
+            if base["intent"] == "mark_shipped" and self.spoken_order_number(text) is not None:
+                base["customer"], base["_text"] = None, text  # "三号" / "order two"
+                return base
             name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+            if name and self.lang == "zh":
+                name = re.sub(r"(的货|那单|这单|的单子|的)$", "", name) or name  # "张三的" answers "哪一单？"
             if not name:
                 return None
             base["customer"] = name
@@ -232,7 +352,7 @@ class _Turn(Acts):
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.result(self.say("denied"), it)
+            return self.deny_now(it, it.get("_text") or "")
         if kind == "unknown" or not hasattr(self, f"do_{kind}"):
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):
@@ -253,6 +373,14 @@ class _Turn(Acts):
         for slot in REQUIRED.get(kind, ()):
             if it.get(slot) is None:
                 return self.ask_slot(it, slot)
+        if kind == "add_product" and not it.get("_new_ok"):
+            similar = ports.similar_products(it["product"], self.lang, list(self.catalog))
+            if similar:  # never a silent switch to the product she already has: ask
+                options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(
+                    similar
+                )
+                question = self.say("ask.new_or_old", existing=options, product=it["product"])
+                return self.wait(it, "new_or_old", question, candidates=similar)
         if kind == "cancel_order" and "order_id" not in it:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
@@ -283,7 +411,13 @@ class _Turn(Acts):
         if not it.get("product") and not it.get("_spoken"):
             return self.ask_slot(it, "product")
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
-        reply = self.say(key, spoken=it.get("product") or it["_spoken"], unit=self.unit(it))
+        in_stock = [n for n, r in self.catalog.items() if r["stock"] > 0][:4]
+        reply = self.say(
+            key,
+            spoken=it.get("product") or it["_spoken"],
+            unit=self.unit(it),
+            names=replies.join(self.lang, in_stock) or self.say("nothing_yet"),
+        )
         return self.result(reply, it, error_code="unknown_product")
 
     def ask_slot(self, it: dict[str, Any], slot: str) -> TurnResult:
@@ -300,6 +434,8 @@ class _Turn(Acts):
             old = self.catalog[it["product"]]["price_fen"] / 100
             new = float(it["price"])
             return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
+        if kind == "record_sale" and it.get("_total") and it.get("price") is not None:
+            return not self.total_divides(it)  # 三斤一共一百块: say the unit price and total, then ask
         return False
 
     def summary(self, it: dict[str, Any]) -> str:
@@ -311,6 +447,7 @@ class _Turn(Acts):
             "quantity": self.qty(it.get("quantity"), unit),
             "customer": it.get("customer") or "",
             "items": it.get("items") or "",
+            "order": it.get("_order") or "",
         }
         if it.get("customer"):
             fields["to_customer"] = self.say("summary.to_customer", customer=it["customer"])
@@ -320,6 +457,11 @@ class _Turn(Acts):
             old = self.catalog[it["product"]]["price_fen"] / 100
             if self.needs_confirm({**it, "_unsure": False}):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
+        if kind == "record_sale" and it.get("_total") and it.get("price") is not None and it.get("quantity"):
+            each = Decimal(self.sale_unit_price(it) or 0)
+            fields["price"] = self.price(each)
+            fields["total"] = self.price(each * int(it["quantity"]))
+            return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
 
 
@@ -348,7 +490,9 @@ def handle_turn(
     try:
         def run() -> TurnResult:
             state = load_state(db, channel, user_id)
+            expired_orders = expire_orders(db, config)
             result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t)
+            result.notify = expired_orders + result.notify
             save_state(db, channel, user_id, state)
             return result
 
@@ -386,12 +530,17 @@ def _run_turn(
     confidence: float | None,
     t: float,
 ) -> TurnResult:
-    pending = state.get("pending")
+    pending, expired = state.get("pending"), None
     if pending and pending.get("expires", 0) <= t:
-        state["pending"] = None
+        state["pending"], expired = None, pending
     if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
         state["photo_id"] = None
-    result = _Turn(db, config, channel, user_id, role, lang, t, state, confidence).run(text)
+    turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
+    result = turn.run(text)
+    if expired and expired.get("awaiting") not in ("more", "undo_offer"):
+        # her answer came too late: tell her the change she was asked about was not made
+        note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
+        result.reply = replies.sentences(lang, note, result.reply)
     if result.intent.get("intent") != "repeat":
         state["last_reply"] = result.reply
     if result.committed and result.intent.get("product"):

@@ -5,7 +5,7 @@ dialogue and the other areas can change behind these few functions.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,8 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> dict[str
             out[key] = getattr(intent, key)
     if len(intent.ambiguous or []) > 1:
         out["candidates"] = list(intent.ambiguous)
+    if intent.total:
+        out["_total"] = True
     return out
 
 
@@ -48,6 +50,43 @@ def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | 
     return None if found is None else (found.value, bool(found.approximate))
 
 
+def says_command(text: str, lang: str, role: str, intent: str) -> bool:
+    """The utterance holds the intent's own command words once numbers are taken out ("进货五瓶" does,
+    "三十块一斤" does not): an action of its own, not a bare answer."""
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+    from voicebot.nlu.packs import load_pack
+
+    pack = load_pack(lang)
+    norm = normalize(text, lang)
+    for n in reversed(find_numbers(norm, lang)):
+        norm = norm[: n.start] + " " + norm[n.end :]
+    norm = " ".join(norm.split()) if pack.script == "latin" else norm.replace(" ", "")
+    return bool(norm) and any(r.intent == intent and role in r.roles and r.matches(norm) for r in pack.rules)
+
+
+def named_product(text: str, lang: str, names: list[str]) -> str | None:
+    """The one catalog product named outside the numbers ("不对，是银手链"; "十二瓶"'s 二 is not 耳环)."""
+    if not names:
+        return None
+    from voicebot.nlu.matching import find_product
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+
+    norm = normalize(text, lang)
+    found = find_product(norm, names, lang, exclude=[(n.start, n.end) for n in find_numbers(norm, lang)])
+    return found.product if found.product and not found.ambiguous else None
+
+
+def spoken_unit(text: str, lang: str) -> str | None:
+    """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
+    from voicebot.nlu.normalize import normalize
+    from voicebot.nlu.numbers import find_numbers
+
+    counted = [n for n in find_numbers(normalize(text, lang), lang) if n.kind == "count" and n.unit]
+    return counted[0].unit if counted else None
+
+
 def match_product(text: str, lang: str, names: list[str]) -> str | None:
     """The one catalog name this answer mentions (homophone-tolerant: "手链", "绿松实手链"), or None."""
     if not names:
@@ -57,6 +96,72 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
 
     result = find_product(normalize(text, lang), names, lang)
     return result.product if result.product and not result.ambiguous else None
+
+
+_ORDINALS = {
+    "zh": {
+        "第一": 0,
+        "头一": 0,
+        "第二": 1,
+        "第两": 1,
+        "第三": 2,
+        "第四": 3,
+        "第五": 4,
+        "最后": -1,
+        "后一": -1,
+        "前一": 0,
+    },
+    "en": {
+        "first": 0,
+        "1st": 0,
+        "second": 1,
+        "2nd": 1,
+        "third": 2,
+        "3rd": 2,
+        "fourth": 3,
+        "fifth": 4,
+        "last": -1,
+    },
+    "ko": {"첫": 0, "첫번째": 0, "두번째": 1, "세번째": 2, "마지막": -1},
+}
+
+
+def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
+    """The candidate an answer to "which one?" means by position ("第二个", "the second") or by a word only
+    that candidate has ("银的", "the silver one"); None when it does not pick exactly one."""
+    from voicebot.nlu.normalize import normalize
+
+    if not candidates:
+        return None
+    norm = normalize(text, lang)
+    for word, index in _ORDINALS.get(lang, {}).items():
+        if (word in norm.split() if lang == "en" else word in norm) and -len(candidates) <= index < len(
+            candidates
+        ):
+            return candidates[index]
+    if lang == "en":
+        said = set(norm.split())
+        pieces = {c: set(c.lower().split()) for c in candidates}
+    else:
+        said = set(norm.replace(" ", "")) - set("的个是那这一")
+        pieces = {c: set(c.replace(" ", "")) for c in candidates}
+    hits = []
+    for c, mine in pieces.items():
+        others = set().union(*(p for o, p in pieces.items() if o != c))
+        if (mine - others) & said:
+            hits.append(c)
+    return hits[0] if len(hits) == 1 else None
+
+
+def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
+    """Catalog products a new name sounds like ("turquoise necklace" -> the turquoise bracelet and earrings)."""
+    from voicebot.nlu.matching import find_product
+    from voicebot.nlu.normalize import normalize
+
+    if not names or name in names:
+        return []
+    found = find_product(normalize(name, lang), names, lang)
+    return list(found.candidates)[:3] if (found.product or found.ambiguous) else []
 
 
 def spoken_name(text: str, lang: str) -> str | None:
@@ -93,9 +198,15 @@ def actor_id(db: sqlite_utils.Database, channel: str, user_id: str, role: str, l
     return row["id"]
 
 
-def display_name(db: sqlite_utils.Database, customer_id: int) -> str | None:
+def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | None:
+    """What the seller calls this customer: the display name, else the first alias she gave."""
+    if customer_id is None:
+        return None
     row = customers.get_customer(db, customer_id)
-    return (row or {}).get("display_name")
+    if row and row.get("display_name"):
+        return row["display_name"]
+    names = customers.aliases(db, customer_id)
+    return names[0] if names else None
 
 
 def last_action_id(db: sqlite_utils.Database, actor: int) -> int | None:
@@ -116,6 +227,22 @@ def ship_latest_for_name(shop: Shop, spoken: str, actor: int) -> Row | None:
         return None
 
 
+def open_orders(db: sqlite_utils.Database) -> list[Row]:
+    """Orders not shipped yet (pending or confirmed), newest first."""
+    return [o for o in orders.list_orders(db) if o["status"] in orders.OPEN_STATUSES]
+
+
+def open_order(db: sqlite_utils.Database, order_id: int) -> Row | None:
+    order = orders.get_order(db, order_id)
+    return order if order and order["status"] in orders.OPEN_STATUSES else None
+
+
+def recent_orders(db: sqlite_utils.Database, customer_id: int, limit: int = 10) -> list[Row]:
+    """A buyer's orders that are still on their way (not cancelled, not done), newest first."""
+    found = orders.list_orders(db, customer_id=customer_id, limit=limit * 2)
+    return [o for o in found if o["status"] not in ("cancelled", "done")][:limit]
+
+
 def latest_order(db: sqlite_utils.Database, customer_id: int) -> Row | None:
     found = orders.list_orders(db, customer_id=customer_id, limit=1)
     return found[0] if found else None
@@ -127,8 +254,25 @@ def orders_today(shop: Shop) -> list[Row]:
 
 
 def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
-    report = shop.report(period if period in ("today", "week", "month") else "today", now)
-    return {"count": report["orders"], "quantity": report["quantity"], "revenue_fen": report["revenue_fen"]}
+    """Confirmed sales in the period (a buyer's order waiting for the seller is not a sale yet), and how
+    many buyers' orders are still waiting."""
+    from voicebot.shop.reports import period_bounds
+    from voicebot.store.clock import to_iso
+
+    if period == "yesterday":  # the whole of yesterday, not today under yesterday's name
+        start, end = period_bounds("today", shop.config.shop.timezone, now)
+        start, end = start - timedelta(days=1), start
+    else:
+        period = period if period in ("today", "week", "month") else "today"
+        start, end = period_bounds(period, shop.config.shop.timezone, now)
+    bounds = (to_iso(start), to_iso(end))
+    count, revenue = shop.db.execute(
+        "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
+        " WHERE status IN ('confirmed', 'shipped', 'done') AND created_at >= ? AND created_at < ?",
+        bounds,
+    ).fetchone()
+    waiting = shop.db.execute("SELECT count(*) FROM orders WHERE status = 'pending'").fetchone()[0]
+    return {"count": count, "revenue_fen": revenue, "waiting": waiting}
 
 
 def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tuple[str, str, str]]:
@@ -151,16 +295,32 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     """The words left once the intent's cue words and numbers are taken out ("核桃多少钱" -> "核桃"):
     what the user called a product the catalog does not have. None when nothing is left."""
     from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.numbers import find_numbers
     from voicebot.nlu.packs import load_pack
 
     pack = load_pack(lang)
     norm = normalize(text, lang)
+    rules = [r for r in pack.rules if r.intent == intent]
+    for frames in (True, False):
+        # without frames: a pattern around the whole utterance (有…吗) says nothing about the name
+        words = _left_words(norm, lang, pack, rules, frames)
+        words = [w for w in words if not any(r.matches(w) for r in rules)]  # never a command word (改成)
+        if words:
+            return " ".join(words) if pack.script == "latin" else max(words, key=len)
+    return None
+
+
+def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool) -> list[str]:
+    from voicebot.nlu.numbers import find_numbers
+
     taken = [False] * len(norm)
     spans = [(n.start, n.end) for n in find_numbers(norm, lang)]
-    for rule in pack.rules:
-        if rule.intent == intent:
-            spans += [m.span() for p in rule.patterns for m in p.finditer(norm)]
+    for rule in rules:
+        spans += [
+            m.span()
+            for p in rule.patterns
+            for m in p.finditer(norm)
+            if frames or m.end() - m.start() < len(norm) - 1
+        ]
     units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
     if units and pack.script == "cjk":
         spans += [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]
@@ -170,10 +330,9 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
     words = "".join(" " if t else ch for ch, t in zip(norm, taken, strict=True)).split()
     skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
     if pack.script == "latin":
-        return " ".join(w for w in words if w not in skip) or None
+        return [w for w in words if w not in skip]
     words = [w.strip(_CJK_EDGE_WORDS) for w in words]
-    words = [w for w in words if len(w) >= 2 and w not in skip]
-    return max(words, key=len) if words else None
+    return [w for w in words if len(w) >= 2 and w not in skip]
 
 
 _CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"

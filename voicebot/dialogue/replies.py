@@ -7,6 +7,7 @@ voice never has to guess how to read them.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -38,18 +39,32 @@ class Amount(str):
         return amount
 
 
-def en_plural(phrase: str, n: int) -> str:
-    """``phrase`` with its last word in the plural when ``n`` is not one ("bracelet" -> "bracelets")."""
-    if n == 1 or not phrase:
+@functools.cache
+def _inflect() -> Any:
+    import inflect  # ~0.2 s to import: only when English is spoken
+
+    return inflect.engine()
+
+
+def en_plural(phrase: str, n: int, singular: bool = False) -> str:
+    """``phrase`` with its last word made to agree with ``n`` ("bracelet" -> "bracelets"; a name already
+    plural, "turquoise earrings", stays). With ``singular`` a plural word is made singular for one
+    ("jars" -> "jar"), for counters; product names keep their own number."""
+    if not phrase:
         return phrase
     head, _, word = phrase.rpartition(" ")
-    if re.search(r"[^aeiou]y$", word):
-        word = word[:-1] + "ies"
-    elif re.search(r"(s|x|z|ch|sh)$", word):
-        word += "es"
-    else:
-        word += "s"
+    engine = _inflect()
+    as_singular = engine.singular_noun(word) or word
+    if n == 1:
+        word = as_singular if singular else word
+    elif as_singular == word:  # not already plural
+        word = engine.plural_noun(word)
     return f"{head} {word}" if head else word
+
+
+def en_count(n: int, noun: str) -> str:
+    """ "one order", "three orders": a number and a noun that agrees with it."""
+    return f"{en_int(n)} {en_plural(noun, n, singular=True)}"
 
 
 def say(lang: str, key: str, **fields: Any) -> str:
@@ -59,12 +74,28 @@ def say(lang: str, key: str, **fields: Any) -> str:
         node = node[part]
     template = str(node)
     amount, product = fields.get("quantity"), fields.get("product")
+    if lang == "en" and isinstance(amount, Amount) and product and "{quantity} more {product}" in template:
+        # "ten more jars of honey", "two more bracelets"
+        unit = en_plural(amount.unit, amount.n, singular=True) if amount.unit else ""
+        more = f"{en_int(amount.n)} more " + (
+            f"{unit} of {product}" if unit else en_plural(product, amount.n)
+        )
+        template = template.replace("{quantity} more {product}", "{_items}")
+        fields = {**fields, "_items": more}
     if lang == "en" and isinstance(amount, Amount) and product and "{quantity} {product}" in template:
         # "three jars of honey", "two turquoise bracelets"
         items = f"{amount} of {product}" if amount.unit else f"{amount} {en_plural(product, amount.n)}"
         template = template.replace("{quantity} {product}", "{_items}")
         fields = {**fields, "_items": items}
+    if lang == "en" and product and "five {product}" in template:  # an example count: "add five honeys"
+        template = template.replace("five {product}", "five {_plural}")
+        fields = {**fields, "_plural": en_plural(str(product), 5)}
     return template.format_map(_Blank(fields))
+
+
+def capitalized(lang: str, text: str) -> str:
+    """An English sentence starts with a capital ("a customer ..." -> "A customer ...")."""
+    return text[:1].upper() + text[1:] if lang == "en" else text
 
 
 def has(lang: str, key: str) -> bool:
@@ -76,8 +107,9 @@ def has(lang: str, key: str) -> bool:
     return True
 
 
-def join(lang: str, items: list[str]) -> str:
-    return load_replies(lang)["list_sep"].join(items)
+def join(lang: str, items: list[str], sep: str = "list_sep") -> str:
+    """Items read one after another; ``sep="order_sep"`` pauses longer between whole orders."""
+    return load_replies(lang)[sep].join(items)
 
 
 def sentences(lang: str, *parts: str) -> str:
@@ -245,7 +277,7 @@ def quantity(lang: str, n: int | float | None, unit: str | None = None) -> str:
     n = int(n)
     unit = unit if unit else default_unit(lang)
     if lang == "en":
-        return Amount(en_int(n) + (f" {en_plural(unit, n)}" if unit else ""), n, unit or "")
+        return Amount(en_int(n) + (f" {en_plural(unit, n, singular=True)}" if unit else ""), n, unit or "")
     if lang == "ko":
         return f"{ko_count(n)} {unit}".strip()
     return f"{zh_int(n)}{unit}"
@@ -258,6 +290,15 @@ def count(lang: str, n: int) -> str:
     if lang == "ko":
         return ko_count(n)
     return zh_int(n)
+
+
+def ordinal(lang: str, n: int) -> str:
+    """An order's number as said before 号 / after "order": 三 (not 两), three, 삼."""
+    if lang == "en":
+        return en_int(n)
+    if lang == "ko":
+        return ko_sino(n)
+    return cn2an.an2cn(int(n))
 
 
 def number(lang: str, n: int) -> str:

@@ -59,6 +59,7 @@ class TurnBase:
         self.catalog = ports.catalog_rows(db)
         self.shop = Shop(db, config)
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
+        self.done_intent: dict[str, Any] | None = None  # the intent of the change this turn committed
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -105,32 +106,40 @@ class TurnBase:
     # --- lists ---------------------------------------------------------------------------------
 
     def chunked(
-        self, it: dict[str, Any], key: str, items: list[str], names: list[str] | None = None, **fields: Any
+        self,
+        it: dict[str, Any],
+        key: str,
+        items: list[str],
+        names: list[str] | None = None,
+        sep: str = "list_sep",
+        **fields: Any,
     ) -> TurnResult:
         """Read the first chunk; keep the rest for "要听吗？" → yes."""
         size = max(1, self.config.dialogue.max_list_items)
         head, rest = items[:size], items[size:]
-        reply = self.say(key, items=replies.join(self.lang, head), **fields)
+        reply = self.say(key, items=replies.join(self.lang, head, sep), **fields)
         photo = next((n for n in (names or [])[:size] if self.photo_of(n)), None)
         if not rest:
             return self.result(reply, it, photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
-        tail = {"items": rest, "names": (names or [])[size:]}
+        more = more[:1].upper() + more[1:] if self.lang == "en" else more
+        tail = {"items": rest, "names": (names or [])[size:], "sep": sep}
         res = self.wait(it, "more", more, **tail)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 
     def next_chunk(self, pending: dict[str, Any]) -> TurnResult:
         size = max(1, self.config.dialogue.max_list_items)
-        items, names = pending["items"], pending.get("names") or []
+        items, names, sep = pending["items"], pending.get("names") or [], pending.get("sep") or "list_sep"
         head, rest = items[:size], items[size:]
-        reply = replies.join(self.lang, head) + load_end(self.lang)
+        reply = replies.join(self.lang, head, sep) + load_end(self.lang)
         photo = next((n for n in names[:size] if self.photo_of(n)), None)
         if not rest:
             self.clear()
             return self.result(reply, pending["intent"], photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
-        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:])
+        more = more[:1].upper() + more[1:] if self.lang == "en" else more
+        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:], sep=sep)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 
@@ -161,6 +170,7 @@ class TurnBase:
 
     def committed(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
         """A reply for a shop change that went through (with the action to undo it)."""
+        self.done_intent = it
         return self.result(
             reply, it, action_id=ports.last_action_id(self.db, self.actor), committed=True, **kw
         )

@@ -59,6 +59,7 @@ class Intent:
     product_known: bool = False  # product is a catalog name
     unit: str | None = None  # the counter spoken with the quantity (条, 瓶, jars)
     period: str | None = None  # today | yesterday | week | month (sales_summary, list_orders)
+    total: bool = False  # the price was said as a total for all of them (一共一百块, ninety in total)
     score: float | None = None  # product match score, 0-100
     text: str = ""  # the normalised transcript
 
@@ -141,7 +142,8 @@ def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
             continue
         if "customer" in rule.requires and not has_customer:
             continue
-        if (rule.whole is not None and core and rule.whole.fullmatch(core)) or any(p.search(norm) for p in rule.patterns):
+        whole = rule.whole is not None and ((core and rule.whole.fullmatch(core)) or rule.whole.fullmatch(norm))
+        if whole or any(p.search(norm) for p in rule.patterns):
             intent = rule.intent
             if role == "seller":
                 intent = SELLER_FROM_BUYER.get(intent, intent)
@@ -221,18 +223,31 @@ def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool)
     return re.search(f"(?:{cues.pattern}){tail}", before) is not None
 
 
-def _classify_numbers(norm: str, numbers: list[Number], pack: Pack) -> list[tuple[Number, str | None]]:
+def _classify_numbers(
+    norm: str, numbers: list[Number], pack: Pack, intent: str = ""
+) -> list[tuple[Number, str | None]]:
     """(number, "money" | "count" | None) with per-unit mentions (三十块一斤, 多少钱一瓶) removed."""
     latin = pack.script == "latin"
     out: list[tuple[Number, str | None]] = []
     prev_end = -10
-    for n in numbers:
+    for i, n in enumerate(numbers):
         gap = norm[prev_end:n.start] if prev_end >= 0 else None
         prev = out[-1][0] if out else None
         # 十五块一块: "one 块" right after a price is "a piece" (块 counts soap, tofu, cake as well as yuan).
         piece = n.value == 1 and n.unit in pack.ambiguous_units and prev is not None and prev.kind == "money"
+        nxt = numbers[i + 1] if i + 1 < len(numbers) else None
+        # 一包十二块 / 一只一百二: "one pack" straight before a price is what the price is for
+        before_price = (
+            intent == "add_product"
+            and nxt is not None
+            and n.kind == "count"
+            and n.unit is not None
+            and not norm[n.end : nxt.start].strip()
+            and (nxt.kind == "money" or (nxt.kind is None and nxt.value >= 10 and pack.script == "cjk"))
+        )
         per_unit = (n.kind == "count" or piece) and n.value == 1 and (
-            (gap is not None and len(gap.strip()) == 0)
+            before_price
+            or (gap is not None and len(gap.strip()) == 0)
             or re.search(r"(钱|每|per|each|a)\s*$", norm[: n.start]) is not None
             or norm[: n.start].rstrip().endswith(("多少", "几块"))
         )
@@ -240,6 +255,8 @@ def _classify_numbers(norm: str, numbers: list[Number], pack: Pack) -> list[tupl
         if per_unit:
             continue
         kind = n.kind
+        if kind is None and latin and re.match(r"\s+(in stock|on hand|left)\b", norm[n.end :]):
+            kind = "count"  # "twenty in stock": the number before a stock word is how many
         if kind is None:
             if _cue_before(norm, n, pack.price_cues, latin):
                 kind = "money"
@@ -325,7 +342,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         masked = norm[: cspan[0]] + " " * (cspan[1] - cspan[0]) + norm[cspan[1] :]
     if products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         masked = _mask(masked, _numeral_names(norm, products, pack, lang))
-    numbers = _classify_numbers(norm, find_numbers(masked, lang), pack)
+    numbers = _classify_numbers(norm, find_numbers(masked, lang), pack, intent_name)
     skip = [(n.start, n.end) for n, _ in numbers] + ([cspan] if cspan and result.customer else [])
 
     if "product" in slots:
@@ -419,7 +436,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     if (
         "quantity" in slots
         and result.quantity is None
-        and result.product_known
+        and (result.product_known or result.ambiguous)
         and result.product_spoken
         and pack.one_words is not None
         and intent_name != "add_product"
@@ -430,6 +447,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             result.quantity = 1
     if price is not None and price.approximate:
         result.approximate = True
+    if price is not None and pack.total_words is not None and pack.total_words.search(norm):
+        result.total = True
+    if intent_name == "add_product" and result.unit is None:
+        # 三十块一斤: the counter of the per-unit phrase is the product's unit
+        per = [n for n in find_numbers(masked, lang) if n.kind == "count" and n.value == 1 and n.unit]
+        if per:
+            result.unit = per[0].unit
     if intent_name == "add_product":
         # Now that price and stock are known: 一瓶 (per unit) is not part of the name, 腊八蒜's 八 is.
         used = {(n.start, n.end) for n in (price, quantity) if n is not None}

@@ -238,6 +238,12 @@ def _en_eval(words: list[str]) -> float | None:
     return float(total + current)
 
 
+_EN_TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
+_EN_TEENS = frozenset(
+    {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+)
+
+
 def _find_en(text: str) -> list[Number]:
     pack = load_pack("en")
     tokens = [(m.group(), m.start(), m.end()) for m in _EN_TOKEN.finditer(text)]
@@ -276,6 +282,8 @@ def _find_en(text: str) -> list[Number]:
         elif word in _EN_NUMWORDS and word not in _EN_SCALES:
             k = i
             while k < len(tokens) and (tokens[k][0] in _EN_NUMWORDS or tokens[k][0] == "and"):
+                if k > i and tokens[k - 1][0] in _EN_TENS and tokens[k][0] in _EN_TENS | _EN_TEENS:
+                    break  # "price ninety ten in stock": two numbers, not one hundred
                 k += 1
             while tokens[k - 1][0] == "and":
                 k -= 1

@@ -68,6 +68,15 @@ class Pack:
     grammar: dict[str, list[str]]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    @functools.cached_property
+    def total_words(self) -> re.Pattern[str] | None:
+        """Words that make a price the total for all of them (一共, in total)."""
+        words = self.raw.get("total_words") or []
+        if not words:
+            return None
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.compile(rf"\b(?:{alts})\b" if self.script == "latin" else alts)
+
     @property
     def units(self) -> tuple[str, ...]:
         return self.money_units + self.count_units

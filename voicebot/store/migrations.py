@@ -230,8 +230,46 @@ V7_WEB_LINKS = [
     "CREATE INDEX web_links_name ON web_links (name)",
 ]
 
+# Version 8: the operator console: accounts (argon2 hashes), cookie sessions (token hashes only) and
+# operators' corrections of what the bot heard, kept as labelled data.
+V8_CONSOLE = [
+    """CREATE TABLE console_users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES console_users (id),
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages (id),
+        operator TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        role TEXT NOT NULL,
+        products TEXT NOT NULL,
+        heard TEXT,
+        text TEXT NOT NULL,
+        old_intent_json TEXT,
+        new_intent_json TEXT NOT NULL,
+        old_action_id INTEGER REFERENCES actions (id),
+        new_action_id INTEGER REFERENCES actions (id),
+        reply_text TEXT,
+        notice_outbox_id INTEGER REFERENCES outbox (id),
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX corrections_message ON corrections (message_id)",
+]
+
 MIGRATIONS: list[list[str]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
+    V8_CONSOLE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

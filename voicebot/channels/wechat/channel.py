@@ -144,7 +144,8 @@ class WechatChannel:
         return None
 
     async def _passive_sent(self, rid: int, mid: int) -> None:
-        await self.db.run(lambda shop: outbox.mark_sent(shop.db, rid, via="passive"))
+        # the close of a delivery, like its ack: not behind queued pipeline work
+        await self.db.run_first(lambda shop: outbox.mark_sent(shop.db, rid, via="passive"))
         log_event("outbox.sent", outbox_id=rid, message_id=mid, via="passive")
 
     # -- outbound ---------------------------------------------------------------------------

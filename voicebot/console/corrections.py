@@ -1,0 +1,192 @@
+"""Correcting what the bot heard: preview what the right transcript would mean and change, apply it
+(undo the old action, run the turn again), and keep every correction as labelled NLU data.
+
+The preview runs the very same undo and dialogue turn inside a transaction that is rolled back, so
+what the operator sees is exactly what "apply" would do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from voicebot.config import Config
+from voicebot.dialogue import handle_turn
+from voicebot.nlu import understand
+from voicebot.shop import actions, catalog
+from voicebot.shop.facade import Shop
+from voicebot.store import messages
+from voicebot.store.clock import utc_now
+from voicebot.store.db import write_tx
+
+Row = dict[str, Any]
+CONTRACT = ("intent", "product", "quantity", "price", "customer")
+
+
+class CorrectionError(ValueError):
+    """This message cannot be corrected (as it stands); the message says why."""
+
+
+@dataclass
+class Outcome:
+    """What a correction means and changes."""
+
+    message_id: int
+    text: str
+    lang: str
+    role: str
+    products: list[str]
+    intent: dict[str, Any]
+    summary: str
+    undo: str | None = None
+    change: str | None = None
+    reply: str = ""
+    old_action_id: int | None = None
+    new_action_id: int | None = None
+    awaiting: str | None = None
+    channel: str = ""
+    user: str = ""
+    correction_id: int | None = None
+
+
+class _Rollback(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+def summary(intent: dict[str, Any]) -> str:
+    """``record_sale 绿松石手链 ×2 @200 → 张三``: an intent in one line."""
+    parts = [str(intent.get("intent") or "unknown")]
+    if intent.get("product"):
+        parts.append(str(intent["product"]))
+    if intent.get("quantity") is not None:
+        parts.append(f"×{intent['quantity']}")
+    if intent.get("price") is not None:
+        parts.append(f"@{intent['price']}")
+    if intent.get("customer"):
+        parts.append(f"→ {intent['customer']}")
+    return " ".join(parts)
+
+
+def describe_action(db: sqlite_utils.Database, action_id: int | None) -> str | None:
+    """A shop change in a few words, from its journal entry."""
+    if action_id is None:
+        return None
+    row = db.execute("SELECT kind, data_json FROM actions WHERE id = ?", (action_id,)).fetchone()
+    if row is None:
+        return None
+    kind, d = row[0], json.loads(row[1])
+    if kind == "create_order":
+        items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in d.get("items", []))
+        order = db.execute(
+            "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a WHERE a.customer_id = c.id)"
+            " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?", (d["order_id"],)
+        ).fetchone()
+        who = (order and (order[0] or order[1])) or ""
+        return f"order #{d['order_id']}: {items}" + (f" → {who}" if who else "")
+    if kind == "set_price":
+        return f"price of {d['name']}: {d['before']['price_fen'] / 100:g} → {d['after']['price_fen'] / 100:g}"
+    if kind == "adjust_stock":
+        return f"stock of {d['name']} {d['delta']:+d}"
+    if kind == "set_status":
+        return f"order #{d['order_id']}: {d['before']['status']} → {d['after']['status']}"
+    return f"{kind} {d.get('name', '')}".strip()
+
+
+def _speaker(db: sqlite_utils.Database, config: Config, msg: Row) -> tuple[str, str]:
+    shop = Shop(db, config)
+    role = "seller" if shop.is_seller(msg["channel"], msg["user"]) else "buyer"
+    customer = shop.customer(msg["channel"], msg["user"])
+    return role, msg.get("language") or customer.get("language") or config.shop.language
+
+
+def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) -> Outcome:
+    """Undo the message's action and run the corrected turn (the caller's transaction decides)."""
+    msg = messages.get_message(db, message_id)
+    if msg is None or msg["direction"] != "in" or msg["kind"] not in ("voice", "text"):
+        raise CorrectionError("only a user's voice or text message can be corrected")
+    text = " ".join(text.split())
+    if not text:
+        raise CorrectionError("type what the user really said")
+    role, lang = _speaker(db, config, msg)
+    products = catalog.product_names(db)
+    outcome = Outcome(message_id, text, lang, role, products, {}, "", channel=msg["channel"], user=msg["user"])
+    old = msg.get("action_id")
+    if old is not None:
+        row = db.execute("SELECT actor_id, undone FROM actions WHERE id = ?", (old,)).fetchone()
+        if row is not None and not row[1]:
+            last = actions.last_action(db, row[0])
+            if last is None or last["id"] != old:
+                raise CorrectionError("this user changed the shop again since; undo those changes first")
+            outcome.undo = describe_action(db, old)
+            Shop(db, config).undo(row[0])
+            outcome.old_action_id = old
+    # products as they are once the old action is undone: what the user's words are matched against
+    products = catalog.product_names(db)
+    outcome.products = products
+    outcome.intent = understand(text, lang, role, products).contract()
+    outcome.summary = summary(outcome.intent)
+    turn = handle_turn(db, config, channel=msg["channel"], user_id=msg["user"], role=role, lang=lang, text=text,
+                       confidence=None)
+    if turn.error_code == "internal_error":  # the dialogue failed: roll back the undo too
+        raise CorrectionError("the bot could not handle this sentence; nothing was changed")
+    outcome.reply, outcome.awaiting = turn.reply, turn.awaiting
+    if turn.action_id is not None and turn.action_id != old:
+        outcome.new_action_id = turn.action_id
+        outcome.change = describe_action(db, turn.action_id)
+    return outcome
+
+
+def preview(db: sqlite_utils.Database, config: Config, message_id: int, text: str) -> Outcome:
+    """What applying ``text`` would do, with nothing changed."""
+    try:
+        with write_tx(db):
+            raise _Rollback(_run(db, config, message_id, text))
+    except _Rollback as done:
+        return done.outcome
+
+
+def apply(db: sqlite_utils.Database, config: Config, message_id: int, text: str, operator: str) -> Outcome:
+    """Undo the old action, perform the corrected one, and record the correction (one transaction)."""
+    with write_tx(db):
+        outcome = _run(db, config, message_id, text)
+        msg = messages.get_message(db, message_id) or {}
+        outcome.correction_id = db.execute(
+            "INSERT INTO corrections (message_id, operator, lang, role, products, heard, text, old_intent_json,"
+            " new_intent_json, old_action_id, new_action_id, reply_text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (message_id, operator, outcome.lang, outcome.role, ",".join(outcome.products), msg.get("transcript"),
+             outcome.text, json.dumps(msg.get("intent"), ensure_ascii=False),
+             json.dumps(outcome.intent, ensure_ascii=False), outcome.old_action_id, outcome.new_action_id,
+             outcome.reply, utc_now()),
+        ).lastrowid
+    return outcome
+
+
+def set_notice(db: sqlite_utils.Database, correction_id: int, outbox_id: int | None) -> None:
+    with write_tx(db):
+        db.execute("UPDATE corrections SET notice_outbox_id = ? WHERE id = ?", (outbox_id, correction_id))
+
+
+def for_message(db: sqlite_utils.Database, message_id: int) -> list[Row]:
+    return list(db.query("SELECT * FROM corrections WHERE message_id = ? ORDER BY id", (message_id,)))
+
+
+def labelled(db: sqlite_utils.Database) -> list[Row]:
+    """Every correction as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
+    out = []
+    for row in db.query("SELECT * FROM corrections ORDER BY id"):
+        intent = json.loads(row["new_intent_json"])
+        out.append({"lang": row["lang"], "role": row["role"], "products": row["products"], "text": row["text"],
+                    "expect": {k: intent.get(k) for k in CONTRACT}})
+    return out
+
+
+def to_jsonl(rows: list[Row]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+__all__ = ["CorrectionError", "Outcome", "apply", "labelled", "preview", "summary", "to_jsonl"]

@@ -1,0 +1,132 @@
+"""Read-only SQL for the console's lists: people with their latest exchange, filtered and searched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from voicebot.store.clock import to_iso, utc_now
+from voicebot.store.outbox import HELD
+
+Row = dict[str, Any]
+STATUSES = ("failed", "low_confidence", "awaiting", "held")
+ROLES = ("seller", "buyer")
+
+
+@dataclass
+class Filters:
+    """What the operator asked for (all optional); ``user`` narrows to one person's messages."""
+
+    q: str = ""
+    role: str = ""
+    channel: str = ""
+    intent: str = ""
+    status: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    user: str = ""
+    before: str = ""  # paging: only people whose newest matching message is older than this id
+
+    @classmethod
+    def from_query(cls, query: Any) -> Filters:
+        return cls(**{k: str(query.get(k, "")).strip()[:200] for k in cls.__dataclass_fields__})
+
+
+def _day_start(day: str, tz: str) -> str | None:
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        return None
+    return to_iso(datetime.combine(d, time(), ZoneInfo(tz)))
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
+    where, params = ["m.direction = 'in'"], []
+    if f.q:
+        where.append("(m.transcript LIKE ? ESCAPE '\\' OR m.reply_text LIKE ? ESCAPE '\\')")
+        params += [_like(f.q), _like(f.q)]
+    if f.role in ROLES:
+        where.append("COALESCE(c.role, 'buyer') = ?")
+        params.append(f.role)
+    if f.channel:
+        where.append("m.channel = ?")
+        params.append(f.channel)
+    if f.user:
+        where.append("m.user = ?")
+        params.append(f.user)
+    if f.intent:
+        where.append("json_extract(m.intent_json, '$.intent') = ?")
+        params.append(f.intent)
+    start = _day_start(f.date_from, tz) if f.date_from else None
+    if start:
+        where.append("m.created_at >= ?")
+        params.append(start)
+    end = _day_start(f.date_to, tz) if f.date_to else None
+    if end:  # the "to" day is included
+        where.append("m.created_at < ?")
+        params.append(to_iso(datetime.fromisoformat(end.replace("Z", "+00:00")) + timedelta(days=1)))
+    if f.status == "failed":
+        where.append("(m.status = 'failed' OR m.error IS NOT NULL)")
+    elif f.status == "low_confidence":
+        where.append(LOW_CONFIDENCE)
+        params.append(low_conf)
+    elif f.status == "awaiting":
+        where.append(
+            "EXISTS (SELECT 1 FROM dialogue_state d WHERE d.channel = m.channel AND d.user = m.user"
+            " AND json_extract(d.state_json, '$.pending') IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > ?))"
+        )
+        params.append(utc_now())
+    elif f.status == "held":
+        where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id AND o.status = 'pending'"
+                     " AND o.next_attempt_at = ?)")
+        params.append(HELD)
+    return " AND ".join(where), params
+
+
+LOW_CONFIDENCE = (
+    "EXISTS (SELECT 1 FROM json_each(COALESCE(m.words_json, '[]')) w"
+    " WHERE json_extract(w.value, '$.conf') < ?)"
+)
+_FROM = "FROM messages m LEFT JOIN customers c ON c.channel = m.channel AND c.channel_user_id = m.user"
+_COLUMNS = (
+    "m.id, m.created_at, m.channel, m.user, m.kind, m.status, m.transcript, m.reply_text, m.error,"
+    " json_extract(m.intent_json, '$.intent') AS intent, c.id AS customer_id, c.display_name,"
+    " COALESCE(c.role, 'buyer') AS role,"
+    " (SELECT group_concat(alias, ', ') FROM customer_aliases a WHERE a.customer_id = c.id) AS aliases"
+)
+
+
+def conversations(db: sqlite_utils.Database, f: Filters, tz: str, low_conf: float, limit: int = 100) -> list[Row]:
+    """Each person's newest matching inbound message, newest first (with how many matched)."""
+    where, params = _where(f, tz, low_conf)
+    if f.user:  # one person: every matching message
+        if f.before.isdigit() and len(f.before) < 19:
+            where += " AND m.id < ?"
+            params.append(int(f.before))
+        sql = f"SELECT {_COLUMNS}, 1 AS matched {_FROM} WHERE {where} ORDER BY m.id DESC LIMIT {int(limit)}"
+        return list(db.query(sql, params))
+    before = int(f.before) if f.before.isdigit() and len(f.before) < 19 else None
+    sql = (
+        f"WITH hits AS (SELECT m.id, m.channel, m.user {_FROM} WHERE {where}),"
+        " latest AS (SELECT max(id) AS id, count(*) AS matched FROM hits GROUP BY channel, user)"
+        f" SELECT {_COLUMNS}, latest.matched {_FROM} JOIN latest ON latest.id = m.id"
+        + (" WHERE m.id < ?" if before is not None else "")
+        + f" ORDER BY m.id DESC LIMIT {int(limit)}"
+    )
+    return list(db.query(sql, params + ([before] if before is not None else [])))
+
+
+def choices(db: sqlite_utils.Database) -> Row:
+    """The values the filter menus offer: channels and intents seen in the log."""
+    channels = [r[0] for r in db.execute("SELECT DISTINCT channel FROM messages ORDER BY channel")]
+    intents = [r[0] for r in db.execute(
+        "SELECT DISTINCT json_extract(intent_json, '$.intent') AS i FROM messages WHERE i IS NOT NULL ORDER BY i")]
+    return {"channels": channels, "intents": intents}

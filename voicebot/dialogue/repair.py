@@ -1,0 +1,168 @@
+"""Repairs a seller makes by ear: "no" after a committed action, corrections ("不对，十二瓶"), dropping a
+waiting question for a new command or for 算了 / undo, and greetings.
+
+Nothing here says "nothing changed" unless it is true: a deny right after a committed action says what
+was done and offers to undo it; a correction undoes the action and redoes it with the new number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from voicebot.dialogue import ports, replies
+from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.turn import TurnResult
+
+# Slots a spoken correction can change, per intent.
+CORRECTABLE: dict[str, tuple[str, ...]] = {  # numbers; a record_sale's customer is corrected by name
+    "add_product": ("quantity", "price"),
+    "set_price": ("price",),
+    "add_stock": ("quantity",),
+    "record_sale": ("quantity", "price"),
+    "place_order": ("quantity",),
+}
+RECENT_S = 300.0
+_DENY_HEAD = {
+    "zh": re.compile(r"^(不对|不是|错了|说错了|搞错了|弄错了|不行)[，,\s]*(应该是|应该)?"),
+    "en": re.compile(r"^(no|nope|wrong|not|that's wrong)\b[\s,]*(it should be|make it)?\s*"),
+}  # a deny this soon after a committed action is about that action
+
+
+class Repair(Acts):
+    """Deny, corrections and dropped questions (mixed into the turn's state machine)."""
+
+    def what(self, it: dict[str, Any]) -> str:
+        """A few words naming an intent that waits ("卖蜂蜜", "the sale of honey")."""
+        kind = it.get("intent") or ""
+        key = (
+            f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
+        )
+        product = it.get("product") or it.get("_spoken") or ""
+        if not product and "{product}" in str(replies.load_replies(self.lang)["pending_what"].get(kind, "")):
+            key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
+        return self.say(key, product=product)
+
+    def dropped(self, pending: dict[str, Any], result: TurnResult) -> TurnResult:
+        """Say, before the new command's reply, that the waiting question was dropped."""
+        if pending.get("awaiting") in ("more", "undo_offer"):
+            return result
+        note = self.say("dropped", what=self.what(pending["intent"]))
+        result.reply = replies.sentences(self.lang, self.capital(note), result.reply)
+        return result
+
+    def capital(self, text: str) -> str:
+        return replies.capitalized(self.lang, text)
+
+    def cancel_pending(self, pending: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+        """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""
+        self.clear()
+        return self.result(self.say("cancelled_pending", what=self.what(pending["intent"])), it)
+
+    # --- "no" ----------------------------------------------------------------------------------
+
+    def correction(
+        self, text: str, base: dict[str, Any], awaiting: str | None = None
+    ) -> dict[str, Any] | None:
+        """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
+        from voicebot.nlu.normalize import normalize
+        from voicebot.nlu.numbers import find_numbers
+
+        slots = CORRECTABLE.get(base.get("intent") or "", ())
+        if not slots:
+            return None
+        name = self.corrected_name(text)
+        if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
+            return {"customer": name} if base.get("intent") == "record_sale" else None
+        fix: dict[str, Any] = {}
+        product = ports.named_product(text, self.lang, list(self.catalog))
+        if product is not None and product != base.get("product"):  # 不对，是银手链
+            fix["product"], fix["candidates"] = product, []
+        found = find_numbers(normalize(text, self.lang), self.lang)
+        n = found[-1] if found else None
+        slot = None
+        if n is not None and n.kind == "money" and "price" in slots:
+            slot = "price"
+        elif n is not None and n.kind == "count" and "quantity" in slots:
+            slot = "quantity"
+        elif n is not None and n.kind is None:
+            slot = awaiting if awaiting in slots else slots[0]
+        if n is not None and slot == "quantity" and n.value == int(n.value) and n.value > 0:
+            fix["quantity"] = int(n.value)
+        elif n is not None and slot == "price":
+            fix["price"] = n.value
+        return fix or None
+
+    @staticmethod
+    def corrected(base: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
+        """``base`` with the corrected slots, and what they make stale dropped."""
+        out = {**base, **fix}
+        if "price" in fix:
+            out.pop("_total", None)
+        if "quantity" in fix or "price" in fix:
+            out.pop("approximate", None)
+            out.pop("_unsure", None)
+        return out
+
+    def corrected_name(self, text: str) -> str | None:
+        """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
+        from voicebot.nlu.normalize import normalize
+        from voicebot.nlu.numbers import find_numbers
+        from voicebot.nlu.packs import load_pack
+
+        pack = load_pack(self.lang)
+        rest = (
+            _DENY_HEAD.get(self.lang, _DENY_HEAD["en"])
+            .sub("", normalize(text, self.lang))
+            .strip(" ,.!?，。！？")
+        )
+        if self.lang == "zh":
+            m = re.fullmatch(r"(?:是|给|卖给)?(?:了)?([\u4e00-\u9fa5]{2,3})(?:的)?", rest)
+            ok = m is not None and m.group(1)[0] in pack.surnames and m.group(1) not in pack.name_stopwords
+            ok = ok and not any(rest.endswith(u) for u in pack.units)
+        else:
+            m = re.fullmatch(r"(?:it was |it's |to |for |sold to )?([a-z]+)", rest)
+            ok = m is not None and m.group(1) not in pack.stopwords | pack.name_stopwords | set(pack.units)
+            ok = ok and not find_numbers(m.group(1), self.lang)
+        return m.group(1) if ok and m is not None else None
+
+    def deny_now(self, it: dict[str, Any], text: str) -> TurnResult:
+        """A deny with nothing waiting: about the action just committed, if there is one."""
+        last = self.state.get("last_done") or {}
+        recent = last and last.get("at", 0) + RECENT_S > self.now
+        if not recent or ports.last_action_id(self.db, self.actor) != last.get("action_id"):
+            return self.result(self.say("denied_nothing"), it)
+        fix = self.correction(text, last["intent"])
+        if fix is not None:
+            return self.correct_committed(last, fix, it)
+        question = self.say("offer_undo", what=last["summary"])
+        return self.wait(it, "undo_offer", question)
+
+    def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+        """Undo the action just committed and do it again with the correction."""
+        try:
+            self.shop.undo(self.actor)
+        except ports.ShopError:
+            return self.result(self.say("error"), it, error_code="undo_conflict")
+        self.catalog = ports.catalog_rows(self.db)
+        res = self.proceed({**self.corrected(last["intent"], fix), "_confirmed": True})
+        note = self.say("corrected" if res.committed else "corrected_undone", what=last["summary"])
+        res.reply = replies.sentences(self.lang, note, res.reply)
+        return res
+
+    def apply_correction(self, pending: dict[str, Any], fix: dict[str, Any]) -> TurnResult:
+        """A deny carrying a correction while a question waits: put it in and go on."""
+        base = self.corrected(pending["intent"], fix)
+        if pending["awaiting"] == "confirm":  # read the corrected facts back before committing
+            return self.wait(base, "confirm", self.say("confirm_question", summary=self.summary(base)))
+        return self.proceed(base)
+
+    # --- greetings -----------------------------------------------------------------------------
+
+    def is_greeting(self, text: str) -> bool:
+        words = replies.load_replies(self.lang).get("greetings") or []
+        said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
+        return said in words or said.replace(" ", "") in words
+
+    def greet(self, it: dict[str, Any]) -> TurnResult:
+        return self.result(self.say(f"greeting.{'seller' if self.role == 'seller' else 'buyer'}"), it)
