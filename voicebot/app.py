@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicebot import __version__
-from voicebot.asr.pool import AsrPool
+from voicebot.asr.engines import Recognizers
 from voicebot.config import Config
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
@@ -22,7 +22,7 @@ from voicebot.pipeline.sender import OutboxSender
 from voicebot.tts.service import TtsService
 
 CONFIG = web.AppKey("config", Config)
-ASR = web.AppKey("asr", AsrPool)
+ASR = web.AppKey("asr", Recognizers)
 TTS = web.AppKey("tts", TtsService)
 DB = web.AppKey("db", DbThread)
 PIPELINE = web.AppKey("pipeline", Pipeline)
@@ -36,7 +36,7 @@ SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdow
 
 def _asr_ctx(config: Config):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        pool = AsrPool(config)
+        pool = Recognizers(config)
         await pool.start()
         app[ASR] = pool
         status = pool.status()
@@ -47,7 +47,7 @@ def _asr_ctx(config: Config):
                     logging.WARNING,
                     language=lang,
                     model=info["model"],
-                    fix=f"voicebot models pull {lang}",
+                    fix=info.get("fix", f"voicebot models pull {lang}"),
                     effect="voice notes get a spoken 'voice recognition is not set up yet'",
                 )
         yield

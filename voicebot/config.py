@@ -73,6 +73,13 @@ class AsrConfig:
     fallback_max_unk_ratio: float = 0.3
     decode_timeout_s: float = 120.0
     auto_download: bool = True
+    engine: str = "vosk"  # "vosk" or "whisper", for every language not in engine_by_language
+    engine_by_language: dict[str, str] = field(default_factory=dict)  # e.g. {"zh": "whisper"}
+    whisper_model: str = "whisper-base"  # whisper-base | whisper-small (voicebot models pull NAME)
+    whisper_workers: int = 1  # Whisper worker processes (each holds the model, ~200 MB for base)
+    whisper_cpu_threads: int = 0  # CTranslate2 threads per worker; 0: CPU cores / whisper_workers
+    whisper_beam_size: int = 5
+    whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
 
 
 @dataclass
@@ -297,6 +304,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
+    for where, engine in [("asr.engine", config.asr.engine)] + [
+        (f"asr.engine_by_language.{lang}", e) for lang, e in config.asr.engine_by_language.items()
+    ]:
+        if engine not in ("vosk", "whisper"):
+            raise ConfigError(f"{src}: {where} must be vosk or whisper, not {engine!r}")
+    if config.asr.whisper_model not in ("whisper-base", "whisper-small"):
+        raise ConfigError(f"{src}: asr.whisper_model must be whisper-base or whisper-small")
     if config.wechat.enabled and not config.wechat.token:
         raise ConfigError(
             f"{src}: wechat.enabled needs wechat.token (or VOICEBOT_WECHAT__TOKEN in the environment)"

@@ -247,8 +247,16 @@ class AsrPool:
         cfg = self.config.asr
         use_grammar = grammar if (grammar and cfg.use_grammar) else None
         thresholds = (cfg.fallback_min_confidence, cfg.fallback_max_unk_ratio) if fallback else None
+        started = asyncio.get_running_loop().time()
+        result = await self._decode(worker.recognize, pcm, lang, str(path), use_grammar, thresholds)
+        transcript = Transcript.from_result(result, spec_for(lang).name)
+        transcript.timings["asr"] = round((asyncio.get_running_loop().time() - started) * 1000, 1)
+        return transcript
+
+    async def _decode(self, fn: Any, *args: Any) -> dict[str, Any]:
+        """Run ``fn(*args)`` in a free worker: queued behind the gate, timed out, crash-checked."""
+        cfg = self.config.asr
         loop = asyncio.get_running_loop()
-        started = loop.time()
         gate = self._semaphore(loop)
         self._waiting += 1
         try:
@@ -262,10 +270,8 @@ class AsrPool:
         try:
             if executor is None:
                 raise WorkerCrashed("the speech recognition workers are restarting; try again")
-            future = loop.run_in_executor(
-                executor, worker.recognize, pcm, lang, str(path), use_grammar, thresholds
-            )
-            result = await asyncio.wait_for(future, cfg.decode_timeout_s)
+            future = loop.run_in_executor(executor, fn, *args)
+            return await asyncio.wait_for(future, cfg.decode_timeout_s)
         except TimeoutError:
             if executor is self._executor:
                 self._restart("timeout")
@@ -279,6 +285,3 @@ class AsrPool:
         finally:
             self._inflight -= 1
             gate.release()
-        transcript = Transcript.from_result(result, spec_for(lang).name)
-        transcript.timings["asr"] = round((loop.time() - started) * 1000, 1)
-        return transcript

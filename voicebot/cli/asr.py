@@ -9,8 +9,10 @@ import click
 
 from voicebot.asr import worker
 from voicebot.asr.download import DownloadError, pull
+from voicebot.asr.engines import ENGINES, engine_for
 from voicebot.asr.pool import ModelMissing, Transcript
 from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
+from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper
 from voicebot.audio.decode import decode_sync
 from voicebot.audio.errors import AudioError
 from voicebot.cli.options import print_json, with_config
@@ -35,6 +37,13 @@ def _read_grammar(phrases: tuple[str, ...], grammar_file: Path | None) -> list[s
     help="File with one grammar phrase per line (# starts a comment).",
 )
 @click.option("--no-fallback", is_flag=True, help="Keep the grammar result even when it is weak.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Recogniser for this file (default: asr.engine / asr.engine_by_language). "
+    "With whisper, grammar phrases become the biasing prompt.",
+)
 @with_config
 def transcribe(
     file: Path,
@@ -42,6 +51,7 @@ def transcribe(
     phrases: tuple[str, ...],
     grammar_file: Path | None,
     no_fallback: bool,
+    engine: str | None,
     config: Config,
 ) -> None:
     """Recognise the speech in FILE and print one JSON object.
@@ -54,8 +64,13 @@ def transcribe(
     Example:
       voicebot transcribe note.amr --lang ko
       voicebot transcribe note.amr --lang ko --grammar "사과 얼마 예요" --grammar "배 주세요"
+      voicebot transcribe note.amr --lang zh --engine whisper --grammar 绿松石手链 --grammar 蜂蜜
     """
     lang = lang or config.shop.language
+    engine = engine or engine_for(config, lang)
+    if engine == "whisper":
+        _transcribe_whisper(file, lang, _read_grammar(phrases, grammar_file), config)
+        return
     if lang not in MODELS:
         raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="--lang")
     grammar = _read_grammar(phrases, grammar_file)
@@ -71,6 +86,26 @@ def transcribe(
     thresholds = None if no_fallback else (cfg.fallback_min_confidence, cfg.fallback_max_unk_ratio)
     result = worker.recognize(pcm.data, lang, str(path), grammar if cfg.use_grammar else None, thresholds)
     print_json(Transcript.from_result(result, spec_for(lang).name).to_dict())
+
+
+def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
+    from voicebot.asr import whisper_worker
+    from voicebot.asr.biasing import prompt_for
+    from voicebot.asr.whisper_models import find_whisper, whisper_spec
+    from voicebot.asr.whisper_pool import WhisperModelMissing, cpu_threads
+
+    try:
+        pcm = decode_sync(file.read_bytes(), config.audio)
+    except AudioError as e:
+        raise click.ClickException(f"{file}: {e} (code: {e.code})") from None
+    spec = whisper_spec(config.asr.whisper_model)
+    path = find_whisper(spec.key, config.models_dir)
+    if path is None:
+        raise click.ClickException(str(WhisperModelMissing(lang, spec.key, spec.name)))
+    whisper_worker.init([str(path)], cpu_threads=cpu_threads(config, 1))
+    prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
+    result = whisper_worker.recognize(pcm.data, lang, str(path), prompt, config.asr.whisper_beam_size)
+    print_json(Transcript.from_result(result, spec.name).to_dict())
 
 
 @click.group()
@@ -107,6 +142,21 @@ def list_models(as_json: bool, config: Config) -> None:
                 "installed": path is not None,
                 "path": str(path) if path else None,
                 "source": spec.url or f"pip package {spec.package}",
+                "engine": "vosk",
+            }
+        )
+    for key, wspec in WHISPER_MODELS.items():
+        path = find_whisper(key, config.models_dir)
+        known = [f.size for f in wspec.files]
+        rows.append(
+            {
+                "language": "*",
+                "model": key,
+                "size": sum(s for s in known if s) if all(known) else (dir_size(path) if path else None),
+                "installed": path is not None,
+                "path": str(path) if path else None,
+                "source": f"https://huggingface.co/Systran/{wspec.repo}",
+                "engine": "whisper",
             }
         )
     if as_json:
@@ -116,7 +166,7 @@ def list_models(as_json: bool, config: Config) -> None:
     click.echo(f"{'LANG':<5} {'MODEL':<30} {'SIZE':>9}  {'INSTALLED':<9}  PATH")
     for row in rows:
         size = f"{row['size'] / 1_000_000:.1f} MB" if row["size"] else "?"
-        fix = row["path"] or f"(voicebot models pull {row['language']})"
+        fix = row["path"] or f"(voicebot models pull {row['language'] if row['language'] != '*' else row['model']})"
         click.echo(f"{row['language']:<5} {row['model']:<30} {size:>9}  {'yes' if row['installed'] else 'no':<9}  {fix}")
 
 
@@ -128,16 +178,19 @@ def list_models(as_json: bool, config: Config) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_config
 def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool, config: Config) -> None:
-    """Download, verify and unpack LANG's model into asr.models_dir (default: shop.language).
+    """Download, verify and unpack LANG's Vosk model (or the Whisper model whisper-base /
+    whisper-small) into asr.models_dir (default: shop.language).
 
     LANG tts-zh or tts-en fetches the Kokoro-82M voice (model and voices) instead.
 
-    The zip is checked against its published size and SHA-256, then unpacked atomically.
-    An interrupted download resumes when run again.
+    The download is checked against its published size and SHA-256, then moved into place
+    atomically. An interrupted download resumes when run again. For Whisper, --url is a
+    folder URL holding model.bin, config.json, tokenizer.json and vocabulary.txt.
 
     \b
     Example:
       voicebot models pull zh
+      voicebot models pull whisper-base
       voicebot models pull --if-missing
       voicebot models pull en --url http://mirror.example/vosk-model-small-en-us-0.15.zip
       voicebot models pull tts-zh      # Kokoro-82M voice (model + voices) for zh and en replies
@@ -146,8 +199,12 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
     if lang.startswith("tts-"):
         _pull_kokoro(lang.removeprefix("tts-"), url, quiet, config)
         return
+    if lang in WHISPER_MODELS:
+        _pull_whisper(lang, if_missing, url, quiet, config)
+        return
     if lang not in MODELS:
-        raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="LANG")
+        known = ", ".join([*sorted(MODELS), *WHISPER_MODELS])
+        raise click.BadParameter(f"unknown language or model {lang!r} (known: {known})", param_hint="LANG")
     spec = MODELS[lang]
     existing = find_model(lang, config.models_dir)
     if existing is not None:
@@ -186,6 +243,22 @@ def _pull_kokoro(lang: str, url: str | None, quiet: bool, config: Config) -> Non
         click.echo(f"\ninterrupted; run `voicebot models pull tts-{lang}` again to resume", err=True)
         sys.exit(130)
     click.echo(f"installed Kokoro-82M ({', '.join(sorted(set(voices.values())))}) at {files.model.parent}")
+
+
+def _pull_whisper(key: str, if_missing: bool, url: str | None, quiet: bool, config: Config) -> None:
+    existing = find_whisper(key, config.models_dir)
+    if existing is not None:
+        if not if_missing:
+            click.echo(f"{key} is already installed at {existing}")
+        return
+    try:
+        path = pull_whisper(key, config.models_dir, progress=not quiet, base_url=url)
+    except DownloadError as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; run `voicebot models pull {key}` again to resume", err=True)
+        sys.exit(130)
+    click.echo(f"installed {key} at {path}")
 
 
 COMMANDS: list[click.Command] = [transcribe, models]

@@ -6,17 +6,36 @@ import functools
 import re
 import unicodedata
 
+import opencc
+
+from voicebot.nlu.numbers import zh_mixed_digits
 from voicebot.nlu.packs import load_pack
 
 _PUNCT = re.compile(r"[^\w\s'$.]|(?<!\d)\.|\.(?!\d)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s.json")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified (Whisper sometimes writes 錢 for 钱); other text unchanged."""
+    return _t2s().convert(text) if _HAN.search(text) else text
 
 
 def normalize(text: str, lang: str) -> str:
-    """NFKC, lower-case, punctuation dropped; cjk packs also drop spaces (Vosk zh/ko output is split).
+    """NFKC, lower-case, simplified characters (zh), punctuation dropped; cjk packs also drop spaces
+    (Vosk zh/ko output is split).
 
     The pack's ``rewrites`` then turn colloquial spellings into the usual ones (gimme -> give me, 啥 -> 什么).
     """
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = unicodedata.normalize("NFKC", text).lower()  # full-width digits and punctuation too
+    text = _THOUSANDS.sub("", text)  # 1,000 -> 1000
+    if lang == "zh":
+        text = zh_mixed_digits(to_simplified(text))
     text = text.replace("’", "'").replace("[unk]", " ")
     text = _PUNCT.sub(" ", text)
     pack = load_pack(lang)

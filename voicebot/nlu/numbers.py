@@ -74,6 +74,29 @@ def parse_number(text: str, lang: str, money: bool = False) -> SpokenNumber | No
 _ZH_DIGITS = "零〇一二两三四五六七八九"
 _ZH_CHARS = _ZH_DIGITS + "十百千万亿"
 _ZH_RUN = re.compile(rf"\d+(?:\.\d+)?|[{_ZH_CHARS}俩仨]+(?:点[{_ZH_DIGITS}]+)?")
+# Whisper mixes Arabic digits with numeral words: 3万, 2.5万, 1千2百, 2万5 and 1块5 (= 一块五, 1.5 yuan).
+_ZH_MIXED = re.compile(r"\d+(?:\.\d+)?[十百千万亿](?:\d+(?:\.\d+)?[十百千万亿]?)*")
+_ZH_YUAN_JIAO = re.compile(r"(?<![\d.])(\d+)块(\d)(?:毛钱|毛|角)?(?=$|[^\w.]|一|每)")
+
+
+def zh_mixed_digits(text: str) -> str:
+    """Numbers that mix Arabic digits with numeral words rewritten as plain digits (2万5 -> 25000).
+
+    Plain digit numbers (30块, 2.5元) are left alone: _find_zh reads them directly.
+    """
+    if not any(c.isdigit() for c in text):
+        return text
+
+    def mixed(m: re.Match[str]) -> str:
+        try:
+            return str(tidy(float(cn2an.cn2an(m.group(), "smart"))))
+        except (ValueError, KeyError):
+            return m.group()
+
+    text = _ZH_YUAN_JIAO.sub(lambda m: f"{m.group(1)}.{m.group(2)}块", text)
+    return _ZH_MIXED.sub(mixed, text)
+
+
 _ZH_SINGLE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2, "俩": 2, "仨": 3}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voicebot.asr.engines import Recognizers, engine_for
 from voicebot.asr.pool import AsrError, AsrPool, ModelMissing, Transcript
 from voicebot.audio.decode import decode
 from voicebot.audio.errors import AudioError
@@ -88,7 +89,7 @@ def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]
 class Pipeline:
     """Runs messages through the stages; one instance per process, shared by all channels."""
 
-    def __init__(self, config: Config, db: DbThread, asr: AsrPool, tts: TtsService) -> None:
+    def __init__(self, config: Config, db: DbThread, asr: AsrPool | Recognizers, tts: TtsService) -> None:
         self.config = config
         self.db = db
         self.asr = asr
@@ -246,7 +247,7 @@ class Pipeline:
             with timed("decode", t, **ctx) as info:
                 pcm = await decode(data, self.config.audio)
                 info["audio_s"] = round(pcm.duration, 2)
-            grammar = await self._grammar(lang) if self.config.asr.use_grammar else None
+            grammar = await self._grammar(lang)
             with timed("asr", t, **ctx) as info:
                 transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
                 info.update(text=transcript.text, grammar=transcript.grammar)
@@ -329,9 +330,18 @@ class Pipeline:
                                  reason="too_large") from None
 
     async def _grammar(self, lang: str) -> list[str] | None:
-        """The phrases that bias recognition: the pack's words and the current catalog."""
+        """The phrases that bias recognition: the pack's words and the current catalog (and, for
+        Whisper, customers' names); None when biasing is off for the language's engine."""
         from voicebot.nlu.grammar import grammar_phrases
 
+        if engine_for(self.config, lang) == "whisper":
+            if not self.config.asr.whisper_biasing:
+                return None
+            from voicebot.asr.biasing import bias_phrases
+
+            return await self.db.run(lambda shop: bias_phrases(lang, shop.product_names(), shop.spoken_names()))
+        if not self.config.asr.use_grammar:
+            return None
         names = await self.db.run(lambda shop: shop.product_names())
         if lang not in self._vocab:
             self._vocab[lang] = asyncio.ensure_future(self._vocabulary(lang))  # one load, shared by all runs

@@ -135,6 +135,18 @@ def find_by_alias(db: sqlite_utils.Database, spoken: str) -> list[Row]:
     )
 
 
+def spoken_names(db: sqlite_utils.Database, limit: int = 30) -> list[str]:
+    """Names customers were called by (aliases and display names), most recently used first."""
+    rows = db.execute(
+        """SELECT name FROM (
+               SELECT alias AS name, created_at AS at FROM customer_aliases
+               UNION ALL SELECT display_name, updated_at FROM customers WHERE display_name IS NOT NULL
+           ) WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
+        (limit,),
+    )
+    return [r[0] for r in rows]
+
+
 def customer_for_name(db: sqlite_utils.Database, spoken: str) -> Row:
     """The customer a spoken name refers to; a new ``spoken``-channel customer if nobody matches."""
     with write_tx(db):

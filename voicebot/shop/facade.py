@@ -106,6 +106,9 @@ class Shop:
     def product_names(self) -> list[str]:
         return catalog.product_names(self.db)
 
+    def spoken_names(self, limit: int = 30) -> list[str]:
+        return customers.spoken_names(self.db, limit)
+
     # photos
     def store_photo(self, data: bytes, inspected: photos.Inspected | None = None) -> Row:
         return photos.store_photo(self.db, self.config.photos_dir, data, self.config.storage.max_photo_bytes,

@@ -1,0 +1,50 @@
+"""The NLU reads what Whisper writes: digits, decimals, punctuation, traditional characters, 1,000."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from voicebot.nlu import understand
+from voicebot.nlu.normalize import normalize, to_simplified
+from voicebot.nlu.numbers import find_numbers
+
+CORPUS = Path(__file__).parent / "data" / "nlu_whisper_forms.jsonl"
+
+
+def _cases() -> list[dict]:
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["text"])
+def test_whisper_written_command_is_understood(case: dict) -> None:
+    got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).contract()
+    assert got == case["expect"]
+
+
+def test_traditional_characters_become_simplified() -> None:
+    assert to_simplified("今天賣了多少錢？綠松石手鏈") == "今天卖了多少钱？绿松石手链"
+    assert to_simplified("honey 30") == "honey 30"
+    assert normalize("蜂蜜多少錢一瓶？", "zh") == "蜂蜜多少钱一瓶"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [("３０块", 30, "money"), ("2.5元", 2.5, "money"), ("3万块", 30000, "money"), ("1千2百块", 1200, "money"),
+     ("1块5", 1.5, "money"), ("10块5毛", 10.5, "money"), ("1,000块", 1000, "money"), ("卖了2条", 2, "count")],
+)
+def test_zh_digit_forms_are_read_as_numbers(text: str, value: float, kind: str) -> None:
+    (n, *_) = find_numbers(normalize(text, "zh"), "zh")
+    assert (n.value, n.kind) == (value, kind)
+
+
+def test_a_digit_after_kuai_that_counts_something_is_not_jiao() -> None:
+    numbers = find_numbers(normalize("卖了3块2条", "zh"), "zh")
+    assert [(n.value, n.kind) for n in numbers] == [(3, "money"), (2, "count")]
+
+
+def test_english_thousands_separator() -> None:
+    (n,) = find_numbers(normalize("Add 1,000 jars", "en"), "en")
+    assert n.value == 1000

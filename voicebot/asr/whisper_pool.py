@@ -1,0 +1,96 @@
+"""Whisper recognition in worker processes, behind the Vosk pool's interface.
+
+Same life cycle, warm-up barrier, queueing, timeouts, crash recovery and ``Transcript`` as
+:class:`~voicebot.asr.pool.AsrPool`; only the model (one multilingual faster-whisper folder)
+and the decode call differ. The ``grammar`` phrases become Whisper's prompt (catalog biasing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+from voicebot.asr import whisper_worker
+from voicebot.asr.biasing import prompt_for
+from voicebot.asr.pool import AsrPool, ModelMissing, Transcript
+from voicebot.asr.whisper_models import find_whisper, whisper_spec
+from voicebot.config import Config
+
+
+class WhisperModelMissing(ModelMissing):
+    """The configured Whisper model is not installed; the message names the command that fetches it."""
+
+    def __init__(self, lang: str, key: str, name: str) -> None:
+        super().__init__(lang, name)
+        self.args = (f"the Whisper model {name} is not installed (needed for {lang!r}); "
+                     f"run `voicebot models pull {key}`",)
+
+
+def cpu_threads(config: Config, workers: int) -> int:
+    """CTranslate2 threads per worker: configured, or the machine's cores shared among the workers."""
+    return config.asr.whisper_cpu_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+class WhisperPool(AsrPool):
+    """faster-whisper recognition in a pool of worker processes; one ``transcribe`` per utterance."""
+
+    def __init__(self, config: Config, languages: list[str] | None = None) -> None:
+        super().__init__(config, languages)
+        self.workers = max(1, config.asr.whisper_workers)
+        self.spec = whisper_spec(config.asr.whisper_model)
+
+    def model_path(self, lang: str) -> Path | None:
+        return find_whisper(self.spec.key, self.config.models_dir)
+
+    def _installed_paths(self) -> list[str]:
+        path = self.model_path("")
+        return [str(path)] if path is not None and self.languages else []
+
+    def _new_executor(self, paths: list[str]) -> concurrent.futures.ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=whisper_worker.init,
+            initargs=(paths, ctx.Barrier(self.workers), cpu_threads(self.config, self.workers)),
+        )
+
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        path = self.model_path("")
+        for lang in out["languages"]:
+            entry: dict[str, Any] = {"model": self.spec.name, "engine": "whisper", "installed": path is not None,
+                                     "path": str(path) if path else None}
+            if path is None:
+                entry["fix"] = f"voicebot models pull {self.spec.key}"
+            out["languages"][lang] = entry
+        out["ready"] = self._ready and path is not None
+        return out
+
+    async def transcribe(
+        self, pcm: bytes, lang: str, grammar: list[str] | None = None, fallback: bool = True
+    ) -> Transcript:
+        """Recognise 16 kHz mono s16le ``pcm`` in ``lang``; ``grammar`` phrases bias it (a prompt).
+
+        ``fallback`` is accepted for the interface and unused (Whisper always decodes freely).
+        Raises ModelMissing, AsrTimeout, WorkerCrashed.
+        """
+        path = self.model_path(lang)
+        if path is None:
+            raise WhisperModelMissing(lang, self.spec.key, self.spec.name)
+        if lang not in self.languages:
+            self.languages.append(lang)
+        if self._executor is None:
+            self._executor = self._new_executor(self._installed_paths())
+            self._start_warm_up(self._executor)
+        cfg = self.config.asr
+        prompt = prompt_for(lang, grammar) if cfg.whisper_biasing else None
+        started = asyncio.get_running_loop().time()
+        result = await self._decode(whisper_worker.recognize, pcm, lang, str(path), prompt, cfg.whisper_beam_size)
+        transcript = Transcript.from_result(result, self.spec.name)
+        transcript.timings["asr"] = round((asyncio.get_running_loop().time() - started) * 1000, 1)
+        return transcript

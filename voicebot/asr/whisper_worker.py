@@ -1,0 +1,86 @@
+"""Code that runs inside a Whisper worker process (or in-process for the CLI and benchmarks).
+
+faster-whisper (CTranslate2, int8 on CPU) is imported here only, so services that use Vosk
+alone never load it. Each process keeps its loaded models in ``_MODELS`` (one per folder).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from voicebot.asr import worker as vosk_worker
+
+SAMPLE_RATE = 16000
+# Voice notes are short: a few tokens per second of audio is plenty, and the cap ends the
+# repetition loops Whisper falls into on unclear speech ("问问问问…") early.
+TOKENS_PER_SECOND = 6
+TOKENS_MIN = 8
+# A short answer (是的, yes) decoded with the catalog prompt comes out as the prompt's words.
+PROMPT_MIN_SECONDS = 1.5
+TRAILING_NO_SPEECH = 0.5
+SEED = 0  # the temperature fallback samples; a fixed seed makes a note decode the same every time  # a later segment this likely to be silence is a hallucination ("作词", "字幕")
+_MODELS: dict[str, Any] = {}
+_THREADS = 0
+
+
+def init(model_paths: list[str], barrier: Any = None, cpu_threads: int = 0) -> None:
+    """Process initializer: join the pool's start-up barrier, load every model this pool serves."""
+    global _THREADS
+    _THREADS = cpu_threads
+    vosk_worker.init([], barrier)  # the shared warm-up barrier lives in the Vosk worker module
+    for path in model_paths:
+        model(path)
+
+
+def model(path: str) -> Any:
+    """The process's loaded Whisper model for ``path`` (loaded on first use)."""
+    loaded = _MODELS.get(path)
+    if loaded is None:
+        from faster_whisper import WhisperModel
+
+        loaded = _MODELS[path] = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=_THREADS)
+    return loaded
+
+
+def recognize(
+    pcm: bytes, lang: str, model_path: str, prompt: str | None = None, beam_size: int = 5
+) -> dict[str, Any]:
+    """Decode 16 kHz mono s16le ``pcm`` in ``lang``; ``prompt`` biases it toward the shop's words.
+
+    Returns the Vosk worker's shape: ``{"text", "words": [{"word", "conf", "start", "end"}],
+    "duration", "language", "grammar", "fallback"}``; ``conf`` is Whisper's word probability.
+    """
+    import ctranslate2
+
+    ctranslate2.set_random_seed(SEED)
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    duration = len(audio) / SAMPLE_RATE
+    if duration < PROMPT_MIN_SECONDS:
+        prompt = None
+    segments, _info = model(model_path).transcribe(
+        audio,
+        language=lang,
+        beam_size=beam_size,
+        word_timestamps=True,
+        initial_prompt=prompt,
+        condition_on_previous_text=False,  # no repetition loops across 30 s windows
+        no_repeat_ngram_size=3,
+        max_new_tokens=int(duration * TOKENS_PER_SECOND) + TOKENS_MIN,
+        vad_filter=False,
+    )
+    words: list[dict[str, Any]] = []
+    texts: list[str] = []
+    for n, seg in enumerate(segments):
+        if seg.start >= duration or (n and seg.no_speech_prob > TRAILING_NO_SPEECH):
+            continue  # text after the speech: Whisper's hallucinated credits and dots
+        texts.append(seg.text.strip())
+        for w in seg.words or []:
+            if w.word.strip():
+                words.append({"word": w.word.strip(), "conf": round(float(w.probability), 3),
+                              "start": round(float(w.start), 2), "end": round(float(w.end), 2)})
+    sep = " " if lang not in ("zh", "ja") else ""
+    text = sep.join(t for t in texts if t)
+    return {"text": text, "words": words, "duration": duration, "language": lang,
+            "grammar": prompt is not None, "fallback": False}
