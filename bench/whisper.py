@@ -6,7 +6,7 @@ Corpora are tests/data/voice_corpus_{zh,en}.jsonl, spoken at run time by every t
 clips (bench/asr.py's sentences) are decoded by both engines for the RTF comparison; Vosk has
 no zh model here, so zh and en have a Whisper RTF only.
 
-Run: .venv/bin/python bench/whisper.py [--lang zh en] [--voices N] [--no-ko]
+Run: .venv/bin/python bench/whisper.py [--lang zh en] [--voices N] [--no-ko] [--kokoro]
 """
 
 from __future__ import annotations
@@ -28,18 +28,18 @@ from voicebot.audio.decode import decode_sync  # noqa: E402
 from voicebot.config import load_config  # noqa: E402
 from voicebot.packaged_models import WHISPER_BASE, assemble  # noqa: E402
 from voicebot.testing.voice_corpus import Score, load_corpus  # noqa: E402
-from voicebot.testing.voices import VOICES, voice_note  # noqa: E402
+from voicebot.testing.voices import KOKORO_VOICES, VOICES, voice_note  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CUSTOMERS = {"zh": ["张三", "李四", "王五"], "en": ["Linda", "Tom"]}
 
 
-async def corpus_run(rec: Recognizers, lang: str, folder: Path, voices: int) -> None:
+async def corpus_run(rec: Recognizers, lang: str, folder: Path, voices: int, kokoro: bool = False) -> None:
     cases = load_corpus(DATA / f"voice_corpus_{lang}.jsonl")
     products = cases[0]["products"].split(",")
     phrases = bias_phrases(lang, products, CUSTOMERS[lang])
     notes = []
-    for v, voice in enumerate(VOICES[lang][:voices]):
+    for v, voice in enumerate((KOKORO_VOICES if kokoro else VOICES)[lang][:voices]):
         for i, case in enumerate(cases):
             amr = voice_note(case["text"], voice, folder / lang, f"{v}-{i}")
             notes.append((case, str(voice), decode_sync(amr, rec.config.audio).data))
@@ -73,6 +73,7 @@ async def main() -> None:
     parser.add_argument("--lang", nargs="*", default=["zh", "en"])
     parser.add_argument("--voices", type=int, default=3)
     parser.add_argument("--no-ko", action="store_true")
+    parser.add_argument("--kokoro", action="store_true", help="speak the corpora with Kokoro's natural voices")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -88,7 +89,7 @@ async def main() -> None:
         await whisper.start()
         try:
             for lang in args.lang:
-                await corpus_run(whisper, lang, folder, args.voices)
+                await corpus_run(whisper, lang, folder, args.voices, args.kokoro)
             if not args.no_ko:
                 vosk = Recognizers(config("vosk"), ["ko"])
                 await vosk.start()

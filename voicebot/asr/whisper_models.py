@@ -10,15 +10,12 @@ from them instead of downloading.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicebot.asr.download import ChecksumMismatch, DownloadError, _fetch
-from voicebot.asr.registry import ModelSpec
+from voicebot.asr.download import fetch_file
 from voicebot.packaged_models import WHISPER_BASE, PackagedModel, PackagedModelError, assemble, is_assembled
 
 HF_URL = "https://huggingface.co/Systran/{repo}/resolve/main/{file}"
@@ -101,14 +98,6 @@ def find_whisper(key: str, models_dir: Path) -> Path | None:
     return local if is_whisper_dir(local, spec) else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pull_whisper(
     key: str, models_dir: Path, progress: bool = True, base_url: str | None = None, spec: WhisperSpec | None = None
 ) -> Path:
@@ -136,23 +125,8 @@ def pull_whisper(
     staging.mkdir(exist_ok=True)
     for f in spec.files:
         url = f"{base_url.rstrip('/')}/{f.name}" if base_url else spec.url(f.name)
-        part = staging / f"{f.name}.part"
-        done = staging / f.name
-        if done.is_file():
-            continue
-        try:
-            _fetch(ModelSpec(language="", name=f"{spec.name}/{f.name}", url=url, size=f.size), part, progress)
-        except DownloadError:
-            part.unlink(missing_ok=True)
-            raise
-        except (urllib.error.URLError, OSError, TimeoutError) as e:
-            reason = getattr(e, "reason", None) or e
-            raise DownloadError(
-                f"cannot download {url}: {reason}. Check the network and run "
-                f"`voicebot models pull {key}` again (it resumes from {part.name})"
-            ) from None
-        _verify(f, part)
-        os.replace(part, done)
+        fetch_file(f"{spec.name}/{f.name}", url, staging / f.name, f.size, f.sha256, progress,
+                   f"`voicebot models pull {key}`")
     target = models_dir / spec.name
     old = models_dir / f".{spec.name}.old-{os.getpid()}"
     if target.exists():  # an incomplete leftover
@@ -160,13 +134,3 @@ def pull_whisper(
     os.replace(staging, target)
     shutil.rmtree(old, ignore_errors=True)
     return target
-
-
-def _verify(f: WhisperFile, part: Path) -> None:
-    size = part.stat().st_size
-    if f.size is not None and size != f.size:
-        part.unlink(missing_ok=True)
-        raise ChecksumMismatch(f"{f.name}: {size} bytes, expected {f.size}; the download was rejected")
-    if f.sha256 and (got := _sha256(part)) != f.sha256:
-        part.unlink(missing_ok=True)
-        raise ChecksumMismatch(f"{f.name}: SHA-256 {got} does not match {f.sha256}; the download was rejected")
