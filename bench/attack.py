@@ -26,13 +26,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import AES_KEY, TOKEN, _is_json, free_port, percentile, rss_mb, seed, wait_healthy, write_config  # noqa: E402
+from load import AES_KEY, TOKEN, _is_json, percentile, rss_mb, start_service, wait_healthy  # noqa: E402
 
 from voicebot.testing.wechat_client import WechatClient  # noqa: E402
-from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator  # noqa: E402
 
 
 def open_fds(pid: int) -> int:
@@ -83,20 +81,9 @@ async def attacker(n: int, port: int, until: float, outcome: Counter[str]) -> No
 
 async def main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="voicebot-attack-"))
-    emulator = WechatEmulator(EmulatorAccount(window_quota=10**6))
-    emu_runner = web.AppRunner(emulator.app, access_log=None)
-    await emu_runner.setup()
-    emu_port = free_port()
-    await web.TCPSite(emu_runner, "127.0.0.1", emu_port).start()
-    port = free_port()
     args.concurrent_runs = 4
-    config_path = write_config(folder, port, f"http://127.0.0.1:{emu_port}", emulator.account.app_id,
-                               emulator.account.app_secret, args)
-    seed(config_path)
-    url = f"http://127.0.0.1:{port}"
-    log = (folder / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "serve", "--config", str(config_path)],
-                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    emulator, emu_runner, proc, url, log = await start_service(folder, args)
+    port = int(url.rsplit(":", 1)[1])
     try:
         await wait_healthy(url, proc)
         rss_before, fds_before = rss_mb(proc.pid), open_fds(proc.pid)

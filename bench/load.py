@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 from aiohttp import web
@@ -122,13 +123,10 @@ def finished_counts(db_path: Path) -> Counter[str]:
     return Counter({status: n for status, n in rows})
 
 
-async def main(args: argparse.Namespace) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="voicebot-load-"))
-    notes = []
-    for i, text in enumerate(QUESTIONS):
-        wav = espeak_wav(text, "ko", folder / f"q{i}.wav", rate=130)
-        notes.append(convert(wav, "amr-nb", folder / f"q{i}.amr").read_bytes())
-
+async def start_service(
+    folder: Path, args: argparse.Namespace
+) -> tuple[WechatEmulator, web.AppRunner, subprocess.Popen, str, IO[bytes]]:
+    """The WeChat API emulated on 127.0.0.1 and ``voicebot serve`` in its own process (log in ``folder``)."""
     emulator = WechatEmulator(EmulatorAccount(window_quota=10**6))  # one reply per message; no quota here
     emu_runner = web.AppRunner(emulator.app, access_log=None)
     await emu_runner.setup()
@@ -138,10 +136,20 @@ async def main(args: argparse.Namespace) -> None:
     config_path = write_config(folder, port, f"http://127.0.0.1:{emu_port}", emulator.account.app_id,
                                emulator.account.app_secret, args)
     seed(config_path)
-    url = f"http://127.0.0.1:{port}"
     log = (folder / "serve.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "voicebot", "serve", "--config", str(config_path)],
                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    return emulator, emu_runner, proc, f"http://127.0.0.1:{port}", log
+
+
+async def main(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="voicebot-load-"))
+    notes = []
+    for i, text in enumerate(QUESTIONS):
+        wav = espeak_wav(text, "ko", folder / f"q{i}.wav", rate=130)
+        notes.append(convert(wav, "amr-nb", folder / f"q{i}.amr").read_bytes())
+
+    emulator, emu_runner, proc, url, log = await start_service(folder, args)
     try:
         await wait_healthy(url, proc)
         rss_before, tree_before = rss_mb(proc.pid), tree_rss_mb(proc.pid)

@@ -8,12 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import aiohttp
 import pytest
-from test_wechat_restart import free_port
+from test_wechat_restart import free_port, wait_healthy
 from wechat_service import AES_KEY, TOKEN, seed, wechat_config
 
 from voicebot.shop.facade import Shop
@@ -21,21 +19,6 @@ from voicebot.testing.wechat_client import WechatClient
 from voicebot.testing.wechat_emulator import WechatEmulator
 
 BUYERS, ORDERS_EACH, STOCK = 3, 4, 100
-
-
-async def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "voicebot serve exited"
-            try:
-                async with session.get(url + "/healthz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError("voicebot did not start")
 
 
 def unfinished(config) -> int:
@@ -64,7 +47,7 @@ async def test_orders_in_flight_survive_sigkill_exactly_once(aiohttp_server, tmp
     first = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
     accepted = 0
     try:
-        await wait_up(url, first)
+        await wait_healthy(url, first, 60, asr=False)
         async with WechatClient(url + "/wechat", TOKEN, app_id=emulator.account.app_id, emulator=emulator,
                                 mode="safe", encoding_aes_key=AES_KEY, timeout_s=2) as wx:
             buyers = [wx.user() for _ in range(BUYERS)]
@@ -87,7 +70,7 @@ async def test_orders_in_flight_survive_sigkill_exactly_once(aiohttp_server, tmp
 
     second = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
     try:
-        await wait_up(url, second)
+        await wait_healthy(url, second, 60, asr=False)
         for _ in range(300):
             if unfinished(config) == 0:
                 break
