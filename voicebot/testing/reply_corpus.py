@@ -15,7 +15,8 @@ from voicebot.dialogue import replies
 
 # Templates that are only ever parts of a sentence (inserted into another template).
 FRAGMENT_KEYS = re.compile(r"^(summary\.|undo_what\.|status\.|periods\.|currency\.|to_customer|sep$|list_sep$|"
-                           r"or$|default_unit$|item_|order_line|order_item|someone|more_yes)")
+                           r"or$|default_unit$|item_|order_line|order_item|someone|more_yes|order_sep$|"
+                           r"pending_what\.|left$|none_left$|order_ref|order_status_item$)")
 
 _PRODUCTS = {
     "zh": ["绿松石手链", "貔貅吊坠", "2号手链", "iPhone壳"],
@@ -78,6 +79,11 @@ def slot_values(lang: str, variant: int) -> dict[str, Any]:
         "status": replies.load_replies(lang)["status"]["shipped"], "spoken": _PRODUCTS[lang][1],
         "summary": summary, "question": question, "shop": _SHOP[lang], "examples": examples,
         "to_customer": replies.say(lang, "summary.to_customer", customer=customer),
+        "number": replies.number(lang, 3), "existing": replies.join(lang, _PRODUCTS[lang][:2]),
+        "names": replies.join(lang, _PRODUCTS[lang][:3]),
+        "order": replies.say(lang, "order_ref_named", customer=customer, number=replies.number(lang, 3)),
+        "left": replies.say(lang, "left", quantity=replies.quantity(lang, 8, unit or None)),
+        "reply": replies.say(lang, "done.set_price", product=product, price=replies.price(lang, value)),
         "what": replies.say(lang, "undo_what.record_sale", quantity=replies.quantity(lang, qty, unit or None),
                             product=product, stock=replies.quantity(lang, 8, unit or None)),
     }
