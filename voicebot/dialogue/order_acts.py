@@ -77,7 +77,7 @@ class OrderActs(TurnBase):
 
     def count_of(self, n: int, noun: str) -> str:
         """ "两单" / "two orders"."""
-        return replies.en_count(n, noun) if self.lang == "en" else replies.number(self.lang, n)
+        return replies.counted(self.lang, n, noun)
 
     def do_sales_summary(self, it: dict[str, Any]) -> TurnResult:
         period = it.get("period") or "today"

@@ -98,34 +98,6 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
     return result.product if result.product and not result.ambiguous else None
 
 
-_ORDINALS = {
-    "zh": {
-        "第一": 0,
-        "头一": 0,
-        "第二": 1,
-        "第两": 1,
-        "第三": 2,
-        "第四": 3,
-        "第五": 4,
-        "最后": -1,
-        "后一": -1,
-        "前一": 0,
-    },
-    "en": {
-        "first": 0,
-        "1st": 0,
-        "second": 1,
-        "2nd": 1,
-        "third": 2,
-        "3rd": 2,
-        "fourth": 3,
-        "fifth": 4,
-        "last": -1,
-    },
-    "ko": {"첫": 0, "첫번째": 0, "두번째": 1, "세번째": 2, "마지막": -1},
-}
-
-
 def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
     """The candidate an answer to "which one?" means by position ("第二个", "the second") or by a word only
     that candidate has ("银的", "the silver one"); None when it does not pick exactly one."""
@@ -133,13 +105,15 @@ def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
 
     if not candidates:
         return None
+    from voicebot.nlu.packs import load_pack
+
     norm = normalize(text, lang)
-    for word, index in _ORDINALS.get(lang, {}).items():
-        if (word in norm.split() if lang == "en" else word in norm) and -len(candidates) <= index < len(
-            candidates
-        ):
+    pack = load_pack(lang)
+    latin = pack.script == "latin"
+    for word, index in pack.ordinals.items():
+        if (word in norm.split() if latin else word in norm) and -len(candidates) <= index < len(candidates):
             return candidates[index]
-    if lang == "en":
+    if latin:
         said = set(norm.split())
         pieces = {c: set(c.lower().split()) for c in candidates}
     else:
@@ -167,10 +141,10 @@ def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
-    if lang == "zh":
-        text = text.replace(" ", "")
-    elif lang == "en":
-        text = text.lower()
+    from voicebot.lang import installed_languages, language
+
+    if lang in installed_languages():
+        text = language(lang).name_form(text)
     return text or None
 
 

@@ -78,8 +78,7 @@ class TurnBase:
         return replies.quantity(self.lang, n, unit)
 
     def result(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
-        if self.lang == "en" and reply[:1].islower():
-            reply = reply[0].upper() + reply[1:]
+        reply = replies.capitalized(self.lang, reply)
         return TurnResult(reply=reply, intent=public_intent(it), **kw)
 
     def pending(self) -> dict[str, Any] | None:
@@ -122,7 +121,7 @@ class TurnBase:
         if not rest:
             return self.result(reply, it, photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
-        more = more[:1].upper() + more[1:] if self.lang == "en" else more
+        more = replies.capitalized(self.lang, more)
         tail = {"items": rest, "names": (names or [])[size:], "sep": sep}
         res = self.wait(it, "more", more, **tail)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
@@ -138,7 +137,7 @@ class TurnBase:
             self.clear()
             return self.result(reply, pending["intent"], photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
-        more = more[:1].upper() + more[1:] if self.lang == "en" else more
+        more = replies.capitalized(self.lang, more)
         res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:], sep=sep)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
@@ -178,4 +177,4 @@ class TurnBase:
 
 def load_end(lang: str) -> str:
     """Sentence end for a bare list ("。" / ".")."""
-    return "。" if lang == "zh" else "."
+    return replies.full_stop(lang)

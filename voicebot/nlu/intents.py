@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
@@ -39,11 +40,6 @@ SELLER_FROM_BUYER = {
 }  # fmt: skip
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
-_CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
-_CJK_TRAILING = set("了的吧啊呢呀啦哈嘛")
-_AFTER_LONE_CHAR = ("多少", "怎么", "还有", "还剩", "有没有", "有货", "有吗", "卖了", "卖完", "进货", "进了", "价格", "涨价", "降价",
-                    "没有", "剩")  # fmt: skip
-_CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
 
 
 @dataclass
@@ -95,14 +91,15 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
             name, span = m.group("customer"), m.span("customer")
             if pack.script == "cjk":
                 # 卖给李姐了: the name pattern also took the sentence-final particle
-                while len(name) > 2 and name[-1] in _CJK_TRAILING and span[1] == len(norm):
+                while len(name) > 2 and name[-1] in pack.name_trailing and span[1] == len(norm):
                     name, span = name[:-1], (span[0], span[1] - 1)
                 # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
                 titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
-                if not titled and (any(ch in _CJK_NAME_BAD for ch in name) or name[0] in _CJK_NUMERALS):
+                bad, numerals = pack.not_in_names, pack.numeral_chars
+                if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
-                    ok_tail = not any(c in _CJK_NAME_BAD for c in name[1:]) and name[1] not in _CJK_NUMERALS
-                    if len(name) == 3 and (name[0] in _CJK_NAME_BAD or name[0] in _CJK_NUMERALS) and ok_tail:
+                    ok_tail = not any(c in bad for c in name[1:]) and name[1] not in numerals
+                    if len(name) == 3 and (name[0] in bad or name[0] in numerals) and ok_tail:
                         name, span = name[1:], (span[0] + 1, span[1])
                     else:
                         continue
@@ -117,7 +114,7 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                 continue
             if products and match_product(name, products, lang).score >= THRESHOLD:
                 continue
-            if lang == "en" and name in _en_number_words():
+            if name in language(lang).number_words:
                 continue
             return name, span
     return None, None
@@ -125,12 +122,6 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
 
 def normalize_tokens(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
-
-
-def _en_number_words() -> set[str]:
-    from voicebot.nlu.numbers import _EN_NUMWORDS
-
-    return _EN_NUMWORDS | {"a", "an", "dozen", "couple"}
 
 
 def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
@@ -182,14 +173,14 @@ def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) ->
     tokens = text.split()
     if len(tokens) < 2:
         # 油多少钱一桶 without spaces: a first character straight before a question or command word
-        if len(norm) < 3 or not norm[1:].startswith(_AFTER_LONE_CHAR):
+        if len(norm) < 3 or not pack.lone_char_cues or not norm[1:].startswith(pack.lone_char_cues):
             return None
         tokens = [norm[0]]
     units = set(pack.count_units) | set(pack.money_units)
     for tok in tokens:
         if len(tok) != 1 or not "\u4e00" <= tok <= "\u9fa5":
             continue
-        if tok in _CJK_NAME_BAD or tok in _CJK_NUMERALS or tok in units:
+        if tok in pack.not_in_names or tok in pack.numeral_chars or tok in units:
             continue
         hits = [p for p in products if p.startswith(tok) or p.endswith(tok)]
         at = norm.find(tok)
@@ -460,7 +451,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         name_skip = [
             (n.start, n.end) for n in find_numbers(masked, lang)
             if (n.start, n.end) in used
-            or not ((pack.script == "cjk" and _inside_word(norm, n)) or _heads_word(norm, n, pack))
+            or not ((pack.script == "cjk" and _inside_word(norm, n, pack)) or _heads_word(norm, n, pack))
         ] + ([cspan] if cspan and result.customer else [])  # fmt: skip
         name = _new_name(norm, pack, name_skip)
         if name:
@@ -480,14 +471,14 @@ def _numeral_names(norm: str, products: list[str], pack: Pack, lang: str) -> lis
         pieces: set[str] = set()
         for p in products:
             key = re.sub(r"\s+", "", p.lower())
-            if not any(ch in _CJK_NUMERALS for ch in key):
+            if not any(ch in pack.numeral_chars for ch in key):
                 continue
             pieces.add(key)
             for i in range(len(key)):
                 for j in range(i + 2, len(key) + 1):
                     sub = key[i:j]
-                    if any(ch in _CJK_NUMERALS for ch in sub) and any(
-                        ch not in _CJK_NUMERALS and ch not in singles for ch in sub
+                    if any(ch in pack.numeral_chars for ch in sub) and any(
+                        ch not in pack.numeral_chars and ch not in singles for ch in sub
                     ):
                         pieces.add(sub)
         for sub in sorted(pieces, key=len, reverse=True):
@@ -495,11 +486,10 @@ def _numeral_names(norm: str, products: list[str], pack: Pack, lang: str) -> lis
                 if not any(m.start() < b and a < m.end() for a, b in spans):
                     spans.append(m.span())
         return spans
-    from voicebot.nlu.numbers import _EN_NUMWORDS
-
+    numerals = language(lang).numeral_words
     for p in products:
         key = " ".join(re.findall(r"[a-z0-9']+", p.lower()))
-        if not key or not any(w in _EN_NUMWORDS or w.isdigit() for w in key.split()):
+        if not key or not any(w in numerals or w.isdigit() for w in key.split()):
             continue
         for m in re.finditer(rf"(?<![\w']){re.escape(key)}(?:s|es)?(?![\w'])", norm):
             if not any(m.start() < b and a < m.end() for a, b in spans):
@@ -522,18 +512,18 @@ def _heads_word(norm: str, n: Number, pack: Pack) -> bool:
         word = nxt.group(1) if nxt else ""
         return bool(word) and not (
             word in pack.stopwords or word in pack.units or (pack.strip is not None and pack.strip.fullmatch(word))
-            or word in _en_number_words() or (pack.price_cues is not None and pack.price_cues.fullmatch(word))
+            or word in language(pack.lang).number_words or (pack.price_cues is not None and pack.price_cues.fullmatch(word))
             or (pack.quantity_cues is not None and pack.quantity_cues.fullmatch(word))
         )  # fmt: skip
     after = norm[n.end]
-    return "\u4e00" <= after <= "\u9fa5" and after not in _CJK_NUMERALS and after not in _CJK_NAME_BAD and not any(
+    return "\u4e00" <= after <= "\u9fa5" and after not in pack.numeral_chars and after not in pack.not_in_names and not any(
         norm.startswith(u, n.end) for u in pack.units
     )
 
 
-def _inside_word(norm: str, n: Number) -> bool:
+def _inside_word(norm: str, n: Number, pack: Pack) -> bool:
     """A lone numeral between two other characters (腊八蒜): part of a name, not a number."""
     if n.unit or n.kind or len(n.text) != 1 or n.start == 0 or n.end >= len(norm):
         return False
     before, after = norm[n.start - 1], norm[n.end]
-    return all("\u4e00" <= c <= "\u9fa5" and c not in _CJK_NUMERALS for c in (before, after))
+    return all("\u4e00" <= c <= "\u9fa5" and c not in pack.numeral_chars for c in (before, after))

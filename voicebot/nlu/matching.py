@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
+from voicebot.lang import language
 from voicebot.nlu.packs import load_pack
 
 THRESHOLD = 75.0  # below this a mention is "not found"
@@ -113,7 +114,7 @@ def _score_latin_keys(s: str, p: str, stopwords: frozenset[str]) -> float:
 def _score(spoken: str, product: str, lang: str) -> float:
     pack = load_pack(lang)
     if pack.script == "cjk":
-        return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=lang == "zh")
+        return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=language(lang).pinyin_matching)
     return _score_latin(spoken, product, pack.stopwords)
 
 

@@ -8,7 +8,7 @@ import unicodedata
 
 import opencc
 
-from voicebot.nlu.numbers import zh_mixed_digits
+from voicebot.lang import language
 from voicebot.nlu.packs import load_pack
 
 _PUNCT = re.compile(r"[^\w\s'$.]|(?<!\d)\.|\.(?!\d)")
@@ -34,8 +34,7 @@ def normalize(text: str, lang: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).lower()  # full-width digits and punctuation too
     text = _THOUSANDS.sub("", text)  # 1,000 -> 1000
-    if lang == "zh":
-        text = zh_mixed_digits(to_simplified(text))
+    text = language(lang).prepare(text)  # zh: simplified characters, 2万5 -> 25000
     text = text.replace("’", "'").replace("[unk]", " ")
     text = _PUNCT.sub(" ", text)
     pack = load_pack(lang)

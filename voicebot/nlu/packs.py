@@ -6,6 +6,7 @@ One YAML file per language in ``voicebot/nlu/packs/<lang>.yaml``; adding a langu
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,11 @@ class Pack:
     periods: dict[str, re.Pattern[str]]
     replies: dict[str, Any]
     grammar: dict[str, list[str]]
+    numeral_chars: frozenset[str]  # cjk: characters that are (part of) a numeral, never a name's start
+    name_trailing: frozenset[str]  # cjk: sentence-final particles a name pattern may have taken (卖给李姐了)
+    not_in_names: frozenset[str]  # cjk: characters no personal or product name is made of (了, 的, 卖 ...)
+    lone_char_cues: tuple[str, ...]  # cjk: words after a one-character product name (油多少钱)
+    ordinals: dict[str, int]  # words that pick a candidate by position (第二, second; -1 is the last)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @functools.cached_property
@@ -89,9 +95,21 @@ class Pack:
         return str(node)
 
 
+def extra_lang_dirs() -> list[Path]:
+    """Folders named by ``VOICEBOT_LANG_PATH`` (``os.pathsep``-separated) that hold more languages."""
+    return [Path(d) for d in os.environ.get("VOICEBOT_LANG_PATH", "").split(os.pathsep) if d]
+
+
+def _pack_path(lang: str) -> Path | None:
+    for folder in (PACK_DIR, *extra_lang_dirs()):
+        if (folder / f"{lang}.yaml").is_file():
+            return folder / f"{lang}.yaml"
+    return None
+
+
 def available_languages() -> list[str]:
-    """Languages that have a pack file."""
-    return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
+    """Languages that have a pack file (built in, or in a ``VOICEBOT_LANG_PATH`` folder)."""
+    return sorted({p.stem for folder in (PACK_DIR, *extra_lang_dirs()) for p in folder.glob("*.yaml")})
 
 
 def _alternation(words: list[str], latin: bool) -> str:
@@ -158,6 +176,11 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             periods={k: _compile(v, f"{where}: periods.{k}", name_re) for k, v in data.get("periods", {}).items()},
             replies=dict(data["replies"]),
             grammar=grammar,
+            numeral_chars=frozenset(str(data.get("numeral_chars", ""))),
+            name_trailing=frozenset(str(data.get("name_trailing", ""))),
+            not_in_names=frozenset(str(data.get("not_in_names", ""))),
+            lone_char_cues=tuple(data.get("lone_char_cues", [])),
+            ordinals={str(k): int(v) for k, v in (data.get("ordinals") or {}).items()},
             raw=data,
         )
     except KeyError as e:
@@ -184,8 +207,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 @functools.cache
 def load_pack(lang: str) -> Pack:
     """The pack for ``lang`` (zh, en, ko, ...), loaded once per process."""
-    path = PACK_DIR / f"{lang}.yaml"
-    if not path.is_file():
+    path = _pack_path(lang)
+    if path is None:
         raise PackError(f"no language pack for {lang!r} (have: {', '.join(available_languages())})")
     with open(path, encoding="utf-8") as f:
         data = yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass

@@ -1,0 +1,48 @@
+"""Languages: a pack (``packs/<code>.yaml``, data) plus at most one module (``lang/<code>.py``, code).
+
+``language(code)`` is the one place that knows which codes exist. Packs and modules are looked up in
+``voicebot/nlu/packs`` and ``voicebot/lang`` first, then in every folder of ``VOICEBOT_LANG_PATH``
+(``os.pathsep``-separated; a folder holds ``<code>.yaml`` and optionally ``<code>.py``), so a language
+can be added without touching the package. A module defines ``LANGUAGE``, a ``Language`` subclass.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+from pathlib import Path
+
+from voicebot.lang.base import Language, Number, fen, tidy
+from voicebot.nlu.packs import PackError, available_languages, extra_lang_dirs, load_pack
+
+__all__ = ["Language", "Number", "fen", "installed_languages", "language", "tidy"]
+
+
+def installed_languages() -> list[str]:
+    """Codes of every language that has a pack (built-in and on ``VOICEBOT_LANG_PATH``)."""
+    return available_languages()
+
+
+def _module_class(code: str) -> type[Language]:
+    if importlib.util.find_spec(f"voicebot.lang.{code}") is not None:
+        module = importlib.import_module(f"voicebot.lang.{code}")
+    else:
+        path = next((d / f"{code}.py" for d in extra_lang_dirs() if (d / f"{code}.py").is_file()), None)
+        if path is None:
+            return Language
+        spec = importlib.util.spec_from_file_location(f"voicebot_lang_{code}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    cls = getattr(module, "LANGUAGE", None)
+    if not (isinstance(cls, type) and issubclass(cls, Language)):
+        raise PackError(f"{Path(str(module.__file__))}: LANGUAGE must be a voicebot.lang.Language subclass")
+    return cls
+
+
+@functools.cache
+def language(code: str) -> Language:
+    """The language ``code``: its pack (loaded and checked now) and its module's rules."""
+    load_pack(code)  # an unknown code or a broken pack fails here, with the file named
+    return _module_class(code)(code)

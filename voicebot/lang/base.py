@@ -1,0 +1,163 @@
+"""What a language module provides: the rules that are code, not data (the data is in its pack).
+
+A language is ``voicebot/nlu/packs/<code>.yaml`` plus at most one ``voicebot/lang/<code>.py`` that
+defines ``LANGUAGE``, an instance of a ``Language`` subclass. Without a module the generic
+``Language`` below is used: digits are numbers, numbers are said as digits, words are joined by spaces.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from voicebot.nlu.packs import Pack, load_pack
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number found in normalised text; ``start``/``end`` are character offsets in that text."""
+
+    value: int | float
+    start: int
+    end: int
+    text: str
+    unit: str | None = None
+    kind: str | None = None  # "money" when the unit is a currency, "count" for a counter word, else None
+    approximate: bool = False
+
+
+def tidy(value: float) -> int | float:
+    """An int when the value is whole, else a float rounded to cents."""
+    value = round(float(value), 2)
+    return int(value) if value == int(value) else value
+
+
+def fen(value: float | Decimal) -> int:
+    """A price in hundredths (fen, cents), rounded half up."""
+    return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def rejected_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where words that contain numerals but are not quantities ("十分", "no one") are in ``text``."""
+    spans = []
+    for w in words:
+        for m in re.finditer(re.escape(w), text):
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def unit_at(text: str, pos: int, units: tuple[str, ...]) -> str | None:
+    """The longest of ``units`` that starts at ``pos``."""
+    for u in sorted(units, key=len, reverse=True):
+        if text.startswith(u, pos):
+            return u
+    return None
+
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+class Language:
+    """The generic language: override what differs. Every method gets normalised or reply text."""
+
+    #: sentences and list items are joined with this ("" for Chinese)
+    sentence_sep = " "
+    #: a bare list ends with this ("。" for Chinese)
+    full_stop = "."
+    #: product names are compared by pinyin as well (homophones in Mandarin)
+    pinyin_matching = False
+    #: a sentence starts with a capital letter
+    capitalize_sentences = False
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    @functools.cached_property
+    def pack(self) -> Pack:
+        return load_pack(self.code)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def prepare(self, text: str) -> str:
+        """Script-level clean-up before punctuation is dropped (lower-cased NFKC text in, same out)."""
+        return text
+
+    def find_numbers(self, text: str) -> list[Number]:
+        """All quantities in normalised ``text``, in order (generic: digit runs, no unit)."""
+        return [Number(tidy(float(m.group())), m.start(), m.end(), m.group()) for m in _DIGITS.finditer(text)]
+
+    @property
+    def numeral_words(self) -> frozenset[str]:
+        """Words that are numerals ("seven" in "seven grain bread")."""
+        return frozenset()
+
+    @property
+    def number_words(self) -> frozenset[str]:
+        """Words that say a number (a name made of one of them is not a customer's name)."""
+        return frozenset()
+
+    def name_form(self, text: str) -> str:
+        """A new name as it is stored (Chinese without spaces, English lower-case)."""
+        return text
+
+    # --- speaking --------------------------------------------------------------------------------
+
+    def number(self, n: int) -> str:
+        """A bare count ("还有三样", "three more")."""
+        return str(int(n))
+
+    def count(self, n: int) -> str:
+        """A number said before a measure word: 两 (条), two, 두 (개)."""
+        return self.number(n)
+
+    def ordinal(self, n: int) -> str:
+        """An order's number as said before 号 / after "order"."""
+        return self.number(n)
+
+    def counted(self, n: int, noun: str) -> str:
+        """A number with a noun that agrees with it where the language inflects ("three orders")."""
+        return self.number(n)
+
+    def quantity(self, n: int, unit: str) -> str:
+        """A count with its measure word: 十条 / ten jars / 두 개."""
+        return f"{self.count(n)} {unit}".strip()
+
+    def price(self, value: float | Decimal, currency: str) -> str:
+        """A price as people say it."""
+        whole, cents = divmod(fen(value), 100)
+        word = self.pack.replies.get("currency", {}).get(currency, currency)
+        return f"{whole}.{cents:02d} {word}" if cents else f"{whole} {word}"
+
+    def digits(self, digits: str) -> list[str]:
+        """Each digit of a code as a word."""
+        return list(digits)
+
+    def speak_number(self, digits: str, after: str) -> str:
+        """A number written in a reply (``after`` is the character that follows it) as words."""
+        whole, _, frac = digits.partition(".")
+        head = self.number(int(whole))
+        return head + (" point " + " ".join(self.digits(frac)) if frac else "")
+
+    def prepare_speech(self, text: str) -> str:
+        """A reply before its symbols and numbers are said (zh: 30% -> 百分之30)."""
+        return text
+
+    def speakable(self, text: str) -> str:
+        """Script-level changes for the synthesiser once numbers are words (spell Latin letters ...)."""
+        return text
+
+    symbols: dict[str, str] = {}  # "%" -> " percent"; an unlisted symbol becomes a space
+
+    def render(self, template: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Grammar a template needs beyond filling in fields (English plurals); generic: none."""
+        return template, fields
+
+    def sentence(self, text: str) -> str:
+        """A reply as a sentence (capitalised where the language does)."""
+        return text[:1].upper() + text[1:] if self.capitalize_sentences else text
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.code}>"
