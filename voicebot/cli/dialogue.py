@@ -8,6 +8,7 @@ import click
 
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
+from voicebot.nlu.packs import available_languages
 
 
 @click.command("chat")
@@ -17,7 +18,7 @@ from voicebot.config import Config
 )
 @click.option("--channel", default="console", show_default=True, help="Channel the user is on.")
 @click.option("--role", type=click.Choice(["seller", "buyer"]), default="seller", show_default=True)
-@click.option("--lang", type=click.Choice(["zh", "en", "ko"]), default=None, help="Default: shop.language.")
+@click.option("--lang", type=click.Choice(available_languages()), default=None, help="Default: shop.language.")
 @click.option("--confidence", type=float, default=None, help="ASR confidence (default: typed text, trusted).")
 @click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), default=None, help="SQLite file (overrides config)."

@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from voicebot.cli.options import print_json, with_config
-from voicebot.config import Config
+from voicebot.config import Config, ShopConfig
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.nlu.intents import understand
-from voicebot.nlu.packs import available_languages, load_pack
+from voicebot.nlu.packs import available_languages
 
 LANGS = click.Choice(available_languages())
 ROLES = click.Choice(["seller", "buyer"])
@@ -34,7 +34,7 @@ def _split(products: str | None) -> list[str] | None:
 
 @click.command()
 @click.argument("text", required=False)
-@click.option("--lang", type=LANGS, default="zh", show_default=True, help="Language pack.")
+@click.option("--lang", type=LANGS, default=ShopConfig.language, show_default=True, help="Language pack.")
 @click.option("--role", type=ROLES, default="seller", show_default=True, help="Who is speaking.")
 @click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
 @click.option("--batch", is_flag=True, help="Read JSON lines (lang, role, products, text) from stdin.")
@@ -87,7 +87,7 @@ def nlu(
 
 
 @click.command()
-@click.option("--lang", type=LANGS, default="zh", show_default=True, help="Language pack.")
+@click.option("--lang", type=LANGS, default=ShopConfig.language, show_default=True, help="Language pack.")
 @click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
 @click.option("--model", "model_path", type=click.Path(file_okay=False), default=None,
               help="Vosk model directory whose vocabulary filters the phrases (default: none for zh/en, "
@@ -118,22 +118,13 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
 
 
 def _default_model_dir(lang: str, config: Config) -> Path | None:
-    """The installed model for ``lang``: the configured models dir, or the PyPI package it names."""
-    model = load_pack(lang).model
-    candidate = config.models_dir / str(model.get("name"))
-    if candidate.is_dir():
-        return candidate
-    package_path = model.get("package_path")
-    if package_path:
-        import importlib.util
+    """The installed model for ``lang`` (asr/registry.py): the configured models dir, or its PyPI package."""
+    from voicebot.asr.registry import UnknownLanguage, find_model
 
-        package, _, sub = str(package_path).partition("/")
-        spec = importlib.util.find_spec(package)
-        if spec and spec.submodule_search_locations:
-            found = Path(next(iter(spec.submodule_search_locations))) / sub
-            if found.is_dir():
-                return found
-    return None
+    try:
+        return find_model(lang, config.models_dir)
+    except UnknownLanguage:
+        return None
 
 
 COMMANDS: list[click.Command] = [nlu, grammar]

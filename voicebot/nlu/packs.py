@@ -44,10 +44,8 @@ class Pack:
     lang: str
     name: str
     script: str  # "cjk": matched with spaces removed; "latin": matched as space-separated words
-    model: dict[str, Any]
     money_units: tuple[str, ...]
     count_units: tuple[str, ...]
-    currency_words: dict[str, str]
     rules: tuple[IntentRule, ...]
     customer_patterns: tuple[re.Pattern[str], ...]
     name_stopwords: frozenset[str]
@@ -117,11 +115,70 @@ def _alternation(words: list[str], latin: bool) -> str:
     return rf"\b(?:{alts})\b" if latin else f"(?:{alts})"
 
 
-def _compile(pattern: str, where: str, name_re: str) -> re.Pattern[str]:
+# Every key a pack may have; anything else is a typo and an error at load.
+PACK_KEYS = frozenset({
+    "lang", "name", "script", "name_regex", "terms", "units", "number_rejects", "price_cues", "quantity_cues",
+    "strip", "stopwords", "name_stopwords", "surnames", "honorifics", "ambiguous_units", "piece_nouns", "rewrites",
+    "name_cues", "one_words", "total_words", "particles", "numeral_chars", "name_trailing", "not_in_names",
+    "lone_char_cues", "customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
+})  # fmt: skip
+RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
+# Intents that are not in the contract's seller/buyer lists: answers and conversation moves.
+CONVERSATION_INTENTS = frozenset({"confirm", "deny", "help", "repeat", "undo"})
+
+
+def known_intents() -> frozenset[str]:
+    """Intent names a pack rule may produce."""
+    from voicebot.nlu.intents import BUYER_INTENTS, SELLER_INTENTS
+
+    return SELLER_INTENTS | BUYER_INTENTS | CONVERSATION_INTENTS
+
+
+def _pattern_text(pattern: str | list[str], where: str) -> str:
+    """A pattern as written: a string, or a list of alternatives (one per line) joined with ``|``."""
+    if isinstance(pattern, list):
+        return "|".join(str(p) for p in pattern)
+    if not isinstance(pattern, str):
+        raise PackError(f"{where}: a pattern is a string or a list of strings, not {pattern!r}")
+    return pattern
+
+
+def _compile(pattern: str | list[str], where: str, terms: dict[str, str]) -> re.Pattern[str]:
+    """Compile a pack pattern; ``{term}`` is replaced by the pack's ``terms`` (and ``{name}``, a person)."""
+    text = _pattern_text(pattern, where)
+    for term, value in terms.items():
+        text = text.replace("{" + term + "}", value)
     try:
-        return re.compile(pattern.replace("{name}", name_re))
+        return re.compile(text)
     except re.error as e:
-        raise PackError(f"{where}: bad pattern {pattern!r}: {e}") from None
+        raise PackError(f"{where}: bad pattern {text!r}: {e}") from None
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    unknown = set(data) - PACK_KEYS
+    if unknown:
+        raise PackError(f"{where}: unknown key(s) {sorted(unknown)} (known: {', '.join(sorted(PACK_KEYS))})")
+    known = known_intents()
+    for i, r in enumerate(data.get("intents") or []):
+        if not isinstance(r, dict):
+            raise PackError(f"{where}: intents[{i}] is not a mapping")
+        if set(r) - RULE_KEYS:
+            raise PackError(f"{where}: intents[{i}]: unknown key(s) {sorted(set(r) - RULE_KEYS)}")
+        if r.get("intent") not in known:
+            raise PackError(f"{where}: intents[{i}]: unknown intent {r.get('intent')!r}")
+
+
+def _terms(data: dict[str, Any], where: str) -> dict[str, str]:
+    """``{name}`` (a customer's name) and the pack's own ``terms`` (``{num}``: a numeral), for patterns."""
+    terms = {"name": data["name_regex"]}
+    for key, value in (data.get("terms") or {}).items():
+        if key in terms:
+            raise PackError(f"{where}: terms.{key}: the name pattern is name_regex")
+        text = _pattern_text(value, f"{where}: terms.{key}")
+        for term, earlier in terms.items():  # a term may use the terms above it
+            text = text.replace("{" + term + "}", earlier)
+        terms[str(key)] = text
+    return terms
 
 
 def _cues(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
@@ -130,9 +187,10 @@ def _cues(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
 
 def _build(data: dict[str, Any], path: Path) -> Pack:
     where = str(path)
+    _check_keys(data, where)
     try:
         latin = data["script"] == "latin"
-        name_re = data["name_regex"]
+        terms = _terms(data, where)
         rules = []
         for i, r in enumerate(data["intents"]):
             roles = tuple(r.get("roles", ROLES))
@@ -144,7 +202,7 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
                 alts = "|".join(re.escape(w) for w in sorted(r["whole"], key=len, reverse=True))
                 sep = r"[\s,.!?]*" if latin else ""
                 whole = re.compile(rf"(?:(?:{alts}){sep})+")
-            patterns = tuple(_compile(p, f"{where}: intents[{i}]", name_re) for p in r.get("patterns", []))
+            patterns = tuple(_compile(p, f"{where}: intents[{i}]", terms) for p in r.get("patterns", []))
             rules.append(
                 IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", [])), bool(r.get("exclusive")))
             )
@@ -153,13 +211,11 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             lang=data["lang"],
             name=data["name"],
             script=data["script"],
-            model=dict(data["model"]),
             money_units=tuple(data["units"]["money"]),
             count_units=tuple(data["units"]["count"]),
-            currency_words=dict(data["currency_words"]),
             rules=tuple(rules),
             customer_patterns=tuple(
-                _compile(p, f"{where}: customer_patterns", name_re) for p in data.get("customer_patterns", [])
+                _compile(p, f"{where}: customer_patterns", terms) for p in data.get("customer_patterns", [])
             ),
             name_stopwords=frozenset(data.get("name_stopwords", [])),
             surnames=frozenset(data.get("surnames", "")),
@@ -173,7 +229,7 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             name_cues=_cues(data.get("name_cues"), latin),
             one_words=re.compile(rf"(?:{_alternation(data['one_words'], latin)})\s*$") if data.get("one_words") else None,
             rewrites={str(k): str(v) for k, v in (data.get("rewrites") or {}).items()},
-            periods={k: _compile(v, f"{where}: periods.{k}", name_re) for k, v in data.get("periods", {}).items()},
+            periods={k: _compile(v, f"{where}: periods.{k}", terms) for k, v in data.get("periods", {}).items()},
             replies=dict(data["replies"]),
             grammar=grammar,
             numeral_chars=frozenset(str(data.get("numeral_chars", ""))),
