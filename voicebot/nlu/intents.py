@@ -291,88 +291,136 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
 
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``."""
-    pack = load_pack(lang)
     products = [p.strip() for p in products if p and p.strip()]
     norm = normalize(text, lang)
     if not norm:
         return Intent("unknown", text=norm)
-    customer, cspan = (None, None)
-    if role == "seller":
-        customer, cspan = _customer(norm, text, pack, products, lang)
-    intent_name = _classify(norm, role, pack, customer is not None)
-    if (
-        intent_name == "unknown"
-        and role == "buyer"
-        and products
-        and not any(r.matches(norm) for r in pack.rules if r.intent in SELLER_INTENTS)
-        and _names_an_amount(norm, products, lang)
-    ):
-        intent_name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
-    if (
-        intent_name == "unknown"
-        and role == "seller"
-        and customer is not None
-        and products
-        and _names_an_amount(norm, products, lang)
-    ):
-        intent_name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
-    if intent_name == "add_product" and products and _restocks_known(norm, role, pack, products, lang):
-        intent_name = "add_stock"
-    result = Intent(intent_name, text=norm)
-    slots = SLOTS.get(intent_name, frozenset())
-    if not slots and intent_name not in ("sales_summary", "list_orders"):
+    u = _Utterance(text, norm, lang, role, load_pack(lang), products)
+    result = Intent(_intent_name(u), text=norm)
+    slots = SLOTS.get(result.intent, frozenset())
+    if not slots and result.intent not in ("sales_summary", "list_orders"):
         return result
-    for period, pattern in pack.periods.items():
-        if pattern.search(norm):
+    _fill_period(u, result)
+    if "customer" in slots and u.customer is not None:
+        result.customer = u.customer
+    _find_numbers(u, result)
+    if "product" in slots:
+        _fill_product(u, result)
+    price, quantity = _fill_amounts(u, result, slots)
+    if result.intent == "add_product":
+        _fill_new_product(u, result, price, quantity)
+    return result
+
+
+@dataclass
+class _Utterance:
+    """What the passes of ``understand`` share: the words, who said them, and what was found so far."""
+
+    text: str  # as heard
+    norm: str  # normalised
+    lang: str
+    role: str
+    pack: Pack
+    products: list[str]
+    customer: str | None = None
+    cspan: tuple[int, int] | None = None  # where the customer's name is in ``norm``
+    masked: str = ""  # ``norm`` with names blanked out, for the number reader
+    numbers: list[tuple[Number, str | None]] = field(default_factory=list)  # (number, money | count | None)
+    skip: list[tuple[int, int]] = field(default_factory=list)  # spans a product mention must not use
+
+    def names_an_amount(self) -> bool:
+        return bool(self.products) and _names_an_amount(self.norm, self.products, self.lang)
+
+
+def _intent_name(u: _Utterance) -> str:
+    """Pass 1: the intent, from the pack's rules, then from what was named (an amount, a known product)."""
+    if u.role == "seller":
+        u.customer, u.cspan = _customer(u.norm, u.text, u.pack, u.products, u.lang)
+    name = _classify(u.norm, u.role, u.pack, u.customer is not None)
+    if (
+        name == "unknown"
+        and u.role == "buyer"
+        and u.products
+        and not any(r.matches(u.norm) for r in u.pack.rules if r.intent in SELLER_INTENTS)
+        and u.names_an_amount()
+    ):
+        name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
+    if name == "unknown" and u.role == "seller" and u.customer is not None and u.names_an_amount():
+        name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
+    if name == "add_product" and u.products and _restocks_known(u.norm, u.role, u.pack, u.products, u.lang):
+        name = "add_stock"
+    return name
+
+
+def _fill_period(u: _Utterance, result: Intent) -> None:
+    """Pass 2: the period asked about (today, this week ...)."""
+    for period, pattern in u.pack.periods.items():
+        if pattern.search(u.norm):
             result.period = period
             break
-    if "customer" in slots and customer is not None:
-        result.customer = customer
-    masked = norm
-    if cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
-        masked = norm[: cspan[0]] + " " * (cspan[1] - cspan[0]) + norm[cspan[1] :]
-    if products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
-        masked = _mask(masked, _numeral_names(norm, products, pack, lang))
-    numbers = _classify_numbers(norm, find_numbers(masked, lang), pack, intent_name)
-    skip = [(n.start, n.end) for n, _ in numbers] + ([cspan] if cspan and result.customer else [])
 
-    if "product" in slots:
-        found = find_product(norm, products, lang, exclude=skip) if products else None
-        if found is not None and found.span is None and any(n.unit for n, _ in numbers):
-            # fifteen baskets / 两篮: the counter word is itself the product's name
-            numeral_only = [(n.start, n.end - len(n.unit)) if n.unit and n.text.endswith(n.unit) else (n.start, n.end)
-                            for n, _ in numbers]  # fmt: skip
-            again = find_product(norm, products, lang, exclude=numeral_only + skip[len(numbers):])
-            if again.span is not None and (again.product is not None or again.ambiguous):
-                found = again
-        if found is not None and found.product is None and not found.ambiguous and pack.script == "cjk":
-            lone = _lone_char_product(text, norm, products, pack)
-            if lone is not None:
-                found = lone
-        # A photo of a product the catalog names (这是手链 -> 绿松石手链) is that product; otherwise a new name.
-        photo_known = intent_name == "attach_photo" and found is not None and found.product is not None
-        if intent_name == "add_product" or (
-            intent_name in _NEW_NAME_INTENTS and not photo_known and (found is None or found.score < 100 or found.ambiguous)
-        ):
-            if intent_name == "add_product" or found is None or found.product is None:
-                name = _new_name(norm, pack, skip)
-                if intent_name == "attach_photo" and found is not None and found.ambiguous:
-                    name = found.spoken
-                result.product, result.product_spoken = name, name
-        elif found is not None and found.span is not None:
-            result.score, result.product_spoken = found.score, found.spoken
-            if found.ambiguous:
-                result.product, result.ambiguous = found.spoken, found.candidates
-            elif found.product is not None:
-                result.product, result.product_known = found.product, True
-        if found is not None and found.product is not None and result.product == found.product:
-            result.product_known = True
-            result.score = found.score
 
-    prices = [n for n, k in numbers if k == "money"]
-    counts = [n for n, k in numbers if k == "count"]
-    bare = [n for n, k in numbers if k is None]
-    price: Number | None = None
+def _find_numbers(u: _Utterance, result: Intent) -> None:
+    """Pass 3: the numbers, read with names blanked out, each marked money, count or neither."""
+    u.masked = u.norm
+    if u.cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
+        u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
+    if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
+        u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
+    u.numbers = _classify_numbers(u.norm, find_numbers(u.masked, u.lang), u.pack, result.intent)
+    u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
+
+
+def _product_mention(u: _Utterance) -> MatchResult | None:
+    """The catalog product the words name (None without a catalog), trying the counter word and a lone
+    character when the plain search finds nothing."""
+    norm, products, numbers, skip = u.norm, u.products, u.numbers, u.skip
+    found = find_product(norm, products, u.lang, exclude=skip) if products else None
+    if found is not None and found.span is None and any(n.unit for n, _ in numbers):
+        # fifteen baskets / 两篮: the counter word is itself the product's name
+        numeral_only = [(n.start, n.end - len(n.unit)) if n.unit and n.text.endswith(n.unit) else (n.start, n.end)
+                        for n, _ in numbers]  # fmt: skip
+        again = find_product(norm, products, u.lang, exclude=numeral_only + skip[len(numbers):])
+        if again.span is not None and (again.product is not None or again.ambiguous):
+            found = again
+    if found is not None and found.product is None and not found.ambiguous and u.pack.script == "cjk":
+        lone = _lone_char_product(u.text, norm, products, u.pack)
+        if lone is not None:
+            found = lone
+    return found
+
+
+def _fill_product(u: _Utterance, result: Intent) -> None:
+    """Pass 4: the product, a catalog one or (add_product, a photo of something new) a new name."""
+    found = _product_mention(u)
+    intent_name = result.intent
+    # A photo of a product the catalog names (这是手链 -> 绿松石手链) is that product; otherwise a new name.
+    photo_known = intent_name == "attach_photo" and found is not None and found.product is not None
+    if intent_name == "add_product" or (
+        intent_name in _NEW_NAME_INTENTS and not photo_known and (found is None or found.score < 100 or found.ambiguous)
+    ):
+        if intent_name == "add_product" or found is None or found.product is None:
+            name = _new_name(u.norm, u.pack, u.skip)
+            if intent_name == "attach_photo" and found is not None and found.ambiguous:
+                name = found.spoken
+            result.product, result.product_spoken = name, name
+    elif found is not None and found.span is not None:
+        result.score, result.product_spoken = found.score, found.spoken
+        if found.ambiguous:
+            result.product, result.ambiguous = found.spoken, found.candidates
+        elif found.product is not None:
+            result.product, result.product_known = found.product, True
+    if found is not None and found.product is not None and result.product == found.product:
+        result.product_known = True
+        result.score = found.score
+
+
+def _sort_amounts(u: _Utterance, result: Intent) -> tuple[list[Number], list[Number], list[Number]]:
+    """Prices, counts and bare numbers, with the numbers whose role the intent decides moved over."""
+    norm, pack, intent_name = u.norm, u.pack, result.intent
+    prices = [n for n, k in u.numbers if k == "money"]
+    counts = [n for n, k in u.numbers if k == "count"]
+    bare = [n for n, k in u.numbers if k is None]
     if (
         intent_name in _COUNTED_INTENTS
         and not counts
@@ -405,6 +453,14 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         if re.search(r"[十百千]一$", numeral):
             prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
             counts = []
+    return prices, counts, bare
+
+
+def _fill_amounts(u: _Utterance, result: Intent, slots: frozenset[str]) -> tuple[Number | None, Number | None]:
+    """Pass 5: the price and the quantity (and its unit, whether approximate, whether a total)."""
+    intent_name = result.intent
+    prices, counts, bare = _sort_amounts(u, result)
+    price: Number | None = None
     if "price" in slots:
         if prices:
             # 从四十块改成五十块: the new price is the last one said
@@ -424,39 +480,44 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
             result.quantity = int(round(quantity.value))
             result.unit = quantity.unit
             result.approximate = quantity.approximate
-    if (
-        "quantity" in slots
-        and result.quantity is None
-        and (result.product_known or result.ambiguous)
-        and result.product_spoken
-        and pack.one_words is not None
-        and intent_name != "add_product"
-    ):
-        # "john bought a bracelet": an article just before the product is one of it
-        before = norm[: norm.find(result.product_spoken)] if result.product_spoken in norm else ""
-        if pack.one_words.search(before):
-            result.quantity = 1
+        if result.quantity is None and _one_before_product(u, result):
+            result.quantity = 1  # "john bought a bracelet": an article just before the product is one of it
     if price is not None and price.approximate:
         result.approximate = True
-    if price is not None and pack.total_words is not None and pack.total_words.search(norm):
+    if price is not None and u.pack.total_words is not None and u.pack.total_words.search(u.norm):
         result.total = True
-    if intent_name == "add_product" and result.unit is None:
+    return price, quantity
+
+
+def _one_before_product(u: _Utterance, result: Intent) -> bool:
+    """An article right before a known product ("a bracelet") says one of it."""
+    if not ((result.product_known or result.ambiguous) and result.product_spoken):
+        return False
+    if u.pack.one_words is None or result.intent == "add_product":
+        return False
+    before = u.norm[: u.norm.find(result.product_spoken)] if result.product_spoken in u.norm else ""
+    return bool(u.pack.one_words.search(before))
+
+
+def _fill_new_product(u: _Utterance, result: Intent, price: Number | None, quantity: Number | None) -> None:
+    """Pass 6 (add_product): the unit from the per-unit phrase, and the name once price and stock are known."""
+    norm, pack = u.norm, u.pack
+    numbers = find_numbers(u.masked, u.lang)
+    if result.unit is None:
         # 三十块一斤: the counter of the per-unit phrase is the product's unit
-        per = [n for n in find_numbers(masked, lang) if n.kind == "count" and n.value == 1 and n.unit]
+        per = [n for n in numbers if n.kind == "count" and n.value == 1 and n.unit]
         if per:
             result.unit = per[0].unit
-    if intent_name == "add_product":
-        # Now that price and stock are known: 一瓶 (per unit) is not part of the name, 腊八蒜's 八 is.
-        used = {(n.start, n.end) for n in (price, quantity) if n is not None}
-        name_skip = [
-            (n.start, n.end) for n in find_numbers(masked, lang)
-            if (n.start, n.end) in used
-            or not ((pack.script == "cjk" and _inside_word(norm, n, pack)) or _heads_word(norm, n, pack))
-        ] + ([cspan] if cspan and result.customer else [])  # fmt: skip
-        name = _new_name(norm, pack, name_skip)
-        if name:
-            result.product, result.product_spoken = name, name
-    return result
+    # Now that price and stock are known: 一瓶 (per unit) is not part of the name, 腊八蒜's 八 is.
+    used = {(n.start, n.end) for n in (price, quantity) if n is not None}
+    name_skip = [
+        (n.start, n.end) for n in numbers
+        if (n.start, n.end) in used
+        or not ((pack.script == "cjk" and _inside_word(norm, n, pack)) or _heads_word(norm, n, pack))
+    ] + ([u.cspan] if u.cspan and result.customer else [])  # fmt: skip
+    name = _new_name(norm, pack, name_skip)
+    if name:
+        result.product, result.product_spoken = name, name
 
 
 def _numeral_names(norm: str, products: list[str], pack: Pack, lang: str) -> list[tuple[int, int]]:
