@@ -26,6 +26,7 @@ from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult, public_intent
 from voicebot.logs import log_event
+from voicebot.nlu.packs import load_pack
 from voicebot.store.db import StoreBusy, write_tx
 
 SELLER_INTENTS = frozenset(
@@ -237,7 +238,8 @@ class _Turn(Repair):
     def says_new(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("new_words") or []
         said = text.lower()
-        return any(re.search(rf"\b{re.escape(w)}\b", said) if self.lang == "en" else w in said for w in words)
+        latin = load_pack(self.lang).script == "latin"
+        return any(re.search(rf"\b{re.escape(w)}\b", said) if latin else w in said for w in words)
 
     def is_more_yes(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("more_yes") or []
@@ -336,8 +338,9 @@ class _Turn(Repair):
                 base["customer"], base["_text"] = None, text  # "三号" / "order two"
                 return base
             name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
-            if name and self.lang == "zh":
-                name = re.sub(r"(的货|那单|这单|的单子|的)$", "", name) or name  # "张三的" answers "哪一单？"
+            tail = load_pack(self.lang).answer_name_tail
+            if name and tail is not None:
+                name = tail.sub("", name) or name  # "张三的" answers "哪一单？"
             if not name:
                 return None
             base["customer"] = name
@@ -376,7 +379,7 @@ class _Turn(Repair):
         if kind == "add_product" and not it.get("_new_ok"):
             similar = ports.similar_products(it["product"], self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
-                options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(
+                options = replies.load_replies(self.lang)[load_pack(self.lang).choice_sep].join(
                     similar
                 )
                 question = self.say("ask.new_or_old", existing=options, product=it["product"])

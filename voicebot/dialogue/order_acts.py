@@ -4,12 +4,12 @@ customer or product; the sales summary counts only confirmed sales."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.turn import TurnBase, TurnResult
+from voicebot.nlu.packs import load_pack
 
 
 class OrderActs(TurnBase):
@@ -125,12 +125,9 @@ class OrderActs(TurnBase):
 
     def spoken_order_number(self, text: str) -> int | None:
         """三号 / 3号订单 / order three / number three: the spoken order number, or None."""
-        pattern = (
-            r"([零一二两三四五六七八九十百\d]+)号"
-            if self.lang == "zh"
-            else r"\b(?:order|number)\s+(?:number\s+)?(\w+)"
-        )
-        m = re.search(pattern, text.lower().replace(" ", "") if self.lang == "zh" else text.lower())
+        pack = load_pack(self.lang)
+        said = text.lower().replace(" ", "") if pack.script == "cjk" else text.lower()
+        m = pack.order_number.search(said) if pack.order_number else None
         if m is None:
             return None
         parsed = ports.parse_number(m.group(1), self.lang, "quantity")

@@ -23,10 +23,6 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {  # numbers; a record_sale's customer
     "place_order": ("quantity",),
 }
 RECENT_S = 300.0
-_DENY_HEAD = {
-    "zh": re.compile(r"^(不对|不是|错了|说错了|搞错了|弄错了|不行)[，,\s]*(应该是|应该)?"),
-    "en": re.compile(r"^(no|nope|wrong|not|that's wrong)\b[\s,]*(it should be|make it)?\s*"),
-}  # a deny this soon after a committed action is about that action
 
 
 class Repair(Acts):
@@ -111,17 +107,13 @@ class Repair(Acts):
         from voicebot.nlu.packs import load_pack
 
         pack = load_pack(self.lang)
-        rest = (
-            _DENY_HEAD.get(self.lang, _DENY_HEAD["en"])
-            .sub("", normalize(text, self.lang))
-            .strip(" ,.!?，。！？")
-        )
-        if self.lang == "zh":
-            m = re.fullmatch(r"(?:是|给|卖给)?(?:了)?([\u4e00-\u9fa5]{2,3})(?:的)?", rest)
+        rest = normalize(text, self.lang)
+        rest = (pack.deny_head.sub("", rest) if pack.deny_head else rest).strip(" ,.!?，。！？")
+        m = pack.corrected_name.fullmatch(rest) if pack.corrected_name else None  # the name is group 1
+        if pack.script == "cjk":
             ok = m is not None and m.group(1)[0] in pack.surnames and m.group(1) not in pack.name_stopwords
             ok = ok and not any(rest.endswith(u) for u in pack.units)
         else:
-            m = re.fullmatch(r"(?:it was |it's |to |for |sold to )?([a-z]+)", rest)
             ok = m is not None and m.group(1) not in pack.stopwords | pack.name_stopwords | set(pack.units)
             ok = ok and not find_numbers(m.group(1), self.lang)
         return m.group(1) if ok and m is not None else None

@@ -67,6 +67,11 @@ class Pack:
     name_trailing: frozenset[str]  # cjk: sentence-final particles a name pattern may have taken (卖给李姐了)
     not_in_names: frozenset[str]  # cjk: characters no personal or product name is made of (了, 的, 卖 ...)
     lone_char_cues: tuple[str, ...]  # cjk: words after a one-character product name (油多少钱)
+    deny_head: re.Pattern[str] | None  # the "no, ..." that starts a correction (不对，应该是)
+    corrected_name: re.Pattern[str] | None  # a correction that gives a person's name: group 1 (是李四, to mary)
+    order_number: re.Pattern[str] | None  # an order said by its number (三号, order three): group 1
+    answer_name_tail: re.Pattern[str] | None  # removed from a name given as an answer (张三的)
+    choice_sep: str  # the reply key that joins options of a question (list_sep; English: or)
     ordinals: dict[str, int]  # words that pick a candidate by position (第二, second; -1 is the last)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
@@ -121,6 +126,7 @@ PACK_KEYS = frozenset({
     "strip", "stopwords", "name_stopwords", "surnames", "honorifics", "ambiguous_units", "piece_nouns", "rewrites",
     "name_cues", "one_words", "total_words", "particles", "numeral_chars", "name_trailing", "not_in_names",
     "lone_char_cues", "customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
+    "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep",
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 # Intents that are not in the contract's seller/buyer lists: answers and conversation moves.
@@ -152,6 +158,10 @@ def _compile(pattern: str | list[str], where: str, terms: dict[str, str]) -> re.
         return re.compile(text)
     except re.error as e:
         raise PackError(f"{where}: bad pattern {text!r}: {e}") from None
+
+
+def _optional(data: dict[str, Any], key: str, where: str, terms: dict[str, str]) -> re.Pattern[str] | None:
+    return _compile(data[key], f"{where}: {key}", terms) if data.get(key) else None
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:
@@ -236,6 +246,11 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             name_trailing=frozenset(str(data.get("name_trailing", ""))),
             not_in_names=frozenset(str(data.get("not_in_names", ""))),
             lone_char_cues=tuple(data.get("lone_char_cues", [])),
+            deny_head=_optional(data, "deny_head", where, terms),
+            corrected_name=_optional(data, "corrected_name", where, terms),
+            order_number=_optional(data, "order_number", where, terms),
+            answer_name_tail=_optional(data, "answer_name_tail", where, terms),
+            choice_sep=str(data.get("choice_sep", "list_sep")),
             ordinals={str(k): int(v) for k, v in (data.get("ordinals") or {}).items()},
             raw=data,
         )
