@@ -68,6 +68,64 @@ _EN_TEENS = frozenset(
 )
 
 
+_Token = tuple[str, int, int]  # word, start, end
+
+
+def _word_run(tokens: list[_Token], i: int, stop_at_second_tens: bool) -> int:
+    """The end of the run of number words (and "and") from ``i``, without a trailing "and"."""
+    k = i
+    while k < len(tokens) and (tokens[k][0] in _EN_NUMWORDS or tokens[k][0] == "and"):
+        if stop_at_second_tens and k > i and tokens[k - 1][0] in _EN_TENS and tokens[k][0] in _EN_TENS | _EN_TEENS:
+            break  # "price ninety ten in stock": two numbers, not one hundred
+        k += 1
+    while tokens[k - 1][0] == "and":
+        k -= 1
+    return k
+
+
+def _en_head(tokens: list[_Token], i: int, pack: Pack) -> tuple[float | None, int, Number | None]:
+    """The number that starts at token ``i``: (value, index after it, or a whole Number when it is complete)."""
+    word, start, end = tokens[i]
+    nxt = tokens[i + 1][0] if i + 1 < len(tokens) else None
+    if re.fullmatch(r"\$?\d+(?:\.\d+)?", word):
+        value = float(word.lstrip("$"))
+        if word.startswith("$"):
+            return None, i + 1, Number(tidy(value), start, end, word, "dollars", "money")
+        return value, i + 1, None
+    if word in ("a", "an") and nxt in ("hundred", "thousand"):
+        k = _word_run(tokens, i + 1, False)
+        return _en_eval(["one"] + [t[0] for t in tokens[i + 1 : k]]), k, None
+    if word in ("a", "an") and nxt == "dozen":
+        return 12.0, i + 2, None
+    if word in ("a", "an") and nxt == "couple":
+        j = i + 2
+        return 2.0, j + 1 if j < len(tokens) and tokens[j][0] == "of" else j, None
+    if word in ("a", "an") and nxt == "few":
+        return None, i + 2, Number(3, start, tokens[i + 1][2], "a few", None, None, True)
+    if word in ("a", "an", "one") and nxt in pack.count_units:
+        return 1.0, i + 1, None
+    if word in _EN_NUMWORDS and word not in _EN_SCALES:
+        k = _word_run(tokens, i, True)
+        return _en_eval([t[0] for t in tokens[i:k]]), k, None
+    if word in ("dozen", "couple") and i > 0:
+        return (12.0 if word == "dozen" else 2.0), i + 1, None
+    return None, i + 1, None
+
+
+def _en_cents(tokens: list[_Token], j: int) -> tuple[float, int, int] | None:
+    """ "two dollars fifty": cents after the currency word, at the end or before "cents"/"each".
+
+    Returns (cents, index after them, end offset) or None."""
+    k = j
+    while k < len(tokens) and tokens[k][0] in _EN_NUMWORDS:
+        k += 1
+    cents = _en_eval([t[0] for t in tokens[j:k]])
+    if cents is None or cents >= 100 or not (k == len(tokens) or tokens[k][0] in ("cents", "cent", "each", "a", "per")):
+        return None
+    after = k + (1 if k < len(tokens) and tokens[k][0] in ("cents", "cent") else 0)
+    return cents, after, tokens[after - 1][2]
+
+
 def find_en(text: str, pack: Pack) -> list[Number]:
     tokens = [(m.group(), m.start(), m.end()) for m in _EN_TOKEN.finditer(text)]
     rejects = rejected_spans(text, pack.number_rejects)
@@ -75,44 +133,11 @@ def find_en(text: str, pack: Pack) -> list[Number]:
     i = 0
     while i < len(tokens):
         word, start, _ = tokens[i]
-        j = i
-        value: float | None = None
-        if re.fullmatch(r"\$?\d+(?:\.\d+)?", word):
-            value, j = float(word.lstrip("$")), i + 1
-            if word.startswith("$"):
-                out.append(Number(tidy(value), start, tokens[i][2], word, "dollars", "money"))
-                i += 1
-                continue
-        elif word in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1][0] in ("hundred", "thousand"):
-            k = i + 1
-            while k < len(tokens) and (tokens[k][0] in _EN_NUMWORDS or tokens[k][0] == "and"):
-                k += 1
-            while tokens[k - 1][0] == "and":
-                k -= 1
-            value, j = _en_eval(["one"] + [t[0] for t in tokens[i + 1 : k]]), k
-        elif word in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1][0] == "dozen":
-            value, j = 12.0, i + 2
-        elif word in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1][0] == "couple":
-            value, j = 2.0, i + 2
-            if j < len(tokens) and tokens[j][0] == "of":
-                j += 1
-        elif word in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1][0] == "few":
-            out.append(Number(3, start, tokens[i + 1][2], "a few", None, None, True))
-            i += 2
+        value, j, whole = _en_head(tokens, i, pack)
+        if whole is not None:
+            out.append(whole)
+            i = j
             continue
-        elif word in ("a", "an", "one") and i + 1 < len(tokens) and tokens[i + 1][0] in pack.count_units:
-            value, j = 1.0, i + 1
-        elif word in _EN_NUMWORDS and word not in _EN_SCALES:
-            k = i
-            while k < len(tokens) and (tokens[k][0] in _EN_NUMWORDS or tokens[k][0] == "and"):
-                if k > i and tokens[k - 1][0] in _EN_TENS and tokens[k][0] in _EN_TENS | _EN_TEENS:
-                    break  # "price ninety ten in stock": two numbers, not one hundred
-                k += 1
-            while tokens[k - 1][0] == "and":
-                k -= 1
-            value, j = _en_eval([t[0] for t in tokens[i:k]]), k
-        elif word in ("dozen", "couple") and i > 0:
-            value, j = (12.0 if word == "dozen" else 2.0), i + 1
         if value is None:
             i += 1
             continue
@@ -134,29 +159,15 @@ def find_en(text: str, pack: Pack) -> list[Number]:
             if unit in ("cents", "cent"):
                 value /= 100
             j += 1
-            # "two dollars fifty": the cents follow, at the end or before "cents"/"each".
             if kind == "money" and unit not in ("cents", "cent") and j < len(tokens) and tokens[j][0] in _EN_NUMWORDS:
-                k = j
-                while k < len(tokens) and tokens[k][0] in _EN_NUMWORDS:
-                    k += 1
-                cents = _en_eval([t[0] for t in tokens[j:k]])
-                if (
-                    cents is not None
-                    and cents < 100
-                    and (k == len(tokens) or tokens[k][0] in ("cents", "cent", "each", "a", "per"))
-                ):
-                    value += cents / 100
-                    end = tokens[k - 1][2]
-                    j = k + (1 if k < len(tokens) and tokens[k][0] in ("cents", "cent") else 0)
-                    if j > k:
-                        end = tokens[j - 1][2]
+                cents = _en_cents(tokens, j)
+                if cents is not None:
+                    value, j, end = value + cents[0] / 100, cents[1], cents[2]
         elif i > 0 and tokens[i - 1][0] in ("$",):
             kind = "money"
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
         i = j
     return out
-
-
 
 
 # ---------------------------------------------------------------- speaking
