@@ -55,60 +55,74 @@ def _zh_value(run: str) -> float | None:
         return None
 
 
+_JIAO = ("毛", "毛钱", "角")
+
+
+def _zh_numeral(text: str, start: int, end: int, run: str) -> tuple[float, int, bool] | None:
+    """The value of the numeral ``run`` at ``start:end``, with 几 beside it (十几, 几十: approximate).
+
+    Returns (value, end, approximate) or None when it is not a number."""
+    approximate = False
+    if text.startswith("几", end) and run[-1] in "十百千万":
+        approximate, end = True, end + 1
+    elif start > 0 and text[start - 1] == "几" and run[0] in "十百千万":
+        approximate = True
+        run = "一" + run
+    value = _zh_value(run)
+    while value is None and len(run) > 1 and not approximate:
+        # 四十五一瓶: the run is two numbers; keep the longest prefix that reads as one.
+        run, end = run[:-1], end - 1
+        value = _zh_value(run)
+    return None if value is None else (value, end, approximate)
+
+
+def _zh_tenths(text: str, end: int, pack: Pack) -> tuple[float, int]:
+    """两块五 / 一块五毛: a single digit after 块 is tenths, unless a counter follows (三十块一斤).
+
+    Returns (tenths, end after them); (0, end) when there are none."""
+    if not (
+        end < len(text)
+        and text[end] in _ZH_SINGLE
+        and text[end] not in "零〇"
+        and not (end + 1 < len(text) and text[end + 1] in "十百千万亿")
+    ):
+        return 0.0, end
+    after = unit_at(text, end + 1, pack.units)
+    # 十五块一块 (a bar of soap at 15): a unit other than 毛/角 after the digit makes it a new number.
+    if after is not None and after not in _JIAO:
+        return 0.0, end
+    tenths, end = _ZH_SINGLE[text[end]] / 10, end + 1
+    jiao = unit_at(text, end, ("毛钱", "毛", "角"))
+    return tenths, end + (len(jiao) if jiao else 0)
+
+
 def find_zh(text: str, pack: Pack) -> list[Number]:
     rejects = rejected_spans(text, pack.number_rejects)
     out: list[Number] = []
     pos = 0
-    while True:
-        m = _ZH_RUN.search(text, pos)
-        if not m:
-            break
+    while m := _ZH_RUN.search(text, pos):
         start, end, run = m.start(), m.end(), m.group()
         pos = end
         # A numeral wholly inside a non-quantity word ("十分好", "一下"), unless it is a decimal (一点五).
         if any(a <= start and end <= b for a, b in rejects):
             continue
-        # "几" next to a numeral: 十几个 (approximate), 几十 (approximate); a bare 几 is a question.
-        approximate = False
-        if text.startswith("几", end) and run[-1] in "十百千万":
-            approximate, end = True, end + 1
-        elif start > 0 and text[start - 1] == "几" and run[0] in "十百千万":
-            approximate = True
-            run = "一" + run
-        value = _zh_value(run)
-        while value is None and len(run) > 1 and not approximate:
-            # 四十五一瓶: the run is two numbers; keep the longest prefix that reads as one.
-            run, end = run[:-1], end - 1
-            value = _zh_value(run)
-        if value is None:
+        read = _zh_numeral(text, start, end, run)
+        if read is None:
             continue
+        value, end, approximate = read
         if text.startswith("来", end) and unit_at(text, end + 1, pack.units) or text.startswith("多", end) and not text.startswith("多少", end):
             approximate, end = True, end + 1
         unit = unit_at(text, end, pack.units)
         kind = None
-        if unit in ("毛", "毛钱", "角"):
+        if unit in _JIAO:
             value, kind = value / 10, "money"
             end += len(unit)
         elif unit in pack.money_units:
             kind = "money"
             end += len(unit)
-            # 两块五 / 一块五毛: a single digit after 块 is tenths, unless a counter follows (三十块一斤).
-            if (
-                end < len(text)
-                and text[end] in _ZH_SINGLE
-                and text[end] not in "零〇"
-                and not (end + 1 < len(text) and text[end + 1] in "十百千万亿")
-            ):
-                tail = end + 1
-                after = unit_at(text, tail, pack.units)
-                # 十五块一块 (a bar of soap at 15): a unit other than 毛/角 after the digit makes it a new number.
-                if after is None or after in ("毛", "毛钱", "角"):
-                    value += _ZH_SINGLE[text[end]] / 10
-                    end = tail
-                    jiao = unit_at(text, end, ("毛钱", "毛", "角"))
-                    if jiao:
-                        end += len(jiao)
-            elif text.startswith("钱", end):
+            tenths, end = _zh_tenths(text, end, pack)
+            value += tenths
+            if not tenths and text.startswith("钱", end):
                 end += 1
         elif unit:
             kind = "count"
@@ -116,8 +130,6 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
         pos = end
     return out
-
-
 
 
 # ---------------------------------------------------------------- speaking
