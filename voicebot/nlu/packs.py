@@ -195,27 +195,27 @@ def _cues(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
     return re.compile(_alternation(words, latin)) if words else None
 
 
+def _rule(r: dict[str, Any], where: str, terms: dict[str, str], latin: bool) -> IntentRule:
+    roles = tuple(r.get("roles", ROLES))
+    bad = set(roles) - set(ROLES)
+    if bad:
+        raise PackError(f"{where}.roles: unknown {sorted(bad)}")
+    whole = None
+    if r.get("whole"):
+        alts = "|".join(re.escape(w) for w in sorted(r["whole"], key=len, reverse=True))
+        sep = r"[\s,.!?]*" if latin else ""
+        whole = re.compile(rf"(?:(?:{alts}){sep})+")
+    patterns = tuple(_compile(p, where, terms) for p in r.get("patterns", []))
+    return IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", [])), bool(r.get("exclusive")))
+
+
 def _build(data: dict[str, Any], path: Path) -> Pack:
     where = str(path)
     _check_keys(data, where)
     try:
         latin = data["script"] == "latin"
         terms = _terms(data, where)
-        rules = []
-        for i, r in enumerate(data["intents"]):
-            roles = tuple(r.get("roles", ROLES))
-            bad = set(roles) - set(ROLES)
-            if bad:
-                raise PackError(f"{where}: intents[{i}].roles: unknown {sorted(bad)}")
-            whole = None
-            if r.get("whole"):
-                alts = "|".join(re.escape(w) for w in sorted(r["whole"], key=len, reverse=True))
-                sep = r"[\s,.!?]*" if latin else ""
-                whole = re.compile(rf"(?:(?:{alts}){sep})+")
-            patterns = tuple(_compile(p, f"{where}: intents[{i}]", terms) for p in r.get("patterns", []))
-            rules.append(
-                IntentRule(r["intent"], roles, patterns, whole, tuple(r.get("requires", [])), bool(r.get("exclusive")))
-            )
+        rules = [_rule(r, f"{where}: intents[{i}]", terms, latin) for i, r in enumerate(data["intents"])]
         grammar = {k: list(v) for k, v in (data.get("grammar") or {}).items() if isinstance(v, list)}
         return Pack(
             lang=data["lang"],
