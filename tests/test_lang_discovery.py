@@ -161,3 +161,17 @@ def test_no_code_outside_the_language_modules_branches_on_a_language_code() -> N
     mine = {"nlu", "lang", "tts/speakable.py", "dialogue/replies.py", "dialogue/turn.py", "dialogue/ports.py"}
     hits = [f for f in found if any(textwrap.dedent(f).startswith(str(root / m)) for m in mine)]
     assert [h for h in hits if not h.startswith(str(root / "lang"))] == []
+
+
+def test_a_pack_without_a_module_gets_the_generic_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicebot.lang import Language, language
+    from voicebot.nlu.intents import understand
+
+    _pack_with(tmp_path, monkeypatch, lambda d: None)
+    try:
+        assert type(language("xx")) is Language
+        said = understand("Aldonu 7 mielo", "xx", "seller", ["mielo"])
+        assert (said.intent, said.product, said.quantity) == ("add_stock", "mielo", 7)  # digits: the generic reader
+    finally:
+        load_pack.cache_clear()
+        language.cache_clear()
