@@ -63,7 +63,7 @@ _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 class Language:
     """The generic language: override what differs. Every method gets normalised or reply text."""
 
-    #: sentences and list items are joined with this ("" for Chinese)
+    #: spoken sentences are joined with this ("" for Chinese)
     sentence_sep = " "
     #: a bare list ends with this ("。" for Chinese)
     full_stop = "."
@@ -71,6 +71,8 @@ class Language:
     pinyin_matching = False
     #: a sentence starts with a capital letter
     capitalize_sentences = False
+    #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
+    symbols: dict[str, str] = {}  # noqa: RUF012 - read only
 
     def __init__(self, code: str) -> None:
         self.code = code
@@ -148,8 +150,6 @@ class Language:
     def speakable(self, text: str) -> str:
         """Script-level changes for the synthesiser once numbers are words (spell Latin letters ...)."""
         return text
-
-    symbols: dict[str, str] = {}  # "%" -> " percent"; an unlisted symbol becomes a space
 
     def render(self, template: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Grammar a template needs beyond filling in fields (English plurals); generic: none."""
