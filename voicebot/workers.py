@@ -181,7 +181,8 @@ class WorkerPool:
         self._started: set[int] = set()  # pids that reported in (live or not)
         self._loaded: set[int] = set()  # pids whose initializer finished
         self._loads = 0  # initializers finished in this pool's life
-        self._failure = ""  # the last initializer failure
+        self._failure = ""  # the last initializer failure, until a worker loads again
+        self._first_failure = ""  # what makes wait_ready fail
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
         self.restarts = 0  # workers replaced after a timeout or a crash
@@ -200,7 +201,8 @@ class WorkerPool:
             return
         ctx = multiprocessing.get_context("spawn")
         self._reader, self._writer = ctx.Pipe(duplex=False)
-        self._started, self._loaded, self._loads, self._failure = set(), set(), 0, ""
+        self._started, self._loaded, self._loads = set(), set(), 0
+        self._failure = self._first_failure = ""
         self._pool = ProcessPool(max_workers=self.size, initializer=_worker_init,
                                  initargs=(self._writer, self._initializer, self._initargs), context=ctx)
         _ = self._pool.active  # pebble spawns its workers on first use: do it here, on this thread
@@ -210,8 +212,8 @@ class WorkerPool:
         started = time.monotonic()
         while True:
             self._drain()
-            if self._failure:
-                raise WorkerStartFailed(self._failure)
+            if self._first_failure:
+                raise WorkerStartFailed(self._first_failure)
             if self._pool is None or not self._pool.active:
                 raise WorkerStartFailed(f"the {self.name} workers exited while starting")
             if self._loads >= self.size:
@@ -230,24 +232,32 @@ class WorkerPool:
             with contextlib.suppress(Exception):
                 if not future.done():
                     future.set_exception(WorkerDied(f"the {self.name} workers were stopped"))
-        for conn in (self._reader, self._writer):
-            conn.close()
-        self._reader = self._writer = None
-        self._started, self._loaded = set(), set()
+        with self._lock:
+            self._close_pipe(self._reader, self._writer)
+            self._reader = self._writer = None
+            self._started, self._loaded = set(), set()
 
     @staticmethod
-    def _stop(pool: ProcessPool) -> None:
+    def _stop(pool: ProcessPool, *pipe: Any) -> None:
         pool.stop()
         pool.join()
+        WorkerPool._close_pipe(*pipe)
+
+    @staticmethod
+    def _close_pipe(*pipe: Any) -> None:
+        for conn in pipe:
+            if conn is not None:
+                conn.close()
 
     def _rebuild(self, reason: str) -> None:
         """pebble gave up on the pool (a worker died while no task ran): start a fresh one."""
-        old = self._pool
-        self._pool = None
+        old, pipe = self._pool, (self._reader, self._writer)
+        with self._lock:
+            self._pool, self._reader, self._writer = None, None, None
         log_event(f"{self.name}.pool_rebuilt", level=logging.WARNING, reason=reason)
         self.start()
         if old is not None:  # its workers are gone or idle; stop them off this thread
-            threading.Thread(target=self._stop, args=(old,), name=f"{self.name}-stop", daemon=True).start()
+            threading.Thread(target=self._stop, args=(old, *pipe), name=f"{self.name}-stop", daemon=True).start()
 
     # -- status -------------------------------------------------------------------------------
     def _drain(self) -> None:
@@ -257,15 +267,17 @@ class WorkerPool:
             while reader is not None and reader.poll():
                 try:
                     what, pid, detail = reader.recv()
-                except (EOFError, OSError):
+                except Exception:  # closed, or a worker killed mid-report: the rest is unreadable
                     return
                 if what == "started":
                     self._started.add(pid)
                 elif what == "ready":
                     self._loaded.add(pid)
                     self._loads += 1
+                    self._failure = ""
                 elif what == "failed":
                     self._failure = detail
+                    self._first_failure = self._first_failure or detail
                     log_event(f"{self.name}.worker_failed", level=logging.ERROR, pid=pid, error=detail)
 
     def pids(self) -> list[int]:
@@ -278,7 +290,7 @@ class WorkerPool:
 
     @property
     def ready(self) -> bool:
-        """Started, every worker loaded once, none failed to load, and one is loaded now."""
+        """Started, every worker loaded once, the last load did not fail, and a worker is loaded now."""
         pids = set(self.pids())
         return (self._pool is not None and not self._failure and self._loads >= self.size
                 and bool(self._loaded & pids))
