@@ -46,6 +46,7 @@ from voicebot.logs import log_event
 PR_SET_PDEATHSIG = 1
 WATCH_INTERVAL_S = 0.5
 STALL_ENV = "VOICEBOT_TEST_STALL_DIR"
+ORPHAN_CHECK_S = 0.25
 
 
 class WorkerError(Exception):
@@ -330,7 +331,8 @@ class WorkerPool:
             self._inflight -= 1
             gate.release()
 
-    def _schedule(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout_s: float) -> Future[Any]:
+    def _schedule(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                  timeout_s: float) -> tuple[ProcessPool, Future[Any]]:
         self._drain()
         if self._failure and not self._loaded & set(self.pids()):  # no worker can load: fail now
             raise WorkerStartFailed(self._failure)
@@ -339,22 +341,42 @@ class WorkerPool:
                 self.start()
             elif not self._pool.active:
                 self._rebuild("a worker died while none was busy")
-            assert self._pool is not None
+            pool = self._pool
+            assert pool is not None
             try:
-                future = self._pool.schedule(fn, args, timeout=timeout_s)
+                future = pool.schedule(fn, args, timeout=timeout_s)
             except RuntimeError:  # pebble gave up on the pool between the check and the call
                 continue
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
-            return future
+            return pool, future
+        raise WorkerDied(f"the {self.name} workers could not be started")
+
+    async def _result(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout_s: float) -> Any:
+        """Schedule the task and wait for it; again on fresh workers if its pool broke before any worker took it.
+
+        (pebble stops reading its queue when it gives up on a pool, so a task that was queued just
+        then would wait forever.) A caller that gives up does not kill the worker: its task just finishes.
+        """
+        for _ in range(3):
+            pool, future = self._schedule(fn, args, timeout_s)
+            waiter = asyncio.wrap_future(future)
+            waiter.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved, if the caller left
+            while not waiter.done():
+                await asyncio.wait({waiter}, timeout=ORPHAN_CHECK_S)
+                # never taken by a worker, and none will take it: safe to run again
+                if not waiter.done() and not pool.active and not future.running() and future.cancel():
+                    break
+            if not future.cancelled():
+                return await asyncio.shield(waiter)
+            if self._pool is None:
+                raise WorkerDied(f"the {self.name} workers were stopped")
         raise WorkerDied(f"the {self.name} workers could not be started")
 
     async def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout_s: float) -> Any:
-        future = self._schedule(fn, args, timeout_s)
         task = getattr(fn, "__name__", str(fn))
         try:
-            # shield: a caller that gives up does not kill the worker; its task just finishes
-            return await asyncio.shield(asyncio.wrap_future(future))
+            return await self._result(fn, args, timeout_s)
         except TimeoutError as e:
             if isinstance(e.__cause__, RemoteTraceback):  # raised by the task itself
                 raise
