@@ -79,7 +79,7 @@ def test_well_formed_ciphertext_of_any_plaintext_decrypts_or_raises_protocol_err
 @given(st.text(max_size=120), st.sampled_from(["zh", "en", "ko"]), st.sampled_from(["seller", "buyer"]))
 def test_nlu_never_raises_and_always_names_a_known_intent(text: str, lang: str, role: str) -> None:
     result = understand(text, lang, role, PRODUCTS[lang])
-    contract = result.contract()
+    contract = result.to_contract()
     assert contract["intent"] in KNOWN_INTENTS
     assert set(contract) == {"intent", "product", "quantity", "price", "customer"}
     assert contract["quantity"] is None or isinstance(contract["quantity"], int)

@@ -64,7 +64,7 @@ def nlu(
 
     def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str]) -> None:
         result = understand(intent_text, lang_, role_, catalog_)
-        print_json(result.to_dict() | result.contract() if full else result.contract())
+        print_json(result.to_dict() if full else result.to_contract())
 
     if not batch:
         if text is None:
