@@ -66,7 +66,7 @@ class _Turn(Repair):
         self.state["context"] = {"product": product, "at": self.now} if about else None
         return result
 
-    def from_context(self, it: Intent) -> None:
+    def from_context(self, it: Intent) -> Intent:
         """ "我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
         context = self.state.get("context") or {}
         if (
@@ -79,19 +79,17 @@ class _Turn(Repair):
             and context.get("at", 0) + CURRENT_PRODUCT_S > self.now
             and it.unit in (None, self.catalog[context["product"]].get("unit") or it.unit)
         ):
-            it.product, self.used_context = context["product"], True
+            self.used_context = True
+            return it.copy(product=context["product"])
+        return it
 
     def turn(self, text: str) -> TurnResult:
-        it = ports.understand(text, self.lang, self.role, list(self.catalog))
-        it.utterance = text
-        if self.unsure and it.name in MONEY_STOCK:
-            it.unsure = True
-        if it.approximate:
-            it.unsure = True
+        heard = ports.understand(text, self.lang, self.role, list(self.catalog))
+        unsure = (self.unsure and heard.name in MONEY_STOCK) or heard.approximate
+        it = heard.copy(utterance=text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
-            it.spoken = self.leftover(text, kind)
-            self.from_context(it)
+            it = self.from_context(it.copy(spoken=self.leftover(text, kind)))
         if kind == "unknown" and self.is_greeting(text):
             return self.greet(it)
         if kind == "repeat":
@@ -212,10 +210,10 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def quantity_only(self, base: Intent, text: str) -> bool:
-        """Take a bare count ("三条") into ``base`` when its intent still needs a quantity."""
+    def quantity_only(self, base: Intent, text: str) -> Intent | None:
+        """``base`` with a bare count ("三条") when its intent still needs a quantity, else None."""
         if "quantity" not in base.spec.required or base.quantity is not None:
-            return False
+            return None
         parsed = ports.parse_number(text, self.lang, "quantity")
         if (
             parsed is None
@@ -223,9 +221,8 @@ class _Turn(Repair):
             or parsed[0] != int(parsed[0])
             or parsed[0] <= 0
         ):
-            return False
-        base.quantity = int(parsed[0])
-        return True
+            return None
+        return base.copy(quantity=int(parsed[0]))
 
     def leftover(self, text: str, kind: str) -> str | None:
         try:
@@ -241,13 +238,12 @@ class _Turn(Repair):
 
     def fill(self, pending: dict[str, Any], it: Intent, text: str) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
-        awaiting, base, kind = pending["awaiting"], pending["intent"].copy(), it.name
+        awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
         if self.unsure and base.name in MONEY_STOCK:
-            base.unsure = True
+            base = base.copy(unsure=True)
         slot = "product" if awaiting == "which" else awaiting
         if kind == base.name:  # the user said the whole thing again, maybe with the slot
-            merged = base.merged(it)
-            merged.unsure = base.unsure or it.unsure
+            merged = base.merged(it).copy(unsure=base.unsure or it.unsure)
             if getattr(merged, slot) is not None and (awaiting != "which" or merged.product in self.catalog):
                 return merged
         if awaiting in ("price", "quantity"):
@@ -260,12 +256,12 @@ class _Turn(Repair):
                 value, approximate = parsed
             if awaiting == "quantity" and (value != int(value) or value <= 0):
                 return None
-            setattr(base, awaiting, int(value) if awaiting == "quantity" else value)
+            base = base.copy(**{awaiting: int(value) if awaiting == "quantity" else value})
             unit = it.unit or ports.spoken_unit(text, self.lang)
             if base.name == "add_product" and unit and not base.unit:
-                base.unit = unit  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
+                base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
-                base.unsure = base.approximate = True
+                base = base.copy(unsure=True, approximate=True)
             return base
         if awaiting == "which":
             name = ports.match_product(text, self.lang, pending.get("candidates") or [])
@@ -275,8 +271,7 @@ class _Turn(Repair):
                 name = it.product
             if name is None:
                 return None
-            base.product, base.candidates = name, ()
-            return base
+            return base.copy(product=name, candidates=())
         if awaiting == "product":
             if base.name == "add_product":
                 name = it.product if kind == "add_product" else None
@@ -286,30 +281,26 @@ class _Turn(Repair):
                 name = it.product if it.product in self.catalog else None
                 if name is None and not it.candidates:
                     name = ports.match_product(text, self.lang, list(self.catalog))
-                if name is None and kind == "unknown" and self.quantity_only(base, text):
-                    return base  # "三条" answered "哪个商品？": keep the number, ask for the product again
+                counted = self.quantity_only(base, text) if name is None and kind == "unknown" else None
+                if counted is not None:
+                    return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
                 if name is None and kind == "unknown":  # a product we do not have: say so
-                    base.spoken = ports.spoken_name(text, self.lang)
-                    return base if base.spoken else None
+                    spoken = ports.spoken_name(text, self.lang)
+                    return base.copy(spoken=spoken) if spoken else None
                 if name is None and it.candidates:
-                    base.candidates = it.candidates
-                    base.product = it.product
-                    return base
+                    return base.copy(candidates=it.candidates, product=it.product)
             if not name:
                 return None
-            base.product = name
-            return base
+            return base.copy(product=name)
         if awaiting == "customer":
             if base.name == "mark_shipped" and self.spoken_order_number(text) is not None:
-                base.customer, base.utterance = None, text  # "三号" / "order two"
-                return base
+                return base.copy(customer=None, utterance=text)  # "三号" / "order two"
             name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
             if name and self.lang == "zh":
                 name = re.sub(r"(的货|那单|这单|的单子|的)$", "", name) or name  # "张三的" answers "哪一单？"
             if not name:
                 return None
-            base.customer = name
-            return base
+            return base.copy(customer=name)
         return None
 
     def proceed(self, it: Intent) -> TurnResult:
@@ -329,9 +320,10 @@ class _Turn(Repair):
         if name not in self.catalog and ports.name_too_long(name, self.lang):
             return self.result(self.say("name_unclear"), it, error_code="name_too_long")
         if spec.needs_product or (kind == "check_stock" and it.product):
-            asked = self.resolve_product(it)
-            if asked is not None:
-                return asked
+            resolved = self.resolve_product(it)
+            if isinstance(resolved, TurnResult):
+                return resolved
+            it = resolved
         if spec.new_product:
             if not it.product:
                 return self.wait(it, "product", self.say(f"ask.product_{kind}"))
@@ -353,7 +345,7 @@ class _Turn(Repair):
             order = self.shop.latest_open_order(self.actor)
             if order is None:
                 return self.result(self.say("no_order"), it, error_code="no_order")
-            it.order_id, it.items = order["id"], self.items_text(order)
+            it = it.copy(order_id=order["id"], items=self.items_text(order))
         if not it.confirmed and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
@@ -363,10 +355,10 @@ class _Turn(Repair):
             log_event("dialogue_shop_error", level=30, intent=kind, error=f"{type(e).__name__}: {e}")
             return self.result(self.say("error"), it, error_code=getattr(e, "code", "shop_error"))
 
-    def resolve_product(self, it: Intent) -> TurnResult | None:
-        """Make ``it.product`` a catalog name, or ask which one / say it is unknown."""
+    def resolve_product(self, it: Intent) -> Intent | TurnResult:
+        """``it`` with its product a catalog name, or the turn that asks which one / says it is unknown."""
         if it.product in self.catalog:
-            return None
+            return it
         candidates = [c for c in it.candidates if c in self.catalog]
         if len(candidates) > 1:
             if it.name in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
@@ -374,8 +366,7 @@ class _Turn(Repair):
             options = replies.load_replies(self.lang)["or"].join(candidates)
             return self.wait(it, "which", self.say("ask.which", options=options), candidates=candidates)
         if len(candidates) == 1:
-            it.product = candidates[0]
-            return None
+            return it.copy(product=candidates[0])
         if not it.product and not it.spoken:
             return self.ask_slot(it, "product")
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"

@@ -141,7 +141,7 @@ class OrderActs(TurnBase):
         return self.shipped(it, self.shop.ship_order(order["id"], self.actor))
 
     def shipped(self, it: Intent, order: dict[str, Any]) -> TurnResult:
-        it.order = self.order_ref(order)  # for "刚才记了：张三那单发货了"
+        it = it.copy(order=self.order_ref(order))  # for "刚才记了：张三那单发货了"
         reply = self.say("done.mark_shipped", order=self.order_ref(order), items=self.items_text(order))
         return self.committed(reply, it)
 

@@ -30,9 +30,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     from voicebot.nlu import understand as nlu_understand
 
     intent = nlu_understand(text, lang, role, products)
-    if len(intent.candidates) < 2:
-        intent.candidates = ()
-    return intent
+    return intent if len(intent.candidates) > 1 else intent.copy(candidates=())
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:

@@ -87,12 +87,10 @@ class Repair(Acts):
     @staticmethod
     def corrected(base: Intent, fix: dict[str, Any]) -> Intent:
         """``base`` with the corrected slots, and what they make stale dropped."""
-        out = base.copy(**fix)
-        if "price" in fix:
-            out.total = False
+        stale: dict[str, Any] = {"total": False} if "price" in fix else {}
         if "quantity" in fix or "price" in fix:
-            out.approximate = out.unsure = False
-        return out
+            stale.update(approximate=False, unsure=False)
+        return base.copy(**fix, **stale)
 
     def corrected_name(self, text: str) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""

@@ -24,7 +24,7 @@ _STATE = {"utterance": "_text", "total": "_total", "unsure": "_unsure", "spoken"
 _NLU = ("product_spoken", "product_known", "score", "text")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Intent:
     """An intent and its slots, plus what the NLU heard around them and what the dialogue noted."""
 
@@ -55,7 +55,7 @@ class Intent:
 
     def __post_init__(self) -> None:
         spec(self.name)  # unknown names are an error, never a silent "unknown"
-        self.candidates = tuple(self.candidates)
+        object.__setattr__(self, "candidates", tuple(self.candidates))
 
     @property
     def spec(self) -> IntentSpec:
