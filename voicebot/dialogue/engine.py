@@ -30,7 +30,6 @@ from voicebot.intents import Intent
 from voicebot.logs import log_event
 from voicebot.store.db import StoreBusy, write_tx
 
-SELLER_INTENTS = intents.names(role="seller")
 MONEY_STOCK = intents.names(confirm="unsure")  # read back when heard unsure or approximately
 ALWAYS_CONFIRM = intents.names(confirm="always")
 NEEDS_PRODUCT = frozenset(s.name for s in intents.SPECS if s.needs_product)
