@@ -358,7 +358,7 @@ class _Turn(Repair):
         """``it`` with its product a catalog name, or the turn that asks which one / says it is unknown."""
         if it.product in self.catalog:
             return it
-        candidates = [c for c in it.candidates if c in self.catalog]
+        candidates = [c for c in it.candidates or () if c in self.catalog]
         if len(candidates) > 1:
             if it.name in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
                 return self.answer_many(it, candidates)

@@ -30,7 +30,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     from voicebot.nlu import understand as nlu_understand
 
     intent = nlu_understand(text, lang, role, products)
-    return intent if len(intent.candidates) > 1 else intent.copy(candidates=())
+    return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:

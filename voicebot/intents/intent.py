@@ -35,7 +35,7 @@ class Intent:
     customer: str | None = None
     # heard by the NLU
     approximate: bool = False  # a number was approximate (十来个, about twenty): read it back
-    candidates: tuple[str, ...] = ()  # catalog products an ambiguous product could be
+    candidates: tuple[str, ...] | None = None  # catalog products an ambiguous product could be; () once chosen
     period: str | None = None  # today | yesterday | week | month (sales_summary, list_orders)
     unit: str | None = None  # the counter spoken with the quantity (条, 瓶, jars)
     total: bool = False  # the price was said for all of them (一共一百块, ninety in total)
@@ -55,7 +55,8 @@ class Intent:
 
     def __post_init__(self) -> None:
         spec(self.name)  # unknown names are an error, never a silent "unknown"
-        object.__setattr__(self, "candidates", tuple(self.candidates))
+        if self.candidates is not None:
+            object.__setattr__(self, "candidates", tuple(self.candidates))
 
     @property
     def spec(self) -> IntentSpec:
@@ -86,8 +87,10 @@ class Intent:
         out = self.to_contract()
         for key in _PUBLIC:
             value = getattr(self, key)
-            if value not in (None, (), False):
-                out[key] = list(value) if key == "candidates" else value
+            if key == "candidates" and value is not None:  # [] too: the log shows a choice was made
+                out[key] = list(value)
+            elif value not in (None, False):
+                out[key] = value
         return out
 
     def to_state(self) -> dict[str, Any]:
@@ -103,7 +106,7 @@ class Intent:
         """The contract keys, then everything the NLU heard (``voicebot nlu --full``)."""
         out = self.to_contract()
         out.update({k: getattr(self, k) for k in ("approximate", "period", "unit", "total", *_NLU)})
-        out["ambiguous"] = list(self.candidates)
+        out["ambiguous"] = list(self.candidates or ())
         return out
 
     @classmethod

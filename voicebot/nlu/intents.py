@@ -51,7 +51,7 @@ class Reading:
     def to_intent(self) -> Intent:
         return Intent(
             self.intent, self.product, self.quantity, tidy(self.price) if self.price is not None else None,
-            self.customer, approximate=self.approximate, candidates=tuple(self.ambiguous), period=self.period,
+            self.customer, approximate=self.approximate, candidates=tuple(self.ambiguous) or None, period=self.period,
             unit=self.unit, total=self.total, product_spoken=self.product_spoken,
             product_known=self.product_known, score=self.score, text=self.text,
         )  # fmt: skip
