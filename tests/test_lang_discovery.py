@@ -102,7 +102,7 @@ def test_a_fourth_language_from_a_folder_runs_a_turn(eo_path: Path, tmp_path: Pa
     shop.add_product("mielo", 30, 20, "")
     result = handle_turn(db, config, channel="wechat", user_id="boss", role="seller", lang="eo",
                          text="Aldonu kvin mielo", confidence=None)  # fmt: skip
-    assert result.intent["intent"] == "add_stock" and result.intent["quantity"] == 5
+    assert result.intent.name == "add_stock" and result.intent.quantity == 5
     assert result.reply == "Bone, kvin pli da mielo, nun 25."  # template from the pack, numbers from eo.py
     assert shop.product("mielo")["stock"] == 25
     db.close()
@@ -171,7 +171,7 @@ def test_a_pack_without_a_module_gets_the_generic_language(tmp_path: Path, monke
     try:
         assert type(language("xx")) is Language
         said = understand("Aldonu 7 mielo", "xx", "seller", ["mielo"])
-        assert (said.intent, said.product, said.quantity) == ("add_stock", "mielo", 7)  # digits: the generic reader
+        assert (said.name, said.product, said.quantity) == ("add_stock", "mielo", 7)  # digits: the generic reader
     finally:
         load_pack.cache_clear()
         language.cache_clear()

@@ -3,47 +3,32 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
+from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, load_pack
 
-CONTRACT_KEYS = ("intent", "product", "quantity", "price", "customer")
-
-# The slots each intent carries (INTENTS.md); anything else is dropped from the contract.
-SLOTS: dict[str, frozenset[str]] = {
-    "add_product": frozenset({"product", "price", "quantity"}),
-    "set_price": frozenset({"product", "price"}),
-    "add_stock": frozenset({"product", "quantity"}),
-    "check_stock": frozenset({"product"}),
-    "record_sale": frozenset({"product", "quantity", "customer", "price"}),
-    "mark_shipped": frozenset({"customer"}),
-    "attach_photo": frozenset({"product"}),
-    "remove_product": frozenset({"product"}),
-    "ask_price": frozenset({"product"}),
-    "ask_stock": frozenset({"product"}),
-    "place_order": frozenset({"product", "quantity"}),
-}
-SELLER_INTENTS = frozenset(
-    {"add_product", "set_price", "add_stock", "check_stock", "record_sale", "list_orders", "sales_summary",
-     "mark_shipped", "attach_photo", "remove_product"}
-)  # fmt: skip
-BUYER_INTENTS = frozenset({"list_products", "ask_price", "ask_stock", "place_order", "order_status", "cancel_order"})
+# The intent lists come from the registry (one place for the whole contract).
+SLOTS: dict[str, frozenset[str]] = {s.name: frozenset(s.slots) for s in SPECS if s.slots}
+SELLER_INTENTS = names(role="seller")
+BUYER_INTENTS = names(role="buyer")
 # A seller who speaks like a buyer means the seller's version.
-SELLER_FROM_BUYER = {
-    "ask_stock": "check_stock", "place_order": "record_sale", "order_status": "list_orders",
-    "list_products": "check_stock",  # a seller asking what the shop has means the stock
-}  # fmt: skip
+SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 
 
+__all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
+
+
 @dataclass
-class Intent:
+class Reading:
+    """What :func:`understand` works out, step by step; it returns it as an :class:`Intent`."""
+
     intent: str
     product: str | None = None
     quantity: int | None = None
@@ -59,14 +44,13 @@ class Intent:
     score: float | None = None  # product match score, 0-100
     text: str = ""  # the normalised transcript
 
-    def contract(self) -> dict[str, Any]:
-        """Exactly the five contract keys, ``None`` where not spoken."""
-        price = tidy(self.price) if self.price is not None else None
-        return {"intent": self.intent, "product": self.product, "quantity": self.quantity, "price": price,
-                "customer": self.customer}  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_intent(self) -> Intent:
+        return Intent(
+            self.intent, self.product, self.quantity, tidy(self.price) if self.price is not None else None,
+            self.customer, approximate=self.approximate, candidates=tuple(self.ambiguous) or None, period=self.period,
+            unit=self.unit, total=self.total, product_spoken=self.product_spoken,
+            product_known=self.product_known, score=self.score, text=self.text,
+        )  # fmt: skip
 
 
 def _strip_particles(text: str, pack: Pack) -> str:
@@ -291,12 +275,16 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
 
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``."""
+    return _read(text, lang, role, products).to_intent()
+
+
+def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     products = [p.strip() for p in products if p and p.strip()]
     norm = normalize(text, lang)
     if not norm:
-        return Intent("unknown", text=norm)
+        return Reading("unknown", text=norm)
     u = _Utterance(text, norm, lang, role, load_pack(lang), products)
-    result = Intent(_intent_name(u), text=norm)
+    result = Reading(_intent_name(u), text=norm)
     slots = SLOTS.get(result.intent, frozenset())
     if not slots and result.intent not in ("sales_summary", "list_orders"):
         return result
@@ -352,7 +340,7 @@ def _intent_name(u: _Utterance) -> str:
     return name
 
 
-def _fill_period(u: _Utterance, result: Intent) -> None:
+def _fill_period(u: _Utterance, result: Reading) -> None:
     """Pass 2: the period asked about (today, this week ...)."""
     for period, pattern in u.pack.periods.items():
         if pattern.search(u.norm):
@@ -360,7 +348,7 @@ def _fill_period(u: _Utterance, result: Intent) -> None:
             break
 
 
-def _find_numbers(u: _Utterance, result: Intent) -> None:
+def _find_numbers(u: _Utterance, result: Reading) -> None:
     """Pass 3: the numbers, read with names blanked out, each marked money, count or neither."""
     u.masked = u.norm
     if u.cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
@@ -390,7 +378,7 @@ def _product_mention(u: _Utterance) -> MatchResult | None:
     return found
 
 
-def _fill_product(u: _Utterance, result: Intent) -> None:
+def _fill_product(u: _Utterance, result: Reading) -> None:
     """Pass 4: the product, a catalog one or (add_product, a photo of something new) a new name."""
     found = _product_mention(u)
     intent_name = result.intent
@@ -415,7 +403,7 @@ def _fill_product(u: _Utterance, result: Intent) -> None:
         result.score = found.score
 
 
-def _sort_amounts(u: _Utterance, result: Intent) -> tuple[list[Number], list[Number], list[Number]]:
+def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Number], list[Number]]:
     """Prices, counts and bare numbers, with the numbers whose role the intent decides moved over."""
     norm, pack, intent_name = u.norm, u.pack, result.intent
     prices = [n for n, k in u.numbers if k == "money"]
@@ -456,7 +444,7 @@ def _sort_amounts(u: _Utterance, result: Intent) -> tuple[list[Number], list[Num
     return prices, counts, bare
 
 
-def _fill_amounts(u: _Utterance, result: Intent, slots: frozenset[str]) -> tuple[Number | None, Number | None]:
+def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tuple[Number | None, Number | None]:
     """Pass 5: the price and the quantity (and its unit, whether approximate, whether a total)."""
     intent_name = result.intent
     prices, counts, bare = _sort_amounts(u, result)
@@ -489,7 +477,7 @@ def _fill_amounts(u: _Utterance, result: Intent, slots: frozenset[str]) -> tuple
     return price, quantity
 
 
-def _one_before_product(u: _Utterance, result: Intent) -> bool:
+def _one_before_product(u: _Utterance, result: Reading) -> bool:
     """An article right before a known product ("a bracelet") says one of it."""
     if not ((result.product_known or result.ambiguous) and result.product_spoken):
         return False
@@ -499,7 +487,7 @@ def _one_before_product(u: _Utterance, result: Intent) -> bool:
     return bool(u.pack.one_words.search(before))
 
 
-def _fill_new_product(u: _Utterance, result: Intent, price: Number | None, quantity: Number | None) -> None:
+def _fill_new_product(u: _Utterance, result: Reading, price: Number | None, quantity: Number | None) -> None:
     """Pass 6 (add_product): the unit from the per-unit phrase, and the name once price and stock are known."""
     norm, pack = u.norm, u.pack
     numbers = find_numbers(u.masked, u.lang)

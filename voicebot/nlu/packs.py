@@ -129,15 +129,11 @@ PACK_KEYS = frozenset({
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep",
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
-# Intents that are not in the contract's seller/buyer lists: answers and conversation moves.
-CONVERSATION_INTENTS = frozenset({"confirm", "deny", "help", "repeat", "undo"})
-
-
 def known_intents() -> frozenset[str]:
-    """Intent names a pack rule may produce."""
-    from voicebot.nlu.intents import BUYER_INTENTS, SELLER_INTENTS
+    """Intent names a pack rule may produce: the registry's (voicebot/intents/registry.py)."""
+    from voicebot.intents import SPECS
 
-    return SELLER_INTENTS | BUYER_INTENTS | CONVERSATION_INTENTS
+    return frozenset(s.name for s in SPECS) - {"unknown"}
 
 
 def _pattern_text(pattern: str | list[str], where: str) -> str:
