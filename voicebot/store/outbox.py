@@ -241,6 +241,16 @@ def sent_since(db: sqlite_utils.Database, channel: str, user: str, since_iso: st
     ).fetchone()[0]
 
 
+def sent_after(db: sqlite_utils.Database, channel: str, user: str, after: int, limit: int = 20) -> list[Row]:
+    """The last ``limit`` rows sent to ``user`` with an id above ``after``, oldest first."""
+    rows = db.query(
+        "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
+        " ORDER BY id DESC LIMIT ?) ORDER BY id",
+        (channel, user, after, limit),
+    )
+    return [_decode(r) for r in rows]
+
+
 def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str | None:
     row = db.execute(
         "SELECT max(created_at) FROM messages WHERE channel = ? AND user = ? AND direction = 'in'",
@@ -308,6 +318,9 @@ class Outbox:
 
     def sent_since(self, channel: str, user: str, since_iso: str) -> int:
         return sent_since(self.db, channel, user, since_iso)
+
+    def sent_after(self, channel: str, user: str, after: int, limit: int = 20) -> list[Row]:
+        return sent_after(self.db, channel, user, after, limit)
 
     def last_inbound_at(self, channel: str, user: str) -> str | None:
         return last_inbound_at(self.db, channel, user)
