@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import click
 
 from voicebot.cli.options import print_json, with_config
@@ -69,14 +67,15 @@ def chat(
             turn_id=str(mid),
         )
         log.update(
-            mid, language=lang or config.shop.language, intent=result.intent, action_id=result.action_id,
+            mid, language=lang or config.shop.language, intent=result.intent.to_public(),
+            action_id=result.action_id,
             reply_text=result.reply, status="replied", error=result.error_code,
             timings={"dialogue": round((time.perf_counter() - start) * 1000, 1)},
         )
     finally:
         db.close()
     if as_json:
-        print_json(dataclasses.asdict(result))
+        print_json(result.to_dict())
     else:
         click.echo(result.reply)
         for to_channel, to_user, message in result.notify:
