@@ -23,6 +23,8 @@ import vosk
 from voicebot.asr.pool import AsrPool
 from voicebot.asr.registry import find_model
 from voicebot.audio.decode import decode_sync
+from voicebot.channels.web.channel import WebPolicy
+from voicebot.channels.wechat.policy import LIMITS
 from voicebot.config import load_config
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.pipeline.dbthread import DbThread
@@ -37,9 +39,13 @@ QUESTIONS = ["사과 얼마 예요", "배 얼마 예요", "사과 있어요", "�
 
 
 class BenchChannel:
-    """Where the replies would go: AMR voice, as for WeChat (sending is not measured)."""
+    """Where the replies would go: AMR voice cut to WeChat's limits, no window (sending is not measured)."""
 
-    name, reply_format, reply_window = "bench", "amr", False
+    name, reply_format, limits, policy = "bench", "amr", LIMITS, WebPolicy()
+    on_accept: list = []
+
+    async def heard(self, row: dict, text: str) -> None:
+        return None
 
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from voicebot.audio.decode import decode_sync
+from voicebot.channels.wechat.policy import LIMITS
 from voicebot.config import AudioConfig, load_config
 from voicebot.pipeline.voice_parts import speak_in_parts, split_text
 from voicebot.tts.service import TtsService
@@ -24,8 +25,8 @@ async def test_a_long_answer_becomes_several_playable_voice_messages(tmp_path):
     try:
         sentence = "绿松石手链两百块一条，还有十条。"
         text = sentence * 22
-        parts = await speak_in_parts(tts, text, "zh", "amr")
-        short = await speak_in_parts(tts, sentence, "zh", "amr")
+        parts = await speak_in_parts(tts, text, "zh", "amr", LIMITS)
+        short = await speak_in_parts(tts, sentence, "zh", "amr", LIMITS)
     finally:
         await tts.close()
     assert len(short) == 1

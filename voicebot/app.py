@@ -28,7 +28,7 @@ DB = web.AppKey("db", DbThread)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SENDER = web.AppKey("sender", OutboxSender)
 STARTED = web.AppKey("started", float)
-WECHAT = web.AppKey("wechat", object)
+WECHAT = web.AppKey("wechat_channel", object)
 WEB = web.AppKey("web", object)
 
 SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
@@ -107,8 +107,7 @@ def _pipeline_ctx(config: Config):
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
-            if hasattr(channel, "on_accept"):
-                channel.on_accept.append(sender.wake)
+            channel.on_accept.append(sender.wake)
         pipeline.on_done.append(sender.wake)
         sender.start()
         await pipeline.resume()

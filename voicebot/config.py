@@ -38,6 +38,9 @@ class ServerConfig:
     health_token: str = ""
 
 
+SELLERS_CHANNEL = "wechat"  # the channel whose user ids ``shop.sellers`` lists (WeChat OpenIDs)
+
+
 @dataclass
 class ShopConfig:
     name: str = "小店"

@@ -46,14 +46,15 @@ def chat(
     import uuid
 
     from voicebot.dialogue import handle_turn
-    from voicebot.store import messages
     from voicebot.store.db import open_db
+    from voicebot.store.messages import ConversationLog
 
     db = open_db(db_path or config.db_path)
+    log = ConversationLog(db)
     try:
         # logged like any inbound message, so operators see chat turns in the console too
-        mid, _ = messages.record_inbound(db, channel, f"chat-{uuid.uuid4().hex}", user_id, "text",
-                                         transcript=text, status="processing")
+        mid, _ = log.record_inbound(channel, f"chat-{uuid.uuid4().hex}", user_id, "text",
+                                    transcript=text, status="processing")
         start = time.perf_counter()
         result = handle_turn(
             db,
@@ -66,8 +67,9 @@ def chat(
             confidence=confidence,
             turn_id=str(mid),
         )
-        messages.update_message(
-            db, mid, language=lang or config.shop.language, intent=result.intent.to_public(), action_id=result.action_id,
+        log.update(
+            mid, language=lang or config.shop.language, intent=result.intent.to_public(),
+            action_id=result.action_id,
             reply_text=result.reply, status="replied", error=result.error_code,
             timings={"dialogue": round((time.perf_counter() - start) * 1000, 1)},
         )

@@ -8,7 +8,6 @@ import click
 
 from voicebot.cli.shop import _emit, json_option, with_shop
 from voicebot.shop.facade import Shop
-from voicebot.store import outbox
 
 FIELDS = ("id", "created_at", "channel", "user", "direction", "kind", "status", "language", "transcript",
           "intent", "reply_text", "media_path", "reply_audio_path", "timings", "error")
@@ -69,7 +68,7 @@ def log_pending(shop: Shop, as_json: bool) -> None:
     Example:
       voicebot log pending
     """
-    rows = [r for r in outbox.undelivered(shop.db)]
+    rows = shop.outbox.undelivered()
     lines = [f"#{r['id']} {r['channel']}:{r['user']} {r['kind']} {r['status']} attempts={r['attempts']}"
              f" {r['last_error'] or ''}" for r in rows]
     _emit(as_json, {"replies": rows}, "\n".join(lines) or "every reply was delivered")

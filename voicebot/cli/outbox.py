@@ -8,7 +8,6 @@ import click
 
 from voicebot.cli.shop import _emit, json_option, with_shop
 from voicebot.shop.facade import Shop
-from voicebot.store import outbox
 
 STATUSES = ("pending", "sent", "gave_up", "ambiguous")
 
@@ -42,7 +41,7 @@ def outbox_list(shop: Shop, status: str | None, limit: int, as_json: bool) -> No
     Example:
       voicebot outbox list --status gave_up --json
     """
-    rows = outbox.list_rows(shop.db, status, limit)
+    rows = shop.outbox.list_rows(status, limit)
     _emit(as_json, {"replies": rows}, "\n".join(map(_line, rows)) or "no replies")
 
 
@@ -64,7 +63,7 @@ def outbox_retry(shop: Shop, ids: tuple[int, ...], all_: bool, as_json: bool) ->
     """
     if bool(ids) == all_:
         raise click.UsageError("give --id N (repeatable) or --all")
-    count = outbox.retry(shop.db, None if all_ else list(ids))
+    count = shop.outbox.retry(None if all_ else list(ids))
     _emit(as_json, {"retried": count}, f"{count} repl{'y' if count == 1 else 'ies'} will be sent again")
 
 

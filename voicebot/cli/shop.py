@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
+from voicebot.config import SELLERS_CHANNEL
 from voicebot.shop import Shop, ShopError, format_yuan, yuan_number
 from voicebot.shop.orders import STATUSES
 from voicebot.shop.reports import PERIODS
@@ -298,7 +299,7 @@ def seller() -> None:
 
 @seller.command("add")
 @click.argument("channel_user_id")
-@click.option("--channel", default="wechat", show_default=True, help="Channel of the id (wechat, web …).")
+@click.option("--channel", default=SELLERS_CHANNEL, show_default=True, help="Channel of the id (wechat, web …).")
 @json_option
 @with_shop
 def seller_add_cmd(shop: Shop, channel_user_id: str, channel: str, as_json: bool) -> None:

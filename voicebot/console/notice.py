@@ -13,7 +13,6 @@ from voicebot.console import corrections
 from voicebot.console.corrections import Outcome
 from voicebot.dialogue.replies import say
 from voicebot.logs import log_event, timed
-from voicebot.store import outbox
 
 
 def _write(folder: Path, data: bytes, ext: str) -> Path:
@@ -37,8 +36,8 @@ async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
     with timed("console.notice_tts", timings, message_id=outcome.message_id):
         audio = await app[TTS].speak(text, outcome.lang, channel.reply_format)
         path = await asyncio.to_thread(_write, app[CONFIG].media_dir / "out", audio, channel.reply_format)
-    outbox_id = await app[DB].run(lambda shop: outbox.enqueue(
-        shop.db, outcome.channel, outcome.user, "voice", message_id=outcome.message_id, media_path=str(path),
+    outbox_id = await app[DB].run(lambda shop: shop.outbox.enqueue(
+        outcome.channel, outcome.user, "voice", message_id=outcome.message_id, media_path=str(path),
         payload={"text": text, "correction": outcome.correction_id},
         dedup_key=f"correction:{outcome.correction_id}"))
     await app[DB].run(lambda shop: corrections.set_notice(shop.db, outcome.correction_id, outbox_id))

@@ -10,7 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicebot.app import CONFIG
-from voicebot.config import Config
+from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.shop import customers
@@ -22,7 +22,7 @@ from voicebot.shop.orders import STATUSES
 def seller_actor(db: sqlite_utils.Database, config: Config) -> int | None:
     """The customer id console edits are recorded under: the shop's seller, so her "undo" sees them."""
     for user_id in config.shop.sellers:
-        return Shop(db, config).customer("wechat", user_id)["id"]
+        return Shop(db, config).customer(SELLERS_CHANNEL, user_id)["id"]
     for row in customers.list_customers(db, role="seller"):
         if row["channel"] not in (customers.SPOKEN_CHANNEL, "cli"):
             return row["id"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from voicebot.config import Config
+from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop.errors import NothingToUndo, OrderNotFound, OutOfStock, ShopError
@@ -247,7 +247,7 @@ def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tup
         if row["channel"] != customers.SPOKEN_CHANNEL and not row["unsubscribed"]:
             out[(row["channel"], row["channel_user_id"])] = row["language"] or config.shop.language
     for user_id in config.shop.sellers:
-        out.setdefault(("wechat", user_id), config.shop.language)
+        out.setdefault((SELLERS_CHANNEL, user_id), config.shop.language)
     return [(ch, uid, lang) for (ch, uid), lang in out.items()]
 
 

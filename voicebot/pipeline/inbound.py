@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from voicebot.store.outbox import Outbox
 
 Kind = Literal["voice", "text", "image", "event"]
 
@@ -46,15 +50,46 @@ class MediaError(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one message of a channel may hold; the pipeline splits longer voice replies."""
+
+    max_voice_s: float  # one voice message at most this long (encoder padding included)
+    max_voice_bytes: int  # and at most this large
+
+
+class DeliveryPolicy(Protocol):
+    """A channel's rules for sending replies, as the pipeline and the outbox sender ask them."""
+
+    text_copy: bool  # each reply also goes as text, after its voice
+    resend_ambiguous: int  # resends of a reply whose send got no answer, before an operator decides
+    max_age_s: float  # failing sends are retried until a reply is this old
+
+    @property
+    def passive_only(self) -> bool:
+        """Replies ride on the user's next delivery: the sender leaves them to the channel."""
+        ...
+
+    def hold_reason(self, outbox: Outbox, channel: str, user: str, now: datetime) -> str | None:
+        """Why a reply to ``user`` must wait for their next message now (None: it may go)."""
+        ...
+
+
 class Channel(Protocol):
-    """A channel as the pipeline sees it."""
+    """A channel as the pipeline, the outbox sender and the app see it."""
 
     name: str
     reply_format: str  # audio format of voice replies: "amr", "mp3" or "ogg"
-    reply_window: bool  # replies are limited to a window/quota after the user's last message
+    limits: Limits
+    policy: DeliveryPolicy
+    on_accept: list[Callable[[], None]]  # called after a new message (or a user's return): the sender's wake
 
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         """The media's bytes; raise MediaError (transient failures are retried inside)."""
+        ...
+
+    async def heard(self, row: dict[str, Any], text: str) -> None:
+        """What was recognised in a voice message, before its reply is ready (a channel may ignore it)."""
         ...
 
     async def send(self, item: dict[str, Any]) -> None:

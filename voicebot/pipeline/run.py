@@ -30,19 +30,18 @@ from voicebot.fileio import write_atomic
 from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited, timed
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import Channel, Inbound, MediaError
+from voicebot.pipeline.inbound import Channel, Inbound, Limits, MediaError
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos
 from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
-from voicebot.store import messages as log
-from voicebot.store import outbox
 from voicebot.tts.service import TtsService
 
 MEDIA_REF_PREFIX = "ref:"
 PHOTO_DECODE_TIMEOUT_S = 20.0
 PHOTO_REASONS = ("too_large", "damaged", "unsupported", "empty")
+NO_CHANNEL_LIMITS = Limits(max_voice_s=55.0, max_voice_bytes=2 * 1024 * 1024)  # a run no channel will send
 
 
 @dataclass
@@ -76,7 +75,7 @@ def _extension(data: bytes) -> str:
 def _record(shop: Shop, msg: Inbound, fields: dict[str, Any]) -> tuple[int, bool, int]:
     """The ack path's one database call: commit to the inbox, release replies held for the user."""
     mid, is_new = shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
-    released = outbox.release(shop.db, msg.channel, msg.user) if is_new else 0
+    released = shop.outbox.release(msg.channel, msg.user) if is_new else 0
     return mid, is_new, released
 
 
@@ -141,11 +140,11 @@ class Pipeline:
         return self.runs.futures
 
     async def _backlog(self, limit: int) -> list[int]:
-        return await self.db.run(lambda shop: log.unfinished_inbound_ids(shop.db, limit))
+        return await self.db.run(lambda shop: shop.log.unfinished_ids(limit))
 
     async def resume(self) -> list[int]:
         """Schedule every message a previous process accepted but did not finish."""
-        rows = await self.db.run(lambda shop: log.unfinished_inbound(shop.db))
+        rows = await self.db.run(lambda shop: shop.log.unfinished())
         for row in rows:
             self.schedule(row["id"])
         if rows:
@@ -167,7 +166,7 @@ class Pipeline:
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
-        row = await self.db.run(lambda shop: log.claim_message(shop.db, message_id))
+        row = await self.db.run(lambda shop: shop.log.claim(message_id))
         if row is None:
             return None
         result = RunResult(message_id)
@@ -199,8 +198,8 @@ class Pipeline:
             except Exception as e:  # no voice: the words still reach the user as text
                 log_event("pipeline.reply_failed", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
                 result.status, result.error = "failed", f"reply: {type(e).__name__}: {e}"
-                await self.db.run(lambda shop: outbox.enqueue(
-                    shop.db, channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
+                await self.db.run(lambda shop: shop.outbox.enqueue(
+                    channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
                     dedup_key=f"{message_id}:text"))
         await self.db.run(
             lambda shop: shop.update_message(
@@ -256,10 +255,9 @@ class Pipeline:
             words = [w.__dict__ for w in transcript.words]
             confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
-            heard = getattr(self.channels.get(channel), "heard", None)
-            if heard is not None:  # e.g. the browser shows what was heard before the reply is ready
+            if channel in self.channels:  # e.g. the browser shows what was heard before the reply is ready
                 try:
-                    await heard(row, text)
+                    await self.channels[channel].heard(row, text)
                 except Exception as e:
                     log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
@@ -295,8 +293,8 @@ class Pipeline:
         buyer_name = display_name(shop.db, shop.customer(channel, user)["id"])
         notes = []
         for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, self.config, channel)):
-            outbox.enqueue(shop.db, s_channel, seller, "image", message_id=mid, media_path=photo["path"],
-                           payload={"from": user}, dedup_key=f"{mid}:photo:{n}")
+            shop.outbox.enqueue(s_channel, seller, "image", message_id=mid, media_path=photo["path"],
+                                payload={"from": user}, dedup_key=f"{mid}:photo:{n}")
             name = buyer_name or say(s_lang, "someone")
             notes.append((s_channel, seller, say(s_lang, "seller_buyer_photo", customer=name)))
         return notes
@@ -369,14 +367,16 @@ class Pipeline:
         channel_name, user, mid = row["channel"], row["user"], row["id"]
         channel = self.channels.get(channel_name)
         fmt = channel.reply_format if channel else "mp3"
+        limits = channel.limits if channel else NO_CHANNEL_LIMITS
         t = result.timings
         with timed("tts", t, chars=len(result.reply_text), **ctx) as info:
-            parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt)
+            parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt, limits)
             info["parts"] = len(parts)
         paths = [str(await self._save_media(audio, fmt, "out")) for _, audio in parts]
         result.reply_audio_path = paths[0]
         with timed("outbox", t, **ctx):
-            await self.db.run(self._enqueue, channel_name, user, mid, result, turn,
+            text_copy = channel.policy.text_copy if channel else False
+            await self.db.run(self._enqueue, channel_name, user, mid, result, turn, text_copy,
                               [(text, path) for (text, _), path in zip(parts, paths, strict=True)])
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
                 if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
@@ -386,27 +386,27 @@ class Pipeline:
                 n_audio = await self.tts.speak(text, seller_lang, n_fmt)
                 n_path = await self._save_media(n_audio, n_fmt, "out")
                 await self.db.run(
-                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: outbox.enqueue(
-                        shop.db, c, s, "voice", message_id=mid, media_path=str(p),
+                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: shop.outbox.enqueue(
+                        c, s, "voice", message_id=mid, media_path=str(p),
                         payload={"text": tx, "notification": True}, dedup_key=f"{mid}:notify:{n}",
                     )
                 )
 
     def _enqueue(
         self, shop: Shop, channel: str, user: str, mid: int, result: RunResult,
-        turn: dialogue.TurnResult | None, voice: list[tuple[str, str]]
+        turn: dialogue.TurnResult | None, text_copy: bool, voice: list[tuple[str, str]]
     ) -> None:
         for n, (text, path) in enumerate(voice):
-            outbox.enqueue(shop.db, channel, user, "voice", message_id=mid, media_path=path,
-                           payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
-        if self.config.wechat.send_text_copy:
-            outbox.enqueue(shop.db, channel, user, "text", message_id=mid, payload={"text": result.reply_text},
-                           dedup_key=f"{mid}:text")
+            shop.outbox.enqueue(channel, user, "voice", message_id=mid, media_path=path,
+                                payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
+        if text_copy:
+            shop.outbox.enqueue(channel, user, "text", message_id=mid, payload={"text": result.reply_text},
+                                dedup_key=f"{mid}:text")
         if turn and turn.photo_product:
             photos = shop.product_photos(turn.photo_product)
             if photos:
-                outbox.enqueue(shop.db, channel, user, "image", message_id=mid, media_path=photos[0]["path"],
-                               payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
+                shop.outbox.enqueue(channel, user, "image", message_id=mid, media_path=photos[0]["path"],
+                                    payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
 
     async def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
         return await asyncio.to_thread(self._write_media, data, ext, direction)

@@ -1,4 +1,8 @@
-"""The outbox sender: delivers queued replies through their channel, once each, with backoff."""
+"""The outbox sender: delivers queued replies through their channel, once each, with backoff.
+
+When a reply may go, how often an unanswered send is repeated and how long a failing one is retried
+are the channel's rules (its ``policy``); the sender only applies them.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, SendError
-from voicebot.shop.facade import Shop
-from voicebot.store import outbox
-from voicebot.store.clock import to_iso
 
 POLL_S = 0.5
 
 
 def utc_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def window_allows(
-    shop: Shop, config: Config, channel: str, user: str, now: datetime | None = None
-) -> str | None:
-    """Why a reply to ``user`` must wait for their next message (None when it may go now)."""
-    last_in = outbox.last_inbound_at(shop.db, channel, user)
-    window_start = to_iso((now or utc_clock()) - timedelta(hours=config.wechat.window_hours))
-    if last_in is None or last_in < window_start:
-        return "reply window closed: waiting for the user's next message"
-    if outbox.sent_since(shop.db, channel, user, last_in) >= config.wechat.window_quota:
-        return f"reply quota of {config.wechat.window_quota} used: waiting for the user's next message"
-    return None
 
 
 class OutboxSender:
@@ -83,55 +71,52 @@ class OutboxSender:
         sent = 0
         async with self._lock:
             for name, channel in self.channels.items():
-                if getattr(channel, "passive_only", False):
+                if channel.policy.passive_only:
                     continue  # replies ride on the user's next delivery instead
                 now = self.clock()
-                for row in await self.db.run(lambda shop, n=name, t=now: outbox.due(shop.db, n, now=t)):
-                    if await self.db.run(lambda shop, r=row["id"], t=now: outbox.claim(shop.db, r, now=t)):
+                for row in await self.db.run(lambda shop, n=name, t=now: shop.outbox.due(n, now=t)):
+                    if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, now=t)):
                         sent += await self._send(channel, row)
         return sent
 
     async def _send(self, channel: Channel, row: dict) -> int:
         rid, user = row["id"], row["user"]
-        cfg = self.config.wechat
-        max_age_s = cfg.reply_max_age_hours * 3600
+        policy = channel.policy
         if row.get("attempt_started_at"):  # an earlier attempt never reported back (the process died)
-            status = await self.db.run(lambda shop: outbox.mark_ambiguous(
-                shop.db, rid, "the sending process stopped during the send",
-                resend_limit=cfg.resend_ambiguous, now=self.clock(), max_age_s=max_age_s))
+            status = await self.db.run(lambda shop: shop.outbox.mark_ambiguous(
+                rid, "the sending process stopped during the send",
+                resend_limit=policy.resend_ambiguous, now=self.clock(), max_age_s=policy.max_age_s))
             log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, status=status,
                       reason="interrupted send")
             if status != "pending":
                 return 0
-            await self.db.run(lambda shop: outbox.claim(shop.db, rid, now=self.clock()))
-        reason = None
-        if getattr(channel, "reply_window", False):
-            reason = await self.db.run(window_allows, self.config, row["channel"], user, self.clock())
+            await self.db.run(lambda shop: shop.outbox.claim(rid, now=self.clock()))
+        reason = await self.db.run(
+            lambda shop: policy.hold_reason(shop.outbox, row["channel"], user, self.clock()))
         if reason:
-            await self.db.run(lambda shop: outbox.hold(shop.db, rid, reason))
+            await self.db.run(lambda shop: shop.outbox.hold(rid, reason))
             log_event("outbox.held", outbox_id=rid, user=user, reason=reason)
             return 0
-        await self.db.run(lambda shop: outbox.start_attempt(shop.db, rid, now=self.clock()))
+        await self.db.run(lambda shop: shop.outbox.start_attempt(rid, now=self.clock()))
         try:
             await channel.send(row)
         except SendError as e:
             error, hold, permanent, ambiguous = str(e), e.hold, not e.retryable, e.ambiguous
         else:
-            await self.db.run(lambda shop: outbox.mark_sent(shop.db, rid))
+            await self.db.run(lambda shop: shop.outbox.mark_sent(rid))
             log_event("outbox.sent", outbox_id=rid, user=user, kind=row["kind"], message_id=row["message_id"])
             return 1
         if ambiguous:
-            status = await self.db.run(lambda shop: outbox.mark_ambiguous(
-                shop.db, rid, error, resend_limit=cfg.resend_ambiguous, now=self.clock(),
-                max_age_s=max_age_s))
+            status = await self.db.run(lambda shop: shop.outbox.mark_ambiguous(
+                rid, error, resend_limit=policy.resend_ambiguous, now=self.clock(), max_age_s=policy.max_age_s))
             log_event("outbox.ambiguous", logging.WARNING, outbox_id=rid, user=user, error=error,
                       status=status)
             return 0
         if hold:
-            await self.db.run(lambda shop: outbox.hold(shop.db, rid, error))
+            await self.db.run(lambda shop: shop.outbox.hold(rid, error))
             log_event("outbox.held", outbox_id=rid, user=user, reason=error)
             return 0
-        status = await self.db.run(lambda shop: outbox.mark_failed(
-            shop.db, rid, error, permanent=permanent, now=self.clock(), max_age_s=max_age_s))
+        status = await self.db.run(lambda shop: shop.outbox.mark_failed(
+            rid, error, permanent=permanent, now=self.clock(), max_age_s=policy.max_age_s))
         log_event("outbox.failed", logging.WARNING, outbox_id=rid, user=user, error=error, status=status)
         return 0

@@ -1,4 +1,4 @@
-"""Long answers become several voice messages, each within the channel's limits (WeChat: 60 s, 2 MB)."""
+"""Long answers become several voice messages, each within the channel's limits (its ``Limits``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import re
 import wave
 from pathlib import Path
 
+from voicebot.pipeline.inbound import Limits
 from voicebot.tts.service import TtsService
 
-MAX_VOICE_S = 55.0  # under WeChat's 60 s, with room for the encoder's padding
-MAX_VOICE_BYTES = 2 * 1024 * 1024
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;.,，、])\s*")
 
 
@@ -40,13 +39,15 @@ def split_text(text: str, parts: int) -> list[str]:
     return out if len(out) > 1 else [pieces[0], "".join(pieces[1:])]
 
 
-async def speak_in_parts(tts: TtsService, text: str, lang: str, fmt: str) -> list[tuple[str, bytes]]:
+async def speak_in_parts(
+    tts: TtsService, text: str, lang: str, fmt: str, limits: Limits
+) -> list[tuple[str, bytes]]:
     """``[(text, audio)]``: one item when the answer fits in one voice message, else several."""
     audio = await tts.speak(text, lang, fmt)
     seconds = await asyncio.to_thread(wav_seconds, await tts.synthesize(text, lang))
-    if (seconds <= MAX_VOICE_S and len(audio) <= MAX_VOICE_BYTES) or len(text) < 2:
+    if (seconds <= limits.max_voice_s and len(audio) <= limits.max_voice_bytes) or len(text) < 2:
         return [(text, audio)]
     out: list[tuple[str, bytes]] = []
-    for part in split_text(text, int(seconds // MAX_VOICE_S) + 1):
-        out += await speak_in_parts(tts, part, lang, fmt)
+    for part in split_text(text, int(seconds // limits.max_voice_s) + 1):
+        out += await speak_in_parts(tts, part, lang, fmt, limits)
     return out

@@ -80,7 +80,7 @@ def set_role(db: sqlite_utils.Database, customer_id: int, role: str) -> Row:
         return get_customer(db, customer_id)  # type: ignore[return-value]
 
 
-def add_seller(db: sqlite_utils.Database, channel_user_id: str, channel: str = "wechat") -> Row:
+def add_seller(db: sqlite_utils.Database, channel_user_id: str, channel: str) -> Row:
     """Make this channel user a seller (creating the customer row if needed)."""
     with write_tx(db):
         customer = get_or_create_customer(db, channel, channel_user_id, role="seller")

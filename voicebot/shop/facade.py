@@ -14,13 +14,14 @@ from typing import Any
 
 import sqlite_utils
 
-from voicebot.config import Config
+from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.shop import actions, catalog, customers, export, orders, photos, reports
 from voicebot.shop.money import to_fen
 from voicebot.shop.orders import OrderLine
-from voicebot.store import messages
 from voicebot.store.clock import to_iso
 from voicebot.store.db import open_db
+from voicebot.store.messages import ConversationLog
+from voicebot.store.outbox import Outbox
 
 Price = str | int | float | Decimal
 Row = dict[str, Any]
@@ -32,14 +33,16 @@ class Shop:
     def __init__(self, db: sqlite_utils.Database, config: Config) -> None:
         self.db = db
         self.config = config
+        self.log = ConversationLog(db)
+        self.outbox = Outbox(db)
 
     @classmethod
     def open(cls, config: Config, db_path: Path | str | None = None) -> Shop:
         """Open ``config.db_path`` (or ``db_path``), migrate it, and register configured sellers."""
         shop = cls(open_db(db_path or config.db_path), config)
         for user_id in config.shop.sellers:
-            if not customers.is_seller(shop.db, "wechat", user_id):
-                customers.add_seller(shop.db, user_id, "wechat")
+            if not customers.is_seller(shop.db, SELLERS_CHANNEL, user_id):
+                customers.add_seller(shop.db, user_id, SELLERS_CHANNEL)
         return shop
 
     def close(self) -> None:
@@ -66,7 +69,7 @@ class Shop:
             self.db, channel, channel_user_id
         )
 
-    def add_seller(self, channel_user_id: str, channel: str = "wechat") -> Row:
+    def add_seller(self, channel_user_id: str, channel: str = SELLERS_CHANNEL) -> Row:
         return customers.add_seller(self.db, channel_user_id, channel)
 
     def customer_for_name(self, spoken: str) -> Row:
@@ -210,19 +213,19 @@ class Shop:
     def record_inbound(
         self, channel: str, channel_msg_id: str, user: str, kind: str, **fields: Any
     ) -> tuple[int, bool]:
-        return messages.record_inbound(self.db, channel, channel_msg_id, user, kind, **fields)
+        return self.log.record_inbound(channel, channel_msg_id, user, kind, **fields)
 
     def record_outbound(self, channel: str, user: str, kind: str, **fields: Any) -> int:
-        return messages.record_outbound(self.db, channel, user, kind, **fields)
+        return self.log.record_outbound(channel, user, kind, **fields)
 
     def update_message(self, message_id: int, **fields: Any) -> None:
-        messages.update_message(self.db, message_id, **fields)
+        self.log.update(message_id, **fields)
 
     def get_message(self, message_id: int) -> Row | None:
-        return messages.get_message(self.db, message_id)
+        return self.log.get(message_id)
 
     def list_messages(self, **filters: Any) -> list[Row]:
-        return messages.list_messages(self.db, **filters)
+        return self.log.list(**filters)
 
     # export
     def export_csv(self, out_dir: Path | str) -> dict[str, dict[str, Any]]:

@@ -230,3 +230,35 @@ def claim_message(
             (owner, utc_now(), message_id),
         )
         return row
+
+
+class ConversationLog:
+    """The conversation log (the ``messages`` table) over one open database connection."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def record_inbound(self, channel: str, channel_msg_id: str, user: str, kind: str,
+                       **fields: Any) -> tuple[int, bool]:
+        return record_inbound(self.db, channel, channel_msg_id, user, kind, **fields)
+
+    def record_outbound(self, channel: str, user: str, kind: str, **fields: Any) -> int:
+        return record_outbound(self.db, channel, user, kind, **fields)
+
+    def update(self, message_id: int, **fields: Any) -> None:
+        update_message(self.db, message_id, **fields)
+
+    def get(self, message_id: int) -> Row | None:
+        return get_message(self.db, message_id)
+
+    def list(self, **filters: Any) -> list[Row]:
+        return list_messages(self.db, **filters)
+
+    def claim(self, message_id: int) -> Row | None:
+        return claim_message(self.db, message_id)
+
+    def unfinished(self) -> list[Row]:
+        return unfinished_inbound(self.db)
+
+    def unfinished_ids(self, limit: int) -> list[int]:
+        return unfinished_inbound_ids(self.db, limit)

@@ -241,6 +241,16 @@ def sent_since(db: sqlite_utils.Database, channel: str, user: str, since_iso: st
     ).fetchone()[0]
 
 
+def sent_after(db: sqlite_utils.Database, channel: str, user: str, after: int, limit: int = 20) -> list[Row]:
+    """The last ``limit`` rows sent to ``user`` with an id above ``after``, oldest first."""
+    rows = db.query(
+        "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
+        " ORDER BY id DESC LIMIT ?) ORDER BY id",
+        (channel, user, after, limit),
+    )
+    return [_decode(r) for r in rows]
+
+
 def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str | None:
     row = db.execute(
         "SELECT max(created_at) FROM messages WHERE channel = ? AND user = ? AND direction = 'in'",
@@ -265,3 +275,61 @@ def undelivered(db: sqlite_utils.Database, limit: int = 200) -> list[Row]:
     """Rows not sent (pending, held or given up), oldest first: what operators should look at."""
     rows = db.query(f"SELECT * FROM outbox WHERE status != 'sent' ORDER BY id LIMIT {int(limit)}")
     return [_decode(r) for r in rows]
+
+
+class Outbox:
+    """The outbox over one open database connection: what the pipeline, the sender and channels use."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def enqueue(self, channel: str, user: str, kind: str, **fields: Any) -> int | None:
+        return enqueue(self.db, channel, user, kind, **fields)
+
+    def due(self, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
+        return due(self.db, channel, limit, now)
+
+    def for_message(self, message_id: int, status: str = "pending") -> list[Row]:
+        return for_message(self.db, message_id, status)
+
+    def pending_for(self, channel: str, user: str) -> list[Row]:
+        return pending_for(self.db, channel, user)
+
+    def claim(self, outbox_id: int, now: datetime | None = None) -> bool:
+        return claim(self.db, outbox_id, now=now)
+
+    def start_attempt(self, outbox_id: int, now: datetime | None = None) -> None:
+        start_attempt(self.db, outbox_id, now)
+
+    def mark_sent(self, outbox_id: int, via: str = "api") -> bool:
+        return mark_sent(self.db, outbox_id, via)
+
+    def mark_failed(self, outbox_id: int, error: str, **how: Any) -> str:
+        return mark_failed(self.db, outbox_id, error, **how)
+
+    def mark_ambiguous(self, outbox_id: int, error: str, **how: Any) -> str:
+        return mark_ambiguous(self.db, outbox_id, error, **how)
+
+    def hold(self, outbox_id: int, reason: str) -> None:
+        hold(self.db, outbox_id, reason)
+
+    def release(self, channel: str, user: str) -> int:
+        return release(self.db, channel, user)
+
+    def sent_since(self, channel: str, user: str, since_iso: str) -> int:
+        return sent_since(self.db, channel, user, since_iso)
+
+    def sent_after(self, channel: str, user: str, after: int, limit: int = 20) -> list[Row]:
+        return sent_after(self.db, channel, user, after, limit)
+
+    def last_inbound_at(self, channel: str, user: str) -> str | None:
+        return last_inbound_at(self.db, channel, user)
+
+    def retry(self, ids: list[int] | None = None) -> int:
+        return retry(self.db, ids)
+
+    def list_rows(self, status: str | None = None, limit: int = 200) -> list[Row]:
+        return list_rows(self.db, status, limit)
+
+    def undelivered(self, limit: int = 200) -> list[Row]:
+        return undelivered(self.db, limit)

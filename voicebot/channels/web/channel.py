@@ -7,8 +7,8 @@ is open the reply is held in the outbox and released when the user connects agai
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,9 +19,9 @@ from voicebot.channels.web.links import CHANNEL
 from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import SendError
+from voicebot.pipeline.inbound import Limits, SendError
 from voicebot.shop.facade import Shop
-from voicebot.store import outbox
+from voicebot.store.outbox import DEFAULT_MAX_AGE_S, Outbox
 
 
 def clip_id(channel_msg_id: str | None, user: str) -> str | None:
@@ -55,29 +55,36 @@ def reply_event(shop: Shop, config: Config, row: dict[str, Any]) -> dict[str, An
 def resent_replies(shop: Shop, config: Config, user: str, after: int, limit: int = 20) -> list[dict[str, Any]]:
     """Replies already sent to ``user`` with an outbox id above ``after`` (a page may have missed them
     when its socket died just as they were written), oldest first."""
-    rows = shop.db.query(
-        "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
-        " ORDER BY id DESC LIMIT ?) ORDER BY id",
-        (CHANNEL, user, after, limit),
-    )
-    out = []
-    for r in rows:
-        r = dict(r)
-        r["payload"] = json.loads(r.pop("payload_json") or "{}")
-        out.append(reply_event(shop, config, r))
-    return out
+    return [reply_event(shop, config, r) for r in shop.outbox.sent_after(CHANNEL, user, after, limit)]
+
+
+# A page plays any length; replies are cut as for WeChat, so a long answer arrives (and replays) in parts.
+LIMITS = Limits(max_voice_s=55.0, max_voice_bytes=2 * 1024 * 1024)
+
+
+class WebPolicy:
+    """No reply window or quota in a browser; a reply waits in the outbox while the user has no chat open."""
+
+    text_copy = False  # the page shows each voice reply's words already
+    resend_ambiguous = 0  # a push never ends without knowing whether the page took it
+    max_age_s = DEFAULT_MAX_AGE_S
+    passive_only = False
+
+    def hold_reason(self, outbox: Outbox, channel: str, user: str, now: datetime) -> str | None:
+        return None
 
 
 class WebChannel:
     """Implements the pipeline's Channel protocol for browser chats."""
 
     name = CHANNEL
-    reply_window = False  # no 48-hour window or quota in a browser
+    limits = LIMITS
 
     def __init__(self, config: Config, db: DbThread) -> None:
         self.config = config
         self.db = db
         self.reply_format = config.web.reply_format
+        self.policy = WebPolicy()
         self.sockets: dict[str, set[web.WebSocketResponse]] = {}
         self.on_accept: list[Any] = []  # callbacks after a new message or a connect (the sender's wake)
         self._cards: list[dict[str, Any]] | None = None  # the product cards open pages last got
@@ -85,7 +92,7 @@ class WebChannel:
     async def connect(self, user: str, ws: web.WebSocketResponse) -> int:
         """Register an open chat; replies held while the user was away become due now."""
         self.sockets.setdefault(user, set()).add(ws)
-        released = await self.db.run(lambda shop: outbox.release(shop.db, CHANNEL, user))
+        released = await self.db.run(lambda shop: shop.outbox.release(CHANNEL, user))
         self.wake()
         log_event("web.connected", user=user, released=released, open=len(self.sockets[user]))
         return released
@@ -102,7 +109,7 @@ class WebChannel:
         for callback in self.on_accept:
             callback()
 
-    async def fetch_media(self, ref: str) -> bytes:
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise SendError("browser clips arrive with their bytes; there is nothing to fetch", retryable=False)
 
     async def _push(self, user: str, event: dict[str, Any]) -> int:

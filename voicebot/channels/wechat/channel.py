@@ -22,6 +22,7 @@ from aiohttp import web
 
 from voicebot.channels.wechat.api import MediaTooLarge, WechatApi, WechatApiError
 from voicebot.channels.wechat.messages import InboundMessage, text_reply, voice_reply
+from voicebot.channels.wechat.policy import LIMITS, WechatPolicy
 from voicebot.channels.wechat.webhook import Mode, ReplyEncoder, WechatWebhook
 from voicebot.config import Config
 from voicebot.dialogue.replies import say
@@ -29,7 +30,6 @@ from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound, MediaError, SendError
 from voicebot.pipeline.run import Pipeline
-from voicebot.store import outbox
 from voicebot.store.kv import kv_get, kv_set
 from voicebot.store.nonces import claim_nonce
 
@@ -45,7 +45,7 @@ class WechatChannel:
 
     name = CHANNEL
     reply_format = "amr"
-    reply_window = True
+    limits = LIMITS
 
     def __init__(self, config: Config, pipeline: Pipeline, api: WechatApi, db: DbThread,
                  passive_wait_s: float = 4.5, passive_hold_s: float = 6.0) -> None:
@@ -55,7 +55,7 @@ class WechatChannel:
         self.db = db
         self.passive_wait_s = passive_wait_s  # answer a delivery this soon, before WeChat's 5 s
         self.passive_hold_s = passive_hold_s  # keep an unanswered delivery open past WeChat's 5 s
-        self.passive_only = config.wechat.reply_mode == "passive"
+        self.policy = WechatPolicy(config.wechat)
         self.webhook = WechatWebhook(config.wechat, self.on_message, nonce_guard=self._claim_nonce)
         self._deliveries: collections.Counter[str] = collections.Counter()
         self.on_accept: list[Any] = []  # callbacks after a new message is accepted (the sender's wake)
@@ -93,7 +93,7 @@ class WechatChannel:
         task = self.pipeline.schedule(mid)
         for callback in self.on_accept:
             callback()
-        if not self.passive_only:
+        if not self.policy.passive_only:
             return None  # `success` now; the reply goes through the customer-service API
         self._deliveries[msg.dedup_key] += 1
         return await self._passive(msg, mid, task, self._deliveries[msg.dedup_key], encoder)
@@ -122,8 +122,8 @@ class WechatChannel:
         user first, then anything else still waiting for them. The row is marked sent only once the
         HTTP response carrying it has been written (:class:`PassiveResponse`)."""
         user = msg.from_user
-        rows = await self.db.run(lambda shop: outbox.for_message(shop.db, mid))
-        rows += await self.db.run(lambda shop: outbox.pending_for(shop.db, CHANNEL, user))
+        rows = await self.db.run(lambda shop: shop.outbox.for_message(mid))
+        rows += await self.db.run(lambda shop: shop.outbox.pending_for(CHANNEL, user))
         for row in rows:
             if row["user"] != user or row["kind"] not in ("voice", "text"):
                 continue
@@ -145,10 +145,13 @@ class WechatChannel:
 
     async def _passive_sent(self, rid: int, mid: int) -> None:
         # the close of a delivery, like its ack: not behind queued pipeline work
-        await self.db.run_first(lambda shop: outbox.mark_sent(shop.db, rid, via="passive"))
+        await self.db.run_first(lambda shop: shop.outbox.mark_sent(rid, via="passive"))
         log_event("outbox.sent", outbox_id=rid, message_id=mid, via="passive")
 
     # -- outbound ---------------------------------------------------------------------------
+    async def heard(self, row: dict[str, Any], text: str) -> None:
+        """Nothing to do: a WeChat chat shows only the reply (and, with ``send_text_copy``, its text)."""
+
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         """Download a user's media, retrying transient errors (-1, 5xx, timeouts) with backoff."""
         delays = self.media_retry_delays_s
@@ -191,7 +194,7 @@ class WechatChannel:
                 await self._send_once(row, await self.upload(row, fresh=True))
         except WechatApiError as e:
             if e.no_permission and self.config.wechat.reply_mode == "auto":
-                self.passive_only = True
+                self.policy.passive_only = True
                 log_event("wechat.passive_fallback_mode", reason=str(e))
                 raise SendError(f"no customer-service permission ({e}); replying passively", retryable=False,
                                 hold=True) from e
