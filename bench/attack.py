@@ -137,7 +137,9 @@ async def main(args: argparse.Namespace) -> None:
         print(f"genuine messages during the attack: {dict(genuine)}")
         print(f"service fds: {fds_before} -> max {max_fds} -> {open_fds(proc.pid)}   "
               f"RSS {rss_before:.0f} -> {rss_mb(proc.pid):.0f} MB")
-        print(f"service log during the attack: {log_bytes / 1e3:.0f} kB; in all {log_health(lines)}")
+        not_json, tracebacks = log_health(lines)
+        print(f"service log during the attack: {log_bytes / 1e3:.0f} kB ({not_json} lines that are not one "
+              f"JSON object, {tracebacks} with a traceback)")
     finally:
         await stop_service(proc, log, emu_runner)
 

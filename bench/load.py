@@ -239,8 +239,8 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await stop_service(proc, log, emu_runner)
         lines = (folder / "serve.log").read_bytes().splitlines()
-        print(f"service log: {log_health(lines)}, {sum(len(ln) + 1 for ln in lines) / 1e6:.1f} MB, "
-              f"in {folder / 'serve.log'}")
+        print(f"service log: {len(lines)} lines ({log_health(lines)[0]} not one JSON object), "
+              f"{sum(len(ln) + 1 for ln in lines) / 1e6:.1f} MB, in {folder / 'serve.log'}")
 
 
 async def stop_service(proc: subprocess.Popen, log: IO[bytes], emu_runner: web.AppRunner) -> None:
@@ -256,11 +256,9 @@ async def stop_service(proc: subprocess.Popen, log: IO[bytes], emu_runner: web.A
     await emu_runner.cleanup()
 
 
-def log_health(lines: list[bytes]) -> str:
-    """'N lines (A not one JSON object), B with a traceback' for the service's log lines."""
-    not_json = sum(1 for ln in lines if not _is_json(ln))
-    tracebacks = sum(1 for ln in lines if b"Traceback" in ln)
-    return f"{len(lines)} lines ({not_json} not one JSON object), {tracebacks} with a traceback"
+def log_health(lines: list[bytes]) -> tuple[int, int]:
+    """(lines that are not one JSON object, lines with a traceback) among the service's log lines."""
+    return sum(1 for ln in lines if not _is_json(ln)), sum(1 for ln in lines if b"Traceback" in ln)
 
 
 def _is_json(line: bytes) -> bool:
