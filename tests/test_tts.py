@@ -16,6 +16,8 @@ from voicebot.audio.levels import rms_dbfs
 from voicebot.config import Config, load_config
 from voicebot.tts.errors import TtsError
 from voicebot.tts.service import TtsService
+from voicebot.tts.speakable import speakable
+from voicebot.workers import STALL_ENV, stall_name
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,16 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 @pytest.fixture(scope="module")
-def tts(config: Config) -> Iterator[TtsService]:
+def stall_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder the TTS workers' test hook watches (voicebot.workers.stall_for_tests)."""
+    folder = tmp_path_factory.mktemp("stall")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(STALL_ENV, str(folder))  # seen by every worker spawned while the module runs
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def tts(config: Config, stall_dir: Path) -> Iterator[TtsService]:
     # The service holds no loop-bound state between calls, so one worker serves every test's loop.
     service = TtsService(config)
     asyncio.run(service.start())
@@ -99,15 +110,18 @@ async def test_bad_requests(tts: TtsService) -> None:
         await tts.speak("hi", "en", "flac")
 
 
-async def test_a_hung_worker_is_replaced(tts: TtsService, config: Config) -> None:
-    restarts = tts.status()["restarts"]
-    config.tts.timeout_s = 0.001
+async def test_a_hung_worker_is_replaced(tts: TtsService, config: Config, stall_dir: Path) -> None:
+    text = "this call hangs in the worker"
+    (stall_dir / f"{stall_name(speakable(text, 'en').encode())}.hang").touch()
+    restarts, pid = tts.status()["restarts"], tts.worker_pid()
+    config.tts.timeout_s = 1.0
     try:
         with pytest.raises(TtsError, match="restarted"):
-            await tts.synthesize("this call cannot finish in a millisecond", "en")
+            await tts.synthesize(text, "en")
     finally:
         config.tts.timeout_s = 30.0
     assert tts.status()["restarts"] == restarts + 1
+    assert pid not in (None, tts.worker_pid())
     wav = await tts.synthesize("the new worker speaks", "en")
     assert _audio_length(wav) > 0.5
 

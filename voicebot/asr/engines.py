@@ -77,8 +77,9 @@ class Recognizers:
             "pids": sorted(pid for st in parts.values() for pid in st["pids"]),
             "busy": sum(st["busy"] for st in parts.values()),
             "queued": sum(st["queued"] for st in parts.values()),
+            "restarts": sum(st["restarts"] for st in parts.values()),
             "languages": languages,
-            "engines": {engine: {k: st[k] for k in ("ready", "workers", "busy", "queued")}
+            "engines": {engine: {k: st[k] for k in ("ready", "workers", "busy", "queued", "restarts")}
                         for engine, st in parts.items()},
         }
 

@@ -1,16 +1,14 @@
 """Whisper recognition in worker processes, behind the Vosk pool's interface.
 
-Same life cycle, warm-up barrier, queueing, timeouts, crash recovery and ``Transcript`` as
+Same life cycle, queueing, per-decode timeouts, crash recovery and ``Transcript`` as
 :class:`~voicebot.asr.pool.AsrPool`; only the model (one multilingual faster-whisper folder)
 and the decode call differ. The ``grammar`` phrases become Whisper's prompt (catalog biasing).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import multiprocessing
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,8 @@ def cpu_threads(config: Config, workers: int) -> int:
 class WhisperPool(AsrPool):
     """faster-whisper recognition in a pool of worker processes; one ``transcribe`` per utterance."""
 
+    engine = "whisper"
+
     def __init__(self, config: Config, languages: list[str] | None = None) -> None:
         super().__init__(config, languages)
         self.workers = max(1, config.asr.whisper_workers)
@@ -50,14 +50,8 @@ class WhisperPool(AsrPool):
         path = self.model_path("")
         return [str(path)] if path is not None and self.languages else []
 
-    def _new_executor(self, paths: list[str]) -> concurrent.futures.ProcessPoolExecutor:
-        ctx = multiprocessing.get_context("spawn")
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=ctx,
-            initializer=whisper_worker.init,
-            initargs=(paths, ctx.Barrier(self.workers), cpu_threads(self.config, self.workers)),
-        )
+    def _initializer(self, paths: list[str]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return whisper_worker.init, (paths, cpu_threads(self.config, self.workers))
 
     def status(self) -> dict[str, Any]:
         out = super().status()
@@ -68,7 +62,6 @@ class WhisperPool(AsrPool):
             if path is None:
                 entry["fix"] = f"voicebot models pull {self.spec.key}"
             out["languages"][lang] = entry
-        out["ready"] = self._ready and path is not None
         return out
 
     async def transcribe(
@@ -84,13 +77,7 @@ class WhisperPool(AsrPool):
             raise WhisperModelMissing(lang, self.spec.key, self.spec.name)
         if lang not in self.languages:
             self.languages.append(lang)
-        if self._executor is None:
-            self._executor = self._new_executor(self._installed_paths())
-            self._start_warm_up(self._executor)
         cfg = self.config.asr
         prompt = prompt_for(lang, grammar) if cfg.whisper_biasing else None
-        started = asyncio.get_running_loop().time()
-        result = await self._decode(whisper_worker.recognize, pcm, lang, str(path), prompt, cfg.whisper_beam_size)
-        transcript = Transcript.from_result(result, self.spec.name)
-        transcript.timings["asr"] = round((asyncio.get_running_loop().time() - started) * 1000, 1)
-        return transcript
+        return await self._recognize(self.spec.name, whisper_worker.recognize, pcm, lang, str(path), prompt,
+                                     cfg.whisper_beam_size)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from voicebot.asr import worker as vosk_worker
+from voicebot.workers import stall_for_tests
 
 SAMPLE_RATE = 16000
 # Voice notes are short: a few tokens per second of audio is plenty, and the cap ends the
@@ -25,11 +25,10 @@ _MODELS: dict[str, Any] = {}
 _THREADS = 0
 
 
-def init(model_paths: list[str], barrier: Any = None, cpu_threads: int = 0) -> None:
-    """Process initializer: join the pool's start-up barrier, load every model this pool serves."""
+def init(model_paths: list[str], cpu_threads: int = 0) -> None:
+    """Process initializer: load every model this pool serves."""
     global _THREADS
     _THREADS = cpu_threads
-    vosk_worker.init([], barrier)  # the shared warm-up barrier lives in the Vosk worker module
     for path in model_paths:
         model(path)
 
@@ -54,6 +53,7 @@ def recognize(
     """
     import ctranslate2
 
+    stall_for_tests(pcm)
     ctranslate2.set_random_seed(SEED)
     audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
     duration = len(audio) / SAMPLE_RATE

@@ -7,14 +7,12 @@ is loaded once per process and reused by every decode.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections import OrderedDict
 from typing import Any
 
 import vosk
 
-from voicebot.workers import die_with_parent
+from voicebot.workers import stall_for_tests
 
 SAMPLE_RATE = 16000
 CHUNK_BYTES = int(SAMPLE_RATE * 0.4) * 2  # 0.4 s of s16le per AcceptWaveform call
@@ -27,15 +25,11 @@ _HAS_UNK: dict[str, bool] = {}
 # several times slower than a reused one.
 _RECOGNIZERS: OrderedDict[tuple[str, tuple[str, ...] | None], vosk.KaldiRecognizer] = OrderedDict()
 MAX_RECOGNIZERS = 16
-_BARRIER: threading.Barrier | Any = None
 
 
-def init(model_paths: list[str], barrier: Any = None) -> None:
+def init(model_paths: list[str]) -> None:
     """Process initializer: quiet Vosk, load every model this pool serves."""
-    global _BARRIER
-    die_with_parent()
     vosk.SetLogLevel(-1)
-    _BARRIER = barrier
     for path in model_paths:
         model(path)
 
@@ -47,13 +41,6 @@ def model(path: str) -> vosk.Model:
         vosk.SetLogLevel(-1)
         loaded = _MODELS[path] = vosk.Model(path)
     return loaded
-
-
-def warm(timeout_s: float) -> int:
-    """Meet every other worker at the start-up barrier, so each one has loaded its models."""
-    if _BARRIER is not None:
-        _BARRIER.wait(timeout_s)
-    return os.getpid()
 
 
 def recognizer(model_path: str, grammar: list[str] | None = None) -> vosk.KaldiRecognizer:
@@ -125,6 +112,7 @@ def recognize(
     Done in one worker call so the audio crosses the process boundary once. The result
     says whether the grammar result was kept (``grammar``) and whether it fell back.
     """
+    stall_for_tests(pcm)
     if grammar:
         first = decode(pcm, lang, model_path, grammar)
         if fallback is None or not needs_fallback(first, *fallback):

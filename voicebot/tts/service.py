@@ -5,19 +5,17 @@ files are missing (logged with the fix, shown in ``/healthz``). Text goes throug
 :func:`voicebot.tts.speakable.speakable` first, so no digit or Latin letter reaches a voice.
 
 pyttsx3 blocks and is not thread-safe, so every synthesis goes to a single spawned worker
-process, one at a time. A call that takes longer than ``tts.timeout_s`` or a worker that
-dies gets the worker replaced and a :class:`TtsError`; the service stays usable.
+process (a :class:`voicebot.workers.WorkerPool` of one), one at a time. A call that takes
+longer than ``tts.timeout_s`` or a worker that dies gets the worker replaced and a
+:class:`TtsError`; the service stays usable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,9 @@ from voicebot.tts import worker
 from voicebot.tts.cache import cache_key, cache_path, temp_path_for, write_atomic
 from voicebot.tts.errors import TtsError
 from voicebot.tts.speakable import speakable
+from voicebot.workers import WorkerDied, WorkerPool, WorkerStartFailed, WorkerTimeout
+
+START_TIMEOUT_S = 120.0
 
 
 def _has_voice(available: list[str], voice: str) -> bool:
@@ -42,14 +43,14 @@ class TtsService:
 
     def __init__(self, config: Config) -> None:
         self._config = config
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = WorkerPool("tts", 1, worker.init_worker)
         self._lock = asyncio.Lock()
         self._available: list[str] = []
         self._ready = False
         self._kokoro: tuple[str, str] | None = None  # (model, voices dir) once Kokoro's files are in place
         self._kokoro_problem = ""
         self._counters: Counter[str] = Counter(
-            synth_calls=0, cache_hits=0, encode_calls=0, encode_cache_hits=0, errors=0, restarts=0
+            synth_calls=0, cache_hits=0, encode_calls=0, encode_cache_hits=0, errors=0
         )
 
     @property
@@ -60,8 +61,11 @@ class TtsService:
 
     async def start(self) -> None:
         """Spawn the worker, wait for espeak-ng to load, and check the configured voices."""
-        if self._pool is None:
-            self._pool = self._new_pool()
+        self._pool.start()
+        try:
+            await self._pool.wait_ready(START_TIMEOUT_S)
+        except WorkerStartFailed as e:
+            raise TtsError(f"the TTS worker could not start: {e}") from None
         async with self._lock:
             self._available = await self._call(worker.list_voices)
             await self._prepare_kokoro()
@@ -75,9 +79,7 @@ class TtsService:
     async def close(self) -> None:
         """Stop the worker process."""
         self._ready = False
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(self._shutdown, pool)
+        await self._pool.close()
 
     def status(self) -> dict[str, Any]:
         """Health for /healthz: readiness, voices, cache location and counters."""
@@ -91,6 +93,7 @@ class TtsService:
             "cache_dir": str(self.cache_dir),
             "worker_pid": self.worker_pid(),
             **self._counters,
+            "restarts": self._pool.restarts,
         }
 
     def missing_voices(self) -> dict[str, str]:
@@ -99,8 +102,7 @@ class TtsService:
         return {lang: v for lang, v in self._config.tts.voices.items() if not _has_voice(self._available, v)}
 
     def worker_pid(self) -> int | None:
-        procs = getattr(self._pool, "_processes", None) or {}
-        return next(iter(procs), None)
+        return next(iter(self._pool.pids()), None)
 
     # -- speech ----------------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class TtsService:
         if final.exists():
             self._counters["cache_hits"] += 1
             return final
-        if self._pool is None:
+        if not self._pool.running:
             await self.start()
         async with self._lock:
             if final.exists():  # made by a concurrent caller while we waited
@@ -211,52 +213,18 @@ class TtsService:
 
     # -- the worker ------------------------------------------------------------------------
 
-    @staticmethod
-    def _new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=worker.init_worker
-        )
-
-    @staticmethod
-    def _shutdown(pool: ProcessPoolExecutor) -> None:
-        # ProcessPoolExecutor cannot stop a busy worker; kill it so shutdown never waits on a hang.
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-    async def _replace_worker(self, reason: str) -> None:
-        self._counters["restarts"] += 1
-        log_event("tts.worker_replaced", reason=reason, pid=self.worker_pid())
-        old, self._pool = self._pool, self._new_pool()
-        if old is not None:
-            await asyncio.to_thread(self._shutdown, old)
-
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` in the worker with the configured timeout. Caller holds ``self._lock``."""
         timeout = self._config.tts.timeout_s
-        loop = asyncio.get_running_loop()
-        for attempt in (1, 2):
-            assert self._pool is not None
-            try:
-                future = loop.run_in_executor(self._pool, fn, *args)
-            except BrokenProcessPool:
-                # The worker died while idle: replace it once and try again.
-                await self._replace_worker("worker died while idle")
-                if attempt == 2:
-                    raise TtsError("the TTS worker could not be started") from None
-                continue
-            try:
-                return await asyncio.wait_for(future, timeout)
-            except TimeoutError:
-                self._counters["errors"] += 1
-                await self._replace_worker(f"timeout after {timeout:g} s")
-                raise TtsError(f"speech synthesis did not finish within {timeout:g} s; "
-                               "the TTS worker was restarted") from None
-            except (BrokenProcessPool, EOFError, ConnectionError):  # the worker died mid-call
-                self._counters["errors"] += 1
-                await self._replace_worker("worker crashed")
-                raise TtsError("the TTS worker crashed; it was restarted") from None
-            except Exception as e:
-                self._counters["errors"] += 1
-                raise TtsError(f"speech synthesis failed: {e}") from e
-        raise AssertionError("unreachable")
+        try:
+            return await self._pool.run(fn, *args, timeout_s=timeout)
+        except WorkerTimeout:
+            self._counters["errors"] += 1
+            raise TtsError(f"speech synthesis did not finish within {timeout:g} s; "
+                           "the TTS worker was restarted") from None
+        except (WorkerDied, WorkerStartFailed) as e:
+            self._counters["errors"] += 1
+            raise TtsError(f"the TTS worker crashed ({e}); it was restarted") from None
+        except Exception as e:
+            self._counters["errors"] += 1
+            raise TtsError(f"speech synthesis failed: {e}") from e

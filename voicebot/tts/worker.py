@@ -12,16 +12,15 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from voicebot.workers import stall_for_tests
+
 _engine: Any = None
 _kokoro: Any = None  # voicebot.tts.kokoro.Kokoro, loaded on the first Kokoro call
 
 
 def init_worker() -> None:
-    """ProcessPoolExecutor initializer: start espeak-ng through pyttsx3, once."""
+    """Worker initializer: start espeak-ng through pyttsx3, once."""
     global _engine
-    from voicebot.workers import die_with_parent
-
-    die_with_parent()
     # pyttsx3's espeak driver print()s "Audio saved to ..." after every file; keep stdout clean
     # (the CLI prints JSON there).
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -50,6 +49,7 @@ def _frames(path: str) -> tuple[int, int]:
 
 def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -> float:
     """Speak ``text`` into a 22.05 kHz mono WAV at ``path``; return its duration in seconds."""
+    stall_for_tests(text.encode())
     _engine.setProperty("voice", voice)
     _engine.setProperty("rate", rate)
     from pyttsx3.drivers import _espeak
@@ -91,6 +91,7 @@ def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, 
                       path: str) -> float:
     """Speak ``text`` with Kokoro into a 24 kHz mono WAV at ``path``; return its duration in seconds."""
     global _kokoro
+    stall_for_tests(text.encode())
     from voicebot.tts.kokoro import Kokoro, KokoroVoice
 
     if _kokoro is None:  # ~1 s and ~450 MB: only in a worker that speaks with Kokoro
