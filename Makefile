@@ -10,13 +10,17 @@ CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 install: .install-stamp
 
 .install-stamp: pyproject.toml Makefile
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
-	@# npm usually comes with Node.js (NodeSource's nodejs conflicts with Debian's npm package)
-	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm
+	@# apt only when something is missing, in one run. npm usually comes with Node.js (NodeSource's nodejs
+	@# conflicts with Debian's npm package), so it is asked for only when there is no npm.
+	installed=$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(APT_PACKAGES) 2>/dev/null | grep -c '^ii'); \
+	if [ "$$installed" != $(words $(APT_PACKAGES)) ] || ! command -v npm >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) \
+	    $$(command -v npm >/dev/null || echo npm); \
+	fi
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -U pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	$(MAKE) kokoro-voices
 	touch $@
 

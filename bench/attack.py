@@ -17,7 +17,6 @@ import asyncio
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,16 @@ from urllib.parse import urlencode
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import AES_KEY, TOKEN, _is_json, percentile, rss_mb, start_service, wait_healthy  # noqa: E402
+from load import (  # noqa: E402
+    AES_KEY,
+    TOKEN,
+    log_health,
+    percentile,
+    rss_mb,
+    start_service,
+    stop_service,
+    wait_healthy,
+)
 
 from voicebot.testing.wechat_client import WechatClient  # noqa: E402
 
@@ -129,19 +137,11 @@ async def main(args: argparse.Namespace) -> None:
         print(f"genuine messages during the attack: {dict(genuine)}")
         print(f"service fds: {fds_before} -> max {max_fds} -> {open_fds(proc.pid)}   "
               f"RSS {rss_before:.0f} -> {rss_mb(proc.pid):.0f} MB")
-        print(f"service log during the attack: {log_bytes / 1e3:.0f} kB, {len(lines)} lines in all "
-              f"({sum(1 for ln in lines if not _is_json(ln))} not one JSON object), "
-              f"{sum(1 for ln in lines if b'Traceback' in ln)} with a traceback")
+        not_json, tracebacks = log_health(lines)
+        print(f"service log during the attack: {log_bytes / 1e3:.0f} kB ({not_json} lines that are not one "
+              f"JSON object, {tracebacks} with a traceback)")
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-        await emu_runner.cleanup()
+        await stop_service(proc, log, emu_runner)
 
 
 def _terminated(signum: int, frame: object) -> None:

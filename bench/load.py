@@ -237,18 +237,28 @@ async def main(args: argparse.Namespace) -> None:
               f"({'drained' if not counts['received'] + counts['processing'] else 'NOT drained'})")
         print(f"RSS service: {rss_before:.0f} -> {rss_after:.0f} MB   with workers: {tree_before:.0f} -> {tree_after:.0f} MB")
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-        await emu_runner.cleanup()
+        await stop_service(proc, log, emu_runner)
         lines = (folder / "serve.log").read_bytes().splitlines()
-        print(f"service log: {len(lines)} lines ({sum(1 for ln in lines if not _is_json(ln))} not one JSON object), "
+        print(f"service log: {len(lines)} lines ({log_health(lines)[0]} not one JSON object), "
               f"{sum(len(ln) + 1 for ln in lines) / 1e6:.1f} MB, in {folder / 'serve.log'}")
+
+
+async def stop_service(proc: subprocess.Popen, log: IO[bytes], emu_runner: web.AppRunner) -> None:
+    """SIGTERM ``voicebot serve`` (SIGKILL its process group after 60 s), close its log, stop the emulator."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    log.close()
+    await emu_runner.cleanup()
+
+
+def log_health(lines: list[bytes]) -> tuple[int, int]:
+    """(lines that are not one JSON object, lines with a traceback) among the service's log lines."""
+    return sum(1 for ln in lines if not _is_json(ln)), sum(1 for ln in lines if b"Traceback" in ln)
 
 
 def _is_json(line: bytes) -> bool:

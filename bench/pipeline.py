@@ -14,28 +14,26 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import vosk
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ko_shop import PRODUCTS, QUESTIONS, ko_shop, question_clips  # noqa: E402
+
 from voicebot.asr.pool import AsrPool
 from voicebot.asr.registry import find_model
 from voicebot.audio.decode import decode_sync
 from voicebot.channels.web.channel import WebPolicy
 from voicebot.channels.wechat.policy import LIMITS
-from voicebot.config import load_config
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
-from voicebot.shop.facade import Shop
-from voicebot.testing.speech import convert, espeak_wav
 from voicebot.tts.service import TtsService
-
-PRODUCTS = [("사과", 3000, 10, "개"), ("배", 5000, 10, "개")]
-QUESTIONS = ["사과 얼마 예요", "배 얼마 예요", "사과 있어요", "배 있어요"]
 
 
 class BenchChannel:
@@ -63,16 +61,8 @@ def bare_decode(model: vosk.Model, pcm: bytes, grammar: list[str]) -> str:
 
 async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voicebot-bench-"))
-    config = load_config(environ={}, overrides={"server": {"data_dir": str(folder / "data")},
-                                                "shop": {"language": "ko", "currency": "KRW"},
-                                                "asr": {"workers": 1}})
-    with Shop.open(config) as shop:
-        for name, price, stock, unit in PRODUCTS:
-            shop.add_product(name, price, stock, unit=unit)
-    notes = []
-    for i, text in enumerate(QUESTIONS * 3):
-        wav = espeak_wav(text, "ko", folder / f"q{i}.wav", rate=120 + 10 * (i % 3))
-        notes.append(convert(wav, "amr-nb", folder / f"q{i}.amr").read_bytes())
+    config = ko_shop(folder)
+    notes = question_clips(folder, "amr-nb")
 
     db, asr, tts = DbThread(config), AsrPool(config), TtsService(config)
     await asyncio.gather(db.start(), asr.start(), tts.start())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,30 +21,21 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ko_shop import QUESTIONS, ko_shop, question_clips  # noqa: E402
+
 from voicebot.app import PIPELINE, create_app
 from voicebot.channels.web.links import shop_link
-from voicebot.config import load_config
 from voicebot.pipeline.inbound import Inbound
 from voicebot.shop.facade import Shop
-from voicebot.testing.speech import convert, espeak_wav
-
-PRODUCTS = [("사과", 3000, 10, "개"), ("배", 5000, 10, "개")]
-QUESTIONS = ["사과 얼마 예요", "배 얼마 예요", "사과 있어요", "배 있어요"]
 
 
 async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voicebot-bench-web-"))
-    config = load_config(environ={}, overrides={"server": {"data_dir": str(folder / "data")},
-                                                "shop": {"language": "ko", "currency": "KRW"},
-                                                "asr": {"workers": 1}})
+    config = ko_shop(folder)
     with Shop.open(config) as shop:
-        for name, price, stock, unit in PRODUCTS:
-            shop.add_product(name, price, stock, unit=unit)
         link = shop_link(shop.db)
-    clips = []
-    for i, text in enumerate(QUESTIONS * 3):
-        wav = espeak_wav(text, "ko", folder / f"q{i}.wav", rate=120 + 10 * (i % 3))
-        clips.append(convert(wav, "webm", folder / f"q{i}.webm").read_bytes())
+    clips = question_clips(folder, "webm")
 
     app = create_app(config)
     runner = web.AppRunner(app, access_log=None)

@@ -8,18 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from voicebot.audio import amr
+from voicebot.audio import amr, errors
 from voicebot.audio.decode import Pcm, decode, decode_sync
 from voicebot.audio.encode import encode, encode_sync, format_for_path
-from voicebot.audio.errors import (
-    AudioTimeout,
-    CorruptAudio,
-    EmptyAudio,
-    SilentAudio,
-    TooLarge,
-    TooLong,
-    UnsupportedFormat,
-)
 from voicebot.audio.levels import is_silent, rms_dbfs
 from voicebot.audio.sniff import sniff
 from voicebot.config import AudioConfig
@@ -78,16 +69,16 @@ def test_dtx_pauses_in_amr_keep_their_length(encoded: dict) -> None:
 
 async def test_random_bytes_are_rejected() -> None:
     data = random.Random(7).randbytes(20_000)
-    with pytest.raises((CorruptAudio, UnsupportedFormat)):
+    with pytest.raises((errors.CorruptAudio, errors.UnsupportedFormat)):
         await decode(data, LIMITS)
-    with pytest.raises(CorruptAudio, match="mp3"):  # looks like MP3 at first, is not
+    with pytest.raises(errors.CorruptAudio, match="mp3"):  # looks like MP3 at first, is not
         await decode(b"ID3\x04\x00\x00\x00\x00\x00\x00" + data, LIMITS)
 
 
 async def test_amr_header_only_is_corrupt() -> None:
-    with pytest.raises(CorruptAudio, match="amr-nb"):
+    with pytest.raises(errors.CorruptAudio, match="amr-nb"):
         await decode(b"#!AMR\n", LIMITS)
-    with pytest.raises(CorruptAudio):
+    with pytest.raises(errors.CorruptAudio):
         await decode(b"#!AMR\n\x3c\x01\x02", LIMITS)  # a 12.2k frame cut after 2 of 31 bytes
 
 
@@ -99,12 +90,12 @@ async def test_truncated_amr_keeps_the_frames_it_has(encoded: dict) -> None:
 
 
 async def test_empty_audio() -> None:
-    with pytest.raises(EmptyAudio):
+    with pytest.raises(errors.EmptyAudio):
         await decode(b"", LIMITS)
 
 
 async def test_oversized_audio_is_refused_before_decoding(encoded: dict) -> None:
-    with pytest.raises(TooLarge, match="limit"):
+    with pytest.raises(errors.TooLarge, match="limit"):
         await decode(encoded["wav"], AudioConfig(max_file_bytes=10_000))
 
 
@@ -119,7 +110,7 @@ def ten_minutes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("fmt", ["amr-nb", "opus"])
 async def test_ten_minutes_is_too_long(fmt: str, ten_minutes: dict) -> None:
-    with pytest.raises(TooLong, match="60 s"):
+    with pytest.raises(errors.TooLong, match="60 s"):
         await decode(ten_minutes[fmt], LIMITS)
 
 
@@ -130,14 +121,14 @@ def test_amr_decoding_stops_at_the_limit(ten_minutes: dict) -> None:
 
 async def test_silence_is_reported(tmp_path: Path) -> None:
     data = silence_wav(tmp_path / "s.wav", 3).read_bytes()
-    with pytest.raises(SilentAudio):
+    with pytest.raises(errors.SilentAudio):
         await decode(data, LIMITS)
     pcm = await decode(data, LIMITS, check_silence=False)
     assert pcm.duration == pytest.approx(3.0)
 
 
 async def test_a_hung_decoder_times_out(encoded: dict) -> None:
-    with pytest.raises(AudioTimeout, match="killed"):
+    with pytest.raises(errors.AudioTimeout, match="killed"):
         await decode(encoded["mp3"], AudioConfig(subprocess_timeout_s=0.001))
 
 
@@ -169,5 +160,5 @@ async def test_amr_replies_are_narrowband_without_dtx(speech: Path) -> None:
 
 def test_output_format_from_suffix() -> None:
     assert [format_for_path(p) for p in ("a.amr", "b.MP3", "c.ogg", "d.wav")] == ["amr", "mp3", "ogg", "wav"]
-    with pytest.raises(UnsupportedFormat, match=".flac"):
+    with pytest.raises(errors.UnsupportedFormat, match=".flac"):
         format_for_path("x.flac")

@@ -33,24 +33,15 @@ def test_example_loads_and_matches_embedded_default():
     assert load_config(EXAMPLE, environ={}).redacted() == load_config(None, environ={}).redacted()
 
 
-def test_unknown_key_names_key_and_file(tmp_path):
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[wechat]\napp_secrett = "x"\n', r"c\.toml.*wechat\.app_secrett"),
+    ('[server]\nport = "eighty"\n', r"c\.toml.*server\.port.*int"),
+    ("[sever]\nport = 1\n", r"unknown section \[sever\]"),
+], ids=["unknown key", "wrong type", "unknown section"])
+def test_a_bad_file_is_refused_naming_the_key_and_the_file(tmp_path, toml, message):
     p = tmp_path / "c.toml"
-    p.write_text('[wechat]\napp_secrett = "x"\n')
-    with pytest.raises(ConfigError, match=r"c\.toml.*wechat\.app_secrett"):
-        load_config(p, environ={})
-
-
-def test_wrong_type_names_key_and_file(tmp_path):
-    p = tmp_path / "c.toml"
-    p.write_text('[server]\nport = "eighty"\n')
-    with pytest.raises(ConfigError, match=r"c\.toml.*server\.port.*int"):
-        load_config(p, environ={})
-
-
-def test_unknown_section(tmp_path):
-    p = tmp_path / "c.toml"
-    p.write_text("[sever]\nport = 1\n")
-    with pytest.raises(ConfigError, match=r"unknown section \[sever\]"):
+    p.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
         load_config(p, environ={})
 
 

@@ -9,7 +9,6 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,10 @@ from click.testing import CliRunner
 from voicebot.asr.download import ChecksumMismatch, DownloadError, pull
 from voicebot.asr.registry import MODELS, find_model
 from voicebot.cli import main
+from voicebot.testing.file_server import FileServer
 
 NAME = MODELS["zh"].name
+ZIP = f"{NAME}.zip"
 
 
 def model_zip(name: str = NAME, payload: int = 300_000) -> bytes:
@@ -33,46 +34,9 @@ def model_zip(name: str = NAME, payload: int = 300_000) -> bytes:
     return buf.getvalue()
 
 
-class ZipServer:
-    """A real HTTP server for one file, honouring Range; can cut its first response short."""
-
-    def __init__(self, body: bytes, truncate_first: bool = False) -> None:
-        self.body = body
-        self.truncate_first = truncate_first
-        self.ranges: list[str | None] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.ranges.append(self.headers.get("Range"))
-                start = 0
-                if rng := self.headers.get("Range"):
-                    start = int(rng.removeprefix("bytes=").split("-")[0])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(body) - start))
-                self.end_headers()
-                if server.truncate_first and len(server.ranges) == 1:
-                    self.wfile.write(body[: len(body) // 2])  # then drop the connection
-                    self.close_connection = True
-                    return
-                self.wfile.write(body[start:])
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{NAME}.zip"
-
-    def __enter__(self) -> ZipServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def zip_server(body: bytes, cut_first: bool = False) -> FileServer:
+    """A local HTTP server for the model's release zip; ``cut_first`` cuts its first response short."""
+    return FileServer({ZIP: body}, cut_first=ZIP if cut_first else None)
 
 
 @pytest.fixture
@@ -116,8 +80,8 @@ def test_models_list_shows_ko_installed_and_zh_en_missing(models_dir):
 
 def test_pull_downloads_verifies_and_unpacks_atomically(models_dir, capsys):
     body = model_zip()
-    with ZipServer(body) as server:
-        path = pull("zh", models_dir, progress=True, spec=spec_for_zip(body, server.url))
+    with zip_server(body) as server:
+        path = pull("zh", models_dir, progress=True, spec=spec_for_zip(body, server.url(ZIP)))
     assert path == models_dir / NAME
     assert (path / "am" / "final.mdl").read_bytes() == bytes(range(256)) * (300_000 // 256)
     assert find_model("zh", models_dir) == path
@@ -129,23 +93,23 @@ def test_pull_downloads_verifies_and_unpacks_atomically(models_dir, capsys):
 
 def test_pull_resumes_a_truncated_download_with_a_range_request(models_dir):
     body = model_zip()
-    with ZipServer(body, truncate_first=True) as server:
-        spec = spec_for_zip(body, server.url)
+    with zip_server(body, cut_first=True) as server:
+        spec = spec_for_zip(body, server.url(ZIP))
         with pytest.raises(DownloadError, match="voicebot models pull zh"):
             pull("zh", models_dir, progress=False, spec=spec)
         part = models_dir / f"{NAME}.zip.part"
         assert part.stat().st_size == len(body) // 2
         assert not (models_dir / NAME).exists()
         pull("zh", models_dir, progress=False, spec=spec)
-    assert server.ranges == [None, f"bytes={len(body) // 2}-"]
+    assert server.ranges(ZIP) == [None, f"bytes={len(body) // 2}-"]
     assert (models_dir / NAME / "conf" / "model.conf").is_file()
     assert not part.exists()
 
 
 def test_checksum_mismatch_is_rejected_and_leaves_nothing(models_dir):
     body = model_zip()
-    with ZipServer(body) as server:
-        spec = dataclasses.replace(spec_for_zip(body, server.url), sha256="0" * 64)
+    with zip_server(body) as server:
+        spec = dataclasses.replace(spec_for_zip(body, server.url(ZIP)), sha256="0" * 64)
         with pytest.raises(ChecksumMismatch, match="SHA-256"):
             pull("zh", models_dir, progress=False, spec=spec)
     assert list(models_dir.iterdir()) == []
@@ -153,8 +117,8 @@ def test_checksum_mismatch_is_rejected_and_leaves_nothing(models_dir):
 
 def test_cli_pull_rejects_a_file_that_is_not_the_published_zip(models_dir):
     env = {"VOICEBOT_ASR__MODELS_DIR": str(models_dir)}
-    with ZipServer(model_zip()) as server:
-        result = CliRunner(env=env).invoke(main, ["models", "pull", "zh", "--url", server.url, "--quiet"])
+    with zip_server(model_zip()) as server:
+        result = CliRunner(env=env).invoke(main, ["models", "pull", "zh", "--url", server.url(ZIP), "--quiet"])
     assert result.exit_code != 0
     assert "43898754 bytes" in result.output and "refusing" in result.output
     assert list(models_dir.iterdir()) == []

@@ -13,6 +13,18 @@ CORE = {"products", "photos", "product_photos", "customers", "customer_aliases",
 CORE |= {"actions", "messages"}
 V2 = {"outbox", "dialogue_state", "kv"}
 CONSOLE = {"console_users", "console_sessions", "corrections"}
+T0 = "2026-01-01T00:00:00.000000Z"
+
+
+def at_version(path, version, *inserts):
+    """A database file with the schema only up to ``version``, holding the rows ``inserts`` add (SQL; ``:t0`` is a timestamp)."""
+    old = open_db(path, migrate_schema=False)
+    assert migrate(old, target=version) == version
+    tables = set(old.table_names())
+    for sql in inserts:
+        old.execute(sql, {"t0": T0})
+    old.close()
+    return tables
 
 
 def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
@@ -29,18 +41,14 @@ def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
 
 def test_upgrade_from_version_1_keeps_data_and_adds_version_2(tmp_path):
     path = tmp_path / "old.db"
-    old = open_db(path, migrate_schema=False)
-    assert migrate(old, target=1) == 1
-    assert not V2 & set(old.table_names())
-    old.execute(
+    tables = at_version(
+        path, 1,
         "INSERT INTO products (name, unit, price_fen, stock, created_at, updated_at)"
-        " VALUES ('蜂蜜', '瓶', 3000, 4, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
-    )
-    old.execute(
+        " VALUES ('蜂蜜', '瓶', 3000, 4, :t0, :t0)",
         "INSERT INTO messages (channel, channel_msg_id, user, direction, kind, created_at, updated_at)"
-        " VALUES ('wechat', 'm1', 'u1', 'in', 'voice', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
+        " VALUES ('wechat', 'm1', 'u1', 'in', 'voice', :t0, :t0)",
     )
-    old.close()
+    assert not V2 & tables
 
     db = open_db(path)
     assert schema_version(db) == SCHEMA_VERSION
@@ -57,13 +65,8 @@ def test_upgrade_from_version_1_keeps_data_and_adds_version_2(tmp_path):
 
 def test_upgrade_from_version_2_keeps_queued_replies(tmp_path):
     path = tmp_path / "v2.db"
-    old = open_db(path, migrate_schema=False)
-    assert migrate(old, target=2) == 2
-    old.execute(
-        "INSERT INTO outbox (channel, user, kind, next_attempt_at, created_at)"
-        " VALUES ('wechat', 'u1', 'voice', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
-    )
-    old.close()
+    at_version(path, 2, "INSERT INTO outbox (channel, user, kind, next_attempt_at, created_at)"
+                        " VALUES ('wechat', 'u1', 'voice', :t0, :t0)")
     db = open_db(path)
     assert schema_version(db) == SCHEMA_VERSION
     assert [(r["user"], r["status"], r["sent_via"]) for r in db.query("SELECT * FROM outbox")] == [

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from voicebot.asr.engines import engine_for
 from voicebot.asr.whisper_models import FILES, WhisperFile, WhisperSpec, find_whisper, pull_whisper
 from voicebot.cli import main
 from voicebot.config import ConfigError, load_config
+from voicebot.testing.file_server import FileServer
 
 BODIES = {"model.bin": bytes(range(256)) * 1200, "config.json": b"{}", "tokenizer.json": b'{"t": 1}',
           "vocabulary.txt": "你\n好\n".encode()}
@@ -28,63 +27,24 @@ def fake_spec(bodies: dict[str, bytes] = BODIES, sha_of: dict[str, bytes] | None
     return WhisperSpec(key="whisper-test", name="faster-whisper-test", repo="x", files=files)
 
 
-class FolderServer:
-    """A real HTTP server for a folder of files, honouring Range; can cut model.bin short once."""
-
-    def __init__(self, bodies: dict[str, bytes], truncate_first: bool = False) -> None:
-        self.requests: list[tuple[str, str | None]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                name = self.path.rsplit("/", 1)[-1]
-                rng = self.headers.get("Range")
-                server.requests.append((name, rng))
-                body = bodies[name]
-                start = int(rng.removeprefix("bytes=").split("-")[0]) if rng else 0
-                self.send_response(206 if rng else 200)
-                self.send_header("Content-Length", str(len(body) - start))
-                self.end_headers()
-                if truncate_first and name == "model.bin" and len([r for r in server.requests if r[0] == name]) == 1:
-                    self.wfile.write(body[: len(body) // 2])
-                    self.close_connection = True
-                    return
-                self.wfile.write(body[start:])
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/faster-whisper-test"
-
-    def __enter__(self) -> FolderServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def test_download_resumes_after_a_cut_and_installs_atomically(tmp_path: Path) -> None:
     models = tmp_path / "models"
-    with FolderServer(BODIES, truncate_first=True) as server:
+    with FileServer(BODIES, "faster-whisper-test", cut_first="model.bin") as server:
         with pytest.raises(Exception, match="resumes|closed"):
-            pull_whisper("whisper-test", models, progress=False, base_url=server.url, spec=fake_spec())
+            pull_whisper("whisper-test", models, progress=False, base_url=server.base, spec=fake_spec())
         assert not (models / "faster-whisper-test").exists()  # nothing half-installed
-        path = pull_whisper("whisper-test", models, progress=False, base_url=server.url, spec=fake_spec())
+        path = pull_whisper("whisper-test", models, progress=False, base_url=server.base, spec=fake_spec())
     assert path == models / "faster-whisper-test"
     assert {p.name: p.read_bytes() for p in path.iterdir()} == BODIES
-    resumed = [rng for name, rng in server.requests if name == "model.bin"]
-    assert resumed == [None, f"bytes={len(BODIES['model.bin']) // 2}-"]
+    assert server.ranges("model.bin") == [None, f"bytes={len(BODIES['model.bin']) // 2}-"]
     assert [p.name for p in models.iterdir()] == ["faster-whisper-test"]  # no staging left
 
 
 def test_a_file_with_the_wrong_checksum_is_rejected(tmp_path: Path) -> None:
     tampered = {**BODIES, "tokenizer.json": b'{"t": 2}'}
     models = tmp_path / "models"
-    with FolderServer(tampered) as server, pytest.raises(ChecksumMismatch, match="tokenizer.json"):
-        pull_whisper("whisper-test", models, progress=False, base_url=server.url, spec=fake_spec(sha_of=BODIES))
+    with FileServer(tampered, "faster-whisper-test") as server, pytest.raises(ChecksumMismatch, match="tokenizer.json"):
+        pull_whisper("whisper-test", models, progress=False, base_url=server.base, spec=fake_spec(sha_of=BODIES))
     assert not (models / "faster-whisper-test").exists()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cn2an
+from rapidfuzz.distance import Levenshtein
 
 from voicebot.nlu import understand
 from voicebot.nlu.normalize import to_simplified
@@ -31,22 +32,12 @@ def cer_text(text: str, lang: str) -> str:
     return " ".join(re.sub(r"[^\w' ]+", " ", text).split())
 
 
-def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
-
-
 def error_rate(ref: str, hyp: str, lang: str) -> tuple[int, int]:
     """(edits, reference length): characters for zh, words otherwise."""
     r, h = cer_text(ref, lang), cer_text(hyp, lang)
     if lang != "zh":
-        return edit_distance(r.split(), h.split()), len(r.split())
-    return edit_distance(r, h), len(r)
+        return Levenshtein.distance(r.split(), h.split()), len(r.split())
+    return Levenshtein.distance(r, h), len(r)
 
 
 @dataclass
