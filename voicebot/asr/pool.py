@@ -13,80 +13,17 @@ import multiprocessing
 import os
 import time
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voicebot.asr import worker
+from voicebot.asr.recognizer import AsrError, Biasing, ModelMissing, Transcript
 from voicebot.asr.registry import MODELS, find_model, spec_for
+from voicebot.asr.vocabulary import model_vocabulary_isolated
 from voicebot.config import Config
 from voicebot.logs import log_event
 
 WARMUP_TIMEOUT_S = 300.0
-
-
-@dataclass
-class Word:
-    word: str
-    conf: float
-    start: float
-    end: float
-
-
-@dataclass
-class Transcript:
-    text: str
-    words: list[Word]
-    duration: float
-    language: str
-    model: str
-    grammar: bool  # True: the grammar result was kept; False: free decoding
-    fallback: bool = False  # a grammar was given but its result was too weak
-    timings: dict[str, float] = field(default_factory=dict, compare=False)
-
-    @property
-    def confidence(self) -> float:
-        """Mean word confidence (0 when nothing was heard)."""
-        return sum(w.conf for w in self.words) / len(self.words) if self.words else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "words": [asdict(w) for w in self.words],
-            "duration": round(self.duration, 3),
-            "language": self.language,
-            "model": self.model,
-            "grammar": self.grammar,
-            "fallback": self.fallback,
-        }
-
-    @classmethod
-    def from_result(cls, result: dict[str, Any], model: str) -> Transcript:
-        return cls(
-            text=result["text"],
-            words=[Word(**w) for w in result["words"]],
-            duration=result["duration"],
-            language=result["language"],
-            model=model,
-            grammar=result.get("grammar", False),
-            fallback=result.get("fallback", False),
-        )
-
-
-class AsrError(Exception):
-    """Recognition failed for this call (the pool itself recovers)."""
-
-
-class ModelMissing(AsrError):
-    """No model is installed for the language; the message names the command that fetches it."""
-
-    def __init__(self, lang: str, model: str | None = None) -> None:
-        self.language = lang
-        self.model = model
-        what = f" ({model})" if model else ""
-        super().__init__(
-            f"no speech model{what} is installed for language {lang!r}; run `voicebot models pull {lang}`"
-        )
 
 
 class AsrTimeout(AsrError):
@@ -222,6 +159,15 @@ class AsrPool:
         }
 
     # -- recognition ------------------------------------------------------------------------
+    def biasing(self, lang: str) -> Biasing | None:
+        """Vosk decodes within a grammar of in-vocabulary phrases, when ``asr.use_grammar`` is on."""
+        return "grammar" if self.config.asr.use_grammar else None
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        """The words ``lang``'s model can output, read in a child process; None without a model or word list."""
+        path = self.model_path(lang)
+        return None if path is None else await model_vocabulary_isolated(path)
+
     def _semaphore(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
         """One slot per worker, for the running loop (tests share a pool across loops)."""
         if self._gate is None or self._gate[0] is not loop:

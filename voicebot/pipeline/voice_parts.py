@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import wave
-from pathlib import Path
 
-from voicebot.tts.service import TtsService
+from voicebot.tts.speaker import Speaker
 
 MAX_VOICE_S = 55.0  # under WeChat's 60 s, with room for the encoder's padding
 MAX_VOICE_BYTES = 2 * 1024 * 1024
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;.,，、])\s*")
 
 
-def wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as w:
+def wav_seconds(wav: bytes) -> float:
+    with wave.open(io.BytesIO(wav), "rb") as w:
         return w.getnframes() / float(w.getframerate())
 
 
@@ -40,10 +40,11 @@ def split_text(text: str, parts: int) -> list[str]:
     return out if len(out) > 1 else [pieces[0], "".join(pieces[1:])]
 
 
-async def speak_in_parts(tts: TtsService, text: str, lang: str, fmt: str) -> list[tuple[str, bytes]]:
+async def speak_in_parts(tts: Speaker, text: str, lang: str, fmt: str) -> list[tuple[str, bytes]]:
     """``[(text, audio)]``: one item when the answer fits in one voice message, else several."""
     audio = await tts.speak(text, lang, fmt)
-    seconds = await asyncio.to_thread(wav_seconds, await tts.synthesize(text, lang))
+    wav = audio if fmt == "wav" else await tts.speak(text, lang, "wav")  # the service's cached WAV
+    seconds = await asyncio.to_thread(wav_seconds, wav)
     if (seconds <= MAX_VOICE_S and len(audio) <= MAX_VOICE_BYTES) or len(text) < 2:
         return [(text, audio)]
     out: list[tuple[str, bytes]] = []
