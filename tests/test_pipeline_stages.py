@@ -254,6 +254,17 @@ async def test_an_english_shop_runs_the_same_stages(tmp_path: Path) -> None:
     assert {lang for _, lang, _ in bot.speaker.said} == {"en"}
 
 
+async def test_a_change_heard_with_low_confidence_waits_for_a_yes(bot: Bot) -> None:
+    unsure = await bot.voice(SELLER, "上架蜂蜜四十五块五瓶", conf=0.4)
+    with bot.shop() as shop:
+        assert shop.list_products() == []  # read back, not done
+    assert "蜂蜜" in unsure.reply_text and unsure.reply_text != "好的，蜂蜜，四十五块，五瓶。"
+    yes = await bot.voice(SELLER, "对")
+    assert yes.status == "replied"
+    with bot.shop() as shop:
+        assert shop.product("蜂蜜")["stock"] == 5
+
+
 # -- steering recognition -----------------------------------------------------------------------
 
 
