@@ -57,6 +57,15 @@ class AsrPool:
             return None
         return find_model(lang, self.config.models_dir)
 
+    def biasing(self, lang: str) -> Biasing | None:
+        """Vosk decodes within a grammar of in-vocabulary phrases, when ``asr.use_grammar`` is on."""
+        return "grammar" if self.config.asr.use_grammar else None
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        """The words ``lang``'s model can output, read in a child process; None without a model or word list."""
+        path = self.model_path(lang)
+        return None if path is None else await model_vocabulary_isolated(path)
+
     def _installed_paths(self) -> list[str]:
         return [str(p) for lang in self.languages if (p := self.model_path(lang)) is not None]
 
@@ -159,15 +168,6 @@ class AsrPool:
         }
 
     # -- recognition ------------------------------------------------------------------------
-    def biasing(self, lang: str) -> Biasing | None:
-        """Vosk decodes within a grammar of in-vocabulary phrases, when ``asr.use_grammar`` is on."""
-        return "grammar" if self.config.asr.use_grammar else None
-
-    async def vocabulary(self, lang: str) -> frozenset[str] | None:
-        """The words ``lang``'s model can output, read in a child process; None without a model or word list."""
-        path = self.model_path(lang)
-        return None if path is None else await model_vocabulary_isolated(path)
-
     def _semaphore(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
         """One slot per worker, for the running loop (tests share a pool across loops)."""
         if self._gate is None or self._gate[0] is not loop:
