@@ -8,6 +8,7 @@ real-audio end-to-end tests (test_ko_e2e, test_wechat_e2e, test_web_channel) sta
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import io
@@ -66,6 +67,8 @@ class ScriptedRecognizer:
         self.calls: list[tuple[str, list[str] | None]] = []  # (lang, grammar) per transcribe
         self.vocabulary_calls = 0
         self.fail: BaseException | None = None  # raised by the next transcribe
+        self.hold: asyncio.Event | None = None  # set: transcribe waits for it (a slow decode)
+        self.entered = asyncio.Event()  # a transcribe has started
         self.vocabulary_fails: BaseException | None = None
 
     def clip(self, text: str, conf: float = 0.95) -> bytes:
@@ -86,6 +89,9 @@ class ScriptedRecognizer:
 
     async def transcribe(self, pcm: bytes, lang: str, grammar: list[str] | None = None) -> Transcript:
         self.calls.append((lang, grammar))
+        self.entered.set()
+        if self.hold is not None:
+            await self.hold.wait()
         if self.fail is not None:
             fail, self.fail = self.fail, None
             raise fail
@@ -151,13 +157,16 @@ class Bot:
         await self.db.close()
 
     async def send(self, user: str, kind: str, *, media: bytes | None = None, text: str = "") -> RunResult:
-        msg = Inbound(channel="chat", channel_msg_id=str(next(self._ids)), user=user, kind=kind,  # type: ignore[arg-type]
-                      media=media, text=text)
-        mid, is_new = await self.pipeline.accept(msg)
-        assert is_new
+        mid = await self.accept(user, kind, media=media, text=text)
         result = await self.pipeline.process(mid)
         assert result is not None
         return result
+
+    async def accept(self, user: str, kind: str, *, media: bytes | None = None, text: str = "") -> int:
+        msg = Inbound(channel="chat", channel_msg_id=str(next(self._ids)), user=user, kind=kind,  # type: ignore[arg-type]
+                      media=media, text=text)
+        mid, _ = await self.pipeline.accept(msg)
+        return mid
 
     async def voice(self, user: str, heard: str, conf: float = 0.95) -> RunResult:
         return await self.send(user, "voice", media=self.recognizer.clip(heard, conf))
@@ -262,6 +271,46 @@ async def test_a_change_heard_with_low_confidence_waits_for_a_yes(bot: Bot) -> N
     yes = await bot.voice(SELLER, "对")
     assert yes.status == "replied"
     with bot.shop() as shop:
+        assert shop.product("蜂蜜")["stock"] == 5
+
+
+async def test_a_slow_recognition_does_not_hold_up_another_users_reply(bot: Bot) -> None:
+    bot.recognizer.hold = asyncio.Event()
+    slow = bot.pipeline.schedule(await bot.accept(SELLER, "voice", media=bot.recognizer.clip("上架蜂蜜四十五块五瓶")))
+    await bot.recognizer.entered.wait()
+    quick = bot.pipeline.schedule(await bot.accept(BUYER, "text", text="你好"))
+    assert slow is not None and quick is not None
+    answered = await asyncio.wait_for(quick, 60)  # a guard against a hang, not a speed limit
+    assert answered is not None and answered.status == "replied" and not slow.done()
+    bot.recognizer.hold.set()
+    added = await slow
+    assert added is not None and added.reply_text == "好的，蜂蜜，四十五块，五瓶。"
+
+
+async def test_a_run_cut_off_mid_recognition_is_finished_by_the_next_start(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    first = Bot(config, ScriptedRecognizer(config), WavSpeaker())
+    await first.start()
+    first.recognizer.hold = asyncio.Event()  # never set: this process "dies" while recognising
+    clip = first.recognizer.clip("上架蜂蜜四十五块五瓶")
+    mid = await first.accept(SELLER, "voice", media=clip)
+    first.pipeline.schedule(mid)
+    await first.recognizer.entered.wait()
+    await first.pipeline.runs.close(grace_s=0)
+    await first.close()
+    assert first.message(mid)["status"] == "processing" and first.speaker.said == []
+
+    second = Bot(config, first.recognizer, WavSpeaker())
+    first.recognizer.hold = None
+    await second.start()
+    try:
+        assert await second.pipeline.resume() == [mid]
+        await second.pipeline.drain()
+    finally:
+        await second.close()
+    logged = second.message(mid)
+    assert logged["status"] == "replied" and logged["reply_text"] == "好的，蜂蜜，四十五块，五瓶。"
+    with second.shop() as shop:
         assert shop.product("蜂蜜")["stock"] == 5
 
 
