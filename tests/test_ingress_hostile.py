@@ -106,7 +106,7 @@ CASES: dict[str, Case] = {
     "stale-timestamp": Case(safe_case(message(), ts=int(time.time()) - 3600), 403, "stale_timestamp"),
     "forged-msg-signature": Case(lambda a: (safe(message(), a, msg_signature="0" * 40)[0],
                                             safe(message(), a)[1], {}), 403, "invalid_signature"),
-    "plaintext-downgrade": Case(plain_case(signed_query(), message()), 403, "plaintext_refused"),
+    "plaintext-downgrade": Case(lambda a: plain_case(signed_query(), message())(a), 403, "plaintext_refused"),
     # the decrypted layer
     "wrong-app-id": Case(lambda a: (*safe(message(), "wx_someone_else"), {}), 400, "wrong_app_id"),
     "bad-padding": Case(lambda a: (*safe(b"", a, ciphertext=bad_padding(a)), {}), 400, "decrypt_error"),
