@@ -26,4 +26,4 @@ async def test_buyer_question_by_voice(asr_pool, tmp_path: Path, spoken: str, in
     pcm = raw_pcm(espeak_wav(spoken, "ko", tmp_path / "q.wav"), 16000)
     transcript = await asr_pool.transcribe(pcm, "ko", grammar)
     result = understand(transcript.text, "ko", "buyer", CATALOG)
-    assert (result.intent, result.product) == (intent, product), transcript.text
+    assert (result.name, result.product) == (intent, product), transcript.text

@@ -43,7 +43,7 @@ def test_extra_corpus_accuracy(name: str, capsys: pytest.CaptureFixture[str]) ->
     by_lang: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     for case in cases:
-        got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).contract()
+        got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).to_contract()
         totals[case["lang"]] += 1
         if got == case["expect"]:
             exact += 1

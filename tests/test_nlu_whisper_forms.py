@@ -20,7 +20,7 @@ def _cases() -> list[dict]:
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["text"])
 def test_whisper_written_command_is_understood(case: dict) -> None:
-    got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).contract()
+    got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).to_contract()
     assert got == case["expect"]
 
 

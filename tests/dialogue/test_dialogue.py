@@ -34,7 +34,7 @@ def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=N
         confidence=confidence,
         now=now,
     )
-    print(f"{role}> {text}\n  bot< {result.reply}  [{result.intent['intent']} awaiting={result.awaiting}]")
+    print(f"{role}> {text}\n  bot< {result.reply}  [{result.intent.name} awaiting={result.awaiting}]")
     assert result.reply.strip(), "the bot must never be silent"
     return result
 
@@ -293,7 +293,7 @@ def test_unknown_product_and_unknown_intent_get_a_spoken_hint(db, config, shop):
     r = say(db, config, "核桃多少钱", user="b1", role="buyer")
     assert r.error_code == "unknown_product" and r.reply == "没有核桃。我们有：绿松石手链，绿松石耳环，蜂蜜。"
     r = say(db, config, "今天天气怎么样", user="b1", role="buyer")
-    assert r.intent["intent"] == "unknown" and "帮助" in r.reply
+    assert r.intent.name == "unknown" and "帮助" in r.reply
 
 
 # --- photos -------------------------------------------------------------------------------------------

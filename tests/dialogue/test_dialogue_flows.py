@@ -75,7 +75,7 @@ def test_saying_something_else_drops_the_question(db, config, shop):
     seller = Talk(db, config)
     assert seller("上架核桃").awaiting == "price"
     r = seller("蜂蜜多少钱")
-    assert r.intent["intent"] == "ask_price" and "三十块" in r.reply and r.awaiting is None
+    assert r.intent.name == "ask_price" and "三十块" in r.reply and r.awaiting is None
     r = seller("两百块")  # no longer an answer to anything
     assert not r.committed and shop.find_product("核桃") is None
 

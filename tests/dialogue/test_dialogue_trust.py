@@ -28,7 +28,7 @@ class Chat:
             self.db, self.config, channel="wechat", user_id=user, role=role, lang=self.lang, text=text,
             confidence=None, now=self.now,
         )  # fmt: skip
-        print(f"{role}> {text}\n  bot< {r.reply}  [{r.intent['intent']} awaiting={r.awaiting}]")
+        print(f"{role}> {text}\n  bot< {r.reply}  [{r.intent.name} awaiting={r.awaiting}]")
         if expect is not None:
             assert r.reply == expect, text
         return r
@@ -268,7 +268,7 @@ def test_every_phrasing_the_help_reply_teaches_works(db, config, lang, role):
     for example in examples:
         r = chat.turn(example, role=role)
         assert r.error_code is None and r.awaiting is None, example
-        assert r.intent["intent"] not in ("unknown", "help"), example
+        assert r.intent.name not in ("unknown", "help"), example
 
 
 # --- buyers keep context -----------------------------------------------------------------------------------

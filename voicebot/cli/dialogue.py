@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import click
 
 from voicebot.cli.options import print_json, with_config
@@ -68,14 +66,14 @@ def chat(
             turn_id=str(mid),
         )
         messages.update_message(
-            db, mid, language=lang or config.shop.language, intent=result.intent, action_id=result.action_id,
+            db, mid, language=lang or config.shop.language, intent=result.intent.to_public(), action_id=result.action_id,
             reply_text=result.reply, status="replied", error=result.error_code,
             timings={"dialogue": round((time.perf_counter() - start) * 1000, 1)},
         )
     finally:
         db.close()
     if as_json:
-        print_json(dataclasses.asdict(result))
+        print_json(result.to_dict())
     else:
         click.echo(result.reply)
         for to_channel, to_user, message in result.notify:

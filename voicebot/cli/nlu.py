@@ -39,9 +39,12 @@ def _split(products: str | None) -> list[str] | None:
 @click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
 @click.option("--batch", is_flag=True, help="Read JSON lines (lang, role, products, text) from stdin.")
 @click.option("--full", is_flag=True, help="Also print the extras (approximate, ambiguous, unit, period ...).")
+@click.option("--contract", is_flag=True, help="Print the intent contract: every intent, its role, slots and handler.")
+@click.option("--json", "as_json", is_flag=True, help="With --contract: one JSON object instead of a table.")
 @with_config
 def nlu(
-    text: str | None, lang: str, role: str, products: str | None, batch: bool, full: bool, config: Config
+    text: str | None, lang: str, role: str, products: str | None, batch: bool, full: bool, contract: bool,
+    as_json: bool, config: Config,
 ) -> None:
     """Turn a transcript into one intent: one JSON line with intent, product, quantity, price, customer.
 
@@ -51,7 +54,13 @@ def nlu(
       {"intent": "record_sale", "product": "绿松石手链", "quantity": 2, "price": null, "customer": "张三"}
       echo '{"lang": "en", "role": "buyer", "products": "honey", "text": "how much is the honey"}' \\
         | voicebot nlu --batch
+      voicebot nlu --contract          # the intents, their slots and handlers (--json for JSON)
     """
+    if contract:
+        _print_contract(as_json)
+        return
+    if as_json:
+        raise click.UsageError("--json goes with --contract (an intent is always printed as JSON)")
     default_catalog: list[str] | None = None
 
     def catalog(given: list[str] | None) -> list[str]:
@@ -64,7 +73,7 @@ def nlu(
 
     def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str]) -> None:
         result = understand(intent_text, lang_, role_, catalog_)
-        print_json(result.to_dict() | result.contract() if full else result.contract())
+        print_json(result.to_dict() if full else result.to_contract())
 
     if not batch:
         if text is None:
@@ -84,6 +93,23 @@ def nlu(
         except (ValueError, AttributeError) as e:
             raise click.ClickException(f"stdin line {lineno}: {e}") from None
         sys.stdout.flush()
+
+
+def _print_contract(as_json: bool) -> None:
+    """The registry as JSON or as a table, one intent a line."""
+    from voicebot.intents import CONTRACT_KEYS, SPECS
+
+    if as_json:
+        print_json({"contract_keys": list(CONTRACT_KEYS), "intents": [s.to_dict() for s in SPECS]})
+        return
+    rows = [("INTENT", "ROLE", "SLOTS", "REQUIRED", "SHOP", "CONFIRM", "HANDLER")]
+    for s in SPECS:
+        rows.append((s.name, s.role, ",".join(s.slots) or "-", ",".join(s.required) or "-",
+                     "changes" if s.changes_shop else "-", s.confirm, s.handler or "(the turn)"))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    click.echo(f"\ncontract keys (voicebot nlu TEXT): {', '.join(CONTRACT_KEYS)}")
 
 
 @click.command()

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from voicebot.config import Config
 from voicebot.dialogue import handle_turn
+from voicebot.intents import CONTRACT_KEYS, Intent
 from voicebot.nlu import understand
 from voicebot.shop import actions, catalog
 from voicebot.shop.facade import Shop
@@ -23,7 +24,6 @@ from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
 
 Row = dict[str, Any]
-CONTRACT = ("intent", "product", "quantity", "price", "customer")
 
 
 class CorrectionError(ValueError):
@@ -39,7 +39,7 @@ class Outcome:
     lang: str
     role: str
     products: list[str]
-    intent: dict[str, Any]
+    intent: Intent
     summary: str
     undo: str | None = None
     change: str | None = None
@@ -57,17 +57,17 @@ class _Rollback(Exception):
         self.outcome = outcome
 
 
-def summary(intent: dict[str, Any]) -> str:
+def summary(intent: Intent) -> str:
     """``record_sale 绿松石手链 ×2 @200 → 张三``: an intent in one line."""
-    parts = [str(intent.get("intent") or "unknown")]
-    if intent.get("product"):
-        parts.append(str(intent["product"]))
-    if intent.get("quantity") is not None:
-        parts.append(f"×{intent['quantity']}")
-    if intent.get("price") is not None:
-        parts.append(f"@{intent['price']}")
-    if intent.get("customer"):
-        parts.append(f"→ {intent['customer']}")
+    parts = [intent.name]
+    if intent.product:
+        parts.append(intent.product)
+    if intent.quantity is not None:
+        parts.append(f"×{intent.quantity}")
+    if intent.price is not None:
+        parts.append(f"@{intent.price}")
+    if intent.customer:
+        parts.append(f"→ {intent.customer}")
     return " ".join(parts)
 
 
@@ -113,7 +113,8 @@ def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) 
         raise CorrectionError("type what the user really said")
     role, lang = _speaker(db, config, msg)
     products = catalog.product_names(db)
-    outcome = Outcome(message_id, text, lang, role, products, {}, "", channel=msg["channel"], user=msg["user"])
+    outcome = Outcome(message_id, text, lang, role, products, Intent("unknown"), "", channel=msg["channel"],
+                      user=msg["user"])
     old = msg.get("action_id")
     if old is not None:
         row = db.execute("SELECT actor_id, undone FROM actions WHERE id = ?", (old,)).fetchone()
@@ -127,7 +128,7 @@ def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) 
     # products as they are once the old action is undone: what the user's words are matched against
     products = catalog.product_names(db)
     outcome.products = products
-    outcome.intent = understand(text, lang, role, products).contract()
+    outcome.intent = understand(text, lang, role, products)
     outcome.summary = summary(outcome.intent)
     turn = handle_turn(db, config, channel=msg["channel"], user_id=msg["user"], role=role, lang=lang, text=text,
                        confidence=None)
@@ -160,7 +161,7 @@ def apply(db: sqlite_utils.Database, config: Config, message_id: int, text: str,
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (message_id, operator, outcome.lang, outcome.role, ",".join(outcome.products), msg.get("transcript"),
              outcome.text, json.dumps(msg.get("intent"), ensure_ascii=False),
-             json.dumps(outcome.intent, ensure_ascii=False), outcome.old_action_id, outcome.new_action_id,
+             json.dumps(outcome.intent.to_contract(), ensure_ascii=False), outcome.old_action_id, outcome.new_action_id,
              outcome.reply, utc_now()),
         ).lastrowid
     return outcome
@@ -181,7 +182,7 @@ def labelled(db: sqlite_utils.Database) -> list[Row]:
     for row in db.query("SELECT * FROM corrections ORDER BY id"):
         intent = json.loads(row["new_intent_json"])
         out.append({"lang": row["lang"], "role": row["role"], "products": row["products"], "text": row["text"],
-                    "expect": {k: intent.get(k) for k in CONTRACT}})
+                    "expect": {k: intent.get(k) for k in CONTRACT_KEYS}})
     return out
 
 

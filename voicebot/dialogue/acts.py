@@ -9,6 +9,7 @@ from typing import Any
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.order_acts import OrderActs
 from voicebot.dialogue.turn import TurnResult
+from voicebot.intents import Intent
 from voicebot.logs import log_event
 
 
@@ -17,7 +18,7 @@ class Acts(OrderActs):
 
     # --- undo ----------------------------------------------------------------------------------
 
-    def undo(self, it: dict[str, Any]) -> TurnResult:
+    def undo(self, it: Intent) -> TurnResult:
         try:
             done = self.shop.undo(self.actor)
         except ports.NothingToUndo:
@@ -63,40 +64,40 @@ class Acts(OrderActs):
 
     # --- seller actions ------------------------------------------------------------------------
 
-    def do_add_product(self, it: dict[str, Any]) -> TurnResult:
-        unit = it.get("unit") or replies.default_unit(self.lang)
-        self.shop.add_product(it["product"], ports.money(it["price"]), int(it["quantity"]), unit, self.actor)
+    def do_add_product(self, it: Intent) -> TurnResult:
+        unit = it.unit or replies.default_unit(self.lang)
+        self.shop.add_product(it.product, ports.money(it.price), int(it.quantity), unit, self.actor)
         reply = self.say(
             "done.add_product",
-            product=it["product"],
-            price=self.price(it["price"]),
-            quantity=self.qty(it["quantity"], unit),
+            product=it.product,
+            price=self.price(it.price),
+            quantity=self.qty(it.quantity, unit),
         )
         return self.committed(reply, it)
 
-    def do_set_price(self, it: dict[str, Any]) -> TurnResult:
-        self.shop.set_price(it["product"], ports.money(it["price"]), self.actor)
-        reply = self.say("done.set_price", product=it["product"], price=self.price(it["price"]))
+    def do_set_price(self, it: Intent) -> TurnResult:
+        self.shop.set_price(it.product, ports.money(it.price), self.actor)
+        reply = self.say("done.set_price", product=it.product, price=self.price(it.price))
         return self.committed(reply, it)
 
-    def do_add_stock(self, it: dict[str, Any]) -> TurnResult:
-        row = self.shop.adjust_stock(it["product"], int(it["quantity"]), self.actor)
+    def do_add_stock(self, it: Intent) -> TurnResult:
+        row = self.shop.adjust_stock(it.product, int(it.quantity), self.actor)
         unit = self.unit(it)
         reply = self.say(
             "done.add_stock",
-            product=it["product"],
-            quantity=self.qty(it["quantity"], unit),
+            product=it.product,
+            quantity=self.qty(it.quantity, unit),
             stock=self.qty(row["stock"], unit),
         )
         return self.committed(reply, it)
 
-    def do_check_stock(self, it: dict[str, Any]) -> TurnResult:
-        if it.get("product"):
-            row = self.catalog[it["product"]]
+    def do_check_stock(self, it: Intent) -> TurnResult:
+        if it.product:
+            row = self.catalog[it.product]
             if row["stock"] <= 0:
-                return self.result(self.say("sold_out", product=it["product"]), it)
+                return self.result(self.say("sold_out", product=it.product), it)
             reply = self.say(
-                "stock_is", product=it["product"], quantity=self.qty(row["stock"], self.unit(it))
+                "stock_is", product=it.product, quantity=self.qty(row["stock"], self.unit(it))
             )
             return self.result(reply, it)
         if not self.catalog:
@@ -114,24 +115,24 @@ class Acts(OrderActs):
         ]
         return self.chunked(it, "shop_stock", items)
 
-    def do_record_sale(self, it: dict[str, Any]) -> TurnResult:
-        customer_id = self.shop.customer_for_name(it["customer"])["id"] if it.get("customer") else None
+    def do_record_sale(self, it: Intent) -> TurnResult:
+        customer_id = self.shop.customer_for_name(it.customer)["id"] if it.customer else None
         unit = self.unit(it)
         try:
             price = self.sale_unit_price(it)
-            order = self.shop.record_sale(it["product"], int(it["quantity"]), customer_id, price, self.actor)
+            order = self.shop.record_sale(it.product, int(it.quantity), customer_id, price, self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)
-        stock = ports.stock_of(self.db, self.catalog[it["product"]]["id"])
+        stock = ports.stock_of(self.db, self.catalog[it.product]["id"])
         fields = (
-            {"to_customer": self.say("summary.to_customer", customer=it["customer"])}
-            if it.get("customer")
+            {"to_customer": self.say("summary.to_customer", customer=it.customer)}
+            if it.customer
             else {}
         )
         reply = self.say(
             "done.record_sale",
-            product=it["product"],
-            quantity=self.qty(it["quantity"], unit),
+            product=it.product,
+            quantity=self.qty(it.quantity, unit),
             total=self.price(order["total_fen"] / 100),
             left=self.left(stock, unit),
             **fields,
@@ -144,15 +145,15 @@ class Acts(OrderActs):
             return self.say("none_left")
         return self.say("left", quantity=self.qty(stock, unit))
 
-    def sale_unit_price(self, it: dict[str, Any]) -> str | None:
+    def sale_unit_price(self, it: Intent) -> str | None:
         """The unit price of a sale said with a price: "两条卖了三百六" is a total, "一条一百八" a unit
         price; take whichever reading is closer to the catalog price (the reply reads the total back)."""
-        if it.get("price") is None:
+        if it.price is None:
             return None
-        spoken, quantity = Decimal(str(it["price"])), int(it["quantity"])
-        if it.get("_total"):  # 一共一百块: the price is for all of them
+        spoken, quantity = Decimal(str(it.price)), int(it.quantity)
+        if it.total:  # 一共一百块: the price is for all of them
             return str((spoken / quantity).quantize(Decimal("0.01")))
-        catalog = Decimal(self.catalog[it["product"]]["price_fen"]) / 100
+        catalog = Decimal(self.catalog[it.product]["price_fen"]) / 100
         per_unit = spoken / quantity
         if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
             distance = lambda p: abs(math.log(float(p / catalog))) if p > 0 else math.inf  # noqa: E731
@@ -160,33 +161,33 @@ class Acts(OrderActs):
                 return str(per_unit.quantize(Decimal("0.01")))
         return ports.money(spoken)
 
-    def total_divides(self, it: dict[str, Any]) -> bool:
+    def total_divides(self, it: Intent) -> bool:
         """A total price that splits into whole fen per unit."""
-        spoken = Decimal(str(it["price"])) * 100
-        return spoken % int(it["quantity"]) == 0
+        spoken = Decimal(str(it.price)) * 100
+        return spoken % int(it.quantity) == 0
 
-    def out_of_stock(self, it: dict[str, Any], e: Exception) -> TurnResult:
+    def out_of_stock(self, it: Intent, e: Exception) -> TurnResult:
         available = getattr(e, "available", 0)
         key = "out_of_stock" if available > 0 else "sold_out_order"
         reply = self.say(
-            key, product=it["product"], available=replies.count(self.lang, available), unit=self.unit(it)
+            key, product=it.product, available=replies.count(self.lang, available), unit=self.unit(it)
         )
         return self.result(reply, it, error_code="out_of_stock")
 
-    def do_attach_photo(self, it: dict[str, Any]) -> TurnResult:
-        self.shop.attach_photo(it["product"], self.state["photo_id"], self.actor)
+    def do_attach_photo(self, it: Intent) -> TurnResult:
+        self.shop.attach_photo(it.product, self.state["photo_id"], self.actor)
         self.state["photo_id"] = None
         return self.committed(
-            self.say("done.attach_photo", product=it["product"]), it, photo_product=it["product"]
+            self.say("done.attach_photo", product=it.product), it, photo_product=it.product
         )
 
-    def do_remove_product(self, it: dict[str, Any]) -> TurnResult:
-        self.shop.remove_product(it["product"], self.actor)
-        return self.committed(self.say("done.remove_product", product=it["product"]), it)
+    def do_remove_product(self, it: Intent) -> TurnResult:
+        self.shop.remove_product(it.product, self.actor)
+        return self.committed(self.say("done.remove_product", product=it.product), it)
 
     # --- buyer actions -------------------------------------------------------------------------
 
-    def do_list_products(self, it: dict[str, Any]) -> TurnResult:
+    def do_list_products(self, it: Intent) -> TurnResult:
         if not self.catalog:
             return self.result(self.say("no_products"), it)
         rows = [r for r in self.catalog.values() if r["stock"] > 0] or list(self.catalog.values())
@@ -195,18 +196,18 @@ class Acts(OrderActs):
         ]
         return self.chunked(it, "list_products", items, names=[r["name"] for r in rows])
 
-    def do_ask_price(self, it: dict[str, Any]) -> TurnResult:
-        row = self.catalog[it["product"]]
+    def do_ask_price(self, it: Intent) -> TurnResult:
+        row = self.catalog[it.product]
         reply = self.say(
-            "price_is", product=it["product"], price=self.price(row["price_fen"] / 100), unit=self.unit(it)
+            "price_is", product=it.product, price=self.price(row["price_fen"] / 100), unit=self.unit(it)
         )
-        return self.result(reply, it, photo_product=self.photo_of(it["product"]))
+        return self.result(reply, it, photo_product=self.photo_of(it.product))
 
-    def do_ask_stock(self, it: dict[str, Any]) -> TurnResult:
-        row = self.catalog[it["product"]]
+    def do_ask_stock(self, it: Intent) -> TurnResult:
+        row = self.catalog[it.product]
         if row["stock"] <= 0:
-            return self.result(self.say("sold_out", product=it["product"]), it)
+            return self.result(self.say("sold_out", product=it.product), it)
         reply = self.say(
-            "buyer_stock_is", product=it["product"], quantity=self.qty(row["stock"], self.unit(it))
+            "buyer_stock_is", product=it.product, quantity=self.qty(row["stock"], self.unit(it))
         )
-        return self.result(reply, it, photo_product=self.photo_of(it["product"]))
+        return self.result(reply, it, photo_product=self.photo_of(it.product))

@@ -18,53 +18,22 @@ from typing import Any
 
 import sqlite_utils
 
+from voicebot import intents
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
-from voicebot.dialogue.turn import TurnResult, public_intent
+from voicebot.dialogue.turn import TurnResult
+from voicebot.intents import Intent
 from voicebot.logs import log_event
 from voicebot.store.db import StoreBusy, write_tx
 
-SELLER_INTENTS = frozenset(
-    {
-        "add_product",
-        "set_price",
-        "add_stock",
-        "check_stock",
-        "record_sale",
-        "list_orders",
-        "sales_summary",
-        "mark_shipped",
-        "attach_photo",
-        "remove_product",
-    }
-)
-MONEY_STOCK = frozenset({"add_product", "set_price", "add_stock", "record_sale", "place_order"})
-ALWAYS_CONFIRM = frozenset({"remove_product", "cancel_order"})
-# Slots asked for, in this order, when missing (the product is resolved before these).
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "add_product": ("price", "quantity"),
-    "set_price": ("price",),
-    "add_stock": ("quantity",),
-    "record_sale": ("quantity",),
-    "place_order": ("quantity",),
-}
-NEEDS_PRODUCT = frozenset(
-    {
-        "set_price",
-        "add_stock",
-        "record_sale",
-        "attach_photo",
-        "remove_product",
-        "ask_price",
-        "ask_stock",
-        "place_order",
-    }
-)
-BUYER_CONTEXT = frozenset({"ask_price", "ask_stock", "place_order"})  # a buyer's follow-up keeps the product
+MONEY_STOCK = intents.names(confirm="unsure")  # read back when heard unsure or approximately
+ALWAYS_CONFIRM = intents.names(confirm="always")
+NEEDS_PRODUCT = frozenset(s.name for s in intents.SPECS if s.needs_product)
+BUYER_CONTEXT = frozenset(s.name for s in intents.SPECS if s.follow_up)  # a buyer's follow-up keeps the product
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
@@ -79,9 +48,9 @@ class _Turn(Repair):
 
     def run(self, text: str) -> TurnResult:
         result = self.turn(text)
-        kind = result.intent.get("intent")
+        kind = result.intent.name
         if result.committed and self.done_intent is not None and kind != "undo":
-            done = {k: v for k, v in self.done_intent.items() if k != "_text"}
+            done = self.done_intent.copy(utterance="")
             self.state["last_done"] = {
                 "at": self.now,
                 "action_id": result.action_id,
@@ -90,38 +59,36 @@ class _Turn(Repair):
             }
         elif result.committed or kind == "undo":
             self.state["last_done"] = None
-        product = result.intent.get("product")
+        product = result.intent.product
         about = self.role == "buyer" and product in self.catalog and kind in BUYER_CONTEXT
         about = about and not self.used_context  # one follow-up only
         self.state["context"] = {"product": product, "at": self.now} if about else None
         return result
 
-    def from_context(self, it: dict[str, Any]) -> None:
+    def from_context(self, it: Intent) -> Intent:
         """ "我要两条" right after asking about 手链: the product of the last turn, for one follow-up."""
         context = self.state.get("context") or {}
         if (
             self.role == "buyer"
-            and it["intent"] in BUYER_CONTEXT
-            and not it.get("product")
-            and not it.get("candidates")
-            and not it.get("_spoken")
+            and it.name in BUYER_CONTEXT
+            and not it.product
+            and not it.candidates
+            and not it.spoken
             and context.get("product") in self.catalog
             and context.get("at", 0) + CURRENT_PRODUCT_S > self.now
-            and it.get("unit") in (None, self.catalog[context["product"]].get("unit") or it.get("unit"))
+            and it.unit in (None, self.catalog[context["product"]].get("unit") or it.unit)
         ):
-            it["product"], self.used_context = context["product"], True
+            self.used_context = True
+            return it.copy(product=context["product"])
+        return it
 
     def turn(self, text: str) -> TurnResult:
-        it = ports.understand(text, self.lang, self.role, list(self.catalog))
-        it["_text"] = text
-        if self.unsure and it["intent"] in MONEY_STOCK:
-            it["_unsure"] = True
-        if it.get("approximate"):
-            it["_unsure"] = True
-        kind, pending = it["intent"], self.pending()
-        if kind in NEEDS_PRODUCT and not it.get("product") and not it.get("candidates"):
-            it["_spoken"] = self.leftover(text, kind)
-            self.from_context(it)
+        heard = ports.understand(text, self.lang, self.role, list(self.catalog))
+        unsure = (self.unsure and heard.name in MONEY_STOCK) or heard.approximate
+        it = heard.copy(utterance=text, unsure=unsure)
+        kind, pending = it.name, self.pending()
+        if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
+            it = self.from_context(it.copy(spoken=self.leftover(text, kind)))
         if kind == "unknown" and self.is_greeting(text):
             return self.greet(it)
         if kind == "repeat":
@@ -145,25 +112,23 @@ class _Turn(Repair):
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
             asked = pending["intent"]
-            same = it["intent"] == asked["intent"] and it.get("product") == asked.get("product")
+            same = it.name == asked.name and it.product == asked.product
             return self.proceed(it) if same else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
 
-    def is_new_command(self, pending: dict[str, Any], it: dict[str, Any]) -> bool:
+    def is_new_command(self, pending: dict[str, Any], it: Intent) -> bool:
         """A complete command of its own, not a bare answer to the waiting question."""
-        kind = it["intent"]
-        if kind in ("unknown", "confirm", "deny") or kind == pending["intent"]["intent"]:
+        kind = it.name
+        if kind in ("unknown", "confirm", "deny") or kind == pending["intent"].name:
             return False
-        if (kind in NEEDS_PRODUCT or kind == "add_product") and not (
-            it.get("product") or it.get("candidates")
-        ):
+        if (kind in NEEDS_PRODUCT or it.spec.new_product) and not (it.product or it.candidates):
             # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
-            return ports.says_command(it.get("_text") or "", self.lang, self.role, kind)
+            return ports.says_command(it.utterance, self.lang, self.role, kind)
         return True
 
-    def resume(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
+    def resume(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
-        awaiting, kind = pending["awaiting"], it["intent"]
+        awaiting, kind = pending["awaiting"], it.name
         if awaiting == "undo_offer":
             self.clear()
             if kind == "confirm":
@@ -174,7 +139,7 @@ class _Turn(Repair):
         if awaiting == "confirm":
             if kind == "confirm":
                 self.clear()
-                return self.proceed({**pending["intent"], "_confirmed": True})
+                return self.proceed(pending["intent"].copy(confirmed=True))
             if kind == "deny":
                 self.clear()
                 fix = self.correction(text, pending["intent"])
@@ -200,13 +165,13 @@ class _Turn(Repair):
         base = pending["intent"]
         if (
             kind == "set_price"
-            and not it.get("product")
-            and it.get("price") is not None
-            and base.get("price")
-            and base["intent"] in ("add_product", "record_sale")
+            and not it.product
+            and it.price is not None
+            and base.price
+            and base.name in ("add_product", "record_sale")
         ):  # "改成四十块": the price she gave, changed
             self.clear()
-            return self.proceed({**base, "price": it["price"]})
+            return self.proceed(base.copy(price=it.price))
         if self.is_new_command(pending, it):
             return None
         filled = self.fill(pending, it, text)
@@ -215,14 +180,14 @@ class _Turn(Repair):
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
-    def new_or_old(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> TurnResult | None:
+    def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
-        kind, base = it["intent"], pending["intent"]
+        kind, base = it.name, pending["intent"]
         if kind == "deny" and not self.says_new(text):
             return self.cancel_pending(pending, it)
-        if self.says_new(text) or ports.match_product(text, self.lang, [base["product"]]) == base["product"]:
+        if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
             self.clear()
-            return self.proceed({**base, "_new_ok": True})
+            return self.proceed(base.copy(new_ok=True))
         existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
             text, self.lang, pending["candidates"]
         )
@@ -244,20 +209,19 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def quantity_only(self, base: dict[str, Any], text: str) -> bool:
-        """Take a bare count ("三条") into ``base`` when its intent still needs a quantity."""
-        if "quantity" not in REQUIRED.get(base["intent"], ()) or base.get("quantity") is not None:
-            return False
+    def quantity_only(self, base: Intent, text: str) -> Intent | None:
+        """``base`` with a bare count ("三条") when its intent still needs a quantity, else None."""
+        if "quantity" not in base.spec.required or base.quantity is not None:
+            return None
         parsed = ports.parse_number(text, self.lang, "quantity")
         if (
             parsed is None
-            or self.leftover(text, base["intent"])
+            or self.leftover(text, base.name)
             or parsed[0] != int(parsed[0])
             or parsed[0] <= 0
         ):
-            return False
-        base["quantity"] = int(parsed[0])
-        return True
+            return None
+        return base.copy(quantity=int(parsed[0]))
 
     def leftover(self, text: str, kind: str) -> str | None:
         try:
@@ -271,20 +235,19 @@ class _Turn(Repair):
         reply = self.say("ask.again", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
-    def fill(self, pending: dict[str, Any], it: dict[str, Any], text: str) -> dict[str, Any] | None:
+    def fill(self, pending: dict[str, Any], it: Intent, text: str) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
-        awaiting, base, kind = pending["awaiting"], dict(pending["intent"]), it["intent"]
-        if self.unsure and base["intent"] in MONEY_STOCK:
-            base["_unsure"] = True
+        awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
+        if self.unsure and base.name in MONEY_STOCK:
+            base = base.copy(unsure=True)
         slot = "product" if awaiting == "which" else awaiting
-        if kind == base["intent"]:  # the user said the whole thing again, maybe with the slot
-            merged = {**base, **{k: v for k, v in it.items() if v not in (None, [], False)}}
-            merged["_unsure"] = base.get("_unsure") or it.get("_unsure")
-            if merged.get(slot) is not None and (awaiting != "which" or merged["product"] in self.catalog):
+        if kind == base.name:  # the user said the whole thing again, maybe with the slot
+            merged = base.merged(it).copy(unsure=base.unsure or it.unsure)
+            if getattr(merged, slot) is not None and (awaiting != "which" or merged.product in self.catalog):
                 return merged
         if awaiting in ("price", "quantity"):
-            value = it.get(awaiting) if kind not in ("unknown", "confirm") else None
-            approximate = bool(it.get("approximate"))
+            value = getattr(it, awaiting) if kind not in ("unknown", "confirm") else None
+            approximate = it.approximate
             if value is None:
                 parsed = ports.parse_number(text, self.lang, awaiting)
                 if parsed is None:
@@ -292,175 +255,170 @@ class _Turn(Repair):
                 value, approximate = parsed
             if awaiting == "quantity" and (value != int(value) or value <= 0):
                 return None
-            base[awaiting] = int(value) if awaiting == "quantity" else value
-            unit = it.get("unit") or ports.spoken_unit(text, self.lang)
-            if base["intent"] == "add_product" and unit and not base.get("unit"):
-                base["unit"] = unit  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
+            base = base.copy(**{awaiting: int(value) if awaiting == "quantity" else value})
+            unit = it.unit or ports.spoken_unit(text, self.lang)
+            if base.name == "add_product" and unit and not base.unit:
+                base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
-                base["_unsure"] = base["approximate"] = True
+                base = base.copy(unsure=True, approximate=True)
             return base
         if awaiting == "which":
             name = ports.match_product(text, self.lang, pending.get("candidates") or [])
             if name is None:
                 name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
-            if name is None and it.get("product") in (pending.get("candidates") or []):
-                name = it["product"]
+            if name is None and it.product in (pending.get("candidates") or []):
+                name = it.product
             if name is None:
                 return None
-            base["product"], base["candidates"] = name, []
-            return base
+            return base.copy(product=name, candidates=())
         if awaiting == "product":
-            if base["intent"] == "add_product":
-                name = it.get("product") if kind == "add_product" else None
+            if base.name == "add_product":
+                name = it.product if kind == "add_product" else None
                 if name is None and kind == "unknown":
                     name = ports.spoken_name(text, self.lang)
             else:
-                name = it.get("product") if it.get("product") in self.catalog else None
-                if name is None and not it.get("candidates"):
+                name = it.product if it.product in self.catalog else None
+                if name is None and not it.candidates:
                     name = ports.match_product(text, self.lang, list(self.catalog))
-                if name is None and kind == "unknown" and self.quantity_only(base, text):
-                    return base  # "三条" answered "哪个商品？": keep the number, ask for the product again
+                counted = self.quantity_only(base, text) if name is None and kind == "unknown" else None
+                if counted is not None:
+                    return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
                 if name is None and kind == "unknown":  # a product we do not have: say so
-                    base["_spoken"] = ports.spoken_name(text, self.lang)
-                    return base if base["_spoken"] else None
-                if name is None and it.get("candidates"):
-                    base["candidates"] = it["candidates"]
-                    base["product"] = it.get("product")
-                    return base
+                    spoken = ports.spoken_name(text, self.lang)
+                    return base.copy(spoken=spoken) if spoken else None
+                if name is None and it.candidates:
+                    return base.copy(candidates=it.candidates, product=it.product)
             if not name:
                 return None
-            base["product"] = name
-            return base
+            return base.copy(product=name)
         if awaiting == "customer":
-            if base["intent"] == "mark_shipped" and self.spoken_order_number(text) is not None:
-                base["customer"], base["_text"] = None, text  # "三号" / "order two"
-                return base
-            name = it.get("customer") or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+            if base.name == "mark_shipped" and self.spoken_order_number(text) is not None:
+                return base.copy(customer=None, utterance=text)  # "三号" / "order two"
+            name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
             if name and self.lang == "zh":
                 name = re.sub(r"(的货|那单|这单|的单子|的)$", "", name) or name  # "张三的" answers "哪一单？"
             if not name:
                 return None
-            base["customer"] = name
-            return base
+            return base.copy(customer=name)
         return None
 
-    def proceed(self, it: dict[str, Any]) -> TurnResult:
+    def proceed(self, it: Intent) -> TurnResult:
         """Plan for a complete-or-not intent: refuse, ask, read back, or commit."""
-        kind = it["intent"]
-        if kind in SELLER_INTENTS and self.role != "seller":
+        kind, spec = it.name, it.spec
+        if spec.role == "seller" and self.role != "seller":
             return self.result(self.say("not_allowed"), it, error_code="not_allowed")
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.deny_now(it, it.get("_text") or "")
-        if kind == "unknown" or not hasattr(self, f"do_{kind}"):
+            return self.deny_now(it, it.utterance)
+        if spec.handler is None:
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):
             return self.result(self.say("no_photo"), it, error_code="no_photo")
-        name = it.get("product") or it.get("_spoken")
+        name = it.product or it.spoken
         if name not in self.catalog and ports.name_too_long(name, self.lang):
             return self.result(self.say("name_unclear"), it, error_code="name_too_long")
-        if kind in NEEDS_PRODUCT or (kind == "check_stock" and it.get("product")):
-            asked = self.resolve_product(it)
-            if asked is not None:
-                return asked
-        if kind == "add_product":
-            if not it.get("product"):
-                return self.wait(it, "product", self.say("ask.product_add_product"))
-            if it["product"] in self.catalog:
-                reply = self.say("already_exists", product=it["product"], unit=self.unit(it))
+        if spec.needs_product or (kind == "check_stock" and it.product):
+            resolved = self.resolve_product(it)
+            if isinstance(resolved, TurnResult):
+                return resolved
+            it = resolved
+        if spec.new_product:
+            if not it.product:
+                return self.wait(it, "product", self.say(f"ask.product_{kind}"))
+            if it.product in self.catalog:
+                reply = self.say("already_exists", product=it.product, unit=self.unit(it))
                 return self.result(reply, it, error_code="duplicate_product")
-        for slot in REQUIRED.get(kind, ()):
-            if it.get(slot) is None:
+        for slot in spec.required:
+            if slot != "product" and getattr(it, slot) is None:
                 return self.ask_slot(it, slot)
-        if kind == "add_product" and not it.get("_new_ok"):
-            similar = ports.similar_products(it["product"], self.lang, list(self.catalog))
+        if spec.new_product and not it.new_ok:
+            similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
                 options = replies.load_replies(self.lang)["or" if self.lang == "en" else "list_sep"].join(
                     similar
                 )
-                question = self.say("ask.new_or_old", existing=options, product=it["product"])
+                question = self.say("ask.new_or_old", existing=options, product=it.product)
                 return self.wait(it, "new_or_old", question, candidates=similar)
-        if kind == "cancel_order" and "order_id" not in it:
+        if kind == "cancel_order" and it.order_id is None:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
                 return self.result(self.say("no_order"), it, error_code="no_order")
-            it["order_id"], it["items"] = order["id"], self.items_text(order)
-        if not it.get("_confirmed") and self.needs_confirm(it):
+            it = it.copy(order_id=order["id"], items=self.items_text(order))
+        if not it.confirmed and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
         try:
-            return getattr(self, f"do_{kind}")(it)
+            return getattr(self, spec.handler)(it)
         except ports.ShopError as e:
             log_event("dialogue_shop_error", level=30, intent=kind, error=f"{type(e).__name__}: {e}")
             return self.result(self.say("error"), it, error_code=getattr(e, "code", "shop_error"))
 
-    def resolve_product(self, it: dict[str, Any]) -> TurnResult | None:
-        """Make ``it['product']`` a catalog name, or ask which one / say it is unknown."""
-        if it.get("product") in self.catalog:
-            return None
-        candidates = [c for c in it.get("candidates") or [] if c in self.catalog]
+    def resolve_product(self, it: Intent) -> Intent | TurnResult:
+        """``it`` with its product a catalog name, or the turn that asks which one / says it is unknown."""
+        if it.product in self.catalog:
+            return it
+        candidates = [c for c in it.candidates or () if c in self.catalog]
         if len(candidates) > 1:
-            if it["intent"] in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
+            if it.name in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
                 return self.answer_many(it, candidates)
             options = replies.load_replies(self.lang)["or"].join(candidates)
             return self.wait(it, "which", self.say("ask.which", options=options), candidates=candidates)
         if len(candidates) == 1:
-            it["product"] = candidates[0]
-            return None
-        if not it.get("product") and not it.get("_spoken"):
+            return it.copy(product=candidates[0])
+        if not it.product and not it.spoken:
             return self.ask_slot(it, "product")
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
         in_stock = [n for n, r in self.catalog.items() if r["stock"] > 0][:4]
         reply = self.say(
             key,
-            spoken=it.get("product") or it["_spoken"],
+            spoken=it.product or it.spoken,
             unit=self.unit(it),
             names=replies.join(self.lang, in_stock) or self.say("nothing_yet"),
         )
         return self.result(reply, it, error_code="unknown_product")
 
-    def ask_slot(self, it: dict[str, Any], slot: str) -> TurnResult:
-        key = f"ask.{slot}_{it['intent']}"
+    def ask_slot(self, it: Intent, slot: str) -> TurnResult:
+        key = f"ask.{slot}_{it.name}"
         if not replies.has(self.lang, key):
             key = f"ask.{slot}"
         return self.wait(it, slot, self.say(key, unit=self.unit(it)))
 
-    def needs_confirm(self, it: dict[str, Any]) -> bool:
-        kind = it["intent"]
-        if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.get("_unsure")):
+    def needs_confirm(self, it: Intent) -> bool:
+        kind = it.name
+        if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
             return True
         if kind == "set_price":
-            old = self.catalog[it["product"]]["price_fen"] / 100
-            new = float(it["price"])
+            old = self.catalog[it.product or ""]["price_fen"] / 100
+            new = float(it.price or 0)
             return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
-        if kind == "record_sale" and it.get("_total") and it.get("price") is not None:
+        if kind == "record_sale" and it.total and it.price is not None:
             return not self.total_divides(it)  # 三斤一共一百块: say the unit price and total, then ask
         return False
 
-    def summary(self, it: dict[str, Any]) -> str:
+    def summary(self, it: Intent) -> str:
         """The facts of an intent, for a read-back."""
-        kind, unit = it["intent"], self.unit(it)
+        kind, unit = it.name, self.unit(it)
         fields: dict[str, Any] = {
-            "product": it.get("product") or "",
-            "price": self.price(it.get("price")),
-            "quantity": self.qty(it.get("quantity"), unit),
-            "customer": it.get("customer") or "",
-            "items": it.get("items") or "",
-            "order": it.get("_order") or "",
+            "product": it.product or "",
+            "price": self.price(it.price),
+            "quantity": self.qty(it.quantity, unit),
+            "customer": it.customer or "",
+            "items": it.items or "",
+            "order": it.order or "",
         }
-        if it.get("customer"):
-            fields["to_customer"] = self.say("summary.to_customer", customer=it["customer"])
-        if kind == "place_order" and it.get("product") in self.catalog:
-            fields["total"] = self.price(self.catalog[it["product"]]["price_fen"] * it["quantity"] / 100)
+        if it.customer:
+            fields["to_customer"] = self.say("summary.to_customer", customer=it.customer)
+        if kind == "place_order" and it.product in self.catalog:
+            fields["total"] = self.price(self.catalog[it.product]["price_fen"] * (it.quantity or 0) / 100)
         if kind == "set_price":
-            old = self.catalog[it["product"]]["price_fen"] / 100
-            if self.needs_confirm({**it, "_unsure": False}):
+            old = self.catalog[it.product or ""]["price_fen"] / 100
+            if self.needs_confirm(it.copy(unsure=False)):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
-        if kind == "record_sale" and it.get("_total") and it.get("price") is not None and it.get("quantity"):
+        if kind == "record_sale" and it.total and it.price is not None and it.quantity:
             each = Decimal(self.sale_unit_price(it) or 0)
             fields["price"] = self.price(each)
-            fields["total"] = self.price(each * int(it["quantity"]))
+            fields["total"] = self.price(each * int(it.quantity))
             return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
 
@@ -501,14 +459,13 @@ def handle_turn(
         raise  # the caller retries later; nothing was done
     except Exception as e:  # a bug or a broken database: say so, never stay silent
         log_event("dialogue_failed", level=40, channel=channel, error=f"{type(e).__name__}: {e}")
-        it = {"intent": "unknown", "product": None, "quantity": None, "price": None, "customer": None}
-        return TurnResult(reply=say(lang, "error"), intent=it, error_code="internal_error")
+        return TurnResult(reply=say(lang, "error"), intent=Intent("unknown"), error_code="internal_error")
     log_event(
         "dialogue_turn",
         channel=channel,
         role=role,
         lang=lang,
-        intent=result.intent.get("intent"),
+        intent=result.intent.name,
         awaiting=result.awaiting,
         committed=result.committed,
         action_id=result.action_id,
@@ -541,10 +498,10 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
-    if result.intent.get("intent") != "repeat":
+    if result.intent.name != "repeat":
         state["last_reply"] = result.reply
-    if result.committed and result.intent.get("product"):
-        state["last_product"], state["last_product_at"] = result.intent["product"], t
+    if result.committed and result.intent.product:
+        state["last_product"], state["last_product_at"] = result.intent.product, t
     return result
 
 
@@ -579,10 +536,10 @@ def _once(
     with write_tx(db):
         done = recorded_turn(db, turn_id) if turn_id is not None else None
         if done is not None:
-            return TurnResult(**{**done, "notify": [tuple(n) for n in done["notify"]]})
+            return TurnResult.from_dict(done)
         result = run()
         if turn_id is not None:
-            record_turn(db, turn_id, channel, user_id, dataclasses.asdict(result))
+            record_turn(db, turn_id, channel, user_id, result.to_dict())
         return result
 
 
@@ -598,12 +555,12 @@ def _note_photo(
 ) -> TurnResult:
     state = load_state(db, channel, user_id)
     state["photo_id"], state["photo_at"] = photo_id, t
-    it = {"intent": "attach_photo", "product": None, "quantity": None, "price": None, "customer": None}
+    it = Intent("attach_photo")
     current = state.get("last_product")
     if role == "seller" and current and state.get("last_product_at", 0) + CURRENT_PRODUCT_S > t:
         turn = _Turn(db, config, channel, user_id, role, lang, t, state, None)
         if turn.shop.find_product(current) is not None:  # the product she was just talking about
-            done = turn.do_attach_photo({**it, "product": current})
+            done = turn.do_attach_photo(it.copy(product=current))
             result = dataclasses.replace(done, reply=say(lang, "photo_attached_current", product=current))
             state["last_reply"] = result.reply
             save_state(db, channel, user_id, state)
@@ -616,9 +573,9 @@ def _note_photo(
             "question": question,
             "expires": t + config.dialogue.pending_timeout_s,
         }
-        result = TurnResult(reply=question, intent=public_intent(it), awaiting="product")
+        result = TurnResult(reply=question, intent=it.public(), awaiting="product")
     else:
-        result = TurnResult(reply=say(lang, "photo_received_buyer"), intent=public_intent(it))
+        result = TurnResult(reply=say(lang, "photo_received_buyer"), intent=it.public())
     state["last_reply"] = result.reply
     save_state(db, channel, user_id, state)
     return result

@@ -10,6 +10,7 @@ from typing import Any
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.turn import TurnBase, TurnResult
+from voicebot.intents import Intent
 
 
 class OrderActs(TurnBase):
@@ -68,7 +69,7 @@ class OrderActs(TurnBase):
 
     # --- seller --------------------------------------------------------------------------------
 
-    def do_list_orders(self, it: dict[str, Any]) -> TurnResult:
+    def do_list_orders(self, it: Intent) -> TurnResult:
         orders = ports.orders_today(self.shop)
         if not orders:
             return self.result(self.say("no_orders"), it)
@@ -79,8 +80,8 @@ class OrderActs(TurnBase):
         """ "两单" / "two orders"."""
         return replies.en_count(n, noun) if self.lang == "en" else replies.number(self.lang, n)
 
-    def do_sales_summary(self, it: dict[str, Any]) -> TurnResult:
-        period = it.get("period") or "today"
+    def do_sales_summary(self, it: Intent) -> TurnResult:
+        period = it.period or "today"
         s = ports.sales(self.shop, period)
         spoken_period = replies.load_replies(self.lang)["periods"].get(period, period)
         if not s["count"]:
@@ -97,19 +98,19 @@ class OrderActs(TurnBase):
             reply = replies.sentences(self.lang, reply, waiting)
         return self.result(reply, it)
 
-    def do_mark_shipped(self, it: dict[str, Any]) -> TurnResult:
-        text = it.get("_text") or ""
-        number = self.spoken_order_number(it.get("customer") or text)
+    def do_mark_shipped(self, it: Intent) -> TurnResult:
+        text = it.utterance
+        number = self.spoken_order_number(it.customer or text)
         if number is not None:
             order = ports.open_order(self.db, number)
             if order is None:
                 reply = self.say("no_such_order", number=self.order_number(number))
                 return self.result(reply, it, error_code="no_order")
             return self.ship(it, order)
-        if it.get("customer"):
-            order = ports.ship_latest_for_name(self.shop, it["customer"], self.actor)
+        if it.customer:
+            order = ports.ship_latest_for_name(self.shop, it.customer, self.actor)
             if order is None:
-                reply = self.say("no_customer_order", customer=it["customer"])
+                reply = self.say("no_customer_order", customer=it.customer)
                 return self.result(reply, it, error_code="no_order")
             return self.shipped(it, order)
         product = ports.match_product(text, self.lang, list(self.catalog)) if text else None
@@ -136,27 +137,27 @@ class OrderActs(TurnBase):
         parsed = ports.parse_number(m.group(1), self.lang, "quantity")
         return int(parsed[0]) if parsed and parsed[0] == int(parsed[0]) and parsed[0] > 0 else None
 
-    def ship(self, it: dict[str, Any], order: dict[str, Any]) -> TurnResult:
+    def ship(self, it: Intent, order: dict[str, Any]) -> TurnResult:
         return self.shipped(it, self.shop.ship_order(order["id"], self.actor))
 
-    def shipped(self, it: dict[str, Any], order: dict[str, Any]) -> TurnResult:
-        it["_order"] = self.order_ref(order)  # for "刚才记了：张三那单发货了"
+    def shipped(self, it: Intent, order: dict[str, Any]) -> TurnResult:
+        it = it.copy(order=self.order_ref(order))  # for "刚才记了：张三那单发货了"
         reply = self.say("done.mark_shipped", order=self.order_ref(order), items=self.items_text(order))
         return self.committed(reply, it)
 
     # --- buyer ---------------------------------------------------------------------------------
 
-    def do_place_order(self, it: dict[str, Any]) -> TurnResult:
+    def do_place_order(self, it: Intent) -> TurnResult:
         unit = self.unit(it)
         try:
-            order = self.shop.place_order(it["product"], int(it["quantity"]), self.actor)
+            order = self.shop.place_order(it.product, int(it.quantity), self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)  # type: ignore[attr-defined]
         total = order["total_fen"] / 100
         reply = self.say(
             "done.place_order",
-            product=it["product"],
-            quantity=self.qty(it["quantity"], unit),
+            product=it.product,
+            quantity=self.qty(it.quantity, unit),
             total=self.price(total),
             number=self.order_number(order["id"]),
         )
@@ -166,9 +167,9 @@ class OrderActs(TurnBase):
             order["items"],
             total=lambda lang: replies.price(lang, total, self.config.shop.currency),
         )
-        return self.committed(reply, it, notify=notify, photo_product=self.photo_of(it["product"]))
+        return self.committed(reply, it, notify=notify, photo_product=self.photo_of(it.product))
 
-    def do_order_status(self, it: dict[str, Any]) -> TurnResult:
+    def do_order_status(self, it: Intent) -> TurnResult:
         orders = ports.recent_orders(self.db, self.actor)
         if not orders:
             return self.result(self.say("no_order"), it)
@@ -192,9 +193,9 @@ class OrderActs(TurnBase):
         ]
         return self.chunked(it, "my_orders", items, sep="order_sep", n=self.count_of(len(orders), "order"))
 
-    def do_cancel_order(self, it: dict[str, Any]) -> TurnResult:
-        order = self.shop.cancel_order(it["order_id"], self.actor)
-        reply = self.say("done.cancel_order", items=it.get("items") or "")
+    def do_cancel_order(self, it: Intent) -> TurnResult:
+        order = self.shop.cancel_order(it.order_id, self.actor)
+        reply = self.say("done.cancel_order", items=it.items or "")
         notify = self.notify_sellers("seller_order_cancelled", order["id"], order["items"])
         return self.committed(reply, it, notify=notify)
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from voicebot.config import Config
+from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop.errors import NothingToUndo, OrderNotFound, OutOfStock, ShopError
 from voicebot.shop.facade import Shop
@@ -23,23 +24,13 @@ Row = dict[str, Any]
 # --- NLU -----------------------------------------------------------------------------------------
 
 
-def understand(text: str, lang: str, role: str, products: list[str]) -> dict[str, Any]:
-    """The NLU's intent as a plain dict: the five contract keys plus the extras the dialogue uses
-    (``approximate``, ``candidates`` for an ambiguous product, ``period``, ``unit``)."""
+def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
+    """The NLU's intent as the dialogue takes it: an ambiguous product's candidates only when there are
+    several to choose from."""
     from voicebot.nlu import understand as nlu_understand
 
     intent = nlu_understand(text, lang, role, products)
-    out: dict[str, Any] = dict(intent.contract())
-    if intent.approximate:
-        out["approximate"] = True
-    for key in ("period", "unit"):
-        if getattr(intent, key, None):
-            out[key] = getattr(intent, key)
-    if len(intent.ambiguous or []) > 1:
-        out["candidates"] = list(intent.ambiguous)
-    if intent.total:
-        out["_total"] = True
-    return out
+    return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:

@@ -13,15 +13,8 @@ from typing import Any
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.turn import TurnResult
+from voicebot.intents import Intent, spec
 
-# Slots a spoken correction can change, per intent.
-CORRECTABLE: dict[str, tuple[str, ...]] = {  # numbers; a record_sale's customer is corrected by name
-    "add_product": ("quantity", "price"),
-    "set_price": ("price",),
-    "add_stock": ("quantity",),
-    "record_sale": ("quantity", "price"),
-    "place_order": ("quantity",),
-}
 RECENT_S = 300.0
 _DENY_HEAD = {
     "zh": re.compile(r"^(不对|不是|错了|说错了|搞错了|弄错了|不行)[，,\s]*(应该是|应该)?"),
@@ -32,13 +25,13 @@ _DENY_HEAD = {
 class Repair(Acts):
     """Deny, corrections and dropped questions (mixed into the turn's state machine)."""
 
-    def what(self, it: dict[str, Any]) -> str:
+    def what(self, it: Intent) -> str:
         """A few words naming an intent that waits ("卖蜂蜜", "the sale of honey")."""
-        kind = it.get("intent") or ""
+        kind = it.name
         key = (
             f"pending_what.{kind}" if replies.has(self.lang, f"pending_what.{kind}") else "pending_what.other"
         )
-        product = it.get("product") or it.get("_spoken") or ""
+        product = it.product or it.spoken or ""
         if not product and "{product}" in str(replies.load_replies(self.lang)["pending_what"].get(kind, "")):
             key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
         return self.say(key, product=product)
@@ -54,30 +47,28 @@ class Repair(Acts):
     def capital(self, text: str) -> str:
         return replies.capitalized(self.lang, text)
 
-    def cancel_pending(self, pending: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+    def cancel_pending(self, pending: dict[str, Any], it: Intent) -> TurnResult:
         """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""
         self.clear()
         return self.result(self.say("cancelled_pending", what=self.what(pending["intent"])), it)
 
     # --- "no" ----------------------------------------------------------------------------------
 
-    def correction(
-        self, text: str, base: dict[str, Any], awaiting: str | None = None
-    ) -> dict[str, Any] | None:
+    def correction(self, text: str, base: Intent, awaiting: str | None = None) -> dict[str, Any] | None:
         """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
         from voicebot.nlu.normalize import normalize
         from voicebot.nlu.numbers import find_numbers
 
-        slots = CORRECTABLE.get(base.get("intent") or "", ())
+        slots = spec(base.name).correctable
         if not slots:
             return None
         name = self.corrected_name(text)
         if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
-            return {"customer": name} if base.get("intent") == "record_sale" else None
+            return {"customer": name} if base.name == "record_sale" else None
         fix: dict[str, Any] = {}
         product = ports.named_product(text, self.lang, list(self.catalog))
-        if product is not None and product != base.get("product"):  # 不对，是银手链
-            fix["product"], fix["candidates"] = product, []
+        if product is not None and product != base.product:  # 不对，是银手链
+            fix["product"], fix["candidates"] = product, ()
         found = find_numbers(normalize(text, self.lang), self.lang)
         n = found[-1] if found else None
         slot = None
@@ -94,15 +85,12 @@ class Repair(Acts):
         return fix or None
 
     @staticmethod
-    def corrected(base: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
+    def corrected(base: Intent, fix: dict[str, Any]) -> Intent:
         """``base`` with the corrected slots, and what they make stale dropped."""
-        out = {**base, **fix}
-        if "price" in fix:
-            out.pop("_total", None)
+        stale: dict[str, Any] = {"total": False} if "price" in fix else {}
         if "quantity" in fix or "price" in fix:
-            out.pop("approximate", None)
-            out.pop("_unsure", None)
-        return out
+            stale.update(approximate=False, unsure=False)
+        return base.copy(**fix, **stale)
 
     def corrected_name(self, text: str) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
@@ -126,7 +114,7 @@ class Repair(Acts):
             ok = ok and not find_numbers(m.group(1), self.lang)
         return m.group(1) if ok and m is not None else None
 
-    def deny_now(self, it: dict[str, Any], text: str) -> TurnResult:
+    def deny_now(self, it: Intent, text: str) -> TurnResult:
         """A deny with nothing waiting: about the action just committed, if there is one."""
         last = self.state.get("last_done") or {}
         recent = last and last.get("at", 0) + RECENT_S > self.now
@@ -138,14 +126,14 @@ class Repair(Acts):
         question = self.say("offer_undo", what=last["summary"])
         return self.wait(it, "undo_offer", question)
 
-    def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: dict[str, Any]) -> TurnResult:
+    def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: Intent) -> TurnResult:
         """Undo the action just committed and do it again with the correction."""
         try:
             self.shop.undo(self.actor)
         except ports.ShopError:
             return self.result(self.say("error"), it, error_code="undo_conflict")
         self.catalog = ports.catalog_rows(self.db)
-        res = self.proceed({**self.corrected(last["intent"], fix), "_confirmed": True})
+        res = self.proceed(self.corrected(last["intent"], fix).copy(confirmed=True))
         note = self.say("corrected" if res.committed else "corrected_undone", what=last["summary"])
         res.reply = replies.sentences(self.lang, note, res.reply)
         return res
@@ -164,5 +152,5 @@ class Repair(Acts):
         said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def greet(self, it: dict[str, Any]) -> TurnResult:
+    def greet(self, it: Intent) -> TurnResult:
         return self.result(self.say(f"greeting.{'seller' if self.role == 'seller' else 'buyer'}"), it)

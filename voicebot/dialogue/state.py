@@ -2,6 +2,8 @@
 
 The state is one JSON object per (channel, user):
 ``{"pending": {...} | None, "last_reply": str, "photo_id": int | None, "photo_at": float}``.
+In memory the intents of ``pending`` and ``last_done`` are :class:`~voicebot.intents.Intent` objects; in the
+database they are in the intent's state form (``Intent.to_state()``).
 A pending question carries its own ``expires`` (epoch seconds); the row's ``expires_at`` column
 mirrors it so operators (and a future cleanup job) can see when it goes stale.
 """
@@ -14,12 +16,15 @@ from typing import Any
 
 import sqlite_utils
 
+from voicebot.intents import Intent, UnknownIntent
+from voicebot.logs import log_event
 from voicebot.store.clock import to_iso, utc_now
 from voicebot.store.db import write_tx
 
 TABLE = "dialogue_state"
 TURNS = "dialogue_turns"
 State = dict[str, Any]
+_WITH_INTENT = ("pending", "last_done")  # the parts of the state that carry an intent
 
 
 def epoch(now: datetime | float | int | None) -> float:
@@ -40,7 +45,25 @@ def load_state(db: sqlite_utils.Database, channel: str, user_id: str) -> State:
         state = json.loads(rows[0]["state_json"])
     except (TypeError, ValueError):
         return {}
-    return state if isinstance(state, dict) else {}
+    if not isinstance(state, dict):
+        return {}
+    for key in _WITH_INTENT:
+        if state.get(key):
+            try:
+                state[key] = {**state[key], "intent": Intent.from_contract(state[key]["intent"])}
+            except (KeyError, TypeError, UnknownIntent) as e:  # from another version: forget it, never fail
+                log_event("dialogue_state_dropped", level=30, key=key, error=f"{type(e).__name__}: {e}")
+                state[key] = None
+    return state
+
+
+def _stored(state: State) -> State:
+    """The state as JSON can hold it: intents in their state form."""
+    out = dict(state)
+    for key in _WITH_INTENT:
+        if out.get(key) and isinstance(out[key].get("intent"), Intent):
+            out[key] = {**out[key], "intent": out[key]["intent"].to_state()}
+    return out
 
 
 def save_state(db: sqlite_utils.Database, channel: str, user_id: str, state: State) -> None:
@@ -54,7 +77,7 @@ def save_state(db: sqlite_utils.Database, channel: str, user_id: str, state: Sta
             {
                 "channel": channel,
                 "user": user_id,
-                "state_json": json.dumps(state, ensure_ascii=False),
+                "state_json": json.dumps(_stored(state), ensure_ascii=False),
                 "expires_at": expires_at,
                 "updated_at": utc_now(),
             },

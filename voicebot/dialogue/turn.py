@@ -3,7 +3,7 @@ language, questions that wait in the state, and lists read a few items at a time
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlite_utils
@@ -12,9 +12,8 @@ from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
+from voicebot.intents import Intent
 from voicebot.shop.facade import Shop
-
-CONTRACT_KEYS = ("intent", "product", "quantity", "price", "customer")
 
 
 @dataclass
@@ -22,7 +21,7 @@ class TurnResult:
     """What the dialogue decided for one utterance."""
 
     reply: str
-    intent: dict[str, Any]
+    intent: Intent
     action_id: int | None = None
     committed: bool = False
     awaiting: str | None = None
@@ -30,12 +29,16 @@ class TurnResult:
     photo_product: str | None = None
     error_code: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (``voicebot chat --json``, the record of a turn): the intent in its public form."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["intent"], out["notify"] = self.intent.to_public(), [list(n) for n in self.notify]
+        return out
 
-def public_intent(intent: dict[str, Any]) -> dict[str, Any]:
-    """The intent as reported: the five contract keys first, then extras; private keys dropped."""
-    out = {k: intent.get(k) for k in CONTRACT_KEYS}
-    out.update({k: v for k, v in intent.items() if k not in out and not k.startswith("_")})
-    return out
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TurnResult:
+        return cls(**{**data, "intent": Intent.from_contract(data["intent"]),
+                      "notify": [tuple(n) for n in data.get("notify") or []]})  # fmt: skip
 
 
 class TurnBase:
@@ -59,7 +62,7 @@ class TurnBase:
         self.catalog = ports.catalog_rows(db)
         self.shop = Shop(db, config)
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
-        self.done_intent: dict[str, Any] | None = None  # the intent of the change this turn committed
+        self.done_intent: Intent | None = None  # the intent of the change this turn committed
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -69,18 +72,18 @@ class TurnBase:
     def price(self, value: float | None) -> str:
         return replies.price(self.lang, value, self.config.shop.currency)
 
-    def unit(self, it: dict[str, Any] | None = None, product: str | None = None) -> str:
-        row = self.catalog.get(product or (it or {}).get("product") or "")
-        unit = (row or {}).get("unit") or (it or {}).get("unit") or ""
+    def unit(self, it: Intent | None = None, product: str | None = None) -> str:
+        row = self.catalog.get(product or (it.product if it else None) or "")
+        unit = (row or {}).get("unit") or (it.unit if it else None) or ""
         return unit or replies.default_unit(self.lang)
 
     def qty(self, n: int | None, unit: str) -> str:
         return replies.quantity(self.lang, n, unit)
 
-    def result(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
+    def result(self, reply: str, it: Intent, **kw: Any) -> TurnResult:
         if self.lang == "en" and reply[:1].islower():
             reply = reply[0].upper() + reply[1:]
-        return TurnResult(reply=reply, intent=public_intent(it), **kw)
+        return TurnResult(reply=reply, intent=it.public(), **kw)
 
     def pending(self) -> dict[str, Any] | None:
         return self.state.get("pending")
@@ -88,7 +91,7 @@ class TurnBase:
     def clear(self) -> None:
         self.state["pending"] = None
 
-    def wait(self, it: dict[str, Any], awaiting: str, question: str, **extra: Any) -> TurnResult:
+    def wait(self, it: Intent, awaiting: str, question: str, **extra: Any) -> TurnResult:
         """Store a question and ask it."""
         self.state["pending"] = {
             "intent": it,
@@ -107,7 +110,7 @@ class TurnBase:
 
     def chunked(
         self,
-        it: dict[str, Any],
+        it: Intent,
         key: str,
         items: list[str],
         names: list[str] | None = None,
@@ -153,8 +156,8 @@ class TurnBase:
             )
         return replies.join(self.lang, parts)
 
-    def answer_many(self, it: dict[str, Any], names: list[str]) -> TurnResult:
-        if it["intent"] == "ask_price":
+    def answer_many(self, it: Intent, names: list[str]) -> TurnResult:
+        if it.name == "ask_price":
             parts = [
                 self.say("item_price", product=n, price=self.price(self.catalog[n]["price_fen"] / 100))
                 for n in names
@@ -168,7 +171,7 @@ class TurnBase:
             ]
         return self.result(replies.join(self.lang, parts) + load_end(self.lang), it)
 
-    def committed(self, reply: str, it: dict[str, Any], **kw: Any) -> TurnResult:
+    def committed(self, reply: str, it: Intent, **kw: Any) -> TurnResult:
         """A reply for a shop change that went through (with the action to undo it)."""
         self.done_intent = it
         return self.result(

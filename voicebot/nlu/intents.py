@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
+from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, load_pack
 
-CONTRACT_KEYS = ("intent", "product", "quantity", "price", "customer")
-
-# The slots each intent carries (INTENTS.md); anything else is dropped from the contract.
-SLOTS: dict[str, frozenset[str]] = {
-    "add_product": frozenset({"product", "price", "quantity"}),
-    "set_price": frozenset({"product", "price"}),
-    "add_stock": frozenset({"product", "quantity"}),
-    "check_stock": frozenset({"product"}),
-    "record_sale": frozenset({"product", "quantity", "customer", "price"}),
-    "mark_shipped": frozenset({"customer"}),
-    "attach_photo": frozenset({"product"}),
-    "remove_product": frozenset({"product"}),
-    "ask_price": frozenset({"product"}),
-    "ask_stock": frozenset({"product"}),
-    "place_order": frozenset({"product", "quantity"}),
-}
-SELLER_INTENTS = frozenset(
-    {"add_product", "set_price", "add_stock", "check_stock", "record_sale", "list_orders", "sales_summary",
-     "mark_shipped", "attach_photo", "remove_product"}
-)  # fmt: skip
-BUYER_INTENTS = frozenset({"list_products", "ask_price", "ask_stock", "place_order", "order_status", "cancel_order"})
+# The intent lists come from the registry (one place for the whole contract).
+SLOTS: dict[str, frozenset[str]] = {s.name: frozenset(s.slots) for s in SPECS if s.slots}
+SELLER_INTENTS = names(role="seller")
+BUYER_INTENTS = names(role="buyer")
 # A seller who speaks like a buyer means the seller's version.
-SELLER_FROM_BUYER = {
-    "ask_stock": "check_stock", "place_order": "record_sale", "order_status": "list_orders",
-    "list_products": "check_stock",  # a seller asking what the shop has means the stock
-}  # fmt: skip
+SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 _CJK_NUMERALS = set("0123456789零一二两三四五六七八九十百千万俩仨几")
@@ -46,8 +26,13 @@ _AFTER_LONE_CHAR = ("多少", "怎么", "还有", "还剩", "有没有", "有货
 _CJK_NAME_BAD = set("了的是在有我你他她它这那个么吗呢吧啊卖买要给发寄货订单钱多少几还都也就把被和跟")
 
 
+__all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
+
+
 @dataclass
-class Intent:
+class Reading:
+    """What :func:`understand` works out, step by step; it returns it as an :class:`Intent`."""
+
     intent: str
     product: str | None = None
     quantity: int | None = None
@@ -63,14 +48,13 @@ class Intent:
     score: float | None = None  # product match score, 0-100
     text: str = ""  # the normalised transcript
 
-    def contract(self) -> dict[str, Any]:
-        """Exactly the five contract keys, ``None`` where not spoken."""
-        price = tidy(self.price) if self.price is not None else None
-        return {"intent": self.intent, "product": self.product, "quantity": self.quantity, "price": price,
-                "customer": self.customer}  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_intent(self) -> Intent:
+        return Intent(
+            self.intent, self.product, self.quantity, tidy(self.price) if self.price is not None else None,
+            self.customer, approximate=self.approximate, candidates=tuple(self.ambiguous) or None, period=self.period,
+            unit=self.unit, total=self.total, product_spoken=self.product_spoken,
+            product_known=self.product_known, score=self.score, text=self.text,
+        )  # fmt: skip
 
 
 def _strip_particles(text: str, pack: Pack) -> str:
@@ -300,11 +284,15 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
 
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``."""
+    return _read(text, lang, role, products).to_intent()
+
+
+def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     pack = load_pack(lang)
     products = [p.strip() for p in products if p and p.strip()]
     norm = normalize(text, lang)
     if not norm:
-        return Intent("unknown", text=norm)
+        return Reading("unknown", text=norm)
     customer, cspan = (None, None)
     if role == "seller":
         customer, cspan = _customer(norm, text, pack, products, lang)
@@ -327,7 +315,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
         intent_name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
     if intent_name == "add_product" and products and _restocks_known(norm, role, pack, products, lang):
         intent_name = "add_stock"
-    result = Intent(intent_name, text=norm)
+    result = Reading(intent_name, text=norm)
     slots = SLOTS.get(intent_name, frozenset())
     if not slots and intent_name not in ("sales_summary", "list_orders"):
         return result

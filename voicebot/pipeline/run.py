@@ -27,6 +27,7 @@ from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
+from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited, timed
 from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
@@ -194,7 +195,7 @@ class Pipeline:
             log_event("pipeline.error", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
             result.reply_text, result.error, result.status = say(lang, "errors.internal"), repr(e), "failed"
         if turn is not None:
-            result.reply_text, result.intent = turn.reply, turn.intent
+            result.reply_text, result.intent = turn.reply, turn.intent.to_public()
         if result.reply_text:
             try:
                 await self._reply(row, lang, result, turn, ctx)
@@ -265,14 +266,14 @@ class Pipeline:
                 except Exception as e:
                     log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
-                return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent={"intent": "unknown"})
+                return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent=Intent("unknown"))
         with timed("dialogue", t, **ctx) as info:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(shop.db, self.config, channel=channel, user_id=user, role=role,
                                                   lang=lang, text=text, confidence=confidence,
                                                   turn_id=str(row["id"]))
             )
-            info.update(intent=turn.intent.get("intent"), committed=turn.committed, action_id=turn.action_id)
+            info.update(intent=turn.intent.name, committed=turn.committed, action_id=turn.action_id)
         return turn
 
     async def _event(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult | None:
@@ -280,12 +281,12 @@ class Pipeline:
         if event == "subscribe":
             return dialogue.TurnResult(
                 reply=say(lang, "welcome", shop=self.config.shop.name, examples=say(lang, f"help.{role}")),
-                intent={"intent": "help"},
+                intent=Intent("help"),
             )
         if event == "unsubscribe":
             await self.db.run(lambda shop: shop.set_unsubscribed(row["channel"], row["user"]))
         if event == "unsupported":
-            return dialogue.TurnResult(reply=say(lang, "errors.unsupported"), intent={"intent": "unknown"})
+            return dialogue.TurnResult(reply=say(lang, "errors.unsupported"), intent=Intent("unknown"))
         return None
 
     def _forward_photo(

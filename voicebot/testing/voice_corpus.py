@@ -66,7 +66,7 @@ class Score:
         return self.edits / self.ref_units if self.ref_units else 0.0
 
     def add(self, case: dict[str, Any], heard: str, voice: str = "") -> bool:
-        got = understand(heard, case["lang"], case["role"], case["products"].split(",")).contract()
+        got = understand(heard, case["lang"], case["role"], case["products"].split(",")).to_contract()
         edits, units = error_rate(case["text"], heard, case["lang"])
         self.cases += 1
         self.edits += edits
