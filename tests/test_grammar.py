@@ -75,3 +75,18 @@ def test_grammar_cli() -> None:
     assert "사과 얼마 예요" in phrases and "얼마예요" not in phrases
     result = CliRunner().invoke(main, ["grammar", "--lang", "zh", "--products", "蜂蜜"])
     assert "蜂蜜" in result.output.splitlines()
+
+
+async def test_the_vosk_pool_tells_the_grammar_builder_its_models_words(ko_config) -> None:
+    from voicebot.asr.pool import AsrPool
+    from voicebot.nlu.grammar import GrammarBuilder
+
+    pool = AsrPool(ko_config(), ["ko"])  # not started: the word list is read without a worker
+    builder = GrammarBuilder(pool)
+    try:
+        phrases = await builder.phrases("ko", KO_CATALOG)
+    finally:
+        await builder.close()
+    assert phrases == grammar_phrases("ko", KO_CATALOG, model_vocabulary(str(KO_MODEL)))
+    assert "사과 얼마 예요" in phrases and "얼마예요" not in phrases
+    assert pool.biasing("ko") == "grammar" and await pool.vocabulary("zh") is None  # no zh model here

@@ -1,8 +1,8 @@
 """Which recogniser serves which language, and one object that routes to the right pool.
 
 ``[asr] engine`` names the default engine, ``engine_by_language`` overrides it per language
-(``{ zh = "whisper" }``). :class:`Recognizers` has the pool interface (start, close, status,
-transcribe, model_path), so the app and the pipeline do not care which engine answers.
+(``{ zh = "whisper" }``). :class:`Recognizers` is a :class:`~voicebot.asr.recognizer.Recognizer` (plus the
+pools' start, close, status and model_path), so the app and the pipeline do not care which engine answers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from voicebot.asr.pool import AsrPool, Transcript
+from voicebot.asr.pool import AsrPool
+from voicebot.asr.recognizer import Biasing, Transcript
 from voicebot.config import Config
 
 ENGINES = ("vosk", "whisper")
@@ -82,6 +83,12 @@ class Recognizers:
             "engines": {engine: {k: st[k] for k in ("ready", "workers", "busy", "queued", "restarts")}
                         for engine, st in parts.items()},
         }
+
+    def biasing(self, lang: str) -> Biasing | None:
+        return self.pool(lang).biasing(lang)
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        return await self.pool(lang).vocabulary(lang)
 
     async def transcribe(
         self, pcm: bytes, lang: str, grammar: list[str] | None = None, fallback: bool = True

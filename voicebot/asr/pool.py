@@ -11,81 +11,18 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voicebot.asr import worker
+from voicebot.asr.recognizer import AsrError, Biasing, ModelMissing, Transcript
 from voicebot.asr.registry import MODELS, find_model, spec_for
+from voicebot.asr.vocabulary import model_vocabulary_isolated
 from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.workers import WorkerError, WorkerPool, WorkerStartFailed, WorkerTimeout
 
 WARMUP_TIMEOUT_S = 300.0
-
-
-@dataclass
-class Word:
-    word: str
-    conf: float
-    start: float
-    end: float
-
-
-@dataclass
-class Transcript:
-    text: str
-    words: list[Word]
-    duration: float
-    language: str
-    model: str
-    grammar: bool  # True: the grammar result was kept; False: free decoding
-    fallback: bool = False  # a grammar was given but its result was too weak
-    timings: dict[str, float] = field(default_factory=dict, compare=False)
-
-    @property
-    def confidence(self) -> float:
-        """Mean word confidence (0 when nothing was heard)."""
-        return sum(w.conf for w in self.words) / len(self.words) if self.words else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "words": [asdict(w) for w in self.words],
-            "duration": round(self.duration, 3),
-            "language": self.language,
-            "model": self.model,
-            "grammar": self.grammar,
-            "fallback": self.fallback,
-        }
-
-    @classmethod
-    def from_result(cls, result: dict[str, Any], model: str) -> Transcript:
-        return cls(
-            text=result["text"],
-            words=[Word(**w) for w in result["words"]],
-            duration=result["duration"],
-            language=result["language"],
-            model=model,
-            grammar=result.get("grammar", False),
-            fallback=result.get("fallback", False),
-        )
-
-
-class AsrError(Exception):
-    """Recognition failed for this call (the pool itself recovers)."""
-
-
-class ModelMissing(AsrError):
-    """No model is installed for the language; the message names the command that fetches it."""
-
-    def __init__(self, lang: str, model: str | None = None) -> None:
-        self.language = lang
-        self.model = model
-        what = f" ({model})" if model else ""
-        super().__init__(
-            f"no speech model{what} is installed for language {lang!r}; run `voicebot models pull {lang}`"
-        )
 
 
 class AsrTimeout(AsrError):
@@ -116,6 +53,15 @@ class AsrPool:
         if lang not in MODELS:
             return None
         return find_model(lang, self.config.models_dir)
+
+    def biasing(self, lang: str) -> Biasing | None:
+        """Vosk decodes within a grammar of in-vocabulary phrases, when ``asr.use_grammar`` is on."""
+        return "grammar" if self.config.asr.use_grammar else None
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        """The words ``lang``'s model can output, read in a child process; None without a model or word list."""
+        path = self.model_path(lang)
+        return None if path is None else await model_vocabulary_isolated(path)
 
     def _installed_paths(self) -> list[str]:
         return [str(p) for lang in self.languages if (p := self.model_path(lang)) is not None]

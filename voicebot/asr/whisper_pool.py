@@ -15,6 +15,7 @@ from typing import Any
 from voicebot.asr import whisper_worker
 from voicebot.asr.biasing import prompt_for
 from voicebot.asr.pool import AsrPool, ModelMissing, Transcript
+from voicebot.asr.recognizer import Biasing
 from voicebot.asr.whisper_models import find_whisper, whisper_spec
 from voicebot.config import Config
 
@@ -63,6 +64,14 @@ class WhisperPool(AsrPool):
                 entry["fix"] = f"voicebot models pull {self.spec.key}"
             out["languages"][lang] = entry
         return out
+
+    def biasing(self, lang: str) -> Biasing | None:
+        """Whisper has no grammar mode: names become its prompt, when ``asr.whisper_biasing`` is on."""
+        return "prompt" if self.config.asr.whisper_biasing else None
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        """Whisper writes any word: no vocabulary to keep to."""
+        return None
 
     async def transcribe(
         self, pcm: bytes, lang: str, grammar: list[str] | None = None, fallback: bool = True

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voicebot.asr.engines import Recognizers, engine_for
-from voicebot.asr.pool import AsrError, AsrPool, ModelMissing, Transcript
+from voicebot.asr.biasing import bias_phrases
+from voicebot.asr.recognizer import AsrError, ModelMissing, Recognizer, Transcript
 from voicebot.audio.decode import decode
 from voicebot.audio.errors import AudioError
 from voicebot.audio.sniff import sniff
@@ -29,6 +29,7 @@ from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
 from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited, timed
+from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, MediaError
 from voicebot.pipeline.runqueue import RunQueue
@@ -36,7 +37,7 @@ from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos
 from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
-from voicebot.tts.service import TtsService
+from voicebot.tts.speaker import Speaker
 
 MEDIA_REF_PREFIX = "ref:"
 PHOTO_DECODE_TIMEOUT_S = 20.0
@@ -87,18 +88,22 @@ def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]
 
 
 class Pipeline:
-    """Runs messages through the stages; one instance per process, shared by all channels."""
+    """Runs messages through the stages; one instance per process, shared by all channels.
 
-    def __init__(self, config: Config, db: DbThread, asr: AsrPool | Recognizers, tts: TtsService) -> None:
+    Speech goes through two small interfaces only: ``asr`` (a :class:`Recognizer`) and ``tts``
+    (a :class:`Speaker`).
+    """
+
+    def __init__(self, config: Config, db: DbThread, asr: Recognizer, tts: Speaker) -> None:
         self.config = config
         self.db = db
         self.asr = asr
         self.tts = tts
+        self.grammar = GrammarBuilder(asr)
         self.channels: dict[str, Channel] = {}
         self.runs: RunQueue[RunResult | None] = RunQueue(
             lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
         )
-        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
         self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
         self._photo_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
@@ -160,9 +165,7 @@ class Pipeline:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), drain_s)
         await self.runs.close()
-        for loading in self._vocab.values():  # a vocabulary still being read in a child process
-            loading.cancel()
-        await asyncio.gather(*self._vocab.values(), return_exceptions=True)
+        await self.grammar.close()  # a vocabulary may still be being read in a child process
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
@@ -329,35 +332,15 @@ class Pipeline:
                                  reason="too_large") from None
 
     async def _grammar(self, lang: str) -> list[str] | None:
-        """The phrases that bias recognition: the pack's words and the current catalog (and, for
-        Whisper, customers' names); None when biasing is off for the language's engine."""
-        from voicebot.nlu.grammar import grammar_phrases
-
-        if engine_for(self.config, lang) == "whisper":
-            if not self.config.asr.whisper_biasing:
-                return None
-            from voicebot.asr.biasing import bias_phrases
-
+        """The phrases that steer recognition, as the recogniser asks: a grammar of the pack's words and
+        the catalog (in its vocabulary), or a prompt of product and customers' names; None when off."""
+        biasing = self.asr.biasing(lang)
+        if biasing == "prompt":
             return await self.db.run(lambda shop: bias_phrases(lang, shop.product_names(), shop.spoken_names()))
-        if not self.config.asr.use_grammar:
+        if biasing != "grammar":
             return None
         names = await self.db.run(lambda shop: shop.product_names())
-        if lang not in self._vocab:
-            self._vocab[lang] = asyncio.ensure_future(self._vocabulary(lang))  # one load, shared by all runs
-        vocab = await asyncio.shield(self._vocab[lang])
-        return grammar_phrases(lang, names, vocab) or None
-
-    async def _vocabulary(self, lang: str) -> frozenset[str] | None:
-        path = self.asr.status()["languages"].get(lang, {}).get("path")
-        if not path:
-            return None
-        from voicebot.asr.vocabulary import model_vocabulary_isolated
-
-        try:
-            return await model_vocabulary_isolated(path)
-        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
-            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
-            return None
+        return await self.grammar.phrases(lang, names)
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import wave
-from pathlib import Path
 
 from voicebot.pipeline.inbound import Limits
-from voicebot.tts.service import TtsService
+from voicebot.tts.speaker import Speaker
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;.,，、])\s*")
 
 
-def wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as w:
+def wav_seconds(wav: bytes) -> float:
+    with wave.open(io.BytesIO(wav), "rb") as w:
         return w.getnframes() / float(w.getframerate())
 
 
@@ -40,11 +40,12 @@ def split_text(text: str, parts: int) -> list[str]:
 
 
 async def speak_in_parts(
-    tts: TtsService, text: str, lang: str, fmt: str, limits: Limits
+    tts: Speaker, text: str, lang: str, fmt: str, limits: Limits
 ) -> list[tuple[str, bytes]]:
     """``[(text, audio)]``: one item when the answer fits in one voice message, else several."""
     audio = await tts.speak(text, lang, fmt)
-    seconds = await asyncio.to_thread(wav_seconds, await tts.synthesize(text, lang))
+    wav = audio if fmt == "wav" else await tts.speak(text, lang, "wav")  # the service's cached WAV
+    seconds = await asyncio.to_thread(wav_seconds, wav)
     if (seconds <= limits.max_voice_s and len(audio) <= limits.max_voice_bytes) or len(text) < 2:
         return [(text, audio)]
     out: list[tuple[str, bytes]] = []
