@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import logging
 from pathlib import Path
 
 from voicebot.lang.base import Language, Number, fen, tidy
 from voicebot.nlu.packs import PackError, available_languages, extra_lang_dirs, load_pack
 
-__all__ = ["Language", "Number", "fen", "installed_languages", "language", "tidy"]
+log = logging.getLogger(__name__)
+
+__all__ = ["Language", "Number", "fen", "installed_languages", "language", "tidy", "warm_languages"]
 
 
 def installed_languages() -> list[str]:
@@ -46,3 +49,12 @@ def language(code: str) -> Language:
     """The language ``code``: its pack (loaded and checked now) and its module's rules."""
     load_pack(code)  # an unknown code or a broken pack fails here, with the file named
     return _module_class(code)(code)
+
+
+def warm_languages() -> None:
+    """Load every installed language's slow parts now, before the first message needs them."""
+    for code in installed_languages():
+        try:
+            language(code).warm()
+        except PackError as e:  # a broken extra pack fails where it is used, with its file named
+            log.warning("lang.warm_failed", extra={"lang": code, "error": str(e)})

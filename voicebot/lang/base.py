@@ -77,6 +77,9 @@ class Language:
     def __init__(self, code: str) -> None:
         self.code = code
 
+    def warm(self) -> None:
+        """Load now what the first reply would otherwise wait for (called once at service start)."""
+
     @functools.cached_property
     def pack(self) -> Pack:
         return load_pack(self.code)

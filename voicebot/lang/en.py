@@ -266,6 +266,9 @@ class English(Language):
     capitalize_sentences = True
     symbols = {"%": " percent", "+": " plus "}
 
+    def warm(self) -> None:
+        _inflect()  # seconds under load: not on the database thread in the middle of a turn
+
     def find_numbers(self, text: str) -> list[Number]:
         return find_en(text, self.pack)
 

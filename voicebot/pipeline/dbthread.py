@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from voicebot.config import Config
+from voicebot.lang import warm_languages
 from voicebot.shop.facade import Shop
 
 T = TypeVar("T")
@@ -40,6 +41,7 @@ class DbThread:
             self._thread = threading.Thread(target=self._loop, name="voicebot-db", daemon=True)
             self._thread.start()
         self._shop = await self._submit(self._rest, lambda: Shop.open(self.config))
+        await asyncio.to_thread(warm_languages)
 
     @property
     def queued(self) -> int:
