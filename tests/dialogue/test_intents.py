@@ -10,37 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from voicebot.cli import main
-from voicebot.config import load_config
 from voicebot.dialogue import engine, handle_turn, replies
 from voicebot.dialogue.state import load_state
 from voicebot.intents import CONTRACT_KEYS, REGISTRY, SPECS, Intent, UnknownIntent, names, spec
 from voicebot.nlu import understand
 from voicebot.nlu.packs import available_languages, load_pack
-from voicebot.shop.facade import Shop
-from voicebot.store.db import open_db
 
-
-@pytest.fixture
-def config(tmp_path: Path):
-    return load_config(environ={}, overrides={"server": {"data_dir": str(tmp_path)}, "shop": {"sellers": ["boss"]}})
-
-
-@pytest.fixture
-def db(config):
-    db = open_db(config.db_path)
-    yield db
-    db.close()
-
-
-@pytest.fixture
-def shop(db, config) -> Shop:
-    s = Shop(db, config)
-    s.add_product("绿松石手链", 200, 10, "条")
-    s.add_product("蜂蜜", 30, 20, "瓶")
-    return s
-
-
-CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "nlu_extra.jsonl").open(encoding="utf-8")]
+CASES = [json.loads(line) for line in (Path(__file__).parent.parent / "data" / "nlu_extra.jsonl").open(encoding="utf-8")]
 T0 = 1_773_000_000.0
 
 
