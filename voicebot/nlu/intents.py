@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
@@ -25,32 +27,23 @@ _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 __all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
 
 
-@dataclass
-class Reading:
-    """What :func:`understand` works out, step by step; it returns it as an :class:`Intent`."""
+# The Intent fields the passes below fill in, with Intent's own defaults.
+_HEARD = {f.name: f.default for f in dataclasses.fields(Intent) if f.name in (
+    "product", "quantity", "price", "customer", "approximate", "period", "unit", "total",
+    "product_spoken", "product_known", "score")}
 
-    intent: str
-    product: str | None = None
-    quantity: int | None = None
-    price: int | float | None = None
-    customer: str | None = None
-    approximate: bool = False  # a number was approximate (十来个, about twenty): read it back
-    ambiguous: list[str] = field(default_factory=list)  # catalog products the spoken words could mean
-    product_spoken: str | None = None  # the words that named the product
-    product_known: bool = False  # product is a catalog name
-    unit: str | None = None  # the counter spoken with the quantity (条, 瓶, jars)
-    period: str | None = None  # today | yesterday | week | month (sales_summary, list_orders)
-    total: bool = False  # the price was said as a total for all of them (一共一百块, ninety in total)
-    score: float | None = None  # product match score, 0-100
-    text: str = ""  # the normalised transcript
+
+class Reading(SimpleNamespace):
+    """What :func:`understand` works out, step by step: an :class:`Intent`'s heard fields while they still
+    change, with ``intent`` its name and ``ambiguous`` its candidate list. It returns it as an Intent."""
+
+    def __init__(self, intent: str, text: str = "") -> None:
+        super().__init__(**_HEARD, intent=intent, ambiguous=[], text=text)
 
     def to_intent(self) -> Intent:
-        return Intent(
-            self.intent, self.product, self.quantity, tidy(self.price) if self.price is not None else None,
-            self.customer, approximate=self.approximate, candidates=tuple(self.ambiguous) or None, period=self.period,
-            unit=self.unit, total=self.total, product_spoken=self.product_spoken,
-            product_known=self.product_known, score=self.score, text=self.text,
-        )  # fmt: skip
+        heard = {k: getattr(self, k) for k in _HEARD}
+        heard["price"] = tidy(self.price) if self.price is not None else None
+        return Intent(self.intent, candidates=tuple(self.ambiguous) or None, text=self.text, **heard)
 
 
 def _strip_particles(text: str, pack: Pack) -> str:
