@@ -19,6 +19,7 @@ from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
+from voicebot.server import resource_ctx
 from voicebot.tts.service import TtsService
 
 CONFIG = web.AppKey("config", Config)
@@ -52,28 +53,6 @@ def _asr_ctx(config: Config):
                 )
         yield
         await pool.close()
-
-    return ctx
-
-
-def _tts_ctx(config: Config):
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        service = TtsService(config)
-        await service.start()
-        app[TTS] = service
-        yield
-        await service.close()
-
-    return ctx
-
-
-def _db_ctx(config: Config):
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        db = DbThread(config)
-        await db.start()
-        app[DB] = db
-        yield
-        await db.close()
 
     return ctx
 
@@ -193,8 +172,8 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.append(_asr_ctx(config))
-    app.cleanup_ctx.append(_tts_ctx(config))
-    app.cleanup_ctx.append(_db_ctx(config))
+    app.cleanup_ctx.append(resource_ctx(TTS, lambda: TtsService(config)))
+    app.cleanup_ctx.append(resource_ctx(DB, lambda: DbThread(config)))
     app.cleanup_ctx.append(_pipeline_ctx(config))
     app.router.add_get("/healthz", healthz)
     if config.wechat.enabled:

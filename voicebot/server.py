@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
@@ -109,3 +110,16 @@ async def serve_until_signalled(app: web.Application, config: Config) -> None:
     finally:
         log_event("serve.stopping")
         await runner.cleanup()
+
+
+def resource_ctx(key: web.AppKey, make: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx`` that starts ``make()`` as ``app[key]`` and closes it when the app stops."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        resource = make()
+        await resource.start()
+        app[key] = resource
+        yield
+        await resource.close()
+
+    return ctx

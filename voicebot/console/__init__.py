@@ -9,9 +9,10 @@ import jinja2
 from aiohttp import web
 
 from voicebot.config import Config
-from voicebot.console.reads import reads_ctx
+from voicebot.console.reads import READS, ReadThread
 from voicebot.console.sessions import LoginLimiter
 from voicebot.console.web import JINJA, LIMITER, PREFIX, console_guard
+from voicebot.server import resource_ctx
 
 HERE = Path(__file__).parent
 
@@ -43,7 +44,8 @@ def setup_console(app: web.Application, config: Config) -> None:
     )
     env.filters.update(views_conversations.FILTERS)
     env.globals["static_url"] = lambda name: f"{PREFIX}/static/{name}"
-    app.cleanup_ctx.append(reads_ctx(config.db_path))  # after the service's database (which migrates it)
+    # after the service's database (which migrates it)
+    app.cleanup_ctx.append(resource_ctx(READS, lambda: ReadThread(config.db_path)))
     app[LIMITER] = LoginLimiter(config.console.login_max_failures, config.console.login_window_s)
     app.middlewares.append(console_guard)
     r = app.router

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,14 +48,3 @@ class ReadThread:
 
 
 READS = web.AppKey("console_reads", ReadThread)
-
-
-def reads_ctx(path: Path) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        reads = ReadThread(path)
-        await reads.start()
-        app[READS] = reads
-        yield
-        await reads.close()
-
-    return ctx
