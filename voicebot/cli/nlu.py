@@ -1,4 +1,5 @@
-"""``voicebot nlu`` and ``voicebot grammar``: the NLU contract and the recogniser's phrase list."""
+"""``voicebot nlu``, ``voicebot grammar`` and ``voicebot converse``: the NLU contract, the recogniser's phrase
+list, and conversation corpora driven through the dialogue."""
 
 from __future__ import annotations
 
@@ -150,4 +151,38 @@ def _default_model_dir(lang: str, config: Config) -> Path | None:
         return None
 
 
-COMMANDS: list[click.Command] = [nlu, grammar]
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--show", default="wrong,wrong_asked", show_default=True,
+              help="Which turns to print: comma-separated outcomes (right, asked, missed, wrong, wrong_asked) or all.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per turn instead of the report.")
+def converse(files: tuple[str, ...], show: str, as_json: bool) -> None:
+    """Drive conversation corpora through the real dialogue, each in a fresh SQLite shop, and count per file
+    (tune, heldout ...) the turns understood right, asked, not understood, and changed wrongly without asking.
+
+    \b
+    Example:
+      voicebot converse tests/data/conversations/tune.yaml tests/data/conversations/heldout.yaml
+      voicebot converse --show all tests/data/conversations/tune.yaml
+    Exit status 1 when any turn changed the shop wrongly without asking.
+    """
+    import dataclasses
+
+    from voicebot.testing.conversations import OUTCOMES, run_corpus
+
+    wanted = set(OUTCOMES) if show == "all" else {s.strip() for s in show.split(",") if s.strip()}
+    if wanted - set(OUTCOMES):
+        raise click.UsageError(f"--show: unknown outcome(s) {sorted(wanted - set(OUTCOMES))}")
+    report = run_corpus(list(files))
+    for turn in report.turns:
+        if as_json:
+            print_json(dataclasses.asdict(turn))
+        elif turn.outcome in wanted:
+            click.echo(turn.line())
+    if not as_json:
+        click.echo(report.summary())
+    if report.counts()["wrong"]:
+        sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [nlu, grammar, converse]
