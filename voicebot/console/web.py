@@ -10,10 +10,11 @@ import jinja2
 from aiohttp import web
 
 from voicebot.console import sessions
-from voicebot.console.sessions import LoginLimiter
+from voicebot.console.login_limits import HashGate, LoginLimiter
 
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 LIMITER = web.AppKey("console_limiter", LoginLimiter)
+HASHES = web.AppKey("console_hashes", HashGate)
 SESSION = web.RequestKey("console_session", dict)  # {user_id, name, csrf}
 PREFIX = "/console"
 PUBLIC = frozenset({f"{PREFIX}/login"})
