@@ -15,6 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ENV_PREFIX = "VOICEBOT_"
 SECRET_KEYS = frozenset(
@@ -328,8 +329,6 @@ def _validate(config: Config) -> None:
             f"{src}: wechat.enabled needs wechat.token (or VOICEBOT_WECHAT__TOKEN in the environment)"
         )
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(config.shop.timezone)
     except Exception:
         raise ConfigError(f"{src}: shop.timezone {config.shop.timezone!r} is not a known time zone") from None

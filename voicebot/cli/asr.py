@@ -8,15 +8,18 @@ from pathlib import Path
 import click
 
 from voicebot.asr import worker
+from voicebot.asr.biasing import prompt_for
 from voicebot.asr.download import DownloadError, pull
 from voicebot.asr.engines import ENGINES, engine_for
 from voicebot.asr.pool import ModelMissing, Transcript
 from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
-from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper
+from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper, whisper_spec
 from voicebot.audio.decode import decode_sync
 from voicebot.audio.errors import AudioError
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
+from voicebot.tts.kokoro_files import RELEASE_URL, KokoroMissing
+from voicebot.tts.kokoro_files import pull as pull_kokoro
 
 
 def _read_grammar(phrases: tuple[str, ...], grammar_file: Path | None) -> list[str] | None:
@@ -89,9 +92,8 @@ def transcribe(
 
 
 def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
+    # numpy and faster-whisper come with the optional `whisper` extra
     from voicebot.asr import whisper_worker
-    from voicebot.asr.biasing import prompt_for
-    from voicebot.asr.whisper_models import find_whisper, whisper_spec
     from voicebot.asr.whisper_pool import WhisperModelMissing, cpu_threads
 
     try:
@@ -228,9 +230,6 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
 
 def _pull_kokoro(lang: str, url: str | None, quiet: bool, config: Config) -> None:
     """``models pull tts-zh``: Kokoro's model and the configured voice(s) of that language."""
-    from voicebot.tts.kokoro_files import RELEASE_URL, KokoroMissing
-    from voicebot.tts.kokoro_files import pull as pull_kokoro
-
     voices = config.tts.kokoro_voices
     if lang not in voices:
         raise click.BadParameter(f"no Kokoro voice for {lang!r} (tts.kokoro_voices has {', '.join(sorted(voices))})",

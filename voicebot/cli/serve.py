@@ -6,9 +6,14 @@ import asyncio
 
 import click
 
+from voicebot.app import create_app
+from voicebot.channels.web.links import shop_link
+from voicebot.channels.web.routes import base_url, chat_url
 from voicebot.cli.options import config_option, load_or_exit
 from voicebot.config import Config
 from voicebot.logs import log_event, setup_logging
+from voicebot.server import serve_until_signalled
+from voicebot.shop.facade import Shop
 
 
 @click.command()
@@ -25,8 +30,6 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     config = load_or_exit(config_path, {"server": overrides} if overrides else None)
     setup_logging(config.server.log_level)
-    from voicebot.app import create_app
-
     log_event("serve.start", host=config.server.host, port=config.server.port, config=config.source,
               language=config.shop.language, data_dir=str(config.data_dir))
     if config.web.enabled:
@@ -36,17 +39,12 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
         url = f"http://{host}:{config.server.port}/console/"
         log_event("console.url", url=url)  # stderr carries only JSON log lines; people read stdout
         click.echo(f"operator console: {url}  (add an account: voicebot console user add NAME)")
-    from voicebot.server import serve_until_signalled
 
     asyncio.run(serve_until_signalled(create_app(config), config))
 
 
 def _print_urls(config: Config) -> None:
     """Tell a newcomer where to go: the front page, the buyer link, the console."""
-    from voicebot.channels.web.links import shop_link
-    from voicebot.channels.web.routes import base_url, chat_url
-    from voicebot.shop.facade import Shop
-
     with Shop.open(config) as shop:
         buyer = chat_url(config, shop_link(shop.db))
     base = base_url(config)

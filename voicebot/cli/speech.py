@@ -14,11 +14,10 @@ from voicebot.audio.errors import AudioError
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
 from voicebot.tts.errors import TtsError
+from voicebot.tts.service import TtsService
 
 
 async def _say(config: Config, text: str, lang: str, out: Path, fmt: str) -> dict[str, Any]:
-    from voicebot.tts.service import TtsService
-
     service = TtsService(config)
     await service.start()
     try:

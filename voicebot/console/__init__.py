@@ -9,6 +9,15 @@ import jinja2
 from aiohttp import web
 
 from voicebot.config import Config
+from voicebot.console import (
+    media,
+    views_auth,
+    views_conversations,
+    views_dashboard,
+    views_message,
+    views_outbox,
+    views_shop,
+)
 from voicebot.console.login_limits import HashGate, LoginLimiter
 from voicebot.console.reads import READS, ReadThread
 from voicebot.console.web import HASHES, JINJA, LIMITER, PREFIX, console_guard
@@ -28,16 +37,6 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def setup_console(app: web.Application, config: Config) -> None:
     """Add the console's routes, templates and session guard to the service ``app``."""
-    from voicebot.console import (
-        media,
-        views_auth,
-        views_conversations,
-        views_dashboard,
-        views_message,
-        views_outbox,
-        views_shop,
-    )
-
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(HERE / "templates")), app_key=JINJA,
         autoescape=True, undefined=jinja2.StrictUndefined,

@@ -7,7 +7,7 @@ import math
 
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.console import auth, sessions
 from voicebot.console.login_limits import LoginRefused
 from voicebot.console.web import HASHES, LIMITER, PREFIX, SESSION, db_call, db_read, render
