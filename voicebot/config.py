@@ -77,13 +77,15 @@ class AsrConfig:
     fallback_max_unk_ratio: float = 0.3
     decode_timeout_s: float = 120.0
     auto_download: bool = True
-    engine: str = "vosk"  # "vosk" or "whisper", for every language not in engine_by_language
+    engine: str = "vosk"  # "vosk", "whisper" or "wyoming", for every language not in engine_by_language
     engine_by_language: dict[str, str] = field(default_factory=dict)  # e.g. {"zh": "whisper"}
     whisper_model: str = "whisper-base"  # whisper-base | whisper-small (voicebot models pull NAME)
     whisper_workers: int = 1  # Whisper worker processes (each holds the model, ~200 MB for base)
     whisper_cpu_threads: int = 0  # CTranslate2 threads per worker; 0: CPU cores / whisper_workers
     whisper_beam_size: int = 5
     whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
+    wyoming: list[str] = field(default_factory=list)  # speech servers for engine "wyoming": tcp://host:port
+    wyoming_timeout_s: float = 30.0  # one utterance on one server; then it is taken out and another tries
 
 
 @dataclass
@@ -97,6 +99,8 @@ class TtsConfig:
     kokoro_speed: float = 0.9
     kokoro_tempo: dict[str, float] = field(default_factory=lambda: {"zh": 0.95, "en": 1.0})
     kokoro_npm_cache: str = ".cache/npm"
+    wyoming: list[str] = field(default_factory=list)  # speech servers for languages whose engine is "wyoming"
+    wyoming_voices: dict[str, str] = field(default_factory=dict)  # voice name to ask a server for, per language
 
 
 @dataclass
@@ -320,8 +324,23 @@ def _validate(config: Config) -> None:
     for where, engine in [("asr.engine", config.asr.engine)] + [
         (f"asr.engine_by_language.{lang}", e) for lang, e in config.asr.engine_by_language.items()
     ]:
-        if engine not in ("vosk", "whisper"):
-            raise ConfigError(f"{src}: {where} must be vosk or whisper, not {engine!r}")
+        if engine not in ("vosk", "whisper", "wyoming"):
+            raise ConfigError(f"{src}: {where} must be vosk, whisper or wyoming, not {engine!r}")
+        if engine == "wyoming" and not config.asr.wyoming:
+            raise ConfigError(f"{src}: {where} is wyoming but asr.wyoming lists no server (tcp://host:port)")
+    for lang, engine in config.tts.engines.items():
+        if engine not in ("kokoro", "espeak", "wyoming"):
+            raise ConfigError(f"{src}: tts.engines.{lang} must be kokoro, espeak or wyoming, not {engine!r}")
+        if engine == "wyoming" and not config.tts.wyoming:
+            raise ConfigError(f"{src}: tts.engines.{lang} is wyoming but tts.wyoming lists no server")
+    from voicebot.remote.uris import check_uri
+
+    for section in ("asr", "tts"):
+        for i, uri in enumerate(getattr(config, section).wyoming):
+            try:
+                check_uri(uri)
+            except ValueError as e:
+                raise ConfigError(f"{src}: {section}.wyoming[{i}]: {e}") from None
     if config.asr.whisper_model not in ("whisper-base", "whisper-small"):
         raise ConfigError(f"{src}: asr.whisper_model must be whisper-base or whisper-small")
     if config.wechat.enabled and not config.wechat.token:
