@@ -149,6 +149,10 @@ class ConsoleConfig:
     session_hours: float = 12.0
     login_max_failures: int = 5
     login_window_s: float = 300.0
+    login_delay_s: float = 1.0
+    login_max_delay_s: float = 10.0
+    login_hashes: int = 2
+    login_hash_queue: int = 8
 
 
 @dataclass
@@ -328,6 +332,11 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: dialogue.order_expiry_h must be 0 (never) or more")
     if config.wechat.resend_ambiguous < 0:
         raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
+    c = config.console
+    if c.login_max_failures < 1 or c.login_hashes < 1:
+        raise ConfigError(f"{src}: console.login_max_failures and console.login_hashes must be 1 or more")
+    if min(c.login_window_s, c.login_delay_s, c.login_max_delay_s, c.login_hash_queue) < 0:
+        raise ConfigError(f"{src}: console login windows, delays and queue must be 0 or more")
     for key in ("max_connections", "concurrent_runs", "queued_runs"):
         if getattr(config.server, key) < 1:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
