@@ -110,6 +110,8 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         if read is None:
             continue
         value, end, approximate = read
+        if text.startswith(("号", "日"), end) and not text.startswith("号码", end):
+            continue  # 一号那天, 三号订单: a day or an order's number, not an amount
         if text.startswith("来", end) and unit_at(text, end + 1, pack.units) or text.startswith("多", end) and not text.startswith("多少", end):
             approximate, end = True, end + 1
         unit = unit_at(text, end, pack.units)
@@ -127,9 +129,25 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         elif unit:
             kind = "count"
             end += len(unit)
+        if unit and text.startswith("半", end) and unit not in _JIAO:
+            value, end = value + 0.5, end + 1  # 一斤半, 两块半: and a half
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
         pos = end
-    return out
+    return _halves(text, pack, out)
+
+
+def _halves(text: str, pack: Pack, found: list[Number]) -> list[Number]:
+    """半斤, 半瓶: half of a unit, said without a numeral (一半 and 半天 are not quantities)."""
+    if "半" not in text:
+        return found
+    out = list(found)
+    for m in re.finditer("半", text):
+        at = m.start()
+        unit = unit_at(text, at + 1, pack.count_units)
+        if unit is None or any(n.start <= at < n.end for n in found) or (at > 0 and text[at - 1] in _ZH_CHARS):
+            continue
+        out.append(Number(0.5, at, at + 1 + len(unit), text[at : at + 1 + len(unit)], unit, "count"))
+    return sorted(out, key=lambda n: n.start)
 
 
 # ---------------------------------------------------------------- speaking

@@ -145,6 +145,21 @@ def _names_an_amount(norm: str, products: list[str], lang: str) -> bool:
     return any(n.kind is None and not norm[n.end : found.span[0]].strip() for n in numbers)
 
 
+def _only_an_amount(norm: str, products: list[str], pack: Pack) -> bool:
+    """Nothing but an amount of a product and the words that go with asking for it (老板，五斤核桃 / two jars
+    of honey please): 我家里还有两斤核桃没吃完呢 names an amount too, but asks for nothing."""
+    fillers = pack.raw.get("order_fillers")
+    if not fillers:
+        return True
+    numbers = find_numbers(norm, pack.lang)
+    found = find_product(norm, products, pack.lang, exclude=[(n.start, n.end) for n in numbers])
+    rest = _mask(norm, [(n.start, n.end) for n in numbers] + ([found.span] if found.span else []))
+    words = "|".join(re.escape(w) for w in sorted(fillers, key=len, reverse=True))
+    if pack.script == "latin":
+        return not re.sub(rf"\b(?:{words})\b", " ", rest).strip()
+    return not re.sub(f"(?:{words})", "", rest).strip()
+
+
 def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) -> MatchResult | None:
     """油 卖了两桶: a one-character word the recogniser set apart that heads or ends exactly one product."""
     tokens = text.split()
@@ -380,6 +395,7 @@ def _intent_name(u: _Utterance) -> str:
         and u.products
         and not any(r.matches(u.norm) for r in u.pack.rules if r.intent in SELLER_INTENTS)
         and u.names_an_amount()
+        and _only_an_amount(u.norm, u.products, u.pack)
     ):
         name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
     if name == "unknown" and u.role == "seller" and u.customer is not None and u.names_an_amount():
@@ -522,7 +538,7 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
         if quantity is not None and isinstance(quantity.value, int | float):
-            result.quantity = int(round(quantity.value))
+            result.quantity = tidy(quantity.value)  # 1.5 (一斤半) stays 1.5: goods sold by weight
             result.unit = quantity.unit
             result.approximate = quantity.approximate
         if result.quantity is None and _one_before_product(u, result):
