@@ -9,11 +9,15 @@ from pathlib import Path
 
 import click
 
+from voicebot.asr.registry import UnknownLanguage, find_model
+from voicebot.asr.vocabulary import model_vocabulary
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config, ShopConfig
+from voicebot.intents import CONTRACT_KEYS, SPECS
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.nlu.intents import understand
 from voicebot.nlu.packs import available_languages
+from voicebot.shop.facade import Shop
 
 LANGS = click.Choice(available_languages())
 ROLES = click.Choice(["seller", "buyer"])
@@ -23,7 +27,6 @@ def catalog_products(config: Config) -> list[str]:
     """Names of the active products in the configured database (empty when there is none yet)."""
     if not Path(config.db_path).is_file():
         return []
-    from voicebot.shop.facade import Shop
 
     with Shop.open(config) as shop:
         return shop.product_names()
@@ -98,8 +101,6 @@ def nlu(
 
 def _print_contract(as_json: bool) -> None:
     """The registry as JSON or as a table, one intent a line."""
-    from voicebot.intents import CONTRACT_KEYS, SPECS
-
     if as_json:
         print_json({"contract_keys": list(CONTRACT_KEYS), "intents": [s.to_dict() for s in SPECS]})
         return
@@ -129,8 +130,6 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
       voicebot grammar --lang ko --products "사과,배,꿀"
       voicebot grammar --lang zh --json
     """
-    from voicebot.asr.vocabulary import model_vocabulary
-
     catalog = _split(products)
     if catalog is None:
         catalog = catalog_products(config)
@@ -146,8 +145,6 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
 
 def _default_model_dir(lang: str, config: Config) -> Path | None:
     """The installed model for ``lang`` (asr/registry.py): the configured models dir, or its PyPI package."""
-    from voicebot.asr.registry import UnknownLanguage, find_model
-
     try:
         return find_model(lang, config.models_dir)
     except UnknownLanguage:

@@ -8,6 +8,7 @@ contain numerals but are not quantities (十分, 一下, 万一).
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -15,6 +16,17 @@ import cn2an
 
 from voicebot.lang.base import Language, Number, fen, rejected_spans, tidy, unit_at
 from voicebot.nlu.packs import Pack
+
+
+@functools.cache
+def _word_counts() -> dict[str, int]:
+    """jieba's dictionary: how often each Mandarin word is used."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
 
 _ZH_DIGITS = "零〇一二两三四五六七八九"
 _ZH_CHARS = _ZH_DIGITS + "十百千万亿"
@@ -202,6 +214,12 @@ class Chinese(Language):
 
     def find_numbers(self, text: str) -> list[Number]:
         return find_zh(text, self.pack)
+
+    def warm(self) -> None:
+        _word_counts()  # jieba's dictionary: about a second, not in the middle of a turn
+
+    def word_count(self, word: str) -> int:
+        return _word_counts().get(word, 0)
 
     def name_form(self, text: str) -> str:
         return text.replace(" ", "")

@@ -13,6 +13,7 @@ from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_pr
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, load_pack
+from voicebot.nlu.sounds import by_sound
 
 # The intent lists come from the registry (one place for the whole contract).
 SLOTS: dict[str, frozenset[str]] = {s.name: frozenset(s.slots) for s in SPECS if s.slots}
@@ -282,8 +283,10 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
 
 
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
-    """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``."""
-    return _read(text, lang, role, products).to_intent()
+    """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``.
+
+    Read by its characters, or by its sounds (toneless pinyin) when only that makes a command of it."""
+    return by_sound(lambda t: _read(t, lang, role, products).to_intent(), text, normalize(text, lang), lang, products)
 
 
 def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
