@@ -26,6 +26,7 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
+from voicebot.speech_check import language_summary
 from voicebot.tts.service import TtsService
 
 SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
@@ -49,6 +50,17 @@ def _asr_ctx(config: Config):
                 )
         yield
         await pool.close()
+
+    return ctx
+
+
+def _summary_ctx(config: Config):
+    """One start-up line per language: what recognises it and what speaks it, from where (loud when wrong)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        for line in language_summary(config, app[ASR], app[TTS]):
+            log_event("serve.language", logging.INFO if line["ok"] else logging.ERROR, **line)
+        yield
 
     return ctx
 
@@ -162,6 +174,7 @@ def create_app(config: Config) -> web.Application:
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.append(_asr_ctx(config))
     app.cleanup_ctx.append(resource_ctx(TTS, lambda: TtsService(config)))
+    app.cleanup_ctx.append(_summary_ctx(config))
     app.cleanup_ctx.append(resource_ctx(DB, lambda: DbThread(config)))
     app.cleanup_ctx.append(_pipeline_ctx(config))
     app.router.add_get("/healthz", healthz)

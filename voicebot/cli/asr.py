@@ -74,6 +74,9 @@ def transcribe(
     if engine == "whisper":
         _transcribe_whisper(file, lang, _read_grammar(phrases, grammar_file), config)
         return
+    if engine == "wyoming":
+        _transcribe_wyoming(file, lang, _read_grammar(phrases, grammar_file), config)
+        return
     if lang not in MODELS:
         raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="--lang")
     grammar = _read_grammar(phrases, grammar_file)
@@ -108,6 +111,34 @@ def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config
     prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
     result = whisper_worker.recognize(pcm.data, lang, str(path), prompt, config.asr.whisper_beam_size)
     print_json(Transcript.from_result(result, spec.name).to_dict())
+
+
+def _transcribe_wyoming(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
+    """On the ``asr.wyoming`` servers (``--engine wyoming``)."""
+    import asyncio
+
+    from voicebot.asr.recognizer import AsrError
+    from voicebot.remote.recognizer import WyomingRecognizer
+
+    if not config.asr.wyoming:
+        raise click.ClickException("--engine wyoming needs asr.wyoming (tcp://host:port of a speech server)")
+    try:
+        pcm = decode_sync(file.read_bytes(), config.audio)
+    except AudioError as e:
+        raise click.ClickException(f"{file}: {e} (code: {e.code})") from None
+
+    async def run() -> Transcript:
+        recognizer = WyomingRecognizer(config, [lang])
+        await recognizer.start()
+        try:
+            return await recognizer.transcribe(pcm.data, lang, phrases)
+        finally:
+            await recognizer.close()
+
+    try:
+        print_json(asyncio.run(run()).to_dict())
+    except AsrError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.group()

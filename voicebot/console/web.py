@@ -11,11 +11,12 @@ from aiohttp import web
 
 from voicebot.app_keys import DB
 from voicebot.console import sessions
+from voicebot.console.login_limits import HashGate, LoginLimiter
 from voicebot.console.reads import READS
-from voicebot.console.sessions import LoginLimiter
 
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 LIMITER = web.AppKey("console_limiter", LoginLimiter)
+HASHES = web.AppKey("console_hashes", HashGate)
 SESSION = web.RequestKey("console_session", dict)  # {user_id, name, csrf}
 PREFIX = "/console"
 PUBLIC = frozenset({f"{PREFIX}/login"})
