@@ -169,3 +169,16 @@ def test_numbers_inside_markup_are_not_prices() -> None:
            {"say": "<img src=x onerror=alert(7)>卖了两斤花生", "expect": sale(None, "花生", 2, 24)}])  # fmt: skip
     _talk([{"say": "<b>sold</b> <i>2</i> bottles of tea oil <span style='width:40px'>ok</span>",
             "expect": sale(None, "tea oil", 2, 180)}], lang="en")  # fmt: skip
+
+
+# a price said after the sale, in the words sellers use
+def test_a_price_after_the_sale_is_the_price() -> None:
+    _talk([{"say": "卖了三斤花生给老孙，算他十一斤", "expect": sale("老孙", "花生", 3, 30)},
+           {"say": "卖了两桶茶油收了一百六", "expect": sale(None, "茶油", 2, 160)}])  # fmt: skip
+
+
+def test_a_stock_figure_never_becomes_a_price() -> None:
+    # setting stock is its own intent; until it is understood it must not change the price either
+    outcome = run_conversation({"id": "t", "lang": "zh", "shop": ZH, "turns": [
+        {"say": "花生库存改成八十斤", "expect": {"stock": {"花生": -120}}}, {"say": "八十斤"}]})  # fmt: skip
+    assert [o.outcome for o in outcome][1] == "right" and outcome[0].outcome != "wrong", outcome[0].line()

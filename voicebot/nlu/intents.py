@@ -510,13 +510,17 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
         counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
         counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
-    if intent_name == "set_price" and not prices and not bare and len(counts) == 1 and counts[0].unit:
-        # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤
-        n = counts[0]
+    # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤. So is a second amount
+    # after a price word in a sale (卖了三斤腊肠给老孙，算他四十一斤: 40 a jin, not 41 jin).
+    priced = intent_name == "set_price" and not prices and not bare and len(counts) == 1
+    priced = priced or (intent_name == "record_sale" and not prices and len(counts) == 2
+                        and _cue_before(norm, counts[1], pack.price_cues, pack.script == "latin"))  # fmt: skip
+    if priced and counts[-1].unit:
+        n = counts[-1]
         numeral = n.text[: -len(n.unit)] if n.text.endswith(n.unit) else ""
         if re.search(r"[十百千]一$", numeral):
             prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
-            counts = []
+            counts = counts[:-1]
     return prices, counts, bare
 
 
