@@ -76,7 +76,7 @@ class Acts(StockActs):
 
     def do_add_product(self, it: Intent) -> TurnResult:
         unit = it.unit or replies.default_unit(self.lang)
-        self.shop.add_product(it.product, ports.money(it.price), int(it.quantity), unit, self.actor)
+        self.shop.add_product(it.product, ports.money(it.price), ports.whole(it.quantity), unit, self.actor)
         reply = self.say(
             "done.add_product",
             product=it.product,
@@ -91,7 +91,7 @@ class Acts(StockActs):
         return self.committed(reply, it)
 
     def do_add_stock(self, it: Intent) -> TurnResult:
-        row = self.shop.adjust_stock(it.product, int(it.quantity), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.whole(it.quantity), self.actor)
         unit = self.unit(it)
         reply = self.say(
             "done.add_stock",
@@ -132,7 +132,7 @@ class Acts(StockActs):
             price = self.sale_unit_price(it)
             total = ports.money(it.price) if it.total and it.price is not None else None  # 一共一百块 is ¥100
             order = self.shop.record_sale(
-                it.product, int(it.quantity), customer_id, price, self.actor, total=total
+                it.product, ports.whole(it.quantity), customer_id, price, self.actor, total=total
             )
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)
