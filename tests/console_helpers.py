@@ -42,9 +42,11 @@ async def console_service(
 class Browserless:
     """An HTTP client that keeps cookies (also for 127.0.0.1) and knows the page's CSRF token."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, local_addr: str | None = None) -> None:
+        """``local_addr``: connect from this loopback address (127.0.0.2, ...) to look like another machine."""
         self.base = base
-        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        connector = aiohttp.TCPConnector(limit=0, local_addr=(local_addr, 0) if local_addr else None)
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
         self.csrf = ""
 
     async def __aenter__(self) -> Browserless:

@@ -239,21 +239,3 @@ async def test_odd_paths_never_skip_the_session_check(aiohttp_server, tmp_path):
         status = int(response.split(b" ", 2)[1])
         assert status in (302, 401, 403, 404), (path, response[:200])
         assert b"Shop</h1>" not in response and b"Dashboard</h1>" not in response and b"Message #" not in response
-
-
-def test_login_limiter_forgets_idle_keys_and_counts_a_window(monkeypatch):
-    from voicebot.console import sessions
-
-    clock = [1000.0]
-    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
-    limiter = sessions.LoginLimiter(max_failures=2, window_s=60)
-    limiter.MAX_KEYS = 5
-    limiter.failed("name:a", "addr:1")
-    limiter.failed("name:a", "addr:1")
-    assert limiter.retry_after("name:a") == 60 and limiter.retry_after("addr:1") == 60
-    clock[0] += 61  # the window has passed
-    assert limiter.retry_after("name:a", "addr:1") == 0
-    for n in range(10):  # many made-up names: idle ones are dropped
-        limiter.failed(f"name:x{n}")
-        clock[0] += 61
-    assert len(limiter._failures) <= limiter.MAX_KEYS + 1

@@ -55,7 +55,8 @@ def recognizers(tmp_path_factory: pytest.TempPathFactory, whisper_models_dir: Pa
 async def test_voice_corpus_with_and_without_biasing(
     lang: str, recognizers: Recognizers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cases = load_corpus(DATA / f"voice_corpus_{lang}.jsonl")
+    # CI hears the tuning half only (the held-out half is for bench/whisper.py, which runs it all)
+    cases = [c for c in load_corpus(DATA / f"voice_corpus_{lang}.jsonl") if c.get("split", "tune") == "tune"]
     assert len(cases) >= (30 if lang == "zh" else 10)
     voices = KOKORO_VOICES[lang]
 

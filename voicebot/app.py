@@ -13,25 +13,23 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicebot import __version__
+from voicebot.app_keys import ASR, CONFIG, DB, PIPELINE, SENDER, STARTED, TTS, WEB, WECHAT
 from voicebot.asr.engines import Recognizers
+from voicebot.channels.web.channel import WebChannel, close_all
+from voicebot.channels.web.routes import WebRoutes
+from voicebot.channels.wechat.api import WechatApi
+from voicebot.channels.wechat.channel import DbCache, WechatChannel
 from voicebot.config import Config
+from voicebot.console import setup_console
+from voicebot.console.sessions import COOKIE as CONSOLE_COOKIE
 from voicebot.http_limits import CROWD, Crowd, body_deadline, reserve_guard
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
+from voicebot.speech_check import language_summary
 from voicebot.tts.service import TtsService
-
-CONFIG = web.AppKey("config", Config)
-ASR = web.AppKey("asr", Recognizers)
-TTS = web.AppKey("tts", TtsService)
-DB = web.AppKey("db", DbThread)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-SENDER = web.AppKey("sender", OutboxSender)
-STARTED = web.AppKey("started", float)
-WECHAT = web.AppKey("wechat_channel", object)
-WEB = web.AppKey("web", object)
 
 SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
 
@@ -58,6 +56,17 @@ def _asr_ctx(config: Config):
     return ctx
 
 
+def _summary_ctx(config: Config):
+    """One start-up line per language: what recognises it and what speaks it, from where (loud when wrong)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        for line in language_summary(config, app[ASR], app[TTS]):
+            log_event("serve.language", logging.INFO if line["ok"] else logging.ERROR, **line)
+        yield
+
+    return ctx
+
+
 def _pipeline_ctx(config: Config):
     """The pipeline, its channels and the outbox sender; unfinished runs are resumed at start."""
 
@@ -66,9 +75,6 @@ def _pipeline_ctx(config: Config):
         app[PIPELINE] = pipeline
         api = None
         if config.wechat.enabled:
-            from voicebot.channels.wechat.api import WechatApi
-            from voicebot.channels.wechat.channel import DbCache, WechatChannel
-
             cache = DbCache(app[DB])
             api = WechatApi(config.wechat, token_cache=cache, media_cache=cache,
                             timeout_s=config.wechat.api_timeout_s)
@@ -78,8 +84,6 @@ def _pipeline_ctx(config: Config):
             log_event("wechat.enabled", path=config.wechat.path, reply_mode=config.wechat.reply_mode,
                       encrypted=bool(config.wechat.encoding_aes_key))
         if config.web.enabled:
-            from voicebot.channels.web.channel import WebChannel
-
             web_channel = WebChannel(config, app[DB])
             pipeline.add_channel(web_channel)
             routes = app[WEB]
@@ -93,8 +97,6 @@ def _pipeline_ctx(config: Config):
         await pipeline.resume()
         yield
         if config.web.enabled:
-            from voicebot.channels.web.channel import close_all
-
             await close_all(app[WEB].channel)
         await pipeline.close()
         await sender.flush_before_exit(SHUTDOWN_FLUSH_S)
@@ -169,9 +171,7 @@ async def _wechat_post(request: web.Request) -> web.Response:
 def _priority(config: Config):
     """Requests served from the connection reserve: health checks, WeChat's deliveries, logged-in operators."""
     webhook = config.wechat.path if config.wechat.enabled else None
-    console_cookie = None
-    if config.console.enabled:
-        from voicebot.console.sessions import COOKIE as console_cookie
+    console_cookie = CONSOLE_COOKIE if config.console.enabled else None
 
     def priority(request: web.Request) -> bool:
         path = request.path
@@ -198,6 +198,7 @@ def create_app(config: Config) -> web.Application:
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.append(_asr_ctx(config))
     app.cleanup_ctx.append(resource_ctx(TTS, lambda: TtsService(config)))
+    app.cleanup_ctx.append(_summary_ctx(config))
     app.cleanup_ctx.append(resource_ctx(DB, lambda: DbThread(config)))
     app.cleanup_ctx.append(_pipeline_ctx(config))
     app.router.add_get("/healthz", healthz)
@@ -206,12 +207,8 @@ def create_app(config: Config) -> web.Application:
         app.router.add_get(config.wechat.path, _wechat_get)
         app.router.add_post(config.wechat.path, _wechat_post)
     if config.web.enabled:
-        from voicebot.channels.web.routes import WebRoutes
-
         app[WEB] = WebRoutes(config)
         app[WEB].add_to(app.router)
     if config.console.enabled:
-        from voicebot.console import setup_console
-
         setup_console(app, config)
     return app

@@ -15,6 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ENV_PREFIX = "VOICEBOT_"
 SECRET_KEYS = frozenset(
@@ -79,13 +80,15 @@ class AsrConfig:
     fallback_max_unk_ratio: float = 0.3
     decode_timeout_s: float = 120.0
     auto_download: bool = True
-    engine: str = "vosk"  # "vosk" or "whisper", for every language not in engine_by_language
+    engine: str = "vosk"  # "vosk", "whisper" or "wyoming", for every language not in engine_by_language
     engine_by_language: dict[str, str] = field(default_factory=dict)  # e.g. {"zh": "whisper"}
     whisper_model: str = "whisper-base"  # whisper-base | whisper-small (voicebot models pull NAME)
     whisper_workers: int = 1  # Whisper worker processes (each holds the model, ~200 MB for base)
     whisper_cpu_threads: int = 0  # CTranslate2 threads per worker; 0: CPU cores / whisper_workers
     whisper_beam_size: int = 5
     whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
+    wyoming: list[str] = field(default_factory=list)  # speech servers for engine "wyoming": tcp://host:port
+    wyoming_timeout_s: float = 30.0  # one utterance on one server; then it is taken out and another tries
 
 
 @dataclass
@@ -99,6 +102,8 @@ class TtsConfig:
     kokoro_speed: float = 0.9
     kokoro_tempo: dict[str, float] = field(default_factory=lambda: {"zh": 0.95, "en": 1.0})
     kokoro_npm_cache: str = ".cache/npm"
+    wyoming: list[str] = field(default_factory=list)  # speech servers for languages whose engine is "wyoming"
+    wyoming_voices: dict[str, str] = field(default_factory=dict)  # voice name to ask a server for, per language
 
 
 @dataclass
@@ -149,6 +154,10 @@ class ConsoleConfig:
     session_hours: float = 12.0
     login_max_failures: int = 5
     login_window_s: float = 300.0
+    login_delay_s: float = 1.0
+    login_max_delay_s: float = 10.0
+    login_hashes: int = 2
+    login_hash_queue: int = 8
 
 
 @dataclass
@@ -163,41 +172,49 @@ class Config:
     wechat: WechatConfig = field(default_factory=WechatConfig)
     web: WebConfig = field(default_factory=WebConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
-    # Directory that relative paths are resolved against (the config file's folder, or cwd).
+    # Directory that relative defaults are resolved against: where voicebot was started. Relative paths
+    # written in a config file were already made absolute against the file's folder when it was read.
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
+    # "section.key" -> the folder of the config file that set that path (relative paths there mean "next to it")
+    anchors: dict[str, Path] = field(default_factory=dict, repr=False)
     source: str = "<embedded default>"
 
-    def path(self, value: str, default_name: str = "") -> Path:
-        """Resolve a configured path; an empty value means ``<data_dir>/<default_name>``."""
+    def path(self, value: str, default_name: str = "", key: str = "") -> Path:
+        """Resolve a configured path; an empty value means ``<data_dir>/<default_name>``. A relative path
+        is taken from the folder of the config file that set ``key``, else from :attr:`base_dir`."""
         if not value:
             return self.data_dir / default_name
         p = Path(value).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else self.anchors.get(key, self.base_dir) / p
 
     @property
     def data_dir(self) -> Path:
         p = Path(self.server.data_dir).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else self.anchors.get("server.data_dir", self.base_dir) / p
 
     @property
     def db_path(self) -> Path:
-        return self.path(self.storage.db_path, "voicebot.db")
+        return self.path(self.storage.db_path, "voicebot.db", "storage.db_path")
 
     @property
     def models_dir(self) -> Path:
-        return self.path(self.asr.models_dir, "models")
+        return self.path(self.asr.models_dir, "models", "asr.models_dir")
 
     @property
     def tts_cache_dir(self) -> Path:
-        return self.path(self.tts.cache_dir, "tts-cache")
+        return self.path(self.tts.cache_dir, "tts-cache", "tts.cache_dir")
 
     @property
     def photos_dir(self) -> Path:
-        return self.path(self.storage.photos_dir, "photos")
+        return self.path(self.storage.photos_dir, "photos", "storage.photos_dir")
 
     @property
     def media_dir(self) -> Path:
-        return self.path(self.storage.media_dir, "media")
+        return self.path(self.storage.media_dir, "media", "storage.media_dir")
+
+    @property
+    def kokoro_npm_cache(self) -> Path:
+        return self.path(self.tts.kokoro_npm_cache, ".cache/npm", "tts.kokoro_npm_cache")
 
     def redacted(self) -> dict[str, Any]:
         """The configuration as a dict with every secret replaced, safe to log or show."""
@@ -213,7 +230,7 @@ class Config:
         return out
 
 
-_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("base_dir", "source")}
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("base_dir", "anchors", "source")}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -279,6 +296,18 @@ def _apply(config: Config, data: dict[str, Any], source: str) -> None:
             setattr(section, key, _coerce(value, hints[key], f"{source}: {section_name}.{key}"))
 
 
+# Keys that hold a path: written relative in a config file, they mean "next to this file".
+PATH_KEYS = (("server", "data_dir"), ("storage", "db_path"), ("storage", "photos_dir"), ("storage", "media_dir"),
+             ("asr", "models_dir"), ("tts", "cache_dir"), ("tts", "kokoro_npm_cache"))
+
+
+def _anchor_paths(config: Config, data: dict[str, Any], folder: Path) -> None:
+    """Relative paths the file ``data`` set are taken from ``folder`` (the file's own)."""
+    for section, key in PATH_KEYS:
+        if key in (data.get(section) or {}):
+            config.anchors[f"{section}.{key}"] = folder
+
+
 def _apply_env(config: Config, environ: typing.Mapping[str, str]) -> None:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
@@ -291,6 +320,7 @@ def _apply_env(config: Config, environ: typing.Mapping[str, str]) -> None:
         if key not in hints:
             raise ConfigError(f"environment {name}: unknown key {section_name}.{key}")
         setattr(section, key, _from_env_string(raw, hints[key], f"environment {name}"))
+        config.anchors.pop(f"{section_name}.{key}", None)  # a relative path from the environment: from cwd
 
 
 def _validate(config: Config) -> None:
@@ -307,6 +337,11 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: dialogue.order_expiry_h must be 0 (never) or more")
     if config.wechat.resend_ambiguous < 0:
         raise ConfigError(f"{src}: wechat.resend_ambiguous must be 0 or more")
+    c = config.console
+    if c.login_max_failures < 1 or c.login_hashes < 1:
+        raise ConfigError(f"{src}: console.login_max_failures and console.login_hashes must be 1 or more")
+    if min(c.login_window_s, c.login_delay_s, c.login_max_delay_s, c.login_hash_queue) < 0:
+        raise ConfigError(f"{src}: console login windows, delays and queue must be 0 or more")
     for key in ("max_connections", "concurrent_runs", "queued_runs"):
         if getattr(config.server, key) < 1:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
@@ -315,8 +350,23 @@ def _validate(config: Config) -> None:
     for where, engine in [("asr.engine", config.asr.engine)] + [
         (f"asr.engine_by_language.{lang}", e) for lang, e in config.asr.engine_by_language.items()
     ]:
-        if engine not in ("vosk", "whisper"):
-            raise ConfigError(f"{src}: {where} must be vosk or whisper, not {engine!r}")
+        if engine not in ("vosk", "whisper", "wyoming"):
+            raise ConfigError(f"{src}: {where} must be vosk, whisper or wyoming, not {engine!r}")
+        if engine == "wyoming" and not config.asr.wyoming:
+            raise ConfigError(f"{src}: {where} is wyoming but asr.wyoming lists no server (tcp://host:port)")
+    for lang, engine in config.tts.engines.items():
+        if engine not in ("kokoro", "espeak", "wyoming"):
+            raise ConfigError(f"{src}: tts.engines.{lang} must be kokoro, espeak or wyoming, not {engine!r}")
+        if engine == "wyoming" and not config.tts.wyoming:
+            raise ConfigError(f"{src}: tts.engines.{lang} is wyoming but tts.wyoming lists no server")
+    from voicebot.remote.uris import check_uri
+
+    for section in ("asr", "tts"):
+        for i, uri in enumerate(getattr(config, section).wyoming):
+            try:
+                check_uri(uri)
+            except ValueError as e:
+                raise ConfigError(f"{src}: {section}.wyoming[{i}]: {e}") from None
     if config.asr.whisper_model not in ("whisper-base", "whisper-small"):
         raise ConfigError(f"{src}: asr.whisper_model must be whisper-base or whisper-small")
     if config.wechat.enabled and not config.wechat.token:
@@ -324,8 +374,6 @@ def _validate(config: Config) -> None:
             f"{src}: wechat.enabled needs wechat.token (or VOICEBOT_WECHAT__TOKEN in the environment)"
         )
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(config.shop.timezone)
     except Exception:
         raise ConfigError(f"{src}: shop.timezone {config.shop.timezone!r} is not a known time zone") from None
@@ -341,7 +389,6 @@ def load_config(
     if path is not None:
         p = Path(path)
         config.source = str(p)
-        config.base_dir = p.resolve().parent
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -349,8 +396,12 @@ def load_config(
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: not valid TOML: {e}") from None
         _apply(config, data, str(p))
+        _anchor_paths(config, data, p.resolve().parent)
     if overrides:
         _apply(config, overrides, "overrides")
+        for section, values in overrides.items():
+            for key in values:
+                config.anchors.pop(f"{section}.{key}", None)
     _apply_env(config, os.environ if environ is None else environ)
     _validate(config)
     return config

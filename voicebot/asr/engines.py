@@ -15,7 +15,7 @@ from voicebot.asr.pool import AsrPool
 from voicebot.asr.recognizer import Biasing, Transcript
 from voicebot.config import Config
 
-ENGINES = ("vosk", "whisper")
+ENGINES = ("vosk", "whisper", "wyoming")
 
 
 def engine_for(config: Config, lang: str) -> str:
@@ -24,6 +24,10 @@ def engine_for(config: Config, lang: str) -> str:
 
 
 def new_pool(config: Config, engine: str, languages: list[str]) -> AsrPool:
+    if engine == "wyoming":  # speech servers (voicebot speech serve, wyoming-faster-whisper)
+        from voicebot.remote.recognizer import WyomingRecognizer
+
+        return WyomingRecognizer(config, languages)  # type: ignore[return-value]  # the pools' interface
     if engine == "whisper":
         from voicebot.asr.whisper_pool import WhisperPool
 
@@ -80,7 +84,8 @@ class Recognizers:
             "queued": sum(st["queued"] for st in parts.values()),
             "restarts": sum(st["restarts"] for st in parts.values()),
             "languages": languages,
-            "engines": {engine: {k: st[k] for k in ("ready", "workers", "busy", "queued", "restarts")}
+            "engines": {engine: {k: st[k] for k in ("ready", "workers", "busy", "queued", "restarts", "servers")
+                                 if k in st}
                         for engine, st in parts.items()},
         }
 

@@ -19,8 +19,13 @@ TOKENS_PER_SECOND = 6
 TOKENS_MIN = 8
 # A short answer (是的, yes) decoded with the catalog prompt comes out as the prompt's words.
 PROMPT_MIN_SECONDS = 1.5
-TRAILING_NO_SPEECH = 0.5
-SEED = 0  # the temperature fallback samples; a fixed seed makes a note decode the same every time  # a later segment this likely to be silence is a hallucination ("作词", "字幕")
+TRAILING_NO_SPEECH = 0.5  # a later segment this likely to be silence is a hallucination ("作词", "字幕")
+# Temperature 0 only: faster-whisper's default falls back to sampling at 0.2, 0.4, ... when a
+# decode looks repetitive or unsure, and sampling makes one note give different words on different
+# runs and machines. A greedy/beam decode is a function of the audio; an unsure one is caught by
+# the confidence (avg_logprob) instead of being rolled again.
+TEMPERATURE = 0.0
+SEED = 0  # nothing samples at temperature 0; kept so any future sampling is repeatable
 _MODELS: dict[str, Any] = {}
 _THREADS = 0
 
@@ -63,6 +68,7 @@ def recognize(
         audio,
         language=lang,
         beam_size=beam_size,
+        temperature=TEMPERATURE,
         word_timestamps=True,
         initial_prompt=prompt,
         condition_on_previous_text=False,  # no repetition loops across 30 s windows

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import pysilk
+
 from voicebot.audio import amr
 from voicebot.audio.errors import (
     AudioError,
@@ -92,8 +94,6 @@ def silk_head(data: bytes, max_seconds: float) -> bytes:
 
 
 def _silk_to_pcm(data: bytes, max_seconds: float) -> bytes:
-    import pysilk
-
     out = io.BytesIO()
     pysilk.decode(io.BytesIO(silk_head(data, max_seconds)), out, SILK_RATE)
     return out.getvalue()

@@ -8,15 +8,18 @@ from pathlib import Path
 import click
 
 from voicebot.asr import worker
+from voicebot.asr.biasing import prompt_for
 from voicebot.asr.download import DownloadError, pull
 from voicebot.asr.engines import ENGINES, engine_for
 from voicebot.asr.pool import ModelMissing, Transcript
 from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
-from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper
+from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper, whisper_spec
 from voicebot.audio.decode import decode_sync
 from voicebot.audio.errors import AudioError
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
+from voicebot.tts.kokoro_files import RELEASE_URL, KokoroMissing
+from voicebot.tts.kokoro_files import pull as pull_kokoro
 
 
 def _read_grammar(phrases: tuple[str, ...], grammar_file: Path | None) -> list[str] | None:
@@ -71,6 +74,9 @@ def transcribe(
     if engine == "whisper":
         _transcribe_whisper(file, lang, _read_grammar(phrases, grammar_file), config)
         return
+    if engine == "wyoming":
+        _transcribe_wyoming(file, lang, _read_grammar(phrases, grammar_file), config)
+        return
     if lang not in MODELS:
         raise click.BadParameter(f"unknown language {lang!r} (known: {', '.join(sorted(MODELS))})", param_hint="--lang")
     grammar = _read_grammar(phrases, grammar_file)
@@ -89,9 +95,8 @@ def transcribe(
 
 
 def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
+    # numpy and faster-whisper come with the optional `whisper` extra
     from voicebot.asr import whisper_worker
-    from voicebot.asr.biasing import prompt_for
-    from voicebot.asr.whisper_models import find_whisper, whisper_spec
     from voicebot.asr.whisper_pool import WhisperModelMissing, cpu_threads
 
     try:
@@ -106,6 +111,34 @@ def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config
     prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
     result = whisper_worker.recognize(pcm.data, lang, str(path), prompt, config.asr.whisper_beam_size)
     print_json(Transcript.from_result(result, spec.name).to_dict())
+
+
+def _transcribe_wyoming(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
+    """On the ``asr.wyoming`` servers (``--engine wyoming``)."""
+    import asyncio
+
+    from voicebot.asr.recognizer import AsrError
+    from voicebot.remote.recognizer import WyomingRecognizer
+
+    if not config.asr.wyoming:
+        raise click.ClickException("--engine wyoming needs asr.wyoming (tcp://host:port of a speech server)")
+    try:
+        pcm = decode_sync(file.read_bytes(), config.audio)
+    except AudioError as e:
+        raise click.ClickException(f"{file}: {e} (code: {e.code})") from None
+
+    async def run() -> Transcript:
+        recognizer = WyomingRecognizer(config, [lang])
+        await recognizer.start()
+        try:
+            return await recognizer.transcribe(pcm.data, lang, phrases)
+        finally:
+            await recognizer.close()
+
+    try:
+        print_json(asyncio.run(run()).to_dict())
+    except AsrError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.group()
@@ -228,9 +261,6 @@ def pull_model(lang: str | None, if_missing: bool, url: str | None, quiet: bool,
 
 def _pull_kokoro(lang: str, url: str | None, quiet: bool, config: Config) -> None:
     """``models pull tts-zh``: Kokoro's model and the configured voice(s) of that language."""
-    from voicebot.tts.kokoro_files import RELEASE_URL, KokoroMissing
-    from voicebot.tts.kokoro_files import pull as pull_kokoro
-
     voices = config.tts.kokoro_voices
     if lang not in voices:
         raise click.BadParameter(f"no Kokoro voice for {lang!r} (tts.kokoro_voices has {', '.join(sorted(voices))})",

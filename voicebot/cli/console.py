@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from voicebot.cli.shop import _emit, export, json_option, with_shop
+from voicebot.console.auth import AccountError, add_user, list_users
+from voicebot.console.corrections import labelled, to_jsonl
 from voicebot.shop.facade import Shop
 
 
@@ -46,8 +48,6 @@ def user_add(shop: Shop, name: str, password_stdin: bool, as_json: bool) -> None
       voicebot console user add ana                     # asks for the password twice
       printf '%s\\n' "$PW" | voicebot console user add ana --password-stdin
     """
-    from voicebot.console.auth import AccountError, add_user
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -69,8 +69,6 @@ def user_list(shop: Shop, as_json: bool) -> None:
     Example:
       voicebot console user list --json
     """
-    from voicebot.console.auth import list_users
-
     rows = list_users(shop.db)
     _emit(as_json, {"users": rows}, "\n".join(f"{r['name']}  (since {r['created_at'][:10]})" for r in rows)
           or "no operators yet: voicebot console user add NAME")
@@ -87,8 +85,6 @@ def export_corrections(shop: Shop, out_file: str) -> None:
     Example:
       voicebot export corrections --out corrections.jsonl
     """
-    from voicebot.console.corrections import labelled, to_jsonl
-
     text = to_jsonl(labelled(shop.db))
     if out_file == "-":
         sys.stdout.write(text)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import click
 
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
+from voicebot.dialogue import handle_turn
 from voicebot.nlu.packs import available_languages
+from voicebot.store.db import open_db
+from voicebot.store.messages import ConversationLog
 
 
 @click.command("chat")
@@ -42,12 +48,7 @@ def chat(
       voicebot chat --role seller "两百块"                  # -> 好的，绿松石手链，两百块，十条。
       voicebot chat --role buyer --user b1 --json "有什么卖的"
     """
-    import time
-    import uuid
 
-    from voicebot.dialogue import handle_turn
-    from voicebot.store.db import open_db
-    from voicebot.store.messages import ConversationLog
 
     db = open_db(db_path or config.db_path)
     log = ConversationLog(db)

@@ -1,4 +1,5 @@
-"""``voicebot nlu`` and ``voicebot grammar``: the NLU contract and the recogniser's phrase list."""
+"""``voicebot nlu``, ``voicebot grammar`` and ``voicebot converse``: the NLU contract, the recogniser's phrase
+list, and conversation corpora driven through the dialogue."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from pathlib import Path
 
 import click
 
+from voicebot.asr.registry import UnknownLanguage, find_model
+from voicebot.asr.vocabulary import model_vocabulary
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config, ShopConfig
+from voicebot.intents import CONTRACT_KEYS, SPECS
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.nlu.intents import understand
 from voicebot.nlu.packs import available_languages
+from voicebot.shop.facade import Shop
 
 LANGS = click.Choice(available_languages())
 ROLES = click.Choice(["seller", "buyer"])
@@ -22,7 +27,6 @@ def catalog_products(config: Config) -> list[str]:
     """Names of the active products in the configured database (empty when there is none yet)."""
     if not Path(config.db_path).is_file():
         return []
-    from voicebot.shop.facade import Shop
 
     with Shop.open(config) as shop:
         return shop.product_names()
@@ -97,8 +101,6 @@ def nlu(
 
 def _print_contract(as_json: bool) -> None:
     """The registry as JSON or as a table, one intent a line."""
-    from voicebot.intents import CONTRACT_KEYS, SPECS
-
     if as_json:
         print_json({"contract_keys": list(CONTRACT_KEYS), "intents": [s.to_dict() for s in SPECS]})
         return
@@ -128,8 +130,6 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
       voicebot grammar --lang ko --products "사과,배,꿀"
       voicebot grammar --lang zh --json
     """
-    from voicebot.asr.vocabulary import model_vocabulary
-
     catalog = _split(products)
     if catalog is None:
         catalog = catalog_products(config)
@@ -145,12 +145,44 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
 
 def _default_model_dir(lang: str, config: Config) -> Path | None:
     """The installed model for ``lang`` (asr/registry.py): the configured models dir, or its PyPI package."""
-    from voicebot.asr.registry import UnknownLanguage, find_model
-
     try:
         return find_model(lang, config.models_dir)
     except UnknownLanguage:
         return None
 
 
-COMMANDS: list[click.Command] = [nlu, grammar]
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--show", default="wrong,wrong_asked", show_default=True,
+              help="Which turns to print: comma-separated outcomes (right, asked, missed, wrong, wrong_asked) or all.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per turn instead of the report.")
+def converse(files: tuple[str, ...], show: str, as_json: bool) -> None:
+    """Drive conversation corpora through the real dialogue, each in a fresh SQLite shop, and count per file
+    (tune, heldout ...) the turns understood right, asked, not understood, and changed wrongly without asking.
+
+    \b
+    Example:
+      voicebot converse tests/data/conversations/tune.yaml tests/data/conversations/heldout.yaml
+      voicebot converse --show all tests/data/conversations/tune.yaml
+    Exit status 1 when any turn changed the shop wrongly without asking.
+    """
+    import dataclasses
+
+    from voicebot.testing.conversations import OUTCOMES, run_corpus
+
+    wanted = set(OUTCOMES) if show == "all" else {s.strip() for s in show.split(",") if s.strip()}
+    if wanted - set(OUTCOMES):
+        raise click.UsageError(f"--show: unknown outcome(s) {sorted(wanted - set(OUTCOMES))}")
+    report = run_corpus(list(files))
+    for turn in report.turns:
+        if as_json:
+            print_json(dataclasses.asdict(turn))
+        elif turn.outcome in wanted:
+            click.echo(turn.line())
+    if not as_json:
+        click.echo(report.summary())
+    if report.counts()["wrong"]:
+        sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [nlu, grammar, converse]

@@ -19,6 +19,7 @@ import click
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
 from voicebot.shop import Shop, ShopError, format_yuan, yuan_number
+from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES
 from voicebot.shop.reports import PERIODS
 from voicebot.store import StoreBusy
@@ -326,8 +327,6 @@ def seller_list_cmd(shop: Shop, as_json: bool) -> None:
     Example:
       voicebot shop seller list
     """
-    from voicebot.shop.customers import list_customers
-
     rows = list_customers(shop.db, role="seller")
     obj = {
         "sellers": [

@@ -11,14 +11,13 @@ import click
 
 from voicebot.audio.encode import format_for_path
 from voicebot.audio.errors import AudioError
-from voicebot.cli.options import print_json, with_config
+from voicebot.cli.options import config_option, load_or_exit, print_json, with_config
 from voicebot.config import Config
 from voicebot.tts.errors import TtsError
+from voicebot.tts.service import TtsService
 
 
 async def _say(config: Config, text: str, lang: str, out: Path, fmt: str) -> dict[str, Any]:
-    from voicebot.tts.service import TtsService
-
     service = TtsService(config)
     await service.start()
     try:
@@ -63,4 +62,80 @@ def say(text: str, lang: str | None, output: Path, config: Config) -> None:
         raise click.ClickException(str(e)) from None
 
 
-COMMANDS = [say]
+@click.group()
+def speech() -> None:
+    """Speech as a service: voicebot's recognisers and voices over the Wyoming protocol.
+
+    \b
+    Example:
+      voicebot speech serve --uri tcp://0.0.0.0:10300
+    """
+
+
+@speech.command("serve")
+@click.option("--uri", default="tcp://127.0.0.1:10300", show_default=True,
+              help="Where to listen: tcp://HOST:PORT or unix:///PATH (one port per process).")
+@click.option("--language", "-l", "languages", multiple=True,
+              help="Language to serve (repeat; default: shop.language and those in asr.engine_by_language).")
+@config_option
+def speech_serve(uri: str, languages: tuple[str, ...], config_path: str | None) -> None:
+    """Serve recognition (Vosk, Whisper with catalog steering) and voices (Kokoro, espeak-ng) over Wyoming.
+
+    Front ends use it with `[asr] engine = "wyoming"`, `[asr] wyoming = ["tcp://HOST:PORT"]` and
+    `[tts] engines = { zh = "wyoming" }`, `[tts] wyoming = [...]`. Run it once per port, as many times
+    as the machine has cores for; recognition and synthesis run in worker processes.
+
+    \b
+    Example:
+      voicebot speech serve --uri tcp://0.0.0.0:10300 --config speech.toml
+      voicebot speech serve --uri tcp://0.0.0.0:10301 --config speech.toml
+    """
+    from voicebot.logs import setup_logging
+    from voicebot.remote.uris import check_uri
+
+    config = load_or_exit(config_path)
+    try:
+        check_uri(uri)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--uri") from None
+    setup_logging(config.server.log_level)
+    langs = list(languages) or [config.shop.language, *config.asr.engine_by_language]
+    try:
+        asyncio.run(_speech_serve(config, uri, langs))
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {uri}: {e}") from None
+
+
+async def _speech_serve(config: Config, uri: str, languages: list[str]) -> None:
+    import functools
+    import signal
+
+    from wyoming.server import AsyncServer
+
+    from voicebot.logs import log_event
+    from voicebot.remote.server import SpeechEngines, SpeechHandler
+
+    engines = SpeechEngines(config, languages)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await engines.start()
+    server = AsyncServer.from_uri(uri)
+    try:
+        await server.start(functools.partial(SpeechHandler, engines))
+        status = engines.asr.status()["languages"]
+        log_event("speech.serve", uri=uri, asr={lang: e["engine"] if e["installed"] else "missing"
+                                                for lang, e in status.items()},
+                  tts=engines.tts.engines())
+        click.echo(f"voicebot speech server listening on {uri}", err=False)
+        await stop.wait()
+    finally:
+        await server.stop()
+        await engines.close()
+        log_event("speech.stopped", uri=uri)
+
+
+COMMANDS = [say, speech]

@@ -10,13 +10,12 @@ import click
 from voicebot.channels.web import links
 from voicebot.channels.web.qr import qr_png, qr_terminal
 from voicebot.channels.web.routes import chat_url
+from voicebot.cli.options import print_json
 from voicebot.cli.shop import json_option, with_shop
 from voicebot.shop import Shop
 
 
 def _emit(as_json: bool, obj: dict, text: str) -> None:
-    from voicebot.cli.options import print_json
-
     print_json(obj) if as_json else click.echo(text)
 
 

@@ -9,9 +9,18 @@ import jinja2
 from aiohttp import web
 
 from voicebot.config import Config
+from voicebot.console import (
+    media,
+    views_auth,
+    views_conversations,
+    views_dashboard,
+    views_message,
+    views_outbox,
+    views_shop,
+)
+from voicebot.console.login_limits import HashGate, LoginLimiter
 from voicebot.console.reads import READS, ReadThread
-from voicebot.console.sessions import LoginLimiter
-from voicebot.console.web import JINJA, LIMITER, PREFIX, console_guard
+from voicebot.console.web import HASHES, JINJA, LIMITER, PREFIX, console_guard
 from voicebot.server import resource_ctx
 
 HERE = Path(__file__).parent
@@ -28,16 +37,6 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def setup_console(app: web.Application, config: Config) -> None:
     """Add the console's routes, templates and session guard to the service ``app``."""
-    from voicebot.console import (
-        media,
-        views_auth,
-        views_conversations,
-        views_dashboard,
-        views_message,
-        views_outbox,
-        views_shop,
-    )
-
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(HERE / "templates")), app_key=JINJA,
         autoescape=True, undefined=jinja2.StrictUndefined,
@@ -46,7 +45,9 @@ def setup_console(app: web.Application, config: Config) -> None:
     env.globals["static_url"] = lambda name: f"{PREFIX}/static/{name}"
     # after the service's database (which migrates it)
     app.cleanup_ctx.append(resource_ctx(READS, lambda: ReadThread(config.db_path)))
-    app[LIMITER] = LoginLimiter(config.console.login_max_failures, config.console.login_window_s)
+    c = config.console
+    app[LIMITER] = LoginLimiter(c.login_max_failures, c.login_window_s, c.login_delay_s, c.login_max_delay_s)
+    app.cleanup_ctx.append(resource_ctx(HASHES, lambda: HashGate(c.login_hashes, c.login_hash_queue)))
     app.middlewares.append(console_guard)
     r = app.router
     r.add_get(PREFIX, _to_index)

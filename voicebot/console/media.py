@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.audio.decode import decode
 from voicebot.audio.encode import encode
 from voicebot.audio.sniff import sniff

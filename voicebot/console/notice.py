@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from voicebot.app import CONFIG, DB, PIPELINE, SENDER, TTS
+from voicebot.app_keys import CONFIG, DB, PIPELINE, SENDER, TTS
 from voicebot.console import corrections
 from voicebot.console.corrections import Outcome
 from voicebot.dialogue.replies import say

@@ -1,12 +1,10 @@
-"""Cookie sessions (only a hash of the token is stored), CSRF tokens and the login rate limit."""
+"""Cookie sessions (only a hash of the token is stored) and CSRF tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,41 +55,3 @@ def end(db: sqlite_utils.Database, token: str) -> None:
 
 def same_token(given: str | None, expected: str | None) -> bool:
     return bool(given) and bool(expected) and hmac.compare_digest(str(given), str(expected))
-
-
-class LoginLimiter:
-    """Failed logins per account and per address within a sliding window (in this process)."""
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until any of ``keys`` may try again (0: allowed now)."""
-        now = time.monotonic()
-        wait = 0.0
-        for key in keys:
-            q = self._recent(key, now)
-            if len(q) >= self.max_failures:
-                wait = max(wait, q[0] + self.window_s - now)
-        return wait
-
-    MAX_KEYS = 10_000  # forget idle keys beyond this, so many made-up names cannot grow memory without end
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        if len(self._failures) > self.MAX_KEYS:
-            for key in [k for k in self._failures if not self._recent(k, now)]:
-                del self._failures[key]
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, account_key: str) -> None:
-        self._failures.pop(account_key, None)

@@ -1,4 +1,4 @@
-"""Log in (rate-limited per account and per address) and log out."""
+"""Log in (limited per address, slowed per account: see ``login_limits``) and log out."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import math
 
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.console import auth, sessions
-from voicebot.console.web import LIMITER, PREFIX, SESSION, db_call, db_read, render
+from voicebot.console.login_limits import LoginRefused
+from voicebot.console.web import HASHES, LIMITER, PREFIX, SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 
 
@@ -27,6 +28,12 @@ def _form(request: web.Request, error: str = "", name: str = "", status: int = 2
     return response
 
 
+def _refused(request: web.Request, error: str, name: str, e: LoginRefused, status: int = 429) -> web.Response:
+    response = _form(request, error, name, status=status)
+    response.headers["Retry-After"] = str(max(1, math.ceil(e.retry_after)))
+    return response
+
+
 async def login_form(request: web.Request) -> web.Response:
     return _form(request)
 
@@ -36,22 +43,27 @@ async def login(request: web.Request) -> web.StreamResponse:
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     if not sessions.same_token(str(form.get("csrf", "")), request.cookies.get(sessions.LOGIN_COOKIE)):
         return _form(request, "The form expired. Please try again.", name, status=403)
-    limiter = request.app[LIMITER]
-    keys = (f"name:{name.lower()}", f"addr:{request.remote}")
-    wait = limiter.retry_after(*keys)
-    if wait > 0:
-        log_event("console.login_limited", name=name, remote=request.remote)
-        response = _form(request, f"Too many failed logins. Try again in {math.ceil(wait)} s.", name, status=429)
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+    limiter, remote = request.app[LIMITER], request.remote or ""
+    try:
+        attempt = limiter.begin(remote, name.lower())  # counted now, before any await: no racing past it
+    except LoginRefused as e:
+        log_event("console.login_limited", name=name, remote=remote)
+        return _refused(request, f"Too many failed logins. Try again in {math.ceil(e.retry_after)} s.", name, e)
+    if attempt.delay:  # an account others have been guessing at: slower, never locked
+        log_event("console.login_slowed", name=name, remote=remote, delay_s=round(attempt.delay, 2))
+        await asyncio.sleep(attempt.delay)
     found = await db_read(request, auth.find_user, name)
-    # argon2 takes tens of milliseconds of CPU: in a thread, off the event loop and the database thread
-    user = await asyncio.to_thread(auth.verify, found, password)
+    try:
+        # argon2 takes tens of milliseconds of CPU and 64 MiB: on the gate's few threads, off the event loop
+        user = await request.app[HASHES].run(auth.verify, found, password)
+    except LoginRefused as e:
+        limiter.withdrawn(attempt)
+        log_event("console.login_busy", name=name, remote=remote)
+        return _refused(request, "The console is busy. Please try again in a moment.", name, e, status=503)
     if user is None:
-        limiter.failed(*keys)
-        log_event("console.login_failed", name=name, remote=request.remote)
+        log_event("console.login_failed", name=name, remote=remote)
         return _form(request, "Wrong name or password.", name, status=401)
-    limiter.succeeded(keys[0])
+    limiter.succeeded(attempt)
     hours = request.app[CONFIG].console.session_hours
     token, _csrf = await db_call(request, sessions.create, user["id"], hours)
     log_event("console.login", name=user["name"], remote=request.remote)

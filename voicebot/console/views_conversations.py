@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.console import queries
 from voicebot.console.web import db_read, render
 from voicebot.store.clock import from_iso

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.console import charts
 from voicebot.console.queries import LOW_CONFIDENCE
 from voicebot.console.web import db_read, render

@@ -8,7 +8,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.console import corrections
 from voicebot.console.corrections import CorrectionError
 from voicebot.console.notice import send_notice

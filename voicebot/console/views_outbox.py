@@ -7,7 +7,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from voicebot.app import CONFIG, SENDER
+from voicebot.app_keys import CONFIG, SENDER
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.store import outbox

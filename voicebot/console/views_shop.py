@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from voicebot.app import CONFIG
+from voicebot.app_keys import CONFIG
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event

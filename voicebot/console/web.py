@@ -9,11 +9,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from voicebot.app_keys import DB
 from voicebot.console import sessions
-from voicebot.console.sessions import LoginLimiter
+from voicebot.console.login_limits import HashGate, LoginLimiter
+from voicebot.console.reads import READS
 
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 LIMITER = web.AppKey("console_limiter", LoginLimiter)
+HASHES = web.AppKey("console_hashes", HashGate)
 SESSION = web.RequestKey("console_session", dict)  # {user_id, name, csrf}
 PREFIX = "/console"
 PUBLIC = frozenset({f"{PREFIX}/login"})
@@ -31,15 +34,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def db_call(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
     """Run ``fn(db, *args)`` on the database thread (``db`` is the sqlite_utils Database)."""
-    from voicebot.app import DB
-
     return request.app[DB].run(lambda shop: fn(shop.db, *args))
 
 
 def db_read(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
     """Run the read-only ``fn(db, *args)`` on the console's own read connection."""
-    from voicebot.console.reads import READS
-
     return request.app[READS].run(fn, *args)
 
 

@@ -66,7 +66,7 @@ class Acts(OrderActs):
 
     def do_add_product(self, it: Intent) -> TurnResult:
         unit = it.unit or replies.default_unit(self.lang)
-        self.shop.add_product(it.product, ports.money(it.price), int(it.quantity), unit, self.actor)
+        self.shop.add_product(it.product, ports.money(it.price), ports.whole(it.quantity), unit, self.actor)
         reply = self.say(
             "done.add_product",
             product=it.product,
@@ -81,7 +81,7 @@ class Acts(OrderActs):
         return self.committed(reply, it)
 
     def do_add_stock(self, it: Intent) -> TurnResult:
-        row = self.shop.adjust_stock(it.product, int(it.quantity), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.whole(it.quantity), self.actor)
         unit = self.unit(it)
         reply = self.say(
             "done.add_stock",
@@ -120,7 +120,7 @@ class Acts(OrderActs):
         unit = self.unit(it)
         try:
             price = self.sale_unit_price(it)
-            order = self.shop.record_sale(it.product, int(it.quantity), customer_id, price, self.actor)
+            order = self.shop.record_sale(it.product, ports.whole(it.quantity), customer_id, price, self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)
         stock = ports.stock_of(self.db, self.catalog[it.product]["id"])

@@ -85,7 +85,7 @@ class _Turn(Repair):
 
     def turn(self, text: str) -> TurnResult:
         heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = (self.unsure and heard.name in MONEY_STOCK) or heard.approximate
+        unsure = ((self.unsure or heard.unsure) and heard.name in MONEY_STOCK) or heard.approximate  # heard.unsure: read by sound
         it = heard.copy(utterance=text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
@@ -106,6 +106,9 @@ class _Turn(Repair):
             if pending and pending["awaiting"] not in ("more", "undo_offer"):
                 return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
+            last = self.state.get("last_done") or {}
+            if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+                return self.wait(it, "undo_offer", self.say("offer_undo", what=last["summary"]))
             return self.undo(it)
         if pending:
             resumed = self.resume(pending, it, text)

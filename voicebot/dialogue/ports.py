@@ -14,7 +14,7 @@ import sqlite_utils
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
-from voicebot.shop.errors import NothingToUndo, OrderNotFound, OutOfStock, ShopError
+from voicebot.shop.errors import InvalidValue, NothingToUndo, OrderNotFound, OutOfStock, ShopError
 from voicebot.shop.facade import Shop
 
 __all__ = ["NothingToUndo", "OutOfStock", "ShopError"]
@@ -301,3 +301,10 @@ def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool)
 
 
 _CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"
+
+
+def whole(quantity: float | Decimal | None) -> int:
+    """A quantity for a shop that counts in whole units: 一斤半 is refused (nothing changes), never rounded."""
+    if quantity is None or quantity != int(quantity):
+        raise InvalidValue(f"quantity {quantity} is not a whole number")
+    return int(quantity)

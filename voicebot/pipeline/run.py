@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from voicebot.asr.biasing import bias_phrases
 from voicebot.asr.recognizer import AsrError, ModelMissing, Recognizer, Transcript
 from voicebot.audio.decode import decode
@@ -25,6 +27,7 @@ from voicebot.audio.errors import AudioError
 from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
+from voicebot.dialogue.ports import display_name, sellers
 from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
 from voicebot.intents import Intent
@@ -64,8 +67,6 @@ def _extension(data: bytes) -> str:
     kind = sniff(data)
     if kind == "unknown":
         with contextlib.suppress(Exception), warnings.catch_warnings():
-            from PIL import Image
-
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read here
             with Image.open(io.BytesIO(data)) as image:
                 return (image.format or "img").lower()
@@ -291,8 +292,6 @@ class Pipeline:
         self, shop: Shop, channel: str, user: str, photo: dict[str, Any], mid: int
     ) -> list[tuple[str, str, str]]:
         """Queue a buyer's photo for every seller; returns the spoken notes that go with it."""
-        from voicebot.dialogue.ports import display_name, sellers
-
         buyer_name = display_name(shop.db, shop.customer(channel, user)["id"])
         notes = []
         for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, self.config, channel)):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from voicebot.store.transactions import write_tx
+
 # Version 1: the shop and the conversation log.
 V1_CORE = [
     """CREATE TABLE products (
@@ -284,8 +286,6 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
     """Apply every migration above the file's version up to ``target``; return the new version."""
-    from voicebot.store.db import write_tx  # db.py imports this module
-
     current = schema_version(db)
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(

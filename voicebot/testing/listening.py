@@ -7,13 +7,18 @@ then traditional characters; :func:`normalise` brings both sides to one form bef
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from voicebot.audio.decode import decode_sync
+from voicebot.config import Config
 from voicebot.packaged_models import WHISPER_BASE, assemble
 from voicebot.tts.speakable import speakable
 
@@ -28,7 +33,7 @@ _EN_WORD = re.compile(r"[a-z']+")
 
 
 def load_whisper(models_dir: Path, threads: int = 2) -> Any:
-    from faster_whisper import WhisperModel
+    from faster_whisper import WhisperModel  # the optional `whisper` extra, slow to import
 
     folder = assemble(WHISPER_BASE, Path(models_dir))
     return WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads)
@@ -60,9 +65,6 @@ def error_rate(reference: str, heard: str, lang: str) -> float:
 
 def pcm16k(data: bytes) -> np.ndarray:
     """Any audio file's bytes -> 16 kHz mono float32, through voicebot's own decoder."""
-    from voicebot.audio.decode import decode_sync
-    from voicebot.config import Config
-
     pcm = decode_sync(data, Config().audio)
     return np.frombuffer(pcm.data, dtype="<i2").astype(np.float32) / 32768.0
 
@@ -148,10 +150,6 @@ async def speak_all(service: Any, texts: list[str], lang: str, overlap: int = 1)
     a time, while the AMR encoding and decoding of the previous ones run beside it (``synth_s`` then
     includes waiting for the worker, so benchmarks keep the default).
     """
-    import asyncio
-    import time
-    import wave
-
     async def one(text: str) -> dict[str, Any]:
         start = time.perf_counter()
         wav = await service.synthesize(text, lang)

@@ -13,6 +13,10 @@ import subprocess
 import wave
 from pathlib import Path
 
+import pysilk
+
+from voicebot.audio.amr import encode_wb
+
 FORMATS = ("wav", "amr-nb", "amr-wb", "speex", "mp3", "opus", "webm", "m4a", "silk")
 SUFFIXES = {"wav": ".wav", "amr-nb": ".amr", "amr-wb": ".awb", "speex": ".spx.ogg", "mp3": ".mp3",
             "opus": ".opus.ogg", "webm": ".webm", "m4a": ".m4a", "silk": ".silk"}
@@ -52,8 +56,6 @@ def convert(wav: Path, fmt: str, out: Path) -> Path:
     elif fmt == "amr-nb":
         _run(["sox", str(wav), "-r", "8000", "-c", "1", "-t", "amr-nb", str(out)])
     elif fmt == "amr-wb":
-        from voicebot.audio.amr import encode_wb
-
         out.write_bytes(encode_wb(raw_pcm(wav, 16000)))
     elif fmt == "speex":
         _ffmpeg(wav, out, "-ar", "16000", "-c:a", "libspeex", "-f", "ogg")
@@ -66,8 +68,6 @@ def convert(wav: Path, fmt: str, out: Path) -> Path:
     elif fmt == "m4a":
         _ffmpeg(wav, out, "-c:a", "aac", "-b:a", "48k", "-f", "ipod")
     elif fmt == "silk":
-        import pysilk
-
         buf = io.BytesIO()
         pysilk.encode(io.BytesIO(raw_pcm(wav, 24000)), buf, 24000, 24000, tencent=True)
         out.write_bytes(buf.getvalue())

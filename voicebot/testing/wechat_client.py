@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
 
 import aiohttp
@@ -22,12 +22,18 @@ from voicebot.channels.wechat.http import OwnedSession
 from voicebot.channels.wechat.messages import SUCCESS, cdata, parse_xml_fields
 from voicebot.channels.wechat.signature import sign
 
-if TYPE_CHECKING:
-    from voicebot.testing.wechat_emulator import WechatEmulator
-
 DeliveryMode = Literal["plain", "compat", "safe"]
 UNAVAILABLE_NOTICE = "该公众号暂时无法提供服务，请稍后再试"
 _msg_ids = itertools.count(24_000_000_000_000_000 + secrets.randbelow(10**15) * 1000)
+
+
+class UserSide(Protocol):
+    """What a delivery tells WeChat's server side (:class:`~voicebot.testing.wechat_emulator.WechatEmulator`)."""
+    def put_media(self, data: bytes, kind: str = "voice", filename: str = "", content_type: str = "") -> str: ...
+
+    def user_message(self, openid: str) -> None: ...
+
+    def unsubscribe(self, openid: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class WechatClient(OwnedSession):
         account: str = "gh_0123456789ab",
         mode: DeliveryMode = "plain",
         encoding_aes_key: str = "",
-        emulator: WechatEmulator | None = None,
+        emulator: UserSide | None = None,
         timeout_s: float = 5.0,
         attempts: int = 3,
         clock: Callable[[], float] = time.time,

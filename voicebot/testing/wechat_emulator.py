@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+# The delivering side lives in its own module; re-exported so tests import one place.
+from voicebot.testing.wechat_client import Delivery, Inbound, Reply, WechatClient, WechatUser
 from voicebot.testing.wechat_media import sniff, voice_duration
 
 MB = 1024 * 1024
@@ -425,15 +427,6 @@ def _content_type(fmt: str) -> str:
         "png": "image/png",
     }.get(fmt, "application/octet-stream")
 
-
-# The delivering side lives in its own module; re-exported so tests import one place.
-from voicebot.testing.wechat_client import (  # noqa: E402
-    Delivery,
-    Inbound,
-    Reply,
-    WechatClient,
-    WechatUser,
-)
 
 __all__ = [
     "Clock",

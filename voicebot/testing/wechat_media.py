@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import tempfile
+from pathlib import Path
 
 AMR_NB_MAGIC = b"#!AMR\n"
 AMR_WB_MAGIC = b"#!AMR-WB\n"
@@ -79,10 +82,6 @@ async def voice_duration(data: bytes) -> float:
 
 def synth(seconds: float, fmt: str = "amr", freq: int = 440) -> bytes:
     """A real tone of ``seconds`` as AMR-NB (sox), MP3 or WAV (ffmpeg); for tests and fixtures."""
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"tone.{fmt}"
         if fmt == "amr":

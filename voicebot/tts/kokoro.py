@@ -64,7 +64,7 @@ def zh_phonemes(text: str) -> str:
     """Mandarin text -> Kokoro phonemes (misaki v1.0: jieba words, pypinyin tones, IPA)."""
     global _zh_g2p
     if _zh_g2p is None:
-        import jieba
+        import jieba  # the optional `kokoro` extra; its dictionary is slow to load
         from misaki import zh
 
         jieba.setLogLevel(60)
@@ -127,7 +127,7 @@ class Kokoro:
     """One loaded model; style vectors are read from ``voices_dir/<name>.bin`` on first use."""
 
     def __init__(self, model_path: Path, voices_dir: Path, threads: int = 2) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # the optional `kokoro` extra, slow to import
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from voicebot.asr.download import fetch_file
 from voicebot.packaged_models import KOKORO_V1, PackagedModelError, assemble, package_file, sha256_of
 
 FOLDER = "kokoro-v1.0"
@@ -64,7 +65,7 @@ def _write_voice(dest: Path, data: bytes) -> None:
 
 def _from_archive(archive: Path, names: list[str], voices_dir: Path) -> list[str]:
     """Voices from the release's .npz (``<name>.npy`` members of float32 (510, 1, 256)); the rest."""
-    import numpy as np
+    import numpy as np  # the optional `kokoro` extra
 
     with zipfile.ZipFile(archive) as zf:
         members = set(zf.namelist())
@@ -107,8 +108,6 @@ def ensure(models_dir: Path, voices: list[str], npm_cache: Path | None = None) -
 
 def pull(models_dir: Path, voices: list[str], base_url: str = RELEASE_URL, progress: bool = True) -> KokoroFiles:
     """Download the model and the voices archive (verified, resumable, atomic), then put the voices in place."""
-    from voicebot.asr.download import fetch_file
-
     folder = Path(models_dir) / FOLDER
     hint = "`voicebot models pull tts-zh`"
     model = folder / MODEL_FILE

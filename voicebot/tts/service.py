@@ -13,6 +13,7 @@ longer than ``tts.timeout_s`` or a worker that dies gets the worker replaced and
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -49,6 +50,11 @@ class TtsService:
         self._ready = False
         self._kokoro: tuple[str, str] | None = None  # (model, voices dir) once Kokoro's files are in place
         self._kokoro_problem = ""
+        self._remote = None  # WyomingVoices, when a language's engine is "wyoming"
+        if config.tts.wyoming and "wyoming" in config.tts.engines.values():
+            from voicebot.remote.speaker import WyomingVoices
+
+            self._remote = WyomingVoices(config)
         self._counters: Counter[str] = Counter(
             synth_calls=0, cache_hits=0, encode_calls=0, encode_cache_hits=0, errors=0
         )
@@ -69,6 +75,8 @@ class TtsService:
         async with self._lock:
             self._available = await self._call(worker.list_voices)
             await self._prepare_kokoro()
+        if self._remote is not None:
+            await self._remote.start()
         self._ready = True
         missing = self.missing_voices()
         log_event("tts.ready", engines=self.engines(), voices=self._config.tts.voices, missing=missing,
@@ -79,6 +87,8 @@ class TtsService:
     async def close(self) -> None:
         """Stop the worker process."""
         self._ready = False
+        if self._remote is not None:
+            await self._remote.close()
         await self._pool.close()
 
     def status(self) -> dict[str, Any]:
@@ -94,6 +104,7 @@ class TtsService:
             "worker_pid": self.worker_pid(),
             **self._counters,
             "restarts": self._pool.restarts,
+            **({"servers": self._remote.status()} if self._remote is not None else {}),
         }
 
     def missing_voices(self) -> dict[str, str]:
@@ -114,7 +125,7 @@ class TtsService:
         if not wanted:
             return
         found = await self._call(worker.prepare_kokoro, str(self._config.models_dir), wanted,
-                                 str(self._config.path(tts.kokoro_npm_cache, ".cache/npm")))
+                                 str(self._config.kokoro_npm_cache))
         if isinstance(found, str):
             self._kokoro, self._kokoro_problem = None, found
             log_event("tts.kokoro_missing", reason=found, fallback="espeak",
@@ -127,12 +138,24 @@ class TtsService:
                 await self._call(worker.warm_kokoro, self._kokoro, lang, tts.kokoro_voices[lang])
 
     def engine_for(self, lang: str) -> str:
-        """``kokoro`` or ``espeak``: the engine that speaks ``lang`` now."""
+        """``kokoro``, ``wyoming`` or ``espeak``: the engine that speaks ``lang`` now (espeak when no speech
+        server for ``lang`` is up)."""
         tts = self._config.tts
         wants = tts.engines.get(lang, "espeak")
+        if wants == "wyoming" and self._remote is not None and self._remote.serving(lang):
+            return "wyoming"
         if wants == "kokoro" and self._kokoro is not None and lang in tts.kokoro_voices and lang in ("zh", "en"):
             return "kokoro"
         return "espeak"
+
+    def files_for(self, lang: str) -> str | None:
+        """Where ``lang``'s voice comes from: Kokoro's files, the speech servers, or espeak-ng's data."""
+        engine = self.engine_for(lang)
+        if engine == "kokoro" and self._kokoro is not None:
+            return f"{self._kokoro[0]} + {self._kokoro[1]}"
+        if engine == "wyoming" and self._remote is not None:
+            return ", ".join(s["uri"] for s in self._remote.status() if s["healthy"])
+        return "espeak-ng (system package espeak-ng-data)"
 
     def engines(self) -> dict[str, str]:
         return {lang: self.engine_for(lang) for lang in self._config.tts.voices}
@@ -147,7 +170,11 @@ class TtsService:
     def speech_for(self, lang: str) -> tuple[str, str, str]:
         """(engine, voice, pace) for ``lang``; pace is part of the cache key."""
         voice, rate = self.voice_for(lang)
-        if self.engine_for(lang) == "kokoro":
+        engine = self.engine_for(lang)
+        if engine == "wyoming":
+            assert self._remote is not None
+            return "wyoming", self._remote.voice(lang), "server"
+        if engine == "kokoro":
             tts = self._config.tts
             return "kokoro", tts.kokoro_voices[lang], f"{tts.kokoro_speed:g}/{tts.kokoro_tempo.get(lang, 1.0):g}"
         return "espeak", voice, str(rate)
@@ -160,8 +187,45 @@ class TtsService:
         return text, engine, voice, pace, cache_key(lang, f"{engine}:{voice}", pace, text)
 
     async def synthesize(self, text: str, lang: str) -> Path:
-        """The WAV (mono) of ``text`` spoken in ``lang``, from the cache when possible."""
+        """The WAV (mono) of ``text`` spoken in ``lang``, from the cache when possible.
+
+        With a speech server (``wyoming``) that fails, espeak-ng says it here instead.
+        """
+        if self.engine_for(lang) == "wyoming":
+            try:
+                return await self._synthesize_remote(text, lang)
+            except TtsError as e:
+                self._counters["errors"] += 1
+                log_event("tts.wyoming_failed", logging.WARNING, language=lang, error=str(e), fallback="espeak")
+                return await self._synthesize(text, lang, force_espeak=True)
+        return await self._synthesize(text, lang)
+
+    async def _synthesize_remote(self, text: str, lang: str) -> Path:
+        """Synthesis on a speech server: no local lock (servers run side by side)."""
+        assert self._remote is not None
         text, engine, voice, _, key = self._key(text, lang)
+        final = cache_path(self.cache_dir, key, "wav")
+        if final.exists():
+            self._counters["cache_hits"] += 1
+            return final
+        said = speakable(text, lang)
+        tmp = temp_path_for(final)
+        try:
+            with timed("tts.synth", lang=lang, engine=engine, voice=voice, chars=len(said)) as info:
+                self._counters["synth_calls"] += 1
+                info["seconds"] = round(await self._remote.synthesize(said, lang, tmp), 2)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return final
+
+    async def _synthesize(self, text: str, lang: str, force_espeak: bool = False) -> Path:
+        if force_espeak:
+            voice, rate = self.voice_for(lang)
+            text = text.strip()
+            engine, key = "espeak", cache_key(lang, f"espeak:{voice}", str(rate), text)
+        else:
+            text, engine, voice, _, key = self._key(text, lang)
         final = cache_path(self.cache_dir, key, "wav")
         if final.exists():
             self._counters["cache_hits"] += 1
@@ -205,6 +269,7 @@ class TtsService:
         wav = await self.synthesize(text, lang)
         if fmt == "wav":
             return wav.read_bytes()
+        final = wav.with_suffix(f".{fmt}")  # the engine that spoke (espeak when a server failed) names it
         self._counters["encode_calls"] += 1
         with timed("tts.encode", format=fmt):
             data = await encode(wav, fmt, timeout=self._config.audio.subprocess_timeout_s)

