@@ -529,7 +529,7 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
         if prices:
             # 从四十块改成五十块: the new price is the last one said
             price = prices[-1] if intent_name == "set_price" else prices[0]
-        elif intent_name in ("set_price", "add_product") and bare:
+        elif intent_name in ("set_price", "add_product", "price_down", "price_up") and bare:
             price = bare.pop(0)
         if price is not None:
             result.price = price.value
@@ -540,6 +540,8 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
     quantity = None
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
+        if intent_name == "set_stock" and (counts or bare):
+            quantity = (counts or bare)[-1]  # 进了五十斤，现在有一百五十斤: the stock is the last amount
         if quantity is not None and isinstance(quantity.value, int | float):
             result.quantity = tidy(quantity.value)  # 1.5 (一斤半) stays 1.5: goods sold by weight
             result.unit = quantity.unit

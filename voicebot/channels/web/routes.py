@@ -146,10 +146,10 @@ class WebRoutes:
             product = await self.db.run(lambda shop: get_product(shop.db, int(m.group(1))))
             if product is None or not product["active"]:
                 raise web.HTTPNotFound()
-            text = say(self.lang, "price_is", product=product["name"],
+            unit = product["unit"] or default_unit(self.lang)
+            text = say(self.lang, "price_is", product=product["name"], unit=unit,
                        price=price(self.lang, product["price_fen"] / 100, self.config.shop.currency))
             if role == "seller":  # she also hears what is left
-                unit = product["unit"] or default_unit(self.lang)
                 text += " " + say(self.lang, "stock_is", product=product["name"],
                                   quantity=quantity(self.lang, product["stock"], unit))
         else:
