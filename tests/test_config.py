@@ -20,7 +20,7 @@ def test_example_lists_every_key_with_its_default_and_a_comment():
     defaults = Config()
     text = EXAMPLE.read_text(encoding="utf-8")
     for f in dataclasses.fields(Config):
-        if f.name in ("base_dir", "source"):
+        if f.name in ("base_dir", "anchors", "source"):
             continue
         section = getattr(defaults, f.name)
         assert set(data[f.name]) == {g.name for g in dataclasses.fields(section)}, f.name
@@ -86,3 +86,20 @@ def test_serve_refuses_a_bad_config_with_a_message(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--config", str(p)])
     assert result.exit_code != 0
     assert "shop.timezone" in result.output and str(p) in result.output
+
+
+def test_paths_left_out_of_a_config_elsewhere_stay_where_voicebot_runs(tmp_path, monkeypatch):
+    """A config kept in /etc/voicebot must not move the models and Kokoro's voices there unasked."""
+    etc, work = tmp_path / "etc" / "voicebot", tmp_path / "opt"
+    etc.mkdir(parents=True)
+    work.mkdir()
+    monkeypatch.chdir(work)
+    p = etc / "config.toml"
+    p.write_text('[server]\ndata_dir = "/var/lib/voicebot"\n[tts]\ncache_dir = "cache"\n')
+    config = load_config(p, environ={})
+    assert config.models_dir == work / "models"  # not /etc/voicebot/models
+    assert config.kokoro_npm_cache == work / ".cache" / "npm"
+    assert config.tts_cache_dir == etc / "cache"  # written in the file: next to it
+    assert config.data_dir == Path("/var/lib/voicebot")
+    env = load_config(p, environ={"VOICEBOT_TTS__CACHE_DIR": "c2"})
+    assert env.tts_cache_dir == work / "c2"  # from the environment: from where voicebot runs

@@ -34,6 +34,9 @@ class ServerConfig:
     data_dir: str = "data"
     log_level: str = "info"
     max_connections: int = 512
+    max_connections_per_address: int = 64  # one client address never holds more
+    reserved_connections: int = 64  # of max_connections, kept for /healthz, the webhook and logged-in operators
+    body_timeout_s: float = 10.0  # request head and body must arrive within this (slow senders are cut)
     concurrent_runs: int = 4
     queued_runs: int = 2000
     health_token: str = ""
@@ -140,6 +143,8 @@ class WebConfig:
     reply_format: str = "mp3"  # mp3 | ogg (Opus): what browsers play
     max_clip_bytes: int = 2_000_000
     cookie_days: int = 365
+    max_sockets_per_address: int = 16  # open chats from one client address
+    max_sockets_per_user: int = 4  # open chats of one identity (tabs, phones)
 
 
 @dataclass
@@ -167,41 +172,49 @@ class Config:
     wechat: WechatConfig = field(default_factory=WechatConfig)
     web: WebConfig = field(default_factory=WebConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
-    # Directory that relative paths are resolved against (the config file's folder, or cwd).
+    # Directory that relative defaults are resolved against: where voicebot was started. Relative paths
+    # written in a config file were already made absolute against the file's folder when it was read.
     base_dir: Path = field(default_factory=Path.cwd, repr=False)
+    # "section.key" -> the folder of the config file that set that path (relative paths there mean "next to it")
+    anchors: dict[str, Path] = field(default_factory=dict, repr=False)
     source: str = "<embedded default>"
 
-    def path(self, value: str, default_name: str = "") -> Path:
-        """Resolve a configured path; an empty value means ``<data_dir>/<default_name>``."""
+    def path(self, value: str, default_name: str = "", key: str = "") -> Path:
+        """Resolve a configured path; an empty value means ``<data_dir>/<default_name>``. A relative path
+        is taken from the folder of the config file that set ``key``, else from :attr:`base_dir`."""
         if not value:
             return self.data_dir / default_name
         p = Path(value).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else self.anchors.get(key, self.base_dir) / p
 
     @property
     def data_dir(self) -> Path:
         p = Path(self.server.data_dir).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else self.anchors.get("server.data_dir", self.base_dir) / p
 
     @property
     def db_path(self) -> Path:
-        return self.path(self.storage.db_path, "voicebot.db")
+        return self.path(self.storage.db_path, "voicebot.db", "storage.db_path")
 
     @property
     def models_dir(self) -> Path:
-        return self.path(self.asr.models_dir, "models")
+        return self.path(self.asr.models_dir, "models", "asr.models_dir")
 
     @property
     def tts_cache_dir(self) -> Path:
-        return self.path(self.tts.cache_dir, "tts-cache")
+        return self.path(self.tts.cache_dir, "tts-cache", "tts.cache_dir")
 
     @property
     def photos_dir(self) -> Path:
-        return self.path(self.storage.photos_dir, "photos")
+        return self.path(self.storage.photos_dir, "photos", "storage.photos_dir")
 
     @property
     def media_dir(self) -> Path:
-        return self.path(self.storage.media_dir, "media")
+        return self.path(self.storage.media_dir, "media", "storage.media_dir")
+
+    @property
+    def kokoro_npm_cache(self) -> Path:
+        return self.path(self.tts.kokoro_npm_cache, ".cache/npm", "tts.kokoro_npm_cache")
 
     def redacted(self) -> dict[str, Any]:
         """The configuration as a dict with every secret replaced, safe to log or show."""
@@ -217,7 +230,7 @@ class Config:
         return out
 
 
-_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("base_dir", "source")}
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("base_dir", "anchors", "source")}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -283,6 +296,18 @@ def _apply(config: Config, data: dict[str, Any], source: str) -> None:
             setattr(section, key, _coerce(value, hints[key], f"{source}: {section_name}.{key}"))
 
 
+# Keys that hold a path: written relative in a config file, they mean "next to this file".
+PATH_KEYS = (("server", "data_dir"), ("storage", "db_path"), ("storage", "photos_dir"), ("storage", "media_dir"),
+             ("asr", "models_dir"), ("tts", "cache_dir"), ("tts", "kokoro_npm_cache"))
+
+
+def _anchor_paths(config: Config, data: dict[str, Any], folder: Path) -> None:
+    """Relative paths the file ``data`` set are taken from ``folder`` (the file's own)."""
+    for section, key in PATH_KEYS:
+        if key in (data.get(section) or {}):
+            config.anchors[f"{section}.{key}"] = folder
+
+
 def _apply_env(config: Config, environ: typing.Mapping[str, str]) -> None:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
@@ -295,6 +320,7 @@ def _apply_env(config: Config, environ: typing.Mapping[str, str]) -> None:
         if key not in hints:
             raise ConfigError(f"environment {name}: unknown key {section_name}.{key}")
         setattr(section, key, _from_env_string(raw, hints[key], f"environment {name}"))
+        config.anchors.pop(f"{section_name}.{key}", None)  # a relative path from the environment: from cwd
 
 
 def _validate(config: Config) -> None:
@@ -363,7 +389,6 @@ def load_config(
     if path is not None:
         p = Path(path)
         config.source = str(p)
-        config.base_dir = p.resolve().parent
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -371,8 +396,12 @@ def load_config(
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: not valid TOML: {e}") from None
         _apply(config, data, str(p))
+        _anchor_paths(config, data, p.resolve().parent)
     if overrides:
         _apply(config, overrides, "overrides")
+        for section, values in overrides.items():
+            for key in values:
+                config.anchors.pop(f"{section}.{key}", None)
     _apply_env(config, os.environ if environ is None else environ)
     _validate(config)
     return config

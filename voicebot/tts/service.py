@@ -125,7 +125,7 @@ class TtsService:
         if not wanted:
             return
         found = await self._call(worker.prepare_kokoro, str(self._config.models_dir), wanted,
-                                 str(self._config.path(tts.kokoro_npm_cache, ".cache/npm")))
+                                 str(self._config.kokoro_npm_cache))
         if isinstance(found, str):
             self._kokoro, self._kokoro_problem = None, found
             log_event("tts.kokoro_missing", reason=found, fallback="espeak",
@@ -147,6 +147,15 @@ class TtsService:
         if wants == "kokoro" and self._kokoro is not None and lang in tts.kokoro_voices and lang in ("zh", "en"):
             return "kokoro"
         return "espeak"
+
+    def files_for(self, lang: str) -> str | None:
+        """Where ``lang``'s voice comes from: Kokoro's files, the speech servers, or espeak-ng's data."""
+        engine = self.engine_for(lang)
+        if engine == "kokoro" and self._kokoro is not None:
+            return f"{self._kokoro[0]} + {self._kokoro[1]}"
+        if engine == "wyoming" and self._remote is not None:
+            return ", ".join(s["uri"] for s in self._remote.status() if s["healthy"])
+        return "espeak-ng (system package espeak-ng-data)"
 
     def engines(self) -> dict[str, str]:
         return {lang: self.engine_for(lang) for lang in self._config.tts.voices}
