@@ -80,6 +80,10 @@ class Language:
     def warm(self) -> None:
         """Load now what the first reply would otherwise wait for (called once at service start)."""
 
+    def word_count(self, word: str) -> int:
+        """How common ``word`` is as a word of its own (0: unknown); guards reading by sound."""
+        return 0
+
     @functools.cached_property
     def pack(self) -> Pack:
         return load_pack(self.code)

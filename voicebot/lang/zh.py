@@ -8,6 +8,7 @@ contain numerals but are not quantities (十分, 一下, 万一).
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -15,6 +16,17 @@ import cn2an
 
 from voicebot.lang.base import Language, Number, fen, rejected_spans, tidy, unit_at
 from voicebot.nlu.packs import Pack
+
+
+@functools.cache
+def _word_counts() -> dict[str, int]:
+    """jieba's dictionary: how often each Mandarin word is used."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
 
 _ZH_DIGITS = "零〇一二两三四五六七八九"
 _ZH_CHARS = _ZH_DIGITS + "十百千万亿"
@@ -110,6 +122,8 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         if read is None:
             continue
         value, end, approximate = read
+        if text.startswith(("号", "日"), end) and not text.startswith("号码", end):
+            continue  # 一号那天, 三号订单: a day or an order's number, not an amount
         if text.startswith("来", end) and unit_at(text, end + 1, pack.units) or text.startswith("多", end) and not text.startswith("多少", end):
             approximate, end = True, end + 1
         unit = unit_at(text, end, pack.units)
@@ -127,9 +141,25 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         elif unit:
             kind = "count"
             end += len(unit)
+        if unit and text.startswith("半", end) and unit not in _JIAO:
+            value, end = value + 0.5, end + 1  # 一斤半, 两块半: and a half
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
         pos = end
-    return out
+    return _halves(text, pack, out)
+
+
+def _halves(text: str, pack: Pack, found: list[Number]) -> list[Number]:
+    """半斤, 半瓶: half of a unit, said without a numeral (一半 and 半天 are not quantities)."""
+    if "半" not in text:
+        return found
+    out = list(found)
+    for m in re.finditer("半", text):
+        at = m.start()
+        unit = unit_at(text, at + 1, pack.count_units)
+        if unit is None or any(n.start <= at < n.end for n in found) or (at > 0 and text[at - 1] in _ZH_CHARS):
+            continue
+        out.append(Number(0.5, at, at + 1 + len(unit), text[at : at + 1 + len(unit)], unit, "count"))
+    return sorted(out, key=lambda n: n.start)
 
 
 # ---------------------------------------------------------------- speaking
@@ -184,6 +214,12 @@ class Chinese(Language):
 
     def find_numbers(self, text: str) -> list[Number]:
         return find_zh(text, self.pack)
+
+    def warm(self) -> None:
+        _word_counts()  # jieba's dictionary: about a second, not in the middle of a turn
+
+    def word_count(self, word: str) -> int:
+        return _word_counts().get(word, 0)
 
     def name_form(self, text: str) -> str:
         return text.replace(" ", "")

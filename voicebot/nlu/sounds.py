@@ -1,0 +1,170 @@
+"""Reading a transcript by sound: Whisper writes Mandarin homophones with the wrong characters.
+
+多少前 (for 多少钱), 又什么麦的 (有什么卖的), 起销定单 (取消订单), 河桃 (核桃), 加武晶 (加五斤): the sounds
+are right, the characters are not. :func:`sound_repairs` rewrites every window of a transcript that
+sounds like a cue word, a catalog product or a number with its counter (toneless pinyin, with the
+merges of ``voicebot/lang/sounds_<lang>.yaml``: zh/z, n/l, f/h, an/ang ...) into that word.
+
+:func:`by_sound` decides between the character reading and the sound reading, guarded so that a
+sound-alike never beats words that already make sense:
+
+- the sound reading is taken only when it is a complete command and the character reading is not;
+- or when the character reading would change the shop and the sound reading is a question
+  (核桃多少前一斤 is a price question, never an order);
+- a shop change read by sound is marked ``unsure``: the dialogue reads it back before acting.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pypinyin import lazy_pinyin
+
+from voicebot.intents import Intent
+from voicebot.lang import language
+
+LANG_DIR = Path(__file__).resolve().parents[1] / "lang"
+
+
+@dataclass(frozen=True)
+class SoundRules:
+    initials: tuple[tuple[str, str], ...]
+    finals: tuple[tuple[str, str], ...]
+    u_as_i: bool
+    cues: tuple[str, ...]
+    numerals: str
+    counters: tuple[str, ...]
+    keep: frozenset[str]
+    word_freq: int  # a window that is itself a word this common (jieba's counts) is not rewritten
+
+
+@functools.cache
+def sound_rules(lang: str) -> SoundRules | None:
+    """The language's sound rules, or None when it has none (then nothing is read by sound)."""
+    path = LANG_DIR / f"sounds_{lang}.yaml"
+    if not path.exists():
+        return None
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    by_length = lambda m: tuple(sorted(m.items(), key=lambda kv: -len(kv[0])))  # noqa: E731
+    return SoundRules(by_length(data.get("initials", {})), by_length(data.get("finals", {})),
+                      bool(data.get("u_as_i")), tuple(data.get("cues", [])), str(data.get("numerals", "")),
+                      tuple(data.get("counters", [])), frozenset(data.get("keep", [])),
+                      int(data.get("word_freq", 0)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _syllable(ch: str, lang: str) -> str:
+    """One character's toneless pinyin with the language's merges ('' for anything not a hanzi)."""
+    rules = sound_rules(lang)
+    if rules is None or not ("\u4e00" <= ch <= "\u9fff"):
+        return ""
+    s = lazy_pinyin(ch)[0]
+    if rules.u_as_i and s[:1] in "jqx" and s[1:2] in ("u", "v"):
+        s = s[0] + "i" + s[2:]
+    s = s.replace("ü", "i").replace("v", "i")
+    for old, new in rules.initials:
+        if s.startswith(old) and len(s) > len(old):
+            s = new + s[len(old):]
+            break
+    for old, new in rules.finals:
+        if s.endswith(old):
+            s = s[: -len(old)] + new
+            break
+    return s
+
+
+def sound_key(text: str, lang: str) -> tuple[str, ...]:
+    """``text`` as a tuple of merged syllables, one per character."""
+    return tuple(_syllable(ch, lang) for ch in text)
+
+
+def _words(lang: str, products: list[str], names: list[str]) -> list[str]:
+    rules = sound_rules(lang)
+    if rules is None:
+        return []
+    counted = [n + c for n in rules.numerals for c in rules.counters]
+    words = [*products, *names, *rules.cues, *counted]
+    return sorted({w for w in words if len(w) >= 2}, key=len, reverse=True)
+
+
+def sound_repairs(text: str, lang: str, products: list[str], names: list[str] = ()) -> str:  # type: ignore[assignment]
+    """``text`` (normalised) with every window that sounds like a known word, but is written
+    otherwise, rewritten as that word; longest words first, windows never overlap.
+
+    Words already written right, and numerals, are never rewritten (十 and 四 sound alike once sh/s
+    merge: a number is only ever read from a sound that is exactly a numeral's, 食品 -> 十瓶)."""
+    rules = sound_rules(lang)
+    if rules is None or not text:
+        return text
+    keys = sound_key(text, lang)
+    words = _words(lang, list(products), list(names))
+    taken = [False] * len(text)
+    for word in [*words, *rules.keep]:
+        start = text.find(word)
+        while start >= 0:
+            taken[start : start + len(word)] = [True] * len(word)
+            start = text.find(word, start + 1)
+    out = list(text)
+    for word in words:
+        wk, n = sound_key(word, lang), len(word)
+        if not all(wk):
+            continue
+        exact = [lazy_pinyin(ch)[0] if ch in rules.numerals else None for ch in word]
+        for i in range(len(text) - n + 1):
+            if keys[i : i + n] != wk or any(taken[i : i + n]):
+                continue
+            if any(text[i + k] in rules.numerals and text[i + k] != word[k] for k in range(n)):
+                continue
+            if rules.word_freq and language(lang).word_count(text[i : i + n]) >= rules.word_freq:
+                continue  # 取笑 is a word of its own, not a misheard 取消; 食品 is food, not 十瓶
+            if any(e is not None and lazy_pinyin(text[i + k])[0] != e for k, e in enumerate(exact)):
+                continue
+            out[i : i + n] = list(word)
+            taken[i : i + n] = [True] * n
+    return "".join(out)
+
+
+def complete(intent: Intent) -> bool:
+    """A command the dialogue could act on or answer as it is: known, with every required slot."""
+    if intent.name == "unknown":
+        return False
+    return all(getattr(intent, slot) is not None for slot in intent.spec.required)
+
+
+def by_sound(
+    read: Callable[[str], Intent], text: str, normal: str, lang: str, products: list[str],
+    names: list[str] = (),  # type: ignore[assignment]
+) -> Intent:
+    """The intent of ``text``: ``read`` by its characters, or by its sounds when that is clearly better.
+
+    ``normal`` is ``text`` normalised (the sound rules work on it)."""
+    first = _mark_sound_product(read(text), lang)
+    if sound_rules(lang) is None:
+        return first
+    repaired = sound_repairs(normal, lang, products, names)
+    if repaired == normal:
+        return first
+    second = read(repaired)
+    if not complete(second):
+        return first
+    if complete(first):
+        # Both make sense: the characters win, except that a question never becomes a shop change.
+        if first.spec.changes_shop and not second.spec.changes_shop and first.name != second.name:
+            return second
+        return first
+    return second.copy(unsure=True) if second.spec.changes_shop else second
+
+
+def _mark_sound_product(intent: Intent, lang: str) -> Intent:
+    """A shop change whose catalog product was named only by its sound (河桃 for 核桃, 封立 for 蜂蜜)
+    is unsure: the dialogue reads it back first."""
+    spoken, product = intent.product_spoken, intent.product
+    if (sound_rules(lang) is None or not intent.spec.changes_shop or not intent.product_known
+            or not spoken or not product or spoken in product):
+        return intent
+    return intent.copy(unsure=True)
