@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ import pytest
 
 from voicebot.asr.pool import AsrPool
 from voicebot.config import Config, load_config
+from voicebot.dialogue.replies import STRICT_ENV
+
+# A reply template naming a field its caller did not pass fails the test (in production it is logged).
+os.environ[STRICT_ENV] = "1"
 
 
 def make_ko_config(data_dir: Path, **sections: dict[str, Any]) -> Config:

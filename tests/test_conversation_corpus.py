@@ -66,3 +66,22 @@ def test_converse_prints_the_halves_and_fails_on_a_wrong_change(tmp_path: Path) 
     assert r.exit_code == 1
     assert "[wrong] b seller> 卖了两瓶蜂蜜" in r.output
     assert "heldout: 1 turns — understood 0 (0%), asked 0, not understood 0, changed wrongly without asking 1" in r.output
+
+
+CORPUS = Path(__file__).parent / "data" / "conversations"
+# Understood-rate floors, each several turns below what the halves measure (tune 93%, heldout 90% with the
+# dialogue half of issue 18 in), so that one changed reply does not fail CI while a real slide does.
+FLOORS = {"tune": 0.85, "heldout": 0.82}
+
+
+@pytest.mark.parametrize("half", sorted(FLOORS))
+def test_no_everyday_sentence_changes_the_shop_wrongly_without_asking(half: str, capsys) -> None:
+    from voicebot.testing.conversations import run_corpus
+
+    report = run_corpus([CORPUS / f"{half}.yaml"])
+    with capsys.disabled():  # always visible in CI output
+        print("\n" + report.summary())
+    wrong = [t.line() for t in report.turns if t.outcome == "wrong"]
+    assert not wrong, "\n".join(wrong)
+    assert len(report.turns) >= 75
+    assert report.rate(half) >= FLOORS[half]

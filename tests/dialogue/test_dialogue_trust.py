@@ -216,9 +216,12 @@ def test_numbers_mean_what_she_said_zh(zh, shop):
     zh.seller("五十斤", "好的，核桃，三十块，五十斤。")
     assert shop.product("核桃")["unit"] == "斤"
     zh.seller("卖了四斤核桃一共一百块", "好的，卖了四斤核桃，一共一百块，还剩四十六斤。")
-    zh.seller("卖了三斤核桃一共一百块", "卖了三斤核桃，一斤三十三块三毛三分，一共九十九块九毛九分，对吗？")
-    assert stock(shop, "核桃") == 46
-    zh.seller("对", "好的，卖了三斤核桃，一共九十九块九毛九分，还剩四十三斤。")
+    # issue 18 item 8: money said is money recorded (¥100, not 3 × 33.33); the unit price carries the remainder
+    zh.seller("卖了三斤核桃一共一百块", "好的，卖了三斤核桃，一共一百块，还剩四十三斤。")
+    assert stock(shop, "核桃") == 43
+    order = shop.list_orders()[0]
+    assert order["total_fen"] == 10000 and order["items"][0]["unit_price_fen"] == 3333
+    assert order["items"][0]["line_total_fen"] == 10000 and shop.report()["revenue_fen"] == 20000
 
 
 def test_numbers_mean_what_she_said_en(en, en_shop):
@@ -342,14 +345,15 @@ def test_read_backs_and_plurals_en(en, en_shop):
 def test_sales_summary_counts_confirmed_sales_and_tells_waiting_orders_apart(zh, en, shop):
     zh.buyer("我要两瓶蜂蜜", user="b1")
     zh.buyer("我要一对耳环", user="b2")
-    zh.seller("今天卖了多少钱", "今天还没有卖出。还有两单等你确认。")
+    zh.seller("今天卖了多少钱", "今天还没有卖出。还有两单等你确认，可以说“一号订单确认”。")
     zh.seller("卖了一条绿松石手链给张三")
-    zh.seller("今天卖了多少钱", "今天卖了一单，一共两百块。还有两单等你确认。")
+    zh.seller("今天卖了多少钱", "今天卖了一单，一共两百块。还有两单等你确认，可以说“一号订单确认”。")
     zh.seller("蜂蜜发货了")
-    zh.seller("今天卖了多少钱", "今天卖了两单，一共两百六十块。还有一单等你确认。")
+    zh.seller("今天卖了多少钱", "今天卖了两单，一共两百六十块。还有一单等你确认，可以说“二号订单确认”。")
     en.seller(
         "how much did i sell today",
-        "Today: two orders, two hundred and sixty yuan in total. Still waiting for you to confirm: one order.",
+        "Today: two orders, two hundred and sixty yuan in total. Still waiting for you to confirm: one order."
+        " Say 'confirm order two'.",
     )
 
 

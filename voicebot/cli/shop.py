@@ -20,8 +20,8 @@ from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
 from voicebot.shop import Shop, ShopError, format_yuan, yuan_number
 from voicebot.shop.customers import list_customers
-from voicebot.shop.orders import STATUSES
-from voicebot.shop.reports import PERIODS
+from voicebot.shop.orders import STATUSES, line_total
+from voicebot.shop.reports import PERIODS, SALE_STATUSES
 from voicebot.store import StoreBusy
 from voicebot.store.migrations import SchemaTooNew
 
@@ -110,6 +110,8 @@ def order_json(o: dict[str, Any]) -> dict[str, Any]:
                 "quantity": i["quantity"],
                 "unit_price": yuan_number(i["unit_price_fen"]),
                 "unit_price_fen": i["unit_price_fen"],
+                "line_total": yuan_number(line_total(i)),
+                "line_total_fen": line_total(i),
             }
             for i in o["items"]
         ],
@@ -419,6 +421,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
         "quantity": r["quantity"],
         "revenue": yuan_number(r["revenue_fen"]),
         "revenue_fen": r["revenue_fen"],
+        "sales_statuses": list(SALE_STATUSES),
+        "pending_orders": r["pending_orders"],
+        "pending": yuan_number(r["pending_fen"]),
+        "pending_fen": r["pending_fen"],
         "products": [
             {
                 "product_id": p["product_id"],
@@ -437,8 +443,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
     }
     lines = [
         f"{period} ({r['start'][:10]}, {r['timezone']}): {r['orders']} orders, {r['quantity']} items, "
-        f"¥{format_yuan(r['revenue_fen'])}"
+        f"¥{format_yuan(r['revenue_fen'])} (confirmed, shipped, done)"
     ]
+    if r["pending_orders"]:
+        lines.append(f"  pending (not sales yet): {r['pending_orders']} orders, ¥{format_yuan(r['pending_fen'])}")
     lines += [
         f"  {p['name']}: {p['quantity']}{p['unit']}  ¥{format_yuan(p['revenue_fen'])}" for p in r["products"]
     ]

@@ -33,8 +33,10 @@ from voicebot.store.db import StoreBusy, write_tx
 
 MONEY_STOCK = intents.names(confirm="unsure")  # read back when heard unsure or approximately
 ALWAYS_CONFIRM = intents.names(confirm="always")
+ASK_WHEN_UNSURE = MONEY_STOCK | {"undo"}  # undo changes the shop too: heard unsure, it asks first
 NEEDS_PRODUCT = frozenset(s.name for s in intents.SPECS if s.needs_product)
 BUYER_CONTEXT = frozenset(s.name for s in intents.SPECS if s.follow_up)  # a buyer's follow-up keeps the product
+ORDER_BY_NUMBER = frozenset({"mark_shipped", "confirm_order", "seller_cancel_order"})  # read back once found
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
@@ -85,7 +87,7 @@ class _Turn(Repair):
 
     def turn(self, text: str) -> TurnResult:
         heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = ((self.unsure or heard.unsure) and heard.name in MONEY_STOCK) or heard.approximate  # heard.unsure: read by sound
+        unsure = ((self.unsure or heard.unsure) and heard.name in ASK_WHEN_UNSURE) or heard.approximate  # heard.unsure: read by sound
         it = heard.copy(utterance=text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
@@ -109,6 +111,8 @@ class _Turn(Repair):
             last = self.state.get("last_done") or {}
             if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
                 return self.wait(it, "undo_offer", self.say("offer_undo", what=last["summary"]))
+            if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
+                return self.ask_undo(it)
             return self.undo(it)
         if pending:
             resumed = self.resume(pending, it, text)
@@ -141,6 +145,8 @@ class _Turn(Repair):
                 return self.result(self.say("kept"), it)
             return None
         if awaiting == "confirm":
+            if kind == "confirm" and self.unsure and self.is_weak_yes(text):
+                return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
             if kind == "confirm":
                 self.clear()
                 return self.proceed(pending["intent"].copy(confirmed=True))
@@ -208,6 +214,17 @@ class _Turn(Repair):
         said = text.lower()
         latin = load_pack(self.lang).script == "latin"
         return any(re.search(rf"\b{re.escape(w)}\b", said) if latin else w in said for w in words)
+
+    def is_weak_yes(self, text: str) -> bool:
+        """A murmur (嗯嗯, mhm) that may be a yes or just a sound."""
+        words = replies.load_replies(self.lang).get("weak_yes") or []
+        said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
+        return said in words or said.replace(" ", "") in words
+
+    def ask_plainly(self, pending: dict[str, Any]) -> TurnResult:
+        pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+        reply = self.say("ask.plainly", question=pending["question"])
+        return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
     def is_more_yes(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("more_yes") or []
@@ -297,7 +314,7 @@ class _Turn(Repair):
                 return None
             return base.copy(product=name)
         if awaiting == "customer":
-            if base.name == "mark_shipped" and self.spoken_order_number(text) is not None:
+            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
                 return base.copy(customer=None, utterance=text)  # "三号" / "order two"
             name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
             tail = load_pack(self.lang).answer_name_tail
@@ -317,6 +334,8 @@ class _Turn(Repair):
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
             return self.deny_now(it, it.utterance)
+        if kind == "undo":  # the yes to "撤销…，对吗？"
+            return self.undo(it)
         if spec.handler is None:
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):
@@ -349,9 +368,9 @@ class _Turn(Repair):
         if kind == "cancel_order" and it.order_id is None:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
-                return self.result(self.say("no_order"), it, error_code="no_order")
+                return self.cancel_too_late(it)
             it = it.copy(order_id=order["id"], items=self.items_text(order))
-        if not it.confirmed and self.needs_confirm(it):
+        if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
         try:
@@ -398,8 +417,6 @@ class _Turn(Repair):
             old = self.catalog[it.product or ""]["price_fen"] / 100
             new = float(it.price or 0)
             return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
-        if kind == "record_sale" and it.total and it.price is not None:
-            return not self.total_divides(it)  # 三斤一共一百块: say the unit price and total, then ask
         return False
 
     def summary(self, it: Intent) -> str:
@@ -421,10 +438,14 @@ class _Turn(Repair):
             old = self.catalog[it.product or ""]["price_fen"] / 100
             if self.needs_confirm(it.copy(unsure=False)):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
+        if kind in ("price_down", "price_up") and it.product in self.catalog and it.price is not None:
+            fields["new_price"] = self.price(self.relative_price(it))
+        if kind == "set_stock" and it.product in self.catalog:
+            fields["old"] = self.qty(self.catalog[it.product]["stock"], unit)
         if kind == "record_sale" and it.total and it.price is not None and it.quantity:
             each = Decimal(self.sale_unit_price(it) or 0)
             fields["price"] = self.price(each)
-            fields["total"] = self.price(each * int(it.quantity))
+            fields["total"] = self.price(Decimal(str(it.price)))  # the total she said, exactly
             return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
 

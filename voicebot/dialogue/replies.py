@@ -8,10 +8,13 @@ voice never has to guess how to read them. How a language says them is its modul
 
 from __future__ import annotations
 
+import logging
+import os
 from decimal import Decimal
 from typing import Any
 
 from voicebot.lang import Language, language
+from voicebot.logs import log_event
 from voicebot.nlu.packs import available_languages, load_pack
 
 
@@ -31,19 +34,43 @@ def _language(lang: str) -> Language:
     return language(_known(lang))
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
+STRICT_ENV = "VOICEBOT_STRICT_REPLIES"  # "1": a template field the caller did not pass raises (tests set it)
+# Clauses a caller passes only when they apply ("卖了两条手链{to_customer}"); absent, they are said as "".
+OPTIONAL_FIELDS = frozenset({"to_customer"})
+
+
+class MissingField(KeyError):
+    """A reply template names a field its caller did not pass (a misspelt keyword loses words)."""
+
+
+class _Fields(dict):
+    """The caller's fields; a missing one raises when strict, else is logged as an error and said as ""."""
+
+    def __init__(self, fields: dict[str, Any], lang: str, key: str) -> None:
+        super().__init__(fields)
+        self.where = (lang, key)
+
+    def __missing__(self, field: str) -> str:
+        if field in OPTIONAL_FIELDS:
+            return ""
+        lang, key = self.where
+        if os.environ.get(STRICT_ENV) == "1":
+            raise MissingField(f"reply {lang}:{key} needs field {field!r}; passed {sorted(self)}")
+        log_event("replies.missing_field", logging.ERROR, lang=lang, key=key, field=field, passed=sorted(self))
         return ""
 
 
 def say(lang: str, key: str, **fields: Any) -> str:
-    """Render template ``key`` (dotted for nested: ``done.add_product``); missing fields are blank."""
+    """Render template ``key`` (dotted for nested: ``done.add_product``) with ``fields``.
+
+    A field the template names but the caller did not pass is an error (see :class:`_Fields`).
+    """
     node: Any = load_replies(lang)
     for part in key.split("."):
         node = node[part]
     template = str(node)
     template, fields = _language(lang).render(template, fields)
-    return template.format_map(_Blank(fields))
+    return template.format_map(_Fields(fields, lang, key))
 
 
 def capitalized(lang: str, text: str) -> str:

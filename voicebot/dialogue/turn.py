@@ -63,6 +63,7 @@ class TurnBase:
         self.shop = Shop(db, config)
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
         self.done_intent: Intent | None = None  # the intent of the change this turn committed
+        self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
 
     # --- helpers -------------------------------------------------------------------------------
 

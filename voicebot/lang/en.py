@@ -104,6 +104,8 @@ def _en_head(tokens: list[_Token], i: int, pack: Pack) -> tuple[float | None, in
         return None, i + 2, Number(3, start, tokens[i + 1][2], "a few", None, None, True)
     if word in ("a", "an", "one") and nxt in pack.count_units:
         return 1.0, i + 1, None
+    if word == "half" and nxt in ("a", "an") and i + 2 < len(tokens) and tokens[i + 2][0] in pack.count_units:
+        return 0.5, i + 2, None  # half a jin
     if word in _EN_NUMWORDS and word not in _EN_SCALES:
         k = _word_run(tokens, i, True)
         return _en_eval([t[0] for t in tokens[i:k]]), k, None
@@ -124,6 +126,10 @@ def _en_cents(tokens: list[_Token], j: int) -> tuple[float, int, int] | None:
         return None
     after = k + (1 if k < len(tokens) and tokens[k][0] in ("cents", "cent") else 0)
     return cents, after, tokens[after - 1][2]
+
+
+def _and_a_half(tokens: list[_Token], j: int) -> bool:
+    return [t[0] for t in tokens[j : j + 3]] == ["and", "a", "half"]
 
 
 def find_en(text: str, pack: Pack) -> list[Number]:
@@ -147,6 +153,8 @@ def find_en(text: str, pack: Pack) -> list[Number]:
             continue
         if j < len(tokens) and tokens[j][0] == "dozen" and word != "a":
             value, end, j = value * 12, tokens[j][2], j + 1
+        if _and_a_half(tokens, j):  # one and a half jin
+            value, end, j = value + 0.5, tokens[j + 2][2], j + 3
         approximate = i > 0 and tokens[i - 1][0] in _EN_APPROX_BEFORE
         if j + 1 < len(tokens) and tokens[j][0] == "or" and tokens[j + 1][0] == "so":
             approximate = True
@@ -163,6 +171,8 @@ def find_en(text: str, pack: Pack) -> list[Number]:
                 cents = _en_cents(tokens, j)
                 if cents is not None:
                     value, j, end = value + cents[0] / 100, cents[1], cents[2]
+            if kind == "count" and value == int(value) and _and_a_half(tokens, j):  # a jin and a half
+                value, end, j = value + 0.5, tokens[j + 2][2], j + 3
         elif i > 0 and tokens[i - 1][0] in ("$",):
             kind = "money"
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
@@ -282,6 +292,9 @@ class English(Language):
 
     def name_form(self, text: str) -> str:
         return text.lower()
+
+    def unit_form(self, unit: str) -> str:
+        return en_plural(unit, 1, singular=True) if unit.isalpha() else unit
 
     def number(self, n: int) -> str:
         return en_int(n)

@@ -108,6 +108,17 @@ def _zh_tenths(text: str, end: int, pack: Pack) -> tuple[float, int]:
     return tenths, end + (len(jiao) if jiao else 0)
 
 
+# Two neighbouring digits say "one or two" (一两个, 三两斤, 三四十斤): approximate, the larger one read back.
+_NEIGHBOURS = {"一两", "一二", "两三", "二三", "三两", "三四", "四五", "五六", "六七", "七八", "八九"}
+
+
+def _liang(run: str, text: str, end: int, pack: Pack) -> bool:
+    """二两 / 三两 / 半两 said of a weight: the 两 is the unit liang (0.1 jin), not the numeral two; 三两斤
+    (two or three jin) and 一两个 keep it a numeral."""
+    return (len(run) >= 2 and run.endswith("两") and run[-2] in "一二三四五六七八九十" and "两" not in run[:-1]
+            and unit_at(text, end, pack.units) is None)  # fmt: skip
+
+
 def find_zh(text: str, pack: Pack) -> list[Number]:
     rejects = rejected_spans(text, pack.number_rejects)
     out: list[Number] = []
@@ -118,10 +129,21 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         # A numeral wholly inside a non-quantity word ("十分好", "一下"), unless it is a decimal (一点五).
         if any(a <= start and end <= b for a, b in rejects):
             continue
-        read = _zh_numeral(text, start, end, run)
+        if _liang(run, text, end, pack):  # 二两: two liang, a tenth of a jin each
+            value = _zh_value(run[:-1])
+            if value is not None:
+                out.append(Number(tidy(value / 10), start, end, run, "斤", "count"))
+                continue
+        if run[:2] in _NEIGHBOURS and run[2:] in ("", "十", "百", "千", "万"):  # 一两个, 两三斤, 三四十斤
+            run, approximate_pair = run[1:], True
+        else:
+            approximate_pair = False
+        read = _zh_numeral(text, start, end, run) if not approximate_pair else (_zh_value(run), end, True)
         if read is None:
             continue
         value, end, approximate = read
+        if text.startswith(("号", "日"), end) and not text.startswith("号码", end):
+            continue  # 一号那天, 三号订单: a day or an order's number, not an amount
         if text.startswith("来", end) and unit_at(text, end + 1, pack.units) or text.startswith("多", end) and not text.startswith("多少", end):
             approximate, end = True, end + 1
         unit = unit_at(text, end, pack.units)
@@ -139,9 +161,25 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         elif unit:
             kind = "count"
             end += len(unit)
+        if unit and text.startswith("半", end) and unit not in _JIAO:
+            value, end = value + 0.5, end + 1  # 一斤半, 两块半: and a half
         out.append(Number(tidy(value), start, end, text[start:end], unit, kind, approximate))
         pos = end
-    return out
+    return _halves(text, pack, out)
+
+
+def _halves(text: str, pack: Pack, found: list[Number]) -> list[Number]:
+    """半斤, 半瓶: half of a unit, said without a numeral (一半 and 半天 are not quantities)."""
+    if "半" not in text:
+        return found
+    out = list(found)
+    for m in re.finditer("半", text):
+        at = m.start()
+        unit = unit_at(text, at + 1, pack.count_units)
+        if unit is None or any(n.start <= at < n.end for n in found) or (at > 0 and text[at - 1] in _ZH_CHARS):
+            continue
+        out.append(Number(0.5, at, at + 1 + len(unit), text[at : at + 1 + len(unit)], unit, "count"))
+    return sorted(out, key=lambda n: n.start)
 
 
 # ---------------------------------------------------------------- speaking

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
-from voicebot.nlu.normalize import normalize
+from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, load_pack
 from voicebot.nlu.sounds import by_sound
@@ -73,6 +73,8 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                     name, span = name[:-1], (span[0], span[1] - 1)
                 # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
                 titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
+                # 老钱, 小何: 老/小 before a surname is a name, even a surname that is also a common word
+                titled = titled or (name[0] in str(pack.raw.get("name_prefixes") or "") and name[1] in pack.surnames)
                 bad, numerals = pack.not_in_names, pack.numeral_chars
                 if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
@@ -144,6 +146,21 @@ def _names_an_amount(norm: str, products: list[str], lang: str) -> bool:
         return True
     # three kiwi fruit: a bare number just before the product
     return any(n.kind is None and not norm[n.end : found.span[0]].strip() for n in numbers)
+
+
+def _only_an_amount(norm: str, products: list[str], pack: Pack) -> bool:
+    """Nothing but an amount of a product and the words that go with asking for it (老板，五斤核桃 / two jars
+    of honey please): 我家里还有两斤核桃没吃完呢 names an amount too, but asks for nothing."""
+    fillers = pack.raw.get("order_fillers")
+    if not fillers:
+        return True
+    numbers = find_numbers(norm, pack.lang)
+    found = find_product(norm, products, pack.lang, exclude=[(n.start, n.end) for n in numbers])
+    rest = _mask(norm, [(n.start, n.end) for n in numbers] + ([found.span] if found.span else []))
+    words = "|".join(re.escape(w) for w in sorted(fillers, key=len, reverse=True))
+    if pack.script == "latin":
+        return not re.sub(rf"\b(?:{words})\b", " ", rest).strip()
+    return not re.sub(f"(?:{words})", "", rest).strip()
 
 
 def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) -> MatchResult | None:
@@ -279,8 +296,11 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     norm = normalize(text, lang)
     if not norm:
         return Reading("unknown", text=norm)
-    u = _Utterance(text, norm, lang, role, load_pack(lang), products)
+    u = _Utterance(text, norm, lang, role, load_pack(lang), products, clause_spans(text, lang))
     result = Reading(_intent_name(u), text=norm)
+    later = _from_cue_clause(u, result.intent)
+    if later is not None:
+        return later
     slots = SLOTS.get(result.intent, frozenset())
     if not slots and result.intent not in ("sales_summary", "list_orders"):
         return result
@@ -291,9 +311,55 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     if "product" in slots:
         _fill_product(u, result)
     price, quantity = _fill_amounts(u, result, slots)
+    if u.boundary_unsure and result.customer:
+        result.approximate = True  # heard two ways: the dialogue reads it back before recording it
     if result.intent == "add_product":
         _fill_new_product(u, result, price, quantity)
     return result
+
+
+def _name_number_boundary(u: _Utterance) -> None:
+    """卖给老王二十斤: a name that took the first numeral of the number after it gives it back, so the number
+    is complete (老王, 二十斤). When the name would be too short without it (王二十斤: 王二 and 十斤, or 王 and
+    二十斤), both readings are possible: the name stays and the sale is read back before it is recorded."""
+    name, span, pack = u.customer, u.cspan, u.pack
+    if pack.script != "cjk" or not name or span is None or span[1] >= len(u.norm):
+        return
+    cut = len(name)
+    while cut > 0 and name[cut - 1] in pack.numeral_chars:
+        cut -= 1
+    if cut == len(name):
+        return
+    # only when the name's numerals and what follows read as one number (二十斤; not 四三斤 of 李四三斤)
+    found = find_numbers(u.norm[span[0] + cut :], u.lang)
+    if not found or found[0].start != 0 or found[0].end <= len(name) - cut:
+        return
+    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
+    if split and re.search(split, found[0].text):
+        return
+    if cut >= 2:
+        u.customer, u.cspan = name[:cut], (span[0], span[0] + cut)
+    else:
+        u.boundary_unsure = True
+
+
+def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
+    """The reading of the clauses from the one that says the command on (早上坐车花了十块，对了，卖了一瓶蜂蜜:
+    the ten yuan are small talk, not the price), when the clauses before it are small talk."""
+    if len(u.spans) < 2 or intent not in SLOTS:
+        return None
+    mapped = (lambda i: SELLER_FROM_BUYER.get(i, i)) if u.role == "seller" else (lambda i: i)  # noqa: E731
+    rules = [r for r in u.pack.rules if u.role in r.roles and mapped(r.intent) == intent]
+    first = next((i for i, (a, b) in enumerate(u.spans) if any(r.matches(u.norm[a:b]) for r in rules)), 0)
+    if first == 0:
+        return None
+    rest = clauses(u.text, u.lang)[first:]
+    if len(rest) != len(u.spans) - first:
+        return None
+    later = _read(",".join(rest), u.lang, u.role, u.products)
+    if later.intent != intent or ("product" in SLOTS[intent] and not later.product and not later.ambiguous):
+        return None  # the product was named before the command: keep the whole sentence
+    return later
 
 
 @dataclass
@@ -306,8 +372,10 @@ class _Utterance:
     role: str
     pack: Pack
     products: list[str]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # the clauses (where it pauses) in ``norm``
     customer: str | None = None
     cspan: tuple[int, int] | None = None  # where the customer's name is in ``norm``
+    boundary_unsure: bool = False  # a name runs into a number two ways (王二十斤): read the change back
     masked: str = ""  # ``norm`` with names blanked out, for the number reader
     numbers: list[tuple[Number, str | None]] = field(default_factory=list)  # (number, money | count | None)
     skip: list[tuple[int, int]] = field(default_factory=list)  # spans a product mention must not use
@@ -319,7 +387,12 @@ class _Utterance:
 def _intent_name(u: _Utterance) -> str:
     """Pass 1: the intent, from the pack's rules, then from what was named (an amount, a known product)."""
     if u.role == "seller":
-        u.customer, u.cspan = _customer(u.norm, u.text, u.pack, u.products, u.lang)
+        for a, b in u.spans:  # 卖给老李，算他二十五一斤: a name pattern ends where its clause ends
+            name, span = _customer(u.norm[a:b], u.text, u.pack, u.products, u.lang)
+            if name is not None and span is not None:
+                u.customer, u.cspan = name, (span[0] + a, span[1] + a)
+                _name_number_boundary(u)
+                break
     name = _classify(u.norm, u.role, u.pack, u.customer is not None)
     if (
         name == "unknown"
@@ -327,6 +400,7 @@ def _intent_name(u: _Utterance) -> str:
         and u.products
         and not any(r.matches(u.norm) for r in u.pack.rules if r.intent in SELLER_INTENTS)
         and u.names_an_amount()
+        and _only_an_amount(u.norm, u.products, u.pack)
     ):
         name = "place_order"  # 老板给我称五斤苹果: a buyer naming an amount of a product wants it
     if name == "unknown" and u.role == "seller" and u.customer is not None and u.names_an_amount():
@@ -344,6 +418,14 @@ def _fill_period(u: _Utterance, result: Reading) -> None:
             break
 
 
+def _numbers_by_clause(text: str, lang: str, spans: list[tuple[int, int]]) -> list[Number]:
+    """The numbers of each clause: a pause ends a number (一百八，十个 is 180 and 10, not 1,810)."""
+    if len(spans) < 2:
+        return find_numbers(text, lang)
+    return [dataclasses.replace(n, start=n.start + a, end=n.end + a)
+            for a, b in spans for n in find_numbers(text[a:b], lang)]  # fmt: skip
+
+
 def _find_numbers(u: _Utterance, result: Reading) -> None:
     """Pass 3: the numbers, read with names blanked out, each marked money, count or neither."""
     u.masked = u.norm
@@ -351,7 +433,7 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
         u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
-    u.numbers = _classify_numbers(u.norm, find_numbers(u.masked, u.lang), u.pack, result.intent)
+    u.numbers = _classify_numbers(u.norm, _numbers_by_clause(u.masked, u.lang, u.spans), u.pack, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
 
@@ -430,13 +512,17 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
         counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
         counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
-    if intent_name == "set_price" and not prices and not bare and len(counts) == 1 and counts[0].unit:
-        # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤
-        n = counts[0]
+    # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤. So is a second amount
+    # after a price word in a sale (卖了三斤腊肠给老孙，算他四十一斤: 40 a jin, not 41 jin).
+    priced = intent_name == "set_price" and not prices and not bare and len(counts) == 1
+    priced = priced or (intent_name == "record_sale" and not prices and len(counts) == 2
+                        and _cue_before(norm, counts[1], pack.price_cues, pack.script == "latin"))  # fmt: skip
+    if priced and counts[-1].unit:
+        n = counts[-1]
         numeral = n.text[: -len(n.unit)] if n.text.endswith(n.unit) else ""
         if re.search(r"[十百千]一$", numeral):
             prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
-            counts = []
+            counts = counts[:-1]
     return prices, counts, bare
 
 
@@ -449,7 +535,7 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
         if prices:
             # 从四十块改成五十块: the new price is the last one said
             price = prices[-1] if intent_name == "set_price" else prices[0]
-        elif intent_name in ("set_price", "add_product") and bare:
+        elif intent_name in ("set_price", "add_product", "price_down", "price_up") and bare:
             price = bare.pop(0)
         if price is not None:
             result.price = price.value
@@ -460,9 +546,11 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
     quantity = None
     if "quantity" in slots:
         quantity = counts[0] if counts else (bare[0] if bare else None)
+        if intent_name == "set_stock" and (counts or bare):
+            quantity = (counts or bare)[-1]  # 进了五十斤，现在有一百五十斤: the stock is the last amount
         if quantity is not None and isinstance(quantity.value, int | float):
-            result.quantity = int(round(quantity.value))
-            result.unit = quantity.unit
+            result.quantity = tidy(quantity.value)  # 1.5 (一斤半) stays 1.5: goods sold by weight
+            result.unit = language(u.lang).unit_form(quantity.unit) if quantity.unit else None
             result.approximate = quantity.approximate
         if result.quantity is None and _one_before_product(u, result):
             result.quantity = 1  # "john bought a bracelet": an article just before the product is one of it
@@ -486,7 +574,7 @@ def _one_before_product(u: _Utterance, result: Reading) -> bool:
 def _fill_new_product(u: _Utterance, result: Reading, price: Number | None, quantity: Number | None) -> None:
     """Pass 6 (add_product): the unit from the per-unit phrase, and the name once price and stock are known."""
     norm, pack = u.norm, u.pack
-    numbers = find_numbers(u.masked, u.lang)
+    numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
     if result.unit is None:
         # 三十块一斤: the counter of the per-unit phrase is the product's unit
         per = [n for n in numbers if n.kind == "count" and n.value == 1 and n.unit]

@@ -14,6 +14,16 @@ from voicebot.nlu.packs import load_pack
 _PUNCT = re.compile(r"[^\w\s'$.]|(?<!\d)\.|\.(?!\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Markup pasted into a chat (<script>alert(16)</script>, <b>sold</b>): the tags and what a script or style
+# element holds are not words anyone said, and their numbers are not quantities.
+_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)|</?[a-z][^<>]{0,300}>", re.IGNORECASE | re.DOTALL)
+# Where a written sentence pauses: a clause ends here (a decimal point is not a pause).
+_CLAUSE = re.compile(r"[,;!?\n\u3001\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.|\.(?!\d)")
+
+
+def strip_markup(text: str) -> str:
+    """Text without HTML-like tags (and without the contents of script/style elements)."""
+    return _MARKUP.sub(" ", text) if "<" in text else text
 
 
 @functools.cache
@@ -33,7 +43,7 @@ def normalize(text: str, lang: str) -> str:
     The pack's ``rewrites`` then turn colloquial spellings into the usual ones (gimme -> give me, 啥 -> 什么).
     """
     text = unicodedata.normalize("NFKC", text).lower()  # full-width digits and punctuation too
-    text = _THOUSANDS.sub("", text)  # 1,000 -> 1000
+    text = _THOUSANDS.sub("", strip_markup(text))  # 1,000 -> 1000
     text = language(lang).prepare(text)  # zh: simplified characters, 2万5 -> 25000
     text = text.replace("’", "'").replace("[unk]", " ")
     text = _PUNCT.sub(" ", text)
@@ -55,3 +65,28 @@ def _latin_rewrites(lang: str) -> re.Pattern[str]:
     rewrites = load_pack(lang).rewrites
     alts = "|".join(re.escape(w) for w in sorted(rewrites, key=len, reverse=True))
     return re.compile(rf"(?<![\w'])(?:{alts})(?![\w'])")
+
+
+def clauses(text: str, lang: str) -> list[str]:
+    """``text`` cut where it pauses (a comma, a full stop ...): the clauses as written, empty ones left out.
+
+    A pause separates two numbers (一百八，十个 is 180 and 10), and small talk before a command is a clause
+    of its own (早上坐车花了十块，对了，卖了一瓶蜂蜜).
+    """
+    text = _THOUSANDS.sub("", strip_markup(unicodedata.normalize("NFKC", text)))
+    return [c for c in _CLAUSE.split(text) if normalize(c, lang)]
+
+
+def clause_spans(text: str, lang: str) -> list[tuple[int, int]]:
+    """Where each clause of ``text`` is in ``normalize(text, lang)`` (one span for the whole text when the
+    clauses do not line up with it)."""
+    whole = normalize(text, lang)
+    parts = [normalize(c, lang) for c in clauses(text, lang)]
+    sep = "" if load_pack(lang).script == "cjk" else " "
+    if len(parts) < 2 or sep.join(parts) != whole:
+        return [(0, len(whole))]
+    spans, at = [], 0
+    for p in parts:
+        spans.append((at, at + len(p)))
+        at += len(p) + len(sep)
+    return spans

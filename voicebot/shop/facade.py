@@ -146,12 +146,18 @@ class Shop:
         customer: str | int | None = None,
         price: Price | None = None,
         actor: int | None = None,
+        total: Price | None = None,
     ) -> Row:
-        """A sale the seller reports ("卖了两条手链给张三"); ``customer`` is an id or a spoken name."""
+        """A sale the seller reports ("卖了两条手链给张三"); ``customer`` is an id or a spoken name.
+        ``total`` (卖了三斤一共一百块) is recorded exactly as said; the unit price is then ``total / quantity``
+        rounded to the fen (the line keeps the total)."""
         customer_id = self.customer_for_name(customer)["id"] if isinstance(customer, str) else customer
         unit_price = None if price is None else to_fen(price)
+        line_total = None if total is None else to_fen(total)
+        if line_total is not None and unit_price is None:
+            unit_price = round(line_total / quantity)
         return orders.create_order(
-            self.db, [OrderLine(product, quantity, unit_price)], customer_id, "seller", actor
+            self.db, [OrderLine(product, quantity, unit_price, line_total)], customer_id, "seller", actor
         )
 
     def place_order(self, product: catalog.ProductRef, quantity: int, buyer_id: int) -> Row:

@@ -39,6 +39,7 @@ class OrderLine:
     product: ProductRef
     quantity: int
     unit_price_fen: int | None = None
+    line_total_fen: int | None = None  # a total said for the line (一共一百块); None: quantity × unit price
 
 
 def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
@@ -50,6 +51,10 @@ def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
             raise InvalidValue(f"quantity must be a positive whole number, got {line.quantity!r}")
         if line.unit_price_fen is not None and line.unit_price_fen < 0:
             raise InvalidValue("a price cannot be negative")
+        if line.line_total_fen is not None and (
+            isinstance(line.line_total_fen, bool) or not isinstance(line.line_total_fen, int) or line.line_total_fen < 0
+        ):
+            raise InvalidValue("a total must be a whole number of fen, not negative")
     return lines
 
 
@@ -93,21 +98,29 @@ def create_order(
                     "name": product["name"],
                     "quantity": line.quantity,
                     "unit_price_fen": price,
+                    "line_total_fen": line.line_total_fen,
                     "before_updated_at": product["updated_at"],
                 }
             )
-        total = sum(t["quantity"] * t["unit_price_fen"] for t in taken)
+        total = sum(line_total(t) for t in taken)
         order_id = db.execute(
             "INSERT INTO orders (customer_id, status, created_by, actor_id, total_fen, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (customer_id, status, created_by, actor, total, now, now),
         ).lastrowid
         db.conn.executemany(
-            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen) VALUES (?, ?, ?, ?)",
-            [(order_id, t["product_id"], t["quantity"], t["unit_price_fen"]) for t in taken],
+            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen, line_total_fen)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(order_id, t["product_id"], t["quantity"], t["unit_price_fen"], t["line_total_fen"]) for t in taken],
         )
         record_action(db, actor, "create_order", {"order_id": order_id, "items": taken, "updated_at": now})
         return get_order(db, order_id)  # type: ignore[return-value]
+
+
+def line_total(line: Row) -> int:
+    """What one order line comes to in fen: the total said for it, else quantity × unit price."""
+    said = line.get("line_total_fen")
+    return said if said is not None else line["quantity"] * line["unit_price_fen"]
 
 
 def _items(db: sqlite_utils.Database, order_ids: list[int]) -> dict[int, list[Row]]:
@@ -116,7 +129,7 @@ def _items(db: sqlite_utils.Database, order_ids: list[int]) -> dict[int, list[Ro
         return out
     marks = ",".join("?" * len(order_ids))
     for row in db.query(
-        f"""SELECT oi.order_id, oi.product_id, p.name, p.unit, oi.quantity, oi.unit_price_fen
+        f"""SELECT oi.order_id, oi.product_id, p.name, p.unit, oi.quantity, oi.unit_price_fen, oi.line_total_fen
             FROM order_items oi JOIN products p ON p.id = oi.product_id
             WHERE oi.order_id IN ({marks}) ORDER BY oi.id""",
         order_ids,

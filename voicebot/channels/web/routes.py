@@ -20,7 +20,7 @@ from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_b
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
 from voicebot.dialogue.replies import default_unit, price, quantity, say
-from voicebot.logs import log_event
+from voicebot.logs import log_event, log_limited
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
@@ -61,6 +61,8 @@ class WebRoutes:
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
         self._recent: dict[str, collections.deque[float]] = {}
+        self._open_by_address: collections.Counter[str] = collections.Counter()
+        self._open_by_user: collections.Counter[str] = collections.Counter()
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         router.add_get("/", self.front)
@@ -144,10 +146,10 @@ class WebRoutes:
             product = await self.db.run(lambda shop: get_product(shop.db, int(m.group(1))))
             if product is None or not product["active"]:
                 raise web.HTTPNotFound()
-            text = say(self.lang, "price_is", product=product["name"],
+            unit = product["unit"] or default_unit(self.lang)
+            text = say(self.lang, "price_is", product=product["name"], unit=unit,
                        price=price(self.lang, product["price_fen"] / 100, self.config.shop.currency))
             if role == "seller":  # she also hears what is left
-                unit = product["unit"] or default_unit(self.lang)
                 text += " " + say(self.lang, "stock_is", product=product["name"],
                                   quantity=quantity(self.lang, product["stock"], unit))
         else:
@@ -167,6 +169,25 @@ class WebRoutes:
             raise web.HTTPForbidden(text="open the chat page first (it gives you an identity)")
         if not self._same_origin(request):
             raise web.HTTPForbidden(text="cross-site chat connections are refused")
+        address = request.remote or ""
+        if self._open_by_address[address] >= self.config.web.max_sockets_per_address:
+            log_limited("web.socket_refused", f"address:{address}", reason="per_address", remote=address)
+            raise web.HTTPTooManyRequests(text="too many open chats from this address")
+        if self._open_by_user[user] >= self.config.web.max_sockets_per_user:
+            log_limited("web.socket_refused", f"user:{user}", reason="per_user", user=user)
+            raise web.HTTPTooManyRequests(text="this chat is open in too many tabs")
+        self._open_by_address[address] += 1
+        self._open_by_user[user] += 1
+        try:
+            return await self._chat(request, link, role, user)
+        finally:
+            for counter, key in ((self._open_by_address, address), (self._open_by_user, user)):
+                counter[key] -= 1
+                if counter[key] <= 0:
+                    del counter[key]
+
+    async def _chat(self, request: web.Request, link: str, role: str, user: str) -> web.WebSocketResponse:
+        assert self.channel is not None
         max_clip = self.config.web.max_clip_bytes
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_clip * 2 + 65536)
         await ws.prepare(request)
