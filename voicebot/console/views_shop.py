@@ -3,7 +3,6 @@ status changes, and today's sales."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlite_utils
@@ -14,8 +13,10 @@ from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.shop import customers
-from voicebot.shop.errors import ShopError
+from voicebot.shop.catalog import MAX_COUNT
+from voicebot.shop.errors import InvalidValue, ShopError
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import fen_to_yuan, format_yuan, to_fen
 from voicebot.shop.orders import STATUSES
 
 
@@ -42,30 +43,36 @@ async def shop_page(request: web.Request, flash: str = "", problem: str = "", st
                   status=status)
 
 
-def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Decimal | None, stock: int | None) -> str:
+def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price_fen: int | None, stock: int | None) -> str:
     shop, actor = Shop(db, config), seller_actor(db, config)
     product = shop.product(product_id)
     done = []
-    if price is not None and int(price * 100) != product["price_fen"]:
-        shop.set_price(product_id, price, actor)
-        done.append(f"price {price}")
+    if price_fen is not None and price_fen != product["price_fen"]:
+        shop.set_price(product_id, fen_to_yuan(price_fen), actor)
+        done.append(f"price {format_yuan(price_fen)}")
     if stock is not None and stock != product["stock"]:
         shop.adjust_stock(product_id, stock - product["stock"], actor)
         done.append(f"stock {stock}")
     return f"{product['name']}: " + (", ".join(done) or "nothing changed")
 
 
+def _stock(text: str) -> int:
+    if not text.isdigit() or len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:
+        raise InvalidValue(f"stock is a whole number from 0 to {MAX_COUNT}, not {text[:40]!r}")
+    return int(text)
+
+
 async def edit_product(request: web.Request) -> web.Response:
     form = await request.post()
+    price, stock = str(form.get("price", "")).strip(), str(form.get("stock", "")).strip()
+    try:  # the shop's one money parser: exact, at most 2 decimals, within a sane bound
+        price_fen = to_fen(price) if price else None
+        count = _stock(stock) if stock else None
+    except InvalidValue as e:  # MoneyError too
+        return await shop_page(request, problem=f"Nothing changed: {e}.", status=400)
     try:
-        price = Decimal(str(form["price"]).strip()) if str(form.get("price", "")).strip() else None
-        stock = int(str(form["stock"]).strip()) if str(form.get("stock", "")).strip() else None
-        if (price is not None and (price < 0 or not price.is_finite())) or (stock is not None and stock < 0):
-            raise ValueError
-    except (ValueError, InvalidOperation):
-        return await shop_page(request, problem="Price and stock must be numbers of 0 or more.", status=400)
-    try:
-        text = await db_call(request, _edit, request.app[CONFIG], int(request.match_info["product_id"]), price, stock)
+        text = await db_call(request, _edit, request.app[CONFIG], int(request.match_info["product_id"]),
+                             price_fen, count)
     except ShopError as e:
         return await shop_page(request, problem=str(e), status=409)
     log_event("console.product_edited", operator=request[SESSION]["name"], change=text)

@@ -16,8 +16,9 @@ from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import MoneyError, to_fen
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError"]
+__all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "to_fen"]
 
 Row = dict[str, Any]
 

@@ -76,9 +76,14 @@ def product_names(db: sqlite_utils.Database) -> list[str]:
     return [r["name"] for r in db.query("SELECT name FROM products WHERE active = 1 ORDER BY id")]
 
 
+MAX_COUNT = 1_000_000_000  # stock and changes: far inside SQLite's integers, even times a price
+
+
 def _check_count(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValue(f"{what} must be a whole number, got {value!r}")
+    if abs(value) > MAX_COUNT:
+        raise InvalidValue(f"{what} can be at most {MAX_COUNT}, got {value}")
     return value
 
 
