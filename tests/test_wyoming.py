@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 import asyncio
-import audioop
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -131,7 +131,8 @@ async def test_speech_server_answers_the_wyoming_client_as_the_local_engines_wou
                 break
     assert start is not None and start.channels == 1 and start.width == 2
     seconds = len(audio) / (start.rate * 2)
-    assert 0.4 < seconds < 5 and audioop.rms(audio, 2) > 300
+    rms = float(np.sqrt(np.mean(np.frombuffer(audio, dtype=np.int16).astype(np.float64) ** 2)))
+    assert 0.4 < seconds < 5 and rms > 300
 
 
 # -- voicebot's client: steering, balancing, a server killed mid-request, probed back in ------------
@@ -163,6 +164,20 @@ async def test_client_steers_balances_and_speaks_through_the_servers(
         assert tts.status()["servers"][0]["healthy"]
     finally:
         await tts.close()
+
+
+async def test_healthz_shows_each_speech_server(servers: list[RunningServer], tmp_path: Path, aiohttp_client) -> None:
+    from voicebot.app import create_app
+
+    config = client_config(tmp_path, [s.uri for s in servers])
+    client = await aiohttp_client(create_app(config))
+    body = await (await client.get("/healthz")).json()
+    assert body["status"] == "ok", body
+    listed = body["asr"]["engines"]["wyoming"]["servers"]
+    assert [s["uri"] for s in listed] == [s.uri for s in servers] and all(s["healthy"] for s in listed)
+    assert listed[0]["languages"] == ["ko"]
+    assert [s["uri"] for s in body["tts"]["servers"]] == [s.uri for s in servers]
+    assert body["tts"]["engines"]["ko"] == "wyoming"
 
 
 async def test_a_server_killed_mid_request_is_retried_on_the_other_and_probed_back_in(

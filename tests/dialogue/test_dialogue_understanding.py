@@ -69,11 +69,11 @@ def test_fractions_are_read(lang, said, quantity) -> None:
     assert it.name == "record_sale" and it.quantity == quantity and it.customer in (None, "老吴")
 
 
-@pytest.mark.parametrize("said", ["卖了一斤半花生", "老板，给我称两斤半花生"])
-def test_a_fraction_is_never_rounded_into_the_shop(said) -> None:
+@pytest.mark.parametrize(("said", "quantity"), [("卖了一斤半花生", 1.5), ("老板，给我称两斤半花生", 2.5), ("花生卖了二两", 0.2)])
+def test_a_fraction_is_never_rounded_into_the_shop(said, quantity) -> None:
     role = "buyer" if said.startswith("老板") else "seller"
     outcome = run_conversation({"id": "t", "lang": "zh", "role": role, "shop": ZH, "turns": [
-        {"say": said, "expect": sale(None if role == "seller" else "@b1", "花生", 2.5 if "两斤半" in said else 1.5)}]})[0]
+        {"say": said, "expect": sale(None if role == "seller" else "@b1", "花生", quantity)}]})[0]
     assert outcome.outcome in ("right", "missed", "asked"), outcome.line()  # stored as said, or not at all
 
 
@@ -182,3 +182,16 @@ def test_a_stock_figure_never_becomes_a_price() -> None:
     outcome = run_conversation({"id": "t", "lang": "zh", "shop": ZH, "turns": [
         {"say": "花生库存改成八十斤", "expect": {"stock": {"花生": -120}}}, {"say": "八十斤"}]})  # fmt: skip
     assert [o.outcome for o in outcome][1] == "right" and outcome[0].outcome != "wrong", outcome[0].line()
+
+
+@pytest.mark.parametrize(("said", "quantity", "approximate"), [
+    ("花生卖了二两", 0.2, False), ("卖了十二两花生", 1.2, False),  # 两 after a numeral: the weight liang
+    ("卖了一两个竹篮", 2, True), ("卖了三两斤花生", 2, True), ("卖了三四十斤花生", 40, True)])  # fmt: skip
+def test_liang_and_one_or_two(said, quantity, approximate) -> None:
+    it = understand(said, "zh", "seller", [p[0] for p in ZH])
+    assert (it.quantity, it.approximate) == (quantity, approximate)
+
+
+def test_one_or_two_is_read_back_before_it_is_recorded() -> None:
+    _talk([{"say": "卖了一两个竹篮给老吴", "expect": {"asks": True}},
+           {"say": "对", "expect": sale("老吴", "竹篮", 2, 70)}])  # fmt: skip
