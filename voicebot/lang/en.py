@@ -293,6 +293,9 @@ class English(Language):
     def name_form(self, text: str) -> str:
         return text.lower()
 
+    def unit_form(self, unit: str) -> str:
+        return en_plural(unit, 1, singular=True) if unit.isalpha() else unit
+
     def number(self, n: int) -> str:
         return en_int(n)
 

@@ -73,6 +73,8 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                     name, span = name[:-1], (span[0], span[1] - 1)
                 # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
                 titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
+                # 老钱, 小何: 老/小 before a surname is a name, even a surname that is also a common word
+                titled = titled or (name[0] in str(pack.raw.get("name_prefixes") or "") and name[1] in pack.surnames)
                 bad, numerals = pack.not_in_names, pack.numeral_chars
                 if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
@@ -548,7 +550,7 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
             quantity = (counts or bare)[-1]  # 进了五十斤，现在有一百五十斤: the stock is the last amount
         if quantity is not None and isinstance(quantity.value, int | float):
             result.quantity = tidy(quantity.value)  # 1.5 (一斤半) stays 1.5: goods sold by weight
-            result.unit = quantity.unit
+            result.unit = language(u.lang).unit_form(quantity.unit) if quantity.unit else None
             result.approximate = quantity.approximate
         if result.quantity is None and _one_before_product(u, result):
             result.quantity = 1  # "john bought a bracelet": an article just before the product is one of it
