@@ -206,3 +206,10 @@ def test_a_sale_with_its_price_after_it_and_a_name_that_is_also_a_word() -> None
 def test_a_buyer_orders_in_plural_after_asking_the_price_en() -> None:
     _talk([{"say": "how much is the tea oil"}, {"say": "ok, I'll take two bottles", "expect": sale("@b1", "tea oil", 2, 180)}],
           lang="en", role="buyer")  # fmt: skip
+
+
+def test_small_talk_with_command_words_before_the_command() -> None:
+    # 涨到一百二 is about fertiliser: the command is the clause about something she sells
+    _talk([{"say": "一百块的化肥涨到一百二了，卖了三斤花生", "expect": sale(None, "花生", 3, 36)}])
+    it = understand("茶油卖了一桶半", "zh", "seller", ["茶油"])  # a fraction, not a customer called 桶半
+    assert (it.quantity, it.customer) == (1.5, None)

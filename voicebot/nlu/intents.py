@@ -92,6 +92,10 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                             break
             if name in pack.name_stopwords or re.search(r"\d", name):
                 continue
+            if pack.script == "cjk" and span[0] > 0 and norm[span[0] - 1] in pack.numeral_chars and any(
+                name.startswith(w) for w in pack.count_units
+            ):
+                continue  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
             if products and match_product(name, products, lang).score >= THRESHOLD:
                 continue
             if name in language(lang).number_words:
@@ -297,6 +301,9 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     if not norm:
         return Reading("unknown", text=norm)
     u = _Utterance(text, norm, lang, role, load_pack(lang), products, clause_spans(text, lang))
+    later = _command_clause(u)
+    if later is not None:
+        return later
     result = Reading(_intent_name(u), text=norm)
     later = _from_cue_clause(u, result.intent)
     if later is not None:
@@ -341,6 +348,26 @@ def _name_number_boundary(u: _Utterance) -> None:
         u.customer, u.cspan = name[:cut], (span[0], span[0] + cut)
     else:
         u.boundary_unsure = True
+
+
+def _command_clause(u: _Utterance) -> Reading | None:
+    """一百块的化肥涨到一百二了，卖了三斤梨子: the command is the first clause that says one about something she
+    sells (or lists); the clauses before it are small talk, whatever command words they hold."""
+    if len(u.spans) < 2:
+        return None
+    parts = clauses(u.text, u.lang)
+    if len(parts) != len(u.spans):
+        return None
+    for i, part in enumerate(parts):
+        heard = _read(part, u.lang, u.role, u.products)
+        if heard.intent not in SLOTS or heard.intent in ("sales_summary", "list_orders"):
+            continue
+        if "product" in SLOTS[heard.intent] and not (heard.product_known or heard.ambiguous) and not (
+            heard.intent in _NEW_NAME_INTENTS and heard.product
+        ):
+            continue
+        return _read(",".join(parts[i:]), u.lang, u.role, u.products) if i > 0 else None
+    return None
 
 
 def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
