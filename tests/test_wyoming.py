@@ -166,6 +166,47 @@ async def test_client_steers_balances_and_speaks_through_the_servers(
         await tts.close()
 
 
+@pytest.mark.parametrize(("spoken", "intent", "product"),
+                         [("사과 얼마예요", "ask_price", "사과"), ("배 있어요", "ask_stock", "배")])
+async def test_the_pipelines_grammar_is_kept_to_the_servers_vocabulary(
+        servers: list[RunningServer], asr_pool: AsrPool, tmp_path: Path, spoken: str, intent: str,
+        product: str) -> None:
+    """The front end has no model to read a vocabulary from: it sends the grammar as the pipeline builds it,
+    and the server keeps it to its model's words, as the local pool's caller does."""
+    from voicebot.asr.vocabulary import model_vocabulary
+    from voicebot.nlu import understand
+    from voicebot.nlu.grammar import GrammarBuilder, grammar_phrases
+
+    catalog = ["사과", "배", "꿀"]
+    pcm = raw_pcm(espeak_wav(spoken, "ko", tmp_path / "q.wav"), 16000)
+    recognizer = WyomingRecognizer(client_config(tmp_path, [servers[0].uri]), ["ko"])
+    await recognizer.start()
+    try:
+        phrases = await GrammarBuilder(recognizer).phrases("ko", catalog)  # what the pipeline sends
+        assert phrases and "사과" in phrases
+        remote = await recognizer.transcribe(pcm, "ko", phrases)
+    finally:
+        await recognizer.close()
+    local = await asr_pool.transcribe(
+        pcm, "ko", grammar_phrases("ko", catalog, model_vocabulary(str(asr_pool.model_path("ko")))))
+    assert remote.text == local.text and remote.grammar
+    result = understand(remote.text, "ko", "buyer", catalog)
+    assert (result.name, result.product) == (intent, product), remote.text
+
+
+async def test_with_no_speech_server_up_replies_are_still_spoken_locally(tmp_path: Path) -> None:
+    from voicebot.testing.speech_servers import free_port
+
+    tts = TtsService(client_config(tmp_path, [f"tcp://127.0.0.1:{free_port()}"]))
+    await tts.start()
+    try:
+        wav = await tts.speak("감사 합니다", "ko", "wav")
+        assert len(wav) > 10_000 and tts.engine_for("ko") == "espeak"
+        assert not tts.status()["servers"][0]["healthy"]
+    finally:
+        await tts.close()
+
+
 async def test_healthz_shows_each_speech_server(servers: list[RunningServer], tmp_path: Path, aiohttp_client) -> None:
     from voicebot.app import create_app
 
