@@ -213,3 +213,12 @@ def test_small_talk_with_command_words_before_the_command() -> None:
     _talk([{"say": "一百块的化肥涨到一百二了，卖了三斤花生", "expect": sale(None, "花生", 3, 36)}])
     it = understand("茶油卖了一桶半", "zh", "seller", ["茶油"])  # a fraction, not a customer called 桶半
     assert (it.quantity, it.customer) == (1.5, None)
+
+
+def test_a_pasted_wall_of_commas_is_one_piece_not_thousands_of_clauses() -> None:
+    from voicebot.nlu.normalize import clause_spans
+
+    text = "，".join(["今天天气不错"] * 500) + "，卖了两瓶茶油"
+    assert clause_spans(text, "zh") == [(0, len(text) - 500)]  # the commas are gone from the normalised text
+    assert clause_spans("上架木勺，六十五，二十个", "zh") == [(0, 4), (4, 7), (7, 10)]
+    assert understand(text, "zh", "seller", ["茶油"]).quantity == 2

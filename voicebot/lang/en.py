@@ -294,7 +294,11 @@ class English(Language):
         return text.lower()
 
     def unit_form(self, unit: str) -> str:
-        return en_plural(unit, 1, singular=True) if unit.isalpha() else unit
+        # the pack lists both forms (jar, jars; box, boxes): no need to load inflect inside a reading
+        for singular in (unit[:-1] if unit.endswith("s") else "", unit[:-2] if unit.endswith("es") else ""):
+            if singular and singular in self.pack.count_units:
+                return singular
+        return unit
 
     def number(self, n: int) -> str:
         return en_int(n)

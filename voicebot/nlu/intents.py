@@ -23,6 +23,7 @@ BUYER_INTENTS = names(role="buyer")
 SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
+_MAX_CLAUSES = 8  # small talk before a command: a few clauses, not a page
 
 
 __all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
@@ -300,7 +301,8 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     norm = normalize(text, lang)
     if not norm:
         return Reading("unknown", text=norm)
-    u = _Utterance(text, norm, lang, role, load_pack(lang), products, clause_spans(text, lang))
+    spans = clause_spans(text, lang, _MAX_CLAUSES)  # a pasted wall of commas is read as one piece
+    u = _Utterance(text, norm, lang, role, load_pack(lang), products, spans)
     later = _command_clause(u)
     if later is not None:
         return later
