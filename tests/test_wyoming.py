@@ -261,6 +261,53 @@ async def test_a_server_killed_mid_request_is_retried_on_the_other_and_probed_ba
         await recognizer.close()
 
 
+async def test_a_buyer_gets_her_answer_while_a_speech_server_dies_under_her_note(
+        servers: list[RunningServer], stall_dir: Path, tmp_path: Path) -> None:
+    """The whole pipeline (SQLite, decode, remote recognition with the catalog grammar, dialogue, remote
+    voice): the server decoding her note is SIGKILLed; she still hears the price, spoken."""
+    from test_pipeline_stages import ChatChannel
+
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
+    from voicebot.pipeline.dbthread import DbThread
+    from voicebot.pipeline.inbound import Inbound
+    from voicebot.pipeline.run import Pipeline
+
+    config = client_config(tmp_path, [s.uri for s in servers])
+    db, asr, tts = DbThread(config), Recognizers(config, ["ko"]), TtsService(config)
+    await asyncio.gather(db.start(), asr.start(), tts.start())
+    pipeline = Pipeline(config, db, asr, tts)
+    channel = ChatChannel()
+    pipeline.add_channel(channel)
+    wav = espeak_wav("사과 얼마예요", "ko", tmp_path / "q.wav").read_bytes()
+    hold = stall_dir / f"{stall_name(decode_sync(wav, AudioConfig()).data)}.hold"
+    try:
+        await db.run(lambda shop: shop.add_product("사과", 3000, 10))
+        hold.touch()
+        mid, _ = await pipeline.accept(Inbound(channel="chat", channel_msg_id="1", user="buyer", kind="voice",
+                                               media=wav))
+        run = asyncio.create_task(pipeline.process(mid))
+        servers_now = asr.pools["wyoming"].servers.servers  # type: ignore[attr-defined]
+        for _ in range(400):
+            busy = [i for i, s in enumerate(servers_now) if s.inflight]
+            if busy:
+                break
+            await asyncio.sleep(0.05)
+        assert busy, "no speech server took the note"
+        await asyncio.sleep(1.0)
+        servers[busy[0]].kill()
+        hold.unlink()
+        result = await asyncio.wait_for(run, 180)
+        assert result is not None and result.status == "replied", result
+        assert result.intent and result.intent["intent"] == "ask_price", result
+        assert result.reply_audio_path and Path(result.reply_audio_path).stat().st_size > 1000
+        assert channel.heard_texts and "사과" in channel.heard_texts[0]
+    finally:
+        hold.unlink(missing_ok=True)
+        await pipeline.close()
+        await asyncio.gather(asr.close(), tts.close(), db.close())
+
+
 async def test_no_server_left_is_an_asr_error_and_unknown_language_is_refused(tmp_path: Path) -> None:
     from voicebot.asr.recognizer import AsrError
     from voicebot.testing.speech_servers import free_port
