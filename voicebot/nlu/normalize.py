@@ -81,7 +81,7 @@ def clause_spans(text: str, lang: str, limit: int = 8) -> list[tuple[int, int]]:
     """Where each clause of ``text`` is in ``normalize(text, lang)`` (one span for the whole text when the
     clauses do not line up with it, or when there are more than ``limit``: a pasted page, not a sentence)."""
     whole = normalize(text, lang)
-    if len(_CLAUSE.findall(text)) >= limit:
+    if len(_CLAUSE.findall(unicodedata.normalize("NFKC", text))) >= limit:
         return [(0, len(whole))]
     parts = [normalize(c, lang) for c in clauses(text, lang)]
     sep = "" if load_pack(lang).script == "cjk" else " "
