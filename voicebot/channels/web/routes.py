@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from voicebot.channels.web import links
+from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
@@ -27,6 +27,8 @@ from voicebot.pipeline.run import Pipeline
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self' {ws}; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 RATE_MESSAGES, RATE_WINDOW_S = 12, 30.0  # per user: a person talks far slower; a script gets "slow_down"
 COOKIE = "vb_buyer"
 _FILE_RE = re.compile(r"[0-9a-f]{64}(\.thumb)?\.[a-z0-9]{2,5}")
@@ -61,8 +63,21 @@ class WebRoutes:
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
         self._recent: dict[str, collections.deque[float]] = {}
+        self._media_key: bytes | None = None
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
+
+    @staticmethod
+    async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+        """CSP, no framing and no sniffing on the front page and everything under /chat/ (an
+        ``on_response_prepare`` hook, so error pages get them too)."""
+        if request.path != "/" and not request.path.startswith("/chat/"):
+            return
+        host = request.host.replace(" ", "").replace(";", "")
+        response.headers.setdefault("Content-Security-Policy", CSP.format(ws=f"ws://{host} wss://{host}"))
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         router.add_get("/", self.front)
@@ -126,7 +141,14 @@ class WebRoutes:
         return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "private, max-age=86400"})
 
     async def media(self, request: web.Request) -> web.StreamResponse:
-        return await self._file(self.config.media_dir / "out", request.match_info["name"])
+        """Reply audio, for the user its URL was signed for (see :mod:`voicebot.channels.web.files`)."""
+        assert self.db is not None
+        if self._media_key is None:
+            self._media_key = await self.db.run(lambda shop: files.media_key(shop.db))
+        name, query = request.match_info["name"], request.query
+        if not files.media_allowed(self._media_key, name, query.get("u", ""), query.get("e", ""), query.get("s", "")):
+            raise web.HTTPNotFound()
+        return await self._file(self.config.media_dir / "out", name)
 
     async def photo(self, request: web.Request) -> web.StreamResponse:
         return await self._file(self.config.photos_dir, request.match_info["name"])
