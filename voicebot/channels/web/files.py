@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import sqlite_utils
 
+from voicebot.channels.web.links import secret_key
 from voicebot.config import Config
-from voicebot.store.db import write_tx
-from voicebot.store.kv import kv_get, kv_set
 
 MEDIA_URL = "/chat/media/"
 PHOTO_URL = "/chat/photos/"
@@ -28,15 +26,7 @@ MEDIA_TTL_DAYS = 7
 
 def media_key(db: sqlite_utils.Database) -> bytes:
     """The shop's secret for signing media URLs (random, made once, kept in the database)."""
-    item = kv_get(db, MEDIA_KEY)
-    if item is None:
-        with write_tx(db):
-            item = kv_get(db, MEDIA_KEY)  # another process may have made it meanwhile
-            if item is None:
-                kv_set(db, MEDIA_KEY, secrets.token_hex(32))
-                item = kv_get(db, MEDIA_KEY)
-    assert item is not None
-    return bytes.fromhex(item[0])
+    return secret_key(db, MEDIA_KEY)
 
 
 def media_signature(key: bytes, user: str, name: str, expires: int) -> str:

@@ -8,7 +8,6 @@ import html
 import json
 import logging
 import re
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from aiohttp import WSMsgType, web
 
 from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
+from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -62,7 +62,12 @@ class WebRoutes:
         self.pipeline: Pipeline | None = None
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
-        self._recent: dict[str, collections.deque[float]] = {}
+        web_config = config.web
+        self._per_user = Window(RATE_MESSAGES, RATE_WINDOW_S)
+        self._per_address = Window(web_config.messages_per_address_min, 60.0)
+        self._overall = Window(web_config.messages_per_min, 60.0)
+        self._new_by_address = Window(web_config.new_buyers_per_address_hour, 3600.0)
+        self._new_overall = Window(web_config.new_buyers_per_hour, 3600.0)
         self._media_key: bytes | None = None
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
@@ -122,7 +127,13 @@ class WebRoutes:
         response = web.Response(text=body, content_type="text/html",
                                 headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         if role == "buyer" and user is None:
-            response.set_cookie(COOKIE, links.new_buyer_cookie(), max_age=self.config.web.cookie_days * 86400,
+            address = request.remote or ""
+            if admit([(self._new_by_address, address), (self._new_overall, "")]) is not None:
+                log_limited("web.identity_refused", address, remote=address)
+                raise web.HTTPTooManyRequests(text="too many new visitors; try again in a while",
+                                              headers={"Retry-After": "600"})
+            cookie = await self.db.run(lambda shop: links.new_buyer_cookie(shop.db))
+            response.set_cookie(COOKIE, cookie, max_age=self.config.web.cookie_days * 86400,
                                 path="/chat/", httponly=True, samesite="Lax")
         return response
 
@@ -229,7 +240,7 @@ class WebRoutes:
                         msg = parse_text(frame.data, max_clip)
                     else:
                         msg = parse_binary(frame.data, max_clip)
-                    await self._handle(ws, user, msg)
+                    await self._handle(ws, user, msg, request.remote or "")
                 except ProtocolError as e:
                     log_event("web.bad_frame", logging.WARNING, user=user, code=e.code)
                     await ws.send_json(e.event())
@@ -246,23 +257,17 @@ class WebRoutes:
         allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
         return host in allowed
 
-    def _rate_limit(self, user: str, msg_id: str) -> None:
-        now = time.monotonic()
-        recent = self._recent.setdefault(user, collections.deque())
-        while recent and recent[0] < now - RATE_WINDOW_S:
-            recent.popleft()
-        if len(recent) >= RATE_MESSAGES:
-            raise ProtocolError("slow_down", f"at most {RATE_MESSAGES} messages in {RATE_WINDOW_S:.0f} s", msg_id)
-        recent.append(now)
-        if len(self._recent) > 10_000:  # forget idle users
-            for u in [u for u, d in self._recent.items() if not d or d[-1] < now - RATE_WINDOW_S]:
-                del self._recent[u]
+    def _rate_limit(self, user: str, address: str, msg_id: str) -> None:
+        """Per identity, per client address and overall: made-up identities do not multiply the allowance."""
+        full = admit([(self._per_user, user), (self._per_address, address), (self._overall, "")])
+        if full is not None:
+            raise ProtocolError("slow_down", f"at most {full.limit} messages in {full.window_s:.0f} s", msg_id)
 
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
 
-    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage) -> None:
+    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage, address: str) -> None:
         assert self.pipeline is not None and self.channel is not None and self.db is not None
         if msg.type == "ping":
             await ws.send_json({"type": "pong"})
@@ -271,7 +276,7 @@ class WebRoutes:
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
-        self._rate_limit(user, msg.id)
+        self._rate_limit(user, address, msg.id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
             inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)
