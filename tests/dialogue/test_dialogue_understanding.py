@@ -195,3 +195,30 @@ def test_liang_and_one_or_two(said, quantity, approximate) -> None:
 def test_one_or_two_is_read_back_before_it_is_recorded() -> None:
     _talk([{"say": "卖了一两个竹篮给老吴", "expect": {"asks": True}},
            {"say": "对", "expect": sale("老吴", "竹篮", 2, 70)}])  # fmt: skip
+
+
+def test_a_sale_with_its_price_after_it_and_a_name_that_is_also_a_word() -> None:
+    # 钱 is money and a surname: 老钱 is a person; 算他两块五一斤 is this sale's price, not a new list price
+    _talk([{"say": "卖给老钱五十斤花生，算他十块五一斤", "expect": sale("老钱", "花生", 50, 525)},
+           {"say": "老钱刚买了两桶茶油", "expect": sale("老钱", "茶油", 2, 180)}])  # fmt: skip
+
+
+def test_a_buyer_orders_in_plural_after_asking_the_price_en() -> None:
+    _talk([{"say": "how much is the tea oil"}, {"say": "ok, I'll take two bottles", "expect": sale("@b1", "tea oil", 2, 180)}],
+          lang="en", role="buyer")  # fmt: skip
+
+
+def test_small_talk_with_command_words_before_the_command() -> None:
+    # 涨到一百二 is about fertiliser: the command is the clause about something she sells
+    _talk([{"say": "一百块的化肥涨到一百二了，卖了三斤花生", "expect": sale(None, "花生", 3, 36)}])
+    it = understand("茶油卖了一桶半", "zh", "seller", ["茶油"])  # a fraction, not a customer called 桶半
+    assert (it.quantity, it.customer) == (1.5, None)
+
+
+def test_a_pasted_wall_of_commas_is_one_piece_not_thousands_of_clauses() -> None:
+    from voicebot.nlu.normalize import clause_spans
+
+    text = "，".join(["今天天气不错"] * 500) + "，卖了两瓶茶油"
+    assert clause_spans(text, "zh") == [(0, len(text) - 500)]  # the commas are gone from the normalised text
+    assert clause_spans("上架木勺，六十五，二十个", "zh") == [(0, 4), (4, 7), (7, 10)]
+    assert understand(text, "zh", "seller", ["茶油"]).quantity == 2
