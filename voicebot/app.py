@@ -21,6 +21,8 @@ from voicebot.channels.wechat.api import WechatApi
 from voicebot.channels.wechat.channel import DbCache, WechatChannel
 from voicebot.config import Config
 from voicebot.console import setup_console
+from voicebot.console.sessions import COOKIE as CONSOLE_COOKIE
+from voicebot.http_limits import CROWD, Crowd, body_deadline, reserve_guard
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
@@ -166,11 +168,33 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WECHAT].webhook.post(request)
 
 
+def _priority(config: Config):
+    """Requests served from the connection reserve: health checks, WeChat's deliveries, logged-in operators."""
+    webhook = config.wechat.path if config.wechat.enabled else None
+    console_cookie = CONSOLE_COOKIE if config.console.enabled else None
+
+    def priority(request: web.Request) -> bool:
+        path = request.path
+        if path == "/healthz" or path == webhook:
+            return True
+        # the console's own guard checks the session; a forged cookie gets no further than that
+        return (console_cookie is not None and path.startswith("/console/") and path != "/console/login"
+                and console_cookie in request.cookies)
+
+    return priority
+
+
 def create_app(config: Config) -> web.Application:
     """Build the service: engines, storage, channels and routes for ``config``."""
     tame_foreign_loggers()
-    app = web.Application(client_max_size=max(config.wechat.max_body_bytes, config.audio.max_file_bytes))
+    webhook = config.wechat.path if config.wechat.enabled else None
+    app = web.Application(
+        client_max_size=max(config.wechat.max_body_bytes, config.audio.max_file_bytes),
+        middlewares=[reserve_guard(_priority(config)),
+                     body_deadline(config.server.body_timeout_s, lambda r: r.path == webhook)],
+    )
     app[CONFIG] = config
+    app[CROWD] = Crowd(config)
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.append(_asr_ctx(config))
     app.cleanup_ctx.append(resource_ctx(TTS, lambda: TtsService(config)))
@@ -185,6 +209,7 @@ def create_app(config: Config) -> web.Application:
     if config.web.enabled:
         app[WEB] = WebRoutes(config)
         app[WEB].add_to(app.router)
+        app.on_response_prepare.append(WebRoutes.security_headers)
     if config.console.enabled:
         setup_console(app, config)
     return app

@@ -120,6 +120,10 @@ class Language:
         """A new name as it is stored (Chinese without spaces, English lower-case)."""
         return text
 
+    def unit_form(self, unit: str) -> str:
+        """A counter word as the catalog keeps it (English: singular, "jars" -> "jar")."""
+        return unit
+
     # --- speaking --------------------------------------------------------------------------------
 
     def number(self, n: int) -> str:

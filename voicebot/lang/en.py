@@ -301,6 +301,13 @@ class English(Language):
     def name_form(self, text: str) -> str:
         return text.lower()
 
+    def unit_form(self, unit: str) -> str:
+        # the pack lists both forms (jar, jars; box, boxes): no need to load inflect inside a reading
+        for singular in (unit[:-1] if unit.endswith("s") else "", unit[:-2] if unit.endswith("es") else ""):
+            if singular and singular in self.pack.count_units:
+                return singular
+        return unit
+
     def number(self, n: int) -> str:
         return en_int(n)
 

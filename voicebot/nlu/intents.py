@@ -23,6 +23,7 @@ BUYER_INTENTS = names(role="buyer")
 SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
+_MAX_CLAUSES = 8  # small talk before a command: a few clauses, not a page
 
 
 __all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
@@ -73,6 +74,8 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                     name, span = name[:-1], (span[0], span[1] - 1)
                 # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
                 titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
+                # 老钱, 小何: 老/小 before a surname is a name, even a surname that is also a common word
+                titled = titled or (name[0] in str(pack.raw.get("name_prefixes") or "") and name[1] in pack.surnames)
                 bad, numerals = pack.not_in_names, pack.numeral_chars
                 if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
                     # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
@@ -90,6 +93,10 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                             break
             if name in pack.name_stopwords or re.search(r"\d", name):
                 continue
+            if pack.script == "cjk" and span[0] > 0 and norm[span[0] - 1] in pack.numeral_chars and any(
+                name.startswith(w) for w in pack.count_units
+            ):
+                continue  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
             if products and match_product(name, products, lang).score >= THRESHOLD:
                 continue
             if name in language(lang).number_words:
@@ -294,7 +301,11 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     norm = normalize(text, lang)
     if not norm:
         return Reading("unknown", text=norm)
-    u = _Utterance(text, norm, lang, role, load_pack(lang), products, clause_spans(text, lang))
+    spans = clause_spans(text, lang, _MAX_CLAUSES)  # a pasted wall of commas is read as one piece
+    u = _Utterance(text, norm, lang, role, load_pack(lang), products, spans)
+    later = _command_clause(u)
+    if later is not None:
+        return later
     result = Reading(_intent_name(u), text=norm)
     later = _from_cue_clause(u, result.intent)
     if later is not None:
@@ -339,6 +350,26 @@ def _name_number_boundary(u: _Utterance) -> None:
         u.customer, u.cspan = name[:cut], (span[0], span[0] + cut)
     else:
         u.boundary_unsure = True
+
+
+def _command_clause(u: _Utterance) -> Reading | None:
+    """一百块的化肥涨到一百二了，卖了三斤梨子: the command is the first clause that says one about something she
+    sells (or lists); the clauses before it are small talk, whatever command words they hold."""
+    if len(u.spans) < 2:
+        return None
+    parts = clauses(u.text, u.lang)
+    if len(parts) != len(u.spans):
+        return None
+    for i, part in enumerate(parts):
+        heard = _read(part, u.lang, u.role, u.products)
+        if heard.intent not in SLOTS or heard.intent in ("sales_summary", "list_orders"):
+            continue
+        if "product" in SLOTS[heard.intent] and not (heard.product_known or heard.ambiguous) and not (
+            heard.intent in _NEW_NAME_INTENTS and heard.product
+        ):
+            continue
+        return _read(",".join(parts[i:]), u.lang, u.role, u.products) if i > 0 else None
+    return None
 
 
 def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
@@ -510,13 +541,17 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
         counts = [prices.pop()]  # 帮我留一块腊肉: a piece, not a yuan
     if intent_name == "add_product" and not counts and len(prices) >= 2 and prices[-1].unit in pack.ambiguous_units:
         counts = [prices.pop()]  # 手工皂十五块一块五十块: the last "块" counts pieces
-    if intent_name == "set_price" and not prices and not bare and len(counts) == 1 and counts[0].unit:
-        # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤
-        n = counts[0]
+    # 卖 八十 一 斤: a new price must be a price; "八十一斤" is 八十 (a price) for 一斤. So is a second amount
+    # after a price word in a sale (卖了三斤腊肠给老孙，算他四十一斤: 40 a jin, not 41 jin).
+    priced = intent_name == "set_price" and not prices and not bare and len(counts) == 1
+    priced = priced or (intent_name == "record_sale" and not prices and len(counts) == 2
+                        and _cue_before(norm, counts[1], pack.price_cues, pack.script == "latin"))  # fmt: skip
+    if priced and counts[-1].unit:
+        n = counts[-1]
         numeral = n.text[: -len(n.unit)] if n.text.endswith(n.unit) else ""
         if re.search(r"[十百千]一$", numeral):
             prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
-            counts = []
+            counts = counts[:-1]
     return prices, counts, bare
 
 
@@ -544,7 +579,7 @@ def _fill_amounts(u: _Utterance, result: Reading, slots: frozenset[str]) -> tupl
             quantity = (counts or bare)[-1]  # 进了五十斤，现在有一百五十斤: the stock is the last amount
         if quantity is not None and isinstance(quantity.value, int | float):
             result.quantity = tidy(quantity.value)  # 1.5 (一斤半) stays 1.5: goods sold by weight
-            result.unit = quantity.unit
+            result.unit = language(u.lang).unit_form(quantity.unit) if quantity.unit else None
             result.approximate = quantity.approximate
         if result.quantity is None and _one_before_product(u, result):
             result.quantity = 1  # "john bought a bracelet": an article just before the product is one of it
