@@ -18,6 +18,7 @@ import pytest
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncClient
+from wyoming.error import Error
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
@@ -115,6 +116,15 @@ async def test_speech_server_answers_the_wyoming_client_as_the_local_engines_wou
         assert remote.text == local.text and remote.text
         assert remote.language == "ko"
         assert [w["word"] for w in remote.context["voicebot"]["words"]] == [w.word for w in local.words]
+
+    # A language this server does not serve is refused with an error event (a client then tries another).
+    async with AsyncClient.from_uri(uri) as client:
+        await client.write_event(Transcribe(language="xx").event())
+        await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+        await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=notes[SENTENCE][:3200]).event())
+        await client.write_event(AudioStop().event())
+        event = await client.read_event()
+    assert event is not None and Error.is_type(event.type) and Error.from_event(event).code == "model_missing"
 
     # Synthesis: 22.05 kHz speech, as long as the local voice says it.
     async with AsyncClient.from_uri(uri) as client:

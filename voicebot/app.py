@@ -209,6 +209,7 @@ def create_app(config: Config) -> web.Application:
     if config.web.enabled:
         app[WEB] = WebRoutes(config)
         app[WEB].add_to(app.router)
+        app.on_response_prepare.append(WebRoutes.security_headers)
     if config.console.enabled:
         setup_console(app, config)
     return app

@@ -145,6 +145,10 @@ class WebConfig:
     cookie_days: int = 365
     max_sockets_per_address: int = 16  # open chats from one client address
     max_sockets_per_user: int = 4  # open chats of one identity (tabs, phones)
+    messages_per_address_min: int = 60  # chat messages from one client address per minute
+    messages_per_min: int = 600  # chat messages from everyone per minute
+    new_buyers_per_address_hour: int = 20  # new anonymous buyer identities one address may get per hour
+    new_buyers_per_hour: int = 600  # new anonymous buyer identities per hour, from everyone
 
 
 @dataclass
