@@ -222,3 +222,11 @@ def test_a_pasted_wall_of_commas_is_one_piece_not_thousands_of_clauses() -> None
     assert clause_spans(text, "zh") == [(0, len(text) - 500)]  # the commas are gone from the normalised text
     assert clause_spans("上架木勺，六十五，二十个", "zh") == [(0, 4), (4, 7), (7, 10)]
     assert understand(text, "zh", "seller", ["茶油"]).quantity == 2
+
+
+def test_money_spent_is_not_the_price_even_without_pauses() -> None:
+    # a voice transcript has no commas: the spending word says whose money it was
+    _talk([{"say": "早上打车花了十五块对了卖了一桶茶油给钱大姐", "expect": sale("钱大姐", "茶油", 1, 90)},
+           {"say": "刚交了八十块水费吴姐拿了两斤花生", "expect": sale("吴姐", "花生", 2, 24)}])  # fmt: skip
+    _talk([{"say": "spent twenty yuan on lunch then sold two bottles of tea oil", "expect": sale(None, "tea oil", 2, 180)}],
+          lang="en")  # fmt: skip

@@ -12,7 +12,7 @@ from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
-from voicebot.nlu.packs import Pack, load_pack
+from voicebot.nlu.packs import Pack, cue_pattern, load_pack
 from voicebot.nlu.sounds import by_sound
 
 # The intent lists come from the registry (one place for the whole contract).
@@ -84,6 +84,9 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                         name, span = name[1:], (span[0] + 1, span[1])
                     else:
                         continue
+                honorifics = pack.raw.get("honorifics") or ()
+                if len(name) == 3 and name[1] in pack.surnames and name[2:] in honorifics:
+                    name, span = name[1:], (span[0] + 1, span[1])  # 电费王姐拿了: 王姐, not 费王姐
                 if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
                     name, span = name[1:], (span[0] + 1, span[1])
                 if name not in tokens and name not in runs:
@@ -462,7 +465,11 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
         u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
-    u.numbers = _classify_numbers(u.norm, _numbers_by_clause(u.masked, u.lang, u.spans), u.pack, result.intent)
+    numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
+    spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
+    if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
+        numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.script == "latin")]
+    u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
 
