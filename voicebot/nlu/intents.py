@@ -310,7 +310,7 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     if later is not None:
         return later
     result = Reading(_intent_name(u), text=norm)
-    later = _from_cue_clause(u, result.intent)
+    later = _from_cue_clause(u, result.intent) or _from_cue(u, result.intent)
     if later is not None:
         return later
     slots = SLOTS.get(result.intent, frozenset())
@@ -373,6 +373,24 @@ def _command_clause(u: _Utterance) -> Reading | None:
             continue
         return _read(",".join(parts[i:]), u.lang, u.role, u.products) if i > 0 else None
     return None
+
+
+def _from_cue(u: _Utterance, intent: str) -> Reading | None:
+    """上次买的核桃很好吃这次想要三瓶蜂蜜 (no pauses): with a product named before the ordering cue and another
+    after it, the cue governs the one after it, and the amounts after it."""
+    if intent not in ("place_order", "record_sale") or not u.products:
+        return None
+    rules = [r for r in u.pack.rules if u.role in r.roles and r.intent == intent]
+    starts = [m.start() for r in rules for p in r.patterns if (m := p.search(u.norm)) is not None]
+    at = min(starts, default=0)
+    if at == 0:
+        return None
+    before = find_product(u.norm[:at], u.products, u.lang)
+    after = find_product(u.norm[at:], u.products, u.lang)
+    if before.product is None or after.product is None or before.product == after.product:
+        return None
+    later = _read(u.norm[at:], u.lang, u.role, u.products)
+    return later if later.intent == intent and later.product == after.product else None
 
 
 def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
