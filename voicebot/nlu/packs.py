@@ -128,6 +128,7 @@ PACK_KEYS = frozenset({
     "lone_char_cues", "customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
     "order_fillers", "name_prefixes", "spent_cues",
+    "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 def known_intents() -> frozenset[str]:
