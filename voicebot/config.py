@@ -112,6 +112,8 @@ class DialogueConfig:
     confirm_below_confidence: float = 0.7
     max_list_items: int = 3
     order_expiry_h: float = 48.0
+    max_pending_orders: int = 3  # a buyer's own orders waiting for the seller at once (0: no cap)
+    max_pending_units: int = 20  # units one buyer's pending orders may hold from stock (0: no cap)
 
 
 @dataclass
