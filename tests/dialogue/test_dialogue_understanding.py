@@ -222,3 +222,17 @@ def test_a_pasted_wall_of_commas_is_one_piece_not_thousands_of_clauses() -> None
     assert clause_spans(text, "zh") == [(0, len(text) - 500)]  # the commas are gone from the normalised text
     assert clause_spans("上架木勺，六十五，二十个", "zh") == [(0, 4), (4, 7), (7, 10)]
     assert understand(text, "zh", "seller", ["茶油"]).quantity == 2
+
+
+def test_money_spent_is_not_the_price_even_without_pauses() -> None:
+    # a voice transcript has no commas: the spending word says whose money it was
+    _talk([{"say": "早上打车花了十五块对了卖了一桶茶油给钱大姐", "expect": sale("钱大姐", "茶油", 1, 90)},
+           {"say": "刚交了八十块水费吴姐拿了两斤花生", "expect": sale("吴姐", "花生", 2, 24)}])  # fmt: skip
+    _talk([{"say": "spent twenty yuan on lunch then sold two bottles of tea oil", "expect": sale(None, "tea oil", 2, 180)}],
+          lang="en")  # fmt: skip
+
+
+def test_the_cue_governs_its_product_without_pauses() -> None:
+    _talk([{"say": "上回买的花生好吃这回想要两桶茶油", "expect": sale("@b1", "茶油", 2, 180)},
+           {"say": "上次买了五斤花生这次要一个竹篮", "expect": sale("@b1", "竹篮", 1, 35)}], role="buyer")  # fmt: skip
+    _talk([{"say": "卖了三斤花生给老孙算他十块一斤", "expect": sale("老孙", "花生", 3, 30)}])

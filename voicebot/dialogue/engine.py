@@ -239,11 +239,10 @@ class _Turn(Repair):
         if (
             parsed is None
             or self.leftover(text, base.name)
-            or parsed[0] != int(parsed[0])
             or parsed[0] <= 0
         ):
             return None
-        return base.copy(quantity=int(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed[0]))
 
     def leftover(self, text: str, kind: str) -> str | None:
         try:
@@ -275,9 +274,9 @@ class _Turn(Repair):
                 if parsed is None:
                     return None
                 value, approximate = parsed
-            if awaiting == "quantity" and (value != int(value) or value <= 0):
+            if awaiting == "quantity" and value <= 0:
                 return None
-            base = base.copy(**{awaiting: int(value) if awaiting == "quantity" else value})
+            base = base.copy(**{awaiting: ports.amount(value) if awaiting == "quantity" else value})
             unit = it.unit or ports.spoken_unit(text, self.lang)
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
@@ -357,6 +356,10 @@ class _Turn(Repair):
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
                 return self.ask_slot(it, slot)
+        if it.quantity is not None and not ports.is_whole(it.quantity) and not self.by_weight(it):
+            # 半条手链: goods counted in pieces are never rounded into the shop; ask again
+            return self.wait(it.copy(quantity=None), "quantity", self.say("whole_only", product=it.product or "",
+                                                                          unit=self.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
@@ -409,6 +412,10 @@ class _Turn(Repair):
             key = f"ask.{slot}"
         return self.wait(it, slot, self.say(key, unit=self.unit(it)))
 
+    def by_weight(self, it: Intent) -> bool:
+        """The product is sold by weight (斤, kg): its quantities may be fractions."""
+        return self.unit(it) in (load_pack(self.lang).raw.get("weight_units") or ())
+
     def needs_confirm(self, it: Intent) -> bool:
         kind = it.name
         if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
@@ -433,7 +440,7 @@ class _Turn(Repair):
         if it.customer:
             fields["to_customer"] = self.say("summary.to_customer", customer=it.customer)
         if kind == "place_order" and it.product in self.catalog:
-            fields["total"] = self.price(self.catalog[it.product]["price_fen"] * (it.quantity or 0) / 100)
+            fields["total"] = self.price(ports.line_fen(it.quantity or 0, self.catalog[it.product]["price_fen"]) / 100)
         if kind == "set_price":
             old = self.catalog[it.product or ""]["price_fen"] / 100
             if self.needs_confirm(it.copy(unsure=False)):

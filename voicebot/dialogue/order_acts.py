@@ -210,7 +210,7 @@ class OrderActs(TurnBase):
     def do_place_order(self, it: Intent) -> TurnResult:
         unit = self.unit(it)
         try:
-            order = self.shop.place_order(it.product, ports.whole(it.quantity), self.actor)
+            order = self.shop.place_order(it.product, ports.amount(it.quantity), self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)  # type: ignore[attr-defined]
         total = order["total_fen"] / 100

@@ -17,7 +17,7 @@ class StockActs(OrderActs):
 
     def do_set_stock(self, it: Intent) -> TurnResult:
         unit, old = self.unit(it), self.catalog[it.product]["stock"]
-        new = ports.whole(it.quantity)
+        new = ports.amount(it.quantity)
         if new == old:
             return self.result(self.say("stock_same", product=it.product, stock=self.qty(new, unit)), it)
         self.shop.adjust_stock(it.product, new - old, self.actor)
@@ -28,7 +28,7 @@ class StockActs(OrderActs):
 
     def do_reduce_stock(self, it: Intent) -> TurnResult:
         unit, old = self.unit(it), self.catalog[it.product]["stock"]
-        n = ports.whole(it.quantity)
+        n = ports.amount(it.quantity)
         if n > old:  # never below zero, and never a guess at what she meant
             reply = self.say("reduce_too_many", product=it.product, stock=self.qty(old, unit) if old else "0")
             return self.result(reply, it, error_code="negative_stock")

@@ -12,7 +12,7 @@ from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
-from voicebot.nlu.packs import Pack, load_pack
+from voicebot.nlu.packs import Pack, cue_pattern, load_pack
 from voicebot.nlu.sounds import by_sound
 
 # The intent lists come from the registry (one place for the whole contract).
@@ -84,6 +84,9 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                         name, span = name[1:], (span[0] + 1, span[1])
                     else:
                         continue
+                honorifics = pack.raw.get("honorifics") or ()
+                if len(name) == 3 and name[1] in pack.surnames and name[2:] in honorifics:
+                    name, span = name[1:], (span[0] + 1, span[1])  # 电费王姐拿了: 王姐, not 费王姐
                 if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
                     name, span = name[1:], (span[0] + 1, span[1])
                 if name not in tokens and name not in runs:
@@ -307,7 +310,7 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     if later is not None:
         return later
     result = Reading(_intent_name(u), text=norm)
-    later = _from_cue_clause(u, result.intent)
+    later = _from_cue_clause(u, result.intent) or _from_cue(u, result.intent)
     if later is not None:
         return later
     slots = SLOTS.get(result.intent, frozenset())
@@ -370,6 +373,24 @@ def _command_clause(u: _Utterance) -> Reading | None:
             continue
         return _read(",".join(parts[i:]), u.lang, u.role, u.products) if i > 0 else None
     return None
+
+
+def _from_cue(u: _Utterance, intent: str) -> Reading | None:
+    """上次买的核桃很好吃这次想要三瓶蜂蜜 (no pauses): with a product named before the ordering cue and another
+    after it, the cue governs the one after it, and the amounts after it."""
+    if intent not in ("place_order", "record_sale") or not u.products:
+        return None
+    rules = [r for r in u.pack.rules if u.role in r.roles and r.intent == intent]
+    starts = [m.start() for r in rules for p in r.patterns if (m := p.search(u.norm)) is not None]
+    at = min(starts, default=0)
+    if at == 0:
+        return None
+    before = find_product(u.norm[:at], u.products, u.lang)
+    after = find_product(u.norm[at:], u.products, u.lang)
+    if before.product is None or after.product is None or before.product == after.product:
+        return None
+    later = _read(u.norm[at:], u.lang, u.role, u.products)
+    return later if later.intent == intent and later.product == after.product else None
 
 
 def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
@@ -462,7 +483,11 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
         u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
-    u.numbers = _classify_numbers(u.norm, _numbers_by_clause(u.masked, u.lang, u.spans), u.pack, result.intent)
+    numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
+    spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
+    if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
+        numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.script == "latin")]
+    u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
 

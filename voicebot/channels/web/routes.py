@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 
 from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
+from voicebot.channels.web.clips import check_clip
 from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
@@ -279,6 +280,7 @@ class WebRoutes:
         self._rate_limit(user, address, msg.id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
+            check_clip(msg.data, msg.id, self.config.web.max_clip_bytes, self.config.audio.max_voice_seconds)
             inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)
         elif msg.type == "text":
             inbound = Inbound(links.CHANNEL, key, user, "text", text=msg.text)
