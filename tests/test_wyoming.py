@@ -318,6 +318,34 @@ async def test_a_buyer_gets_her_answer_while_a_speech_server_dies_under_her_note
         await asyncio.gather(asr.close(), tts.close(), db.close())
 
 
+async def test_a_server_that_stops_answering_times_out_and_the_note_goes_to_another(
+        servers: list[RunningServer], notes: dict[str, bytes], tmp_path: Path) -> None:
+    stuck_dir = tmp_path / "stuck"
+    stuck_dir.mkdir()
+    (stuck_dir / f"{stall_name(notes[PHRASES[1]])}.hang").touch()  # its worker never finishes this note
+    stuck = start_speech_server(speech_config(tmp_path / "c"), ["ko"], tmp_path / "stuck.log",
+                                env={"VOICEBOT_TEST_STALL_DIR": str(stuck_dir)})
+    try:
+        await stuck.ready()
+        healthy = next(s for s in servers if s.proc.poll() is None)
+        warm = WyomingRecognizer(client_config(tmp_path, [healthy.uri]), ["ko"])  # its first grammar takes a while
+        await warm.start()
+        await warm.transcribe(notes[PHRASES[1]], "ko", PHRASES)
+        await warm.close()
+        recognizer = WyomingRecognizer(client_config(tmp_path, [stuck.uri, healthy.uri], wyoming_timeout_s=5.0), ["ko"])
+        await recognizer.start()
+        try:
+            transcript = await recognizer.transcribe(notes[PHRASES[1]], "ko", PHRASES)  # the stuck one is first
+            assert transcript.text == PHRASES[1]
+            first, second = recognizer.status()["servers"]
+            assert first["uri"] == stuck.uri and first["failures"] == 1 and first["last_error"] == "timed out"
+            assert (first["served"], second["served"]) == (0, 1)
+        finally:
+            await recognizer.close()
+    finally:
+        stuck.stop()
+
+
 async def test_no_server_left_is_an_asr_error_and_unknown_language_is_refused(tmp_path: Path) -> None:
     from voicebot.asr.recognizer import AsrError
     from voicebot.testing.speech_servers import free_port
