@@ -42,9 +42,12 @@ def test_a_number_after_a_name_stays_whole(said, who, n) -> None:
 
 
 def test_a_name_that_could_end_in_the_number_is_read_back_first() -> None:
-    # 张三 and 十斤, or 张 and 三十斤: both fit, so nothing is recorded before she says yes
+    # 张三 and 十斤, or 张 and 三十斤; 王老五 and 十斤, or 王老 and 五十斤: both fit, so she is asked first
     _talk([{"say": "卖给张三十斤花生", "expect": {"asks": True}},
-           {"say": "对", "expect": sale("张三", "花生", 10, 120)}])  # fmt: skip
+           {"say": "对", "expect": sale("张三", "花生", 10, 120)},
+           {"say": "卖给王老五十斤花生", "expect": {"asks": True}},
+           {"say": "对", "expect": sale("王老", "花生", 50, 600)},
+           {"say": "卖给李二十二桶茶油", "expect": {"asks": True}}])  # fmt: skip
 
 
 # 2. a pause between two numbers separates them; the pattern's order says which is the price
