@@ -236,3 +236,12 @@ def test_the_cue_governs_its_product_without_pauses() -> None:
     _talk([{"say": "上回买的花生好吃这回想要两桶茶油", "expect": sale("@b1", "茶油", 2, 180)},
            {"say": "上次买了五斤花生这次要一个竹篮", "expect": sale("@b1", "竹篮", 1, 35)}], role="buyer")  # fmt: skip
     _talk([{"say": "卖了三斤花生给老孙算他十块一斤", "expect": sale("老孙", "花生", 3, 30)}])
+
+
+def test_english_village_names_and_no_in_her_words() -> None:
+    _talk([{"say": "sold twenty jin of peanuts to Lao Zhao", "expect": sale("lao zhao", "peanuts", 20, 240)},
+           {"say": "remove the basket", "expect": {"asks": True}}, {"say": "no no, don't remove it"}], lang="en")  # fmt: skip
+    _talk([{"say": "I want two bottles of tea oil", "expect": sale("@b1", "tea oil", 2, 180)},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "don't cancel"},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "no no, I still want it"}],
+          lang="en", role="buyer")  # fmt: skip
