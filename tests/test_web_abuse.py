@@ -99,3 +99,27 @@ async def test_random_clips_are_refused_before_anything_is_written(aiohttp_serve
         await chat.close()
     stored = list((config.media_dir / "in").glob("*")) if (config.media_dir / "in").exists() else []
     assert stored == [] and service.inbound() == []
+
+
+async def test_one_identity_stores_at_most_its_daily_quota_of_clips(aiohttp_server, tmp_path):
+    config = web_config(tmp_path / "data", storage={"media_mb_per_user_day": 0.1})  # 100 kB a day
+    service = await start_web(aiohttp_server, config, PRODUCTS)
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        codes = []
+        for n in range(4):
+            clip = io.BytesIO()
+            with wave.open(clip, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(16000)
+                w.writeframes(secrets.token_bytes(2 * 16000 + 2 * n))  # 1 s each, ~32 kB, distinct
+            await chat.ws.send_bytes(b'{"type": "clip", "id": "c-%d", "mime": "audio/wav"}\n' % n + clip.getvalue())
+            while (event := await chat.next())["type"] not in ("received", "error"):
+                pass
+            codes.append(event.get("code", "received"))
+        assert codes == ["received"] * 3 + ["quota"]
+        await service.settle()
+    finally:
+        await chat.close()
+    assert len(list((config.media_dir / "in").glob("*"))) == 3

@@ -211,6 +211,9 @@ class OrderActs(TurnBase):
             order = self.shop.place_order(it.product, ports.amount(it.quantity), self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)  # type: ignore[attr-defined]
+        except ports.TooManyPending as e:
+            return self.result(self.say("too_many_pending", count=replies.count(self.lang, e.orders)), it,
+                               error_code="too_many_pending")
         total = order["total_fen"] / 100
         reply = self.say(
             "done.place_order",

@@ -15,10 +15,10 @@ from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
-from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError
+from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError"]
+__all__ = ["NothingToUndo", "OutOfStock", "ShopError", "TooManyPending"]
 
 Row = dict[str, Any]
 

@@ -64,6 +64,17 @@ def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
     return lines
 
 
+def pending_held(db: sqlite_utils.Database, customer_id: int) -> tuple[int, int]:
+    """``(orders, units)`` of the customer's own orders still pending."""
+    row = db.execute(
+        "SELECT count(DISTINCT o.id), coalesce(sum(i.quantity), 0) FROM orders o"
+        " LEFT JOIN order_items i ON i.order_id = o.id"
+        " WHERE o.customer_id = ? AND o.status = 'pending' AND o.created_by = 'buyer'",
+        (customer_id,),
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def create_order(
     db: sqlite_utils.Database,
     items: Sequence[OrderLine | tuple],
