@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import secrets
+import wave
 
 import aiohttp
 from web_service import Chat, start_web, web_config
@@ -73,3 +75,51 @@ async def test_many_identities_from_one_address_share_one_message_allowance(aioh
         for chat in chats:
             await chat.close()
     assert len(service.inbound()) == 5
+
+
+async def test_random_clips_are_refused_before_anything_is_written(aiohttp_server, tmp_path):
+    config = web_config(tmp_path / "data")
+    service = await start_web(aiohttp_server, config, PRODUCTS)
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        for n in range(10):
+            noise = secrets.token_bytes(1_900_000)
+            await chat.ws.send_bytes(b'{"type": "clip", "id": "c-%d", "mime": "audio/webm"}\n' % n + noise)
+            assert (await chat.next("error"))["code"] == "bad_clip"
+        # a WAV longer than audio.max_voice_seconds is refused from its header
+        long_wav = io.BytesIO()
+        with wave.open(long_wav, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\0\0" * 8000 * int(config.audio.max_voice_seconds + 5))
+        await chat.ws.send_bytes(b'{"type": "clip", "id": "c-long", "mime": "audio/wav"}\n' + long_wav.getvalue())
+        assert (await chat.next("error"))["code"] == "too_long"
+    finally:
+        await chat.close()
+    stored = list((config.media_dir / "in").glob("*")) if (config.media_dir / "in").exists() else []
+    assert stored == [] and service.inbound() == []
+
+
+async def test_one_identity_stores_at_most_its_daily_quota_of_clips(aiohttp_server, tmp_path):
+    config = web_config(tmp_path / "data", storage={"media_mb_per_user_day": 0.1})  # 100 kB a day
+    service = await start_web(aiohttp_server, config, PRODUCTS)
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        codes = []
+        for n in range(4):
+            clip = io.BytesIO()
+            with wave.open(clip, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(16000)
+                w.writeframes(secrets.token_bytes(2 * 16000 + 2 * n))  # 1 s each, ~32 kB, distinct
+            await chat.ws.send_bytes(b'{"type": "clip", "id": "c-%d", "mime": "audio/wav"}\n' % n + clip.getvalue())
+            while (event := await chat.next())["type"] not in ("received", "error"):
+                pass
+            codes.append(event.get("code", "received"))
+        assert codes == ["received"] * 3 + ["quota"]
+        await service.settle()
+    finally:
+        await chat.close()
+    assert len(list((config.media_dir / "in").glob("*"))) == 3

@@ -318,6 +318,34 @@ async def test_a_buyer_gets_her_answer_while_a_speech_server_dies_under_her_note
         await asyncio.gather(asr.close(), tts.close(), db.close())
 
 
+async def test_a_server_that_stops_answering_times_out_and_the_note_goes_to_another(
+        servers: list[RunningServer], notes: dict[str, bytes], tmp_path: Path) -> None:
+    stuck_dir = tmp_path / "stuck"
+    stuck_dir.mkdir()
+    (stuck_dir / f"{stall_name(notes[PHRASES[1]])}.hang").touch()  # its worker never finishes this note
+    stuck = start_speech_server(speech_config(tmp_path / "c"), ["ko"], tmp_path / "stuck.log",
+                                env={"VOICEBOT_TEST_STALL_DIR": str(stuck_dir)})
+    try:
+        await stuck.ready()
+        healthy = next(s for s in servers if s.proc.poll() is None)
+        warm = WyomingRecognizer(client_config(tmp_path, [healthy.uri]), ["ko"])  # its first grammar takes a while
+        await warm.start()
+        await warm.transcribe(notes[PHRASES[1]], "ko", PHRASES)
+        await warm.close()
+        recognizer = WyomingRecognizer(client_config(tmp_path, [stuck.uri, healthy.uri], wyoming_timeout_s=5.0), ["ko"])
+        await recognizer.start()
+        try:
+            transcript = await recognizer.transcribe(notes[PHRASES[1]], "ko", PHRASES)  # the stuck one is first
+            assert transcript.text == PHRASES[1]
+            first, second = recognizer.status()["servers"]
+            assert first["uri"] == stuck.uri and first["failures"] == 1 and first["last_error"] == "timed out"
+            assert (first["served"], second["served"]) == (0, 1)
+        finally:
+            await recognizer.close()
+    finally:
+        stuck.stop()
+
+
 async def test_no_server_left_is_an_asr_error_and_unknown_language_is_refused(tmp_path: Path) -> None:
     from voicebot.asr.recognizer import AsrError
     from voicebot.testing.speech_servers import free_port
@@ -393,3 +421,36 @@ def test_config_refuses_a_wyoming_engine_without_servers_or_with_a_bad_address()
                          environ={})
     assert config.asr.wyoming == ["tcp://h:10300"]
 
+
+
+async def test_whisper_on_the_speech_server_is_steered_as_the_local_pool(
+        whisper_models_dir: Path, whisper_asr: Recognizers, tmp_path: Path) -> None:
+    """The catalog names reach Whisper on the server as its prompt: the same words as a local decode with them."""
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
+    from voicebot.testing.voices import KOKORO_VOICES, voice_note
+
+    folder = tmp_path / "zh-speech"
+    folder.mkdir()
+    (folder / "speech.toml").write_text(
+        f'[server]\ndata_dir = "data"\n[shop]\nlanguage = "zh"\n[asr]\nmodels_dir = "{whisper_models_dir}"\n'
+        'engine_by_language = { zh = "whisper" }\nwhisper_cpu_threads = 1\n'
+        '[tts]\nengines = { zh = "espeak", en = "espeak", ko = "espeak" }\n', encoding="utf-8")
+    server = start_speech_server(folder / "speech.toml", ["zh"], folder / "server.log")
+    names = ["绿松石手链", "张三", "核桃"]
+    pcm = decode_sync(voice_note("卖了两条绿松石手链给张三", KOKORO_VOICES["zh"][0], folder, "n"), AudioConfig()).data
+    try:
+        await server.ready()
+        config = load_config(overrides={"asr": {"engine": "wyoming", "wyoming": [server.uri]}}, environ={})
+        recognizer = WyomingRecognizer(config, ["zh"])
+        await recognizer.start()
+        try:
+            assert recognizer.biasing("zh") == "prompt"  # the server said: Whisper
+            remote = await recognizer.transcribe(pcm, "zh", names)
+        finally:
+            await recognizer.close()
+    finally:
+        server.stop()
+    local = await whisper_asr.transcribe(pcm, "zh", names)
+    assert remote.text == local.text and remote.model == local.model == "faster-whisper-base"
+    assert [w.conf for w in remote.words] == [w.conf for w in local.words]  # confidences travel too

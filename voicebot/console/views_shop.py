@@ -12,8 +12,7 @@ from voicebot.app_keys import CONFIG
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
-from voicebot.shop import customers
-from voicebot.shop.catalog import MAX_COUNT
+from voicebot.shop import customers, quantity
 from voicebot.shop.errors import InvalidValue, ShopError
 from voicebot.shop.facade import Shop
 from voicebot.shop.money import fen_to_yuan, format_yuan, to_fen
@@ -43,7 +42,8 @@ async def shop_page(request: web.Request, flash: str = "", problem: str = "", st
                   status=status)
 
 
-def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price_fen: int | None, stock: int | None) -> str:
+def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price_fen: int | None,
+          stock: int | float | None) -> str:  # fmt: skip
     shop, actor = Shop(db, config), seller_actor(db, config)
     product = shop.product(product_id)
     done = []
@@ -51,15 +51,9 @@ def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price_fen:
         shop.set_price(product_id, fen_to_yuan(price_fen), actor)
         done.append(f"price {format_yuan(price_fen)}")
     if stock is not None and stock != product["stock"]:
-        shop.adjust_stock(product_id, stock - product["stock"], actor)
+        shop.adjust_stock(product_id, quantity.tidy(quantity.exact(stock) - quantity.exact(product["stock"])), actor)
         done.append(f"stock {stock}")
     return f"{product['name']}: " + (", ".join(done) or "nothing changed")
-
-
-def _stock(text: str) -> int:
-    if not text.isdigit() or len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:
-        raise InvalidValue(f"stock is a whole number from 0 to {MAX_COUNT}, not {text[:40]!r}")
-    return int(text)
 
 
 async def edit_product(request: web.Request) -> web.Response:
@@ -67,7 +61,9 @@ async def edit_product(request: web.Request) -> web.Response:
     price, stock = str(form.get("price", "")).strip(), str(form.get("stock", "")).strip()
     try:  # the shop's one money parser: exact, at most 2 decimals, within a sane bound
         price_fen = to_fen(price) if price else None
-        count = _stock(stock) if stock else None
+        count = quantity.clean(stock, "stock") if stock else None  # 1.5 (斤) too, to the thousandth
+        if count is not None and count < 0:
+            raise InvalidValue("stock cannot be negative")
     except InvalidValue as e:  # MoneyError too
         return await shop_page(request, problem=f"Nothing changed: {e}.", status=400)
     try:

@@ -8,6 +8,7 @@ import html
 import json
 import logging
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from aiohttp import WSMsgType, web
 
 from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
+from voicebot.channels.web.clips import check_clip
 from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
@@ -69,6 +71,7 @@ class WebRoutes:
         self._new_by_address = Window(web_config.new_buyers_per_address_hour, 3600.0)
         self._new_overall = Window(web_config.new_buyers_per_hour, 3600.0)
         self._media_key: bytes | None = None
+        self._stored_day, self._stored = 0, collections.Counter[str]()
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
 
@@ -263,6 +266,18 @@ class WebRoutes:
         if full is not None:
             raise ProtocolError("slow_down", f"at most {full.limit} messages in {full.window_s:.0f} s", msg_id)
 
+    def _charge_storage(self, user: str, size: int, msg_id: str) -> None:
+        """``storage.media_mb_per_user_day``: what one identity may store a day (a clip over it is refused)."""
+        quota = self.config.storage.media_mb_per_user_day * 1_000_000
+        if quota <= 0:
+            return
+        day = int(time.time() // 86400)
+        if self._stored_day != day:
+            self._stored_day, self._stored = day, collections.Counter()
+        if self._stored[user] + size > quota:
+            raise ProtocolError("quota", "today's voice clips are used up; try again tomorrow", msg_id)
+        self._stored[user] += size
+
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
@@ -279,6 +294,8 @@ class WebRoutes:
         self._rate_limit(user, address, msg.id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
+            check_clip(msg.data, msg.id, self.config.web.max_clip_bytes, self.config.audio.max_voice_seconds)
+            self._charge_storage(user, len(msg.data), msg.id)
             inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)
         elif msg.type == "text":
             inbound = Inbound(links.CHANNEL, key, user, "text", text=msg.text)
