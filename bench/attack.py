@@ -10,7 +10,7 @@ All traffic goes to 127.0.0.1; every loop is bounded; the service is stopped at 
 With ``--web`` the attack is on the public browser chat instead: from one address (127.0.0.2) it
 opens SOCKETS buyer WebSockets with made-up cookies and SLOW_LOGINS ``POST /console/login``
 connections that send their body a byte a second, while from 127.0.0.1 a prompt client asks
-/healthz, a genuine buyer (page, socket, a question a second) and WeChat (a message a second) go on.
+/healthz, a genuine buyer (page, socket, a question every 3 s) and WeChat (a message a second) go on.
 
 Run: .venv/bin/python bench/attack.py --connections 1100 --duration 20
      .venv/bin/python bench/attack.py --web --sockets 500 --slow-logins 20 --duration 30
@@ -49,6 +49,7 @@ from load import (  # noqa: E402
 
 from voicebot.testing.wechat_client import WechatClient  # noqa: E402
 
+BUYER_PAUSE_S = 3.0  # a person's pace, within the chat's 12 messages in 30 s per identity
 ATTACKER = "127.0.0.2"  # Linux routes all of 127/8 to the loopback device: "one other client"
 
 
@@ -140,7 +141,7 @@ async def slow_login(port: int, until: float, closed_after: list[float], outcome
 
 
 async def genuine_buyer(url: str, link: str, until: float, outcome: Counter[str]) -> None:
-    """A real buyer from 127.0.0.1: the page, its socket, a question a second."""
+    """A real buyer from 127.0.0.1: the page, its socket, a question every few seconds."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         while time.monotonic() < until:
             try:
@@ -172,7 +173,7 @@ async def genuine_buyer(url: str, link: str, until: float, outcome: Counter[str]
                         if event["type"] in ("received", "error"):
                             outcome[f"message:{event.get('code', 'received')}"] += 1
                             break
-                    await asyncio.sleep(1)
+                    await asyncio.sleep(BUYER_PAUSE_S)
             except (ConnectionError, TimeoutError, aiohttp.ClientError):
                 outcome["message:lost"] += 1
             finally:
