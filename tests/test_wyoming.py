@@ -421,3 +421,36 @@ def test_config_refuses_a_wyoming_engine_without_servers_or_with_a_bad_address()
                          environ={})
     assert config.asr.wyoming == ["tcp://h:10300"]
 
+
+
+async def test_whisper_on_the_speech_server_is_steered_as_the_local_pool(
+        whisper_models_dir: Path, whisper_asr: Recognizers, tmp_path: Path) -> None:
+    """The catalog names reach Whisper on the server as its prompt: the same words as a local decode with them."""
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
+    from voicebot.testing.voices import KOKORO_VOICES, voice_note
+
+    folder = tmp_path / "zh-speech"
+    folder.mkdir()
+    (folder / "speech.toml").write_text(
+        f'[server]\ndata_dir = "data"\n[shop]\nlanguage = "zh"\n[asr]\nmodels_dir = "{whisper_models_dir}"\n'
+        'engine_by_language = { zh = "whisper" }\nwhisper_cpu_threads = 1\n'
+        '[tts]\nengines = { zh = "espeak", en = "espeak", ko = "espeak" }\n', encoding="utf-8")
+    server = start_speech_server(folder / "speech.toml", ["zh"], folder / "server.log")
+    names = ["绿松石手链", "张三", "核桃"]
+    pcm = decode_sync(voice_note("卖了两条绿松石手链给张三", KOKORO_VOICES["zh"][0], folder, "n"), AudioConfig()).data
+    try:
+        await server.ready()
+        config = load_config(overrides={"asr": {"engine": "wyoming", "wyoming": [server.uri]}}, environ={})
+        recognizer = WyomingRecognizer(config, ["zh"])
+        await recognizer.start()
+        try:
+            assert recognizer.biasing("zh") == "prompt"  # the server said: Whisper
+            remote = await recognizer.transcribe(pcm, "zh", names)
+        finally:
+            await recognizer.close()
+    finally:
+        server.stop()
+    local = await whisper_asr.transcribe(pcm, "zh", names)
+    assert remote.text == local.text and remote.model == local.model == "faster-whisper-base"
+    assert [w.conf for w in remote.words] == [w.conf for w in local.words]  # confidences travel too

@@ -298,3 +298,63 @@ def test_half_a_jin_and_one_and_a_half_jin_en(en, db, config):
              " been told.")  # fmt: skip
     assert stock(s, "walnuts") == 88
     en.seller("how many walnuts are left", "Walnuts: eighty-eight jin left.")
+
+
+# --- item 17: listing a product she has keeps her words ------------------------------------------------------
+
+
+def test_listing_a_product_she_has_asks_to_update_it_with_her_numbers_zh(zh, shop):
+    zh.seller("上架核桃，三十五块，二十斤", "核桃已经有了，现在三十块一斤，还有九十斤。要价格改成三十五块，再进二十斤吗？")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3000, 90)
+    zh.seller("对", "好的，核桃现在三十五块一斤，有一百一十斤。")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3500, 110)
+    zh.seller("撤销")
+    zh.seller("撤销")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3000, 90)
+    zh.seller("上架核桃", "核桃已经有了，现在三十块一斤，还有九十斤。")  # nothing to ask, no invented amount
+    zh.seller("上架蜂蜜，三十块，十瓶", "蜂蜜已经有了，现在三十块一瓶，还有二十瓶。要再进十瓶吗？")
+    zh.seller("不对", "好的，没有改。")
+    assert stock(shop, "蜂蜜") == 20
+
+
+def test_listing_a_product_she_has_en(en, db, config):
+    s = Shop(db, config)
+    en.seller("add honey, thirty yuan, ten jars",
+              "You already have honey: thirty yuan, twenty jars in stock. Shall I add ten jars?")  # fmt: skip
+    en.seller("yes", "OK, honey is now thirty yuan, thirty jars in stock.")
+    assert stock(s, "honey") == 30
+
+
+# --- item 20: a price question mid-order keeps the order ------------------------------------------------------
+
+
+def test_a_price_question_mid_order_keeps_the_order_zh(zh, shop):
+    zh.buyer("我想买点核桃", "要几斤？")
+    zh.buyer("多少钱一斤啊", "核桃三十块一斤。要几斤？")
+    assert shop.list_orders() == []
+    zh.buyer("那来三斤", "好的，三斤核桃，一共九十块。一号订单，已经告诉老板了。")
+    assert [(o["items"][0]["name"], o["items"][0]["quantity"]) for o in shop.list_orders()] == [("核桃", 3)]
+    assert stock(shop, "核桃") == 87
+
+
+def test_a_price_question_mid_order_keeps_the_order_en(en, db, config):
+    s = Shop(db, config)
+    en.buyer("i want some walnuts", "How many would you like?")
+    en.buyer("how much is it", "Walnuts is thirty yuan. How many would you like?")
+    en.buyer("three jin", "OK, three jin of walnuts, total ninety yuan. Order one; the seller has been told.")
+    assert stock(s, "walnuts") == 87
+
+
+# --- issue 20 item 9: an unrelated sentence is not the answer to a waiting question -------------------------------
+
+
+def test_an_unrelated_sentence_is_not_the_answer_to_new_or_existing_zh(zh, shop):
+    zh.seller("上架绿松石项链，三百块，五条", "你是说已经有的绿松石手链，绿松石耳环，还是新的绿松石项链？")
+    r = zh.seller("今天卖了多少钱")
+    assert "今天还没有卖出" in r.reply and "绿松石项链" not in [p["name"] for p in shop.list_products()]
+    zh.seller("上架绿松石项链，三百块，五条")
+    r = zh.seller("有新订单吗")
+    assert r.intent.name == "list_orders" and "绿松石项链" not in [p["name"] for p in shop.list_products()]
+    zh.seller("上架绿松石项链，三百块，五条")
+    zh.seller("新的", "好的，绿松石项链，三百块，五条。")
+    assert stock(shop, "绿松石项链") == 5

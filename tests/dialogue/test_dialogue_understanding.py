@@ -42,9 +42,12 @@ def test_a_number_after_a_name_stays_whole(said, who, n) -> None:
 
 
 def test_a_name_that_could_end_in_the_number_is_read_back_first() -> None:
-    # 张三 and 十斤, or 张 and 三十斤: both fit, so nothing is recorded before she says yes
+    # 张三 and 十斤, or 张 and 三十斤; 王老五 and 十斤, or 王老 and 五十斤: both fit, so she is asked first
     _talk([{"say": "卖给张三十斤花生", "expect": {"asks": True}},
-           {"say": "对", "expect": sale("张三", "花生", 10, 120)}])  # fmt: skip
+           {"say": "对", "expect": sale("张三", "花生", 10, 120)},
+           {"say": "卖给王老五十斤花生", "expect": {"asks": True}},
+           {"say": "对", "expect": sale("王老", "花生", 50, 600)},
+           {"say": "卖给李二十二桶茶油", "expect": {"asks": True}}])  # fmt: skip
 
 
 # 2. a pause between two numbers separates them; the pattern's order says which is the price
@@ -236,3 +239,12 @@ def test_the_cue_governs_its_product_without_pauses() -> None:
     _talk([{"say": "上回买的花生好吃这回想要两桶茶油", "expect": sale("@b1", "茶油", 2, 180)},
            {"say": "上次买了五斤花生这次要一个竹篮", "expect": sale("@b1", "竹篮", 1, 35)}], role="buyer")  # fmt: skip
     _talk([{"say": "卖了三斤花生给老孙算他十块一斤", "expect": sale("老孙", "花生", 3, 30)}])
+
+
+def test_english_village_names_and_no_in_her_words() -> None:
+    _talk([{"say": "sold twenty jin of peanuts to Lao Zhao", "expect": sale("lao zhao", "peanuts", 20, 240)},
+           {"say": "remove the basket", "expect": {"asks": True}}, {"say": "no no, don't remove it"}], lang="en")  # fmt: skip
+    _talk([{"say": "I want two bottles of tea oil", "expect": sale("@b1", "tea oil", 2, 180)},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "don't cancel"},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "no no, I still want it"}],
+          lang="en", role="buyer")  # fmt: skip

@@ -174,6 +174,17 @@ class _Turn(Repair):
             return self.cancel_pending(pending, it)
         base = pending["intent"]
         if (
+            kind in ("ask_price", "ask_stock")
+            and it.product in (None, base.product)  # none said, or the one of the last turn
+            and not it.candidates
+            and base.product in self.catalog
+            and awaiting in ("quantity", "confirm")
+        ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
+            answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
+            pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+            reply = replies.sentences(self.lang, answer.reply, pending["question"])
+            return self.result(reply, base, awaiting=awaiting)
+        if (
             kind == "set_price"
             and not it.product
             and it.price is not None
@@ -193,6 +204,8 @@ class _Turn(Repair):
     def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
+        if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
+            return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
         if kind == "deny" and not self.says_new(text):
             return self.cancel_pending(pending, it)
         if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
@@ -203,10 +216,7 @@ class _Turn(Repair):
         )
         if existing is not None:
             self.clear()
-            reply = self.say("already_exists", product=existing, unit=self.unit(product=existing))
-            return self.result(reply, it, error_code="duplicate_product")
-        if self.is_new_command(pending, it):
-            return None
+            return self.existing_product(base.copy(product=existing, new_ok=True))
         return self.ask_again(pending)
 
     def says_new(self, text: str) -> bool:
@@ -351,8 +361,7 @@ class _Turn(Repair):
             if not it.product:
                 return self.wait(it, "product", self.say(f"ask.product_{kind}"))
             if it.product in self.catalog:
-                reply = self.say("already_exists", product=it.product, unit=self.unit(it))
-                return self.result(reply, it, error_code="duplicate_product")
+                return self.existing_product(it)
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
                 return self.ask_slot(it, slot)
@@ -411,6 +420,26 @@ class _Turn(Repair):
         if not replies.has(self.lang, key):
             key = f"ask.{slot}"
         return self.wait(it, slot, self.say(key, unit=self.unit(it)))
+
+    def existing_product(self, it: Intent) -> TurnResult:
+        """ "上架核桃，三十五块，二十斤" for a product she has: say what the shop holds and ask whether to
+        change the price / add the stock she said (her numbers, none invented); nothing to ask: just say it."""
+        row, unit = self.catalog[it.product or ""], self.unit(it)
+        facts = self.say("already_exists", product=it.product, old_price=self.price(row["price_fen"] / 100),
+                         unit=unit, stock=self.qty(row["stock"], unit) if row["stock"] else self.say("none_left"))
+        new_price = it.price is not None and ports.money(it.price) != ports.money(Decimal(row["price_fen"]) / 100)
+        changes = []
+        if new_price:
+            changes.append(self.say("update_price", price=self.price(it.price)))
+        if it.quantity:
+            changes.append(self.say("update_stock", quantity=self.qty(it.quantity, unit)))
+        if not changes:
+            return self.result(facts, it, error_code="duplicate_product")
+        update = it.copy(name="update_product", price=it.price if new_price else None)
+        question = self.say("ask.update_product", changes=replies.join(self.lang, changes))
+        self.state["pending"] = {"intent": update, "awaiting": "confirm", "question": question,
+                                 "expires": self.now + self.config.dialogue.pending_timeout_s}  # fmt: skip
+        return self.result(replies.sentences(self.lang, facts, question), it, awaiting="confirm")
 
     def by_weight(self, it: Intent) -> bool:
         """The product is sold by weight (斤, kg): its quantities may be fractions."""

@@ -65,3 +65,17 @@ class StockActs(OrderActs):
             unit=self.unit(it),
         )  # fmt: skip
         return self.committed(reply, it)
+
+    def do_update_product(self, it: Intent) -> TurnResult:
+        """Her yes to "核桃已经有了…要改成三十五块、再进二十斤吗？": the price, then the stock (undo takes back
+        the stock first, then the price)."""
+        unit = self.unit(it)
+        if it.price is not None:
+            self.shop.set_price(it.product, ports.money(it.price), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.amount(it.quantity), self.actor) if it.quantity else None
+        row = row or self.shop.product(it.product)
+        reply = self.say(
+            "done.update_product", product=it.product, price=self.price(row["price_fen"] / 100), unit=unit,
+            stock=self.qty(row["stock"], unit),
+        )  # fmt: skip
+        return self.committed(reply, it)

@@ -331,27 +331,36 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
 
 
 def _name_number_boundary(u: _Utterance) -> None:
-    """卖给老王二十斤: a name that took the first numeral of the number after it gives it back, so the number
-    is complete (老王, 二十斤). When the name would be too short without it (王二十斤: 王二 and 十斤, or 王 and
-    二十斤), both readings are possible: the name stays and the sale is read back before it is recorded."""
+    """卖给老王二十斤: a name that took the first numerals of the number after it gives them back, so the number
+    is complete (老王, 二十斤). Silently only when what is left is a whole form of address (老王, 赵姐); when the
+    longer name is as likely (王老五十斤, 张三十二瓶, 王二十斤) the sale is read back before it is recorded."""
     name, span, pack = u.customer, u.cspan, u.pack
     if pack.script != "cjk" or not name or span is None or span[1] >= len(u.norm):
         return
+    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
+
+    def one_number(k: int) -> bool:  # the name's numerals from k on and what follows read as one number
+        found = find_numbers(u.norm[span[0] + k :], u.lang)
+        return bool(found) and found[0].start == 0 and found[0].end > len(name) - k and not (
+            split and re.search(split, found[0].text)
+        )
+
     cut = len(name)
     while cut > 0 and name[cut - 1] in pack.numeral_chars:
         cut -= 1
-    if cut == len(name):
+    keep = next((k for k in range(len(name) - 1, max(cut, 2) - 1, -1) if one_number(k)), None)
+    if keep is None:
+        if cut < len(name) and cut < 2 and one_number(cut):
+            u.boundary_unsure = True  # 王二十斤: 王二 and 十斤, or 王 and 二十斤
         return
-    # only when the name's numerals and what follows read as one number (二十斤; not 四三斤 of 李四三斤)
-    found = find_numbers(u.norm[span[0] + cut :], u.lang)
-    if not found or found[0].start != 0 or found[0].end <= len(name) - cut:
-        return
-    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
-    if split and re.search(split, found[0].text):
-        return
-    if cut >= 2:
-        u.customer, u.cspan = name[:cut], (span[0], span[0] + cut)
-    else:
+    rest = name[:keep]
+    honorifics = pack.raw.get("honorifics") or ()
+    whole = len(rest) == 2 and (
+        (rest[0] in str(pack.raw.get("name_prefixes") or "") and rest[1] in pack.surnames)
+        or (rest[0] in pack.surnames and rest[1] in honorifics)
+    ) or (rest[0] in pack.surnames and rest[1:] in honorifics)
+    u.customer, u.cspan = rest, (span[0], span[0] + keep)
+    if not whole:
         u.boundary_unsure = True
 
 
