@@ -166,6 +166,15 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WECHAT].webhook.post(request)
 
 
+async def settle(app: web.Application) -> None:
+    """Wait until every accepted message has run and the outbox has sent what it can (tests, benches)."""
+    while True:
+        await app[PIPELINE].drain()
+        await app[SENDER].flush()
+        if app[PIPELINE].idle:
+            return
+
+
 def create_app(config: Config) -> web.Application:
     """Build the service: engines, storage, channels and routes for ``config``."""
     tame_foreign_loggers()

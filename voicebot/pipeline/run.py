@@ -141,9 +141,9 @@ class Pipeline:
         return self.runs.submit(message_id)
 
     @property
-    def _runs(self) -> dict[int, asyncio.Future[RunResult | None]]:
-        """Runs queued or in flight, by message id."""
-        return self.runs.futures
+    def idle(self) -> bool:
+        """Nothing queued, running, or waiting in the inbox after an overflow."""
+        return not self.runs.busy
 
     async def _backlog(self, limit: int) -> list[int]:
         return await self.db.run(lambda shop: shop.log.unfinished_ids(limit))
