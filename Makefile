@@ -53,3 +53,4 @@ bench: install
 	$(BIN)/python bench/load.py --rate 100 --duration 10
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/voice.py
+	$(BIN)/python bench/remote_speech.py

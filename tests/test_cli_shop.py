@@ -31,6 +31,7 @@ PRODUCT_KEYS |= {"created_at", "updated_at"}
 ORDER_KEYS = {"id", "status", "created_by", "customer_id", "customer_name", "total", "total_fen"}
 ORDER_KEYS |= {"created_at", "updated_at", "items"}
 ITEM_KEYS = {"product_id", "name", "unit", "quantity", "unit_price", "unit_price_fen"}
+ITEM_KEYS |= {"line_total", "line_total_fen"}  # issue 18: a total said for the line, kept exactly
 REPORT_KEYS = {
     "period",
     "timezone",
@@ -43,6 +44,7 @@ REPORT_KEYS = {
     "products",
 }
 REPORT_KEYS |= {"low_stock_threshold", "low_stock"}
+REPORT_KEYS |= {"sales_statuses", "pending_orders", "pending", "pending_fen"}  # issue 18: keys only added
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def test_catalog_commands_and_json_shape(run):
     run(shop, "stock", "蜂蜜", "+5")
     assert run(shop, "stock", "蜂蜜", "-2", "--json")["product"]["stock"] == 7
     assert "only 7 left" in run(shop, "stock", "蜂蜜", "-8", ok=False)
-    assert "not a whole number" in run(shop, "stock", "蜂蜜", "lots", ok=False)
+    assert "not a number" in run(shop, "stock", "蜂蜜", "lots", ok=False)
     assert "already exists" in run(shop, "add", "蜂蜜", "--price", "1", ok=False)
     assert "not a price" in run(shop, "add", "茶叶", "--price", "cheap", ok=False)
     listed = run(shop, "list", "--json")["products"]
@@ -149,6 +151,7 @@ def test_orders_report_and_export(run, tmp_path):
     assert (r["orders"], r["quantity"], r["revenue"], r["revenue_fen"]) == (2, 5, 940, 94000)
     assert r["low_stock"] == [{"id": 1, "name": "手链", "unit": "条", "stock": 0}]
     assert "2 orders, 5 items, ¥940" in run(report)
+    assert (r["sales_statuses"], r["pending_orders"], r["pending_fen"]) == (["confirmed", "shipped", "done"], 0, 0)
 
     out = tmp_path / "export"
     files = run(export, "--out", str(out), "--json")["files"]
@@ -167,3 +170,41 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     bad.write_text("not sqlite " * 100)
     result = CliRunner().invoke(shop, ["list", "--db", str(bad)])
     assert result.exit_code == 1 and "database: file is not a database" in result.output
+
+
+def test_chat_as_a_seller_needs_a_seller_or_an_explicit_flag(tmp_path):
+    """Issue 18 item 14: ``chat --role seller --user X`` never makes X a seller silently."""
+    from voicebot.cli.dialogue import chat
+    from voicebot.config import load_config
+
+    db = str(tmp_path / "shop.db")
+    runner = CliRunner()
+    refused = runner.invoke(chat, ["--role", "seller", "--user", "x1", "--db", db, "今天卖了多少"])
+    assert refused.exit_code == 2 and "not a seller" in refused.output
+    with Shop(open_db(db), load_config()) as s:
+        assert not s.is_seller("console", "x1")
+    ok = runner.invoke(chat, ["--role", "seller", "--user", "x1", "--new-seller", "--db", db, "今天卖了多少"])
+    assert ok.exit_code == 0 and "还没有卖出" in ok.output
+    again = runner.invoke(chat, ["--role", "seller", "--user", "x1", "--db", db, "今天卖了多少"])
+    assert again.exit_code == 0
+    with Shop(open_db(db), load_config()) as s:
+        assert s.is_seller("console", "x1")
+    buyer = runner.invoke(chat, ["--role", "buyer", "--user", "b9", "--db", db, "有什么卖的"])
+    assert buyer.exit_code == 0
+
+
+def test_goods_sold_by_weight_have_decimal_stock_in_the_cli(run):
+    """Issue 18 item 3: --stock 2.5 and a change of -0.5 are kept exactly; JSON shows 2.5 and then 2."""
+    assert run(shop, "add", "核桃", "--price", "30", "--stock", "2.5", "--unit", "斤", "--json")["product"]["stock"] == 2.5
+    assert run(shop, "stock", "核桃", "+0.1", "--json")["product"]["stock"] == 2.6
+    assert run(shop, "stock", "核桃", "+0.2", "--json")["product"]["stock"] == 2.8
+    assert run(shop, "stock", "核桃", "-0.8", "--json")["product"]["stock"] == 2
+    assert "at most three decimals" in run(shop, "stock", "核桃", "0.0001", ok=False)
+    from voicebot.config import load_config
+
+    with Shop(open_db(run.db), load_config()) as s:
+        s.record_sale("核桃", 1.5)
+    order = run(orders, "list", "--json")["orders"][0]
+    assert order["items"][0]["quantity"] == 1.5 and order["total_fen"] == 4500
+    r = run(report, "--json")
+    assert (r["quantity"], r["revenue_fen"]) == (1.5, 4500)

@@ -147,7 +147,7 @@ async def test_order_status_change_is_the_sellers_undoable_action(aiohttp_server
 
 async def test_chat_turns_and_dashboard_numbers(aiohttp_server, tmp_path):
     service, ids, *_ = await seeded(aiohttp_server, tmp_path)
-    result = CliRunner().invoke(main, ["chat", "--role", "seller", "--user", "guo", "--lang", "zh", "蜂蜜还有几瓶",
+    result = CliRunner().invoke(main, ["chat", "--role", "seller", "--user", "guo", "--new-seller", "--lang", "zh", "蜂蜜还有几瓶",
                                        "--db", str(service.config.db_path)])
     assert result.exit_code == 0, result.output
     async with Browserless(service.url) as op:

@@ -63,7 +63,7 @@ async def test_connections_past_the_cap_get_503_at_once_and_the_service_recovers
 
 
 async def test_a_connection_that_never_sends_a_request_is_closed(tmp_path):
-    config = load_config(overrides={"server": {"data_dir": str(tmp_path)}, "wechat": {"body_timeout_s": 0.3}},
+    config = load_config(overrides={"server": {"data_dir": str(tmp_path), "body_timeout_s": 0.3}},
                          environ={})
     runner, site = await start_site(tiny_app(), config, "127.0.0.1", 0)
     try:

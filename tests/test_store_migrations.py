@@ -29,7 +29,7 @@ def at_version(path, version, *inserts):
 
 def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
     db = open_db(tmp_path / "sub" / "shop.db")
-    assert schema_version(db) == SCHEMA_VERSION == 8
+    assert schema_version(db) == SCHEMA_VERSION == 9
     assert set(db.table_names()) >= CORE | V2 | CONSOLE
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -81,3 +81,27 @@ def test_file_from_a_newer_voicebot_is_refused(tmp_path):
     db.close()
     with pytest.raises(SchemaTooNew):
         open_db(path)
+
+
+def test_upgrade_from_version_8_keeps_orders_and_their_totals(tmp_path):
+    """Version 9 adds a said line total (卖了三斤一共一百块); older lines read as quantity × unit price."""
+    from voicebot.config import load_config
+    from voicebot.shop.facade import Shop
+
+    path = tmp_path / "v8.db"
+    at_version(
+        path, 8,
+        "INSERT INTO products (name, unit, price_fen, stock, created_at, updated_at)"
+        " VALUES ('核桃', '斤', 3000, 40, :t0, :t0)",
+        "INSERT INTO orders (status, created_by, total_fen, created_at, updated_at)"
+        " VALUES ('confirmed', 'seller', 9000, :t0, :t0)",
+        "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen) VALUES (1, 1, 3, 3000)",
+    )
+    db = open_db(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    shop = Shop(db, load_config(environ={}))
+    order = shop.get_order(1)
+    assert order["total_fen"] == 9000 and order["items"][0]["line_total_fen"] is None
+    sale = shop.record_sale("核桃", 3, total="100")
+    assert (sale["total_fen"], sale["items"][0]["unit_price_fen"], sale["items"][0]["line_total_fen"]) == (
+        10000, 3333, 10000)

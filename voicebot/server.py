@@ -2,8 +2,9 @@
 
 aiohttp has no connection limit and keeps an idle connection open for an hour, so a crowd of
 slow or silent clients could use up the process's file descriptors. Here a connection past
-``server.max_connections`` gets an immediate ``503`` and is closed, a connection that has not sent
-its request line and headers within ``header_timeout_s`` is closed, and idle keep-alive
+``server.max_connections``, or past ``server.max_connections_per_address`` from one client address,
+gets an immediate ``503`` and is closed (see :mod:`voicebot.http_limits`), a connection that has not
+sent its request line and headers within ``server.body_timeout_s`` is closed, and idle keep-alive
 connections close after ``keepalive_timeout_s``.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from voicebot.config import Config
+from voicebot.http_limits import CROWD, Crowd, peer_host
 from voicebot.logs import log_event, log_limited, tame_foreign_loggers
 
 REFUSAL = (
@@ -24,38 +26,58 @@ REFUSAL = (
     b"Retry-After: 1\r\nConnection: close\r\n\r\nbusy"
 )
 KEEPALIVE_TIMEOUT_S = 15.0
+CROWDED_HEADER_TIMEOUT_S = 2.0
 
 
-class _Refuse(asyncio.Protocol):
-    """Answers 503 at once and closes: the process is at its connection limit."""
+class _Admit(asyncio.Protocol):
+    """Decides, once the client's address is known, between aiohttp's handler and a ``503``."""
+
+    def __init__(self, site: CappedSite) -> None:
+        self.site = site
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        transport.write(REFUSAL)
-        transport.close()
+        handler = self.site.admit(transport)
+        if handler is None:
+            transport.write(REFUSAL)
+            transport.close()
+            return
+        transport.set_protocol(handler)  # from here on aiohttp's handler is the protocol
+        handler.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:  # a refused client's bytes are ignored
+        pass
 
 
 class CappedSite(web.TCPSite):
-    """A TCP site with at most ``max_connections`` open connections and a deadline for headers."""
+    """A TCP site with at most ``max_connections`` open connections (and a share per client address)
+    and a deadline for request heads."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, *, max_connections: int,
+    def __init__(self, runner: web.AppRunner, host: str, port: int, *, crowd: Crowd,
                  header_timeout_s: float = 10.0, **kwargs: Any) -> None:
         super().__init__(runner, host, port, **kwargs)
-        self.max_connections = max_connections
+        self.crowd = crowd
+        self.max_connections = crowd.max_connections
         self.header_timeout_s = header_timeout_s
-        self.refused = 0
 
-    def _protocol(self) -> asyncio.Protocol:
+    @property
+    def refused(self) -> int:
+        return sum(self.crowd.refused.values())
+
+    def admit(self, transport: asyncio.Transport) -> Any:
+        """aiohttp's handler for a new connection, or None when it is refused."""
+        if self.crowd.admit(peer_host(transport)) is not None:
+            return None
         server = self._runner.server
         assert server is not None
-        if len(server.connections) >= self.max_connections:
-            self.refused += 1
-            log_limited("http.connection_refused", "limit", limit=self.max_connections, refused=self.refused)
-            return _Refuse()
         handler = server()
-        loop = asyncio.get_running_loop()
-        loop.call_later(self.header_timeout_s, _drop_if_silent, handler)
+        # a crowded service gives silent connections less time: they hold slots meant for others
+        timeout = min(self.header_timeout_s, CROWDED_HEADER_TIMEOUT_S) if self.crowd.crowded() else self.header_timeout_s
+        asyncio.get_running_loop().call_later(timeout, _drop_if_silent, handler)
         return handler
+
+    def _protocol(self) -> asyncio.Protocol:
+        return _Admit(self)
 
     async def start(self) -> None:
         # TCPSite.start with our protocol factory (BaseSite.start registers the site with the runner).
@@ -88,9 +110,13 @@ async def start_site(app: web.Application, config: Config, host: str | None = No
     tame_foreign_loggers()
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT_S)
     await runner.setup()
+    crowd = app.get(CROWD) or Crowd(config)
+    server = runner.server
+    assert server is not None
+    crowd.watch(lambda: server.connections)
     site = CappedSite(
         runner, config.server.host if host is None else host, config.server.port if port is None else port,
-        max_connections=config.server.max_connections, header_timeout_s=config.wechat.body_timeout_s,
+        crowd=crowd, header_timeout_s=config.server.body_timeout_s,
     )
     await site.start()
     return runner, site

@@ -30,10 +30,16 @@ class Transcript:
     grammar: bool  # True: the grammar result was kept; False: free decoding
     fallback: bool = False  # a grammar was given but its result was too weak
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # the recogniser's own calibrated confidence for the whole utterance (Whisper); None: use the words'
+    utterance_confidence: float | None = None
 
     @property
     def confidence(self) -> float:
-        """Mean word confidence (0 when nothing was heard)."""
+        """How sure the recogniser is of the whole utterance, on the dialogue's scale (below
+        ``dialogue.confirm_below_confidence`` a change is read back): the recogniser's own utterance
+        confidence when it has one, else the mean word confidence (0 when nothing was heard)."""
+        if self.utterance_confidence is not None:
+            return self.utterance_confidence
         return sum(w.conf for w in self.words) / len(self.words) if self.words else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +63,7 @@ class Transcript:
             model=model,
             grammar=result.get("grammar", False),
             fallback=result.get("fallback", False),
+            utterance_confidence=result.get("confidence"),
         )
 
 

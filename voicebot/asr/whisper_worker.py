@@ -49,12 +49,15 @@ def model(path: str) -> Any:
 
 
 def recognize(
-    pcm: bytes, lang: str, model_path: str, prompt: str | None = None, beam_size: int = 5
+    pcm: bytes, lang: str, model_path: str, prompt: str | None = None, beam_size: int = 5,
+    **options: Any,
 ) -> dict[str, Any]:
     """Decode 16 kHz mono s16le ``pcm`` in ``lang``; ``prompt`` biases it toward the shop's words.
 
     Returns the Vosk worker's shape: ``{"text", "words": [{"word", "conf", "start", "end"}],
-    "duration", "language", "grammar", "fallback"}``; ``conf`` is Whisper's word probability.
+    "duration", "language", "grammar", "fallback"}``; ``conf`` is Whisper's word probability, and
+    ``avg_logprob`` the mean log-probability of the kept text's tokens (how sure the decoder was of the
+    whole reading). ``options`` override faster-whisper's ``transcribe`` arguments (benchmarks).
     """
     import ctranslate2
 
@@ -64,8 +67,7 @@ def recognize(
     duration = len(audio) / SAMPLE_RATE
     if duration < PROMPT_MIN_SECONDS:
         prompt = None
-    segments, _info = model(model_path).transcribe(
-        audio,
+    kwargs: dict[str, Any] = dict(
         language=lang,
         beam_size=beam_size,
         temperature=TEMPERATURE,
@@ -75,13 +77,17 @@ def recognize(
         no_repeat_ngram_size=3,
         max_new_tokens=int(duration * TOKENS_PER_SECOND) + TOKENS_MIN,
         vad_filter=False,
-    )
+    ) | options
+    segments, _info = model(model_path).transcribe(audio, **kwargs)
     words: list[dict[str, Any]] = []
     texts: list[str] = []
+    logprob, tokens = 0.0, 0
     for n, seg in enumerate(segments):
         if seg.start >= duration or (n and seg.no_speech_prob > TRAILING_NO_SPEECH):
             continue  # text after the speech: Whisper's hallucinated credits and dots
         texts.append(seg.text.strip())
+        count = max(1, len(seg.tokens))
+        logprob, tokens = logprob + seg.avg_logprob * count, tokens + count
         for w in seg.words or []:
             if w.word.strip():
                 words.append({"word": w.word.strip(), "conf": round(float(w.probability), 3),
@@ -89,4 +95,5 @@ def recognize(
     sep = " " if lang not in ("zh", "ja") else ""
     text = sep.join(t for t in texts if t)
     return {"text": text, "words": words, "duration": duration, "language": lang,
-            "grammar": prompt is not None, "fallback": False}
+            "grammar": prompt is not None, "fallback": False,
+            "avg_logprob": round(logprob / tokens, 4) if tokens else None}

@@ -28,6 +28,10 @@ from voicebot.store.messages import ConversationLog
     "--db", "db_path", type=click.Path(dir_okay=False), default=None, help="SQLite file (overrides config)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the whole turn result as one JSON line.")
+@click.option(
+    "--new-seller", is_flag=True,
+    help="With --role seller: register USER as a seller first (else USER must already be one).",
+)  # fmt: skip
 @with_config
 def chat(
     text: str,
@@ -38,6 +42,7 @@ def chat(
     confidence: float | None,
     db_path: str | None,
     as_json: bool,
+    new_seller: bool,
     config: Config,
 ) -> None:
     """Say TEXT to the shop as USER and print the spoken reply (state is kept between calls).
@@ -47,12 +52,18 @@ def chat(
       voicebot chat --role seller "上架绿松石手链十条"      # -> 多少钱？
       voicebot chat --role seller "两百块"                  # -> 好的，绿松石手链，两百块，十条。
       voicebot chat --role buyer --user b1 --json "有什么卖的"
+      voicebot chat --role seller --user guo --new-seller "今天卖了多少"   # guo becomes a seller
     """
 
 
     db = open_db(db_path or config.db_path)
     log = ConversationLog(db)
     try:
+        if role == "seller" and not _may_sell(db, config, channel, user_id, new_seller):
+            raise click.UsageError(
+                f"{channel}:{user_id} is not a seller. Add --new-seller to make them one "
+                f"(they will then hear the shop's seller messages), or use --role buyer."
+            )
         # logged like any inbound message, so operators see chat turns in the console too
         mid, _ = log.record_inbound(channel, f"chat-{uuid.uuid4().hex}", user_id, "text",
                                     transcript=text, status="processing")
@@ -82,6 +93,21 @@ def chat(
         click.echo(result.reply)
         for to_channel, to_user, message in result.notify:
             click.echo(f"  -> {to_channel}:{to_user}: {message}")
+
+
+def _may_sell(db: object, config: Config, channel: str, user_id: str, register: bool) -> bool:
+    """A seller already (or the terminal's own default user); with ``register``, made one now."""
+    from voicebot.config import SELLERS_CHANNEL
+    from voicebot.shop import customers
+
+    if register:
+        customers.add_seller(db, user_id, channel)  # type: ignore[arg-type]
+        return True
+    if (channel, user_id) == ("console", "console"):  # the operator at this terminal
+        return True
+    if channel == SELLERS_CHANNEL and user_id in config.shop.sellers:
+        return True
+    return customers.is_seller(db, channel, user_id)  # type: ignore[arg-type]
 
 
 COMMANDS: list[click.Command] = [chat]

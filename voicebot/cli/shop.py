@@ -18,10 +18,10 @@ import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
-from voicebot.shop import Shop, ShopError, format_yuan, yuan_number
+from voicebot.shop import Shop, ShopError, format_yuan, quantity, yuan_number
 from voicebot.shop.customers import list_customers
-from voicebot.shop.orders import STATUSES
-from voicebot.shop.reports import PERIODS
+from voicebot.shop.orders import STATUSES, line_total
+from voicebot.shop.reports import PERIODS, SALE_STATUSES
 from voicebot.store import StoreBusy
 from voicebot.store.migrations import SchemaTooNew
 
@@ -110,6 +110,8 @@ def order_json(o: dict[str, Any]) -> dict[str, Any]:
                 "quantity": i["quantity"],
                 "unit_price": yuan_number(i["unit_price_fen"]),
                 "unit_price_fen": i["unit_price_fen"],
+                "line_total": yuan_number(line_total(i)),
+                "line_total_fen": line_total(i),
             }
             for i in o["items"]
         ],
@@ -148,19 +150,20 @@ def shop() -> None:
 @shop.command("add")
 @click.argument("name")
 @click.option("--price", required=True, help="Price in yuan, e.g. 200 or 1.5.")
-@click.option("--stock", type=int, default=0, show_default=True, help="Units in stock.")
+@click.option("--stock", default="0", show_default=True, help="Units in stock (1.5 for goods sold by weight).")
 @click.option("--unit", default="", help="Unit word: 条, 个, 瓶, 斤, piece, jar …")
 @json_option
 @with_shop
-def add_cmd(shop: Shop, name: str, price: str, stock: int, unit: str, as_json: bool) -> None:
+def add_cmd(shop: Shop, name: str, price: str, stock: str, unit: str, as_json: bool) -> None:
     """Add a product.
 
     \b
     Example:
       voicebot shop add 绿松石手链 --price 200 --stock 10 --unit 条
     """
+    amount = _quantity(stock, "--stock")
     try:
-        p = shop.add_product(name, price, stock, unit, actor=_operator(shop))
+        p = shop.add_product(name, price, amount, unit, actor=_operator(shop))
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--price") from None
     _emit(as_json, {"product": product_json(p)}, f"added {_product_line(p)}")
@@ -201,12 +204,13 @@ def set_price_cmd(shop: Shop, name: str, price: str, as_json: bool) -> None:
     _emit(as_json, {"product": product_json(p)}, _product_line(p))
 
 
-def _signed_int(value: str) -> int:
+def _quantity(value: str, hint: str) -> int | float:
+    """A count (5, +5, -2) or, for goods sold by weight, a decimal (1.5, -0.5) to the thousandth."""
     try:
-        return int(value)
-    except ValueError:
+        return quantity.clean(value.strip())
+    except ShopError:
         raise click.BadParameter(
-            f"{value!r} is not a whole number like +5 or -2", param_hint="CHANGE"
+            f"{value!r} is not a number like +5, -2 or 1.5 (at most three decimals)", param_hint=hint
         ) from None
 
 
@@ -222,8 +226,9 @@ def stock_cmd(shop: Shop, name: str, change: str, as_json: bool) -> None:
     Example:
       voicebot shop stock 绿松石手链 +5
       voicebot shop stock 绿松石手链 -2
+      voicebot shop stock 核桃 -0.5
     """
-    p = shop.adjust_stock(name, _signed_int(change), actor=_operator(shop))
+    p = shop.adjust_stock(name, _quantity(change, "CHANGE"), actor=_operator(shop))
     _emit(as_json, {"product": product_json(p)}, _product_line(p))
 
 
@@ -419,6 +424,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
         "quantity": r["quantity"],
         "revenue": yuan_number(r["revenue_fen"]),
         "revenue_fen": r["revenue_fen"],
+        "sales_statuses": list(SALE_STATUSES),
+        "pending_orders": r["pending_orders"],
+        "pending": yuan_number(r["pending_fen"]),
+        "pending_fen": r["pending_fen"],
         "products": [
             {
                 "product_id": p["product_id"],
@@ -437,8 +446,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
     }
     lines = [
         f"{period} ({r['start'][:10]}, {r['timezone']}): {r['orders']} orders, {r['quantity']} items, "
-        f"¥{format_yuan(r['revenue_fen'])}"
+        f"¥{format_yuan(r['revenue_fen'])} (confirmed, shipped, done)"
     ]
+    if r["pending_orders"]:
+        lines.append(f"  pending (not sales yet): {r['pending_orders']} orders, ¥{format_yuan(r['pending_fen'])}")
     lines += [
         f"  {p['name']}: {p['quantity']}{p['unit']}  ¥{format_yuan(p['revenue_fen'])}" for p in r["products"]
     ]

@@ -13,8 +13,8 @@ from voicebot.app_keys import CONFIG
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
-from voicebot.shop import customers
-from voicebot.shop.errors import ShopError
+from voicebot.shop import customers, quantity
+from voicebot.shop.errors import InvalidValue, ShopError
 from voicebot.shop.facade import Shop
 from voicebot.shop.orders import STATUSES
 
@@ -42,7 +42,8 @@ async def shop_page(request: web.Request, flash: str = "", problem: str = "", st
                   status=status)
 
 
-def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Decimal | None, stock: int | None) -> str:
+def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Decimal | None,
+          stock: int | float | None) -> str:  # fmt: skip
     shop, actor = Shop(db, config), seller_actor(db, config)
     product = shop.product(product_id)
     done = []
@@ -50,7 +51,7 @@ def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Dec
         shop.set_price(product_id, price, actor)
         done.append(f"price {price}")
     if stock is not None and stock != product["stock"]:
-        shop.adjust_stock(product_id, stock - product["stock"], actor)
+        shop.adjust_stock(product_id, quantity.tidy(quantity.exact(stock) - quantity.exact(product["stock"])), actor)
         done.append(f"stock {stock}")
     return f"{product['name']}: " + (", ".join(done) or "nothing changed")
 
@@ -59,10 +60,10 @@ async def edit_product(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         price = Decimal(str(form["price"]).strip()) if str(form.get("price", "")).strip() else None
-        stock = int(str(form["stock"]).strip()) if str(form.get("stock", "")).strip() else None
+        stock = quantity.clean(str(form["stock"]).strip(), "stock") if str(form.get("stock", "")).strip() else None
         if (price is not None and (price < 0 or not price.is_finite())) or (stock is not None and stock < 0):
             raise ValueError
-    except (ValueError, InvalidOperation):
+    except (ValueError, InvalidOperation, InvalidValue):  # stock may be 1.5 (斤), to the thousandth
         return await shop_page(request, problem="Price and stock must be numbers of 0 or more.", status=400)
     try:
         text = await db_call(request, _edit, request.app[CONFIG], int(request.match_info["product_id"]), price, stock)

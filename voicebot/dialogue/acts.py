@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from voicebot.dialogue import ports, replies
-from voicebot.dialogue.order_acts import OrderActs
+from voicebot.dialogue.stock_acts import StockActs
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
 from voicebot.logs import log_event
 
 
-class Acts(OrderActs):
+class Acts(StockActs):
     """``do_<intent>`` for every intent the dialogue can carry out, plus undo."""
 
     # --- undo ----------------------------------------------------------------------------------
@@ -30,6 +30,16 @@ class Acts(OrderActs):
         notify = self.buyer_undo_notice(done.kind, done.data)
         reply = self.say("undone", what=what)
         return self.result(reply, it, action_id=done.action_id, committed=True, notify=notify)
+
+    def ask_undo(self, it: Intent) -> TurnResult:
+        """撤销 heard unsure: name what would be undone and wait for a yes."""
+        last = ports.last_action(self.db, self.actor)
+        if last is None:
+            return self.result(self.say("nothing_to_undo"), it, error_code="nothing_to_undo")
+        done = self.state.get("last_done") or {}
+        what = done.get("summary") if done.get("action_id") == last["id"] else None
+        question = self.say("confirm_undo", what=what or self.say("undo_what.other"))
+        return self.wait(it, "confirm", question)
 
     def undo_what(self, kind: str, data: dict[str, Any]) -> str:
         name = data.get("name") or ""
@@ -66,7 +76,7 @@ class Acts(OrderActs):
 
     def do_add_product(self, it: Intent) -> TurnResult:
         unit = it.unit or replies.default_unit(self.lang)
-        self.shop.add_product(it.product, ports.money(it.price), ports.whole(it.quantity), unit, self.actor)
+        self.shop.add_product(it.product, ports.money(it.price), ports.amount(it.quantity), unit, self.actor)
         reply = self.say(
             "done.add_product",
             product=it.product,
@@ -81,7 +91,7 @@ class Acts(OrderActs):
         return self.committed(reply, it)
 
     def do_add_stock(self, it: Intent) -> TurnResult:
-        row = self.shop.adjust_stock(it.product, ports.whole(it.quantity), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.amount(it.quantity), self.actor)
         unit = self.unit(it)
         reply = self.say(
             "done.add_stock",
@@ -120,7 +130,10 @@ class Acts(OrderActs):
         unit = self.unit(it)
         try:
             price = self.sale_unit_price(it)
-            order = self.shop.record_sale(it.product, ports.whole(it.quantity), customer_id, price, self.actor)
+            total = ports.money(it.price) if it.total and it.price is not None else None  # 一共一百块 is ¥100
+            order = self.shop.record_sale(
+                it.product, ports.amount(it.quantity), customer_id, price, self.actor, total=total
+            )
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)
         stock = ports.stock_of(self.db, self.catalog[it.product]["id"])
@@ -150,21 +163,16 @@ class Acts(OrderActs):
         price; take whichever reading is closer to the catalog price (the reply reads the total back)."""
         if it.price is None:
             return None
-        spoken, quantity = Decimal(str(it.price)), int(it.quantity)
+        spoken, quantity = Decimal(str(it.price)), ports.exact_amount(it.quantity)
         if it.total:  # 一共一百块: the price is for all of them
             return str((spoken / quantity).quantize(Decimal("0.01")))
         catalog = Decimal(self.catalog[it.product]["price_fen"]) / 100
         per_unit = spoken / quantity
-        if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
+        if quantity != 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
             distance = lambda p: abs(math.log(float(p / catalog))) if p > 0 else math.inf  # noqa: E731
             if distance(per_unit) < distance(spoken):
                 return str(per_unit.quantize(Decimal("0.01")))
         return ports.money(spoken)
-
-    def total_divides(self, it: Intent) -> bool:
-        """A total price that splits into whole fen per unit."""
-        spoken = Decimal(str(it.price)) * 100
-        return spoken % int(it.quantity) == 0
 
     def out_of_stock(self, it: Intent, e: Exception) -> TurnResult:
         available = getattr(e, "available", 0)

@@ -33,8 +33,10 @@ from voicebot.store.db import StoreBusy, write_tx
 
 MONEY_STOCK = intents.names(confirm="unsure")  # read back when heard unsure or approximately
 ALWAYS_CONFIRM = intents.names(confirm="always")
+ASK_WHEN_UNSURE = MONEY_STOCK | {"undo"}  # undo changes the shop too: heard unsure, it asks first
 NEEDS_PRODUCT = frozenset(s.name for s in intents.SPECS if s.needs_product)
 BUYER_CONTEXT = frozenset(s.name for s in intents.SPECS if s.follow_up)  # a buyer's follow-up keeps the product
+ORDER_BY_NUMBER = frozenset({"mark_shipped", "confirm_order", "seller_cancel_order"})  # read back once found
 FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
@@ -85,7 +87,7 @@ class _Turn(Repair):
 
     def turn(self, text: str) -> TurnResult:
         heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = ((self.unsure or heard.unsure) and heard.name in MONEY_STOCK) or heard.approximate  # heard.unsure: read by sound
+        unsure = ((self.unsure or heard.unsure) and heard.name in ASK_WHEN_UNSURE) or heard.approximate  # heard.unsure: read by sound
         it = heard.copy(utterance=text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
@@ -109,6 +111,8 @@ class _Turn(Repair):
             last = self.state.get("last_done") or {}
             if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
                 return self.wait(it, "undo_offer", self.say("offer_undo", what=last["summary"]))
+            if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
+                return self.ask_undo(it)
             return self.undo(it)
         if pending:
             resumed = self.resume(pending, it, text)
@@ -141,6 +145,8 @@ class _Turn(Repair):
                 return self.result(self.say("kept"), it)
             return None
         if awaiting == "confirm":
+            if kind == "confirm" and self.unsure and self.is_weak_yes(text):
+                return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
             if kind == "confirm":
                 self.clear()
                 return self.proceed(pending["intent"].copy(confirmed=True))
@@ -168,6 +174,17 @@ class _Turn(Repair):
             return self.cancel_pending(pending, it)
         base = pending["intent"]
         if (
+            kind in ("ask_price", "ask_stock")
+            and it.product in (None, base.product)  # none said, or the one of the last turn
+            and not it.candidates
+            and base.product in self.catalog
+            and awaiting in ("quantity", "confirm")
+        ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
+            answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
+            pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+            reply = replies.sentences(self.lang, answer.reply, pending["question"])
+            return self.result(reply, base, awaiting=awaiting)
+        if (
             kind == "set_price"
             and not it.product
             and it.price is not None
@@ -187,6 +204,8 @@ class _Turn(Repair):
     def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
+        if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
+            return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
         if kind == "deny" and not self.says_new(text):
             return self.cancel_pending(pending, it)
         if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
@@ -197,10 +216,7 @@ class _Turn(Repair):
         )
         if existing is not None:
             self.clear()
-            reply = self.say("already_exists", product=existing, unit=self.unit(product=existing))
-            return self.result(reply, it, error_code="duplicate_product")
-        if self.is_new_command(pending, it):
-            return None
+            return self.existing_product(base.copy(product=existing, new_ok=True))
         return self.ask_again(pending)
 
     def says_new(self, text: str) -> bool:
@@ -208,6 +224,17 @@ class _Turn(Repair):
         said = text.lower()
         latin = load_pack(self.lang).script == "latin"
         return any(re.search(rf"\b{re.escape(w)}\b", said) if latin else w in said for w in words)
+
+    def is_weak_yes(self, text: str) -> bool:
+        """A murmur (嗯嗯, mhm) that may be a yes or just a sound."""
+        words = replies.load_replies(self.lang).get("weak_yes") or []
+        said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
+        return said in words or said.replace(" ", "") in words
+
+    def ask_plainly(self, pending: dict[str, Any]) -> TurnResult:
+        pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+        reply = self.say("ask.plainly", question=pending["question"])
+        return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
     def is_more_yes(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("more_yes") or []
@@ -222,11 +249,10 @@ class _Turn(Repair):
         if (
             parsed is None
             or self.leftover(text, base.name)
-            or parsed[0] != int(parsed[0])
             or parsed[0] <= 0
         ):
             return None
-        return base.copy(quantity=int(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed[0]))
 
     def leftover(self, text: str, kind: str) -> str | None:
         try:
@@ -258,9 +284,9 @@ class _Turn(Repair):
                 if parsed is None:
                     return None
                 value, approximate = parsed
-            if awaiting == "quantity" and (value != int(value) or value <= 0):
+            if awaiting == "quantity" and value <= 0:
                 return None
-            base = base.copy(**{awaiting: int(value) if awaiting == "quantity" else value})
+            base = base.copy(**{awaiting: ports.amount(value) if awaiting == "quantity" else value})
             unit = it.unit or ports.spoken_unit(text, self.lang)
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
@@ -297,7 +323,7 @@ class _Turn(Repair):
                 return None
             return base.copy(product=name)
         if awaiting == "customer":
-            if base.name == "mark_shipped" and self.spoken_order_number(text) is not None:
+            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
                 return base.copy(customer=None, utterance=text)  # "三号" / "order two"
             name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
             tail = load_pack(self.lang).answer_name_tail
@@ -317,6 +343,8 @@ class _Turn(Repair):
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
             return self.deny_now(it, it.utterance)
+        if kind == "undo":  # the yes to "撤销…，对吗？"
+            return self.undo(it)
         if spec.handler is None:
             return self.result(self.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.state.get("photo_id"):
@@ -333,11 +361,14 @@ class _Turn(Repair):
             if not it.product:
                 return self.wait(it, "product", self.say(f"ask.product_{kind}"))
             if it.product in self.catalog:
-                reply = self.say("already_exists", product=it.product, unit=self.unit(it))
-                return self.result(reply, it, error_code="duplicate_product")
+                return self.existing_product(it)
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
                 return self.ask_slot(it, slot)
+        if it.quantity is not None and not ports.is_whole(it.quantity) and not self.by_weight(it):
+            # 半条手链: goods counted in pieces are never rounded into the shop; ask again
+            return self.wait(it.copy(quantity=None), "quantity", self.say("whole_only", product=it.product or "",
+                                                                          unit=self.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
@@ -349,9 +380,9 @@ class _Turn(Repair):
         if kind == "cancel_order" and it.order_id is None:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
-                return self.result(self.say("no_order"), it, error_code="no_order")
+                return self.cancel_too_late(it)
             it = it.copy(order_id=order["id"], items=self.items_text(order))
-        if not it.confirmed and self.needs_confirm(it):
+        if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
         try:
@@ -390,6 +421,30 @@ class _Turn(Repair):
             key = f"ask.{slot}"
         return self.wait(it, slot, self.say(key, unit=self.unit(it)))
 
+    def existing_product(self, it: Intent) -> TurnResult:
+        """ "上架核桃，三十五块，二十斤" for a product she has: say what the shop holds and ask whether to
+        change the price / add the stock she said (her numbers, none invented); nothing to ask: just say it."""
+        row, unit = self.catalog[it.product or ""], self.unit(it)
+        facts = self.say("already_exists", product=it.product, old_price=self.price(row["price_fen"] / 100),
+                         unit=unit, stock=self.qty(row["stock"], unit) if row["stock"] else self.say("none_left"))
+        new_price = it.price is not None and ports.money(it.price) != ports.money(Decimal(row["price_fen"]) / 100)
+        changes = []
+        if new_price:
+            changes.append(self.say("update_price", price=self.price(it.price)))
+        if it.quantity:
+            changes.append(self.say("update_stock", quantity=self.qty(it.quantity, unit)))
+        if not changes:
+            return self.result(facts, it, error_code="duplicate_product")
+        update = it.copy(name="update_product", price=it.price if new_price else None)
+        question = self.say("ask.update_product", changes=replies.join(self.lang, changes))
+        self.state["pending"] = {"intent": update, "awaiting": "confirm", "question": question,
+                                 "expires": self.now + self.config.dialogue.pending_timeout_s}  # fmt: skip
+        return self.result(replies.sentences(self.lang, facts, question), it, awaiting="confirm")
+
+    def by_weight(self, it: Intent) -> bool:
+        """The product is sold by weight (斤, kg): its quantities may be fractions."""
+        return self.unit(it) in (load_pack(self.lang).raw.get("weight_units") or ())
+
     def needs_confirm(self, it: Intent) -> bool:
         kind = it.name
         if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
@@ -398,8 +453,6 @@ class _Turn(Repair):
             old = self.catalog[it.product or ""]["price_fen"] / 100
             new = float(it.price or 0)
             return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
-        if kind == "record_sale" and it.total and it.price is not None:
-            return not self.total_divides(it)  # 三斤一共一百块: say the unit price and total, then ask
         return False
 
     def summary(self, it: Intent) -> str:
@@ -416,15 +469,19 @@ class _Turn(Repair):
         if it.customer:
             fields["to_customer"] = self.say("summary.to_customer", customer=it.customer)
         if kind == "place_order" and it.product in self.catalog:
-            fields["total"] = self.price(self.catalog[it.product]["price_fen"] * (it.quantity or 0) / 100)
+            fields["total"] = self.price(ports.line_fen(it.quantity or 0, self.catalog[it.product]["price_fen"]) / 100)
         if kind == "set_price":
             old = self.catalog[it.product or ""]["price_fen"] / 100
             if self.needs_confirm(it.copy(unsure=False)):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
+        if kind in ("price_down", "price_up") and it.product in self.catalog and it.price is not None:
+            fields["new_price"] = self.price(self.relative_price(it))
+        if kind == "set_stock" and it.product in self.catalog:
+            fields["old"] = self.qty(self.catalog[it.product]["stock"], unit)
         if kind == "record_sale" and it.total and it.price is not None and it.quantity:
             each = Decimal(self.sale_unit_price(it) or 0)
             fields["price"] = self.price(each)
-            fields["total"] = self.price(each * int(it.quantity))
+            fields["total"] = self.price(Decimal(str(it.price)))  # the total she said, exactly
             return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
 

@@ -58,14 +58,12 @@ class OrderActs(TurnBase):
         return out
 
     def order_item(self, order: dict[str, Any]) -> str:
-        return self.say(
-            "order_item",
-            number=self.order_number(order["id"]),
-            customer=order.get("customer_name")
-            or ports.display_name(self.db, order.get("customer_id"))
-            or self.say("someone"),
-            items=self.items_text(order),
-        )
+        """ "三号，张三，蜂蜜两瓶"; without a name just "三号，蜂蜜两瓶" (never 「一位顾客」 once per order)."""
+        name = order.get("customer_name") or ports.display_name(self.db, order.get("customer_id"))
+        number, items = self.order_number(order["id"]), self.items_text(order)
+        if not name:
+            return self.say("order_item_anon", number=number, items=items)
+        return self.say("order_item", number=number, customer=name, items=items)
 
     # --- seller --------------------------------------------------------------------------------
 
@@ -94,35 +92,101 @@ class OrderActs(TurnBase):
                 revenue=self.price(s["revenue_fen"] / 100),
             )
         if s["waiting"]:  # buyers' orders she has not confirmed are not sales yet
-            waiting = self.say("orders_waiting", count=self.count_of(s["waiting"], "order"))
+            waiting = self.say(
+                "orders_waiting", count=self.count_of(s["waiting"], "order"),
+                number=self.order_number(s["first_waiting"]),
+            )  # fmt: skip
             reply = replies.sentences(self.lang, reply, waiting)
         return self.result(reply, it)
 
     def do_mark_shipped(self, it: Intent) -> TurnResult:
-        text = it.utterance
-        number = self.spoken_order_number(it.customer or text)
+        found = self.find_order(it)
+        return found if isinstance(found, TurnResult) else self.act_on_order(it, found)
+
+    def do_confirm_order(self, it: Intent) -> TurnResult:
+        found = self.find_order(it, statuses=("pending",))
+        return found if isinstance(found, TurnResult) else self.act_on_order(it, found)
+
+    def do_seller_cancel_order(self, it: Intent) -> TurnResult:
+        found = self.find_order(it)
+        return found if isinstance(found, TurnResult) else self.act_on_order(it, found)
+
+    def find_order(
+        self, it: Intent, statuses: tuple[str, ...] = ports.OPEN_STATUSES
+    ) -> dict[str, Any] | TurnResult:
+        """The order a seller's command is about: by the number she said (三号订单), the buyer's name,
+        a product only one such order has, or the only one there is; else a question or a short error."""
+        if it.order_id is not None:  # found before the read-back: still in a state to act on?
+            order = self.shop.get_order(it.order_id)
+            if order is not None and order["status"] in statuses:
+                return order
+            return self.order_not_open(it, it.order_id, order)
+        number = self.spoken_order_number(it.customer or it.utterance)
         if number is not None:
-            order = ports.open_order(self.db, number)
-            if order is None:
-                reply = self.say("no_such_order", number=self.order_number(number))
-                return self.result(reply, it, error_code="no_order")
-            return self.ship(it, order)
+            order = self.shop.get_order(number)
+            if order is None or order["status"] not in statuses:
+                return self.order_not_open(it, number, order)
+            return order
         if it.customer:
-            order = ports.ship_latest_for_name(self.shop, it.customer, self.actor)
+            order = ports.open_order_for_name(self.shop, it.customer, statuses)
             if order is None:
                 reply = self.say("no_customer_order", customer=it.customer)
                 return self.result(reply, it, error_code="no_order")
-            return self.shipped(it, order)
+            return order
+        candidates = [o for o in ports.open_orders(self.db) if o["status"] in statuses]
+        text = it.utterance
         product = ports.match_product(text, self.lang, list(self.catalog)) if text else None
-        if product is None:
-            return self.ask_slot(it, "customer")
-        having = [o for o in ports.open_orders(self.db) if any(i["name"] == product for i in o["items"])]
-        if len(having) == 1:
-            return self.ship(it, having[0])
-        if not having:
-            return self.result(self.say("no_product_order", product=product), it, error_code="no_order")
-        options = replies.join(self.lang, [self.order_item(o) for o in having[:3]], "order_sep")
+        if product is not None:
+            having = [o for o in candidates if any(i["name"] == product for i in o["items"])]
+            if not having:
+                return self.result(self.say("no_product_order", product=product), it, error_code="no_order")
+            candidates = having
+        elif it.name == "mark_shipped":
+            return self.ask_slot(it, "customer")  # type: ignore[attr-defined]
+        elif not candidates:
+            return self.result(self.say("no_open_orders"), it, error_code="no_order")
+        if len(candidates) == 1:
+            return candidates[0]
+        options = replies.join(self.lang, [self.order_item(o) for o in candidates[:3]], "order_sep")
         return self.wait(it, "customer", self.say("ask.which_order", options=options))
+
+    def order_not_open(self, it: Intent, number: int, order: dict[str, Any] | None) -> TurnResult:
+        """三号订单 is not one this command can act on: say what it is instead."""
+        spoken = self.order_number(number)
+        if order is None:
+            reply = self.say("no_such_order_number", number=spoken)
+        elif it.name == "mark_shipped" and order["status"] in ("cancelled", "done"):
+            reply = self.say("no_such_order", number=spoken)
+        else:
+            status = replies.load_replies(self.lang)["status"]
+            reply = self.say("order_is", number=spoken, status=status.get(order["status"], order["status"]))
+        return self.result(reply, it, error_code="no_order")
+
+    def act_on_order(self, it: Intent, order: dict[str, Any]) -> TurnResult:
+        """Ship, confirm or cancel the order found; read back first when asked to (unsure, or a cancel)."""
+        it = it.copy(order_id=order["id"], order=self.order_ref(order), items=self.items_text(order))
+        if not it.confirmed and self.needs_confirm(it):  # type: ignore[attr-defined]
+            question = self.say("confirm_question", summary=self.summary(it))  # type: ignore[attr-defined]
+            return self.wait(it, "confirm", question)
+        if it.name == "mark_shipped":
+            return self.shipped(it, self.shop.ship_order(order["id"], self.actor))
+        if it.name == "confirm_order":
+            done = self.shop.set_order_status(order["id"], "confirmed", self.actor)
+            reply = self.say("done.confirm_order", order=it.order, items=it.items)
+            return self.committed(reply, it, notify=self.notify_buyer(done, "buyer_order_confirmed"))
+        done = self.shop.cancel_order(order["id"], self.actor)
+        reply = self.say("done.seller_cancel_order", order=it.order, items=it.items)
+        return self.committed(reply, it, notify=self.notify_buyer(done, "buyer_order_cancelled"))
+
+    def notify_buyer(self, order: dict[str, Any], key: str) -> list:
+        """The buyer of ``order`` hears what the seller did with it (nobody for a sale she recorded)."""
+        to = ports.buyer_address(self.db, order.get("customer_id"))
+        if to is None or order.get("created_by") != "buyer":
+            return []
+        channel, user_id, lang = to
+        lang = lang or self.lang
+        text = say(lang, key, number=self.order_number(order["id"], lang), items=self.lines_text(lang, order["items"]))
+        return [(channel, user_id, replies.capitalized(lang, text))]
 
     def spoken_order_number(self, text: str) -> int | None:
         """三号 / 3号订单 / order three / number three: the spoken order number, or None."""
@@ -134,22 +198,22 @@ class OrderActs(TurnBase):
         parsed = ports.parse_number(m.group(1), self.lang, "quantity")
         return int(parsed[0]) if parsed and parsed[0] == int(parsed[0]) and parsed[0] > 0 else None
 
-    def ship(self, it: Intent, order: dict[str, Any]) -> TurnResult:
-        return self.shipped(it, self.shop.ship_order(order["id"], self.actor))
-
     def shipped(self, it: Intent, order: dict[str, Any]) -> TurnResult:
         it = it.copy(order=self.order_ref(order))  # for "刚才记了：张三那单发货了"
         reply = self.say("done.mark_shipped", order=self.order_ref(order), items=self.items_text(order))
-        return self.committed(reply, it)
+        return self.committed(reply, it, notify=self.notify_buyer(order, "buyer_order_shipped"))
 
     # --- buyer ---------------------------------------------------------------------------------
 
     def do_place_order(self, it: Intent) -> TurnResult:
         unit = self.unit(it)
         try:
-            order = self.shop.place_order(it.product, ports.whole(it.quantity), self.actor)
+            order = self.shop.place_order(it.product, ports.amount(it.quantity), self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)  # type: ignore[attr-defined]
+        except ports.TooManyPending as e:
+            return self.result(self.say("too_many_pending", count=replies.count(self.lang, e.orders)), it,
+                               error_code="too_many_pending")
         total = order["total_fen"] / 100
         reply = self.say(
             "done.place_order",
@@ -158,8 +222,9 @@ class OrderActs(TurnBase):
             total=self.price(total),
             number=self.order_number(order["id"]),
         )
+        replaced = self.replacing_order  # a buyer's "不对，是一瓶": the same order, changed
         notify = self.notify_sellers(
-            "seller_new_order",
+            "seller_order_changed" if replaced else "seller_new_order",
             order["id"],
             order["items"],
             total=lambda lang: replies.price(lang, total, self.config.shop.currency),
@@ -195,6 +260,16 @@ class OrderActs(TurnBase):
         reply = self.say("done.cancel_order", items=it.items or "")
         notify = self.notify_sellers("seller_order_cancelled", order["id"], order["items"])
         return self.committed(reply, it, notify=notify)
+
+    def cancel_too_late(self, it: Intent) -> TurnResult:
+        """A buyer cancels an order that has no open order left: say where it is; tell the seller of a
+        request about an order already on its way."""
+        order = ports.latest_order(self.db, self.actor)
+        if order is None or order["status"] not in ("shipped", "done"):
+            return self.result(self.say("no_order"), it, error_code="no_order")
+        reply = self.say("cancel_too_late", number=self.order_number(order["id"]), items=self.items_text(order))
+        notify = self.notify_sellers("seller_cancel_request", order["id"], order["items"])
+        return self.result(reply, it, error_code="order_shipped", notify=notify)
 
     def buyer_undo_notice(self, kind: str, data: dict[str, Any]) -> list:
         """A buyer's undo changes an order: the sellers hear it."""

@@ -14,10 +14,11 @@ import sqlite_utils
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
-from voicebot.shop.errors import InvalidValue, NothingToUndo, OrderNotFound, OutOfStock, ShopError
+from voicebot.shop import quantity as shop_quantity
+from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError"]
+__all__ = ["NothingToUndo", "OutOfStock", "ShopError", "TooManyPending"]
 
 Row = dict[str, Any]
 
@@ -174,6 +175,11 @@ def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | No
     return names[0] if names else None
 
 
+def last_action(db: sqlite_utils.Database, actor: int) -> Row | None:
+    """The actor's newest action that undo would reverse (``id``, ``kind``, ``data``), or None."""
+    return actions.last_action(db, actor)
+
+
 def last_action_id(db: sqlite_utils.Database, actor: int) -> int | None:
     last = actions.last_action(db, actor)
     return last["id"] if last else None
@@ -184,12 +190,24 @@ def stock_of(db: sqlite_utils.Database, product_id: int | None) -> int | None:
     return row["stock"] if row else None
 
 
-def ship_latest_for_name(shop: Shop, spoken: str, actor: int) -> Row | None:
-    """Ship the newest unshipped order of the customer with this spoken name (None: nothing to ship)."""
-    try:
-        return shop.ship_latest(spoken, actor)
-    except OrderNotFound:
+def open_order_for_name(shop: Shop, spoken: str, statuses: tuple[str, ...]) -> Row | None:
+    """The newest order in ``statuses`` of a customer with this spoken name, or None."""
+    for c in customers.find_by_alias(shop.db, spoken):
+        found = [o for o in orders.list_orders(shop.db, customer_id=c["id"]) if o["status"] in statuses]
+        if found:
+            return found[0]
+    return None
+
+
+def buyer_address(db: sqlite_utils.Database, customer_id: int | None) -> tuple[str, str, str | None] | None:
+    """(channel, channel user id, language) to send a buyer a message, or None (a name she only said)."""
+    row = customers.get_customer(db, customer_id) if customer_id is not None else None
+    if row is None or row["channel"] == customers.SPOKEN_CHANNEL or row["unsubscribed"]:
         return None
+    return row["channel"], row["channel_user_id"], row["language"]
+
+
+OPEN_STATUSES = orders.OPEN_STATUSES
 
 
 def open_orders(db: sqlite_utils.Database) -> list[Row]:
@@ -221,7 +239,7 @@ def orders_today(shop: Shop) -> list[Row]:
 def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     """Confirmed sales in the period (a buyer's order waiting for the seller is not a sale yet), and how
     many buyers' orders are still waiting."""
-    from voicebot.shop.reports import period_bounds
+    from voicebot.shop.reports import SALE_SQL, period_bounds
     from voicebot.store.clock import to_iso
 
     if period == "yesterday":  # the whole of yesterday, not today under yesterday's name
@@ -233,11 +251,11 @@ def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     bounds = (to_iso(start), to_iso(end))
     count, revenue = shop.db.execute(
         "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
-        " WHERE status IN ('confirmed', 'shipped', 'done') AND created_at >= ? AND created_at < ?",
+        f" WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?",
         bounds,
     ).fetchone()
-    waiting = shop.db.execute("SELECT count(*) FROM orders WHERE status = 'pending'").fetchone()[0]
-    return {"count": count, "revenue_fen": revenue, "waiting": waiting}
+    waiting, first = shop.db.execute("SELECT count(*), min(id) FROM orders WHERE status = 'pending'").fetchone()
+    return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}
 
 
 def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tuple[str, str, str]]:
@@ -303,8 +321,22 @@ def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool)
 _CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"
 
 
-def whole(quantity: float | Decimal | None) -> int:
-    """A quantity for a shop that counts in whole units: 一斤半 is refused (nothing changes), never rounded."""
-    if quantity is None or quantity != int(quantity):
-        raise InvalidValue(f"quantity {quantity} is not a whole number")
-    return int(quantity)
+def amount(quantity: float | Decimal | None) -> int | float:
+    """A spoken quantity as the shop stores it (150, 1.5); ``InvalidValue`` for none or more than three
+    decimals. Whether a fraction is allowed (斤 yes, 条 no) the dialogue decides before."""
+    if quantity is None:
+        raise InvalidValue("no quantity")
+    return shop_quantity.clean(quantity)
+
+
+def exact_amount(quantity: float | Decimal | None) -> Decimal:
+    return shop_quantity.exact(amount(quantity))
+
+
+def is_whole(quantity: float | Decimal | None) -> bool:
+    return shop_quantity.is_whole(quantity)
+
+
+def line_fen(quantity: float | Decimal, unit_price_fen: int) -> int:
+    """What a quantity at a unit price comes to, in fen."""
+    return shop_quantity.line_fen(quantity, unit_price_fen)

@@ -121,11 +121,15 @@ class Repair(Acts):
     def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: Intent) -> TurnResult:
         """Undo the action just committed and do it again with the correction."""
         try:
-            self.shop.undo(self.actor)
+            undone = self.shop.undo(self.actor)
         except ports.ShopError:
             return self.result(self.say("error"), it, error_code="undo_conflict")
+        if undone.kind == "create_order" and self.role != "seller":
+            self.replacing_order = undone.data["order_id"]  # the seller hears "changed", not a second order
         self.catalog = ports.catalog_rows(self.db)
         res = self.proceed(self.corrected(last["intent"], fix).copy(confirmed=True))
+        if self.replacing_order and not res.committed:  # the old order is gone: say so
+            res.notify = self.buyer_undo_notice(undone.kind, undone.data) + res.notify
         note = self.say("corrected" if res.committed else "corrected_undone", what=last["summary"])
         res.reply = replies.sentences(self.lang, note, res.reply)
         return res

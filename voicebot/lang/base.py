@@ -35,6 +35,14 @@ def tidy(value: float) -> int | float:
     return int(value) if value == int(value) else value
 
 
+def split_amount(n: int | float | Decimal) -> tuple[int, str]:
+    """A quantity as (whole part, decimal digits): 1.5 -> (1, "5"), 0.25 -> (0, "25"), 3 -> (3, "")."""
+    d = Decimal(repr(n)) if isinstance(n, float) else Decimal(str(n))
+    whole = int(d)
+    digits = format(d - whole, "f").partition(".")[2].rstrip("0")
+    return whole, digits
+
+
 def fen(value: float | Decimal) -> int:
     """A price in hundredths (fen, cents), rounded half up."""
     return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -112,6 +120,10 @@ class Language:
         """A new name as it is stored (Chinese without spaces, English lower-case)."""
         return text
 
+    def unit_form(self, unit: str) -> str:
+        """A counter word as the catalog keeps it (English: singular, "jars" -> "jar")."""
+        return unit
+
     # --- speaking --------------------------------------------------------------------------------
 
     def number(self, n: int) -> str:
@@ -130,9 +142,12 @@ class Language:
         """A number with a noun that agrees with it where the language inflects ("three orders")."""
         return self.number(n)
 
-    def quantity(self, n: int, unit: str) -> str:
-        """A count with its measure word: 十条 / ten jars / 두 개."""
-        return f"{self.count(n)} {unit}".strip()
+    def quantity(self, n: int | float | Decimal, unit: str) -> str:
+        """A count with its measure word: 十条 / ten jars / 두 개 (a fraction of a weight: 1.5 근)."""
+        whole, digits = split_amount(n)
+        if digits:
+            return f"{whole}.{digits} {unit}".strip()
+        return f"{self.count(whole)} {unit}".strip()
 
     def price(self, value: float | Decimal, currency: str) -> str:
         """A price as people say it."""

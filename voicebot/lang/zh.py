@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import cn2an
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, tidy, unit_at
+from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
 from voicebot.nlu.packs import Pack
 
 
@@ -108,6 +108,17 @@ def _zh_tenths(text: str, end: int, pack: Pack) -> tuple[float, int]:
     return tenths, end + (len(jiao) if jiao else 0)
 
 
+# Two neighbouring digits say "one or two" (一两个, 三两斤, 三四十斤): approximate, the larger one read back.
+_NEIGHBOURS = {"一两", "一二", "两三", "二三", "三两", "三四", "四五", "五六", "六七", "七八", "八九"}
+
+
+def _liang(run: str, text: str, end: int, pack: Pack) -> bool:
+    """二两 / 三两 / 半两 said of a weight: the 两 is the unit liang (0.1 jin), not the numeral two; 三两斤
+    (two or three jin) and 一两个 keep it a numeral."""
+    return (len(run) >= 2 and run.endswith("两") and run[-2] in "一二三四五六七八九十" and "两" not in run[:-1]
+            and unit_at(text, end, pack.units) is None)  # fmt: skip
+
+
 def find_zh(text: str, pack: Pack) -> list[Number]:
     rejects = rejected_spans(text, pack.number_rejects)
     out: list[Number] = []
@@ -118,7 +129,16 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         # A numeral wholly inside a non-quantity word ("十分好", "一下"), unless it is a decimal (一点五).
         if any(a <= start and end <= b for a, b in rejects):
             continue
-        read = _zh_numeral(text, start, end, run)
+        if _liang(run, text, end, pack):  # 二两: two liang, a tenth of a jin each
+            value = _zh_value(run[:-1])
+            if value is not None:
+                out.append(Number(tidy(value / 10), start, end, run, "斤", "count"))
+                continue
+        if run[:2] in _NEIGHBOURS and run[2:] in ("", "十", "百", "千", "万"):  # 一两个, 两三斤, 三四十斤
+            run, approximate_pair = run[1:], True
+        else:
+            approximate_pair = False
+        read = _zh_numeral(text, start, end, run) if not approximate_pair else (_zh_value(run), end, True)
         if read is None:
             continue
         value, end, approximate = read
@@ -230,8 +250,15 @@ class Chinese(Language):
     def ordinal(self, n: int) -> str:
         return cn2an.an2cn(int(n))
 
-    def quantity(self, n: int, unit: str) -> str:
-        return f"{zh_int(n)}{unit}"
+    def quantity(self, n: int | float | Decimal, unit: str) -> str:
+        """十条; goods by weight as people say them: 半斤, 一斤半, 二点二五斤."""
+        whole, digits = split_amount(n)
+        if not digits:
+            return f"{zh_int(whole)}{unit}"
+        if digits == "5":
+            return f"{zh_int(whole)}{unit}半" if whole else f"半{unit}"
+        head = cn2an.an2cn(whole) if whole else "零"
+        return f"{head}点{''.join(_PLAIN_DIGITS[int(d)] for d in digits)}{unit}"
 
     def price(self, value: float | Decimal, currency: str) -> str:
         return zh_price(value, currency, self.pack.replies["currency"].get(currency, "块"))

@@ -35,4 +35,6 @@ def parse_number(text: str, lang: str, money: bool = False) -> SpokenNumber | No
         return None
     wanted = "money" if money else "count"
     best = next((n for n in found if n.kind == wanted), found[0])
+    if money and best.kind == "count":
+        return None  # "八十斤" does not answer "多少钱？"
     return SpokenNumber(best.value, best.approximate)

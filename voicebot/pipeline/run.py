@@ -248,7 +248,7 @@ class Pipeline:
                 info.update(text=transcript.text, grammar=transcript.grammar)
             text = result.transcript = transcript.text
             words = [w.__dict__ for w in transcript.words]
-            confidence = (sum(w.conf for w in transcript.words) / len(transcript.words)) if words else 0.0
+            confidence = transcript.confidence
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
             if channel in self.channels:  # e.g. the browser shows what was heard before the reply is ready
                 try:

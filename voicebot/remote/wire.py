@@ -17,7 +17,7 @@ from typing import Any
 
 KEY = "voicebot"
 RATE, WIDTH, CHANNELS = 16000, 2, 1  # what voicebot's recognisers take: 16 kHz mono s16le
-CHUNK_BYTES = RATE * WIDTH // 10 * 2  # 0.2 s of audio per audio-chunk
+CHUNK_BYTES = RATE * WIDTH  # 1 s of audio per audio-chunk (the whole note is sent before decoding starts)
 
 
 def ours(data: dict[str, Any] | None) -> dict[str, Any]:

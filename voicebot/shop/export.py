@@ -15,6 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from voicebot.shop.money import fen_to_yuan
+from voicebot.shop.orders import line_total
+from voicebot.shop.reports import SALE_STATUSES
 
 PRODUCT_COLUMNS = (
     "id",
@@ -30,7 +32,9 @@ PRODUCT_COLUMNS = (
 ORDER_COLUMNS = (
     "order_id", "status", "created_by", "customer_id", "customer_name", "created_at", "updated_at",
     "total_fen", "total_yuan", "product_id", "product_name", "quantity", "unit_price_fen", "unit_price_yuan",
+    "line_total_fen", "line_total_yuan", "is_sale",
 )  # fmt: skip
+# ``is_sale``: 1 for the orders every sales figure counts (reports.SALE_STATUSES), 0 for pending or cancelled.
 MESSAGE_COLUMNS = (
     "id", "created_at", "updated_at", "channel", "channel_msg_id", "user", "customer_id", "direction", "kind",
     "status", "language", "transcript", "words_json", "intent_json", "action_id", "reply_to_id", "reply_text",
@@ -60,12 +64,15 @@ def _orders(db: sqlite_utils.Database) -> Iterable[dict[str, Any]]:
     for row in db.query(
         """SELECT o.id AS order_id, o.status, o.created_by, o.customer_id, c.display_name AS customer_name,
                   o.created_at, o.updated_at, o.total_fen, oi.product_id, p.name AS product_name,
-                  oi.quantity, oi.unit_price_fen
+                  oi.quantity, oi.unit_price_fen, oi.line_total_fen
            FROM orders o JOIN order_items oi ON oi.order_id = o.id JOIN products p ON p.id = oi.product_id
            LEFT JOIN customers c ON c.id = o.customer_id ORDER BY o.id, oi.id"""
     ):
         row["total_yuan"] = str(fen_to_yuan(row["total_fen"]))
         row["unit_price_yuan"] = str(fen_to_yuan(row["unit_price_fen"]))
+        row["line_total_fen"] = line_total(row)
+        row["line_total_yuan"] = str(fen_to_yuan(row["line_total_fen"]))
+        row["is_sale"] = int(row["status"] in SALE_STATUSES)
         yield row
 
 

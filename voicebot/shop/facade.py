@@ -16,6 +16,7 @@ import sqlite_utils
 
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.shop import actions, catalog, customers, export, orders, photos, reports
+from voicebot.shop.errors import TooManyPending
 from voicebot.shop.money import to_fen
 from voicebot.shop.orders import OrderLine
 from voicebot.store.clock import to_iso
@@ -146,16 +147,29 @@ class Shop:
         customer: str | int | None = None,
         price: Price | None = None,
         actor: int | None = None,
+        total: Price | None = None,
     ) -> Row:
-        """A sale the seller reports ("卖了两条手链给张三"); ``customer`` is an id or a spoken name."""
+        """A sale the seller reports ("卖了两条手链给张三"); ``customer`` is an id or a spoken name.
+        ``total`` (卖了三斤一共一百块) is recorded exactly as said; the unit price is then ``total / quantity``
+        rounded to the fen (the line keeps the total)."""
         customer_id = self.customer_for_name(customer)["id"] if isinstance(customer, str) else customer
         unit_price = None if price is None else to_fen(price)
+        line_total = None if total is None else to_fen(total)
+        if line_total is not None and unit_price is None:
+            unit_price = round(line_total / quantity)
         return orders.create_order(
-            self.db, [OrderLine(product, quantity, unit_price)], customer_id, "seller", actor
+            self.db, [OrderLine(product, quantity, unit_price, line_total)], customer_id, "seller", actor
         )
 
     def place_order(self, product: catalog.ProductRef, quantity: int, buyer_id: int) -> Row:
-        """A buyer's own order (pending until the seller ships it)."""
+        """A buyer's own order (pending until the seller ships it). One buyer holds at most
+        ``dialogue.max_pending_orders`` pending orders and ``dialogue.max_pending_units`` units in them
+        (``TooManyPending``): anyone can be a buyer, and a pending order reserves stock."""
+        limits = self.config.dialogue
+        held_orders, held_units = orders.pending_held(self.db, buyer_id)
+        if ((limits.max_pending_orders and held_orders >= limits.max_pending_orders)
+                or (limits.max_pending_units and held_units + quantity > limits.max_pending_units)):
+            raise TooManyPending(held_orders, held_units)
         return orders.create_order(self.db, [OrderLine(product, quantity)], buyer_id, "buyer", buyer_id)
 
     def get_order(self, order_id: int) -> Row | None:

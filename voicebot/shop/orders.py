@@ -7,12 +7,15 @@ Statuses: ``pending -> confirmed -> shipped -> done``; ``pending`` may also go s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
+from voicebot.shop import quantity as qty
 from voicebot.shop.actions import record_action
 from voicebot.shop.catalog import ProductRef, require_product
 from voicebot.shop.errors import IllegalTransition, InvalidValue, OrderNotFound, OutOfStock
@@ -37,20 +40,39 @@ class OrderLine:
     """One line of a new order; ``unit_price_fen`` None means the catalog price."""
 
     product: ProductRef
-    quantity: int
+    quantity: qty.Quantity  # whole, or a decimal for goods sold by weight (1.5 斤)
     unit_price_fen: int | None = None
+    line_total_fen: int | None = None  # a total said for the line (一共一百块); None: quantity × unit price
 
 
 def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
     lines = [i if isinstance(i, OrderLine) else OrderLine(*i) for i in items]
     if not lines:
         raise InvalidValue("an order needs at least one item")
-    for line in lines:
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity <= 0:
-            raise InvalidValue(f"quantity must be a positive whole number, got {line.quantity!r}")
+    for i, line in enumerate(lines):
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int | float | Decimal):
+            raise InvalidValue(f"quantity must be a positive number, got {line.quantity!r}")
+        if qty.clean(line.quantity) <= 0:
+            raise InvalidValue(f"quantity must be a positive number, got {line.quantity!r}")
+        lines[i] = dataclasses.replace(line, quantity=qty.clean(line.quantity))
         if line.unit_price_fen is not None and line.unit_price_fen < 0:
             raise InvalidValue("a price cannot be negative")
+        if line.line_total_fen is not None and (
+            isinstance(line.line_total_fen, bool) or not isinstance(line.line_total_fen, int) or line.line_total_fen < 0
+        ):
+            raise InvalidValue("a total must be a whole number of fen, not negative")
     return lines
+
+
+def pending_held(db: sqlite_utils.Database, customer_id: int) -> tuple[int, int]:
+    """``(orders, units)`` of the customer's own orders still pending."""
+    row = db.execute(
+        "SELECT count(DISTINCT o.id), coalesce(sum(i.quantity), 0) FROM orders o"
+        " LEFT JOIN order_items i ON i.order_id = o.id"
+        " WHERE o.customer_id = ? AND o.status = 'pending' AND o.created_by = 'buyer'",
+        (customer_id,),
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def create_order(
@@ -78,7 +100,8 @@ def create_order(
         for line in lines:
             product = require_product(db, line.product)
             cur = db.execute(
-                "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND active = 1 AND stock >= ?",
+                f"UPDATE products SET stock = round(stock - ?, {qty.SQL_PLACES}), updated_at = ?"
+                " WHERE id = ? AND active = 1 AND stock >= ?",
                 (line.quantity, now, product["id"], line.quantity),
             )
             if cur.rowcount != 1:
@@ -93,21 +116,31 @@ def create_order(
                     "name": product["name"],
                     "quantity": line.quantity,
                     "unit_price_fen": price,
+                    "line_total_fen": line.line_total_fen
+                    if line.line_total_fen is not None or qty.is_whole(line.quantity)
+                    else qty.line_fen(line.quantity, price),  # 1.5 斤: the fen it comes to, kept
                     "before_updated_at": product["updated_at"],
                 }
             )
-        total = sum(t["quantity"] * t["unit_price_fen"] for t in taken)
+        total = sum(line_total(t) for t in taken)
         order_id = db.execute(
             "INSERT INTO orders (customer_id, status, created_by, actor_id, total_fen, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (customer_id, status, created_by, actor, total, now, now),
         ).lastrowid
         db.conn.executemany(
-            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen) VALUES (?, ?, ?, ?)",
-            [(order_id, t["product_id"], t["quantity"], t["unit_price_fen"]) for t in taken],
+            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_fen, line_total_fen)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(order_id, t["product_id"], t["quantity"], t["unit_price_fen"], t["line_total_fen"]) for t in taken],
         )
         record_action(db, actor, "create_order", {"order_id": order_id, "items": taken, "updated_at": now})
         return get_order(db, order_id)  # type: ignore[return-value]
+
+
+def line_total(line: Row) -> int:
+    """What one order line comes to in fen: the total said for it, else quantity × unit price."""
+    said = line.get("line_total_fen")
+    return said if said is not None else line["quantity"] * line["unit_price_fen"]
 
 
 def _items(db: sqlite_utils.Database, order_ids: list[int]) -> dict[int, list[Row]]:
@@ -116,7 +149,7 @@ def _items(db: sqlite_utils.Database, order_ids: list[int]) -> dict[int, list[Ro
         return out
     marks = ",".join("?" * len(order_ids))
     for row in db.query(
-        f"""SELECT oi.order_id, oi.product_id, p.name, p.unit, oi.quantity, oi.unit_price_fen
+        f"""SELECT oi.order_id, oi.product_id, p.name, p.unit, oi.quantity, oi.unit_price_fen, oi.line_total_fen
             FROM order_items oi JOIN products p ON p.id = oi.product_id
             WHERE oi.order_id IN ({marks}) ORDER BY oi.id""",
         order_ids,
@@ -196,7 +229,7 @@ def set_status(db: sqlite_utils.Database, order_id: int, status: str, actor: int
                     "SELECT updated_at FROM products WHERE id = ?", (item["product_id"],)
                 ).fetchone()
                 db.execute(
-                    "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?",
+                    f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}), updated_at = ? WHERE id = ?",
                     (item["quantity"], now, item["product_id"]),
                 )
                 returned.append({**item, "before_updated_at": before[0]})

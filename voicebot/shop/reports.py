@@ -2,7 +2,7 @@
 
 Periods start at local midnight (today), local Monday midnight (week) or the local first of the
 month (month) and run until now; the boundaries are converted to UTC to compare with stored times.
-Cancelled orders do not count.
+Only sales count (``SALE_STATUSES``); pending orders are reported apart.
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from voicebot.shop.errors import InvalidValue
+from voicebot.shop.quantity import tidy
 from voicebot.store.clock import to_iso
 
 PERIODS = ("today", "week", "month")
+# What counts as a sale, everywhere (the voice summary, ``voicebot report``, the console): orders the seller
+# has confirmed, shipped or finished. A buyer's order still waiting for her is "pending", counted apart.
+SALE_STATUSES = ("confirmed", "shipped", "done")
+SALE_SQL = "('confirmed', 'shipped', 'done')"
 
 
 def period_bounds(period: str, timezone: str, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -43,34 +48,44 @@ def sales_report(
     timezone: str = "Asia/Shanghai",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Orders, units and revenue (fen) in the period, with a per-product breakdown (best first)."""
+    """Sales (orders in ``SALE_STATUSES``): orders, units and revenue (fen) in the period, with a per-product
+    breakdown (best first); buyers' orders still pending are counted apart (``pending_orders``/``pending_fen``)."""
     start, end = period_bounds(period, timezone, now)
     bounds = (to_iso(start), to_iso(end))
     totals = db.execute(
-        """SELECT count(*), coalesce(sum(total_fen), 0),
-                  coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o2 ON o2.id = oi.order_id
-                            WHERE o2.status != 'cancelled' AND o2.created_at >= ? AND o2.created_at < ?), 0)
-           FROM orders WHERE status != 'cancelled' AND created_at >= ? AND created_at < ?""",
+        f"""SELECT count(*), coalesce(sum(total_fen), 0),
+                  coalesce((SELECT round(sum(oi.quantity), 3) FROM order_items oi JOIN orders o2 ON o2.id = oi.order_id
+                            WHERE o2.status IN {SALE_SQL} AND o2.created_at >= ? AND o2.created_at < ?), 0)
+           FROM orders WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?""",
         bounds + bounds,
+    ).fetchone()
+    pending = db.execute(
+        "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
+        " WHERE status = 'pending' AND created_at >= ? AND created_at < ?",
+        bounds,
     ).fetchone()
     products = list(
         db.query(
-            """SELECT p.id AS product_id, p.name, p.unit, sum(oi.quantity) AS quantity,
-                      sum(oi.quantity * oi.unit_price_fen) AS revenue_fen
+            f"""SELECT p.id AS product_id, p.name, p.unit, round(sum(oi.quantity), 3) AS quantity,
+                      sum(coalesce(oi.line_total_fen, oi.quantity * oi.unit_price_fen)) AS revenue_fen
                FROM order_items oi JOIN orders o ON o.id = oi.order_id JOIN products p ON p.id = oi.product_id
-               WHERE o.status != 'cancelled' AND o.created_at >= ? AND o.created_at < ?
+               WHERE o.status IN {SALE_SQL} AND o.created_at >= ? AND o.created_at < ?
                GROUP BY p.id ORDER BY revenue_fen DESC, quantity DESC, p.id""",
             bounds,
         )
     )
+    for row in products:
+        row["quantity"] = tidy(row["quantity"])
     return {
         "period": period,
         "timezone": timezone,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "orders": totals[0],
-        "quantity": totals[2],
+        "quantity": tidy(totals[2]),
         "revenue_fen": totals[1],
+        "pending_orders": pending[0],
+        "pending_fen": pending[1],
         "products": products,
     }
 

@@ -269,9 +269,15 @@ V8_CONSOLE = [
     "CREATE INDEX corrections_message ON corrections (message_id)",
 ]
 
+# Version 9: a total said for an order line (卖了三斤一共一百块) is kept exactly; NULL (every older line)
+# means quantity × unit price, so existing orders read as before.
+V9_LINE_TOTAL = [
+    "ALTER TABLE order_items ADD COLUMN line_total_fen INTEGER CHECK (line_total_fen >= 0)",
+]
+
 MIGRATIONS: list[list[str]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
-    V8_CONSOLE,
+    V8_CONSOLE, V9_LINE_TOTAL,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,7 +19,7 @@ Server -> client::
     {"type": "received", "id": "c-1a2b", "message_id": 7, "duplicate": false}
     {"type": "heard", "id": "c-1a2b", "message_id": 7, "text": "사과 얼마 예요"}
     {"type": "reply", "id": "c-1a2b", "message_id": 7, "outbox_id": 12, "kind": "voice"|"text"|"image",
-     "text": "...", "audio_url": "/chat/media/<sha>.mp3", "image_url": null, "heard": "...",
+     "text": "...", "audio_url": "/chat/media/<sha>.mp3?u=..&e=..&s=..", "image_url": null, "heard": "...",
      "notification": false}
     {"type": "error", "code": "bad_json"|"unknown_type"|"bad_id"|"bad_clip"|"too_large"|"bad_product"
      |"revoked", "id": "...", "message": "..."}
@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_ROW_ID = 2**63 - 1  # every number in the protocol is a row id: SQLite's largest integer
 MAX_TEXT_CHARS = 500
 TYPES = ("clip", "text", "order", "hello", "ping")
 
@@ -70,6 +71,13 @@ def _check_id(value: Any) -> str:
     return value
 
 
+def _row_id(value: Any, lowest: int, what: str, msg_id: str | None = None, code: str = "bad_json") -> int:
+    """A whole number SQLite can hold (no bool, float, string or 2**63), or :class:`ProtocolError`."""
+    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= MAX_ROW_ID:
+        raise ProtocolError(code, f"{what} must be a whole number from {lowest} to {MAX_ROW_ID}", msg_id)
+    return value
+
+
 def _from_obj(obj: Any, data: bytes | None, max_clip_bytes: int) -> ClientMessage:
     if not isinstance(obj, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
@@ -79,10 +87,7 @@ def _from_obj(obj: Any, data: bytes | None, max_clip_bytes: int) -> ClientMessag
     if kind == "ping":
         return ClientMessage("ping")
     if kind == "hello":
-        after = obj.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise ProtocolError("bad_json", "'after' must be an outbox id (a whole number)")
-        return ClientMessage("hello", after=after)
+        return ClientMessage("hello", after=_row_id(obj.get("after", 0), 0, "'after' (an outbox id)"))
     msg_id = _check_id(obj.get("id"))
     if kind == "clip":
         if data is None:
@@ -104,16 +109,14 @@ def _from_obj(obj: Any, data: bytes | None, max_clip_bytes: int) -> ClientMessag
         if not isinstance(text, str) or not text.strip():
             raise ProtocolError("bad_text", "a text message needs non-empty 'text'", msg_id)
         return ClientMessage("text", msg_id, text=text.strip()[:MAX_TEXT_CHARS])
-    product_id = obj.get("product_id")
-    if not isinstance(product_id, int) or isinstance(product_id, bool) or product_id <= 0:
-        raise ProtocolError("bad_product", "an order needs a 'product_id'", msg_id)
+    product_id = _row_id(obj.get("product_id"), 1, "an order's 'product_id'", msg_id, "bad_product")
     return ClientMessage("order", msg_id, product_id=product_id)
 
 
 def parse_text(frame: str, max_clip_bytes: int) -> ClientMessage:
     try:
         obj = json.loads(frame)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also an integer of more than 4300 digits
         raise ProtocolError("bad_json", "not valid JSON") from None
     return _from_obj(obj, None, max_clip_bytes)
 
@@ -125,7 +128,7 @@ def parse_binary(frame: bytes, max_clip_bytes: int) -> ClientMessage:
         raise ProtocolError("bad_clip", "a binary frame starts with a JSON header line ending in a newline")
     try:
         obj = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ProtocolError("bad_json", "the binary frame's header is not valid JSON") from None
     if not isinstance(obj, dict) or obj.get("type") != "clip":
         raise ProtocolError("unknown_type", "binary frames carry clips only")

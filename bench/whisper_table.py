@@ -1,0 +1,193 @@
+"""Issue 19's table: the zh voice corpus by half x voice x variant -> exact, CER, RTF, wrong-and-acted,
+right-and-confirmed, for Whisper with and without the catalog prompt and the NLU with and without
+reading by sound; and the confidence features of every decode (JSONL) for calibrating read-back.
+
+Each sentence of tests/data/voice_corpus_zh.jsonl is spoken by a Kokoro voice (the two alternate),
+by espeak-ng, and as noisy (pink noise -30 dBFS) and fast (tempo 1.15) variants of the Kokoro note,
+all through AMR-NB. Notes are cached in .cache/voice_notes. Decoding is in-process, one CTranslate2
+thread per worker process (as the tests decode), so RTFs compare settings within one run.
+
+Run: nice -n 10 .venv/bin/python bench/whisper_table.py [--half heldout] [--variants kokoro espeak noisy fast]
+     [--settings prompt plain] [--workers 2] [--limit N] [--every N] [--out decodes.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from voicebot.asr import whisper_worker
+from voicebot.asr.biasing import bias_phrases, prompt_for
+from voicebot.audio.decode import decode_sync
+from voicebot.config import AudioConfig
+from voicebot.intents import spec
+from voicebot.nlu import sounds, understand
+from voicebot.packaged_models import WHISPER_BASE, assemble
+from voicebot.testing.voice_corpus import error_rate, load_corpus
+from voicebot.testing.voices import KOKORO_VOICES, ZH_VOICES, voice_note
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+CUSTOMERS = ["张三", "李四", "王五"]
+# The decode settings compared: today's service defaults, and variants measured against them.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "prompt": {"prompt": True, "beam_size": 5},  # today's default: beam 5, catalog prompt
+    "plain": {"prompt": False, "beam_size": 5},
+    "plain-b2": {"prompt": False, "beam_size": 2},
+    "plain-b1": {"prompt": False, "beam_size": 1},
+    "plain-nots": {"prompt": False, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
+    "plain-vad": {"prompt": False, "beam_size": 5, "vad_filter": True},
+}
+CONFIRM_BELOW = 0.7  # dialogue.confirm_below_confidence
+
+
+def _init(path: str) -> None:
+    whisper_worker.init([path], 1)
+
+
+def _decode(path: str, pcm: bytes, prompt: str | None, beam: int, options: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    out = whisper_worker.recognize(pcm, "zh", path, prompt, beam, **options)
+    out["decode_s"] = time.perf_counter() - started
+    return out
+
+
+def notes(cases: list[dict[str, Any]], variants: list[str], folder: Path) -> list[tuple[int, str, str, bytes]]:
+    """(case index, voice label, variant, pcm) for every case and variant."""
+    out = []
+    kokoro = KOKORO_VOICES["zh"]
+    for i, case in enumerate(cases):
+        for variant in variants:
+            voice = ZH_VOICES[0] if variant == "espeak" else kokoro[i % len(kokoro)]
+            amr = voice_note(case["text"], voice, folder, f"{i}-{variant}", "" if variant in ("kokoro", "espeak")
+                             else variant, cache=True)
+            out.append((i, str(voice), variant, decode_sync(amr, AudioConfig()).data))
+    return out
+
+
+def read(case: dict[str, Any], heard: str, by_sound: bool) -> Any:
+    products = case["products"].split(",")
+    if by_sound:
+        return understand(heard, "zh", case["role"], products)
+    rules = sounds.sound_rules
+    sounds.sound_rules = lambda lang: None  # type: ignore[assignment]
+    try:
+        return understand(heard, "zh", case["role"], products)
+    finally:
+        sounds.sound_rules = rules  # type: ignore[assignment]
+
+
+def acts_unasked(it: Any, confidence: float, threshold: float) -> bool:
+    """Would the dialogue change the shop on this reading without reading it back?"""
+    s = it.spec
+    if not s.changes_shop or s.confirm == "always" or it.name == "undo" and it.unsure:
+        return False
+    if any(getattr(it, slot) is None for slot in s.required):
+        return False  # it asks for what is missing first
+    return not (s.confirm == "unsure" and (it.unsure or it.approximate or confidence < threshold))
+
+
+def confidence(row: dict[str, Any], method: str) -> float:
+    """The per-note confidence ``method`` gives (see the report)."""
+    import math
+
+    words = [w["conf"] for w in row["words"]]
+    if method == "mean_word":
+        return sum(words) / len(words) if words else 0.0
+    if method == "min_word":
+        return min(words) if words else 0.0
+    if method == "logprob":
+        return math.exp(row["avg_logprob"]) if row.get("avg_logprob") is not None else 0.0
+    raise ValueError(method)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", nargs="*", default=["tune", "heldout"])
+    parser.add_argument("--variants", nargs="*", default=["kokoro", "espeak", "noisy", "fast"])
+    parser.add_argument("--settings", nargs="*", default=["prompt", "plain"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N cases of each half")
+    parser.add_argument("--every", type=int, default=1, help="only every Nth held-out case (a smaller sample)")
+    parser.add_argument("--out", type=Path, default=Path("whisper_table.jsonl"))
+    args = parser.parse_args()
+    cases = [c for c in load_corpus(DATA / "voice_corpus_zh.jsonl") if c.get("split", "tune") in args.half]
+    heldout = [c for c in cases if c.get("split") == "heldout"][:: args.every]
+    cases = [c for c in cases if c.get("split", "tune") != "heldout"] + heldout
+    if args.limit:
+        by_half: dict[str, int] = defaultdict(int)
+        kept = []
+        for c in cases:
+            by_half[c["split"]] += 1
+            if by_half[c["split"]] <= args.limit:
+                kept.append(c)
+        cases = kept
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        assemble(WHISPER_BASE, folder / "models")
+        model = str(next((folder / "models").iterdir()))
+        spoken = notes(cases, args.variants, folder / "notes")
+        print(f"{len(cases)} cases, {len(spoken)} notes", file=sys.stderr)
+        rows = []
+        with cf.ProcessPoolExecutor(args.workers, initializer=_init, initargs=(model,)) as pool:
+            for name in args.settings:
+                setting = dict(SETTINGS[name])
+                use_prompt, beam = setting.pop("prompt"), setting.pop("beam_size")
+                futures = []
+                for i, voice, variant, pcm in spoken:
+                    case = cases[i]
+                    prompt = prompt_for("zh", bias_phrases("zh", case["products"].split(","), CUSTOMERS)) if use_prompt else None
+                    futures.append((i, voice, variant, len(pcm) / 32000, pool.submit(_decode, model, pcm, prompt, beam, setting)))
+                for i, voice, variant, audio_s, fut in futures:
+                    out = fut.result()
+                    rows.append({"setting": name, "case": i, "split": cases[i]["split"], "voice": voice,
+                                 "variant": variant, "audio_s": audio_s, **out})
+                print(f"decoded {name}", file=sys.stderr)
+    with args.out.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    report(rows, cases)
+
+
+def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str = "logprob",
+           threshold: float = CONFIRM_BELOW) -> None:
+    table: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        case = cases[r["case"]]
+        conf = confidence(r, method)
+        for nlu in ("before", "pinyin"):
+            it = read(case, r["text"], nlu == "pinyin")
+            right = it.to_contract() == case["expect"]
+            edits, units = error_rate(case["text"], r["text"], "zh")
+            t = table[(r["split"], r["variant"], r["setting"], nlu)]
+            t["n"] += 1
+            t["exact"] += right
+            t["edits"] += edits
+            t["units"] += units
+            t["decode_s"] += r["decode_s"]
+            t["audio_s"] += r["audio_s"]
+            acted = acts_unasked(it, conf, threshold)
+            if it.spec.changes_shop:
+                t["wrong_change"] += not right
+                t["wrong_acted"] += (not right) and acted
+            if right and spec(case["expect"]["intent"]).confirm == "unsure":
+                t["right_change"] += 1
+                t["right_confirmed"] += not acted
+    print(f"\nconfidence: {method}, read back below {threshold}")
+    print("half     variant settings  nlu     exact         CER   RTF   wrong-and-acted  right-and-confirmed")
+    for key in sorted(table):
+        t = table[key]
+        print(f"{key[0]:8} {key[1]:7} {key[2]:9} {key[3]:7} {int(t['exact']):3}/{int(t['n']):3} ({t['exact'] / t['n']:4.0%})"
+              f"  {t['edits'] / max(1, t['units']):.2f}  {t['decode_s'] / t['audio_s']:.2f}"
+              f"  {int(t['wrong_acted'])}/{int(t['wrong_change'])}"
+              f"            {int(t['right_confirmed'])}/{int(t['right_change'])}")
+
+
+if __name__ == "__main__":
+    main()
