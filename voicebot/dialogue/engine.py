@@ -567,6 +567,11 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
+    if result.intent.name in ("record_sale", "place_order", "add_stock"):
+        # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
+        rest = ports.second_command(text, lang, role, list(turn.catalog))
+        if rest:
+            result.reply = replies.sentences(lang, result.reply, turn.say("say_again", what=rest))
     if result.intent.name != "repeat":
         state["last_reply"] = result.reply
     if result.committed and result.intent.product:

@@ -35,6 +35,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
+def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
+    """The words of a second command said after the first in ``text`` (None when there is none)."""
+    from voicebot.nlu.second_command import second_command as find
+
+    return find(text, lang, role, products)
+
+
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:
     """A bare spoken answer to "多少钱？"/"几条？" ("两百块", "十来个", "two fifty") as (value, approximate)."""
     from voicebot.nlu.numbers import parse_number as nlu_parse_number
