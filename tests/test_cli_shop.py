@@ -91,7 +91,7 @@ def test_catalog_commands_and_json_shape(run):
     run(shop, "stock", "蜂蜜", "+5")
     assert run(shop, "stock", "蜂蜜", "-2", "--json")["product"]["stock"] == 7
     assert "only 7 left" in run(shop, "stock", "蜂蜜", "-8", ok=False)
-    assert "not a whole number" in run(shop, "stock", "蜂蜜", "lots", ok=False)
+    assert "not a number" in run(shop, "stock", "蜂蜜", "lots", ok=False)
     assert "already exists" in run(shop, "add", "蜂蜜", "--price", "1", ok=False)
     assert "not a price" in run(shop, "add", "茶叶", "--price", "cheap", ok=False)
     listed = run(shop, "list", "--json")["products"]
@@ -191,3 +191,20 @@ def test_chat_as_a_seller_needs_a_seller_or_an_explicit_flag(tmp_path):
         assert s.is_seller("console", "x1")
     buyer = runner.invoke(chat, ["--role", "buyer", "--user", "b9", "--db", db, "有什么卖的"])
     assert buyer.exit_code == 0
+
+
+def test_goods_sold_by_weight_have_decimal_stock_in_the_cli(run):
+    """Issue 18 item 3: --stock 2.5 and a change of -0.5 are kept exactly; JSON shows 2.5 and then 2."""
+    assert run(shop, "add", "核桃", "--price", "30", "--stock", "2.5", "--unit", "斤", "--json")["product"]["stock"] == 2.5
+    assert run(shop, "stock", "核桃", "+0.1", "--json")["product"]["stock"] == 2.6
+    assert run(shop, "stock", "核桃", "+0.2", "--json")["product"]["stock"] == 2.8
+    assert run(shop, "stock", "核桃", "-0.8", "--json")["product"]["stock"] == 2
+    assert "at most three decimals" in run(shop, "stock", "核桃", "0.0001", ok=False)
+    from voicebot.config import load_config
+
+    with Shop(open_db(run.db), load_config()) as s:
+        s.record_sale("核桃", 1.5)
+    order = run(orders, "list", "--json")["orders"][0]
+    assert order["items"][0]["quantity"] == 1.5 and order["total_fen"] == 4500
+    r = run(report, "--json")
+    assert (r["quantity"], r["revenue_fen"]) == (1.5, 4500)

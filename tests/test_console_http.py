@@ -92,7 +92,7 @@ async def test_state_changes_without_the_csrf_token_are_refused(aiohttp_server, 
         with Shop.open(service.config) as shop:
             assert shop.product("蜂蜜")["price_fen"] == 4500 and shop.product("蜂蜜")["stock"] == 5
         status, html, _ = await op.post(path, {"csrf": op.csrf, "price": "48.5", "stock": "7"})
-        assert status == 200 and "蜂蜜: price 48.5, stock 7" in html
+        assert status == 200 and "蜂蜜: price 48.50, stock 7" in html
     with Shop.open(service.config) as shop:
         after = shop.product("蜂蜜")
         assert (after["price_fen"], after["stock"]) == (4850, 7)
@@ -101,6 +101,22 @@ async def test_state_changes_without_the_csrf_token_are_refused(aiohttp_server, 
         assert shop.undo(seller).kind == "adjust_stock"
         assert shop.undo(seller).kind == "set_price"
         assert shop.product("蜂蜜")["price_fen"] == 4500
+
+
+async def test_stock_of_goods_sold_by_weight_can_be_a_fraction_in_the_console(aiohttp_server, tmp_path):
+    """Issue 18 item 3: 半斤 on the console too; more than three decimals is refused, nothing changes."""
+    service = await console_service(aiohttp_server, tmp_path)
+    with Shop.open(service.config) as shop:
+        walnuts = shop.add_product("核桃", 30, 10, "斤")
+    async with Browserless(service.url) as op:
+        await op.login()
+        path = f"/console/shop/products/{walnuts['id']}"
+        status, html, _ = await op.post(path, {"csrf": op.csrf, "price": "30", "stock": "12.5"})
+        assert status == 200 and "核桃: stock 12.5" in html and 'value="12.5"' in html
+        status, _, _ = await op.post(path, {"csrf": op.csrf, "price": "30", "stock": "1.23456"})
+        assert status == 400
+    with Shop.open(service.config) as shop:
+        assert shop.product("核桃")["stock"] == 12.5
 
 
 async def test_login_attempts_are_limited_per_account_and_per_address(aiohttp_server, tmp_path):

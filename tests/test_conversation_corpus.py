@@ -69,9 +69,9 @@ def test_converse_prints_the_halves_and_fails_on_a_wrong_change(tmp_path: Path) 
 
 
 CORPUS = Path(__file__).parent / "data" / "conversations"
-# Understood-rate floors, each several turns below what the halves measure (tune 93%, heldout 90% with the
+# Understood-rate floors, each several turns below what the halves measure (tune 97%, heldout 95% with the
 # dialogue half of issue 18 in), so that one changed reply does not fail CI while a real slide does.
-FLOORS = {"tune": 0.85, "heldout": 0.82}
+FLOORS = {"tune": 0.88, "heldout": 0.86}
 
 
 @pytest.mark.parametrize("half", sorted(FLOORS))

@@ -15,13 +15,15 @@ from typing import Any
 import aiohttp
 from console_helpers import OPERATOR, PASSWORD, Browserless, serve_emulator
 from web_service import Chat, WebService
-from wechat_service import Service, seed, wechat_config
+from wechat_service import AES_KEY, TOKEN, Service, seed, wechat_config
 
 from voicebot.app import create_app
 from voicebot.channels.web import links
+from voicebot.channels.web.routes import COOKIE
 from voicebot.console.auth import add_user
 from voicebot.server import start_site
 from voicebot.shop.facade import Shop
+from voicebot.testing.wechat_client import WechatClient
 
 ATTACK_SOCKETS, SLOW_LOGINS = 300, 20
 LIMITS = {"max_connections": 160, "max_connections_per_address": 40, "reserved_connections": 30,
@@ -50,23 +52,27 @@ def attacker_session(source: str) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0), limit=0, force_close=True))
 
 
-async def open_forged_sockets(session: aiohttp.ClientSession, url: str, link: str, n: int) -> list[Any]:
-    """``n`` buyer sockets, each with a made-up cookie, opened at once; the ones that opened."""
+async def open_sockets(session: aiohttp.ClientSession, url: str, link: str, cookies: list[str]) -> list[Any]:
+    """One buyer socket per cookie, opened at once; the ones that opened."""
 
-    async def one() -> Any:
+    async def one(cookie: str) -> Any:
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
             return await session.ws_connect(f"{url}/chat/{link}/ws", timeout=aiohttp.ClientWSTimeout(ws_close=5),
-                                            headers={"Cookie": f"{links_cookie()}"})
+                                            headers={"Cookie": f"{COOKIE}={cookie}"})
         return None
 
-    opened = await asyncio.gather(*(one() for _ in range(n)))
+    opened = await asyncio.gather(*(one(c) for c in cookies))
     return [ws for ws in opened if ws is not None]
 
 
-def links_cookie() -> str:
-    from voicebot.channels.web.routes import COOKIE
+def made_up_cookies(n: int) -> list[str]:
+    return [secrets.token_urlsafe(32) for _ in range(n)]
 
-    return f"{COOKIE}={secrets.token_urlsafe(32)}"
+
+def minted_cookies(service: Service, n: int) -> list[str]:
+    """Genuine identities, as an attacker collects them by loading the page over days."""
+    with Shop.open(service.config) as shop:
+        return [links.new_buyer_cookie(shop.db) for _ in range(n)]
 
 
 async def slow_login(source: str, port: int, until: float) -> bytes:
@@ -113,7 +119,8 @@ async def test_one_address_with_hundreds_of_sockets_and_slow_logins_locks_no_one
         until = time.monotonic() + 15
         slow = [asyncio.create_task(slow_login("127.0.0.2", port, until)) for _ in range(SLOW_LOGINS)]
         async with attacker_session("127.0.0.2") as attacker:
-            sockets = await open_forged_sockets(attacker, service.url, link, ATTACK_SOCKETS)
+            sockets = await open_sockets(attacker, service.url, link,
+                                         made_up_cookies(ATTACK_SOCKETS // 2) + minted_cookies(service, ATTACK_SOCKETS // 2))
             try:
                 # one address gets its share and no more: the rest of the service is untouched
                 assert len(sockets) <= service.config.web.max_sockets_per_address
@@ -137,7 +144,7 @@ async def test_the_reserve_keeps_health_webhook_and_console_answering_when_many_
             try:
                 # 8 addresses x 25 sockets (each address within its share) would be 200 of 160 connections
                 for session in attackers:
-                    sockets += await open_forged_sockets(session, service.url, link, 25)
+                    sockets += await open_sockets(session, service.url, link, minted_cookies(service, 25))
                 limits = service.config.server
                 # the crowd stops where the reserve begins (WebSockets are not served from it)
                 assert 100 <= len(sockets) <= limits.max_connections - limits.reserved_connections
@@ -150,3 +157,25 @@ async def test_the_reserve_keeps_health_webhook_and_console_answering_when_many_
                 await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
                 for session in attackers:
                     await session.close()
+
+
+async def test_an_address_past_its_share_still_delivers_webhooks_but_gets_no_chat_pages(aiohttp_server, tmp_path):
+    async with capped_service(aiohttp_server, tmp_path) as (service, link):
+        port = int(service.url.rsplit(":", 1)[1])
+        held = []
+        try:
+            for _ in range(LIMITS["max_connections_per_address"] + 5):  # keep-alive connections, all answered
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.3", 0))
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert (await asyncio.wait_for(reader.readline(), 10)).split(b" ")[1] == b"200"
+                held.append(writer)
+            crowded = aiohttp.TCPConnector(local_addr=("127.0.0.3", 0))
+            async with aiohttp.ClientSession(connector=crowded) as session:
+                async with session.get(f"{service.url}/chat/{link}") as r:
+                    assert r.status == 503
+                wx = WechatClient(service.url + service.config.wechat.path, TOKEN, app_id=service.emulator.account.app_id,
+                                  mode="safe", encoding_aes_key=AES_KEY, emulator=service.emulator, session=session)
+                assert (await wx.post_once(wx.prepare(wx.user().text("绿松石手链多少钱")))).status == 200
+        finally:
+            for writer in held:
+                writer.close()

@@ -46,3 +46,16 @@ def test_check_fails_loudly_when_kokoro_or_a_model_is_missing(tmp_path: Path) ->
     assert not zh["ok"] and zh["voice"].startswith("espeak:")
     assert any("tts.engines.zh is kokoro but espeak speaks" in p for p in zh["problems"]), zh["problems"]
     assert any("voicebot models pull zh" in p for p in zh["problems"]), zh["problems"]
+
+
+def test_say_says_when_kokoro_fell_back_to_espeak(tmp_path: Path) -> None:
+    etc = tmp_path / "etc" / "voicebot"
+    etc.mkdir(parents=True)
+    (etc / "config.toml").write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "voicebot", "say", "好的", "--lang", "zh", "-o", str(tmp_path / "r.wav"),
+                        "--config", str(etc / "config.toml")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.splitlines()[-1])
+    assert out["engine"] == "espeak" and out["wanted"] == "kokoro" and "Kokoro" in out["problem"]
+    assert "warning: tts.engines.zh is kokoro, but espeak spoke" in p.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 import pytest
 
@@ -78,3 +79,31 @@ def test_removed_products_are_not_found_for_changes(shop):
     ):
         with pytest.raises(ProductNotFound):
             change()
+
+
+def test_goods_sold_by_weight_keep_exact_decimal_stock(shop):
+    """Issue 18 item 3: 半斤 and 0.1 斤 steps never drift (no 0.30000000000000004 in stock), and undo
+    puts back exactly what was there; whole stock stays an int."""
+    shop.add_product("核桃", 30, 0, "斤")
+    for _ in range(3):
+        shop.adjust_stock("核桃", 0.1)
+    assert shop.product("核桃")["stock"] == 0.3 and repr(shop.product("核桃")["stock"]) == "0.3"
+    shop.adjust_stock("核桃", Decimal("0.2"))
+    assert repr(shop.product("核桃")["stock"]) == "0.5"
+    shop.adjust_stock("核桃", "9.5")
+    assert shop.product("核桃")["stock"] == 10 and isinstance(shop.product("核桃")["stock"], int)
+    order = shop.record_sale("核桃", 1.5)
+    assert (order["total_fen"], order["items"][0]["quantity"]) == (4500, 1.5)
+    assert shop.product("核桃")["stock"] == 8.5
+    shop.record_sale("核桃", 0.333, price="33.33")  # 0.333 × 3333 fen = 1109.889 -> 1110 fen
+    assert shop.product("核桃")["stock"] == 8.167 and shop.list_orders()[0]["total_fen"] == 1110
+    shop.undo(None)
+    shop.undo(None)
+    assert shop.product("核桃")["stock"] == 10
+    report = shop.report()
+    assert report["quantity"] == 0 and report["revenue_fen"] == 0
+    with pytest.raises(InvalidValue):
+        shop.adjust_stock("核桃", 0.0001)  # finer than a thousandth of a unit
+    with pytest.raises(NegativeStock):
+        shop.adjust_stock("核桃", -10.5)
+    assert shop.product("核桃")["stock"] == 10

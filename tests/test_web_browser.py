@@ -27,6 +27,15 @@ SPOKEN = "배 두 개 주세요"
 LEAD_S, TAIL_S = 0.6, 4.0
 
 
+async def wait_js(page: playwright_api.Page, expression: str, timeout: float = 30_000) -> None:
+    """Poll ``expression`` until it is true: the page's CSP forbids the eval behind wait_for_function."""
+    deadline = asyncio.get_running_loop().time() + timeout / 1000
+    while not await page.evaluate(expression):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"still false after {timeout / 1000:g} s: {expression}")
+        await asyncio.sleep(0.1)
+
+
 @pytest.fixture
 def speech_wav(tmp_path) -> tuple[Path, float]:
     """The fake microphone's file and how long to hold the button for it."""
@@ -64,7 +73,7 @@ async def open_chat(browser, service: WebService, link: str):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto(f"{service.url}/chat/{link}")
-    await page.wait_for_function("window.voicebotChat && window.voicebotChat.events.some(e => e.type === 'welcome')")
+    await wait_js(page, "window.voicebotChat && window.voicebotChat.events.some(e => e.type === 'welcome')")
     page.errors = errors
     return context, page
 
@@ -85,9 +94,17 @@ async def events(page, kind: str) -> list[dict]:
 
 
 async def wait_event(page, kind: str, count: int = 1, timeout_s: float = 90) -> list[dict]:
-    await page.wait_for_function(
+    await wait_js(page,
         f"window.voicebotChat.events.filter(e => e.type === '{kind}').length >= {count}", timeout=timeout_s * 1000)
     return await events(page, kind)
+
+
+async def round_trip(page) -> None:
+    """Ping on the page's own socket and wait for the pong: whatever the page sent before has been
+    handled by the server, and whatever the server sent before has reached the page."""
+    pongs = len(await events(page, "pong"))
+    await page.evaluate("window.voicebotChat.ws.send(JSON.stringify({type: 'ping'}))")
+    await wait_event(page, "pong", pongs + 1)
 
 
 async def test_hold_speak_release_hear_the_reply_and_the_shop_acts(browser, service, speech_wav):
@@ -98,16 +115,16 @@ async def test_hold_speak_release_hear_the_reply_and_the_shop_acts(browser, serv
         (heard,) = await wait_event(page, "heard")
         assert heard["text"].replace(" ", "") == SPOKEN.replace(" ", "")
         (reply,) = await wait_event(page, "reply")
-        assert reply["id"] == heard["id"] and reply["audio_url"].endswith(".mp3")
+        assert reply["id"] == heard["id"] and ".mp3?" in reply["audio_url"]
         # the reply played by itself, to its end, without an error
-        await page.wait_for_function("(() => { const p = document.getElementById('player');"
-                                     " return p.src.endsWith('.mp3') && p.ended; })()", timeout=60_000)
+        await wait_js(page, "(() => { const p = document.getElementById('player');"
+                                     " return p.src.includes('.mp3?') && p.ended; })()", timeout=60_000)
         played = await page.evaluate("(() => { const p = document.getElementById('player');"
                                      " return {duration: p.duration, error: p.error && p.error.code}; })()")
         assert played["duration"] > 0.5 and played["error"] is None
         assert not await page.locator("#alert").is_visible()
         await page.locator(".msg.bot .bubble").click()  # tap a voice bubble: it plays again
-        await page.wait_for_function("(() => { const p = document.getElementById('player');"
+        await wait_js(page, "(() => { const p = document.getElementById('player');"
                                      " return p.currentTime > 0 && !p.error; })()")
         mine = page.locator(".msg.me")
         assert await mine.count() == 1 and "pending" not in (await mine.get_attribute("class"))
@@ -142,7 +159,8 @@ async def test_a_reconnect_during_the_upload_does_not_duplicate(browser, service
         assert received["duplicate"] is True  # the page sent it again under the same id after reconnecting
         (reply,) = await wait_event(page, "reply")
         assert reply["id"] == received["id"]
-        await asyncio.sleep(1.0)
+        await service.settle()  # every run done and every reply sent: a second reply would be on its way
+        await round_trip(page)  # ... and would have reached the page before this pong
         assert len(await events(page, "reply")) == 1
     finally:
         await context.close()
@@ -155,11 +173,12 @@ async def test_a_clip_recorded_offline_waits_and_goes_when_the_connection_return
     context, page = await open_chat(browser, service, service.buyer_link())
     try:
         await context.set_offline(True)
-        await page.wait_for_function("!document.getElementById('net').classList.contains('online')")
+        await wait_js(page, "!document.getElementById('net').classList.contains('online')")
         await hold_to_talk(page, speech_wav[1])
         await page.wait_for_selector(".msg.me.pending")
-        await page.wait_for_function("document.getElementById('player').src.startsWith('blob:')")  # "kept for later"
-        await asyncio.sleep(1.0)
+        await wait_js(page, "document.getElementById('player').src.startsWith('blob:')")  # "kept for later"
+        assert await page.evaluate("window.voicebotChat.ws === null")  # no socket the clip could have left by
+        await service.settle()
         assert service.inbound() == []
         await context.set_offline(False)
         (reply,) = await wait_event(page, "reply")
@@ -175,7 +194,8 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
     seller_context, seller_page = await open_chat(browser, service, service.seller_link("Kim"))
     try:
         await hold_to_talk(page, 1.0, slide_up=150)
-        await asyncio.sleep(1.0)
+        await wait_js(page, "window.voicebotChat.stream === null")  # the recording was finished
+        await round_trip(page)  # a clip sent on release would have been received before this pong
         assert await page.locator(".msg.me").count() == 0 and service.inbound() == []
         # a buyer who forges seller commands on her own socket changes nothing
         await page.evaluate("""(() => { const ws = window.voicebotChat.ws;
@@ -188,7 +208,7 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
             assert shop.list_orders() == []
         # the speaker button says the product's name and price; the order button starts the order dialogue
         await page.locator(".card").nth(0).locator(".speak").click()
-        await page.wait_for_function("(() => { const p = document.getElementById('player');"
+        await wait_js(page, "(() => { const p = document.getElementById('player');"
                                      " return p.src.endsWith('/say/product-1') && p.ended && p.duration > 0.5; })()")
         await page.locator(".card").nth(2).locator(".order").click()
         replies = await wait_event(page, "reply", 3)
@@ -219,7 +239,7 @@ async def test_a_refused_microphone_is_said_and_shown(service, tmp_path):
             await hold_to_talk(page, 0.5)
             await page.wait_for_selector("#alert", state="visible")
             assert "마이크" in await page.locator("#alert").text_content()
-            await page.wait_for_function("(() => { const p = document.getElementById('player');"
+            await wait_js(page, "(() => { const p = document.getElementById('player');"
                                          " return p.src.endsWith('/say/mic_refused') && p.currentTime > 0"
                                          " && !p.error; })()")
             await context.close()

@@ -23,7 +23,7 @@ async def test_a_web_buyers_order_reaches_the_wechat_seller_as_amr(aiohttp_serve
         try:
             await chat.send({"type": "text", "id": "t-1", "text": "我要两瓶蜂蜜"})
             reply = await chat.next("reply")
-            assert reply["audio_url"].endswith(".mp3") and "九十" in reply["text"]
+            assert ".mp3?" in reply["audio_url"] and "九十" in reply["text"]
         finally:
             await chat.close()
         await service.settle()

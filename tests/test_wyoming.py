@@ -18,6 +18,7 @@ import pytest
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncClient
+from wyoming.error import Error
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
@@ -116,6 +117,15 @@ async def test_speech_server_answers_the_wyoming_client_as_the_local_engines_wou
         assert remote.language == "ko"
         assert [w["word"] for w in remote.context["voicebot"]["words"]] == [w.word for w in local.words]
 
+    # A language this server does not serve is refused with an error event (a client then tries another).
+    async with AsyncClient.from_uri(uri) as client:
+        await client.write_event(Transcribe(language="xx").event())
+        await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+        await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=notes[SENTENCE][:3200]).event())
+        await client.write_event(AudioStop().event())
+        event = await client.read_event()
+    assert event is not None and Error.is_type(event.type) and Error.from_event(event).code == "model_missing"
+
     # Synthesis: 22.05 kHz speech, as long as the local voice says it.
     async with AsyncClient.from_uri(uri) as client:
         await client.write_event(Synthesize(text="감사 합니다", voice=SynthesizeVoice(language="ko")).event())
@@ -162,6 +172,47 @@ async def test_client_steers_balances_and_speaks_through_the_servers(
         amr = await tts.speak("사과 세 개", "ko", "amr")
         assert amr.startswith(b"#!AMR\n") and len(amr) > 1000
         assert tts.status()["servers"][0]["healthy"]
+    finally:
+        await tts.close()
+
+
+@pytest.mark.parametrize(("spoken", "intent", "product"),
+                         [("사과 얼마예요", "ask_price", "사과"), ("배 있어요", "ask_stock", "배")])
+async def test_the_pipelines_grammar_is_kept_to_the_servers_vocabulary(
+        servers: list[RunningServer], asr_pool: AsrPool, tmp_path: Path, spoken: str, intent: str,
+        product: str) -> None:
+    """The front end has no model to read a vocabulary from: it sends the grammar as the pipeline builds it,
+    and the server keeps it to its model's words, as the local pool's caller does."""
+    from voicebot.asr.vocabulary import model_vocabulary
+    from voicebot.nlu import understand
+    from voicebot.nlu.grammar import GrammarBuilder, grammar_phrases
+
+    catalog = ["사과", "배", "꿀"]
+    pcm = raw_pcm(espeak_wav(spoken, "ko", tmp_path / "q.wav"), 16000)
+    recognizer = WyomingRecognizer(client_config(tmp_path, [servers[0].uri]), ["ko"])
+    await recognizer.start()
+    try:
+        phrases = await GrammarBuilder(recognizer).phrases("ko", catalog)  # what the pipeline sends
+        assert phrases and "사과" in phrases
+        remote = await recognizer.transcribe(pcm, "ko", phrases)
+    finally:
+        await recognizer.close()
+    local = await asr_pool.transcribe(
+        pcm, "ko", grammar_phrases("ko", catalog, model_vocabulary(str(asr_pool.model_path("ko")))))
+    assert remote.text == local.text and remote.grammar
+    result = understand(remote.text, "ko", "buyer", catalog)
+    assert (result.name, result.product) == (intent, product), remote.text
+
+
+async def test_with_no_speech_server_up_replies_are_still_spoken_locally(tmp_path: Path) -> None:
+    from voicebot.testing.speech_servers import free_port
+
+    tts = TtsService(client_config(tmp_path, [f"tcp://127.0.0.1:{free_port()}"]))
+    await tts.start()
+    try:
+        wav = await tts.speak("감사 합니다", "ko", "wav")
+        assert len(wav) > 10_000 and tts.engine_for("ko") == "espeak"
+        assert not tts.status()["servers"][0]["healthy"]
     finally:
         await tts.close()
 
@@ -218,6 +269,81 @@ async def test_a_server_killed_mid_request_is_retried_on_the_other_and_probed_ba
     finally:
         hold.unlink(missing_ok=True)
         await recognizer.close()
+
+
+async def test_a_buyer_gets_her_answer_while_a_speech_server_dies_under_her_note(
+        servers: list[RunningServer], stall_dir: Path, tmp_path: Path) -> None:
+    """The whole pipeline (SQLite, decode, remote recognition with the catalog grammar, dialogue, remote
+    voice): the server decoding her note is SIGKILLed; she still hears the price, spoken."""
+    from test_pipeline_stages import ChatChannel
+
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
+    from voicebot.pipeline.dbthread import DbThread
+    from voicebot.pipeline.inbound import Inbound
+    from voicebot.pipeline.run import Pipeline
+
+    config = client_config(tmp_path, [s.uri for s in servers])
+    db, asr, tts = DbThread(config), Recognizers(config, ["ko"]), TtsService(config)
+    await asyncio.gather(db.start(), asr.start(), tts.start())
+    pipeline = Pipeline(config, db, asr, tts)
+    channel = ChatChannel()
+    pipeline.add_channel(channel)
+    wav = espeak_wav("사과 얼마예요", "ko", tmp_path / "q.wav").read_bytes()
+    hold = stall_dir / f"{stall_name(decode_sync(wav, AudioConfig()).data)}.hold"
+    try:
+        await db.run(lambda shop: shop.add_product("사과", 3000, 10))
+        hold.touch()
+        mid, _ = await pipeline.accept(Inbound(channel="chat", channel_msg_id="1", user="buyer", kind="voice",
+                                               media=wav))
+        run = asyncio.create_task(pipeline.process(mid))
+        servers_now = asr.pools["wyoming"].servers.servers  # type: ignore[attr-defined]
+        for _ in range(400):
+            busy = [i for i, s in enumerate(servers_now) if s.inflight]
+            if busy:
+                break
+            await asyncio.sleep(0.05)
+        assert busy, "no speech server took the note"
+        await asyncio.sleep(1.0)
+        servers[busy[0]].kill()
+        hold.unlink()
+        result = await asyncio.wait_for(run, 180)
+        assert result is not None and result.status == "replied", result
+        assert result.intent and result.intent["intent"] == "ask_price", result
+        assert result.reply_audio_path and Path(result.reply_audio_path).stat().st_size > 1000
+        assert channel.heard_texts and "사과" in channel.heard_texts[0]
+    finally:
+        hold.unlink(missing_ok=True)
+        await pipeline.close()
+        await asyncio.gather(asr.close(), tts.close(), db.close())
+
+
+async def test_a_server_that_stops_answering_times_out_and_the_note_goes_to_another(
+        servers: list[RunningServer], notes: dict[str, bytes], tmp_path: Path) -> None:
+    stuck_dir = tmp_path / "stuck"
+    stuck_dir.mkdir()
+    (stuck_dir / f"{stall_name(notes[PHRASES[1]])}.hang").touch()  # its worker never finishes this note
+    stuck = start_speech_server(speech_config(tmp_path / "c"), ["ko"], tmp_path / "stuck.log",
+                                env={"VOICEBOT_TEST_STALL_DIR": str(stuck_dir)})
+    try:
+        await stuck.ready()
+        healthy = next(s for s in servers if s.proc.poll() is None)
+        warm = WyomingRecognizer(client_config(tmp_path, [healthy.uri]), ["ko"])  # its first grammar takes a while
+        await warm.start()
+        await warm.transcribe(notes[PHRASES[1]], "ko", PHRASES)
+        await warm.close()
+        recognizer = WyomingRecognizer(client_config(tmp_path, [stuck.uri, healthy.uri], wyoming_timeout_s=5.0), ["ko"])
+        await recognizer.start()
+        try:
+            transcript = await recognizer.transcribe(notes[PHRASES[1]], "ko", PHRASES)  # the stuck one is first
+            assert transcript.text == PHRASES[1]
+            first, second = recognizer.status()["servers"]
+            assert first["uri"] == stuck.uri and first["failures"] == 1 and first["last_error"] == "timed out"
+            assert (first["served"], second["served"]) == (0, 1)
+        finally:
+            await recognizer.close()
+    finally:
+        stuck.stop()
 
 
 async def test_no_server_left_is_an_asr_error_and_unknown_language_is_refused(tmp_path: Path) -> None:
@@ -295,3 +421,36 @@ def test_config_refuses_a_wyoming_engine_without_servers_or_with_a_bad_address()
                          environ={})
     assert config.asr.wyoming == ["tcp://h:10300"]
 
+
+
+async def test_whisper_on_the_speech_server_is_steered_as_the_local_pool(
+        whisper_models_dir: Path, whisper_asr: Recognizers, tmp_path: Path) -> None:
+    """The catalog names reach Whisper on the server as its prompt: the same words as a local decode with them."""
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
+    from voicebot.testing.voices import KOKORO_VOICES, voice_note
+
+    folder = tmp_path / "zh-speech"
+    folder.mkdir()
+    (folder / "speech.toml").write_text(
+        f'[server]\ndata_dir = "data"\n[shop]\nlanguage = "zh"\n[asr]\nmodels_dir = "{whisper_models_dir}"\n'
+        'engine_by_language = { zh = "whisper" }\nwhisper_cpu_threads = 1\n'
+        '[tts]\nengines = { zh = "espeak", en = "espeak", ko = "espeak" }\n', encoding="utf-8")
+    server = start_speech_server(folder / "speech.toml", ["zh"], folder / "server.log")
+    names = ["绿松石手链", "张三", "核桃"]
+    pcm = decode_sync(voice_note("卖了两条绿松石手链给张三", KOKORO_VOICES["zh"][0], folder, "n"), AudioConfig()).data
+    try:
+        await server.ready()
+        config = load_config(overrides={"asr": {"engine": "wyoming", "wyoming": [server.uri]}}, environ={})
+        recognizer = WyomingRecognizer(config, ["zh"])
+        await recognizer.start()
+        try:
+            assert recognizer.biasing("zh") == "prompt"  # the server said: Whisper
+            remote = await recognizer.transcribe(pcm, "zh", names)
+        finally:
+            await recognizer.close()
+    finally:
+        server.stop()
+    local = await whisper_asr.transcribe(pcm, "zh", names)
+    assert remote.text == local.text and remote.model == local.model == "faster-whisper-base"
+    assert [w.conf for w in remote.words] == [w.conf for w in local.words]  # confidences travel too

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hmac
 import ipaddress
@@ -29,6 +31,7 @@ from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
 from voicebot.speech_check import language_summary
+from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
 from voicebot.tts.service import TtsService
 
 SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
@@ -63,6 +66,29 @@ def _summary_ctx(config: Config):
         for line in language_summary(config, app[ASR], app[TTS]):
             log_event("serve.language", logging.INFO if line["ok"] else logging.ERROR, **line)
         yield
+
+    return ctx
+
+
+def _retention_ctx(config: Config):
+    """Sweeps old media every hour (``storage.media_retention_days``), first soon after start."""
+
+    async def sweep_forever(app: web.Application) -> None:
+        await asyncio.sleep(60)
+        while True:
+            keep = await app[DB].run(lambda shop: kept_paths(shop.db))
+            started = time.perf_counter()
+            stats = await asyncio.to_thread(sweep_media, config, keep)
+            log_event("media.swept", ms=round((time.perf_counter() - started) * 1000, 1), **stats)
+            await asyncio.sleep(SWEEP_EVERY_S)
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(sweep_forever(app)) if config.storage.media_retention_days > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     return ctx
 
@@ -168,6 +194,15 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WECHAT].webhook.post(request)
 
 
+async def settle(app: web.Application) -> None:
+    """Wait until every accepted message has run and the outbox has sent what it can (tests, benches)."""
+    while True:
+        await app[PIPELINE].drain()
+        await app[SENDER].flush()
+        if app[PIPELINE].idle:
+            return
+
+
 def _priority(config: Config):
     """Requests served from the connection reserve: health checks, WeChat's deliveries, logged-in operators."""
     webhook = config.wechat.path if config.wechat.enabled else None
@@ -201,6 +236,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_summary_ctx(config))
     app.cleanup_ctx.append(resource_ctx(DB, lambda: DbThread(config)))
     app.cleanup_ctx.append(_pipeline_ctx(config))
+    app.cleanup_ctx.append(_retention_ctx(config))
     app.router.add_get("/healthz", healthz)
     if config.wechat.enabled:
         # Routes must exist before start-up; the channel behind them is built in its cleanup_ctx.
@@ -209,6 +245,7 @@ def create_app(config: Config) -> web.Application:
     if config.web.enabled:
         app[WEB] = WebRoutes(config)
         app[WEB].add_to(app.router)
+        app.on_response_prepare.append(WebRoutes.security_headers)
     if config.console.enabled:
         setup_console(app, config)
     return app

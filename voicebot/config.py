@@ -61,6 +61,8 @@ class StorageConfig:
     photos_dir: str = ""  # empty: <data_dir>/photos
     media_dir: str = ""  # empty: <data_dir>/media (inbound and outbound audio)
     max_photo_bytes: int = 10_000_000
+    media_retention_days: float = 90.0  # audio older than this is deleted (0: kept forever); see retention.py
+    media_mb_per_user_day: float = 20.0  # voice clips one browser user may store per day (0: no quota)
 
 
 @dataclass
@@ -112,6 +114,8 @@ class DialogueConfig:
     confirm_below_confidence: float = 0.7
     max_list_items: int = 3
     order_expiry_h: float = 48.0
+    max_pending_orders: int = 5  # a buyer's own orders waiting for the seller at once (0: no cap)
+    max_pending_units: int = 20  # units one buyer's pending orders may hold from stock (0: no cap)
 
 
 @dataclass
@@ -145,6 +149,10 @@ class WebConfig:
     cookie_days: int = 365
     max_sockets_per_address: int = 16  # open chats from one client address
     max_sockets_per_user: int = 4  # open chats of one identity (tabs, phones)
+    messages_per_address_min: int = 60  # chat messages from one client address per minute
+    messages_per_min: int = 600  # chat messages from everyone per minute
+    new_buyers_per_address_hour: int = 20  # new anonymous buyer identities one address may get per hour
+    new_buyers_per_hour: int = 600  # new anonymous buyer identities per hour, from everyone
 
 
 @dataclass

@@ -93,12 +93,21 @@ def test_sale_to_a_named_customer_then_ship_then_reports(db, config, shop):
 
 def test_orders_list_is_chunked(db, config, shop):
     seller = Talk(db, config)
+    for name in ("张三", "李四", "王五", "赵六", "孙七"):
+        assert seller(f"卖了一瓶蜂蜜给{name}").committed
+    r = seller("今天的订单")
+    assert "五个订单" in r.reply and "张三" in r.reply and "赵六" not in r.reply and "还有两样" in r.reply
+    r = seller("要")
+    assert "赵六" in r.reply and "孙七" in r.reply and r.awaiting is None
+
+
+def test_one_item_left_is_said_not_offered(db, config, shop):
+    """Issue 18 item 21: 「还有一样，要听吗？」 is longer than the last item itself."""
+    seller = Talk(db, config)
     for name in ("张三", "李四", "王五", "赵六"):
         assert seller(f"卖了一瓶蜂蜜给{name}").committed
     r = seller("今天的订单")
-    assert "四个订单" in r.reply and "张三" in r.reply and "赵六" not in r.reply and "还有一样" in r.reply
-    r = seller("要")
-    assert "赵六" in r.reply and r.awaiting is None
+    assert "四个订单" in r.reply and "赵六" in r.reply and "要听吗" not in r.reply and r.awaiting is None
 
 
 def test_buyer_order_status_and_seller_notification_in_en(db, config):

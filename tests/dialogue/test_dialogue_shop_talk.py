@@ -88,9 +88,9 @@ def test_set_stock_heard_unsure_is_read_back_first_zh(zh, shop):
 
 def test_set_stock_en(en, db, config):
     s = Shop(db, config)
-    en.seller("we now have 150 jin of walnuts", "OK, walnuts: now one hundred and fifty jins, was ninety jins.")
+    en.seller("we now have 150 jin of walnuts", "OK, walnuts: now one hundred and fifty jin, was ninety jin.")
     assert stock(s, "walnuts") == 150
-    en.seller("undo", "Undone: walnuts's stock, back to ninety jins.")
+    en.seller("undo", "Undone: walnuts's stock, back to ninety jin.")
     assert stock(s, "walnuts") == 90
 
 
@@ -128,7 +128,7 @@ def test_a_relative_change_heard_unsure_is_read_back_zh(zh, shop):
 
 def test_goods_gone_bad_and_prices_moved_en(en, db, config):
     s = Shop(db, config)
-    en.seller("two jin of walnuts went bad", "OK, two jins of walnuts off, eighty-eight jins left.")
+    en.seller("two jin of walnuts went bad", "OK, two jin of walnuts off, eighty-eight jin left.")
     assert stock(s, "walnuts") == 88
     en.seller("walnuts five yuan cheaper", "OK, walnuts is five yuan cheaper, now twenty-five yuan.")
     assert price(s, "walnuts") == 2500
@@ -200,7 +200,7 @@ def test_a_total_said_is_the_total_stored_zh(zh, shop):
 def test_a_total_said_is_the_total_stored_en(en, db, config):
     s = Shop(db, config)
     en.seller("sold three jin of walnuts for one hundred in total",
-              "OK, sold three jins of walnuts, total one hundred yuan, eighty-seven jins left.")  # fmt: skip
+              "OK, sold three jin of walnuts, total one hundred yuan, eighty-seven jin left.")  # fmt: skip
     assert s.list_orders()[0]["total_fen"] == 10000 and s.report()["revenue_fen"] == 10000
 
 
@@ -258,3 +258,103 @@ def test_a_buyers_correction_changes_the_order_and_the_seller_hears_it_once_zh(z
     assert [(o["status"], o["items"][0]["quantity"]) for o in shop.list_orders()] == [("pending", 1)]
     assert stock(shop, "蜂蜜") == 19
     assert r.notify == [("wechat", "boss", "李四改了订单，现在是一号：蜂蜜一瓶，一共三十块。")]
+
+
+# --- item 3: goods sold by weight in halves and decimals, said back naturally -------------------------------
+
+
+def test_half_a_jin_and_a_jin_and_a_half_zh(zh, shop):
+    zh.seller("卖了一斤半核桃", "好的，卖了一斤半核桃，一共四十五块，还剩八十八斤半。")
+    assert stock(shop, "核桃") == 88.5
+    zh.seller("卖了半斤核桃", "好的，卖了半斤核桃，一共十五块，还剩八十八斤。")
+    assert stock(shop, "核桃") == 88
+    zh.seller("核桃进了0.1斤")
+    zh.seller("核桃进了0.2斤", "好的，核桃进了零点二斤，现在有八十八点三斤。")
+    assert repr(stock(shop, "核桃")) == "88.3"
+    zh.seller("撤销")
+    zh.seller("撤销")
+    assert stock(shop, "核桃") == 88
+    r = zh.buyer("我要半斤核桃", "好的，半斤核桃，一共十五块。三号订单，已经告诉老板了。")
+    assert r.notify == [("wechat", "boss", "新订单，三号：一位顾客要核桃半斤，一共十五块。")]
+    assert stock(shop, "核桃") == 87.5
+    zh.seller("核桃还有几斤", "核桃还有八十七斤半。")
+    zh.seller("今天卖了多少钱", "今天卖了两单，一共六十块。还有一单等你确认，可以说“三号订单确认”。")
+    assert shop.report()["quantity"] == 2 and shop.report()["pending_fen"] == 1500
+
+
+def test_goods_counted_in_pieces_are_never_split_zh(zh, shop):
+    zh.seller("卖了半条绿松石手链", "绿松石手链按条卖，不能拆开。要几条？")
+    assert stock(shop, "绿松石手链") == 10 and shop.list_orders() == []
+    zh.seller("两条", "好的，卖了两条绿松石手链，一共四百块，还剩八条。")
+    assert stock(shop, "绿松石手链") == 8
+
+
+def test_half_a_jin_and_one_and_a_half_jin_en(en, db, config):
+    s = Shop(db, config)
+    en.seller("sold one and a half jin of walnuts",
+              "OK, sold one and a half jin of walnuts, total forty-five yuan, eighty-eight and a half jin left.")  # fmt: skip
+    assert stock(s, "walnuts") == 88.5
+    en.buyer("i want half a jin of walnuts", "OK, half a jin of walnuts, total fifteen yuan. Order two; the seller has"
+             " been told.")  # fmt: skip
+    assert stock(s, "walnuts") == 88
+    en.seller("how many walnuts are left", "Walnuts: eighty-eight jin left.")
+
+
+# --- item 17: listing a product she has keeps her words ------------------------------------------------------
+
+
+def test_listing_a_product_she_has_asks_to_update_it_with_her_numbers_zh(zh, shop):
+    zh.seller("上架核桃，三十五块，二十斤", "核桃已经有了，现在三十块一斤，还有九十斤。要价格改成三十五块，再进二十斤吗？")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3000, 90)
+    zh.seller("对", "好的，核桃现在三十五块一斤，有一百一十斤。")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3500, 110)
+    zh.seller("撤销")
+    zh.seller("撤销")
+    assert (price(shop, "核桃"), stock(shop, "核桃")) == (3000, 90)
+    zh.seller("上架核桃", "核桃已经有了，现在三十块一斤，还有九十斤。")  # nothing to ask, no invented amount
+    zh.seller("上架蜂蜜，三十块，十瓶", "蜂蜜已经有了，现在三十块一瓶，还有二十瓶。要再进十瓶吗？")
+    zh.seller("不对", "好的，没有改。")
+    assert stock(shop, "蜂蜜") == 20
+
+
+def test_listing_a_product_she_has_en(en, db, config):
+    s = Shop(db, config)
+    en.seller("add honey, thirty yuan, ten jars",
+              "You already have honey: thirty yuan, twenty jars in stock. Shall I add ten jars?")  # fmt: skip
+    en.seller("yes", "OK, honey is now thirty yuan, thirty jars in stock.")
+    assert stock(s, "honey") == 30
+
+
+# --- item 20: a price question mid-order keeps the order ------------------------------------------------------
+
+
+def test_a_price_question_mid_order_keeps_the_order_zh(zh, shop):
+    zh.buyer("我想买点核桃", "要几斤？")
+    zh.buyer("多少钱一斤啊", "核桃三十块一斤。要几斤？")
+    assert shop.list_orders() == []
+    zh.buyer("那来三斤", "好的，三斤核桃，一共九十块。一号订单，已经告诉老板了。")
+    assert [(o["items"][0]["name"], o["items"][0]["quantity"]) for o in shop.list_orders()] == [("核桃", 3)]
+    assert stock(shop, "核桃") == 87
+
+
+def test_a_price_question_mid_order_keeps_the_order_en(en, db, config):
+    s = Shop(db, config)
+    en.buyer("i want some walnuts", "How many would you like?")
+    en.buyer("how much is it", "Walnuts is thirty yuan. How many would you like?")
+    en.buyer("three jin", "OK, three jin of walnuts, total ninety yuan. Order one; the seller has been told.")
+    assert stock(s, "walnuts") == 87
+
+
+# --- issue 20 item 9: an unrelated sentence is not the answer to a waiting question -------------------------------
+
+
+def test_an_unrelated_sentence_is_not_the_answer_to_new_or_existing_zh(zh, shop):
+    zh.seller("上架绿松石项链，三百块，五条", "你是说已经有的绿松石手链，绿松石耳环，还是新的绿松石项链？")
+    r = zh.seller("今天卖了多少钱")
+    assert "今天还没有卖出" in r.reply and "绿松石项链" not in [p["name"] for p in shop.list_products()]
+    zh.seller("上架绿松石项链，三百块，五条")
+    r = zh.seller("有新订单吗")
+    assert r.intent.name == "list_orders" and "绿松石项链" not in [p["name"] for p in shop.list_products()]
+    zh.seller("上架绿松石项链，三百块，五条")
+    zh.seller("新的", "好的，绿松石项链，三百块，五条。")
+    assert stock(shop, "绿松石项链") == 5

@@ -42,9 +42,12 @@ def test_a_number_after_a_name_stays_whole(said, who, n) -> None:
 
 
 def test_a_name_that_could_end_in_the_number_is_read_back_first() -> None:
-    # 张三 and 十斤, or 张 and 三十斤: both fit, so nothing is recorded before she says yes
+    # 张三 and 十斤, or 张 and 三十斤; 王老五 and 十斤, or 王老 and 五十斤: both fit, so she is asked first
     _talk([{"say": "卖给张三十斤花生", "expect": {"asks": True}},
-           {"say": "对", "expect": sale("张三", "花生", 10, 120)}])  # fmt: skip
+           {"say": "对", "expect": sale("张三", "花生", 10, 120)},
+           {"say": "卖给王老五十斤花生", "expect": {"asks": True}},
+           {"say": "对", "expect": sale("王老", "花生", 50, 600)},
+           {"say": "卖给李二十二桶茶油", "expect": {"asks": True}}])  # fmt: skip
 
 
 # 2. a pause between two numbers separates them; the pattern's order says which is the price
@@ -205,4 +208,43 @@ def test_a_sale_with_its_price_after_it_and_a_name_that_is_also_a_word() -> None
 
 def test_a_buyer_orders_in_plural_after_asking_the_price_en() -> None:
     _talk([{"say": "how much is the tea oil"}, {"say": "ok, I'll take two bottles", "expect": sale("@b1", "tea oil", 2, 180)}],
+          lang="en", role="buyer")  # fmt: skip
+
+
+def test_small_talk_with_command_words_before_the_command() -> None:
+    # 涨到一百二 is about fertiliser: the command is the clause about something she sells
+    _talk([{"say": "一百块的化肥涨到一百二了，卖了三斤花生", "expect": sale(None, "花生", 3, 36)}])
+    it = understand("茶油卖了一桶半", "zh", "seller", ["茶油"])  # a fraction, not a customer called 桶半
+    assert (it.quantity, it.customer) == (1.5, None)
+
+
+def test_a_pasted_wall_of_commas_is_one_piece_not_thousands_of_clauses() -> None:
+    from voicebot.nlu.normalize import clause_spans
+
+    text = "，".join(["今天天气不错"] * 500) + "，卖了两瓶茶油"
+    assert clause_spans(text, "zh") == [(0, len(text) - 500)]  # the commas are gone from the normalised text
+    assert clause_spans("上架木勺，六十五，二十个", "zh") == [(0, 4), (4, 7), (7, 10)]
+    assert understand(text, "zh", "seller", ["茶油"]).quantity == 2
+
+
+def test_money_spent_is_not_the_price_even_without_pauses() -> None:
+    # a voice transcript has no commas: the spending word says whose money it was
+    _talk([{"say": "早上打车花了十五块对了卖了一桶茶油给钱大姐", "expect": sale("钱大姐", "茶油", 1, 90)},
+           {"say": "刚交了八十块水费吴姐拿了两斤花生", "expect": sale("吴姐", "花生", 2, 24)}])  # fmt: skip
+    _talk([{"say": "spent twenty yuan on lunch then sold two bottles of tea oil", "expect": sale(None, "tea oil", 2, 180)}],
+          lang="en")  # fmt: skip
+
+
+def test_the_cue_governs_its_product_without_pauses() -> None:
+    _talk([{"say": "上回买的花生好吃这回想要两桶茶油", "expect": sale("@b1", "茶油", 2, 180)},
+           {"say": "上次买了五斤花生这次要一个竹篮", "expect": sale("@b1", "竹篮", 1, 35)}], role="buyer")  # fmt: skip
+    _talk([{"say": "卖了三斤花生给老孙算他十块一斤", "expect": sale("老孙", "花生", 3, 30)}])
+
+
+def test_english_village_names_and_no_in_her_words() -> None:
+    _talk([{"say": "sold twenty jin of peanuts to Lao Zhao", "expect": sale("lao zhao", "peanuts", 20, 240)},
+           {"say": "remove the basket", "expect": {"asks": True}}, {"say": "no no, don't remove it"}], lang="en")  # fmt: skip
+    _talk([{"say": "I want two bottles of tea oil", "expect": sale("@b1", "tea oil", 2, 180)},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "don't cancel"},
+           {"say": "cancel my order", "expect": {"asks": True}}, {"say": "no no, I still want it"}],
           lang="en", role="buyer")  # fmt: skip

@@ -18,7 +18,7 @@ import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
-from voicebot.shop import Shop, ShopError, format_yuan, yuan_number
+from voicebot.shop import Shop, ShopError, format_yuan, quantity, yuan_number
 from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES, line_total
 from voicebot.shop.reports import PERIODS, SALE_STATUSES
@@ -150,19 +150,20 @@ def shop() -> None:
 @shop.command("add")
 @click.argument("name")
 @click.option("--price", required=True, help="Price in yuan, e.g. 200 or 1.5.")
-@click.option("--stock", type=int, default=0, show_default=True, help="Units in stock.")
+@click.option("--stock", default="0", show_default=True, help="Units in stock (1.5 for goods sold by weight).")
 @click.option("--unit", default="", help="Unit word: 条, 个, 瓶, 斤, piece, jar …")
 @json_option
 @with_shop
-def add_cmd(shop: Shop, name: str, price: str, stock: int, unit: str, as_json: bool) -> None:
+def add_cmd(shop: Shop, name: str, price: str, stock: str, unit: str, as_json: bool) -> None:
     """Add a product.
 
     \b
     Example:
       voicebot shop add 绿松石手链 --price 200 --stock 10 --unit 条
     """
+    amount = _quantity(stock, "--stock")
     try:
-        p = shop.add_product(name, price, stock, unit, actor=_operator(shop))
+        p = shop.add_product(name, price, amount, unit, actor=_operator(shop))
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--price") from None
     _emit(as_json, {"product": product_json(p)}, f"added {_product_line(p)}")
@@ -203,12 +204,13 @@ def set_price_cmd(shop: Shop, name: str, price: str, as_json: bool) -> None:
     _emit(as_json, {"product": product_json(p)}, _product_line(p))
 
 
-def _signed_int(value: str) -> int:
+def _quantity(value: str, hint: str) -> int | float:
+    """A count (5, +5, -2) or, for goods sold by weight, a decimal (1.5, -0.5) to the thousandth."""
     try:
-        return int(value)
-    except ValueError:
+        return quantity.clean(value.strip())
+    except ShopError:
         raise click.BadParameter(
-            f"{value!r} is not a whole number like +5 or -2", param_hint="CHANGE"
+            f"{value!r} is not a number like +5, -2 or 1.5 (at most three decimals)", param_hint=hint
         ) from None
 
 
@@ -224,8 +226,9 @@ def stock_cmd(shop: Shop, name: str, change: str, as_json: bool) -> None:
     Example:
       voicebot shop stock 绿松石手链 +5
       voicebot shop stock 绿松石手链 -2
+      voicebot shop stock 核桃 -0.5
     """
-    p = shop.adjust_stock(name, _signed_int(change), actor=_operator(shop))
+    p = shop.adjust_stock(name, _quantity(change, "CHANGE"), actor=_operator(shop))
     _emit(as_json, {"product": product_json(p)}, _product_line(p))
 
 

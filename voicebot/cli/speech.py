@@ -23,14 +23,21 @@ async def _say(config: Config, text: str, lang: str, out: Path, fmt: str) -> dic
     try:
         wav = await service.synthesize(text, lang)
         data = await service.speak(text, lang, fmt)
+        engine, voice, _ = service.speech_for(lang)
+        problem = service.status().get("kokoro_problem") or "no speech server answered"
     finally:
         await service.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     with wave.open(str(wav), "rb") as w:
         duration = w.getnframes() / w.getframerate()
-    return {"path": str(out), "format": fmt, "duration": round(duration, 3), "bytes": len(data),
-            "language": lang, "engine": service.speech_for(lang)[0], "voice": service.speech_for(lang)[1]}
+    result = {"path": str(out), "format": fmt, "duration": round(duration, 3), "bytes": len(data),
+              "language": lang, "engine": engine, "voice": voice}
+    wanted = config.tts.engines.get(lang, "espeak")
+    if engine != wanted:  # said out loud, not only in a log line nobody reads
+        result.update(wanted=wanted, problem=problem)
+        click.echo(f"warning: tts.engines.{lang} is {wanted}, but {engine} spoke: {problem}", err=True)
+    return result
 
 
 @click.command()

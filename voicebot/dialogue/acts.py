@@ -76,7 +76,7 @@ class Acts(StockActs):
 
     def do_add_product(self, it: Intent) -> TurnResult:
         unit = it.unit or replies.default_unit(self.lang)
-        self.shop.add_product(it.product, ports.money(it.price), ports.whole(it.quantity), unit, self.actor)
+        self.shop.add_product(it.product, ports.money(it.price), ports.amount(it.quantity), unit, self.actor)
         reply = self.say(
             "done.add_product",
             product=it.product,
@@ -91,7 +91,7 @@ class Acts(StockActs):
         return self.committed(reply, it)
 
     def do_add_stock(self, it: Intent) -> TurnResult:
-        row = self.shop.adjust_stock(it.product, ports.whole(it.quantity), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.amount(it.quantity), self.actor)
         unit = self.unit(it)
         reply = self.say(
             "done.add_stock",
@@ -132,7 +132,7 @@ class Acts(StockActs):
             price = self.sale_unit_price(it)
             total = ports.money(it.price) if it.total and it.price is not None else None  # 一共一百块 is ¥100
             order = self.shop.record_sale(
-                it.product, ports.whole(it.quantity), customer_id, price, self.actor, total=total
+                it.product, ports.amount(it.quantity), customer_id, price, self.actor, total=total
             )
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)
@@ -163,12 +163,12 @@ class Acts(StockActs):
         price; take whichever reading is closer to the catalog price (the reply reads the total back)."""
         if it.price is None:
             return None
-        spoken, quantity = Decimal(str(it.price)), int(it.quantity)
+        spoken, quantity = Decimal(str(it.price)), ports.exact_amount(it.quantity)
         if it.total:  # 一共一百块: the price is for all of them
             return str((spoken / quantity).quantize(Decimal("0.01")))
         catalog = Decimal(self.catalog[it.product]["price_fen"]) / 100
         per_unit = spoken / quantity
-        if quantity > 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
+        if quantity != 1 and catalog > 0 and per_unit == per_unit.quantize(Decimal("0.01")):
             distance = lambda p: abs(math.log(float(p / catalog))) if p > 0 else math.inf  # noqa: E731
             if distance(per_unit) < distance(spoken):
                 return str(per_unit.quantize(Decimal("0.01")))

@@ -174,6 +174,17 @@ class _Turn(Repair):
             return self.cancel_pending(pending, it)
         base = pending["intent"]
         if (
+            kind in ("ask_price", "ask_stock")
+            and it.product in (None, base.product)  # none said, or the one of the last turn
+            and not it.candidates
+            and base.product in self.catalog
+            and awaiting in ("quantity", "confirm")
+        ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
+            answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
+            pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+            reply = replies.sentences(self.lang, answer.reply, pending["question"])
+            return self.result(reply, base, awaiting=awaiting)
+        if (
             kind == "set_price"
             and not it.product
             and it.price is not None
@@ -193,6 +204,8 @@ class _Turn(Repair):
     def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
+        if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
+            return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
         if kind == "deny" and not self.says_new(text):
             return self.cancel_pending(pending, it)
         if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
@@ -203,10 +216,7 @@ class _Turn(Repair):
         )
         if existing is not None:
             self.clear()
-            reply = self.say("already_exists", product=existing, unit=self.unit(product=existing))
-            return self.result(reply, it, error_code="duplicate_product")
-        if self.is_new_command(pending, it):
-            return None
+            return self.existing_product(base.copy(product=existing, new_ok=True))
         return self.ask_again(pending)
 
     def says_new(self, text: str) -> bool:
@@ -239,11 +249,10 @@ class _Turn(Repair):
         if (
             parsed is None
             or self.leftover(text, base.name)
-            or parsed[0] != int(parsed[0])
             or parsed[0] <= 0
         ):
             return None
-        return base.copy(quantity=int(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed[0]))
 
     def leftover(self, text: str, kind: str) -> str | None:
         try:
@@ -275,9 +284,9 @@ class _Turn(Repair):
                 if parsed is None:
                     return None
                 value, approximate = parsed
-            if awaiting == "quantity" and (value != int(value) or value <= 0):
+            if awaiting == "quantity" and value <= 0:
                 return None
-            base = base.copy(**{awaiting: int(value) if awaiting == "quantity" else value})
+            base = base.copy(**{awaiting: ports.amount(value) if awaiting == "quantity" else value})
             unit = it.unit or ports.spoken_unit(text, self.lang)
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
@@ -352,11 +361,14 @@ class _Turn(Repair):
             if not it.product:
                 return self.wait(it, "product", self.say(f"ask.product_{kind}"))
             if it.product in self.catalog:
-                reply = self.say("already_exists", product=it.product, unit=self.unit(it))
-                return self.result(reply, it, error_code="duplicate_product")
+                return self.existing_product(it)
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
                 return self.ask_slot(it, slot)
+        if it.quantity is not None and not ports.is_whole(it.quantity) and not self.by_weight(it):
+            # 半条手链: goods counted in pieces are never rounded into the shop; ask again
+            return self.wait(it.copy(quantity=None), "quantity", self.say("whole_only", product=it.product or "",
+                                                                          unit=self.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
             if similar:  # never a silent switch to the product she already has: ask
@@ -370,6 +382,12 @@ class _Turn(Repair):
             if order is None:
                 return self.cancel_too_late(it)
             it = it.copy(order_id=order["id"], items=self.items_text(order))
+        if it.price is not None:  # the shop's one money parser, before a read-back of a price it would refuse
+            try:
+                ports.to_fen(ports.money(it.price))
+            except ports.MoneyError as e:
+                log_event("dialogue_bad_price", level=30, intent=kind, error=str(e))
+                return self.result(self.say("bad_price"), it, error_code=e.code)
         if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
@@ -409,6 +427,30 @@ class _Turn(Repair):
             key = f"ask.{slot}"
         return self.wait(it, slot, self.say(key, unit=self.unit(it)))
 
+    def existing_product(self, it: Intent) -> TurnResult:
+        """ "上架核桃，三十五块，二十斤" for a product she has: say what the shop holds and ask whether to
+        change the price / add the stock she said (her numbers, none invented); nothing to ask: just say it."""
+        row, unit = self.catalog[it.product or ""], self.unit(it)
+        facts = self.say("already_exists", product=it.product, old_price=self.price(row["price_fen"] / 100),
+                         unit=unit, stock=self.qty(row["stock"], unit) if row["stock"] else self.say("none_left"))
+        new_price = it.price is not None and ports.money(it.price) != ports.money(Decimal(row["price_fen"]) / 100)
+        changes = []
+        if new_price:
+            changes.append(self.say("update_price", price=self.price(it.price)))
+        if it.quantity:
+            changes.append(self.say("update_stock", quantity=self.qty(it.quantity, unit)))
+        if not changes:
+            return self.result(facts, it, error_code="duplicate_product")
+        update = it.copy(name="update_product", price=it.price if new_price else None)
+        question = self.say("ask.update_product", changes=replies.join(self.lang, changes))
+        self.state["pending"] = {"intent": update, "awaiting": "confirm", "question": question,
+                                 "expires": self.now + self.config.dialogue.pending_timeout_s}  # fmt: skip
+        return self.result(replies.sentences(self.lang, facts, question), it, awaiting="confirm")
+
+    def by_weight(self, it: Intent) -> bool:
+        """The product is sold by weight (斤, kg): its quantities may be fractions."""
+        return self.unit(it) in (load_pack(self.lang).raw.get("weight_units") or ())
+
     def needs_confirm(self, it: Intent) -> bool:
         kind = it.name
         if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
@@ -433,7 +475,7 @@ class _Turn(Repair):
         if it.customer:
             fields["to_customer"] = self.say("summary.to_customer", customer=it.customer)
         if kind == "place_order" and it.product in self.catalog:
-            fields["total"] = self.price(self.catalog[it.product]["price_fen"] * (it.quantity or 0) / 100)
+            fields["total"] = self.price(ports.line_fen(it.quantity or 0, self.catalog[it.product]["price_fen"]) / 100)
         if kind == "set_price":
             old = self.catalog[it.product or ""]["price_fen"] / 100
             if self.needs_confirm(it.copy(unsure=False)):
@@ -525,6 +567,11 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
+    if result.intent.name in ("record_sale", "place_order", "add_stock"):
+        # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
+        rest = ports.second_command(text, lang, role, list(turn.catalog))
+        if rest:
+            result.reply = replies.sentences(lang, result.reply, turn.say("say_again", what=rest))
     if result.intent.name != "repeat":
         state["last_reply"] = result.reply
     if result.committed and result.intent.product:

@@ -58,14 +58,12 @@ class OrderActs(TurnBase):
         return out
 
     def order_item(self, order: dict[str, Any]) -> str:
-        return self.say(
-            "order_item",
-            number=self.order_number(order["id"]),
-            customer=order.get("customer_name")
-            or ports.display_name(self.db, order.get("customer_id"))
-            or self.say("someone"),
-            items=self.items_text(order),
-        )
+        """ "三号，张三，蜂蜜两瓶"; without a name just "三号，蜂蜜两瓶" (never 「一位顾客」 once per order)."""
+        name = order.get("customer_name") or ports.display_name(self.db, order.get("customer_id"))
+        number, items = self.order_number(order["id"]), self.items_text(order)
+        if not name:
+            return self.say("order_item_anon", number=number, items=items)
+        return self.say("order_item", number=number, customer=name, items=items)
 
     # --- seller --------------------------------------------------------------------------------
 
@@ -210,9 +208,12 @@ class OrderActs(TurnBase):
     def do_place_order(self, it: Intent) -> TurnResult:
         unit = self.unit(it)
         try:
-            order = self.shop.place_order(it.product, ports.whole(it.quantity), self.actor)
+            order = self.shop.place_order(it.product, ports.amount(it.quantity), self.actor)
         except ports.OutOfStock as e:
             return self.out_of_stock(it, e)  # type: ignore[attr-defined]
+        except ports.TooManyPending as e:
+            return self.result(self.say("too_many_pending", count=replies.count(self.lang, e.orders)), it,
+                               error_code="too_many_pending")
         total = order["total_fen"] / 100
         reply = self.say(
             "done.place_order",

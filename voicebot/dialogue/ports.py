@@ -14,10 +14,12 @@ import sqlite_utils
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
-from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError
+from voicebot.shop import quantity as shop_quantity
+from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import MoneyError, to_fen
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError"]
+__all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
 Row = dict[str, Any]
 
@@ -31,6 +33,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
     intent = nlu_understand(text, lang, role, products)
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
+
+
+def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
+    """The words of a second command said after the first in ``text`` (None when there is none)."""
+    from voicebot.nlu.second_command import second_command as find
+
+    return find(text, lang, role, products)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:
@@ -320,8 +329,22 @@ def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool)
 _CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"
 
 
-def whole(quantity: float | Decimal | None) -> int:
-    """A quantity for a shop that counts in whole units: 一斤半 is refused (nothing changes), never rounded."""
-    if quantity is None or quantity != int(quantity):
-        raise InvalidValue(f"quantity {quantity} is not a whole number")
-    return int(quantity)
+def amount(quantity: float | Decimal | None) -> int | float:
+    """A spoken quantity as the shop stores it (150, 1.5); ``InvalidValue`` for none or more than three
+    decimals. Whether a fraction is allowed (斤 yes, 条 no) the dialogue decides before."""
+    if quantity is None:
+        raise InvalidValue("no quantity")
+    return shop_quantity.clean(quantity)
+
+
+def exact_amount(quantity: float | Decimal | None) -> Decimal:
+    return shop_quantity.exact(amount(quantity))
+
+
+def is_whole(quantity: float | Decimal | None) -> bool:
+    return shop_quantity.is_whole(quantity)
+
+
+def line_fen(quantity: float | Decimal, unit_price_fen: int) -> int:
+    """What a quantity at a unit price comes to, in fen."""
+    return shop_quantity.line_fen(quantity, unit_price_fen)

@@ -16,6 +16,7 @@ from typing import Any
 from voicebot.lang import Language, language
 from voicebot.logs import log_event
 from voicebot.nlu.packs import available_languages, load_pack
+from voicebot.shop.quantity import tidy as tidy_quantity
 
 
 def _known(lang: str) -> str:
@@ -112,7 +113,7 @@ def quantity(lang: str, n: int | float | None, unit: str | None = None) -> str:
     """A count with its measure word: 十条 / ten / 두 개."""
     if n is None:
         return ""
-    return _language(lang).quantity(int(n), unit if unit else default_unit(lang))
+    return _language(lang).quantity(tidy_quantity(n), unit if unit else default_unit(lang))
 
 
 def count(lang: str, n: int) -> str:

@@ -17,7 +17,7 @@ class StockActs(OrderActs):
 
     def do_set_stock(self, it: Intent) -> TurnResult:
         unit, old = self.unit(it), self.catalog[it.product]["stock"]
-        new = ports.whole(it.quantity)
+        new = ports.amount(it.quantity)
         if new == old:
             return self.result(self.say("stock_same", product=it.product, stock=self.qty(new, unit)), it)
         self.shop.adjust_stock(it.product, new - old, self.actor)
@@ -28,7 +28,7 @@ class StockActs(OrderActs):
 
     def do_reduce_stock(self, it: Intent) -> TurnResult:
         unit, old = self.unit(it), self.catalog[it.product]["stock"]
-        n = ports.whole(it.quantity)
+        n = ports.amount(it.quantity)
         if n > old:  # never below zero, and never a guess at what she meant
             reply = self.say("reduce_too_many", product=it.product, stock=self.qty(old, unit) if old else "0")
             return self.result(reply, it, error_code="negative_stock")
@@ -63,5 +63,19 @@ class StockActs(OrderActs):
         reply = self.say(
             f"done.{it.name}", product=it.product, step=self.price(it.price), price=self.price(new),
             unit=self.unit(it),
+        )  # fmt: skip
+        return self.committed(reply, it)
+
+    def do_update_product(self, it: Intent) -> TurnResult:
+        """Her yes to "核桃已经有了…要改成三十五块、再进二十斤吗？": the price, then the stock (undo takes back
+        the stock first, then the price)."""
+        unit = self.unit(it)
+        if it.price is not None:
+            self.shop.set_price(it.product, ports.money(it.price), self.actor)
+        row = self.shop.adjust_stock(it.product, ports.amount(it.quantity), self.actor) if it.quantity else None
+        row = row or self.shop.product(it.product)
+        reply = self.say(
+            "done.update_product", product=it.product, price=self.price(row["price_fen"] / 100), unit=unit,
+            stock=self.qty(row["stock"], unit),
         )  # fmt: skip
         return self.committed(reply, it)

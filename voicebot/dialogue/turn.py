@@ -118,7 +118,7 @@ class TurnBase:
         **fields: Any,
     ) -> TurnResult:
         """Read the first chunk; keep the rest for "要听吗？" → yes."""
-        size = max(1, self.config.dialogue.max_list_items)
+        size = list_chunk(items, self.config.dialogue.max_list_items)
         head, rest = items[:size], items[size:]
         reply = self.say(key, items=replies.join(self.lang, head, sep), **fields)
         photo = next((n for n in (names or [])[:size] if self.photo_of(n)), None)
@@ -132,8 +132,8 @@ class TurnBase:
         return res
 
     def next_chunk(self, pending: dict[str, Any]) -> TurnResult:
-        size = max(1, self.config.dialogue.max_list_items)
         items, names, sep = pending["items"], pending.get("names") or [], pending.get("sep") or "list_sep"
+        size = list_chunk(items, self.config.dialogue.max_list_items)
         head, rest = items[:size], items[size:]
         reply = replies.join(self.lang, head, sep) + load_end(self.lang)
         photo = next((n for n in names[:size] if self.photo_of(n)), None)
@@ -177,6 +177,13 @@ class TurnBase:
         return self.result(
             reply, it, action_id=ports.last_action_id(self.db, self.actor), committed=True, **kw
         )
+
+
+def list_chunk(items: list[str], max_items: int) -> int:
+    """How many items to read now: ``max_items``, or all of them when only one would be left over (saying
+    the last one is shorter than asking "还有一样，要听吗？")."""
+    size = max(1, max_items)
+    return len(items) if len(items) == size + 1 else size
 
 
 def load_end(lang: str) -> str:

@@ -69,6 +69,8 @@ SPECS: tuple[IntentSpec, ...] = (
          correctable=(_M,)),
     _act("price_up", "seller", (_P, _M), required=(_P, _M), changes_shop=True, confirm="unsure",
          correctable=(_M,)),
+    # "上架核桃…" for a product she has, after her yes: the price and/or stock she said (never from the NLU)
+    _act("update_product", "seller", (_P, _M, _Q), required=(_P,), changes_shop=True, correctable=(_Q, _M)),
     _act("check_stock", "seller", (_P,)),
     _act("record_sale", "seller", (_P, _Q, _C, _M), required=(_P, _Q), changes_shop=True, confirm="unsure",
          correctable=(_Q, _M)),

@@ -30,9 +30,18 @@ class Number:
 
 
 def tidy(value: float) -> int | float:
-    """An int when the value is whole, else a float rounded to cents."""
-    value = round(float(value), 2)
+    """An int when the value is whole, else a float without arithmetic noise (1.1100000000000001 -> 1.11;
+    0.001 stays 0.001 so the shop's money parser can refuse it instead of a price of 0)."""
+    value = round(float(value), 6)
     return int(value) if value == int(value) else value
+
+
+def split_amount(n: int | float | Decimal) -> tuple[int, str]:
+    """A quantity as (whole part, decimal digits): 1.5 -> (1, "5"), 0.25 -> (0, "25"), 3 -> (3, "")."""
+    d = Decimal(repr(n)) if isinstance(n, float) else Decimal(str(n))
+    whole = int(d)
+    digits = format(d - whole, "f").partition(".")[2].rstrip("0")
+    return whole, digits
 
 
 def fen(value: float | Decimal) -> int:
@@ -134,9 +143,12 @@ class Language:
         """A number with a noun that agrees with it where the language inflects ("three orders")."""
         return self.number(n)
 
-    def quantity(self, n: int, unit: str) -> str:
-        """A count with its measure word: 十条 / ten jars / 두 개."""
-        return f"{self.count(n)} {unit}".strip()
+    def quantity(self, n: int | float | Decimal, unit: str) -> str:
+        """A count with its measure word: 十条 / ten jars / 두 개 (a fraction of a weight: 1.5 근)."""
+        whole, digits = split_amount(n)
+        if digits:
+            return f"{whole}.{digits} {unit}".strip()
+        return f"{self.count(whole)} {unit}".strip()
 
     def price(self, value: float | Decimal, currency: str) -> str:
         """A price as people say it."""

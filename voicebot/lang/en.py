@@ -12,7 +12,7 @@ from typing import Any
 
 from text_to_num import text2num
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, tidy
+from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy
 from voicebot.nlu.packs import Pack
 
 _EN_UNITS = {
@@ -217,10 +217,10 @@ def en_price(value: float | Decimal, currency: str, word: str) -> str:
 class Amount(str):
     """A spoken count ("three jars") that remembers its number and unit, for English grammar."""
 
-    n: int
+    n: int | float
     unit: str
 
-    def __new__(cls, text: str, n: int, unit: str) -> Amount:
+    def __new__(cls, text: str, n: int | float, unit: str) -> Amount:
         amount = super().__new__(cls, text)
         amount.n, amount.unit = n, unit
         return amount
@@ -233,6 +233,9 @@ def _inflect() -> Any:
     return inflect.engine()
 
 
+_INVARIANT = frozenset({"jin", "liang", "kg"})  # measure words English borrows without a plural
+
+
 def en_plural(phrase: str, n: int, singular: bool = False) -> str:
     """``phrase`` with its last word made to agree with ``n`` ("bracelet" -> "bracelets"; a name already
     plural, "turquoise earrings", stays). With ``singular`` a plural word is made singular for one
@@ -240,6 +243,8 @@ def en_plural(phrase: str, n: int, singular: bool = False) -> str:
     if not phrase:
         return phrase
     head, _, word = phrase.rpartition(" ")
+    if word in _INVARIANT:  # "two jin", not "two jins"
+        return phrase
     engine = _inflect()
     as_singular = engine.singular_noun(word) or word
     if n == 1:
@@ -257,6 +262,9 @@ def en_count(n: int, noun: str) -> str:
 def _agree(template: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Counts and product names that agree: "ten more jars of honey", "three bracelets", "add five honeys"."""
     amount, product = fields.get("quantity"), fields.get("product")
+    if isinstance(amount, Amount) and product and "{quantity} more {product}" in template and amount.n != int(amount.n):
+        template = template.replace("{quantity} more {product}", "{_items}")  # another half a jin of walnuts
+        fields = {**fields, "_items": f"another {amount} of {product}"}
     if isinstance(amount, Amount) and product and "{quantity} more {product}" in template:
         unit = en_plural(amount.unit, amount.n, singular=True) if amount.unit else ""
         more = f"{en_int(amount.n)} more " + (f"{unit} of {product}" if unit else en_plural(product, amount.n))
@@ -294,13 +302,29 @@ class English(Language):
         return text.lower()
 
     def unit_form(self, unit: str) -> str:
-        return en_plural(unit, 1, singular=True) if unit.isalpha() else unit
+        # the pack lists both forms (jar, jars; box, boxes): no need to load inflect inside a reading
+        for singular in (unit[:-1] if unit.endswith("s") else "", unit[:-2] if unit.endswith("es") else ""):
+            if singular and singular in self.pack.count_units:
+                return singular
+        return unit
 
     def number(self, n: int) -> str:
         return en_int(n)
 
-    def quantity(self, n: int, unit: str) -> str:
-        return Amount(en_int(n) + (f" {en_plural(unit, n, singular=True)}" if unit else ""), n, unit or "")
+    def quantity(self, n: int | float | Decimal, unit: str) -> str:
+        """ "three jars"; goods by weight: "half a jin", "one and a half jin", "two point two five jin"."""
+        whole, digits = split_amount(n)
+        if not digits:
+            return Amount(en_int(whole) + (f" {en_plural(unit, whole, singular=True)}" if unit else ""), whole,
+                          unit or "")  # fmt: skip
+        one = en_plural(unit, 1, singular=True) if unit else ""
+        many = en_plural(unit, 2, singular=True) if unit else ""
+        if digits == "5":
+            return Amount((f"half a {one}" if one else "a half") if not whole
+                          else f"{en_int(whole)} and a half {many}".strip(), float(n), unit or "")  # fmt: skip
+        said = f"{en_int(whole)} point {' '.join(en_int(int(d)) for d in digits)} {many}"
+        return Amount(said.strip(), float(n), unit or "")
+
 
     def counted(self, n: int, noun: str) -> str:
         return en_count(n, noun)

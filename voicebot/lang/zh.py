@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import cn2an
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, tidy, unit_at
+from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
 from voicebot.nlu.packs import Pack
 
 
@@ -250,8 +250,15 @@ class Chinese(Language):
     def ordinal(self, n: int) -> str:
         return cn2an.an2cn(int(n))
 
-    def quantity(self, n: int, unit: str) -> str:
-        return f"{zh_int(n)}{unit}"
+    def quantity(self, n: int | float | Decimal, unit: str) -> str:
+        """十条; goods by weight as people say them: 半斤, 一斤半, 二点二五斤."""
+        whole, digits = split_amount(n)
+        if not digits:
+            return f"{zh_int(whole)}{unit}"
+        if digits == "5":
+            return f"{zh_int(whole)}{unit}半" if whole else f"半{unit}"
+        head = cn2an.an2cn(whole) if whole else "零"
+        return f"{head}点{''.join(_PLAIN_DIGITS[int(d)] for d in digits)}{unit}"
 
     def price(self, value: float | Decimal, currency: str) -> str:
         return zh_price(value, currency, self.pack.replies["currency"].get(currency, "块"))

@@ -12,7 +12,7 @@ from voicebot.lang import language
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
-from voicebot.nlu.packs import Pack, load_pack
+from voicebot.nlu.packs import Pack, cue_pattern, load_pack
 from voicebot.nlu.sounds import by_sound
 
 # The intent lists come from the registry (one place for the whole contract).
@@ -23,6 +23,7 @@ BUYER_INTENTS = names(role="buyer")
 SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
+_MAX_CLAUSES = 8  # small talk before a command: a few clauses, not a page
 
 
 __all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
@@ -83,6 +84,9 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                         name, span = name[1:], (span[0] + 1, span[1])
                     else:
                         continue
+                honorifics = pack.raw.get("honorifics") or ()
+                if len(name) == 3 and name[1] in pack.surnames and name[2:] in honorifics:
+                    name, span = name[1:], (span[0] + 1, span[1])  # 电费王姐拿了: 王姐, not 费王姐
                 if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
                     name, span = name[1:], (span[0] + 1, span[1])
                 if name not in tokens and name not in runs:
@@ -92,6 +96,10 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                             break
             if name in pack.name_stopwords or re.search(r"\d", name):
                 continue
+            if pack.script == "cjk" and span[0] > 0 and norm[span[0] - 1] in pack.numeral_chars and any(
+                name.startswith(w) for w in pack.count_units
+            ):
+                continue  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
             if products and match_product(name, products, lang).score >= THRESHOLD:
                 continue
             if name in language(lang).number_words:
@@ -296,9 +304,13 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
     norm = normalize(text, lang)
     if not norm:
         return Reading("unknown", text=norm)
-    u = _Utterance(text, norm, lang, role, load_pack(lang), products, clause_spans(text, lang))
+    spans = clause_spans(text, lang, _MAX_CLAUSES)  # a pasted wall of commas is read as one piece
+    u = _Utterance(text, norm, lang, role, load_pack(lang), products, spans)
+    later = _command_clause(u)
+    if later is not None:
+        return later
     result = Reading(_intent_name(u), text=norm)
-    later = _from_cue_clause(u, result.intent)
+    later = _from_cue_clause(u, result.intent) or _from_cue(u, result.intent)
     if later is not None:
         return later
     slots = SLOTS.get(result.intent, frozenset())
@@ -319,28 +331,75 @@ def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
 
 
 def _name_number_boundary(u: _Utterance) -> None:
-    """卖给老王二十斤: a name that took the first numeral of the number after it gives it back, so the number
-    is complete (老王, 二十斤). When the name would be too short without it (王二十斤: 王二 and 十斤, or 王 and
-    二十斤), both readings are possible: the name stays and the sale is read back before it is recorded."""
+    """卖给老王二十斤: a name that took the first numerals of the number after it gives them back, so the number
+    is complete (老王, 二十斤). Silently only when what is left is a whole form of address (老王, 赵姐); when the
+    longer name is as likely (王老五十斤, 张三十二瓶, 王二十斤) the sale is read back before it is recorded."""
     name, span, pack = u.customer, u.cspan, u.pack
     if pack.script != "cjk" or not name or span is None or span[1] >= len(u.norm):
         return
+    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
+
+    def one_number(k: int) -> bool:  # the name's numerals from k on and what follows read as one number
+        found = find_numbers(u.norm[span[0] + k :], u.lang)
+        return bool(found) and found[0].start == 0 and found[0].end > len(name) - k and not (
+            split and re.search(split, found[0].text)
+        )
+
     cut = len(name)
     while cut > 0 and name[cut - 1] in pack.numeral_chars:
         cut -= 1
-    if cut == len(name):
+    keep = next((k for k in range(len(name) - 1, max(cut, 2) - 1, -1) if one_number(k)), None)
+    if keep is None:
+        if cut < len(name) and cut < 2 and one_number(cut):
+            u.boundary_unsure = True  # 王二十斤: 王二 and 十斤, or 王 and 二十斤
         return
-    # only when the name's numerals and what follows read as one number (二十斤; not 四三斤 of 李四三斤)
-    found = find_numbers(u.norm[span[0] + cut :], u.lang)
-    if not found or found[0].start != 0 or found[0].end <= len(name) - cut:
-        return
-    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
-    if split and re.search(split, found[0].text):
-        return
-    if cut >= 2:
-        u.customer, u.cspan = name[:cut], (span[0], span[0] + cut)
-    else:
+    rest = name[:keep]
+    honorifics = pack.raw.get("honorifics") or ()
+    whole = len(rest) == 2 and (
+        (rest[0] in str(pack.raw.get("name_prefixes") or "") and rest[1] in pack.surnames)
+        or (rest[0] in pack.surnames and rest[1] in honorifics)
+    ) or (rest[0] in pack.surnames and rest[1:] in honorifics)
+    u.customer, u.cspan = rest, (span[0], span[0] + keep)
+    if not whole:
         u.boundary_unsure = True
+
+
+def _command_clause(u: _Utterance) -> Reading | None:
+    """一百块的化肥涨到一百二了，卖了三斤梨子: the command is the first clause that says one about something she
+    sells (or lists); the clauses before it are small talk, whatever command words they hold."""
+    if len(u.spans) < 2:
+        return None
+    parts = clauses(u.text, u.lang)
+    if len(parts) != len(u.spans):
+        return None
+    for i, part in enumerate(parts):
+        heard = _read(part, u.lang, u.role, u.products)
+        if heard.intent not in SLOTS or heard.intent in ("sales_summary", "list_orders"):
+            continue
+        if "product" in SLOTS[heard.intent] and not (heard.product_known or heard.ambiguous) and not (
+            heard.intent in _NEW_NAME_INTENTS and heard.product
+        ):
+            continue
+        return _read(",".join(parts[i:]), u.lang, u.role, u.products) if i > 0 else None
+    return None
+
+
+def _from_cue(u: _Utterance, intent: str) -> Reading | None:
+    """上次买的核桃很好吃这次想要三瓶蜂蜜 (no pauses): with a product named before the ordering cue and another
+    after it, the cue governs the one after it, and the amounts after it."""
+    if intent not in ("place_order", "record_sale") or not u.products:
+        return None
+    rules = [r for r in u.pack.rules if u.role in r.roles and r.intent == intent]
+    starts = [m.start() for r in rules for p in r.patterns if (m := p.search(u.norm)) is not None]
+    at = min(starts, default=0)
+    if at == 0:
+        return None
+    before = find_product(u.norm[:at], u.products, u.lang)
+    after = find_product(u.norm[at:], u.products, u.lang)
+    if before.product is None or after.product is None or before.product == after.product:
+        return None
+    later = _read(u.norm[at:], u.lang, u.role, u.products)
+    return later if later.intent == intent and later.product == after.product else None
 
 
 def _from_cue_clause(u: _Utterance, intent: str) -> Reading | None:
@@ -433,7 +492,11 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
         u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
-    u.numbers = _classify_numbers(u.norm, _numbers_by_clause(u.masked, u.lang, u.spans), u.pack, result.intent)
+    numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
+    spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
+    if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
+        numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.script == "latin")]
+    u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
 

@@ -77,10 +77,12 @@ def clauses(text: str, lang: str) -> list[str]:
     return [c for c in _CLAUSE.split(text) if normalize(c, lang)]
 
 
-def clause_spans(text: str, lang: str) -> list[tuple[int, int]]:
+def clause_spans(text: str, lang: str, limit: int = 8) -> list[tuple[int, int]]:
     """Where each clause of ``text`` is in ``normalize(text, lang)`` (one span for the whole text when the
-    clauses do not line up with it)."""
+    clauses do not line up with it, or when there are more than ``limit``: a pasted page, not a sentence)."""
     whole = normalize(text, lang)
+    if len(_CLAUSE.findall(unicodedata.normalize("NFKC", text))) >= limit:
+        return [(0, len(whole))]
     parts = [normalize(c, lang) for c in clauses(text, lang)]
     sep = "" if load_pack(lang).script == "cjk" else " "
     if len(parts) < 2 or sep.join(parts) != whole:

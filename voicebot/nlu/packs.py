@@ -127,7 +127,8 @@ PACK_KEYS = frozenset({
     "name_cues", "one_words", "total_words", "particles", "numeral_chars", "name_trailing", "not_in_names",
     "lone_char_cues", "customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
-    "order_fillers", "name_prefixes",
+    "order_fillers", "name_prefixes", "spent_cues",
+    "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 def known_intents() -> frozenset[str]:
@@ -190,6 +191,16 @@ def _terms(data: dict[str, Any], where: str) -> dict[str, str]:
 
 def _cues(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
     return re.compile(_alternation(words, latin)) if words else None
+
+
+@functools.cache
+def _cached_cues(words: tuple[str, ...], latin: bool) -> re.Pattern[str] | None:
+    return _cues(list(words), latin)
+
+
+def cue_pattern(words: list[str] | None, latin: bool) -> re.Pattern[str] | None:
+    """A pack's word list (``raw``) as one pattern, compiled once."""
+    return _cached_cues(tuple(words), latin) if words else None
 
 
 def _rule(r: dict[str, Any], where: str, terms: dict[str, str], latin: bool) -> IntentRule:

@@ -37,6 +37,7 @@ from voicebot.tts.service import TtsService
 
 ATTRIBUTION = Attribution(name="voicebot", url="")
 AUDIO_CHUNK_S = 0.5  # synthesized audio is sent in chunks of this length
+MAX_TEXT_CHARS = 2000  # a reply is a sentence or two; more is a mistake or an attack
 
 
 class SpeechEngines:
@@ -166,6 +167,8 @@ class SpeechHandler(AsyncEventHandler):
         request, pcm = self.request or Transcribe(), bytes(self.audio)
         self.request, self.audio = None, bytearray()
         lang = request.language or self.engines.config.shop.language
+        if lang not in self.engines.languages:  # another server may have it: the client tries the next
+            raise ModelMissing(lang)
         started = time.monotonic()
         phrases, fallback = await self.engines.steering(lang, request)
         transcript = await self.engines.asr.transcribe(pcm, lang, phrases, fallback)
@@ -181,6 +184,8 @@ class SpeechHandler(AsyncEventHandler):
         voice = request.voice
         lang = (wire.ours(request.context).get("language") or (voice.language if voice else None)
                 or self.engines.language_of_voice(voice.name if voice else None) or config.shop.language)
+        if len(request.text) > MAX_TEXT_CHARS:
+            raise ValueError(f"the text is longer than {MAX_TEXT_CHARS} characters")
         if lang not in config.tts.voices:
             raise ValueError(f"no voice for language {lang!r} here (voices: {', '.join(sorted(config.tts.voices))})")
         started = time.monotonic()

@@ -3,7 +3,8 @@
 Each request goes to the healthy server with the fewest requests in flight (ties in turn). A server
 that cannot be reached, drops the connection, or does not answer in time is taken out and the request
 is tried on the next one, so a user hears an error only when no server could answer. Servers taken out
-are probed with ``describe`` in the background and put back as soon as one answers.
+are probed with ``describe`` in the background and put back as soon as one answers; one that keeps
+failing requests while it answers ``describe`` (stuck workers) waits longer each time (1, 2, 4 … 30 s).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Server:
     info: dict[str, Any] | None = None  # the raw ``info`` event data from its last describe
     probe_after_s: float = PROBE_FIRST_S
     next_probe: float = 0.0
+    streak: int = 0  # requests failed in a row: a server that answers describe but not work stays out longer
     languages: set[str] | None = field(default=None)  # None: unknown (any)
 
     def status(self) -> dict[str, Any]:
@@ -139,10 +141,11 @@ class ServerSet:
 
     def _take_out(self, server: Server, why: str) -> None:
         server.failures += 1
+        server.streak += 1
         server.last_error = why
         if server.healthy:
             server.healthy = False
-            server.probe_after_s = PROBE_FIRST_S
+            server.probe_after_s = min(PROBE_MAX_S, PROBE_FIRST_S * 2 ** (server.streak - 1))
             server.next_probe = time.monotonic() + server.probe_after_s
             log_event(f"{self.kind}.wyoming_out", logging.WARNING, uri=server.uri, error=why)
             if self._wake is not None:
@@ -212,6 +215,7 @@ class ServerSet:
             finally:
                 server.inflight -= 1
             server.served += 1
+            server.streak = 0
             if not server.healthy:  # it answered: back in without waiting for the prober
                 server.healthy, server.probe_after_s = True, PROBE_FIRST_S
                 log_event(f"{self.kind}.wyoming_back", uri=server.uri)

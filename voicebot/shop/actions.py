@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from voicebot.shop import quantity as qty
 from voicebot.shop.errors import NothingToUndo, OutOfStock, UndoConflict
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
@@ -97,11 +98,14 @@ def _undo_set_price(db: sqlite_utils.Database, d: Data, now: str) -> str:
 
 def _undo_adjust_stock(db: sqlite_utils.Database, d: Data, now: str) -> str:
     stock = db.execute("SELECT stock FROM products WHERE id = ?", (d["product_id"],)).fetchone()[0]
-    if stock - d["delta"] < 0:
-        raise UndoConflict(f"only {stock} {d['name']} left; cannot take back {d['delta']}")
-    db.execute("UPDATE products SET stock = stock - ? WHERE id = ?", (d["delta"], d["product_id"]))
+    back = qty.tidy(qty.exact(stock) - qty.exact(d["delta"]))
+    if back < 0:
+        raise UndoConflict(f"only {qty.tidy(stock)} {d['name']} left; cannot take back {d['delta']}")
+    db.execute(
+        f"UPDATE products SET stock = round(stock - ?, {qty.SQL_PLACES}) WHERE id = ?", (d["delta"], d["product_id"])
+    )
     _touch(db, "products", d["product_id"], d["after"]["updated_at"], d["before"]["updated_at"], now)
-    return f"stock of {d['name']} back to {stock - d['delta']}"
+    return f"stock of {d['name']} back to {back}"
 
 
 def _undo_remove_product(db: sqlite_utils.Database, d: Data, now: str) -> str:
@@ -127,7 +131,8 @@ def _undo_create_order(db: sqlite_utils.Database, d: Data, now: str) -> str:
         raise UndoConflict(f"order {oid} is {row[0] if row else 'gone'}; it cannot be undone")
     for item in d["items"]:
         db.execute(
-            "UPDATE products SET stock = stock + ? WHERE id = ?", (item["quantity"], item["product_id"])
+            f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}) WHERE id = ?",
+            (item["quantity"], item["product_id"]),
         )
         _touch(db, "products", item["product_id"], d["updated_at"], item["before_updated_at"], now)
     db.execute("DELETE FROM order_items WHERE order_id = ?", (oid,))
@@ -142,7 +147,7 @@ def _undo_set_status(db: sqlite_utils.Database, d: Data, now: str) -> str:
         raise UndoConflict(f"order {oid} is now {current}")
     for item in d.get("returned", []):  # un-cancel: take the stock again
         cur = db.execute(
-            "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?",
+            f"UPDATE products SET stock = round(stock - ?, {qty.SQL_PLACES}) WHERE id = ? AND stock >= ?",
             (item["quantity"], item["product_id"], item["quantity"]),
         )
         if cur.rowcount != 1:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from voicebot.shop import quantity as qty
 from voicebot.shop.actions import record_action
 from voicebot.shop.errors import DuplicateProduct, InvalidValue, NegativeStock, ProductNotFound
 from voicebot.store.clock import utc_now
@@ -94,7 +95,8 @@ def add_product(
     name = clean_name(name)
     if _check_count(price_fen, "price") < 0:
         raise InvalidValue("a price cannot be negative")
-    if _check_count(stock, "stock") < 0:
+    stock = qty.clean(stock, "stock")  # 一百五十斤, or 2.5 斤 of goods sold by weight
+    if stock < 0:
         raise InvalidValue("stock cannot be negative")
     now = utc_now()
     with write_tx(db):
@@ -139,17 +141,22 @@ def set_price(
         return get_product(db, row["id"])  # type: ignore[return-value]
 
 
-def adjust_stock(db: sqlite_utils.Database, product: ProductRef, delta: int, actor: int | None = None) -> Row:
-    """Add (``+5``) or take away (``-2``) stock; never below zero (``NegativeStock``)."""
-    if _check_count(delta, "stock change") == 0:
+def adjust_stock(
+    db: sqlite_utils.Database, product: ProductRef, delta: qty.Quantity, actor: int | None = None
+) -> Row:
+    """Add (``+5``) or take away (``-2``, ``-0.5``) stock; never below zero (``NegativeStock``)."""
+    delta = qty.clean(delta, "stock change")
+    if delta == 0:
         raise InvalidValue("a stock change of 0 changes nothing")
     with write_tx(db):
         row = require_product(db, product)
-        if row["stock"] + delta < 0:
+        after = qty.tidy(qty.exact(row["stock"]) + qty.exact(delta))
+        if after < 0:
             raise NegativeStock(row["name"], row["stock"], delta)
         now = utc_now()
         db.execute(
-            "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?", (delta, now, row["id"])
+            f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}), updated_at = ? WHERE id = ?",
+            (delta, now, row["id"]),
         )
         record_action(
             db,
@@ -160,7 +167,7 @@ def adjust_stock(db: sqlite_utils.Database, product: ProductRef, delta: int, act
                 "name": row["name"],
                 "delta": delta,
                 "before": {"stock": row["stock"], "updated_at": row["updated_at"]},
-                "after": {"stock": row["stock"] + delta, "updated_at": now},
+                "after": {"stock": after, "updated_at": now},
             },
         )
         return get_product(db, row["id"])  # type: ignore[return-value]

@@ -55,6 +55,16 @@ class OutOfStock(ShopError):
         self.product, self.available, self.requested = product, available, requested
 
 
+class TooManyPending(ShopError):
+    """A buyer already holds as many pending orders (or units in them) as one buyer may."""
+
+    code = "too_many_pending"
+
+    def __init__(self, orders: int, units: int) -> None:
+        super().__init__(f"{orders} pending orders holding {units} units already")
+        self.orders, self.units = orders, units
+
+
 class IllegalTransition(ShopError):
     code = "illegal_transition"
 

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.shop import actions, catalog, customers, export, orders, photos, reports
+from voicebot.shop.errors import TooManyPending
 from voicebot.shop.money import to_fen
 from voicebot.shop.orders import OrderLine
 from voicebot.store.clock import to_iso
@@ -161,7 +162,14 @@ class Shop:
         )
 
     def place_order(self, product: catalog.ProductRef, quantity: int, buyer_id: int) -> Row:
-        """A buyer's own order (pending until the seller ships it)."""
+        """A buyer's own order (pending until the seller ships it). One buyer holds at most
+        ``dialogue.max_pending_orders`` pending orders and ``dialogue.max_pending_units`` units in them
+        (``TooManyPending``): anyone can be a buyer, and a pending order reserves stock."""
+        limits = self.config.dialogue
+        held_orders, held_units = orders.pending_held(self.db, buyer_id)
+        if ((limits.max_pending_orders and held_orders >= limits.max_pending_orders)
+                or (limits.max_pending_units and held_units + quantity > limits.max_pending_units)):
+            raise TooManyPending(held_orders, held_units)
         return orders.create_order(self.db, [OrderLine(product, quantity)], buyer_id, "buyer", buyer_id)
 
     def get_order(self, order_id: int) -> Row | None:

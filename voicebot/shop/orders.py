@@ -7,12 +7,15 @@ Statuses: ``pending -> confirmed -> shipped -> done``; ``pending`` may also go s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
+from voicebot.shop import quantity as qty
 from voicebot.shop.actions import record_action
 from voicebot.shop.catalog import ProductRef, require_product
 from voicebot.shop.errors import IllegalTransition, InvalidValue, OrderNotFound, OutOfStock
@@ -37,7 +40,7 @@ class OrderLine:
     """One line of a new order; ``unit_price_fen`` None means the catalog price."""
 
     product: ProductRef
-    quantity: int
+    quantity: qty.Quantity  # whole, or a decimal for goods sold by weight (1.5 斤)
     unit_price_fen: int | None = None
     line_total_fen: int | None = None  # a total said for the line (一共一百块); None: quantity × unit price
 
@@ -46,9 +49,12 @@ def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
     lines = [i if isinstance(i, OrderLine) else OrderLine(*i) for i in items]
     if not lines:
         raise InvalidValue("an order needs at least one item")
-    for line in lines:
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity <= 0:
-            raise InvalidValue(f"quantity must be a positive whole number, got {line.quantity!r}")
+    for i, line in enumerate(lines):
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int | float | Decimal):
+            raise InvalidValue(f"quantity must be a positive number, got {line.quantity!r}")
+        if qty.clean(line.quantity) <= 0:
+            raise InvalidValue(f"quantity must be a positive number, got {line.quantity!r}")
+        lines[i] = dataclasses.replace(line, quantity=qty.clean(line.quantity))
         if line.unit_price_fen is not None and line.unit_price_fen < 0:
             raise InvalidValue("a price cannot be negative")
         if line.line_total_fen is not None and (
@@ -56,6 +62,17 @@ def _lines(items: Iterable[OrderLine | tuple]) -> list[OrderLine]:
         ):
             raise InvalidValue("a total must be a whole number of fen, not negative")
     return lines
+
+
+def pending_held(db: sqlite_utils.Database, customer_id: int) -> tuple[int, int]:
+    """``(orders, units)`` of the customer's own orders still pending."""
+    row = db.execute(
+        "SELECT count(DISTINCT o.id), coalesce(sum(i.quantity), 0) FROM orders o"
+        " LEFT JOIN order_items i ON i.order_id = o.id"
+        " WHERE o.customer_id = ? AND o.status = 'pending' AND o.created_by = 'buyer'",
+        (customer_id,),
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def create_order(
@@ -83,7 +100,8 @@ def create_order(
         for line in lines:
             product = require_product(db, line.product)
             cur = db.execute(
-                "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND active = 1 AND stock >= ?",
+                f"UPDATE products SET stock = round(stock - ?, {qty.SQL_PLACES}), updated_at = ?"
+                " WHERE id = ? AND active = 1 AND stock >= ?",
                 (line.quantity, now, product["id"], line.quantity),
             )
             if cur.rowcount != 1:
@@ -98,7 +116,9 @@ def create_order(
                     "name": product["name"],
                     "quantity": line.quantity,
                     "unit_price_fen": price,
-                    "line_total_fen": line.line_total_fen,
+                    "line_total_fen": line.line_total_fen
+                    if line.line_total_fen is not None or qty.is_whole(line.quantity)
+                    else qty.line_fen(line.quantity, price),  # 1.5 斤: the fen it comes to, kept
                     "before_updated_at": product["updated_at"],
                 }
             )
@@ -209,7 +229,7 @@ def set_status(db: sqlite_utils.Database, order_id: int, status: str, actor: int
                     "SELECT updated_at FROM products WHERE id = ?", (item["product_id"],)
                 ).fetchone()
                 db.execute(
-                    "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?",
+                    f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}), updated_at = ? WHERE id = ?",
                     (item["quantity"], now, item["product_id"]),
                 )
                 returned.append({**item, "before_updated_at": before[0]})

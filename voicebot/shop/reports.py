@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from voicebot.shop.errors import InvalidValue
+from voicebot.shop.quantity import tidy
 from voicebot.store.clock import to_iso
 
 PERIODS = ("today", "week", "month")
@@ -53,7 +54,7 @@ def sales_report(
     bounds = (to_iso(start), to_iso(end))
     totals = db.execute(
         f"""SELECT count(*), coalesce(sum(total_fen), 0),
-                  coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o2 ON o2.id = oi.order_id
+                  coalesce((SELECT round(sum(oi.quantity), 3) FROM order_items oi JOIN orders o2 ON o2.id = oi.order_id
                             WHERE o2.status IN {SALE_SQL} AND o2.created_at >= ? AND o2.created_at < ?), 0)
            FROM orders WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?""",
         bounds + bounds,
@@ -65,7 +66,7 @@ def sales_report(
     ).fetchone()
     products = list(
         db.query(
-            f"""SELECT p.id AS product_id, p.name, p.unit, sum(oi.quantity) AS quantity,
+            f"""SELECT p.id AS product_id, p.name, p.unit, round(sum(oi.quantity), 3) AS quantity,
                       sum(coalesce(oi.line_total_fen, oi.quantity * oi.unit_price_fen)) AS revenue_fen
                FROM order_items oi JOIN orders o ON o.id = oi.order_id JOIN products p ON p.id = oi.product_id
                WHERE o.status IN {SALE_SQL} AND o.created_at >= ? AND o.created_at < ?
@@ -73,13 +74,15 @@ def sales_report(
             bounds,
         )
     )
+    for row in products:
+        row["quantity"] = tidy(row["quantity"])
     return {
         "period": period,
         "timezone": timezone,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "orders": totals[0],
-        "quantity": totals[2],
+        "quantity": tidy(totals[2]),
         "revenue_fen": totals[1],
         "pending_orders": pending[0],
         "pending_fen": pending[1],

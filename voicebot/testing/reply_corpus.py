@@ -60,7 +60,7 @@ def slot_values(lang: str, variant: int) -> dict[str, Any]:
     customer = _CUSTOMERS[lang][variant % len(_CUSTOMERS[lang])]
     unit = _UNITS[lang]
     value = _PRICES[variant % len(_PRICES)]
-    qty = (2, 10, 1, 25)[variant % 4]
+    qty = (2, 10, 1, 1.5)[variant % 4]  # 1.5: goods sold by weight (一斤半)
     items = replies.join(lang, [f"{_PRODUCTS[lang][0]}{replies.price(lang, 200)}",
                                 f"{_PRODUCTS[lang][1]}{replies.price(lang, 35.5)}"]) if lang == "zh" else \
         replies.join(lang, [f"{_PRODUCTS[lang][0]} {replies.price(lang, 200)}",
@@ -84,6 +84,8 @@ def slot_values(lang: str, variant: int) -> dict[str, Any]:
         "order": replies.say(lang, "order_ref_named", customer=customer, number=replies.number(lang, 3)),
         "left": replies.say(lang, "left", quantity=replies.quantity(lang, 8, unit or None)),
         "reply": replies.say(lang, "done.set_price", product=product, price=replies.price(lang, value)),
+        "old": replies.quantity(lang, 0.5, unit or None), "new_price": replies.price(lang, 175),
+        "step": replies.price(lang, 5),
         "what": replies.say(lang, "undo_what.record_sale", quantity=replies.quantity(lang, qty, unit or None),
                             product=product, stock=replies.quantity(lang, 8, unit or None)),
     }

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from voicebot.channels.web.cards import catalog
-from voicebot.channels.web.files import file_url
+from voicebot.channels.web.files import file_url, media_key
 from voicebot.channels.web.links import CHANNEL
 from voicebot.config import Config
 from voicebot.logs import log_event
@@ -37,7 +37,7 @@ def reply_event(shop: Shop, config: Config, row: dict[str, Any]) -> dict[str, An
     msg = shop.get_message(row["message_id"]) if row.get("message_id") else None
     mine = msg is not None and msg["channel"] == row["channel"] and msg["user"] == row["user"]
     payload = row.get("payload") or {}
-    url = file_url(config, row.get("media_path"))
+    url = file_url(config, row.get("media_path"), user=row["user"], key=media_key(shop.db))
     return {
         "type": "reply",
         "id": clip_id(msg["channel_msg_id"], row["user"]) if mine else None,

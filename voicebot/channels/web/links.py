@@ -1,5 +1,6 @@
 """Who is on the other end of a browser chat: seller links (long random tokens, stored hashed,
-revocable), the shop's public buyer link, and anonymous buyer identities from a cookie.
+revocable), the shop's public buyer link, and anonymous buyer identities from a cookie the server
+signed (a made-up cookie is no one).
 
 Web user ids are ``seller:<name>`` for a seller link and ``buyer:<24 hex>`` for a buyer, where the hex
 is derived from the cookie's secret so that knowing a user id never lets anyone impersonate it.
@@ -7,7 +8,9 @@ is derived from the cookie's secret so that knowing a user id never lets anyone 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from typing import Any
@@ -21,6 +24,7 @@ from voicebot.store.kv import kv_get, kv_set
 
 CHANNEL = "web"
 SHOP_LINK_KEY = "web.shop_link"
+COOKIE_KEY = "web.cookie_key"
 _COOKIE_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 _LINK_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -91,8 +95,37 @@ def seller_for_token(db: sqlite_utils.Database, token: str) -> str | None:
     return seller_user(row[0]) if row else None
 
 
-def new_buyer_cookie() -> str:
-    return secrets.token_urlsafe(32)
+def secret_key(db: sqlite_utils.Database, name: str) -> bytes:
+    """A random 256-bit key kept in the database under ``name`` (made once, shared by processes)."""
+    item = kv_get(db, name)
+    if item is None:
+        with write_tx(db):
+            item = kv_get(db, name)  # another process may have made it meanwhile
+            if item is None:
+                kv_set(db, name, secrets.token_hex(32))
+                item = kv_get(db, name)
+    assert item is not None
+    return bytes.fromhex(item[0])
+
+
+def _cookie_mac(key: bytes, nonce: str) -> str:
+    mac = hmac.new(key, b"voicebot-web-buyer-cookie:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode()[:22]
+
+
+def new_buyer_cookie(db: sqlite_utils.Database) -> str:
+    """A new buyer identity: 22 random characters and 22 of their MAC under the shop's cookie key, so
+    that only this server mints identities (a made-up cookie is no one)."""
+    nonce = secrets.token_urlsafe(16)
+    return nonce + _cookie_mac(secret_key(db, COOKIE_KEY), nonce)
+
+
+def _known_cookie(db: sqlite_utils.Database, cookie: str) -> bool:
+    """A cookie this server minted, or one from before cookies were signed that already has a customer."""
+    if len(cookie) == 44 and hmac.compare_digest(cookie[22:], _cookie_mac(secret_key(db, COOKIE_KEY), cookie[:22])):
+        return True
+    user = buyer_user(cookie)
+    return user is not None and customers.find_customer(db, CHANNEL, user) is not None
 
 
 def buyer_user(cookie: str | None) -> str | None:
@@ -105,6 +138,6 @@ def buyer_user(cookie: str | None) -> str | None:
 def resolve(db: sqlite_utils.Database, link: str, cookie: str | None) -> tuple[str, str | None]:
     """``(role, user)`` for a chat link: ``seller``, ``buyer`` (user None: needs a cookie) or ``none``."""
     if link == shop_link(db):
-        return "buyer", buyer_user(cookie)
+        return "buyer", buyer_user(cookie) if cookie and _known_cookie(db, cookie) else None
     seller = seller_for_token(db, link)
     return ("seller", seller) if seller else ("none", None)

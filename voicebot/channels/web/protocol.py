@@ -19,7 +19,7 @@ Server -> client::
     {"type": "received", "id": "c-1a2b", "message_id": 7, "duplicate": false}
     {"type": "heard", "id": "c-1a2b", "message_id": 7, "text": "사과 얼마 예요"}
     {"type": "reply", "id": "c-1a2b", "message_id": 7, "outbox_id": 12, "kind": "voice"|"text"|"image",
-     "text": "...", "audio_url": "/chat/media/<sha>.mp3", "image_url": null, "heard": "...",
+     "text": "...", "audio_url": "/chat/media/<sha>.mp3?u=..&e=..&s=..", "image_url": null, "heard": "...",
      "notification": false}
     {"type": "error", "code": "bad_json"|"unknown_type"|"bad_id"|"bad_clip"|"too_large"|"bad_product"
      |"revoked", "id": "...", "message": "..."}

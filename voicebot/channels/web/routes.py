@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from voicebot.channels.web import links
+from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
+from voicebot.channels.web.clips import check_clip
+from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -27,6 +29,8 @@ from voicebot.pipeline.run import Pipeline
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self' {ws}; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 RATE_MESSAGES, RATE_WINDOW_S = 12, 30.0  # per user: a person talks far slower; a script gets "slow_down"
 COOKIE = "vb_buyer"
 _FILE_RE = re.compile(r"[0-9a-f]{64}(\.thumb)?\.[a-z0-9]{2,5}")
@@ -60,9 +64,28 @@ class WebRoutes:
         self.pipeline: Pipeline | None = None
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
-        self._recent: dict[str, collections.deque[float]] = {}
+        web_config = config.web
+        self._per_user = Window(RATE_MESSAGES, RATE_WINDOW_S)
+        self._per_address = Window(web_config.messages_per_address_min, 60.0)
+        self._overall = Window(web_config.messages_per_min, 60.0)
+        self._new_by_address = Window(web_config.new_buyers_per_address_hour, 3600.0)
+        self._new_overall = Window(web_config.new_buyers_per_hour, 3600.0)
+        self._media_key: bytes | None = None
+        self._stored_day, self._stored = 0, collections.Counter[str]()
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
+
+    @staticmethod
+    async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+        """CSP, no framing and no sniffing on the front page and everything under /chat/ (an
+        ``on_response_prepare`` hook, so error pages get them too)."""
+        if request.path != "/" and not request.path.startswith("/chat/"):
+            return
+        host = request.host.replace(" ", "").replace(";", "")
+        response.headers.setdefault("Content-Security-Policy", CSP.format(ws=f"ws://{host} wss://{host}"))
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         router.add_get("/", self.front)
@@ -107,7 +130,13 @@ class WebRoutes:
         response = web.Response(text=body, content_type="text/html",
                                 headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         if role == "buyer" and user is None:
-            response.set_cookie(COOKIE, links.new_buyer_cookie(), max_age=self.config.web.cookie_days * 86400,
+            address = request.remote or ""
+            if admit([(self._new_by_address, address), (self._new_overall, "")]) is not None:
+                log_limited("web.identity_refused", address, remote=address)
+                raise web.HTTPTooManyRequests(text="too many new visitors; try again in a while",
+                                              headers={"Retry-After": "600"})
+            cookie = await self.db.run(lambda shop: links.new_buyer_cookie(shop.db))
+            response.set_cookie(COOKIE, cookie, max_age=self.config.web.cookie_days * 86400,
                                 path="/chat/", httponly=True, samesite="Lax")
         return response
 
@@ -126,7 +155,14 @@ class WebRoutes:
         return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "private, max-age=86400"})
 
     async def media(self, request: web.Request) -> web.StreamResponse:
-        return await self._file(self.config.media_dir / "out", request.match_info["name"])
+        """Reply audio, for the user its URL was signed for (see :mod:`voicebot.channels.web.files`)."""
+        assert self.db is not None
+        if self._media_key is None:
+            self._media_key = await self.db.run(lambda shop: files.media_key(shop.db))
+        name, query = request.match_info["name"], request.query
+        if not files.media_allowed(self._media_key, name, query.get("u", ""), query.get("e", ""), query.get("s", "")):
+            raise web.HTTPNotFound()
+        return await self._file(self.config.media_dir / "out", name)
 
     async def photo(self, request: web.Request) -> web.StreamResponse:
         return await self._file(self.config.photos_dir, request.match_info["name"])
@@ -207,7 +243,7 @@ class WebRoutes:
                         msg = parse_text(frame.data, max_clip)
                     else:
                         msg = parse_binary(frame.data, max_clip)
-                    await self._handle(ws, user, msg)
+                    await self._handle(ws, user, msg, request.remote or "")
                 except ProtocolError as e:
                     log_event("web.bad_frame", logging.WARNING, user=user, code=e.code)
                     await ws.send_json(e.event())
@@ -224,23 +260,29 @@ class WebRoutes:
         allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
         return host in allowed
 
-    def _rate_limit(self, user: str, msg_id: str) -> None:
-        now = time.monotonic()
-        recent = self._recent.setdefault(user, collections.deque())
-        while recent and recent[0] < now - RATE_WINDOW_S:
-            recent.popleft()
-        if len(recent) >= RATE_MESSAGES:
-            raise ProtocolError("slow_down", f"at most {RATE_MESSAGES} messages in {RATE_WINDOW_S:.0f} s", msg_id)
-        recent.append(now)
-        if len(self._recent) > 10_000:  # forget idle users
-            for u in [u for u, d in self._recent.items() if not d or d[-1] < now - RATE_WINDOW_S]:
-                del self._recent[u]
+    def _rate_limit(self, user: str, address: str, msg_id: str) -> None:
+        """Per identity, per client address and overall: made-up identities do not multiply the allowance."""
+        full = admit([(self._per_user, user), (self._per_address, address), (self._overall, "")])
+        if full is not None:
+            raise ProtocolError("slow_down", f"at most {full.limit} messages in {full.window_s:.0f} s", msg_id)
+
+    def _charge_storage(self, user: str, size: int, msg_id: str) -> None:
+        """``storage.media_mb_per_user_day``: what one identity may store a day (a clip over it is refused)."""
+        quota = self.config.storage.media_mb_per_user_day * 1_000_000
+        if quota <= 0:
+            return
+        day = int(time.time() // 86400)
+        if self._stored_day != day:
+            self._stored_day, self._stored = day, collections.Counter()
+        if self._stored[user] + size > quota:
+            raise ProtocolError("quota", "today's voice clips are used up; try again tomorrow", msg_id)
+        self._stored[user] += size
 
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
 
-    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage) -> None:
+    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage, address: str) -> None:
         assert self.pipeline is not None and self.channel is not None and self.db is not None
         if msg.type == "ping":
             await ws.send_json({"type": "pong"})
@@ -249,9 +291,11 @@ class WebRoutes:
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
-        self._rate_limit(user, msg.id)
+        self._rate_limit(user, address, msg.id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
+            check_clip(msg.data, msg.id, self.config.web.max_clip_bytes, self.config.audio.max_voice_seconds)
+            self._charge_storage(user, len(msg.data), msg.id)
             inbound = Inbound(links.CHANNEL, key, user, "voice", media=msg.data, media_format=msg.mime)
         elif msg.type == "text":
             inbound = Inbound(links.CHANNEL, key, user, "text", text=msg.text)
