@@ -99,7 +99,7 @@ class _Turn(Repair):
             return self.result(last, it, awaiting=pending and pending["awaiting"])
         if kind == "help":
             reply = self.say(f"help.{'seller' if self.role == 'seller' else 'buyer'}")
-            if pending:
+            if pending and pending["awaiting"] != "more":  # "还有三样，要听吗？" is no question to remind of
                 reply = replies.sentences(
                     self.lang, reply, self.say("help_pending", question=pending["question"])
                 )
