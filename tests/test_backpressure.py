@@ -64,12 +64,12 @@ async def test_inbox_commits_overtake_queued_pipeline_work_on_the_database_threa
     db = DbThread(load_config(overrides={"server": {"data_dir": str(tmp_path)}}, environ={}))
     await db.start()
     try:
-        blocker, order = threading.Event(), []
-        busy = asyncio.ensure_future(db.run(lambda shop: blocker.wait(10)))
-        await asyncio.sleep(0.05)  # the thread is now inside the blocking call
+        entered, blocker, order = threading.Event(), threading.Event(), []
+        busy = asyncio.ensure_future(db.run(lambda shop: (entered.set(), blocker.wait(10))))
+        assert await asyncio.to_thread(entered.wait, 10)  # the thread is now inside the blocking call
         runs = [asyncio.ensure_future(db.run(lambda shop, i=i: order.append(f"run{i}"))) for i in range(30)]
         ack = asyncio.ensure_future(db.run_first(lambda shop: order.append("ack")))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # one turn of the loop: each call above puts its job in its lane
         assert db.queued == 31
         blocker.set()
         await asyncio.gather(busy, ack, *runs)

@@ -6,7 +6,6 @@ import pytest
 
 from voicebot.store import open_db
 from voicebot.store.messages import (
-    add_timings,
     get_message,
     list_messages,
     record_inbound,
@@ -42,8 +41,7 @@ def test_pipeline_fields_round_trip(db):
     words = [{"word": "卖了", "conf": 0.93, "start": 0.1, "end": 0.4}]
     intent = {"intent": "record_sale", "product": "手链", "quantity": 2, "price": None, "customer": "张三"}
     update_message(db, mid, status="processing", transcript="卖了 两条 手链", words=words, language="zh")
-    add_timings(db, mid, {"decode": 12.5, "asr": 410.0})
-    add_timings(db, mid, {"nlu": 3.1})
+    update_message(db, mid, timings={"decode": 12.5, "asr": 410.0, "nlu": 3.1})
     update_message(db, mid, intent=intent, reply_text="好的", reply_audio_path="/m/out.amr", status="replied")
     row = get_message(db, mid)
     assert row["words"] == words and row["intent"] == intent

@@ -95,7 +95,7 @@ def test_held_rows_wait_for_the_users_next_message(db):
     rid = outbox.enqueue(db, "wechat", "seller", "voice", payload={"text": "新订单"})
     outbox.hold(db, rid, "reply window closed")
     assert outbox.due(db, "wechat") == []
-    assert [r["id"] for r in outbox.held_for(db, "wechat", "seller")] == [rid]
+    assert [r["id"] for r in outbox.pending_for(db, "wechat", "seller")] == [rid]  # held, not lost
     assert outbox.release(db, "wechat", "someone-else") == 0
     assert outbox.release(db, "wechat", "seller") == 1
     assert [r["id"] for r in outbox.due(db, "wechat")] == [rid]

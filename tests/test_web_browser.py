@@ -99,6 +99,14 @@ async def wait_event(page, kind: str, count: int = 1, timeout_s: float = 90) -> 
     return await events(page, kind)
 
 
+async def round_trip(page) -> None:
+    """Ping on the page's own socket and wait for the pong: whatever the page sent before has been
+    handled by the server, and whatever the server sent before has reached the page."""
+    pongs = len(await events(page, "pong"))
+    await page.evaluate("window.voicebotChat.ws.send(JSON.stringify({type: 'ping'}))")
+    await wait_event(page, "pong", pongs + 1)
+
+
 async def test_hold_speak_release_hear_the_reply_and_the_shop_acts(browser, service, speech_wav):
     context, page = await open_chat(browser, service, service.buyer_link())
     try:
@@ -151,7 +159,8 @@ async def test_a_reconnect_during_the_upload_does_not_duplicate(browser, service
         assert received["duplicate"] is True  # the page sent it again under the same id after reconnecting
         (reply,) = await wait_event(page, "reply")
         assert reply["id"] == received["id"]
-        await asyncio.sleep(1.0)
+        await service.settle()  # every run done and every reply sent: a second reply would be on its way
+        await round_trip(page)  # ... and would have reached the page before this pong
         assert len(await events(page, "reply")) == 1
     finally:
         await context.close()
@@ -168,7 +177,8 @@ async def test_a_clip_recorded_offline_waits_and_goes_when_the_connection_return
         await hold_to_talk(page, speech_wav[1])
         await page.wait_for_selector(".msg.me.pending")
         await wait_js(page, "document.getElementById('player').src.startsWith('blob:')")  # "kept for later"
-        await asyncio.sleep(1.0)
+        assert await page.evaluate("window.voicebotChat.ws === null")  # no socket the clip could have left by
+        await service.settle()
         assert service.inbound() == []
         await context.set_offline(False)
         (reply,) = await wait_event(page, "reply")
@@ -184,7 +194,8 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
     seller_context, seller_page = await open_chat(browser, service, service.seller_link("Kim"))
     try:
         await hold_to_talk(page, 1.0, slide_up=150)
-        await asyncio.sleep(1.0)
+        await wait_js(page, "window.voicebotChat.stream === null")  # the recording was finished
+        await round_trip(page)  # a clip sent on release would have been received before this pong
         assert await page.locator(".msg.me").count() == 0 and service.inbound() == []
         # a buyer who forges seller commands on her own socket changes nothing
         await page.evaluate("""(() => { const ws = window.voicebotChat.ws;

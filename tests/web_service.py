@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from voicebot.app import PIPELINE, SENDER, create_app
+from voicebot.app import create_app, settle
 from voicebot.channels.web import links
 from voicebot.config import Config, load_config
 from voicebot.shop.facade import Shop
@@ -50,13 +50,7 @@ class WebService:
             return [m for m in shop.list_messages(direction="in") if m["channel"] == "web"]
 
     async def settle(self, timeout: float = 60.0) -> None:
-        async def _settle() -> None:
-            while True:
-                await self.app[PIPELINE].drain()
-                await self.app[SENDER].flush()
-                if not self.app[PIPELINE]._runs:
-                    return
-        await asyncio.wait_for(_settle(), timeout)
+        await asyncio.wait_for(settle(self.app), timeout)
 
 
 async def start_web(aiohttp_server: Callable, config: Config,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voicebot.app import PIPELINE, SENDER, create_app
+from voicebot.app import PIPELINE, create_app, settle
 from voicebot.config import Config, load_config
 from voicebot.shop.facade import Shop
 from voicebot.testing.wechat_client import WechatClient
@@ -70,13 +70,7 @@ class Service:
 
     async def settle(self, timeout: float = 60.0) -> None:
         """Wait until every run is finished and the outbox has sent what it can."""
-        async def _settle() -> None:
-            while True:
-                await self.pipeline.drain()
-                await self.app[SENDER].flush()
-                if not self.pipeline._runs:
-                    return
-        await asyncio.wait_for(_settle(), timeout)
+        await asyncio.wait_for(settle(self.app), timeout)
 
 
 async def start_service(aiohttp_server: Callable, config: Config, emulator: WechatEmulator) -> Service:

@@ -194,6 +194,15 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WECHAT].webhook.post(request)
 
 
+async def settle(app: web.Application) -> None:
+    """Wait until every accepted message has run and the outbox has sent what it can (tests, benches)."""
+    while True:
+        await app[PIPELINE].drain()
+        await app[SENDER].flush()
+        if app[PIPELINE].idle:
+            return
+
+
 def _priority(config: Config):
     """Requests served from the connection reserve: health checks, WeChat's deliveries, logged-in operators."""
     webhook = config.wechat.path if config.wechat.enabled else None

@@ -35,15 +35,6 @@ def rms_dbfs(pcm: bytes) -> float:
     return _dbfs(_samples(pcm))
 
 
-def peak_window_dbfs(pcm: bytes, sample_rate: int = 16000, window_s: float = 0.1) -> float:
-    """The RMS level of the loudest ``window_s`` window: speech with long pauses still counts."""
-    samples = _samples(pcm)
-    step = max(1, int(sample_rate * window_s))
-    if len(samples) <= step:
-        return _dbfs(samples)
-    return max(_dbfs(samples, i, i + step) for i in range(0, len(samples), step))
-
-
 def is_silent(pcm: bytes, threshold_dbfs: float, sample_rate: int = 16000, window_s: float = 0.1) -> bool:
     """True when no ``window_s`` stretch of ``pcm`` is louder than ``threshold_dbfs``.
 

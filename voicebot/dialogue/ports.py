@@ -17,8 +17,9 @@ from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import MoneyError, to_fen
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError", "TooManyPending"]
+__all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
 Row = dict[str, Any]
 
@@ -32,6 +33,13 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
     intent = nlu_understand(text, lang, role, products)
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
+
+
+def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
+    """The words of a second command said after the first in ``text`` (None when there is none)."""
+    from voicebot.nlu.second_command import second_command as find
+
+    return find(text, lang, role, products)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:

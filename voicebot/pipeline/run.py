@@ -21,9 +21,8 @@ from typing import Any
 from PIL import Image
 
 from voicebot.asr.biasing import bias_phrases
-from voicebot.asr.recognizer import AsrError, ModelMissing, Recognizer, Transcript
+from voicebot.asr.recognizer import Recognizer, Transcript
 from voicebot.audio.decode import decode
-from voicebot.audio.errors import AudioError
 from voicebot.audio.sniff import sniff
 from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
@@ -34,7 +33,8 @@ from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited, timed
 from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.inbound import Channel, Inbound, Limits, MediaError
+from voicebot.pipeline.failures import failure_of
+from voicebot.pipeline.inbound import Channel, Inbound, Limits
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos
@@ -44,7 +44,6 @@ from voicebot.tts.speaker import Speaker
 
 MEDIA_REF_PREFIX = "ref:"
 PHOTO_DECODE_TIMEOUT_S = 20.0
-PHOTO_REASONS = ("too_large", "damaged", "unsupported", "empty")
 NO_CHANNEL_LIMITS = Limits(max_voice_s=55.0, max_voice_bytes=2 * 1024 * 1024)  # a run no channel will send
 
 
@@ -141,9 +140,9 @@ class Pipeline:
         return self.runs.submit(message_id)
 
     @property
-    def _runs(self) -> dict[int, asyncio.Future[RunResult | None]]:
-        """Runs queued or in flight, by message id."""
-        return self.runs.futures
+    def idle(self) -> bool:
+        """Nothing queued, running, or waiting in the inbox after an overflow."""
+        return not self.runs.busy
 
     async def _backlog(self, limit: int) -> list[int]:
         return await self.db.run(lambda shop: shop.log.unfinished_ids(limit))
@@ -180,20 +179,12 @@ class Pipeline:
         ctx = {"message_id": message_id, "channel": channel}
         try:
             turn = await self._understand(row, role, lang, result, ctx)
-        except AudioError as e:
-            result.reply_text, result.error = say(lang, f"errors.audio_{e.code}"), f"{e.code}: {e}"
-        except MediaError as e:
-            result.reply_text, result.error = say(lang, f"errors.media_{e.reason}"), f"media_{e.reason}: {e}"
-        except PhotoError as e:
-            reason = e.reason if e.reason in PHOTO_REASONS else "damaged"
-            result.reply_text, result.error = say(lang, f"errors.photo_{reason}"), f"photo_{e.reason}: {e}"
-        except ModelMissing as e:
-            result.reply_text, result.error = say(lang, "errors.no_model"), str(e)
-        except AsrError as e:
-            result.reply_text, result.error = say(lang, "errors.asr"), str(e)
-        except Exception as e:  # a bug must still end in a spoken reply and a logged failure
-            log_event("pipeline.error", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
-            result.reply_text, result.error, result.status = say(lang, "errors.internal"), repr(e), "failed"
+        except Exception as e:  # every failure ends in a spoken reply: failures.SPOKEN[{stage}.{code}]
+            failure = failure_of(e)
+            if failure.stage == "run":  # a bug: logged, and the message is marked failed
+                log_event("pipeline.error", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
+                result.status = "failed"
+            result.reply_text, result.error = say(lang, failure.reply_key), failure.detail
         if turn is not None:
             result.reply_text, result.intent = turn.reply, turn.intent.to_public()
         if result.reply_text:

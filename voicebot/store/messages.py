@@ -121,17 +121,6 @@ def update_message(db: sqlite_utils.Database, message_id: int, **fields: Any) ->
             raise KeyError(f"no message {message_id}")
 
 
-def add_timings(db: sqlite_utils.Database, message_id: int, timings: dict[str, float]) -> dict[str, float]:
-    """Merge per-stage milliseconds into the message's timings; returns the merged dict."""
-    with write_tx(db):
-        row = get_message(db, message_id)
-        if row is None:
-            raise KeyError(f"no message {message_id}")
-        merged = {**(row["timings"] or {}), **timings}
-        update_message(db, message_id, timings=merged)
-        return merged
-
-
 def get_message(db: sqlite_utils.Database, message_id: int) -> Row | None:
     rows = list(db.query("SELECT * FROM messages WHERE id = ?", (message_id,)))
     return _decode(rows[0]) if rows else None

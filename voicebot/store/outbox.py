@@ -86,15 +86,6 @@ def for_message(db: sqlite_utils.Database, message_id: int, status: str = "pendi
     return [_decode(r) for r in rows]
 
 
-def held_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
-    rows = db.query(
-        "SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'pending' AND next_attempt_at = ?"
-        " ORDER BY id",
-        (channel, user, HELD),
-    )
-    return [_decode(r) for r in rows]
-
-
 def pending_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
     """Every reply still waiting for ``user`` (held or not), oldest first."""
     rows = db.query("SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'pending' ORDER BY id",

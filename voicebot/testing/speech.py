@@ -95,8 +95,3 @@ def silence_wav(path: Path, seconds: float, rate: int = 16000) -> Path:
 def wav_duration(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()
-
-
-def pcm_duration(pcm: bytes, sample_rate: int = 16000) -> float:
-    """Seconds of mono s16le audio in ``pcm``."""
-    return len(pcm) / 2 / sample_rate

@@ -203,12 +203,6 @@ class WechatEmulator:
         for _ in range(times):
             self._delays.append(Delayed(seconds, path))
 
-    def expire_tokens(self) -> None:
-        """Make every issued token expire now (the next call gets 42001)."""
-        now = self.clock()
-        for token in self.tokens:
-            self.tokens[token] = min(self.tokens[token], now)
-
     def sent_to(self, openid: str) -> list[Sent]:
         return [s for s in self.sent if s.touser == openid]
 

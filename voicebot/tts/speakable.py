@@ -26,10 +26,6 @@ def _number(spoken: Language, digits: str, after: str = "") -> str:
     return spoken.speak_number(digits, after)
 
 
-def speak_digits(lang: str, digits: str) -> list[str]:
-    return language(lang).digits(digits)
-
-
 def speakable(text: str, lang: str) -> str:
     """``text`` with every digit said as words and (zh, ko) every Latin letter spelled out."""
     spoken = language(lang) if lang in installed_languages() else Language(lang)

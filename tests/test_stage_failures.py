@@ -1,0 +1,40 @@
+"""Every way a run can fail has a {stage}.{code} and a spoken reply in every language."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicebot.asr.recognizer import AsrError, ModelMissing
+from voicebot.audio import errors as audio_errors
+from voicebot.dialogue import replies
+from voicebot.nlu.packs import available_languages
+from voicebot.pipeline.failures import FALLBACK, SPOKEN, failure_of
+from voicebot.pipeline.inbound import MediaError
+from voicebot.shop.errors import PhotoError
+
+
+@pytest.mark.parametrize("lang", sorted(available_languages()))
+def test_every_failure_has_a_reply_in_every_pack(lang):
+    missing = [key for key in [*SPOKEN.values(), *FALLBACK.values()] if not replies.has(lang, key)]
+    assert missing == []
+
+
+def test_each_kind_of_failure_is_told_apart():
+    cases = {
+        audio_errors.CorruptAudio("bad frames"): ("decode.corrupt", "errors.audio_corrupt", "corrupt: bad frames"),
+        audio_errors.SilentAudio("quiet"): ("decode.silent", "errors.audio_silent", "silent: quiet"),
+        MediaError("gone", "expired"): ("fetch.expired", "errors.media_expired", "media_expired: gone"),
+        PhotoError("no photo 3", reason="missing"): ("photo.missing", "errors.photo_damaged", "photo_missing: no photo 3"),
+        ModelMissing("ko"): ("asr.no_model", "errors.no_model", str(ModelMissing("ko"))),
+        AsrError("worker died"): ("asr.failed", "errors.asr", "worker died"),
+        ZeroDivisionError("bug"): ("run.internal", "errors.internal", "ZeroDivisionError('bug')"),
+    }
+    for error, (code, key, detail) in cases.items():
+        failure = failure_of(error)
+        assert (f"{failure.stage}.{failure.code}", failure.reply_key, failure.detail) == (code, key, detail)
+
+
+def test_every_audio_error_code_has_its_own_reply():
+    codes = {c.code for c in audio_errors.AudioError.__subclasses__()}
+    assert {"corrupt", "silent", "too_long", "empty"} <= codes
+    assert {f"decode.{c}" for c in codes} <= set(SPOKEN)
