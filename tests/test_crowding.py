@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from console_helpers import OPERATOR, PASSWORD, Browserless, serve_emulator
 from web_service import Chat, WebService
-from wechat_service import Service, seed, wechat_config
+from wechat_service import AES_KEY, TOKEN, Service, seed, wechat_config
 
 from voicebot.app import create_app
 from voicebot.channels.web import links
@@ -23,6 +23,7 @@ from voicebot.channels.web.routes import COOKIE
 from voicebot.console.auth import add_user
 from voicebot.server import start_site
 from voicebot.shop.facade import Shop
+from voicebot.testing.wechat_client import WechatClient
 
 ATTACK_SOCKETS, SLOW_LOGINS = 300, 20
 LIMITS = {"max_connections": 160, "max_connections_per_address": 40, "reserved_connections": 30,
@@ -156,3 +157,25 @@ async def test_the_reserve_keeps_health_webhook_and_console_answering_when_many_
                 await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
                 for session in attackers:
                     await session.close()
+
+
+async def test_an_address_past_its_share_still_delivers_webhooks_but_gets_no_chat_pages(aiohttp_server, tmp_path):
+    async with capped_service(aiohttp_server, tmp_path) as (service, link):
+        port = int(service.url.rsplit(":", 1)[1])
+        held = []
+        try:
+            for _ in range(LIMITS["max_connections_per_address"] + 5):  # keep-alive connections, all answered
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.3", 0))
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert (await asyncio.wait_for(reader.readline(), 10)).split(b" ")[1] == b"200"
+                held.append(writer)
+            crowded = aiohttp.TCPConnector(local_addr=("127.0.0.3", 0))
+            async with aiohttp.ClientSession(connector=crowded) as session:
+                async with session.get(f"{service.url}/chat/{link}") as r:
+                    assert r.status == 503
+                wx = WechatClient(service.url + service.config.wechat.path, TOKEN, app_id=service.emulator.account.app_id,
+                                  mode="safe", encoding_aes_key=AES_KEY, emulator=service.emulator, session=session)
+                assert (await wx.post_once(wx.prepare(wx.user().text("绿松石手链多少钱")))).status == 200
+        finally:
+            for writer in held:
+                writer.close()

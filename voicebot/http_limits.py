@@ -1,7 +1,9 @@
 """Limits that keep one client from crowding out everyone else.
 
-- :class:`Crowd` counts open connections per client address; a connection past
-  ``server.max_connections_per_address`` from one address is refused, whatever the total.
+- :class:`Crowd` counts open connections per client address. Past its share,
+  ``server.max_connections_per_address``, an address is served only ``/healthz`` and the WeChat
+  webhook (WeChat's servers deliver a burst from few addresses); anything else gets ``503 busy``.
+  Past :data:`HARD_SHARE` times its share a new connection from it is refused outright.
 - The last ``server.reserved_connections`` of ``server.max_connections`` are a reserve: while the
   service is that full, only ``/healthz``, the WeChat webhook and a logged-in console are served
   (:func:`reserve_guard`); everything else gets ``503 busy`` and its connection is closed. Nor
@@ -24,6 +26,7 @@ from voicebot.config import Config
 from voicebot.logs import log_limited
 
 RESERVE_SHARE = 4
+HARD_SHARE = 4
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -60,7 +63,7 @@ class Crowd:
         mine = self.from_address(host) if host else 0
         if total >= self.max_connections:
             reason = "limit"
-        elif mine >= self.per_address:
+        elif mine >= self.per_address * HARD_SHARE:
             reason = "per_address"
         elif self.reserved and total >= self.max_connections - self.reserved and mine >= RESERVE_SHARE:
             reason = "reserve"
@@ -71,6 +74,10 @@ class Crowd:
                     limit=self.per_address if reason == "per_address" else self.max_connections,
                     refused=self.refused[reason])
         return reason
+
+    def over_share(self, host: str) -> bool:
+        """True while ``host`` holds more than its share of connections."""
+        return bool(host) and self.from_address(host) > self.per_address
 
     def crowded(self) -> bool:
         """True while the open connections reach into the reserve."""
@@ -87,14 +94,18 @@ def busy() -> web.Response:
 
 
 def reserve_guard(priority: Callable[[web.Request], bool]) -> Any:
-    """A middleware that, while the service is crowded, serves only ``priority`` requests."""
+    """A middleware that serves only ``priority`` requests while the service is crowded, and to an
+    address holding more than its share of connections."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         crowd = request.app.get(CROWD)
-        if crowd is not None and crowd.crowded() and not priority(request):
-            log_limited("http.reserve_refused", "reserve", path=request.path, remote=request.remote or "")
-            return busy()
+        if crowd is not None and not priority(request):
+            remote = request.remote or ""
+            reason = "reserve" if crowd.crowded() else "per_address" if crowd.over_share(remote) else None
+            if reason is not None:
+                log_limited("http.reserve_refused", reason, reason=reason, path=request.path, remote=remote)
+                return busy()
         return await handler(request)
 
     return guard

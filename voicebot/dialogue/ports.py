@@ -17,8 +17,9 @@ from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import MoneyError, to_fen
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError", "TooManyPending"]
+__all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
 Row = dict[str, Any]
 
