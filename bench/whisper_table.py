@@ -25,6 +25,7 @@ from typing import Any
 
 from voicebot.asr import whisper_worker
 from voicebot.asr.biasing import bias_phrases, prompt_for
+from voicebot.asr.confidence import utterance_confidence
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
 from voicebot.intents import spec
@@ -102,6 +103,8 @@ def confidence(row: dict[str, Any], method: str) -> float:
         return sum(words) / len(words) if words else 0.0
     if method == "min_word":
         return min(words) if words else 0.0
+    if method == "service":  # what the service uses (voicebot/asr/confidence.py)
+        return utterance_confidence(row.get("avg_logprob"), words) or 0.0
     if method == "logprob":
         return math.exp(row["avg_logprob"]) if row.get("avg_logprob") is not None else 0.0
     raise ValueError(method)
@@ -116,6 +119,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases of each half")
     parser.add_argument("--every", type=int, default=1, help="only every Nth held-out case (a smaller sample)")
     parser.add_argument("--out", type=Path, default=Path("whisper_table.jsonl"))
+    parser.add_argument("--from", dest="source", type=Path, nargs="*",
+                        help="report (and calibrate) decodes saved by earlier runs instead of decoding")
     args = parser.parse_args()
     cases = [c for c in load_corpus(DATA / "voice_corpus_zh.jsonl") if c.get("split", "tune") in args.half]
     heldout = [c for c in cases if c.get("split") == "heldout"][:: args.every]
@@ -128,6 +133,12 @@ def main() -> None:
             if by_half[c["split"]] <= args.limit:
                 kept.append(c)
         cases = kept
+    if args.source:
+        # rows of one run at a time: their "case" indexes the cases that run's --half/--every/--limit chose
+        rows = [json.loads(line) for path in args.source for line in path.read_text("utf-8").splitlines()]
+        calibrate(rows, cases)
+        report(rows, cases)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         assemble(WHISPER_BASE, folder / "models")
@@ -146,7 +157,8 @@ def main() -> None:
                     futures.append((i, voice, variant, len(pcm) / 32000, pool.submit(_decode, model, pcm, prompt, beam, setting)))
                 for i, voice, variant, audio_s, fut in futures:
                     out = fut.result()
-                    rows.append({"setting": name, "case": i, "split": cases[i]["split"], "voice": voice,
+                    rows.append({"setting": name, "case": i, "text_ref": cases[i]["text"],
+                                 "split": cases[i]["split"], "voice": voice,
                                  "variant": variant, "audio_s": audio_s, **out})
                 print(f"decoded {name}", file=sys.stderr)
     with args.out.open("w", encoding="utf-8") as f:
@@ -155,7 +167,28 @@ def main() -> None:
     report(rows, cases)
 
 
-def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str = "logprob",
+def calibrate(rows: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:
+    """For each confidence method: the read-back threshold that catches >= 95 % of the tuning half's
+    wrong-heard shop changes, and what it costs in right-heard changes read back (both halves)."""
+    notes = []
+    for r in rows:
+        case = cases[r["case"]]
+        it = read(case, r["text"], True)
+        right = it.to_contract() == case["expect"]
+        notes.append((r, it, right))
+    for method in ("service", "logprob", "mean_word", "min_word"):
+        for threshold in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+            line = []
+            for half in ("tune", "heldout"):
+                wrong = [acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
+                         if r["split"] == half and not ok and it.spec.changes_shop]
+                right = [not acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
+                         if r["split"] == half and ok and spec(it.name).confirm == "unsure"]
+                line.append(f"{half}: wrong acted {sum(wrong)}/{len(wrong)}, right read back {sum(right)}/{len(right)}")
+            print(f"{method:9} < {threshold:.2f}  " + "   ".join(line))
+
+
+def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str = "service",
            threshold: float = CONFIRM_BELOW) -> None:
     table: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:

@@ -92,7 +92,7 @@ async def test_state_changes_without_the_csrf_token_are_refused(aiohttp_server, 
         with Shop.open(service.config) as shop:
             assert shop.product("蜂蜜")["price_fen"] == 4500 and shop.product("蜂蜜")["stock"] == 5
         status, html, _ = await op.post(path, {"csrf": op.csrf, "price": "48.5", "stock": "7"})
-        assert status == 200 and "蜂蜜: price 48.5, stock 7" in html
+        assert status == 200 and "蜂蜜: price 48.50, stock 7" in html
     with Shop.open(service.config) as shop:
         after = shop.product("蜂蜜")
         assert (after["price_fen"], after["stock"]) == (4850, 7)

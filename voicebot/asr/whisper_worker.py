@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.asr.confidence import utterance_confidence
 from voicebot.workers import stall_for_tests
 
 SAMPLE_RATE = 16000
@@ -96,4 +97,5 @@ def recognize(
     text = sep.join(t for t in texts if t)
     return {"text": text, "words": words, "duration": duration, "language": lang,
             "grammar": prompt is not None, "fallback": False,
-            "avg_logprob": round(logprob / tokens, 4) if tokens else None}
+            "avg_logprob": round(logprob / tokens, 4) if tokens else None,
+            "confidence": utterance_confidence(logprob / tokens if tokens else None, [w["conf"] for w in words])}

@@ -36,12 +36,14 @@ class Filters:
         return cls(**{k: str(query.get(k, "")).strip()[:200] for k in cls.__dataclass_fields__})
 
 
-def _day_start(day: str, tz: str) -> str | None:
+def _day_start(day: str, tz: str, days_after: int = 0) -> str | None:
+    """The UTC start of ``day`` (+ ``days_after``) in ``tz``; None (no bound) for a non-date or a day past
+    what a datetime holds (0001-01-01 east of UTC, 9999-12-31 + 1): from the beginning, or until the end."""
     try:
-        d = date.fromisoformat(day)
-    except ValueError:
+        d = date.fromisoformat(day) + timedelta(days=days_after)
+        return to_iso(datetime.combine(d, time(), ZoneInfo(tz)))
+    except (ValueError, OverflowError):
         return None
-    return to_iso(datetime.combine(d, time(), ZoneInfo(tz)))
 
 
 def _like(text: str) -> str:
@@ -69,10 +71,10 @@ def _where(f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
     if start:
         where.append("m.created_at >= ?")
         params.append(start)
-    end = _day_start(f.date_to, tz) if f.date_to else None
-    if end:  # the "to" day is included
+    end = _day_start(f.date_to, tz, days_after=1) if f.date_to else None  # the "to" day is included
+    if end:
         where.append("m.created_at < ?")
-        params.append(to_iso(datetime.fromisoformat(end.replace("Z", "+00:00")) + timedelta(days=1)))
+        params.append(end)
     if f.status == "failed":
         where.append("(m.status = 'failed' OR m.error IS NOT NULL)")
     elif f.status == "low_confidence":

@@ -3,7 +3,6 @@ status changes, and today's sales."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlite_utils
@@ -16,6 +15,7 @@ from voicebot.logs import log_event
 from voicebot.shop import customers, quantity
 from voicebot.shop.errors import InvalidValue, ShopError
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import fen_to_yuan, format_yuan, to_fen
 from voicebot.shop.orders import STATUSES
 
 
@@ -42,14 +42,14 @@ async def shop_page(request: web.Request, flash: str = "", problem: str = "", st
                   status=status)
 
 
-def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Decimal | None,
+def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price_fen: int | None,
           stock: int | float | None) -> str:  # fmt: skip
     shop, actor = Shop(db, config), seller_actor(db, config)
     product = shop.product(product_id)
     done = []
-    if price is not None and int(price * 100) != product["price_fen"]:
-        shop.set_price(product_id, price, actor)
-        done.append(f"price {price}")
+    if price_fen is not None and price_fen != product["price_fen"]:
+        shop.set_price(product_id, fen_to_yuan(price_fen), actor)
+        done.append(f"price {format_yuan(price_fen)}")
     if stock is not None and stock != product["stock"]:
         shop.adjust_stock(product_id, quantity.tidy(quantity.exact(stock) - quantity.exact(product["stock"])), actor)
         done.append(f"stock {stock}")
@@ -58,15 +58,17 @@ def _edit(db: sqlite_utils.Database, config: Config, product_id: int, price: Dec
 
 async def edit_product(request: web.Request) -> web.Response:
     form = await request.post()
+    price, stock = str(form.get("price", "")).strip(), str(form.get("stock", "")).strip()
+    try:  # the shop's one money parser: exact, at most 2 decimals, within a sane bound
+        price_fen = to_fen(price) if price else None
+        count = quantity.clean(stock, "stock") if stock else None  # 1.5 (斤) too, to the thousandth
+        if count is not None and count < 0:
+            raise InvalidValue("stock cannot be negative")
+    except InvalidValue as e:  # MoneyError too
+        return await shop_page(request, problem=f"Nothing changed: {e}.", status=400)
     try:
-        price = Decimal(str(form["price"]).strip()) if str(form.get("price", "")).strip() else None
-        stock = quantity.clean(str(form["stock"]).strip(), "stock") if str(form.get("stock", "")).strip() else None
-        if (price is not None and (price < 0 or not price.is_finite())) or (stock is not None and stock < 0):
-            raise ValueError
-    except (ValueError, InvalidOperation, InvalidValue):  # stock may be 1.5 (斤), to the thousandth
-        return await shop_page(request, problem="Price and stock must be numbers of 0 or more.", status=400)
-    try:
-        text = await db_call(request, _edit, request.app[CONFIG], int(request.match_info["product_id"]), price, stock)
+        text = await db_call(request, _edit, request.app[CONFIG], int(request.match_info["product_id"]),
+                             price_fen, count)
     except ShopError as e:
         return await shop_page(request, problem=str(e), status=409)
     log_event("console.product_edited", operator=request[SESSION]["name"], change=text)

@@ -382,6 +382,12 @@ class _Turn(Repair):
             if order is None:
                 return self.cancel_too_late(it)
             it = it.copy(order_id=order["id"], items=self.items_text(order))
+        if it.price is not None:  # the shop's one money parser, before a read-back of a price it would refuse
+            try:
+                ports.to_fen(ports.money(it.price))
+            except ports.MoneyError as e:
+                log_event("dialogue_bad_price", level=30, intent=kind, error=str(e))
+                return self.result(self.say("bad_price"), it, error_code=e.code)
         if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, "confirm", question)
@@ -561,7 +567,7 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
-    if result.intent.name in ("record_sale", "place_order", "add_stock"):
+    if result.intent.spec.changes_shop or result.intent.name == "place_order":
         # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
         rest = ports.second_command(text, lang, role, list(turn.catalog))
         if rest:

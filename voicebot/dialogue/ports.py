@@ -17,8 +17,9 @@ from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
+from voicebot.shop.money import MoneyError, to_fen
 
-__all__ = ["NothingToUndo", "OutOfStock", "ShopError", "TooManyPending"]
+__all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
 Row = dict[str, Any]
 
@@ -36,7 +37,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
 def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
     """The words of a second command said after the first in ``text`` (None when there is none)."""
-    from voicebot.nlu.second_command import second_command as find
+    from voicebot.nlu.intents import second_command as find
 
     return find(text, lang, role, products)
 

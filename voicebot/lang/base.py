@@ -30,8 +30,9 @@ class Number:
 
 
 def tidy(value: float) -> int | float:
-    """An int when the value is whole, else a float rounded to cents."""
-    value = round(float(value), 2)
+    """An int when the value is whole, else a float without arithmetic noise (1.1100000000000001 -> 1.11;
+    0.001 stays 0.001 so the shop's money parser can refuse it instead of a price of 0)."""
+    value = round(float(value), 6)
     return int(value) if value == int(value) else value
 
 

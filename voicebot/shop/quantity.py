@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from voicebot.shop.errors import InvalidValue
 
 PLACES = 3
+MAX_QUANTITY = 1_000_000_000  # far inside SQLite's integers, even times the largest price in fen
 SQL_PLACES = PLACES  # the second argument of round() in every SQL statement that changes a quantity
 _STEP = Decimal(1).scaleb(-PLACES)
 
@@ -38,6 +39,8 @@ def exact(value: Quantity) -> Decimal:
 def clean(value: Quantity, what: str = "quantity") -> int | float:
     """``value`` as stored: an int when whole, else a float; more than three decimals is ``InvalidValue``."""
     d = exact(value)
+    if abs(d) > MAX_QUANTITY:  # a 30-digit stock would overflow SQLite: a clear error, not a 500
+        raise InvalidValue(f"{what} can be at most {MAX_QUANTITY}, not {str(value)[:40]}")
     if d != d.quantize(_STEP):
         raise InvalidValue(f"{what} {value!r} has more than {PLACES} decimals")
     return tidy(d)
