@@ -567,7 +567,7 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
-    if result.intent.name in ("record_sale", "place_order", "add_stock"):
+    if result.intent.spec.changes_shop or result.intent.name == "place_order":
         # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
         rest = ports.second_command(text, lang, role, list(turn.catalog))
         if rest:
