@@ -72,6 +72,8 @@ def conversation(lang: str) -> list[tuple[str, str]]:
 
 
 async def speak(texts: list[str], lang: str) -> list[float]:
+    from voicebot.audio.decode import decode_sync
+    from voicebot.config import AudioConfig
     from voicebot.tts.service import TtsService
 
     with tempfile.TemporaryDirectory() as d:
@@ -79,7 +81,11 @@ async def speak(texts: list[str], lang: str) -> list[float]:
         tts = TtsService(config)
         await tts.start()
         try:
-            return [(await tts.synthesize(t, lang))["seconds"] for t in texts]
+            out = []
+            for t in texts:
+                path = await tts.synthesize(t, lang)
+                out.append(decode_sync(path.read_bytes(), AudioConfig(max_voice_seconds=600)).duration)
+            return out
         finally:
             await tts.close()
 

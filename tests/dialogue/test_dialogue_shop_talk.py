@@ -274,7 +274,7 @@ def test_half_a_jin_and_a_jin_and_a_half_zh(zh, shop):
     zh.seller("撤销")
     zh.seller("撤销")
     assert stock(shop, "核桃") == 88
-    r = zh.buyer("我要半斤核桃", "好的，半斤核桃，一共十五块，三号订单，老板知道了。")
+    r = zh.buyer("我要半斤核桃", "好的，半斤核桃，十五块，三号订单，老板知道了。")
     assert r.notify == [("wechat", "boss", "新订单，三号：一位顾客要核桃半斤，一共十五块。")]
     assert stock(shop, "核桃") == 87.5
     zh.seller("核桃还有几斤", "核桃还有八十七斤半。")
@@ -294,7 +294,7 @@ def test_half_a_jin_and_one_and_a_half_jin_en(en, db, config):
     en.seller("sold one and a half jin of walnuts",
               "OK, sold one and a half jin of walnuts, total forty-five yuan, eighty-eight and a half jin left.")  # fmt: skip
     assert stock(s, "walnuts") == 88.5
-    en.buyer("i want half a jin of walnuts", "OK, half a jin of walnuts, total fifteen yuan. Order two, sent to the seller.")  # fmt: skip
+    en.buyer("i want half a jin of walnuts", "OK, half a jin of walnuts, fifteen yuan, order two, sent to the seller.")  # fmt: skip
     assert stock(s, "walnuts") == 88
     en.seller("how many walnuts are left", "Walnuts: eighty-eight jin left.")
 
@@ -331,7 +331,7 @@ def test_a_price_question_mid_order_keeps_the_order_zh(zh, shop):
     zh.buyer("我想买点核桃", "要几斤？")
     zh.buyer("多少钱一斤啊", "核桃三十块一斤。要几斤？")
     assert shop.list_orders() == []
-    zh.buyer("那来三斤", "好的，三斤核桃，一共九十块，一号订单，老板知道了。")
+    zh.buyer("那来三斤", "好的，三斤核桃，九十块，一号订单，老板知道了。")
     assert [(o["items"][0]["name"], o["items"][0]["quantity"]) for o in shop.list_orders()] == [("核桃", 3)]
     assert stock(shop, "核桃") == 87
 
@@ -340,7 +340,7 @@ def test_a_price_question_mid_order_keeps_the_order_en(en, db, config):
     s = Shop(db, config)
     en.buyer("i want some walnuts", "How many would you like?")
     en.buyer("how much is it", "Walnuts is thirty yuan. How many would you like?")
-    en.buyer("three jin", "OK, three jin of walnuts, total ninety yuan. Order one, sent to the seller.")
+    en.buyer("three jin", "OK, three jin of walnuts, ninety yuan, order one, sent to the seller.")
     assert stock(s, "walnuts") == 87
 
 
