@@ -41,7 +41,8 @@ async def test_fifty_logins_at_once_get_no_more_checks_than_the_limit(aiohttp_se
         statuses = await _burst(op, ["wrong password"] * 49 + [PASSWORD])
     checked = statuses[401] + statuses[303]  # attempts whose password was actually tried
     assert checked <= 5, statuses
-    assert statuses[429] >= 45 and sum(statuses.values()) == 50, statuses
+    # refused before any check: 429 (the address's tries are used), or 503 from a connection cap
+    assert statuses[429] + statuses[503] >= 45 and sum(statuses.values()) == 50, statuses
     if statuses[303]:  # the right one may only get in as one of the five allowed tries
         assert statuses[401] <= 4
 

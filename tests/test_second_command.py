@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicebot.nlu.second_command import second_command
+from voicebot.nlu.intents import second_command
 from voicebot.testing.conversations import run_conversation
 
 ZH_SHOP = [["腊肉", 40, 50, "斤"], ["米酒", 25, 30, "瓶"], ["核桃", 30, 100, "斤"]]
@@ -58,11 +58,30 @@ def test_en_seller_and_buyer_second_item_is_asked_again() -> None:
     assert "three jin of walnuts" in out[0].reply
 
 
+def test_zh_a_second_command_is_never_mixed_into_the_first() -> None:
+    shop = [["核桃", 30, 100, "斤"], ["蜂蜜", 60, 30, "瓶"]]
+    out = _talk("zh", shop, [  # was: 蜂蜜 sold at 35 a jar, or only 核桃's stock added
+        ("卖了两瓶蜂蜜，核桃改成三十五一斤", {"orders": [{"items": [["蜂蜜", 2]], "total": 120}]}),
+        ("核桃改成三十五一斤", {"price": {"核桃": 35}}),
+        ("卖了一瓶蜂蜜，核桃进了五十斤", {"orders": [{"items": [["蜂蜜", 1]], "total": 60}]}),
+        ("核桃进了五十斤", {"stock": {"核桃": 50}}),
+        ("核桃进了十斤，下架蜂蜜", {"stock": {"核桃": 10}}),
+    ])  # fmt: skip
+    assert out[0].reply.endswith("核桃改成三十五一斤，请再说一遍。")
+    assert out[2].reply.endswith("核桃进了五十斤，请再说一遍。")
+    assert out[4].reply.endswith("下架蜂蜜，请再说一遍。")
+    out = _talk("zh", ZH_SHOP, [  # no pause: was 两斤米酒
+        ("我要两斤腊肉再要一瓶米酒", {"orders": [{"items": [["腊肉", 2]], "total": 80}]}),
+    ])  # fmt: skip
+    assert out[0].reply.endswith("再要一瓶米酒，请再说一遍。")
+
+
 @pytest.mark.parametrize("text", [
     "上架桃木梳，二百五，十二把", "卖了银手镯，三个，一共五百", "卖给赵姐四十斤板栗，她要拿去送人",
-    "卖了三斤核桃，不对，是两斤", "早上坐车花了十块，对了，卖了一瓶蜂蜜给张嫂", "卖了三斤核桃一共一百块",
+    "卖了三斤核桃，不对，是两斤", "卖了三斤核桃，不对，卖了两斤", "早上坐车花了十块，对了，卖了一瓶蜂蜜给张嫂", "卖了三斤核桃一共一百块",
 ])  # fmt: skip
 def test_one_command_said_in_pieces_is_not_two(text: str) -> None:
     products = ["核桃", "蜂蜜", "银手镯", "桃木梳", "板栗"]
     assert second_command(text, "zh", "seller", products) is None
-    assert second_command("sold twenty jin of walnuts to Linda", "en", "seller", ["walnuts", "honey"]) is None
+    for en in ("sold twenty jin of walnuts to Linda", "sold two jars of honey, no, three jars"):
+        assert second_command(en, "en", "seller", ["walnuts", "honey"]) is None

@@ -211,16 +211,16 @@ def test_confirm_and_cancel_orders_by_number_zh(zh, shop):
     zh.buyer("我要两瓶蜂蜜", user="b1")
     zh.buyer("我要一对耳环", user="b2")
     assert statuses(shop) == [(1, "pending"), (2, "pending")]
-    zh.seller("今天卖了多少钱", "今天还没有卖出。还有两单等你确认，可以说“一号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天还没有卖出。两单等你确认，说“一号订单确认”。")
     r = zh.seller("二号订单确认", "好的，二号订单确认了：绿松石耳环一对。")
     assert statuses(shop) == [(1, "pending"), (2, "confirmed")]
     assert r.notify == [("wechat", "b2", "老板确认了你的二号订单：绿松石耳环一对。")]
-    zh.seller("今天卖了多少钱", "今天卖了一单，一共一百二十块。还有一单等你确认，可以说“一号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天卖了一单，一共一百二十块。一单等你确认，说“一号订单确认”。")
     zh.seller("二号订单确认", "二号订单老板确认了。")
     zh.seller("五号订单确认", "没有五号订单。")
     zh.seller("一号订单取消", "取消一号订单：蜂蜜两瓶，对吗？")
     assert statuses(shop) == [(1, "pending"), (2, "confirmed")]
-    r = zh.seller("对", "好的，一号订单取消了，货放回库存：蜂蜜两瓶。")
+    r = zh.seller("对", "好的，一号订单取消了：蜂蜜两瓶。")
     assert statuses(shop) == [(1, "cancelled"), (2, "confirmed")] and stock(shop, "蜂蜜") == 20
     assert r.notify == [("wechat", "b1", "老板取消了你的一号订单：蜂蜜两瓶。")]
     zh.seller("撤销", "撤销了：取消一号订单，订单恢复了。")
@@ -243,7 +243,7 @@ def test_confirm_and_cancel_orders_by_number_en(en, db, config):
     en.seller("confirm order one", "OK, order one confirmed: two jars of honey.")
     assert statuses(s) == [(1, "confirmed")]
     en.seller("cancel order one", "Cancel order one: two jars of honey. Is that right?")
-    en.seller("yes", "OK, order one cancelled, back in stock: two jars of honey.")
+    en.seller("yes", "OK, order one cancelled: two jars of honey.")
     assert statuses(s) == [(1, "cancelled")] and stock(s, "honey") == 20
 
 
@@ -274,11 +274,11 @@ def test_half_a_jin_and_a_jin_and_a_half_zh(zh, shop):
     zh.seller("撤销")
     zh.seller("撤销")
     assert stock(shop, "核桃") == 88
-    r = zh.buyer("我要半斤核桃", "好的，半斤核桃，一共十五块。三号订单，已经告诉老板了。")
+    r = zh.buyer("我要半斤核桃", "好的，半斤核桃，十五块，三号订单，老板知道了。")
     assert r.notify == [("wechat", "boss", "新订单，三号：一位顾客要核桃半斤，一共十五块。")]
     assert stock(shop, "核桃") == 87.5
     zh.seller("核桃还有几斤", "核桃还有八十七斤半。")
-    zh.seller("今天卖了多少钱", "今天卖了两单，一共六十块。还有一单等你确认，可以说“三号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天卖了两单，一共六十块。一单等你确认，说“三号订单确认”。")
     assert shop.report()["quantity"] == 2 and shop.report()["pending_fen"] == 1500
 
 
@@ -294,8 +294,7 @@ def test_half_a_jin_and_one_and_a_half_jin_en(en, db, config):
     en.seller("sold one and a half jin of walnuts",
               "OK, sold one and a half jin of walnuts, total forty-five yuan, eighty-eight and a half jin left.")  # fmt: skip
     assert stock(s, "walnuts") == 88.5
-    en.buyer("i want half a jin of walnuts", "OK, half a jin of walnuts, total fifteen yuan. Order two; the seller has"
-             " been told.")  # fmt: skip
+    en.buyer("i want half a jin of walnuts", "OK, half a jin of walnuts, fifteen yuan, order two, sent to the seller.")  # fmt: skip
     assert stock(s, "walnuts") == 88
     en.seller("how many walnuts are left", "Walnuts: eighty-eight jin left.")
 
@@ -332,7 +331,7 @@ def test_a_price_question_mid_order_keeps_the_order_zh(zh, shop):
     zh.buyer("我想买点核桃", "要几斤？")
     zh.buyer("多少钱一斤啊", "核桃三十块一斤。要几斤？")
     assert shop.list_orders() == []
-    zh.buyer("那来三斤", "好的，三斤核桃，一共九十块。一号订单，已经告诉老板了。")
+    zh.buyer("那来三斤", "好的，三斤核桃，九十块，一号订单，老板知道了。")
     assert [(o["items"][0]["name"], o["items"][0]["quantity"]) for o in shop.list_orders()] == [("核桃", 3)]
     assert stock(shop, "核桃") == 87
 
@@ -341,7 +340,7 @@ def test_a_price_question_mid_order_keeps_the_order_en(en, db, config):
     s = Shop(db, config)
     en.buyer("i want some walnuts", "How many would you like?")
     en.buyer("how much is it", "Walnuts is thirty yuan. How many would you like?")
-    en.buyer("three jin", "OK, three jin of walnuts, total ninety yuan. Order one; the seller has been told.")
+    en.buyer("three jin", "OK, three jin of walnuts, ninety yuan, order one, sent to the seller.")
     assert stock(s, "walnuts") == 87
 
 

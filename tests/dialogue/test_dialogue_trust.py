@@ -163,7 +163,7 @@ def test_an_expired_question_says_her_change_was_not_made(zh, shop, config):
 
 def test_buyer_order_cancel_and_undo_are_heard_by_the_seller_with_the_order_number(zh, shop):
     shop.customer("wechat", "b1", display_name="李四")
-    r = zh.buyer("我要两瓶蜂蜜", "好的，两瓶蜂蜜，一共六十块。一号订单，已经告诉老板了。")
+    r = zh.buyer("我要两瓶蜂蜜", "好的，两瓶蜂蜜，六十块，一号订单，老板知道了。")
     assert r.notify == [("wechat", "boss", "新订单，一号：李四要蜂蜜两瓶，一共六十块。")]
     zh.buyer("取消订单", "取消订单：蜂蜜两瓶，对吗？")
     r = zh.buyer("对", "好的，订单取消了：蜂蜜两瓶。")
@@ -279,9 +279,9 @@ def test_every_phrasing_the_help_reply_teaches_works(db, config, lang, role):
 
 def test_buyer_follow_up_keeps_the_product_for_one_turn_zh(zh, shop):
     zh.buyer("银手链多少钱", "银手链八十块一条。")
-    zh.buyer("我要两条", "好的，两条银手链，一共一百六十块。一号订单，已经告诉老板了。")
+    zh.buyer("我要两条", "好的，两条银手链，一百六十块，一号订单，老板知道了。")
     zh.buyer("我要十条银手链", "银手链只剩三条了。")
-    zh.buyer("那我要三条", "好的，三条银手链，一共两百四十块。二号订单，已经告诉老板了。")
+    zh.buyer("那我要三条", "好的，三条银手链，两百四十块，二号订单，老板知道了。")
     zh.buyer("我要两条", "哪个商品？")  # one follow-up only
     zh.buyer("有核桃吗", "刚才的事没有记。没有核桃。我们有：绿松石手链，绿松石耳环，蜂蜜。")
     assert stock(shop, "银手链") == 0
@@ -291,7 +291,7 @@ def test_buyer_follow_up_keeps_the_product_for_one_turn_en(en, en_shop):
     en.buyer("how much is the silver bracelet", "Silver bracelet is eighty yuan.")
     en.buyer(
         "i'll take two",
-        "OK, two silver bracelets, total one hundred and sixty yuan. Order one; the seller has been told.",
+        "OK, two silver bracelets, one hundred and sixty yuan, order one, sent to the seller.",
     )
     en.buyer(
         "do you have walnuts",
@@ -345,11 +345,11 @@ def test_read_backs_and_plurals_en(en, en_shop):
 def test_sales_summary_counts_confirmed_sales_and_tells_waiting_orders_apart(zh, en, shop):
     zh.buyer("我要两瓶蜂蜜", user="b1")
     zh.buyer("我要一对耳环", user="b2")
-    zh.seller("今天卖了多少钱", "今天还没有卖出。还有两单等你确认，可以说“一号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天还没有卖出。两单等你确认，说“一号订单确认”。")
     zh.seller("卖了一条绿松石手链给张三")
-    zh.seller("今天卖了多少钱", "今天卖了一单，一共两百块。还有两单等你确认，可以说“一号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天卖了一单，一共两百块。两单等你确认，说“一号订单确认”。")
     zh.seller("蜂蜜发货了")
-    zh.seller("今天卖了多少钱", "今天卖了两单，一共两百六十块。还有一单等你确认，可以说“二号订单确认”。")
+    zh.seller("今天卖了多少钱", "今天卖了两单，一共两百六十块。一单等你确认，说“二号订单确认”。")
     en.seller(
         "how much did i sell today",
         "Today: two orders, two hundred and sixty yuan in total. Still waiting for you to confirm: one order."

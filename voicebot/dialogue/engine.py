@@ -99,7 +99,7 @@ class _Turn(Repair):
             return self.result(last, it, awaiting=pending and pending["awaiting"])
         if kind == "help":
             reply = self.say(f"help.{'seller' if self.role == 'seller' else 'buyer'}")
-            if pending:
+            if pending and pending["awaiting"] != "more":  # "还有三样，要听吗？" is no question to remind of
                 reply = replies.sentences(
                     self.lang, reply, self.say("help_pending", question=pending["question"])
                 )
@@ -567,7 +567,7 @@ def _run_turn(
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
-    if result.intent.name in ("record_sale", "place_order", "add_stock"):
+    if result.intent.spec.changes_shop or result.intent.name == "place_order":
         # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
         rest = ports.second_command(text, lang, role, list(turn.catalog))
         if rest:

@@ -37,7 +37,7 @@ def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
 
 def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
     """The words of a second command said after the first in ``text`` (None when there is none)."""
-    from voicebot.nlu.second_command import second_command as find
+    from voicebot.nlu.intents import second_command as find
 
     return find(text, lang, role, products)
 

@@ -13,6 +13,7 @@ from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_pr
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
 from voicebot.nlu.packs import Pack, cue_pattern, load_pack
+from voicebot.nlu.second_command import split_commands
 from voicebot.nlu.sounds import by_sound
 
 # The intent lists come from the registry (one place for the whole contract).
@@ -26,7 +27,7 @@ _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
 _MAX_CLAUSES = 8  # small talk before a command: a few clauses, not a page
 
 
-__all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "understand"]
+__all__ = ["BUYER_INTENTS", "CONTRACT_KEYS", "SELLER_INTENTS", "SLOTS", "Intent", "second_command", "understand"]
 
 
 # The Intent fields the passes below fill in, with Intent's own defaults.
@@ -295,8 +296,26 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``.
 
-    Read by its characters, or by its sounds (toneless pinyin) when only that makes a command of it."""
+    Read by its characters, or by its sounds (toneless pinyin) when only that makes a command of it. Of two
+    commands in one sentence, the first (:func:`second_command` gives the other's words)."""
+    two = _two_commands(text, lang, role, products)
+    text = two[0] if two else text
     return by_sound(lambda t: _read(t, lang, role, products).to_intent(), text, normalize(text, lang), lang, products)
+
+
+def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
+    """The words of a second command said after the first in ``text`` (None when it says one)."""
+    two = _two_commands(text, lang, role, products)
+    return two[1] if two else None
+
+
+def _two_commands(text: str, lang: str, role: str, products: list[str]) -> tuple[str, str] | None:
+    products = [p.strip() for p in products if p and p.strip()]
+    return split_commands(
+        text, lang, role, products,
+        lambda t: _read(t, lang, role, products).to_intent(),
+        lambda norm, names: _names_an_amount(norm, names, lang),
+    )  # fmt: skip
 
 
 def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:

@@ -85,7 +85,7 @@ def slot_values(lang: str, variant: int) -> dict[str, Any]:
         "left": replies.say(lang, "left", quantity=replies.quantity(lang, 8, unit or None)),
         "reply": replies.say(lang, "done.set_price", product=product, price=replies.price(lang, value)),
         "old": replies.quantity(lang, 0.5, unit or None), "new_price": replies.price(lang, 175),
-        "step": replies.price(lang, 5),
+        "step": replies.price(lang, 5), "changes": replies.say(lang, "update_stock", quantity=replies.quantity(lang, qty, unit or None)),
         "what": replies.say(lang, "undo_what.record_sale", quantity=replies.quantity(lang, qty, unit or None),
                             product=product, stock=replies.quantity(lang, 8, unit or None)),
     }
