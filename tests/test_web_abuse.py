@@ -123,3 +123,46 @@ async def test_one_identity_stores_at_most_its_daily_quota_of_clips(aiohttp_serv
     finally:
         await chat.close()
     assert len(list((config.media_dir / "in").glob("*"))) == 3
+
+
+async def test_identities_from_one_address_together_hold_at_most_the_address_cap(aiohttp_server, tmp_path):
+    """Made-up but signed identities from one address cannot reserve the stock between them."""
+    config = web_config(tmp_path / "data", web={"max_pending_orders_per_address": 3,
+                                                "max_pending_units_per_address": 5})
+    service = await start_web(aiohttp_server, config, [("蜂蜜", 45, 50, "瓶")])
+    link = service.buyer_link()
+
+    def stock() -> int:
+        with Shop.open(service.config) as shop:
+            return shop.product("蜂蜜")["stock"]
+
+    async def order(chat: Chat, text: str, n: int) -> str:
+        await chat.send({"type": "text", "id": f"o-{n}", "text": text})
+        return (await chat.next("reply"))["text"]
+
+    def from_address(address: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)),
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+    hoarders = [await Chat(service, link, from_address("127.0.0.2")).open() for _ in range(5)]
+    buyer = await Chat(service, link, from_address("127.0.0.3")).open()
+    try:
+        assert len({c.value for chat in hoarders for c in chat.session.cookie_jar if c.key == COOKIE}) == 5
+        assert "号订单" in await order(hoarders[0], "我要两瓶蜂蜜", 0) and stock() == 48
+        assert "号订单" in await order(hoarders[1], "我要两瓶蜂蜜", 1) and stock() == 46
+        # 2 + 2 + 2 units would be more than one address may hold, though this identity holds none
+        reply = await order(hoarders[2], "我要两瓶蜂蜜", 2)
+        assert "等老板处理" in reply and stock() == 46
+        assert "号订单" in await order(hoarders[2], "我要一瓶蜂蜜", 3) and stock() == 45
+        # three pending orders from the address: a fourth identity's order is refused, the shop unchanged
+        assert "等老板处理" in await order(hoarders[3], "我要一瓶蜂蜜", 4) and stock() == 45
+        # a buyer from another address still orders
+        assert "号订单" in await order(buyer, "我要三瓶蜂蜜", 5) and stock() == 42
+        # once the seller has handled one of the address's orders, another fits again
+        with Shop.open(service.config) as shop:
+            shop.set_order_status(shop.list_orders(status="pending")[-1]["id"], "confirmed")
+        assert "号订单" in await order(hoarders[4], "我要一瓶蜂蜜", 6) and stock() == 41
+        await service.settle()
+    finally:
+        for chat in [*hoarders, buyer]:
+            await chat.close()

@@ -153,6 +153,8 @@ class WebConfig:
     messages_per_min: int = 600  # chat messages from everyone per minute
     new_buyers_per_address_hour: int = 20  # new anonymous buyer identities one address may get per hour
     new_buyers_per_hour: int = 600  # new anonymous buyer identities per hour, from everyone
+    max_pending_orders_per_address: int = 15  # buyers' pending orders from one client address (0: no cap)
+    max_pending_units_per_address: int = 60  # units those pending orders may hold from stock (0: no cap)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from voicebot.config import SELLERS_CHANNEL, Config
-from voicebot.shop import actions, catalog, customers, export, orders, photos, reports
+from voicebot.shop import actions, addresses, catalog, customers, export, orders, photos, reports
 from voicebot.shop.errors import TooManyPending
 from voicebot.shop.money import to_fen
 from voicebot.shop.orders import OrderLine
@@ -164,12 +164,22 @@ class Shop:
     def place_order(self, product: catalog.ProductRef, quantity: int, buyer_id: int) -> Row:
         """A buyer's own order (pending until the seller ships it). One buyer holds at most
         ``dialogue.max_pending_orders`` pending orders and ``dialogue.max_pending_units`` units in them
-        (``TooManyPending``): anyone can be a buyer, and a pending order reserves stock."""
+        (``TooManyPending``): anyone can be a buyer, and a pending order reserves stock. All buyers last
+        seen at one browser address together hold at most ``web.max_pending_orders_per_address`` orders and
+        ``web.max_pending_units_per_address`` units (made-up identities do not multiply the cap)."""
         limits = self.config.dialogue
         held_orders, held_units = orders.pending_held(self.db, buyer_id)
         if ((limits.max_pending_orders and held_orders >= limits.max_pending_orders)
                 or (limits.max_pending_units and held_units + quantity > limits.max_pending_units)):
             raise TooManyPending(held_orders, held_units)
+        web = self.config.web
+        if web.max_pending_orders_per_address or web.max_pending_units_per_address:
+            shared = addresses.pending_held_by_address(self.db, buyer_id)
+            if shared is not None and (
+                    (web.max_pending_orders_per_address and shared[0] >= web.max_pending_orders_per_address)
+                    or (web.max_pending_units_per_address
+                        and shared[1] + quantity > web.max_pending_units_per_address)):
+                raise TooManyPending(*shared)
         return orders.create_order(self.db, [OrderLine(product, quantity)], buyer_id, "buyer", buyer_id)
 
     def get_order(self, order_id: int) -> Row | None:

@@ -26,6 +26,7 @@ from voicebot.logs import log_event, log_limited
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
+from voicebot.shop import addresses
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
@@ -74,6 +75,7 @@ class WebRoutes:
         self._stored_day, self._stored = 0, collections.Counter[str]()
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
+        self._address_of: dict[str, tuple[str, float]] = {}  # user -> (address, when recorded)
 
     @staticmethod
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -278,6 +280,19 @@ class WebRoutes:
             raise ProtocolError("quota", "today's voice clips are used up; try again tomorrow", msg_id)
         self._stored[user] += size
 
+    async def _note_address(self, user: str, address: str) -> None:
+        """Record the address this identity speaks from (its orders count against the address's cap);
+        written when it changes or once an hour, not on every message."""
+        assert self.db is not None
+        now = time.monotonic()
+        last = self._address_of.get(user)
+        if last is not None and last[0] == address and now - last[1] < 3600:
+            return
+        await self.db.run(lambda shop: addresses.record(shop.db, links.CHANNEL, user, address))
+        if len(self._address_of) > 10_000:
+            self._address_of.clear()
+        self._address_of[user] = (address, now)
+
     async def _still_linked(self, link: str) -> bool:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
@@ -292,6 +307,7 @@ class WebRoutes:
                 await ws.send_json(event)
             return
         self._rate_limit(user, address, msg.id)
+        await self._note_address(user, address)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
             check_clip(msg.data, msg.id, self.config.web.max_clip_bytes, self.config.audio.max_voice_seconds)
