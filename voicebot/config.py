@@ -116,6 +116,10 @@ class DialogueConfig:
     order_expiry_h: float = 48.0
     max_pending_orders: int = 5  # a buyer's own orders waiting for the seller at once (0: no cap)
     max_pending_units: int = 20  # units one buyer's pending orders may hold from stock (0: no cap)
+    far_price_ratio: float = 3.0  # a new price beyond this many times the old (or below its share) is read back
+    far_quantity_ratio: float = 10.0  # a quantity this many times the stock (and far_quantity_min+) is read back
+    far_quantity_min: float = 100.0
+    thousands_from: float = 1000.0  # an amount from here up, where the shop's figure is below it, is read back
 
 
 @dataclass

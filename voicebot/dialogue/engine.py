@@ -20,7 +20,7 @@ import sqlite_utils
 
 from voicebot import intents
 from voicebot.config import Config
-from voicebot.dialogue import ports, replies
+from voicebot.dialogue import plausible, ports, replies
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
@@ -37,7 +37,6 @@ ASK_WHEN_UNSURE = MONEY_STOCK | {"undo"}  # undo changes the shop too: heard uns
 NEEDS_PRODUCT = frozenset(s.name for s in intents.SPECS if s.needs_product)
 BUYER_CONTEXT = frozenset(s.name for s in intents.SPECS if s.follow_up)  # a buyer's follow-up keeps the product
 ORDER_BY_NUMBER = frozenset({"mark_shipped", "confirm_order", "seller_cancel_order"})  # read back once found
-FAR_PRICE_RATIO = 3.0
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
 
@@ -455,10 +454,18 @@ class _Turn(Repair):
         kind = it.name
         if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
             return True
-        if kind == "set_price":
-            old = self.catalog[it.product or ""]["price_fen"] / 100
-            new = float(it.price or 0)
-            return old > 0 and (new > old * FAR_PRICE_RATIO or new * FAR_PRICE_RATIO < old)
+        return kind in MONEY_STOCK and self.implausible(it)
+
+    def implausible(self, it: Intent) -> bool:
+        """An amount far from what the shop holds (plausible.py): read back even when heard clearly."""
+        kind, row, cfg = it.name, self.catalog.get(it.product or ""), self.config.dialogue
+        old_price = row["price_fen"] / 100 if row else None
+        if kind in plausible.PRICE_KINDS and it.price is not None:
+            new = self.relative_price(it) if kind in ("price_up", "price_down") and row else it.price
+            if new > 0 and plausible.far_price(Decimal(str(new)), old_price, cfg):  # <= 0: refused aloud
+                return True
+        if kind in plausible.QUANTITY_KINDS and it.quantity is not None:
+            return plausible.far_quantity(it.quantity, row["stock"] if row else 0, cfg)
         return False
 
     def summary(self, it: Intent) -> str:
@@ -478,7 +485,7 @@ class _Turn(Repair):
             fields["total"] = self.price(ports.line_fen(it.quantity or 0, self.catalog[it.product]["price_fen"]) / 100)
         if kind == "set_price":
             old = self.catalog[it.product or ""]["price_fen"] / 100
-            if self.needs_confirm(it.copy(unsure=False)):
+            if plausible.far_price(Decimal(str(it.price or 0)), old, self.config.dialogue):
                 return self.say("summary.set_price_far", old_price=self.price(old), **fields)
         if kind in ("price_down", "price_up") and it.product in self.catalog and it.price is not None:
             fields["new_price"] = self.price(self.relative_price(it))
