@@ -259,7 +259,7 @@ async def test_an_english_shop_runs_the_same_stages(tmp_path: Path) -> None:
     assert added.reply_text == "OK, honey, thirty yuan, five in stock."
     assert "three jars left" in sold.reply_text and sold.intent["intent"] == "record_sale"
     assert asked.reply_text == "Honey is thirty yuan."
-    assert ordered.intent["intent"] == "place_order" and "total thirty yuan" in ordered.reply_text
+    assert ordered.intent["intent"] == "place_order" and "thirty yuan" in ordered.reply_text
     with Shop.open(config) as shop:
         assert shop.product("honey")["stock"] == 2
         assert sorted(o["created_by"] for o in shop.list_orders()) == ["buyer", "seller"]

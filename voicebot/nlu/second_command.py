@@ -13,10 +13,6 @@ from voicebot.nlu.normalize import _CLAUSE, clauses, normalize
 from voicebot.nlu.numbers import find_numbers
 from voicebot.nlu.packs import IntentRule, load_pack
 
-# Words that join two commands without a pause (two jars of honey and three jin of walnuts).
-_JOINS = {"zh": r"还有|再|和|又|另外", "en": r"\b(?:and|then|also|plus)\b", "ko": r"그리고|또"}
-_CORRECTION = {"en": r"^(?:no|not|actually|sorry|i mean|wait)\b"}
-
 
 def split_commands(
     text: str,
@@ -31,7 +27,7 @@ def split_commands(
     (上架桃木梳，二百五，十二把), or corrects itself (卖了三斤核桃，不对，是两斤)."""
     text = unicodedata.normalize("NFKC", text)
     pack = load_pack(lang)
-    joins = _JOINS.get(lang)
+    joins = pack.raw.get("command_joins")  # words that join two commands without a pause (…honey and three jin…)
     pauses = {m.start(): m.end() for m in _CLAUSE.finditer(text)}
     joined = {m.start(): m.end() for m in re.finditer(joins, text, re.IGNORECASE)} if joins else {}
     cues = [r for r in pack.rules if role in r.roles]
@@ -48,7 +44,7 @@ def split_commands(
         if not _whole_change(a):
             continue
         later = [normalize(c, lang) for c in clauses(text[at:], lang)]
-        fix = _CORRECTION.get(lang)
+        fix = pack.raw.get("correction_head")  # a later clause that corrects the first (no, actually …)
         if any(r.matches(c) for c in later for r in denies) or (fix and any(re.match(fix, c) for c in later)):
             return None  # a correction: the sentence as a whole, as before
         b = read(tail)
