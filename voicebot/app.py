@@ -35,6 +35,9 @@ from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
 from voicebot.tts.service import TtsService
 
 SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdown (rows stay queued)
+# A stop finishes only the runs in flight, not the backlog (minutes of synthesis after a restart with many
+# messages): queued and cut-off runs resume at the next start, as after a crash.
+SHUTDOWN_RUN_GRACE_S = 5.0
 
 
 def _asr_ctx(config: Config):
@@ -124,7 +127,7 @@ def _pipeline_ctx(config: Config):
         yield
         if config.web.enabled:
             await close_all(app[WEB].channel)
-        await pipeline.close()
+        await pipeline.close(drain_s=0, grace_s=SHUTDOWN_RUN_GRACE_S)
         await sender.flush_before_exit(SHUTDOWN_FLUSH_S)
         await sender.close()
         if api is not None:

@@ -160,11 +160,13 @@ class Pipeline:
         """Wait until every accepted message has run (used at shutdown and in tests)."""
         await self.runs.wait_idle()
 
-    async def close(self, drain_s: float = 30.0) -> None:
-        """Finish the backlog for up to ``drain_s``, then stop; what is left resumes at the next start."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.drain(), drain_s)
-        await self.runs.close()
+    async def close(self, drain_s: float = 30.0, grace_s: float = 30.0) -> None:
+        """Finish the backlog for up to ``drain_s`` (0: start no queued run), give runs in flight up to
+        ``grace_s`` more, then cancel them; what is left resumes at the next start."""
+        if drain_s > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drain(), drain_s)
+        await self.runs.close(grace_s)
         await self.grammar.close()  # a vocabulary may still be being read in a child process
 
     # -- one run ----------------------------------------------------------------------------
