@@ -84,18 +84,46 @@ def client_config(tmp_path: Path, uris: list[str], **asr: object):
 
 
 # -- voicebot speech serve, spoken to by the wyoming package's own client ----------------------------
-async def _wyoming_transcribe(uri: str, pcm: bytes, lang: str, names: list[str] | None = None) -> Transcript:
+async def _wyoming_transcribe(uri: str, pcm: bytes, lang: str, names: list[str] | None = None,
+                              chunk: int = 3200) -> Transcript:
     async with AsyncClient.from_uri(uri) as client:
         await client.write_event(Transcribe(language=lang, transcript_names=names).event())
         await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
-        for at in range(0, len(pcm), 3200):
-            await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=pcm[at:at + 3200]).event())
+        for at in range(0, len(pcm), chunk):
+            await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=pcm[at:at + chunk]).event())
         await client.write_event(AudioStop().event())
         while True:
             event = await client.read_event()
             assert event is not None
             if Transcript.is_type(event.type):
                 return Transcript.from_event(event)
+
+
+def _word_distance(a: str, b: str) -> int:
+    """Word-level edit distance between two transcripts."""
+    x, y = a.split(), b.split()
+    row = list(range(len(y) + 1))
+    for i, wx in enumerate(x, 1):
+        prev, row[0] = row[0], i
+        for j, wy in enumerate(y, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (wx != wy))
+    return row[-1]
+
+
+# Vosk's free decoding of the ko model is not a pure function of the PCM: the same bytes, decoded with
+# the same options, come out differently depending on what the process decoded before (even on a freshly
+# loaded model). The 6-word sentence varies in one word ("[54] 화 {수익|에|왔을까|-} 다 알았 어요")
+# between decodes in one process, so a server process and the local pool, each with its own history, can
+# differ there. What holds on every run: the same audio length reached the engine, and the transcripts
+# differ by at most VOSK_DRIFT words (1 seen over 40 decodes; 2 is the margin).
+VOSK_DRIFT = 2
+
+
+def _assert_same_hearing(remote: Transcript, local_text: str, pcm: bytes) -> None:
+    extra = remote.context["voicebot"]
+    assert extra["duration"] == len(pcm) / 2 / 16000  # every byte of the note reached the engine
+    assert remote.text and " ".join(w["word"] for w in extra["words"]) == remote.text
+    assert _word_distance(remote.text, local_text) <= VOSK_DRIFT, (remote.text, local_text)
 
 
 async def test_speech_server_answers_the_wyoming_client_as_the_local_engines_would(
@@ -113,9 +141,16 @@ async def test_speech_server_answers_the_wyoming_client_as_the_local_engines_wou
     for text in [SENTENCE, PHRASES[0]]:
         remote = await _wyoming_transcribe(uri, notes[text], "ko")
         local = await asr_pool.transcribe(notes[text], "ko")
-        assert remote.text == local.text and remote.text
+        _assert_same_hearing(remote, local.text, notes[text])
         assert remote.language == "ko"
-        assert [w["word"] for w in remote.context["voicebot"]["words"]] == [w.word for w in local.words]
+        assert not remote.context["voicebot"]["grammar"] and not local.grammar
+
+    # The server collects the whole note before decoding: tiny and huge chunks hand the engine the same audio.
+    for text in [SENTENCE, PHRASES[0]]:
+        local = await asr_pool.transcribe(notes[text], "ko")
+        for chunk in [320, 65536]:
+            remote = await _wyoming_transcribe(uri, notes[text], "ko", chunk=chunk)
+            _assert_same_hearing(remote, local.text, notes[text])
 
     # A language this server does not serve is refused with an error event (a client then tries another).
     async with AsyncClient.from_uri(uri) as client:
