@@ -5,27 +5,13 @@ real SQLite shop, checked after every turn."""
 from __future__ import annotations
 
 import pytest
+from dialogue_chat import Chat
 
 from voicebot.config import DialogueConfig
-from voicebot.dialogue import TurnResult, handle_turn
 from voicebot.dialogue.plausible import far_price, far_quantity
 from voicebot.shop.facade import Shop
 
-T0 = 1_800_000_000.0
 SURE = 0.757  # above dialogue.confirm_below_confidence: the held-out Whisper hearing of "2005"
-
-
-class Chat:
-    def __init__(self, db, config, lang: str) -> None:
-        self.db, self.config, self.lang, self.now = db, config, lang, T0
-
-    def turn(self, text: str, *, user: str = "boss", role: str = "seller", confidence: float | None = None,
-             ) -> TurnResult:  # fmt: skip
-        self.now += 1
-        r = handle_turn(self.db, self.config, channel="wechat", user_id=user, role=role, lang=self.lang,
-                        text=text, confidence=confidence, now=self.now)  # fmt: skip
-        print(f"{role}> {text}\n  bot< {r.reply}  [{r.intent.name} awaiting={r.awaiting}]")
-        return r
 
 
 @pytest.fixture
