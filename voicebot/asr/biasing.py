@@ -2,8 +2,9 @@
 
 Whisper has no grammar mode. Its ``initial_prompt`` is text it believes came just before the
 audio, so words in it are more likely to be written the same way (绿松石手链, not 绿松石首链) and a
-simplified-Chinese prompt keeps the output in simplified characters. The phrase list is rebuilt
-from the database for every voice note, like the Vosk grammar, so catalog changes apply at once.
+simplified-Chinese prompt keeps the output in simplified characters. The phrase list is built from
+the message's shop and cached until that shop changes (voicebot.pipeline.steering), like the Vosk
+grammar, so catalog changes apply at the next voice note.
 """
 
 from __future__ import annotations

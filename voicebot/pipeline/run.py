@@ -20,7 +20,6 @@ from typing import Any
 
 from PIL import Image
 
-from voicebot.asr.biasing import bias_phrases
 from voicebot.asr.recognizer import Recognizer, Transcript
 from voicebot.audio.decode import decode
 from voicebot.audio.sniff import sniff
@@ -36,8 +35,9 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.failures import failure_of
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
+from voicebot.pipeline.steering import Steering, shop_words
 from voicebot.pipeline.voice_parts import speak_in_parts
-from voicebot.shop import photos
+from voicebot.shop import photos, shops
 from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
 from voicebot.tts.speaker import Speaker
@@ -100,6 +100,7 @@ class Pipeline:
         self.asr = asr
         self.tts = tts
         self.grammar = GrammarBuilder(asr)
+        self.steering = Steering(self.grammar)  # per shop, rebuilt when that shop changes
         self.channels: dict[str, Channel] = {}
         self.runs: RunQueue[RunResult | None] = RunQueue(
             lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
@@ -244,7 +245,7 @@ class Pipeline:
             with timed("decode", t, **ctx) as info:
                 pcm = await decode(data, self.config.audio)
                 info["audio_s"] = round(pcm.duration, 2)
-            grammar = await self._grammar(lang)
+            grammar = await self._grammar(row.get("shop_id"), lang)
             with timed("asr", t, **ctx) as info:
                 transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
                 info.update(text=transcript.text, grammar=transcript.grammar)
@@ -323,16 +324,18 @@ class Pipeline:
                 raise PhotoError(f"decoding took longer than {PHOTO_DECODE_TIMEOUT_S:g} s",
                                  reason="too_large") from None
 
-    async def _grammar(self, lang: str) -> list[str] | None:
+    async def _grammar(self, shop_id: int | None, lang: str) -> list[str] | None:
         """The phrases that steer recognition, as the recogniser asks: a grammar of the pack's words and
-        the catalog (in its vocabulary), or a prompt of product and customers' names; None when off."""
-        biasing = self.asr.biasing(lang)
-        if biasing == "prompt":
-            return await self.db.run(lambda shop: bias_phrases(lang, shop.product_names(), shop.spoken_names()))
-        if biasing != "grammar":
+        the shop's catalog (in its vocabulary), or a prompt of its product and customers' names; None when
+        off. Built from the message's shop and cached until that shop changes (``steering``); a message in
+        no shop yet is steered by the pack's words alone."""
+        kind = self.asr.biasing(lang)
+        if kind is None:
             return None
-        names = await self.db.run(lambda shop: shop.product_names())
-        return await self.grammar.phrases(lang, names)
+        sid = shop_id or 0
+        revision = await self.db.run(lambda shop: shops.revision(shop.village, sid)) if sid else 0
+        return await self.steering.phrases(
+            sid, lang, kind, revision, lambda: self.db.run(lambda shop: shop_words(shop.other(sid) if sid else None)))
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(
