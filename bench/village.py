@@ -33,9 +33,13 @@ import asyncio
 import dataclasses
 import gc
 import itertools
+import json
 import os
 import random
+import shutil
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -334,6 +338,131 @@ def twin_path(folder: Path, plan: ShopPlan) -> Path:
     return folder / "twins" / f"shop-{plan.shop_id}.db"
 
 
+class ServiceDriver:
+    """A turn through the real service: ``voicebot serve`` in its own process on ``db``, the WeChat API
+    emulated in this process, messages signed and encrypted as WeChat sends them.
+
+    Ack: the webhook's HTTP answer. Turn: from the POST until the reply reached the emulated API (espeak-ng
+    speaks it). A buyer whose current shop is not the turn's first scans its code (not measured). After each
+    turn the driver waits for the service's outbox to empty, so a seller's order notification is never
+    taken for her own reply. Product matching runs inside the service: reported by the dialogue path.
+    """
+
+    def __init__(self, folder: Path, plans: list[ShopPlan], *, codes: dict[int, str], clips: dict[str, bytes]):
+        self.folder, self.plans, self.codes, self.clips = folder, plans, codes, clips
+        self.where: dict[str, int] = {}  # buyer -> the shop she is in
+        self.voice = True  # False: voice turns are not sent here
+
+    async def start(self) -> None:
+        from aiohttp import ClientSession, TCPConnector, web
+
+        sys.path.insert(0, str(Path(__file__).parent))
+        from load import AES_KEY, TOKEN, free_port
+
+        from voicebot.testing.wechat_client import WechatClient
+        from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
+
+        self.emulator = WechatEmulator(EmulatorAccount(window_quota=10**6))
+        self.emu_runner = web.AppRunner(self.emulator.app, access_log=None)
+        await self.emu_runner.setup()
+        emu_port, port = free_port(), free_port()
+        await web.TCPSite(self.emu_runner, "127.0.0.1", emu_port).start()
+        acct = self.emulator.account
+        config = self.folder / "config.toml"
+        config.write_text(
+            f'[server]\ndata_dir = "{self.folder / "data"}"\nport = {port}\nconcurrent_runs = 2\n'
+            '[shop]\nlanguage = "zh"\n[asr]\nworkers = 1\n'
+            '[tts]\nengines = { zh = "espeak", en = "espeak", ko = "espeak" }\n'
+            f'[wechat]\nenabled = true\ntoken = "{TOKEN}"\napp_id = "{acct.app_id}"\napp_secret = "{acct.app_secret}"\n'
+            f'encoding_aes_key = "{AES_KEY}"\napi_base = "http://127.0.0.1:{emu_port}"\n'
+            'reply_mode = "customer_service"\nwindow_quota = 1000000\n', encoding="utf-8")
+        self.log = (self.folder / "serve.log").open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicebot", "serve", "--config", str(config)],
+                                     stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        self.session = ClientSession(connector=TCPConnector(limit=0))
+        await self._up(url)
+        self.wx = WechatClient(url + "/wechat", TOKEN, app_id=acct.app_id, mode="safe", encoding_aes_key=AES_KEY,
+                               emulator=self.emulator, timeout_s=30, session=self.session)
+
+    async def _up(self, url: str) -> None:
+        """Until the service answers and its recognisers are up (a zh-only service has none here)."""
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"voicebot serve exited during start-up (log: {self.folder / 'serve.log'})")
+            try:
+                async with self.session.get(url + "/healthz") as r:
+                    health = await r.json()
+                    if r.status == 200 and (health["asr"]["ready"] or not health["asr"]["workers"]):
+                        return
+            except (OSError, ValueError, KeyError):
+                pass
+            await asyncio.sleep(0.3)
+        raise TimeoutError("voicebot did not start")
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "data" / "voicebot.db"
+
+    async def _post(self, inbound: Any, reply: bool = True) -> tuple[float, float]:
+        """POST one message; (ack seconds, seconds until its reply reached the API)."""
+        self.emulator.user_message(inbound.from_user)
+        before = len(self.emulator.sent_to(inbound.from_user))
+        started = time.perf_counter()
+        attempt = await self.wx.post_once(self.wx.prepare(inbound))
+        if attempt.status != 200:
+            raise RuntimeError(f"the webhook answered {attempt.status}")
+        while reply and len(self.emulator.sent_to(inbound.from_user)) == before:
+            if time.perf_counter() - started > 120 or self.proc.poll() is not None:
+                raise RuntimeError("no reply within 120 s")
+            await asyncio.sleep(0.002)
+        replied = time.perf_counter() - started
+        await self._settle()
+        return attempt.seconds, replied
+
+    async def _settle(self) -> None:
+        """Until every queued reply and notification is sent (not measured)."""
+        while True:
+            with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30) as db:
+                (pending,) = db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()
+                (running,) = db.execute(
+                    "SELECT count(*) FROM messages WHERE direction = 'in' AND status IN ('received', 'processing')"
+                ).fetchone()
+            if not pending and not running:
+                return
+            await asyncio.sleep(0.005)
+
+    async def send(self, turn: Turn) -> Sample:
+        plan = self.plans[turn.shop]
+        openid = plan.seller if turn.role == "seller" else turn.user
+        user = self.wx.user(openid)
+        if turn.role == "buyer" and self.where.get(openid) != plan.shop_id and len(self.codes) > 1:
+            await self._post(user.event("SCAN", self.codes[plan.shop_id]), reply=False)  # she walks in
+            self.where[openid] = plan.shop_id
+        said = turn.text(plan)
+        inbound = (user.voice(self.emulator.put_media(self.clips[said], "voice"), "amr") if turn.voice
+                   else user.text(said))
+        ack, replied = await self._post(inbound)
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30) as db:
+            row = db.execute("SELECT intent_json FROM messages WHERE channel_msg_id = ?", (inbound.msg_id,)).fetchone()
+        intent = json.loads(row[0] or "{}").get("intent", "none") if row else "lost"
+        return Sample(ack, replied, float("nan"), intent, turn.voice)
+
+    def rss(self) -> tuple[float, float]:
+        from load import rss_mb as pid_rss
+        from load import tree_rss_mb
+
+        return pid_rss(self.proc.pid), tree_rss_mb(self.proc.pid)
+
+    async def close(self) -> None:
+        from load import stop_service
+
+        if hasattr(self, "session"):
+            await self.session.close()
+        if hasattr(self, "proc"):
+            await stop_service(self.proc, self.log, self.emu_runner)
+
+
 async def _aw(shop: Shop) -> ShopWords:
     return shop_words(shop)  # the service reads these on its database thread; here, in line
 
@@ -477,15 +606,23 @@ async def run_traffic(village: Driver, alone: Driver, turns: list[Turn]) -> None
         if k % 2:
             order.reverse()
         for name, driver in order:
+            if turn.voice and not getattr(driver, "voice", True):
+                continue
             got[name].append(await driver.send(turn))
     v, b = got["village"], got["alone"]
     for label, pick in (("text", False), ("voice", True)):
         vs, bs = [s for s in v if s.voice == pick], [s for s in b if s.voice == pick]
         if not vs:
             continue
+        if not bs:
+            print(f"\n-- {label}: {len(vs)} turns on the village only: turn p50 {ms(statistics.median(s.turn for s in vs))}"
+                  f" p99 {ms(percentile([s.turn for s in vs], .99))}, intents {dict(Counter(s.intent for s in vs))}")
+            continue
         print(f"\n-- {label}: {len(vs)} turns on each side --")
         for what in ("ack", "turn", "match"):
             vv, bb = [getattr(s, what) for s in vs], [getattr(s, what) for s in bs]
+            if any(x != x for x in vv + bb):  # nan: measured on the other path
+                continue
             p50v, p50b, p99v, p99b = statistics.median(vv), statistics.median(bb), percentile(vv, .99), percentile(bb, .99)
             name = {"ack": "ack (inbox commit)", "turn": "turn latency", "match": "product matching"}[what]
             print(f"{name:<20} village p50 {ms(p50v):>9} p99 {ms(p99v):>9} | 1 shop p50 {ms(p50b):>9} "
@@ -515,6 +652,25 @@ async def main(args: argparse.Namespace) -> None:
     await bench_steering(folder / "village.db", config, plans)
 
     turns = make_traffic(plans, args.turns, args.voice if args.ko_every else 0)
+    clips = {}
+    spoken = {t.text(plans[t.shop]) for t in turns + warm_up(plans, turns) if t.voice}
+    if spoken:
+        from voicebot.testing.speech import convert, espeak_wav
+
+        for i, text in enumerate(sorted(spoken)):
+            wav = espeak_wav(text, "ko", folder / f"v{i}.wav", rate=130)
+            clips[text] = convert(wav, "amr-nb", folder / f"v{i}.amr").read_bytes()
+        await bench_recognisers(config, plans, next(iter(clips.values())))
+    if args.path == "service":
+        await on_services(folder, config, plans, turns, clips)
+    else:
+        await on_dialogue(folder, config, plans, turns, clips)
+    print(f"total {time.monotonic() - started:.0f} s; files in {folder}")
+
+
+async def on_dialogue(folder: Path, config: Config, plans: list[ShopPlan], turns: list[Turn],
+                      clips: dict[str, bytes]) -> None:
+    """Each turn on the village and on its shop's one-shop twin, at the dialogue level, in this process."""
     touched = sorted({t.shop for t in turns})
     (folder / "twins").mkdir()
     built = time.monotonic()
@@ -523,16 +679,10 @@ async def main(args: argparse.Namespace) -> None:
     twins = [twin_path(folder, plans[i]) for i in touched]
     print(f"\n{len(touched)} one-shop twins (each a shop of the village alone in its own database, as deployed "
           f"today) built in {time.monotonic() - built:.0f} s: {db_size_mb(*twins):.1f} MB together")
-    asr, clips = None, {}
-    spoken = {t.text(plans[t.shop]) for t in turns + warm_up(plans, turns) if t.voice}
-    if spoken:
+    asr = None
+    if clips:
         from voicebot.asr.pool import AsrPool
-        from voicebot.testing.speech import convert, espeak_wav
 
-        for i, text in enumerate(sorted(spoken)):
-            wav = espeak_wav(text, "ko", folder / f"v{i}.wav", rate=130)
-            clips[text] = convert(wav, "amr-nb", folder / f"v{i}.amr").read_bytes()
-        await bench_recognisers(config, plans, next(iter(clips.values())))
         asr = AsrPool(config, ["ko"])
         await asr.start()
     print(f"\n== traffic: {len(turns)} turns ({sum(t.voice for t in turns)} voice), each on the village and on "
@@ -554,7 +704,42 @@ async def main(args: argparse.Namespace) -> None:
                 await asr.close()
     print(f"\nDB after traffic: village {db_size_mb(folder / 'village.db'):.1f} MB, twins {db_size_mb(*twins):.1f} MB; "
           f"this process's RSS {rss:.0f} MB (the village and {len(twins)} twins open, the NLU; ASR in its worker)")
-    print(f"total {time.monotonic() - started:.0f} s; files in {folder}")
+
+
+async def on_services(folder: Path, config: Config, plans: list[ShopPlan], turns: list[Turn],
+                      clips: dict[str, bytes]) -> None:
+    """The same turns through two real services: the village, and one shop (plans[0]'s twin, every turn
+    said about its k-th product, its seller speaking every seller turn, every buyer a customer)."""
+    village_dir, one_dir = folder / "svc-village", folder / "svc-one"
+    for d in (village_dir, one_dir):
+        (d / "data").mkdir(parents=True)
+    shutil.copy(folder / "village.db", village_dir / "data" / "voicebot.db")
+    one = dataclasses.replace(plans[0], buyers=sorted({b for p in plans for b in p.buyers}))
+    build_twin(one_dir / "data" / "voicebot.db", config, one)
+    with sqlite3.connect(village_dir / "data" / "voicebot.db") as db:
+        codes = {int(r[0]): r[1] for r in db.execute("SELECT id, code FROM shops")}
+    village = ServiceDriver(village_dir, plans, codes=codes, clips=clips)
+    alone = ServiceDriver(one_dir, [one] * len(plans), codes={one.shop_id: "one"}, clips=clips)
+    alone.voice = False  # a zh shop: the ko voice notes go to the village's ko shops only
+    print(f"\n== traffic: {len(turns)} turns ({sum(t.voice for t in turns)} voice), each through the village "
+          "service and a one-shop service, alternating; replies spoken by espeak-ng ==")
+    try:
+        await village.start()
+        await alone.start()
+        rss_before = village.rss(), alone.rss()
+        for turn in warm_up(plans, turns):
+            await village.send(turn)
+            if not turn.voice:
+                await alone.send(turn)
+        await run_traffic(village, alone, turns)
+        rss_after = village.rss(), alone.rss()
+    finally:
+        await village.close()
+        await alone.close()
+    for name, d, before, after in (("village", village, rss_before[0], rss_after[0]),
+                                   ("one shop", alone, rss_before[1], rss_after[1])):
+        print(f"{name}: DB {db_size_mb(d.db_path):.1f} MB; service RSS {before[0]:.0f} -> {after[0]:.0f} MB, "
+              f"with its workers {before[1]:.0f} -> {after[1]:.0f} MB")
 
 
 if __name__ == "__main__":
@@ -565,6 +750,7 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=2000, help="text turns on each side")
     parser.add_argument("--voice", type=int, default=40, help="Korean voice notes on each side (0: none)")
     parser.add_argument("--ko-every", type=int, default=50, help="every n-th shop is Korean (0: none)")
-    parser.add_argument("--path", choices=["dialogue"], default="dialogue")
+    parser.add_argument("--path", choices=["dialogue", "service"], default="dialogue",
+                        help="service: through `voicebot serve` and the WeChat emulator (needs message->shop routing)")
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)
