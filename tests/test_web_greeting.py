@@ -82,7 +82,7 @@ async def test_a_reconnect_and_a_seller_are_not_greeted(service):
 async def test_the_greeting_follows_the_catalog(service):
     with service.shop() as shop:
         assert greeting_text(shop, "zh", "郭姐的店") == (
-            "欢迎来到郭姐的店！我们卖蜂蜜，绿松石手链。点喇叭听价钱，按住下面的按钮说话。")
+            "欢迎来到郭姐的店！我们卖蜂蜜，绿松石手链。按住下面的按钮说话。")
         assert greeting_text(shop, "en", "Guo's shop").startswith("Welcome to Guo's shop! We sell 蜂蜜, 绿松石手链.")
         for name in ("核桃", "腊肉", "米酒", "香菇"):
             shop.add_product(name, 10, 3, unit="斤")

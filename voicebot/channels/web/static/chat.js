@@ -220,7 +220,7 @@
   async function startHold(e) {
     e.preventDefault();
     if (hold) return;
-    hear.hidden = true;  // she is talking: the waiting sound stays in its bubble
+    hear.hidden = true; state.waiting = null;  // she is talking: the waiting sound stays in its bubble
     hold = { start: performance.now(), y: e.clientY, cancel: false, chunks: [], released: false };
     talk.setPointerCapture && e.pointerId !== undefined && talk.setPointerCapture(e.pointerId);
     const h = hold;
