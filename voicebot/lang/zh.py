@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 import cn2an
+import jieba
 import opencc
 
 from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
@@ -22,8 +23,6 @@ from voicebot.lang.packs import Pack
 @functools.cache
 def _word_counts() -> dict[str, int]:
     """jieba's dictionary: how often each Mandarin word is used."""
-    import jieba
-
     jieba.setLogLevel(60)
     jieba.dt.check_initialized()
     return jieba.dt.FREQ
