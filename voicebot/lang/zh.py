@@ -16,7 +16,7 @@ import cn2an
 import jieba
 import opencc
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
+from voicebot.lang.base import CjkLanguage, Number, fen, rejected_spans, split_amount, tidy, unit_at
 from voicebot.lang.packs import Pack
 
 
@@ -234,7 +234,7 @@ _LETTERS = dict(zip(
 _PLAIN_DIGITS = "零一二三四五六七八九"
 
 
-class Chinese(Language):
+class Chinese(CjkLanguage):
     sentence_sep = ""
     full_stop = "。"
     pinyin_matching = True
