@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from voicebot.asr.biasing import prompt_for
 from voicebot.asr.download import DownloadError, pull
 from voicebot.asr.engines import ENGINES, engine_for
 from voicebot.asr.pool import ModelMissing, Transcript
+from voicebot.asr.recognizer import AsrError
 from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
 from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper, whisper_spec
 from voicebot.audio.decode import decode_sync
@@ -115,9 +117,7 @@ def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config
 
 def _transcribe_wyoming(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
     """On the ``asr.wyoming`` servers (``--engine wyoming``)."""
-    import asyncio
 
-    from voicebot.asr.recognizer import AsrError
     from voicebot.remote.recognizer import WyomingRecognizer
 
     if not config.asr.wyoming:

@@ -1,7 +1,7 @@
 """Languages: a pack (``packs/<code>.yaml``, data) plus at most one module (``lang/<code>.py``, code).
 
 ``language(code)`` is the one place that knows which codes exist. Packs and modules are looked up in
-``voicebot/nlu/packs`` and ``voicebot/lang`` first, then in every folder of ``VOICEBOT_LANG_PATH``
+``voicebot/lang/packs`` and ``voicebot/lang`` first, then in every folder of ``VOICEBOT_LANG_PATH``
 (``os.pathsep``-separated; a folder holds ``<code>.yaml`` and optionally ``<code>.py``), so a language
 can be added without touching the package. A module defines ``LANGUAGE``, a ``Language`` subclass.
 """
@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from voicebot.lang.base import Language, Number, fen, tidy
-from voicebot.nlu.packs import PackError, available_languages, extra_lang_dirs, load_pack
+from voicebot.lang.packs import PackError, available_languages, extra_lang_dirs, load_pack
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What a language module provides: the rules that are code, not data (the data is in its pack).
 
-A language is ``voicebot/nlu/packs/<code>.yaml`` plus at most one ``voicebot/lang/<code>.py`` that
+A language is ``voicebot/lang/packs/<code>.yaml`` plus at most one ``voicebot/lang/<code>.py`` that
 defines ``LANGUAGE``, an instance of a ``Language`` subclass. Without a module the generic
 ``Language`` below is used: digits are numbers, numbers are said as digits, words are joined by spaces.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from voicebot.nlu.packs import Pack, load_pack
+from voicebot.lang.packs import Pack, load_pack
 
 
 @dataclass(frozen=True)

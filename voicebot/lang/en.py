@@ -13,7 +13,7 @@ from typing import Any
 from text_to_num import text2num
 
 from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy
-from voicebot.nlu.packs import Pack
+from voicebot.lang.packs import Pack
 
 _EN_UNITS = {
     w: i

@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from voicebot.lang.base import Language, Number, fen, tidy
-from voicebot.nlu.packs import Pack
+from voicebot.lang.packs import Pack
 
 _KO_SINO = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9}
 _KO_SINO_MULT = {"십": 10, "백": 100, "천": 1000}

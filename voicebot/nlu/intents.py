@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
+from voicebot.lang.packs import Pack, cue_pattern, load_pack
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
-from voicebot.nlu.packs import Pack, cue_pattern, load_pack
 from voicebot.nlu.second_command import split_commands
 from voicebot.nlu.sounds import by_sound
 

@@ -14,7 +14,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from voicebot.lang import language
-from voicebot.nlu.packs import load_pack
+from voicebot.lang.packs import load_pack
 
 THRESHOLD = 75.0  # below this a mention is "not found"
 TIE = 2.0  # candidates within this many points of the best are a tie

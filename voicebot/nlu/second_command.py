@@ -9,9 +9,9 @@ import unicodedata
 from collections.abc import Callable
 
 from voicebot.intents import SPECS, Intent
+from voicebot.lang.packs import IntentRule, load_pack
 from voicebot.nlu.normalize import _CLAUSE, clauses, normalize
 from voicebot.nlu.numbers import find_numbers
-from voicebot.nlu.packs import IntentRule, load_pack
 
 
 def split_commands(
