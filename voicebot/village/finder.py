@@ -16,9 +16,9 @@ from typing import Literal
 
 from pypinyin import lazy_pinyin
 
+from voicebot.lang.packs import load_pack
 from voicebot.nlu.matching import match_product, singular
 from voicebot.nlu.normalize import normalize
-from voicebot.lang.packs import load_pack
 
 Kind = Literal["shop", "choose", "nobody", "list", "unclear", "unknown"]
 NAME_EXACT, NAME_IN_TEXT, TEXT_IN_NAME, SOUND_ALIKE = 100, 90, 80, 70
