@@ -21,6 +21,7 @@ from voicebot.nlu.matching import match_product, singular
 from voicebot.nlu.normalize import normalize
 
 Kind = Literal["shop", "choose", "nobody", "list", "unclear", "unknown"]
+MAX_CHARS = 200
 NAME_EXACT, NAME_IN_TEXT, TEXT_IN_NAME, SOUND_ALIKE = 100, 90, 80, 70
 
 
@@ -220,8 +221,9 @@ def _by_target(m: re.Match[str], shops: list[ShopEntry], lang: str, words: _Word
         if current is not None and not search and any(e.shop_id == current for e in selling):
             return None  # "看看蜂蜜" in a shop that sells honey: a question for this shop
         return _one_or_more(selling, "product", product)
-    if search:
-        return Finding("nobody", product=target)
+    if search:  # 哪家卖茶叶: no product of that name, but 张家茶叶 sells it by its name
+        named, _ = _named(target, shops, lang, words)
+        return _one_or_more(named, "name", target) if named else Finding("nobody", product=target)
     return Finding("unknown", product=target) if current is None or place else None
 
 
@@ -237,8 +239,8 @@ def find_shop(text: str, lang: str, shops: list[ShopEntry], current: int | None 
     words = _words(lang)
     if words is None or not shops:
         return None
-    norm = normalize(text, lang)
-    if not norm:
+    norm = normalize(text[:MAX_CHARS * 4], lang)
+    if not norm or len(norm) > MAX_CHARS:  # nobody names a shop in a speech
         return None if current is not None else Finding("unclear")
     if any(_contains(norm, w, words.latin) for w in words.lists if w):
         return Finding("list")
@@ -259,8 +261,9 @@ def find_shop(text: str, lang: str, shops: list[ShopEntry], current: int | None 
     if current is not None:
         return None
     # A buyer in no shop: any mention of a shop, a seller, or goods.
-    selling, product = _selling(norm, shops, lang, words, fuzzy=False)
-    named, how = _named(norm, shops, lang, words, partial=False)
+    said = _key(text, lang, words)
+    selling, product = _selling(said, shops, lang, words, fuzzy=False)
+    named, how = _named(said, shops, lang, words, partial=False)
     if named and not (product and all(_name_within(e, product, lang, words) for e in named)):
         return _one_or_more(named, how)
     if selling:
@@ -276,3 +279,8 @@ def _name_within(entry: ShopEntry, product: str, lang: str, words: _Words) -> bo
     """A name of ``entry`` is part of the goods said ("green" in "green tea"): the goods are meant."""
     said = _key(product, lang, words)
     return any(len(k) >= 2 and _contains(said, k, words.latin) for k, _ in _aliases(entry, lang, words))
+
+
+def short_list(shops: list[ShopEntry], size: int = 5) -> list[ShopEntry]:
+    """The shops read out when asking which one: the busiest ``size`` (goods, recent orders)."""
+    return sorted(shops, key=lambda e: (-e.activity, e.shop_id))[:size]
