@@ -163,7 +163,8 @@ PACK_KEYS = frozenset({
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
     "order_fillers", "name_prefixes", "spent_cues", "command_joins", "correction_head",
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
-    "cue_particles", "per_unit_cues", "count_after", "price_and_one",
+    "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
+    "cue_particles", "per_unit_cues", "count_after", "price_and_one",  # issue 23: cue words out of nlu/intents.py
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 
