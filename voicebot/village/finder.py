@@ -16,8 +16,9 @@ from typing import Literal
 
 from pypinyin import lazy_pinyin
 
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
-from voicebot.nlu.matching import match_product, singular
+from voicebot.nlu.matching import match_product
 from voicebot.nlu.normalize import normalize
 
 Kind = Literal["shop", "choose", "nobody", "list", "unclear", "unknown"]
@@ -117,7 +118,7 @@ def _strip_suffixes(text: str, words: _Words) -> str:
 def _key(text: str, lang: str, words: _Words) -> str:
     key = _strip_suffixes(normalize(text, lang), words)
     if words.latin:
-        key = " ".join(singular(w) for w in key.split())
+        key = " ".join(language(lang).match_form(w) for w in key.split())
     return key
 
 
