@@ -164,7 +164,7 @@ PACK_KEYS = frozenset({
     "order_fillers", "name_prefixes", "spent_cues", "command_joins", "correction_head",
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
     "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
-    "cue_particles", "per_unit_cues", "count_after", "price_and_one",  # issue 23: cue words out of nlu/intents.py
+    "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 
