@@ -11,8 +11,7 @@ from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config
 from voicebot.dialogue import handle_turn
 from voicebot.nlu.packs import available_languages
-from voicebot.store.db import open_db
-from voicebot.store.messages import ConversationLog
+from voicebot.shop.facade import Shop
 
 
 @click.command("chat")
@@ -56,8 +55,8 @@ def chat(
     """
 
 
-    db = open_db(db_path or config.db_path)
-    log = ConversationLog(db)
+    shop = Shop.open(config, db_path)
+    db, log, config = shop.db, shop.log, shop.config
     try:
         if role == "seller" and not _may_sell(db, config, channel, user_id, new_seller):
             raise click.UsageError(
