@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voicebot.nlu.packs import PackError, load_pack
+from voicebot.lang.packs import PackError, load_pack
 
 # Esperanto, just enough to add stock and ask a price: numbers are words (unu, du, ... dek).
 EO_PACK = """\

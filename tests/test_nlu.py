@@ -181,7 +181,7 @@ def test_one_character_shared_by_several_products_is_ambiguous() -> None:
 def test_a_key_written_twice_in_a_pack_is_an_error() -> None:
     import yaml
 
-    from voicebot.nlu.packs import PackError, _UniqueKeyLoader
+    from voicebot.lang.packs import PackError, _UniqueKeyLoader
 
     with pytest.raises(PackError, match="duplicate key 'corrected' at line 3"):
         yaml.load("replies:\n  corrected: a\n  corrected: b\n", Loader=_UniqueKeyLoader)  # noqa: S506

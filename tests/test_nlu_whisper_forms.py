@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from voicebot.lang.zh import to_simplified
 from voicebot.nlu import understand
-from voicebot.nlu.normalize import normalize, to_simplified
+from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import find_numbers
 
 CORPUS = Path(__file__).parent / "data" / "nlu_whisper_forms.jsonl"

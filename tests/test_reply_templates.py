@@ -18,7 +18,7 @@ import pytest
 
 import voicebot
 from voicebot.dialogue import replies
-from voicebot.nlu.packs import available_languages
+from voicebot.lang.packs import available_languages
 
 ROOT = Path(voicebot.__file__).parent
 LANGS = sorted(available_languages())

@@ -7,7 +7,7 @@ import pytest
 from voicebot.asr.recognizer import AsrError, ModelMissing
 from voicebot.audio import errors as audio_errors
 from voicebot.dialogue import replies
-from voicebot.nlu.packs import available_languages
+from voicebot.lang.packs import available_languages
 from voicebot.pipeline.failures import FALLBACK, SPOKEN, failure_of
 from voicebot.pipeline.inbound import MediaError
 from voicebot.shop.errors import PhotoError

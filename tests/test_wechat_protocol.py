@@ -244,7 +244,7 @@ def test_parse_every_message_kind():
         "<MsgType>event</MsgType><Event>subscribe</Event><EventKey>qrscene_42</EventKey></xml>"
     )
     assert (event.event, event.event_key, event.msg_id) == ("subscribe", "qrscene_42", None)
-    assert event.dedup_key == "oUser:1714036504"
+    assert event.dedup_key == "event:oUser:1714036504:subscribe:qrscene_42"
 
 
 def test_passive_replies_address_the_sender_and_survive_cdata_terminators():

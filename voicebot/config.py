@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voicebot.remote.uris import check_uri
+
 ENV_PREFIX = "VOICEBOT_"
 SECRET_KEYS = frozenset(
     {"token", "app_secret", "encoding_aes_key", "previous_encoding_aes_key", "password", "health_token"}
@@ -373,7 +375,6 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{src}: tts.engines.{lang} must be kokoro, espeak or wyoming, not {engine!r}")
         if engine == "wyoming" and not config.tts.wyoming:
             raise ConfigError(f"{src}: tts.engines.{lang} is wyoming but tts.wyoming lists no server")
-    from voicebot.remote.uris import check_uri
 
     for section in ("asr", "tts"):
         for i, uri in enumerate(getattr(config, section).wyoming):

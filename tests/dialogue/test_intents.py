@@ -13,8 +13,8 @@ from voicebot.cli import main
 from voicebot.dialogue import engine, handle_turn, replies
 from voicebot.dialogue.state import load_state
 from voicebot.intents import CONTRACT_KEYS, REGISTRY, SPECS, Intent, UnknownIntent, names, spec
+from voicebot.lang.packs import available_languages, load_pack
 from voicebot.nlu import understand
-from voicebot.nlu.packs import available_languages, load_pack
 
 CASES = [json.loads(line) for line in (Path(__file__).parent.parent / "data" / "nlu_extra.jsonl").open(encoding="utf-8")]
 T0 = 1_773_000_000.0

@@ -8,7 +8,7 @@ from the database for every voice note, like the Vosk grammar, so catalog change
 
 from __future__ import annotations
 
-from voicebot.nlu.packs import load_pack
+from voicebot.lang.packs import load_pack
 
 MAX_PROMPT_CHARS = {"cjk": 120, "latin": 400}  # Whisper keeps at most 224 prompt tokens
 SEPARATORS = {"cjk": ("、", "。"), "latin": (", ", ".")}

@@ -8,9 +8,10 @@ import uuid
 import click
 
 from voicebot.cli.options import print_json, with_config
-from voicebot.config import Config
+from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.dialogue import handle_turn
-from voicebot.nlu.packs import available_languages
+from voicebot.lang.packs import available_languages
+from voicebot.shop import customers
 from voicebot.shop.facade import Shop
 
 
@@ -96,8 +97,6 @@ def chat(
 
 def _may_sell(db: object, config: Config, channel: str, user_id: str, register: bool) -> bool:
     """A seller already (or the terminal's own default user); with ``register``, made one now."""
-    from voicebot.config import SELLERS_CHANNEL
-    from voicebot.shop import customers
 
     if register:
         customers.add_seller(db, user_id, channel)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ list, and conversation corpora driven through the dialogue."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -14,10 +15,11 @@ from voicebot.asr.vocabulary import model_vocabulary
 from voicebot.cli.options import print_json, with_config
 from voicebot.config import Config, ShopConfig
 from voicebot.intents import CONTRACT_KEYS, SPECS
+from voicebot.lang.packs import available_languages
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.nlu.intents import understand
-from voicebot.nlu.packs import available_languages
 from voicebot.shop.facade import Shop
+from voicebot.testing.conversations import OUTCOMES, run_corpus
 
 LANGS = click.Choice(available_languages())
 ROLES = click.Choice(["seller", "buyer"])
@@ -166,9 +168,6 @@ def converse(files: tuple[str, ...], show: str, as_json: bool) -> None:
       voicebot converse --show all tests/data/conversations/tune.yaml
     Exit status 1 when any turn changed the shop wrongly without asking.
     """
-    import dataclasses
-
-    from voicebot.testing.conversations import OUTCOMES, run_corpus
 
     wanted = set(OUTCOMES) if show == "all" else {s.strip() for s in show.split(",") if s.strip()}
     if wanted - set(OUTCOMES):

@@ -20,10 +20,10 @@ from voicebot.nlu import understand
 from voicebot.shop import actions, catalog
 from voicebot.shop.facade import Shop
 from voicebot.shop.shops import DEFAULT_SHOP
-from voicebot.store.scoped import ShopDb
 from voicebot.store import messages
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 Row = dict[str, Any]
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from voicebot import intents
-from voicebot.config import Config
+from voicebot.config import Config, load_config
 from voicebot.dialogue import plausible, ports, replies
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
@@ -25,8 +25,8 @@ from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
+from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
-from voicebot.nlu.packs import load_pack
 from voicebot.store.db import StoreBusy, write_tx
 from voicebot.store.scoped import ShopDb
 
@@ -600,7 +600,6 @@ def note_photo(
     """A photo arrived from this user: remember it; a seller is asked which product it shows.
 
     ``turn_id`` makes it idempotent like :func:`handle_turn`."""
-    from voicebot.config import load_config
 
     config = config or load_config(environ={})
     t = epoch(now)

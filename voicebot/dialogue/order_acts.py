@@ -10,7 +10,7 @@ from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.turn import TurnBase, TurnResult
 from voicebot.intents import Intent
-from voicebot.nlu.packs import load_pack
+from voicebot.lang.packs import load_pack
 
 
 class OrderActs(TurnBase):

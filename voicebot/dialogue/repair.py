@@ -14,6 +14,9 @@ from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent, spec
+from voicebot.lang.packs import load_pack
+from voicebot.nlu.normalize import normalize
+from voicebot.nlu.numbers import find_numbers
 
 RECENT_S = 300.0
 
@@ -52,8 +55,6 @@ class Repair(Acts):
 
     def correction(self, text: str, base: Intent, awaiting: str | None = None) -> dict[str, Any] | None:
         """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
-        from voicebot.nlu.normalize import normalize
-        from voicebot.nlu.numbers import find_numbers
 
         slots = spec(base.name).correctable
         if not slots:
@@ -90,9 +91,6 @@ class Repair(Acts):
 
     def corrected_name(self, text: str) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
-        from voicebot.nlu.normalize import normalize
-        from voicebot.nlu.numbers import find_numbers
-        from voicebot.nlu.packs import load_pack
 
         pack = load_pack(self.lang)
         rest = normalize(text, self.lang)

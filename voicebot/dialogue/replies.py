@@ -13,15 +13,15 @@ import os
 from decimal import Decimal
 from typing import Any
 
+from voicebot.config import ShopConfig
 from voicebot.lang import Language, language
+from voicebot.lang.packs import available_languages, load_pack
 from voicebot.logs import log_event
-from voicebot.nlu.packs import available_languages, load_pack
 from voicebot.shop.quantity import tidy as tidy_quantity
 
 
 def _known(lang: str) -> str:
     """``lang``, or the default shop language when it has no pack."""
-    from voicebot.config import ShopConfig
 
     return lang if lang in available_languages() else ShopConfig().language
 

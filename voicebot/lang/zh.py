@@ -13,19 +13,32 @@ import re
 from decimal import Decimal
 
 import cn2an
+import jieba
+import opencc
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
-from voicebot.nlu.packs import Pack
+from voicebot.lang.base import CjkLanguage, Number, fen, rejected_spans, split_amount, tidy, unit_at
+from voicebot.lang.packs import Pack
 
 
 @functools.cache
 def _word_counts() -> dict[str, int]:
     """jieba's dictionary: how often each Mandarin word is used."""
-    import jieba
-
     jieba.setLogLevel(60)
     jieba.dt.check_initialized()
     return jieba.dt.FREQ
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s.json")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified (Whisper sometimes writes 錢 for 钱); other text unchanged."""
+    return _t2s().convert(text) if _HAN.search(text) else text
 
 
 _ZH_DIGITS = "零〇一二两三四五六七八九"
@@ -221,15 +234,13 @@ _LETTERS = dict(zip(
 _PLAIN_DIGITS = "零一二三四五六七八九"
 
 
-class Chinese(Language):
+class Chinese(CjkLanguage):
     sentence_sep = ""
     full_stop = "。"
     pinyin_matching = True
     symbols = {"%": "百分之", "+": "加"}
 
     def prepare(self, text: str) -> str:
-        from voicebot.nlu.normalize import to_simplified
-
         return zh_mixed_digits(to_simplified(text))
 
     def find_numbers(self, text: str) -> list[Number]:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
+from voicebot.asr.recognizer import Recognizer
+from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
-from voicebot.nlu.packs import load_pack
-
-if TYPE_CHECKING:
-    from voicebot.asr.recognizer import Recognizer
 
 
 def segment(phrase: str, vocabulary: set[str] | frozenset[str]) -> str | None:

@@ -6,14 +6,11 @@ import functools
 import re
 import unicodedata
 
-import opencc
-
 from voicebot.lang import language
-from voicebot.nlu.packs import load_pack
+from voicebot.lang.packs import load_pack
 
 _PUNCT = re.compile(r"[^\w\s'$.]|(?<!\d)\.|\.(?!\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Markup pasted into a chat (<script>alert(16)</script>, <b>sold</b>): the tags and what a script or style
 # element holds are not words anyone said, and their numbers are not quantities.
 _MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)|</?[a-z][^<>]{0,300}>", re.IGNORECASE | re.DOTALL)
@@ -24,16 +21,6 @@ _CLAUSE = re.compile(r"[,;!?\n\u3001\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.|\.(?!\d
 def strip_markup(text: str) -> str:
     """Text without HTML-like tags (and without the contents of script/style elements)."""
     return _MARKUP.sub(" ", text) if "<" in text else text
-
-
-@functools.cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s.json")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional characters as simplified (Whisper sometimes writes 錢 for 钱); other text unchanged."""
-    return _t2s().convert(text) if _HAN.search(text) else text
 
 
 def normalize(text: str, lang: str) -> str:

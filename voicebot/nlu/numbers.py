@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from voicebot.lang import Number, language, tidy
+from voicebot.nlu.normalize import normalize
 
 __all__ = ["Number", "SpokenNumber", "find_numbers", "parse_number", "tidy"]
 
@@ -28,8 +29,6 @@ def parse_number(text: str, lang: str, money: bool = False) -> SpokenNumber | No
 
     With ``money`` a number said with a currency unit is preferred, else one said with a counter.
     """
-    from voicebot.nlu.normalize import normalize
-
     found = find_numbers(normalize(text, lang), lang)
     if not found:
         return None

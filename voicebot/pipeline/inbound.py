@@ -29,6 +29,21 @@ class Inbound:
     media_ref: str = ""
     media_format: str = ""
     event: str = ""
+    scene: str | None = None  # a QR scan event's scene (a shop's code; "" for a code we never made)
+
+
+def event_text(event: str, scene: str | None) -> str:
+    """How an event is kept in the conversation log: ``subscribe``, or ``scan:CODE`` for a QR scan."""
+    return event if scene is None else f"{event}:{scene}"
+
+
+def parse_event_text(text: str) -> tuple[str, str | None]:
+    """``(event, scene)`` back from :func:`event_text` (scene None: not a QR scan)."""
+    event, sep, scene = (text or "").partition(":")
+    event = event.lower()
+    if sep and event in ("subscribe", "scan"):
+        return event, scene
+    return (text or "").lower(), None
 
 
 class SendError(Exception):

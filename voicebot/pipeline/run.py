@@ -34,7 +34,7 @@ from voicebot.logs import log_event, log_limited, timed
 from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.failures import failure_of
-from voicebot.pipeline.inbound import Channel, Inbound, Limits
+from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos
@@ -122,7 +122,7 @@ class Pipeline:
         if msg.kind == "text":
             fields["transcript"] = msg.text
         elif msg.kind == "event":
-            fields["transcript"] = msg.event
+            fields["transcript"] = event_text(msg.event, msg.scene)
         mid, is_new, released = await self.db.run_first(_record, msg, fields)
         if is_new:
             log_event("inbox.accepted", message_id=mid, channel=msg.channel, kind=msg.kind, released=released)
@@ -269,8 +269,8 @@ class Pipeline:
         return turn
 
     async def _event(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult | None:
-        event = (row["transcript"] or "").lower()
-        if event == "subscribe":
+        event, _scene = parse_event_text(row["transcript"] or "")
+        if event in ("subscribe", "scan"):
             return dialogue.TurnResult(
                 reply=say(lang, "welcome", shop=self.config.shop.name, examples=say(lang, f"help.{role}")),
                 intent=Intent("help"),

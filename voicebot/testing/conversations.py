@@ -42,6 +42,14 @@ from typing import Any
 
 import yaml
 
+from voicebot.config import load_config
+from voicebot.dialogue import handle_turn
+from voicebot.nlu.intents import understand
+from voicebot.shop import catalog, orders
+from voicebot.shop.facade import Shop
+from voicebot.store.db import open_db
+from voicebot.store.scoped import ShopDb
+
 OUTCOMES = ("right", "asked", "missed", "wrong", "wrong_asked")
 SELLER, BUYER = "boss", "b1"
 T0 = 1_800_000_000.0
@@ -103,7 +111,6 @@ def load_corpus(path: Path | str) -> list[dict[str, Any]]:
 
 def snapshot(db: Any) -> dict[str, Any]:
     """The parts of the shop a conversation can change: products and orders."""
-    from voicebot.shop import catalog, orders
 
     products = {
         p["name"]: {"price": _num(p["price_fen"]) / 100, "stock": _num(p["stock"]), "unit": p.get("unit") or "",
@@ -248,12 +255,6 @@ def _matches(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
 
 def run_conversation(conv: dict[str, Any], half: str = "", config_overrides: dict[str, Any] | None = None) -> list[TurnOutcome]:
     """Drive one conversation through ``handle_turn`` in a fresh shop; one outcome per turn."""
-    from voicebot.config import load_config
-    from voicebot.dialogue import handle_turn
-    from voicebot.nlu.intents import understand
-    from voicebot.shop.facade import Shop
-    from voicebot.store.db import open_db
-    from voicebot.store.scoped import ShopDb
 
     lang, default_role = conv.get("lang", "zh"), conv.get("role", "seller")
     out: list[TurnOutcome] = []

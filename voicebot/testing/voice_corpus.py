@@ -16,8 +16,8 @@ from typing import Any
 import cn2an
 from rapidfuzz.distance import Levenshtein
 
+from voicebot.lang.zh import to_simplified
 from voicebot.nlu import understand
-from voicebot.nlu.normalize import to_simplified
 
 
 def load_corpus(path: Path) -> list[dict[str, Any]]:

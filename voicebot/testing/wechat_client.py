@@ -35,6 +35,8 @@ class UserSide(Protocol):
 
     def unsubscribe(self, openid: str) -> None: ...
 
+    def qr_scan(self, content: str, openid: str) -> tuple[str, str, str]: ...
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -253,10 +255,10 @@ class WechatUser:
         url = pic_url or f"http://mmbiz.qpic.cn/mmbiz_jpg/{media_id[:24]}/0"
         return self._xml("image", f"<PicUrl>{cdata(url)}</PicUrl><MediaId>{cdata(media_id)}</MediaId>")
 
-    def event(self, event: str, event_key: str = "") -> Inbound:
+    def event(self, event: str, event_key: str = "", ticket: str = "") -> Inbound:
         inner = f"<Event>{cdata(event)}</Event>" + (
             f"<EventKey>{cdata(event_key)}</EventKey>" if event_key else ""
-        )
+        ) + (f"<Ticket>{cdata(ticket)}</Ticket>" if ticket else "")
         return self._xml("event", inner, msg_id=False)
 
     # -- send = build + deliver -------------------------------------------------------------------
@@ -270,8 +272,21 @@ class WechatUser:
     async def send_image(self, image: bytes | str) -> Delivery:
         return await self.client.deliver(self.image(self._media(image, "image")))
 
-    async def subscribe(self, qrscene: str = "") -> Delivery:
-        return await self.client.deliver(self.event("subscribe", f"qrscene_{qrscene}" if qrscene else ""))
+    async def subscribe(self, qrscene: str = "", ticket: str = "") -> Delivery:
+        """Follow the account; with ``qrscene``, by scanning that scene's code (``EventKey=qrscene_…``)."""
+        return await self.client.deliver(
+            self.event("subscribe", f"qrscene_{qrscene}" if qrscene else "", ticket))
+
+    async def scan(self, scene: str, ticket: str = "") -> Delivery:
+        """A follower scans a code: ``SCAN`` with ``EventKey=<scene>`` (no prefix)."""
+        return await self.client.deliver(self.event("SCAN", scene, ticket))
+
+    async def scan_qr(self, content: str) -> Delivery:
+        """Scan a code the emulator made (its url or ticket): subscribe or SCAN, as WeChat decides."""
+        if self.client.emulator is None:
+            raise ValueError("scanning a code needs a client bound to an emulator")
+        event, key, ticket = self.client.emulator.qr_scan(content, self.openid)
+        return await self.client.deliver(self.event(event, key, ticket))
 
     async def unsubscribe(self) -> Delivery:
         return await self.client.deliver(self.event("unsubscribe"))

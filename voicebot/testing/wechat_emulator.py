@@ -1,16 +1,19 @@
 """A faithful stand-in for WeChat's servers, for tests: the HTTP API and the message deliverer.
 
 :class:`WechatEmulator` serves ``/cgi-bin/token``, ``/cgi-bin/stable_token``, ``/cgi-bin/media/upload``,
-``/cgi-bin/media/get`` and ``/cgi-bin/message/custom/send`` with WeChat's JSON shapes and error codes,
+``/cgi-bin/media/get``, ``/cgi-bin/message/custom/send``, ``/cgi-bin/qrcode/create`` and
+``/cgi-bin/showqrcode`` with WeChat's JSON shapes and error codes,
 token expiry (a new token retires the old one after 5 minutes), the per-user 48-hour reply window
 and quota, media limits measured on the real bytes, a media store and a record of all sends, and
-failure injection. :class:`WechatClient` / :class:`WechatUser` (in ``wechat_client``) play the other
+failure injection; created QR codes can be scanned (:meth:`WechatEmulator.qr_scan`). :class:`WechatClient` / :class:`WechatUser` (in ``wechat_client``) play the other
 side: they sign, encrypt and deliver inbound messages to a webhook with WeChat's redelivery.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import secrets
 import time
@@ -19,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import segno
 from aiohttp import web
+from PIL import Image
 
 # The delivering side lives in its own module; re-exported so tests import one place.
 from voicebot.testing.wechat_client import Delivery, Inbound, Reply, WechatClient, WechatUser
@@ -46,10 +51,18 @@ ERRMSG = {
     45015: "response out of time limit or subscription is canceled",
     45047: "out of response count limit",
     47001: "data format error",
+    40052: "invalid action name",
+    40053: "invalid action info",
+    45029: "qrcode count out of limit",
     48001: "api unauthorized",
 }
 VOICE_FORMATS = {"amr", "mp3"}
 IMAGE_FORMATS = {"jpeg", "png"}
+PERMANENT_QR = {"QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"}
+TEMPORARY_QR = {"QR_SCENE", "QR_STR_SCENE"}
+QR_DEFAULT_EXPIRE_S = 60
+QR_MAX_EXPIRE_S = 2_592_000
+QR_MAX_SCENE_ID = 100_000  # permanent integer scenes: 1..100000
 
 
 class Clock:
@@ -106,6 +119,17 @@ class Delayed:
 
 
 @dataclass
+class QrCode:
+    """One code made by ``qrcode/create``: ``scene`` is what a scan's EventKey carries."""
+
+    ticket: str
+    url: str
+    action_name: str
+    scene: str
+    expires_at: float | None  # None: permanent
+
+
+@dataclass
 class EmulatorAccount:
     app_id: str = "wx0123456789abcdef"
     app_secret: str = "emulator-secret-0123456789abcdef"
@@ -119,6 +143,8 @@ class EmulatorAccount:
     max_voice_seconds: float = 60.0
     max_image_bytes: int = 2 * MB
     chunked_media: bool = False  # media/get streams without a Content-Length (as a CDN may)
+    qrcodes: bool = True  # False: not a verified service account, qrcode/create answers 48001
+    max_permanent_qrcodes: int = 100_000  # beyond it a new permanent code answers 45029
 
 
 def _error(errcode: int, errmsg: str | None = None, status: int = 200) -> web.Response:
@@ -152,6 +178,8 @@ class WechatEmulator:
         self.windows: dict[str, Window] = {}
         self.subscribed: set[str] = set()
         self.calls: list[tuple[str, dict[str, str]]] = []  # (path, query without the token)
+        self.qrcodes: dict[str, QrCode] = {}  # ticket -> code
+        self._permanent: dict[tuple[str, str], QrCode] = {}  # (action, scene) -> code: made once
         self._failures: deque[Injected] = deque()
         self._delays: deque[Delayed] = deque()
         self.app = web.Application(client_max_size=64 * MB, middlewares=[self._late_answer])
@@ -160,6 +188,8 @@ class WechatEmulator:
         self.app.router.add_post("/cgi-bin/media/upload", self._upload)
         self.app.router.add_get("/cgi-bin/media/get", self._media_get)
         self.app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+        self.app.router.add_post("/cgi-bin/qrcode/create", self._qrcode_create)
+        self.app.router.add_get("/cgi-bin/showqrcode", self._showqrcode)  # mp.weixin.qq.com in production
 
     # -- what tests drive -------------------------------------------------------------------------
     def put_media(self, data: bytes, kind: str = "voice", filename: str = "", content_type: str = "") -> str:
@@ -202,6 +232,19 @@ class WechatEmulator:
         ``seconds`` later: a client that times out cannot know the call succeeded."""
         for _ in range(times):
             self._delays.append(Delayed(seconds, path))
+
+    def qr_scan(self, content: str, openid: str) -> tuple[str, str, str]:
+        """What WeChat sends when ``openid`` scans the code whose content (url) or ticket is ``content``:
+        ``(event, EventKey, Ticket)`` — ``subscribe`` with ``qrscene_`` for a new follower, ``SCAN``
+        for a follower. An unknown or expired code raises ValueError (WeChat sends nothing)."""
+        code = self.qrcodes.get(content) or next((c for c in self.qrcodes.values() if c.url == content), None)
+        if code is None:
+            raise ValueError("not a code of this account")
+        if code.expires_at is not None and code.expires_at <= self.clock():
+            raise ValueError("the code has expired")
+        if openid in self.subscribed:
+            return "SCAN", code.scene, code.ticket
+        return "subscribe", f"qrscene_{code.scene}", code.ticket
 
     def sent_to(self, openid: str) -> list[Sent]:
         return [s for s in self.sent if s.touser == openid]
@@ -398,6 +441,78 @@ class WechatEmulator:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
 
+    async def _qrcode_create(self, request: web.Request) -> web.Response:
+        if (injected := self._record(request)) is not None:
+            return injected
+        try:
+            self._check_token(request)
+            if not self.account.qrcodes:
+                raise ApiError(48001)
+            try:
+                body = json.loads(await request.read())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ApiError(47001) from None
+            if not isinstance(body, dict):
+                raise ApiError(47001)
+            action = body.get("action_name")
+            if action not in PERMANENT_QR | TEMPORARY_QR:
+                raise ApiError(40052)
+            scene = _qr_scene(action, body.get("action_info"))
+            if action in PERMANENT_QR:
+                code = self._permanent.get((action, scene))
+                if code is None:
+                    if len(self._permanent) >= self.account.max_permanent_qrcodes:
+                        raise ApiError(45029)
+                    code = self._new_qrcode(action, scene, None)
+                    self._permanent[(action, scene)] = code
+                return web.json_response({"ticket": code.ticket, "url": code.url})
+            expire = body.get("expire_seconds", QR_DEFAULT_EXPIRE_S)
+            if not isinstance(expire, int) or isinstance(expire, bool) or expire <= 0:
+                raise ApiError(47001)
+            expire = min(expire, QR_MAX_EXPIRE_S)
+            code = self._new_qrcode(action, scene, self.clock() + expire)
+        except ApiError as e:
+            return _error(e.errcode, e.errmsg)
+        return web.json_response({"ticket": code.ticket, "expire_seconds": expire, "url": code.url})
+
+    def _new_qrcode(self, action: str, scene: str, expires_at: float | None) -> QrCode:
+        url = "http://weixin.qq.com/q/02" + secrets.token_urlsafe(16).replace("-", "x").replace("_", "y")[:20]
+        # A ticket is base64 with the code's url inside (as WeChat's are): it has + / = to URL-encode.
+        raw = b"\x81\x01\xf8\x3e" + secrets.token_bytes(8) + url.encode() + secrets.token_bytes(10)
+        ticket = base64.b64encode(raw).decode()
+        code = QrCode(ticket, url, action, scene, expires_at)
+        self.qrcodes[ticket] = code
+        return code
+
+    async def _showqrcode(self, request: web.Request) -> web.Response:
+        self.calls.append((request.path, dict(request.query)))
+        code = self.qrcodes.get(request.query.get("ticket", ""))
+        if code is None or (code.expires_at is not None and code.expires_at <= self.clock()):
+            return web.Response(status=404, text="<html>not found</html>", content_type="text/html")
+        png = io.BytesIO()
+        segno.make(code.url, error="m").save(png, kind="png", scale=10, border=4)
+        out = io.BytesIO()
+        Image.open(io.BytesIO(png.getvalue())).convert("RGB").save(out, "JPEG", quality=90)
+        return web.Response(body=out.getvalue(), content_type="image/jpg")
+
+
+def _qr_scene(action: str, info: Any) -> str:
+    """The scene a create request names, checked as WeChat does (40053 when it is not valid)."""
+    scene = info.get("scene") if isinstance(info, dict) else None
+    if not isinstance(scene, dict):
+        raise ApiError(40053)
+    if action.endswith("STR_SCENE"):
+        value = scene.get("scene_str")
+        if not isinstance(value, str) or not 1 <= len(value) <= 64:
+            raise ApiError(40053)
+        return value
+    value = scene.get("scene_id")
+    top = QR_MAX_SCENE_ID if action in PERMANENT_QR else 2**32 - 1
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+        raise ApiError(40053)
+    return str(value)
+
+
 async def _read_media_field(request: web.Request) -> tuple[bytes, str]:
     """The bytes and filename of the multipart field ``media``; (b"", "") if absent."""
     if not request.content_type.startswith("multipart/"):
@@ -428,6 +543,7 @@ __all__ = [
     "EmulatorAccount",
     "Inbound",
     "Media",
+    "QrCode",
     "Reply",
     "Sent",
     "WechatClient",

@@ -1,4 +1,4 @@
-"""Async client for the WeChat Official Account HTTP API (token, media, customer-service send).
+"""Async client for the WeChat Official Account HTTP API (token, media, customer-service send, QR codes).
 
 The access token is fetched lazily, refreshed ``refresh_margin_s`` before it expires, fetched by
 one caller while the others wait (single flight), and kept in a pluggable :class:`KeyValueCache`
@@ -322,6 +322,31 @@ class WechatApi(OwnedSession):
 
     async def send_image(self, openid: str, media_id: str) -> None:
         await self.send({"touser": openid, "msgtype": "image", "image": {"media_id": media_id}})
+
+
+    # -- parametric QR codes ---------------------------------------------------------------------
+    async def create_qrcode(self, action_name: str, scene: dict[str, Any],
+                            expire_seconds: int | None = None) -> dict[str, Any]:
+        """``qrcode/create``: ``{"ticket", "url", "expire_seconds"?}`` (no expiry for permanent codes).
+
+        ``scene`` is ``{"scene_str": …}`` or ``{"scene_id": …}``; callers check it (voicebot/channels/
+        wechat/qrcode.py). Not retried here: a permanent code counts against the account's cap.
+        """
+        payload: dict[str, Any] = {"action_name": action_name, "action_info": {"scene": scene}}
+        if expire_seconds is not None:
+            payload["expire_seconds"] = expire_seconds
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+        def build(token: str) -> Any:
+            url, params = self._url("/cgi-bin/qrcode/create", token)
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            return self.session.post(url, params=params, data=body, headers=headers, timeout=self.timeout)
+
+        result = await self._call("/cgi-bin/qrcode/create", build)
+        if not isinstance(result.get("ticket"), str) or not isinstance(result.get("url"), str):
+            raise WechatApiError(None, "qrcode/create response without ticket or url")
+        log_event("wechat.qrcode_created", action_name=action_name)
+        return result
 
 
 def _redact(text: str, secrets: tuple[str, ...]) -> str:

@@ -82,6 +82,8 @@ class WechatChannel:
             return Inbound(CHANNEL, key, msg.from_user, "voice", media_ref=msg.media_id, media_format=msg.format)
         if msg.msg_type == "image":
             return Inbound(CHANNEL, key, msg.from_user, "image", media_ref=msg.media_id)
+        if msg.qr_scene is not None:  # a scan of one of our codes ("" : a code we do not know)
+            return Inbound(CHANNEL, key, msg.from_user, "event", event=msg.event.lower(), scene=msg.qr_scene)
         if msg.msg_type == "event" and msg.event.lower() in ("subscribe", "unsubscribe"):
             return Inbound(CHANNEL, key, msg.from_user, "event", event=msg.event.lower())
         if msg.msg_type == "event":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ MAX_DEPTH = 20  # WeChat's messages nest 3 deep; anything far deeper is an attac
 MSG_ID = re.compile(r"[0-9]{1,64}")  # ASCII digits only (str.isdigit would take "١٢٣" and "²")
 MEDIA_ID = re.compile(r"[A-Za-z0-9_=-]{1,256}")  # no dots or slashes: a MediaId never names a path
 MAX_USER_CHARS = 128  # OpenIDs are 28 characters
+MAX_EVENT_KEY_CHARS = 1024  # menu keys are at most 128 bytes, menu URLs 1024: anything longer is not WeChat
+# A QR scene we hand out: a shop's code (1-64 of these characters, WeChat's limit is 64). Anything else
+# in a scan's EventKey is not one of ours and reads as an unknown code.
+SCENE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+QRSCENE_PREFIX = "qrscene_"
 
 
 class _DepthLimitedBuilder(TreeBuilder):
@@ -91,10 +97,33 @@ class InboundMessage:
 
     @property
     def dedup_key(self) -> str:
-        """MsgId for messages; FromUserName + CreateTime for events (which carry no MsgId)."""
+        """MsgId for messages; for events (which carry no MsgId) FromUserName + CreateTime, plus the
+        event and its key: a redelivery is byte-identical, while two different events of one user in
+        the same second (a scan of shop A, then of shop B; a subscribe and its LOCATION report) are
+        two events, and neither may swallow the other. The ``event:`` prefix keeps these apart from
+        MsgIds (digits only)."""
         if self.msg_id:
             return self.msg_id
-        return f"{self.from_user}:{self.create_time}"
+        key = self.event_key if len(self.event_key) <= 64 else hashlib.sha256(self.event_key.encode()).hexdigest()
+        return f"event:{self.from_user}:{self.create_time}:{self.event.lower()}:{key}"
+
+    @property
+    def qr_scene(self) -> str | None:
+        """For a QR scan (``subscribe`` with ``qrscene_…``, or ``SCAN``): the scene, or "" when the key
+        is not a scene we could have made (an unknown code). None for anything else, including a
+        plain subscribe or one after a payment (``last_trade_no_…``)."""
+        if self.msg_type != "event":
+            return None
+        event = self.event.lower()
+        if event == "subscribe":
+            if not self.event_key.startswith(QRSCENE_PREFIX):
+                return None
+            scene = self.event_key[len(QRSCENE_PREFIX):]
+        elif event == "scan":
+            scene = self.event_key
+        else:
+            return None
+        return scene if SCENE.fullmatch(scene) else ""
 
 
 def _text(fields: dict[str, Any], name: str) -> str:
@@ -127,6 +156,8 @@ def parse_message(data: str | bytes) -> InboundMessage:
     for name in ("ToUserName", "FromUserName"):
         if len(_text(fields, name)) > MAX_USER_CHARS:
             raise MalformedMessage(f"{name} is longer than {MAX_USER_CHARS} characters")
+    if len(_text(fields, "EventKey")) > MAX_EVENT_KEY_CHARS or len(_text(fields, "Event")) > 64:
+        raise MalformedMessage("Event or EventKey is longer than WeChat ever sends")
     return InboundMessage(
         to_user=_text(fields, "ToUserName"),
         from_user=_text(fields, "FromUserName"),
