@@ -71,19 +71,22 @@ def summary(intent: Intent) -> str:
     return " ".join(parts)
 
 
-def describe_action(db: sqlite_utils.Database, action_id: int | None) -> str | None:
-    """A shop change in a few words, from its journal entry."""
+def describe_action(db: sqlite_utils.Database, action_id: int | None, shop_id: int) -> str | None:
+    """A shop change in a few words, from its journal entry (in shop ``shop_id``)."""
     if action_id is None:
         return None
-    row = db.execute("SELECT kind, data_json FROM actions WHERE id = ?", (action_id,)).fetchone()
+    row = db.execute("SELECT kind, data_json FROM actions WHERE id = ? AND shop_id = ?",
+                     (action_id, shop_id)).fetchone()
     if row is None:
         return None
     kind, d = row[0], json.loads(row[1])
     if kind == "create_order":
         items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in d.get("items", []))
         order = db.execute(
-            "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a WHERE a.customer_id = c.id)"
-            " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?", (d["order_id"],)
+            "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a"
+            " WHERE a.shop_id = c.shop_id AND a.customer_id = c.id)"
+            " FROM orders o LEFT JOIN customers c ON c.shop_id = o.shop_id AND c.id = o.customer_id"
+            " WHERE o.shop_id = ? AND o.id = ?", (shop_id, d["order_id"])
         ).fetchone()
         who = (order and (order[0] or order[1])) or ""
         return f"order #{d['order_id']}: {items}" + (f" → {who}" if who else "")
@@ -172,14 +175,16 @@ def set_notice(db: sqlite_utils.Database, correction_id: int, outbox_id: int | N
         db.execute("UPDATE corrections SET notice_outbox_id = ? WHERE id = ?", (outbox_id, correction_id))
 
 
-def for_message(db: sqlite_utils.Database, message_id: int) -> list[Row]:
-    return list(db.query("SELECT * FROM corrections WHERE message_id = ? ORDER BY id", (message_id,)))
+def for_message(db: sqlite_utils.Database, message_id: int, shop_id: int | None) -> list[Row]:
+    return list(db.query("SELECT * FROM corrections WHERE message_id = ? AND shop_id IS ? ORDER BY id",
+                         (message_id, shop_id)))
 
 
-def labelled(db: sqlite_utils.Database) -> list[Row]:
-    """Every correction as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
+def labelled(db: sqlite_utils.Database, shop_ids: list[int]) -> list[Row]:
+    """Every correction in ``shop_ids`` as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
     out = []
-    for row in db.query("SELECT * FROM corrections ORDER BY id"):
+    for row in db.query("SELECT * FROM corrections WHERE shop_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        (json.dumps(shop_ids),)):
         intent = json.loads(row["new_intent_json"])
         out.append({"lang": row["lang"], "role": row["role"], "products": row["products"], "text": row["text"],
                     "expect": {k: intent.get(k) for k in CONTRACT_KEYS}})
