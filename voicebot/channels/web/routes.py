@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.clips import check_clip
+from voicebot.channels.web.greeting import greeting_text
 from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
@@ -170,7 +171,8 @@ class WebRoutes:
         return await self._file(self.config.photos_dir, request.match_info["name"])
 
     async def say(self, request: web.Request) -> web.Response:
-        """Spoken audio for the page: ``product-<id>`` (its name and price) or ``mic_refused`` / ``offline``."""
+        """Spoken audio for the page: ``greeting`` (the shop and its goods), ``product-<id>`` (its name and
+        price) or ``mic_refused`` / ``offline`` / ``failed``."""
         assert self.db is not None and self.tts is not None
         link, what = request.match_info["link"], request.match_info["what"]
         role, _ = await self.db.run(lambda shop: links.resolve(shop.db, link, None))
@@ -178,6 +180,8 @@ class WebRoutes:
             raise web.HTTPNotFound()
         if what in ("mic_refused", "offline", "failed"):
             text = say(self.lang, f"web.{what}")
+        elif what == "greeting":
+            text = await self._greeting()
         elif (m := re.fullmatch(r"product-(\d{1,9})", what)):
             from voicebot.shop.catalog import get_product
 
@@ -245,7 +249,7 @@ class WebRoutes:
                         msg = parse_text(frame.data, max_clip)
                     else:
                         msg = parse_binary(frame.data, max_clip)
-                    await self._handle(ws, user, msg, request.remote or "")
+                    await self._handle(ws, link, role, user, msg, request.remote or "")
                 except ProtocolError as e:
                     log_event("web.bad_frame", logging.WARNING, user=user, code=e.code)
                     await ws.send_json(e.event())
@@ -297,12 +301,21 @@ class WebRoutes:
         assert self.db is not None
         return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
 
-    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage, address: str) -> None:
+    async def _greeting(self) -> str:
+        assert self.db is not None
+        return await self.db.run(lambda shop: greeting_text(shop, self.lang, self.config.shop.name))
+
+    async def _handle(self, ws: web.WebSocketResponse, link: str, role: str, user: str, msg: ClientMessage,
+                      address: str) -> None:
         assert self.pipeline is not None and self.channel is not None and self.db is not None
         if msg.type == "ping":
             await ws.send_json({"type": "pong"})
             return
         if msg.type == "hello":
+            if msg.greet and role == "buyer":  # a seller opens her own page all day: no welcome speech
+                text = await self._greeting()
+                await ws.send_json({"type": "greeting", "text": text, "audio_url": f"/chat/{link}/say/greeting"})
+                log_event("web.greeted", user=user)
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
