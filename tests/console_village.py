@@ -80,9 +80,13 @@ def _seed_shop(db: Any, config: Any, shop_id: int, seller: str, buyer: str, prod
     p = shop.add_product(product, 50, 10, "瓶", actor)
     photo = shop.add_photo(p["id"], jpeg(colour), actor)
     order = shop.record_sale(p["id"], 2, "张三", actor=actor)
-    msg_id, _ = shop.record_inbound("wechat", f"m-{shop_id}", buyer, "text", text=f"{product}多少钱")
-    shop.update_message(msg_id, transcript=f"{product}多少钱", reply_text="五十块", status="replied")
-    outbox_id = shop.outbox.enqueue("wechat", buyer, "text", message_id=msg_id, payload={"text": "五十块"})
+    # a buyer's photo ("this one?"), answered; every media route of the console has a file to serve
+    media = photo["thumb_path"]
+    msg_id, _ = shop.record_inbound("wechat", f"m-{shop_id}", buyer, "image", media_path=media)
+    shop.update_message(msg_id, transcript=f"{product}多少钱", reply_text="五十块", reply_audio_path=media,
+                        status="replied")
+    outbox_id = shop.outbox.enqueue("wechat", buyer, "image", message_id=msg_id, media_path=media,
+                                    payload={"text": "五十块"}, held=True)  # the sender leaves it be
     return {"message": msg_id, "product": p["id"], "order": order["id"], "photo": photo["id"],
             "outbox": outbox_id, "shop": shop_id}
 
@@ -94,7 +98,7 @@ async def village(aiohttp_server: Any, tmp_path: Any) -> Village:
     with Shop.open(config) as one:
         db = one.village
         v.b = shops.add_shop(db, "李姐蜂蜜", code="lihoney")["id"]
-        shops.add_seller(db, v.b, SELLER_B)
+        Shop(db, config, v.b).add_seller(SELLER_B)
         v.ids["a"] = _seed_shop(db, config, v.a, SELLER, BUYER_A, "土蜂蜜", "teal")
         v.ids["b"] = _seed_shop(db, config, v.b, SELLER_B, BUYER_B, "土蜂蜜", "orange")
         add_user(db, HELPER_A, PASSWORD, role="helper", shop_ids=[v.a])

@@ -1,7 +1,7 @@
 """Which shops a console account sees: a station admin every shop (and the buyers who are in none yet), a
 helper only the shops she was given.
 
-Every console list filters with ``Access.where(column)``; every single row (message, reply, media, product,
+Every console list filters by ``Access.params()``; every single row (message, reply, media, product,
 order) is looked up together with its shop and treated as missing when the account does not see that shop,
 so a helper cannot even learn that another shop's id exists (404, never 403).
 """
@@ -45,12 +45,11 @@ class Access:
         """The same account looking at one of its shops (None or a shop it does not see: all of them)."""
         return replace(self, picked=shop_id if shop_id in self.shops else None)
 
-    def where(self, shop_column: str) -> tuple[str, list[Any]]:
-        """SQL (and its parameters) keeping the rows of the shops in view; ``shop_column`` is e.g. ``m.shop_id``.
-        Rows of no shop are in an admin's unnarrowed view only."""
-        shopless = int(self.admin and self.picked is None)
-        sql = f"({shop_column} IN (SELECT value FROM json_each(?)) OR (? AND {shop_column} IS NULL))"
-        return sql, [json.dumps(self.shop_ids), shopless]
+    def params(self) -> list[Any]:
+        """The parameters of the view's condition, written out in each statement (so every SQL literal on a
+        shop table names ``shop_id``) as ``(x.shop_id IN (SELECT value FROM json_each(?)) OR (? AND x.shop_id
+        IS NULL))``: the shops in view, and whether rows of no shop are in it (an admin's unnarrowed view)."""
+        return [json.dumps(self.shop_ids), int(self.admin and self.picked is None)]
 
     def default_shop(self) -> int | None:
         """The shop a one-shop page shows: the picked one, else the account's first."""

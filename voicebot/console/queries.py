@@ -52,8 +52,7 @@ def _like(text: str) -> str:
 
 
 def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
-    mine, params = access.where("m.shop_id")
-    where = ["m.direction = 'in'", mine]
+    where, params = ["m.direction = 'in' AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))"], access.params()
     if f.q:
         where.append("(m.transcript LIKE ? ESCAPE '\\' OR m.reply_text LIKE ? ESCAPE '\\')")
         params += [_like(f.q), _like(f.q)]
@@ -90,7 +89,8 @@ def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, l
         )
         params.append(utc_now())
     elif f.status == "held":
-        where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id AND o.shop_id IS m.shop_id"
+        where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
+                     " AND (o.shop_id IS m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
                      " AND o.status = 'pending' AND o.next_attempt_at = ?)")
         params.append(HELD)
     return " AND ".join(where), params
@@ -136,9 +136,9 @@ def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str
 
 def choices(db: sqlite_utils.Database, access: Access) -> Row:
     """The values the filter menus offer: channels and intents seen in the log of the shops in view."""
-    mine, params = access.where("m.shop_id")
-    channels = [r[0] for r in db.execute(f"SELECT DISTINCT m.channel FROM messages m WHERE {mine} ORDER BY 1", params)]
+    channels = [r[0] for r in db.execute(
+        "SELECT DISTINCT m.channel FROM messages m WHERE (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY 1", access.params())]
     intents = [r[0] for r in db.execute(
         "SELECT DISTINCT json_extract(m.intent_json, '$.intent') AS i FROM messages m"
-        f" WHERE i IS NOT NULL AND {mine} ORDER BY i", params)]
+        " WHERE i IS NOT NULL AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY i", access.params())]
     return {"channels": channels, "intents": intents}

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from voicebot.app_keys import CONFIG
 from voicebot.console import charts
-from voicebot.console.queries import LOW_CONFIDENCE
 from voicebot.console.access import Access
+from voicebot.console.queries import LOW_CONFIDENCE
 from voicebot.console.web import db_read, render, view
 from voicebot.store.clock import from_iso, to_iso
 
@@ -36,14 +36,13 @@ def stats(db: sqlite_utils.Database, seen: Access, tz: str, low_conf: float,
     now = now or datetime.now(UTC)
     first_day = now.astimezone(zone).date() - timedelta(days=DAYS - 1)
     since = to_iso(datetime.combine(first_day, datetime.min.time(), zone))
-    mine, params = seen.where("m.shop_id")
     rows = list(db.query(
         "SELECT m.created_at, m.status, m.error, m.timings_json,"
         f" {LOW_CONFIDENCE} AS low,"
         " (SELECT undone FROM actions a WHERE a.id = m.action_id AND a.shop_id = m.shop_id) AS undone,"
         " EXISTS (SELECT 1 FROM corrections c WHERE c.message_id = m.id AND c.shop_id = m.shop_id) AS corrected"
-        f" FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? AND {mine}",
-        (low_conf, since, *params),
+        " FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))",
+        (low_conf, since, *seen.params()),
     ))
     per_day = {(first_day + timedelta(days=i)).isoformat(): 0 for i in range(DAYS)}
     stages: dict[str, list[float]] = {}

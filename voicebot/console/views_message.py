@@ -10,13 +10,14 @@ from aiohttp import web
 
 from voicebot.app_keys import CONFIG
 from voicebot.console import corrections
-from voicebot.console.corrections import CorrectionError
-from voicebot.console.notice import send_notice
 from voicebot.console.access import Access
+from voicebot.console.corrections import CorrectionError, MessageNotFound
+from voicebot.console.notice import send_notice
 from voicebot.console.web import SESSION, access, db_call, db_read, not_found, render, view
 from voicebot.logs import log_event
 from voicebot.shop.errors import ShopError
 from voicebot.store import messages
+from voicebot.store.scoped import ShopDb
 
 
 def visible_message(db: sqlite_utils.Database, seen: Access, message_id: int) -> dict[str, Any] | None:
@@ -36,7 +37,7 @@ def _details(db: sqlite_utils.Database, seen: Access, message_id: int) -> dict[s
     ).fetchone()
     replies = list(db.query("SELECT id, user, kind, status, attempts, last_error, next_attempt_at, created_at, sent_at,"
                             " payload_json, media_path IS NOT NULL AS has_media FROM outbox WHERE message_id = ?"
-                            " AND shop_id IS ? ORDER BY id", (message_id, shop_id)))
+                            " AND (shop_id IS ? OR shop_id IS NULL) ORDER BY id", (message_id, shop_id)))
     action = None
     if msg["action_id"] is not None:
         row = db.execute("SELECT id, kind, data_json, undone FROM actions WHERE id = ? AND shop_id = ?",
@@ -44,7 +45,7 @@ def _details(db: sqlite_utils.Database, seen: Access, message_id: int) -> dict[s
         if row:
             data = json.loads(row[2])
             action = {"id": row[0], "kind": row[1], "undone": bool(row[3]),
-                      "text": corrections.describe_action(db, row[0], shop_id),
+                      "text": corrections.describe_action(ShopDb(db, shop_id), row[0]),
                       "order_id": data.get("order_id"), "product_id": data.get("product_id")}
     return {
         "m": msg,
@@ -75,7 +76,8 @@ async def correct(request: web.Request) -> web.Response:
     """``op=preview`` shows what the typed transcript would mean and change; ``op=apply`` does it."""
     app, config = request.app, request.app[CONFIG]
     message_id = int(request.match_info["message_id"])
-    if await db_read(request, visible_message, access(request), message_id) is None:
+    seen = access(request)
+    if await db_read(request, visible_message, seen, message_id) is None:
         raise not_found("message")  # before anything runs: not even a preview of another shop's message
     form = await request.post()
     text, op = str(form.get("text", ""))[:500], str(form.get("op", "preview"))
@@ -84,9 +86,11 @@ async def correct(request: web.Request) -> web.Response:
     operator = request[SESSION]["name"]
     try:
         if op == "apply":
-            outcome = await db_call(request, corrections.apply, config, message_id, text, operator)
+            outcome = await db_call(request, corrections.apply, config, message_id, text, operator, seen.sees)
         else:
-            outcome = await db_call(request, corrections.preview, config, message_id, text)
+            outcome = await db_call(request, corrections.preview, config, message_id, text, seen.sees)
+    except MessageNotFound:
+        raise not_found("message") from None
     except (CorrectionError, ShopError) as e:
         return await _page(request, {"problem": str(e), "text": text}, status=409)
     if op != "apply":

@@ -25,10 +25,10 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 def _rows(db: sqlite_utils.Database, seen: Access) -> list[dict[str, Any]]:
     """The newest replies not sent in the shops in view, with their shop's name."""
-    mine, params = seen.where("o.shop_id")
     rows = [_decoded(r) for r in db.query(
         "SELECT o.*, (SELECT name FROM shops s WHERE s.id = o.shop_id) AS shop_name FROM outbox o"
-        f" WHERE o.status != 'sent' AND {mine} ORDER BY o.id DESC LIMIT {LIMIT}", params)]
+        " WHERE o.status != 'sent' AND (o.shop_id IN (SELECT value FROM json_each(?)) OR (? AND o.shop_id IS NULL))"
+        f" ORDER BY o.id DESC LIMIT {LIMIT}", seen.params())]
     for r in rows:  # any state another part of voicebot may add is shown as it is
         held = r["status"] == "pending" and r["next_attempt_at"] == outbox.HELD
         r["state"] = "held" if held else r["status"]
@@ -36,9 +36,10 @@ def _rows(db: sqlite_utils.Database, seen: Access) -> list[dict[str, Any]]:
     return rows
 
 
-def visible(db: sqlite_utils.Database, seen: Access, outbox_id: int) -> bool:
+def visible(db: sqlite_utils.Database, seen: Access, outbox_id: int) -> tuple[int | None] | None:
+    """``(shop_id,)`` of the reply if the account sees it, else None."""
     row = db.execute("SELECT shop_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-    return row is not None and seen.sees(row[0])
+    return (row[0],) if row is not None and seen.sees(row[0]) else None
 
 
 def retry_now(db: sqlite_utils.Database, seen: Access, outbox_id: int) -> bool | None:
@@ -53,11 +54,12 @@ def drop(db: sqlite_utils.Database, seen: Access, outbox_id: int, operator: str)
     """Give up on a row for good, noting who dropped it; False if it was already sent, None when the
     account does not see it."""
     with write_tx(db):
-        if not visible(db, seen, outbox_id):
+        found = visible(db, seen, outbox_id)
+        if found is None:
             return None
         return db.execute(
-            "UPDATE outbox SET status = 'gave_up', last_error = ? WHERE id = ? AND status != 'sent'",
-            (f"dropped by {operator}", outbox_id),
+            "UPDATE outbox SET status = 'gave_up', last_error = ? WHERE id = ? AND shop_id IS ? AND status != 'sent'",
+            (f"dropped by {operator}", outbox_id, found[0]),
         ).rowcount == 1
 
 

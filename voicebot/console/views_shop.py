@@ -12,20 +12,19 @@ import sqlite_utils
 from aiohttp import web
 
 from voicebot.app_keys import CONFIG
-from voicebot.config import Config
+from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.console.access import Access
-from voicebot.console.web import SESSION, access, db_call, db_read, not_found, render, view
+from voicebot.console.web import SESSION, access, db_call, db_read, not_found, posted, render, view
 from voicebot.logs import log_event
-from voicebot.shop import quantity, shops
+from voicebot.shop import customers, quantity, shops
 from voicebot.shop.errors import InvalidValue, ShopError
 from voicebot.shop.facade import Shop
 from voicebot.shop.money import fen_to_yuan, format_yuan, to_fen
 from voicebot.shop.orders import STATUSES
 
-MAX_PHOTO_FORM = 16 * 1024 * 1024  # a phone camera's JPEG; the shop's own limit is checked after
 # the shop a row belongs to (each literal names its table, so the scope check can read it)
 _OWNER = {
-    "product": "SELECT shop_id FROM products WHERE id = ? AND removed_at IS NULL",
+    "product": "SELECT shop_id FROM products WHERE id = ? AND active = 1",
     "order": "SELECT shop_id FROM orders WHERE id = ?",
 }
 
@@ -43,10 +42,13 @@ def owner(db: sqlite_utils.Database, seen: Access, kind: str, row_id: int) -> in
 
 
 def seller_actor(shop: Shop) -> int | None:
-    """The customer id console edits in ``shop`` are recorded under: its seller, so her "undo" sees them
-    (None when the shop has no seller yet: the change then cannot be undone by voice)."""
-    for seller in shops.sellers_of(shop.village, shop.shop_id):
-        return int(shop.customer(seller["channel"], seller["user"])["id"])
+    """The customer id console edits in ``shop`` are recorded under: that shop's seller, so her "undo"
+    sees them (None when the shop has no seller yet: the change then cannot be undone by voice)."""
+    for user_id in shop.config.shop.sellers:  # this shop's configured sellers (shop 1: ``[shop]``)
+        return int(shop.customer(SELLERS_CHANNEL, user_id)["id"])
+    for row in shops.sellers_of(shop.village, shop.shop_id):
+        if row["channel"] not in (customers.SPOKEN_CHANNEL, "cli"):  # not the CLI or a spoken name
+            return int(row["id"])
     return None
 
 
@@ -191,9 +193,8 @@ async def add_photo(request: web.Request) -> web.Response:
     """Attach a photo the operator took (uploaded from her phone or computer) to a product."""
     product_id = int(request.match_info["product_id"])
     sid = await db_read(request, _visible_owner, access(request), "product", product_id)
-    form = await request.post()
-    upload = form.get("photo")
-    data = upload.file.read(MAX_PHOTO_FORM + 1) if isinstance(upload, web.FileField) else b""
+    upload = (await posted(request)).get("photo")
+    data = upload if isinstance(upload, bytes) else b""
     if not data:
         return await _render(request, sid, problem="Choose a photo to attach.", status=400)
     try:

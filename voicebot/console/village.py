@@ -60,12 +60,13 @@ def village_stats(db: sqlite_utils.Database, seen: Access, now: datetime | None 
         )
         for r in heard:
             rows[r["shop_id"]].update(seller_turns=r["turns"], not_understood=r["missed"] or 0)
-    mine, params = seen.where("o.shop_id")
     unsent: dict[int | None, dict[str, int]] = {}
     for r in db.query(
         "SELECT o.shop_id, count(*) AS unsent, sum(o.status = 'pending' AND o.next_attempt_at = ?) AS held,"
         " sum(o.status IN ('gave_up', 'ambiguous')) AS gave_up"
-        f" FROM outbox o WHERE o.status != 'sent' AND {mine} GROUP BY o.shop_id", [HELD, *params],
+        " FROM outbox o WHERE o.status != 'sent'"
+        " AND (o.shop_id IN (SELECT value FROM json_each(?)) OR (? AND o.shop_id IS NULL)) GROUP BY o.shop_id",
+        [HELD, *seen.params()],
     ):
         counts = {"unsent": r["unsent"], "held": r["held"] or 0, "gave_up": r["gave_up"] or 0}
         if r["shop_id"] in rows:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 import aiohttp_jinja2
@@ -76,6 +78,28 @@ def _session(db: Any, token: str) -> dict[str, Any] | None:
     return session
 
 
+FORM = web.RequestKey("console_form", dict)
+
+
+async def posted(request: web.Request) -> Mapping[str, Any]:
+    """The posted form. A multipart one (a photo upload) is parsed from the body the service's body deadline
+    has already read: aiohttp's own multipart parser reads the stream, which is gone by then. File fields
+    come as bytes, the others as text."""
+    if request.content_type != "multipart/form-data":
+        return await request.post()
+    if FORM not in request:
+        head = b"Content-Type: " + request.headers["Content-Type"].encode("latin-1") + b"\r\n\r\n"
+        message = BytesParser(policy=policy.HTTP).parsebytes(head + await request.read())
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts() if message.is_multipart() else ():
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and name not in fields:
+                data = part.get_payload(decode=True) or b""
+                fields[name] = data if part.get_filename() is not None else data.decode("utf-8", "replace")
+        request[FORM] = fields
+    return request[FORM]
+
+
 def is_console(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
@@ -96,7 +120,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
         if request.method not in SAFE_METHODS:
             given = request.headers.get("X-CSRF-Token")
             if given is None:
-                given = (await request.post()).get("csrf")
+                given = (await posted(request)).get("csrf")
             if not sessions.same_token(given if isinstance(given, str) else None, session["csrf"]):
                 raise web.HTTPForbidden(text="the form is out of date (CSRF token missing or wrong); reload the page")
         request[ACCESS] = session.pop("access")
