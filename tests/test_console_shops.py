@@ -109,6 +109,8 @@ async def test_lists_show_only_the_helpers_shop_and_the_admin_sees_every_shop_na
         assert f'data-outbox-id="{v.ids["b"]["outbox"]}"' not in html
         _, html, _ = await helper.get("/console/shop")
         assert 'data-shop-id="1"' in html and "李姐" not in html and 'id="shop-picker"' not in html
+        _, html, _ = await helper.get("/console/dashboard")  # counts only her shop's messages
+        assert "<p>1 messages in the last 7 days.</p>" in html
     async with Browserless(v.service.url) as admin:
         await admin.login(OPERATOR, PASSWORD)
         _, html, _ = await admin.get("/console/")
@@ -126,6 +128,8 @@ async def test_lists_show_only_the_helpers_shop_and_the_admin_sees_every_shop_na
         _, html, _ = await admin.get("/console/?shop=")  # back to every shop
         assert f'data-message-id="{a_msg}"' in html and f'data-message-id="{drift_id}"' in html
         assert (await admin.get(f"/console/messages/{drift_id}"))[0] == 200
+        _, html, _ = await admin.get("/console/dashboard")
+        assert "<p>3 messages in the last 7 days.</p>" in html
         assert (await admin.get(f"/console/media/photo/{v.ids['b']['photo']}"))[0] == 200
 
 
