@@ -118,7 +118,9 @@ def test_photo_and_seller_commands(run, tmp_path):
     seller = run(shop, "seller", "add", "oAbC_openid", "--json")["seller"]
     assert set(seller) == {"customer_id", "channel", "channel_user_id"}
     assert seller["channel"] == "wechat"
-    db = open_db(run.db)
+    from voicebot.store.scoped import ShopDb
+
+    db = ShopDb(open_db(run.db), 1)
     from voicebot.shop.customers import is_seller
 
     assert is_seller(db, "wechat", "oAbC_openid")

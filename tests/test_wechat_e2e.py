@@ -399,7 +399,7 @@ async def test_a_buyers_cancel_and_undo_reach_the_seller_by_voice(aiohttp_server
     with Shop.open(service.config) as shop:
         said = [
             r[0]
-            for r in shop.db.execute(
+            for r in shop.village.execute(
                 "SELECT json_extract(payload_json, '$.text') FROM outbox WHERE user = ? AND kind = 'voice'"
                 " AND json_extract(payload_json, '$.notification') ORDER BY id",
                 (SELLER,),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voicebot.cli.shop import _emit, export, json_option, with_shop
+from voicebot.cli.shop import _emit, export, json_option, with_village
 from voicebot.console.auth import AccountError, add_user, list_users
 from voicebot.console.corrections import labelled, to_jsonl
 from voicebot.shop.facade import Shop
@@ -39,7 +39,7 @@ def user() -> None:
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @json_option
-@with_shop
+@with_village
 def user_add(shop: Shop, name: str, password_stdin: bool, as_json: bool) -> None:
     """Create operator NAME (or give NAME a new password, ending her sessions).
 
@@ -53,7 +53,7 @@ def user_add(shop: Shop, name: str, password_stdin: bool, as_json: bool) -> None
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        row = add_user(shop.db, name, password)
+        row = add_user(shop.village, name, password)
     except AccountError as e:
         raise click.ClickException(str(e)) from None
     _emit(as_json, {"user": row}, f"operator {row['name']} can log in at /console/")
@@ -61,7 +61,7 @@ def user_add(shop: Shop, name: str, password_stdin: bool, as_json: bool) -> None
 
 @user.command("list")
 @json_option
-@with_shop
+@with_village
 def user_list(shop: Shop, as_json: bool) -> None:
     """The operator accounts.
 
@@ -69,7 +69,7 @@ def user_list(shop: Shop, as_json: bool) -> None:
     Example:
       voicebot console user list --json
     """
-    rows = list_users(shop.db)
+    rows = list_users(shop.village)
     _emit(as_json, {"users": rows}, "\n".join(f"{r['name']}  (since {r['created_at'][:10]})" for r in rows)
           or "no operators yet: voicebot console user add NAME")
 
@@ -77,7 +77,7 @@ def user_list(shop: Shop, as_json: bool) -> None:
 @export.command("corrections")
 @click.option("--out", "out_file", default="-", type=click.Path(dir_okay=False, allow_dash=True),
               help="JSONL file to write (default: stdout).")
-@with_shop
+@with_village
 def export_corrections(shop: Shop, out_file: str) -> None:
     """Operators' corrections as NLU test cases, one JSON line each (the form of nlu_dev.jsonl).
 
@@ -85,7 +85,7 @@ def export_corrections(shop: Shop, out_file: str) -> None:
     Example:
       voicebot export corrections --out corrections.jsonl
     """
-    text = to_jsonl(labelled(shop.db))
+    text = to_jsonl(labelled(shop.village))
     if out_file == "-":
         sys.stdout.write(text)
     else:

@@ -12,8 +12,7 @@ from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.dialogue import handle_turn
 from voicebot.lang.packs import available_languages
 from voicebot.shop import customers
-from voicebot.store.db import open_db
-from voicebot.store.messages import ConversationLog
+from voicebot.shop.facade import Shop
 
 
 @click.command("chat")
@@ -57,8 +56,8 @@ def chat(
     """
 
 
-    db = open_db(db_path or config.db_path)
-    log = ConversationLog(db)
+    shop = Shop.open(config, db_path)
+    db, log, config = shop.db, shop.log, shop.config
     try:
         if role == "seller" and not _may_sell(db, config, channel, user_id, new_seller):
             raise click.UsageError(

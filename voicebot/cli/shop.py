@@ -18,7 +18,7 @@ import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
-from voicebot.shop import Shop, ShopError, format_yuan, quantity, yuan_number
+from voicebot.shop import Shop, ShopError, format_yuan, quantity, shops, yuan_number
 from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES, line_total
 from voicebot.shop.reports import PERIODS, SALE_STATUSES
@@ -51,20 +51,52 @@ def _errors() -> Iterator[None]:
         raise click.ClickException(f"database: {e}") from None
 
 
+shop_option = click.option(
+    "--shop", "shop_name", default=None, envvar="VOICEBOT_SHOP", metavar="NAME",
+    help="The shop (its name or code; default: the only shop). See 'voicebot shops list'.",
+)
+
+
+def open_shop(config_path: str | None, db_path: str | None, shop_name: str | None = None) -> Shop:
+    """The configured database, open, serving the shop named (or the only one)."""
+    config = load_or_exit(config_path)
+    if db_path:
+        db_file = Path(db_path).resolve()
+        config.storage.db_path = str(db_file)
+        config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
+        config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
+    shop = Shop.open(config)
+    try:
+        return shop.other(shops.pick_shop(shop.village, shop_name)["id"])
+    except BaseException:
+        shop.close()
+        raise
+
+
 def with_shop(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--config``/``--db``; pass an open ``shop`` (closed afterwards); shop errors exit 1."""
+    """Add ``--config``/``--db``/``--shop``; pass an open ``shop`` (closed afterwards); shop errors exit 1."""
+
+    @config_option
+    @db_option
+    @shop_option
+    @functools.wraps(func)
+    def wrapper(*args: Any, config_path: str | None, db_path: str | None, shop_name: str | None,
+                **kwargs: Any) -> Any:
+        with _errors(), open_shop(config_path, db_path, shop_name) as shop:
+            return func(*args, shop=shop, **kwargs)
+
+    return wrapper
+
+
+def with_village(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--config``/``--db``; pass the open database as shop 1's ``shop`` (``shop.village`` is what
+    village-wide commands use); shop errors exit 1."""
 
     @config_option
     @db_option
     @functools.wraps(func)
     def wrapper(*args: Any, config_path: str | None, db_path: str | None, **kwargs: Any) -> Any:
-        config = load_or_exit(config_path)
-        if db_path:
-            db_file = Path(db_path).resolve()
-            config.storage.db_path = str(db_file)
-            config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
-            config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
-        with _errors(), Shop.open(config) as shop:
+        with _errors(), open_shop(config_path, db_path, shops.DEFAULT_SHOP) as shop:  # type: ignore[arg-type]
             return func(*args, shop=shop, **kwargs)
 
     return wrapper
@@ -463,9 +495,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
 @json_option
 @config_option
 @db_option
+@shop_option
 @click.pass_context
 def export(ctx: click.Context, out_dir: str | None, as_json: bool, config_path: str | None,
-           db_path: str | None) -> None:
+           db_path: str | None, shop_name: str | None) -> None:
     """Write products.csv, orders.csv (one line per item) and messages.csv; or, with a subcommand,
     other data (``corrections``: operators' corrections as NLU test cases).
 
@@ -478,7 +511,7 @@ def export(ctx: click.Context, out_dir: str | None, as_json: bool, config_path: 
         return
     if not out_dir:
         raise click.UsageError("Missing option '--out' (or a subcommand, e.g. 'corrections').")
-    _export_csv(out_dir=out_dir, as_json=as_json, config_path=config_path, db_path=db_path)
+    _export_csv(out_dir=out_dir, as_json=as_json, config_path=config_path, db_path=db_path, shop_name=shop_name)
 
 
 @with_shop

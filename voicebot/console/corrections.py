@@ -19,9 +19,11 @@ from voicebot.intents import CONTRACT_KEYS, Intent
 from voicebot.nlu import understand
 from voicebot.shop import actions, catalog
 from voicebot.shop.facade import Shop
+from voicebot.shop.shops import DEFAULT_SHOP
 from voicebot.store import messages
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 Row = dict[str, Any]
 
@@ -71,11 +73,12 @@ def summary(intent: Intent) -> str:
     return " ".join(parts)
 
 
-def describe_action(db: sqlite_utils.Database, action_id: int | None) -> str | None:
+def describe_action(db: ShopDb, action_id: int | None) -> str | None:
     """A shop change in a few words, from its journal entry."""
     if action_id is None:
         return None
-    row = db.execute("SELECT kind, data_json FROM actions WHERE id = ?", (action_id,)).fetchone()
+    row = db.execute("SELECT kind, data_json FROM actions WHERE id = ? AND shop_id = ?",
+                     (action_id, db.shop_id)).fetchone()
     if row is None:
         return None
     kind, d = row[0], json.loads(row[1])
@@ -83,7 +86,8 @@ def describe_action(db: sqlite_utils.Database, action_id: int | None) -> str | N
         items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in d.get("items", []))
         order = db.execute(
             "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a WHERE a.customer_id = c.id)"
-            " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?", (d["order_id"],)
+            " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ? AND o.shop_id = ?",
+            (d["order_id"], db.shop_id),
         ).fetchone()
         who = (order and (order[0] or order[1])) or ""
         return f"order #{d['order_id']}: {items}" + (f" → {who}" if who else "")
@@ -96,11 +100,10 @@ def describe_action(db: sqlite_utils.Database, action_id: int | None) -> str | N
     return f"{kind} {d.get('name', '')}".strip()
 
 
-def _speaker(db: sqlite_utils.Database, config: Config, msg: Row) -> tuple[str, str]:
-    shop = Shop(db, config)
+def _speaker(shop: Shop, msg: Row) -> tuple[str, str]:
     role = "seller" if shop.is_seller(msg["channel"], msg["user"]) else "buyer"
     customer = shop.customer(msg["channel"], msg["user"])
-    return role, msg.get("language") or customer.get("language") or config.shop.language
+    return role, msg.get("language") or customer.get("language") or shop.config.shop.language
 
 
 def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) -> Outcome:
@@ -111,33 +114,36 @@ def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) 
     text = " ".join(text.split())
     if not text:
         raise CorrectionError("type what the user really said")
-    role, lang = _speaker(db, config, msg)
-    products = catalog.product_names(db)
+    shop = Shop(db, config, msg.get("shop_id") or DEFAULT_SHOP)  # the correction re-runs in the message's shop
+    config, sdb = shop.config, shop.db
+    role, lang = _speaker(shop, msg)
+    products = catalog.product_names(sdb)
     outcome = Outcome(message_id, text, lang, role, products, Intent("unknown"), "", channel=msg["channel"],
                       user=msg["user"])
     old = msg.get("action_id")
     if old is not None:
-        row = db.execute("SELECT actor_id, undone FROM actions WHERE id = ?", (old,)).fetchone()
+        row = sdb.execute("SELECT actor_id, undone FROM actions WHERE id = ? AND shop_id = ?",
+                          (old, sdb.shop_id)).fetchone()
         if row is not None and not row[1]:
-            last = actions.last_action(db, row[0])
+            last = actions.last_action(sdb, row[0])
             if last is None or last["id"] != old:
                 raise CorrectionError("this user changed the shop again since; undo those changes first")
-            outcome.undo = describe_action(db, old)
-            Shop(db, config).undo(row[0])
+            outcome.undo = describe_action(sdb, old)
+            shop.undo(row[0])
             outcome.old_action_id = old
     # products as they are once the old action is undone: what the user's words are matched against
-    products = catalog.product_names(db)
+    products = catalog.product_names(sdb)
     outcome.products = products
     outcome.intent = understand(text, lang, role, products)
     outcome.summary = summary(outcome.intent)
-    turn = handle_turn(db, config, channel=msg["channel"], user_id=msg["user"], role=role, lang=lang, text=text,
+    turn = handle_turn(sdb, config, channel=msg["channel"], user_id=msg["user"], role=role, lang=lang, text=text,
                        confidence=None)
     if turn.error_code == "internal_error":  # the dialogue failed: roll back the undo too
         raise CorrectionError("the bot could not handle this sentence; nothing was changed")
     outcome.reply, outcome.awaiting = turn.reply, turn.awaiting
     if turn.action_id is not None and turn.action_id != old:
         outcome.new_action_id = turn.action_id
-        outcome.change = describe_action(db, turn.action_id)
+        outcome.change = describe_action(sdb, turn.action_id)
     return outcome
 
 

@@ -40,7 +40,7 @@ async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
         outcome.channel, outcome.user, "voice", message_id=outcome.message_id, media_path=str(path),
         payload={"text": text, "correction": outcome.correction_id},
         dedup_key=f"correction:{outcome.correction_id}"))
-    await app[DB].run(lambda shop: corrections.set_notice(shop.db, outcome.correction_id, outbox_id))
+    await app[DB].run(lambda shop: corrections.set_notice(shop.village, outcome.correction_id, outbox_id))
     app[SENDER].wake()
     log_event("console.notice_queued", message_id=outcome.message_id, outbox_id=outbox_id, **timings)
     return outbox_id

@@ -16,6 +16,7 @@ from voicebot.console.web import SESSION, db_call, db_read, render
 from voicebot.logs import log_event
 from voicebot.shop.errors import ShopError
 from voicebot.store import messages
+from voicebot.store.scoped import ShopDb
 
 
 def _details(db: sqlite_utils.Database, message_id: int) -> dict[str, Any] | None:
@@ -35,7 +36,7 @@ def _details(db: sqlite_utils.Database, message_id: int) -> dict[str, Any] | Non
         if row:
             data = json.loads(row[2])
             action = {"id": row[0], "kind": row[1], "undone": bool(row[3]),
-                      "text": corrections.describe_action(db, row[0]),
+                      "text": corrections.describe_action(ShopDb(db, msg["shop_id"] or 1), row[0]),
                       "order_id": data.get("order_id"), "product_id": data.get("product_id")}
     return {
         "m": msg,

@@ -34,7 +34,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def db_call(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
     """Run ``fn(db, *args)`` on the database thread (``db`` is the sqlite_utils Database)."""
-    return request.app[DB].run(lambda shop: fn(shop.db, *args))
+    return request.app[DB].run(lambda shop: fn(shop.village, *args))
 
 
 def db_read(request: web.Request, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:

@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.shop import actions, catalog, customers, orders
@@ -18,6 +16,7 @@ from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
 from voicebot.shop.money import MoneyError, to_fen
+from voicebot.store.scoped import ShopDb
 
 __all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
@@ -161,18 +160,18 @@ def name_too_long(name: str | None, lang: str) -> bool:
     return bool(name) and len(name or "") > MAX_NAME_CHARS.get(load_pack(lang).script, 40)
 
 
-def catalog_rows(db: sqlite_utils.Database) -> dict[str, Row]:
+def catalog_rows(db: ShopDb) -> dict[str, Row]:
     """Active products by name, each with ``cover_photo_id``."""
     return {r["name"]: r for r in catalog.list_products(db)}
 
 
-def actor_id(db: sqlite_utils.Database, channel: str, user_id: str, role: str, lang: str) -> int:
+def actor_id(db: ShopDb, channel: str, user_id: str, role: str, lang: str) -> int:
     """The speaker's customer id (created on first contact, with the role the caller decided)."""
     row = customers.get_or_create_customer(db, channel, user_id, language=lang, role=role)
     return row["id"]
 
 
-def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | None:
+def display_name(db: ShopDb, customer_id: int | None) -> str | None:
     """What the seller calls this customer: the display name, else the first alias she gave."""
     if customer_id is None:
         return None
@@ -183,17 +182,17 @@ def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | No
     return names[0] if names else None
 
 
-def last_action(db: sqlite_utils.Database, actor: int) -> Row | None:
+def last_action(db: ShopDb, actor: int) -> Row | None:
     """The actor's newest action that undo would reverse (``id``, ``kind``, ``data``), or None."""
     return actions.last_action(db, actor)
 
 
-def last_action_id(db: sqlite_utils.Database, actor: int) -> int | None:
+def last_action_id(db: ShopDb, actor: int) -> int | None:
     last = actions.last_action(db, actor)
     return last["id"] if last else None
 
 
-def stock_of(db: sqlite_utils.Database, product_id: int | None) -> int | None:
+def stock_of(db: ShopDb, product_id: int | None) -> int | None:
     row = catalog.get_product(db, product_id) if product_id is not None else None
     return row["stock"] if row else None
 
@@ -207,7 +206,7 @@ def open_order_for_name(shop: Shop, spoken: str, statuses: tuple[str, ...]) -> R
     return None
 
 
-def buyer_address(db: sqlite_utils.Database, customer_id: int | None) -> tuple[str, str, str | None] | None:
+def buyer_address(db: ShopDb, customer_id: int | None) -> tuple[str, str, str | None] | None:
     """(channel, channel user id, language) to send a buyer a message, or None (a name she only said)."""
     row = customers.get_customer(db, customer_id) if customer_id is not None else None
     if row is None or row["channel"] == customers.SPOKEN_CHANNEL or row["unsubscribed"]:
@@ -218,23 +217,23 @@ def buyer_address(db: sqlite_utils.Database, customer_id: int | None) -> tuple[s
 OPEN_STATUSES = orders.OPEN_STATUSES
 
 
-def open_orders(db: sqlite_utils.Database) -> list[Row]:
+def open_orders(db: ShopDb) -> list[Row]:
     """Orders not shipped yet (pending or confirmed), newest first."""
     return [o for o in orders.list_orders(db) if o["status"] in orders.OPEN_STATUSES]
 
 
-def open_order(db: sqlite_utils.Database, order_id: int) -> Row | None:
+def open_order(db: ShopDb, order_id: int) -> Row | None:
     order = orders.get_order(db, order_id)
     return order if order and order["status"] in orders.OPEN_STATUSES else None
 
 
-def recent_orders(db: sqlite_utils.Database, customer_id: int, limit: int = 10) -> list[Row]:
+def recent_orders(db: ShopDb, customer_id: int, limit: int = 10) -> list[Row]:
     """A buyer's orders that are still on their way (not cancelled, not done), newest first."""
     found = orders.list_orders(db, customer_id=customer_id, limit=limit * 2)
     return [o for o in found if o["status"] not in ("cancelled", "done")][:limit]
 
 
-def latest_order(db: sqlite_utils.Database, customer_id: int) -> Row | None:
+def latest_order(db: ShopDb, customer_id: int) -> Row | None:
     found = orders.list_orders(db, customer_id=customer_id, limit=1)
     return found[0] if found else None
 
@@ -259,14 +258,16 @@ def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     bounds = (to_iso(start), to_iso(end))
     count, revenue = shop.db.execute(
         "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
-        f" WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?",
-        bounds,
+        f" WHERE shop_id = ? AND status IN {SALE_SQL} AND created_at >= ? AND created_at < ?",
+        (shop.shop_id, *bounds),
     ).fetchone()
-    waiting, first = shop.db.execute("SELECT count(*), min(id) FROM orders WHERE status = 'pending'").fetchone()
+    waiting, first = shop.db.execute(
+        "SELECT count(*), min(id) FROM orders WHERE shop_id = ? AND status = 'pending'", (shop.shop_id,)
+    ).fetchone()
     return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}
 
 
-def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tuple[str, str, str]]:
+def sellers(db: ShopDb, config: Config, channel: str) -> list[tuple[str, str, str]]:
     """(channel, channel user id, language) of every seller who can hear a voice message."""
     out: dict[tuple[str, str], str] = {}
     for row in customers.list_customers(db, role="seller"):

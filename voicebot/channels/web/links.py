@@ -15,12 +15,11 @@ import re
 import secrets
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.shop import customers
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
 from voicebot.store.kv import kv_get, kv_set
+from voicebot.store.scoped import ShopDb
 
 CHANNEL = "web"
 SHOP_LINK_KEY = "web.shop_link"
@@ -33,7 +32,7 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def shop_link(db: sqlite_utils.Database) -> str:
+def shop_link(db: ShopDb) -> str:
     """The shop's public buyer link slug (random, made once, kept in the database)."""
     item = kv_get(db, SHOP_LINK_KEY)
     if item is not None:
@@ -51,7 +50,7 @@ def seller_user(name: str) -> str:
     return f"seller:{' '.join(name.split())}"
 
 
-def create_seller_link(db: sqlite_utils.Database, name: str) -> tuple[str, dict[str, Any]]:
+def create_seller_link(db: ShopDb, name: str) -> tuple[str, dict[str, Any]]:
     """A new seller link for ``name``: ``(token, seller customer)``. Only the token's hash is stored."""
     name = " ".join(name.split())
     if not name:
@@ -60,20 +59,22 @@ def create_seller_link(db: sqlite_utils.Database, name: str) -> tuple[str, dict[
     with write_tx(db):
         seller = customers.add_seller(db, seller_user(name), CHANNEL)
         if not seller.get("display_name"):
-            db.execute("UPDATE customers SET display_name = ? WHERE id = ?", (name, seller["id"]))
+            db.execute("UPDATE customers SET display_name = ? WHERE id = ? AND shop_id = ?",
+                       (name, seller["id"], db.shop_id))
         db.execute(
-            "INSERT INTO web_links (customer_id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
-            (seller["id"], name, _sha256(token), utc_now()),
+            "INSERT INTO web_links (shop_id, customer_id, name, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
+            (db.shop_id, seller["id"], name, _sha256(token), utc_now()),
         )
     return token, seller
 
 
-def revoke_seller_links(db: sqlite_utils.Database, name: str) -> int:
+def revoke_seller_links(db: ShopDb, name: str) -> int:
     """Revoke every live link of seller ``name``; returns how many. Open chats are closed by the server."""
     name = " ".join(name.split())
     with write_tx(db):
         n = db.execute(
-            "UPDATE web_links SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (utc_now(), name)
+            "UPDATE web_links SET revoked_at = ? WHERE shop_id = ? AND name = ? AND revoked_at IS NULL",
+            (utc_now(), db.shop_id, name),
         ).rowcount
         seller = customers.find_customer(db, CHANNEL, seller_user(name))
         if n and seller and seller["role"] == "seller":  # no more seller rights or seller notifications
@@ -81,21 +82,23 @@ def revoke_seller_links(db: sqlite_utils.Database, name: str) -> int:
         return n
 
 
-def list_seller_links(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT id, name, customer_id, created_at, revoked_at FROM web_links ORDER BY id"))
+def list_seller_links(db: ShopDb) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, name, customer_id, created_at, revoked_at FROM web_links WHERE shop_id = ?"
+                         " ORDER BY id", (db.shop_id,)))
 
 
-def seller_for_token(db: sqlite_utils.Database, token: str) -> str | None:
+def seller_for_token(db: ShopDb, token: str) -> str | None:
     """The web user id of a live seller link, or None (unknown, malformed or revoked)."""
     if not _LINK_RE.fullmatch(token or ""):
         return None
     row = db.execute(
-        "SELECT name FROM web_links WHERE token_sha256 = ? AND revoked_at IS NULL", (_sha256(token),)
+        "SELECT name FROM web_links WHERE shop_id = ? AND token_sha256 = ? AND revoked_at IS NULL",
+        (db.shop_id, _sha256(token)),
     ).fetchone()
     return seller_user(row[0]) if row else None
 
 
-def secret_key(db: sqlite_utils.Database, name: str) -> bytes:
+def secret_key(db: ShopDb, name: str) -> bytes:
     """A random 256-bit key kept in the database under ``name`` (made once, shared by processes)."""
     item = kv_get(db, name)
     if item is None:
@@ -113,14 +116,14 @@ def _cookie_mac(key: bytes, nonce: str) -> str:
     return base64.urlsafe_b64encode(mac).decode()[:22]
 
 
-def new_buyer_cookie(db: sqlite_utils.Database) -> str:
+def new_buyer_cookie(db: ShopDb) -> str:
     """A new buyer identity: 22 random characters and 22 of their MAC under the shop's cookie key, so
     that only this server mints identities (a made-up cookie is no one)."""
     nonce = secrets.token_urlsafe(16)
     return nonce + _cookie_mac(secret_key(db, COOKIE_KEY), nonce)
 
 
-def _known_cookie(db: sqlite_utils.Database, cookie: str) -> bool:
+def _known_cookie(db: ShopDb, cookie: str) -> bool:
     """A cookie this server minted, or one from before cookies were signed that already has a customer."""
     if len(cookie) == 44 and hmac.compare_digest(cookie[22:], _cookie_mac(secret_key(db, COOKIE_KEY), cookie[:22])):
         return True
@@ -135,7 +138,7 @@ def buyer_user(cookie: str | None) -> str | None:
     return f"buyer:{_sha256('voicebot-web-buyer:' + cookie)[:24]}"
 
 
-def resolve(db: sqlite_utils.Database, link: str, cookie: str | None) -> tuple[str, str | None]:
+def resolve(db: ShopDb, link: str, cookie: str | None) -> tuple[str, str | None]:
     """``(role, user)`` for a chat link: ``seller``, ``buyer`` (user None: needs a cookie) or ``none``."""
     if link == shop_link(db):
         return "buyer", buyer_user(cookie) if cookie and _known_cookie(db, cookie) else None
