@@ -54,6 +54,11 @@ def place_of(db: sqlite_utils.Database, channel: str, user: str) -> Place:
     return Place(current if current in active else None, "buyer", True)
 
 
+def list_several(db: sqlite_utils.Database) -> bool:
+    """The account has more than one open shop."""
+    return len(registry.list_shops(db)) > 1
+
+
 def _entry(db: sqlite_utils.Database, shop_id: int) -> ShopEntry | None:
     return next((e for e in directory(db) if e.shop_id == shop_id), None)
 
