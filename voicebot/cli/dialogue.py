@@ -8,10 +8,11 @@ import uuid
 import click
 
 from voicebot.cli.options import print_json, with_config
+from voicebot.cli.shop import shop_option
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.dialogue import handle_turn
 from voicebot.lang.packs import available_languages
-from voicebot.shop import customers
+from voicebot.shop import ShopError, customers, shops
 from voicebot.shop.facade import Shop
 
 
@@ -27,6 +28,7 @@ from voicebot.shop.facade import Shop
 @click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), default=None, help="SQLite file (overrides config)."
 )
+@shop_option
 @click.option("--json", "as_json", is_flag=True, help="Print the whole turn result as one JSON line.")
 @click.option(
     "--new-seller", is_flag=True,
@@ -41,6 +43,7 @@ def chat(
     lang: str | None,
     confidence: float | None,
     db_path: str | None,
+    shop_name: str | None,
     as_json: bool,
     new_seller: bool,
     config: Config,
@@ -56,7 +59,12 @@ def chat(
     """
 
 
-    shop = Shop.open(config, db_path)
+    village = Shop.open(config, db_path)
+    try:
+        shop = village.other(shops.pick_shop(village.village, shop_name)["id"])
+    except ShopError as e:
+        village.close()
+        raise click.ClickException(str(e)) from None
     db, log, config = shop.db, shop.log, shop.config
     try:
         if role == "seller" and not _may_sell(db, config, channel, user_id, new_seller):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import click
 
+from voicebot.channels.wechat.api import WechatApiError
+from voicebot.channels.wechat.qrcode import describe_error, shop_qr_png
 from voicebot.cli.shop import _emit, json_option, with_village
 from voicebot.config import SELLERS_CHANNEL
 from voicebot.shop import Shop, shops
@@ -114,6 +118,35 @@ def shops_remove(shop: Shop, shop_name: str, as_json: bool) -> None:
     row = shops.remove_shop(shop.village, shops.pick_shop(shop.village, shop_name)["id"])
     _emit(as_json, {"shop": {"id": row["id"], "name": row["name"], "code": row["code"]}},
           f"shop {row['name']} [{row['code']}] closed")
+
+
+@shops_group.command("qr")
+@click.argument("shop_name", metavar="SHOP")
+@click.option("--png", "png", type=click.Path(dir_okay=False), default=None,
+              help="Where to draw the code (default: CODE.png here).")
+@click.option("--fresh", is_flag=True, help="Ask WeChat for the code again instead of reusing the one made before.")
+@json_option
+@with_village
+def shops_qr(shop: Shop, shop_name: str, png: str | None, fresh: bool, as_json: bool) -> None:
+    """Make SHOP's permanent WeChat QR code (scene = the shop's code) and draw it as a PNG.
+
+    A buyer who scans it follows the account and lands in this shop. Needs a verified service account
+    (``wechat.app_id`` and ``wechat.app_secret``); the code is made once and reused.
+
+    \b
+    Example:
+      voicebot shops qr 郭姐绿松石 --png guo.png
+    """
+    row = shops.pick_shop(shop.village, shop_name)
+    path = Path(png or f"{row['code']}.png")
+    try:
+        qr = asyncio.run(shop_qr_png(shop.config.wechat, row["code"], path, shop.village, fresh=fresh))
+    except WechatApiError as e:
+        raise click.ClickException(describe_error(e)) from None
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    out = {"shop": row["name"], "code": row["code"], "png": str(path), "url": qr.url, "image_url": qr.image_url}
+    _emit(as_json, {"qr": out}, f"QR code of {row['name']} [{row['code']}]: {path}")
 
 
 COMMANDS: list[click.Command] = [shops_group]

@@ -8,6 +8,7 @@ what the operator sees is exactly what "apply" would do.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,14 @@ class Outcome:
     channel: str = ""
     user: str = ""
     correction_id: int | None = None
+    shop_id: int = DEFAULT_SHOP
+
+
+class MessageNotFound(LookupError):
+    """No such message, or one in a shop the operator does not see (the same to her)."""
+
+
+Sees = Callable[[int | None], bool]  # may the operator see a row of this shop (None: in no shop)?
 
 
 class _Rollback(Exception):
@@ -85,9 +94,10 @@ def describe_action(db: ShopDb, action_id: int | None) -> str | None:
     if kind == "create_order":
         items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in d.get("items", []))
         order = db.execute(
-            "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a WHERE a.customer_id = c.id)"
-            " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ? AND o.shop_id = ?",
-            (d["order_id"], db.shop_id),
+            "SELECT c.display_name, (SELECT group_concat(alias, '/') FROM customer_aliases a"
+            " WHERE a.shop_id = c.shop_id AND a.customer_id = c.id)"
+            " FROM orders o LEFT JOIN customers c ON c.shop_id = o.shop_id AND c.id = o.customer_id"
+            " WHERE o.shop_id = ? AND o.id = ?", (db.shop_id, d["order_id"]),
         ).fetchone()
         who = (order and (order[0] or order[1])) or ""
         return f"order #{d['order_id']}: {items}" + (f" → {who}" if who else "")
@@ -106,20 +116,24 @@ def _speaker(shop: Shop, msg: Row) -> tuple[str, str]:
     return role, msg.get("language") or customer.get("language") or shop.config.shop.language
 
 
-def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) -> Outcome:
+def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str, sees: Sees) -> Outcome:
     """Undo the message's action and run the corrected turn (the caller's transaction decides)."""
     msg = messages.get_message(db, message_id)
-    if msg is None or msg["direction"] != "in" or msg["kind"] not in ("voice", "text"):
+    if msg is None or not sees(msg.get("shop_id")):
+        raise MessageNotFound(message_id)
+    if msg["direction"] != "in" or msg["kind"] not in ("voice", "text"):
         raise CorrectionError("only a user's voice or text message can be corrected")
     text = " ".join(text.split())
     if not text:
         raise CorrectionError("type what the user really said")
-    shop = Shop(db, config, msg.get("shop_id") or DEFAULT_SHOP)  # the correction re-runs in the message's shop
+    if msg.get("shop_id") is None:
+        raise CorrectionError("this buyer is in no shop yet: there is no shop to run the sentence in")
+    shop = Shop(db, config, msg["shop_id"])  # the correction re-runs in the message's shop, with its settings
     config, sdb = shop.config, shop.db
     role, lang = _speaker(shop, msg)
     products = catalog.product_names(sdb)
     outcome = Outcome(message_id, text, lang, role, products, Intent("unknown"), "", channel=msg["channel"],
-                      user=msg["user"])
+                      user=msg["user"], shop_id=shop.shop_id)
     old = msg.get("action_id")
     if old is not None:
         row = sdb.execute("SELECT actor_id, undone FROM actions WHERE id = ? AND shop_id = ?",
@@ -147,25 +161,32 @@ def _run(db: sqlite_utils.Database, config: Config, message_id: int, text: str) 
     return outcome
 
 
-def preview(db: sqlite_utils.Database, config: Config, message_id: int, text: str) -> Outcome:
-    """What applying ``text`` would do, with nothing changed."""
+def _everyone(shop_id: int | None) -> bool:
+    return True
+
+
+def preview(db: sqlite_utils.Database, config: Config, message_id: int, text: str,
+            sees: Sees = _everyone) -> Outcome:
+    """What applying ``text`` would do, with nothing changed (``MessageNotFound`` for a message in a shop
+    ``sees`` refuses)."""
     try:
         with write_tx(db):
-            raise _Rollback(_run(db, config, message_id, text))
+            raise _Rollback(_run(db, config, message_id, text, sees))
     except _Rollback as done:
         return done.outcome
 
 
-def apply(db: sqlite_utils.Database, config: Config, message_id: int, text: str, operator: str) -> Outcome:
+def apply(db: sqlite_utils.Database, config: Config, message_id: int, text: str, operator: str,
+          sees: Sees = _everyone) -> Outcome:
     """Undo the old action, perform the corrected one, and record the correction (one transaction)."""
     with write_tx(db):
-        outcome = _run(db, config, message_id, text)
+        outcome = _run(db, config, message_id, text, sees)
         msg = messages.get_message(db, message_id) or {}
         outcome.correction_id = db.execute(
-            "INSERT INTO corrections (message_id, operator, lang, role, products, heard, text, old_intent_json,"
-            " new_intent_json, old_action_id, new_action_id, reply_text, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (message_id, operator, outcome.lang, outcome.role, ",".join(outcome.products), msg.get("transcript"),
+            "INSERT INTO corrections (shop_id, message_id, operator, lang, role, products, heard, text,"
+            " old_intent_json, new_intent_json, old_action_id, new_action_id, reply_text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (outcome.shop_id, message_id, operator, outcome.lang, outcome.role, ",".join(outcome.products), msg.get("transcript"),
              outcome.text, json.dumps(msg.get("intent"), ensure_ascii=False),
              json.dumps(outcome.intent.to_contract(), ensure_ascii=False), outcome.old_action_id, outcome.new_action_id,
              outcome.reply, utc_now()),
@@ -173,19 +194,22 @@ def apply(db: sqlite_utils.Database, config: Config, message_id: int, text: str,
     return outcome
 
 
-def set_notice(db: sqlite_utils.Database, correction_id: int, outbox_id: int | None) -> None:
+def set_notice(db: sqlite_utils.Database, shop_id: int, correction_id: int, outbox_id: int | None) -> None:
     with write_tx(db):
-        db.execute("UPDATE corrections SET notice_outbox_id = ? WHERE id = ?", (outbox_id, correction_id))
+        db.execute("UPDATE corrections SET notice_outbox_id = ? WHERE id = ? AND shop_id = ?",
+                   (outbox_id, correction_id, shop_id))
 
 
-def for_message(db: sqlite_utils.Database, message_id: int) -> list[Row]:
-    return list(db.query("SELECT * FROM corrections WHERE message_id = ? ORDER BY id", (message_id,)))
+def for_message(db: sqlite_utils.Database, message_id: int, shop_id: int | None) -> list[Row]:
+    return list(db.query("SELECT * FROM corrections WHERE message_id = ? AND shop_id IS ? ORDER BY id",
+                         (message_id, shop_id)))
 
 
-def labelled(db: sqlite_utils.Database) -> list[Row]:
-    """Every correction as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
+def labelled(db: sqlite_utils.Database, shop_ids: list[int]) -> list[Row]:
+    """Every correction in ``shop_ids`` as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
     out = []
-    for row in db.query("SELECT * FROM corrections ORDER BY id"):
+    for row in db.query("SELECT * FROM corrections WHERE shop_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        (json.dumps(shop_ids),)):
         intent = json.loads(row["new_intent_json"])
         out.append({"lang": row["lang"], "role": row["role"], "products": row["products"], "text": row["text"],
                     "expect": {k: intent.get(k) for k in CONTRACT_KEYS}})
