@@ -30,6 +30,7 @@ PRODUCT_KEYS = {
 PRODUCT_KEYS |= {"created_at", "updated_at"}
 ORDER_KEYS = {"id", "status", "created_by", "customer_id", "customer_name", "total", "total_fen"}
 ORDER_KEYS |= {"created_at", "updated_at", "items"}
+ORDER_KEYS |= {"number"}  # issue 21: the shop's own order number (what ship/cancel take), beside the id
 ITEM_KEYS = {"product_id", "name", "unit", "quantity", "unit_price", "unit_price_fen"}
 ITEM_KEYS |= {"line_total", "line_total_fen"}  # issue 18: a total said for the line, kept exactly
 REPORT_KEYS = {

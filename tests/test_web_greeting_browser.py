@@ -41,8 +41,26 @@ async def launch(p, autoplay: str):
               "--disable-sync", "--no-first-run", f"--autoplay-policy={autoplay}"])
 
 
-async def open_page(browser, url: str):
+# Chromium's --autoplay-policy alone does not make this testable: Playwright's evaluate() (and the polling
+# behind its locators) counts as a user gesture, so whether the greeting may play depends on which comes
+# first. The page's play() is refused here until a real (trusted) tap or key, as on a phone.
+NO_SOUND_BEFORE_A_TAP = """(() => {
+  let touched = false;
+  for (const kind of ["pointerdown", "keydown"])
+    addEventListener(kind, (e) => { if (e.isTrusted) touched = true; }, true);
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    if (!touched) return Promise.reject(new DOMException("play() needs a user gesture", "NotAllowedError"));
+    return play.call(this);
+  };
+})()"""
+
+
+async def open_page(browser, url: str, strict_autoplay: bool = False):
+    """The page, once its greeting came."""
     context = await browser.new_context(viewport={"width": 390, "height": 844})
+    if strict_autoplay:
+        await context.add_init_script(NO_SOUND_BEFORE_A_TAP)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -55,6 +73,10 @@ async def test_the_page_opens_with_the_goods_and_says_the_shop_and_what_it_sells
     async with playwright_api.async_playwright() as p:
         browser = await launch(p, "no-user-gesture-required")
         try:
+            # the TTS worker's first espeak call sometimes ignores the configured rate (see
+            # test_web_greeting.py): let another sentence be its first
+            async with aiohttp.ClientSession() as s, s.get(f"{service.url}/chat/{service.buyer_link()}/say/offline"):
+                pass
             context, page, errors = await open_page(browser, f"{service.url}/chat/{service.buyer_link()}")
             assert await page.locator(".card").count() == 3
             assert [c["name"] for c in (await events(page, "welcome"))[0]["products"]] == ["사과", "배", "꿀"]
@@ -102,9 +124,10 @@ async def test_the_page_opens_with_the_goods_and_says_the_shop_and_what_it_sells
 
 async def test_a_browser_that_wants_a_tap_first_shows_one_big_speaker(service):
     async with playwright_api.async_playwright() as p:
-        browser = await launch(p, "user-gesture-required")
+        browser = await launch(p, "document-user-activation-required")
         try:
-            context, page, errors = await open_page(browser, f"{service.url}/chat/{service.buyer_link()}")
+            context, page, errors = await open_page(browser, f"{service.url}/chat/{service.buyer_link()}",
+                                                    strict_autoplay=True)
             hear = page.locator("#hear")
             await hear.wait_for(state="visible")
             box = await hear.bounding_box()

@@ -18,7 +18,7 @@ import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
-from voicebot.shop import Shop, ShopError, format_yuan, quantity, shops, yuan_number
+from voicebot.shop import OrderNotFound, Shop, ShopError, format_yuan, quantity, shops, yuan_number
 from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES, line_total
 from voicebot.shop.reports import PERIODS, SALE_STATUSES
@@ -126,6 +126,7 @@ def product_json(p: dict[str, Any]) -> dict[str, Any]:
 def order_json(o: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": o["id"],
+        "number": o["number"],  # the shop's order number, what people say and what ship/cancel take
         "status": o["status"],
         "created_by": o["created_by"],
         "customer_id": o["customer_id"],
@@ -158,7 +159,7 @@ def _product_line(p: dict[str, Any]) -> str:
 def _order_line(o: dict[str, Any]) -> str:
     items = ", ".join(f"{i['name']} x{i['quantity']}" for i in o["items"])
     who = o["customer_name"] or "-"
-    return f"#{o['id']}  {o['created_at'][:16]}Z  {o['status']:<9}  {who}  ¥{format_yuan(o['total_fen'])}  {items}"
+    return f"#{o['number']}  {o['created_at'][:16]}Z  {o['status']:<9}  {who}  ¥{format_yuan(o['total_fen'])}  {items}"
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text: str) -> None:
@@ -404,33 +405,41 @@ def orders_list_cmd(shop: Shop, status: str | None, today: bool, limit: int | No
     )
 
 
+def _order_numbered(shop: Shop, number: int) -> dict[str, Any]:
+    """The shop's order with this number (the ``#N`` of ``orders list``), or a clear error."""
+    order = shop.order_by_number(number)
+    if order is None:
+        raise OrderNotFound(f"no order {number} in this shop")
+    return order
+
+
 @orders.command("ship")
-@click.argument("order_id", type=int)
+@click.argument("number", type=int)
 @json_option
 @with_shop
-def orders_ship_cmd(shop: Shop, order_id: int, as_json: bool) -> None:
-    """Mark an order as shipped.
+def orders_ship_cmd(shop: Shop, number: int, as_json: bool) -> None:
+    """Mark an order as shipped. NUMBER is the shop's order number (the #N of ``orders list``).
 
     \b
     Example:
       voicebot orders ship 12
     """
-    o = shop.ship_order(order_id, actor=_operator(shop))
+    o = shop.ship_order(_order_numbered(shop, number)["id"], actor=_operator(shop))
     _emit(as_json, {"order": order_json(o)}, _order_line(o))
 
 
 @orders.command("cancel")
-@click.argument("order_id", type=int)
+@click.argument("number", type=int)
 @json_option
 @with_shop
-def orders_cancel_cmd(shop: Shop, order_id: int, as_json: bool) -> None:
-    """Cancel an unshipped order; its stock goes back.
+def orders_cancel_cmd(shop: Shop, number: int, as_json: bool) -> None:
+    """Cancel an unshipped order; its stock goes back. NUMBER is the shop's order number.
 
     \b
     Example:
       voicebot orders cancel 12
     """
-    o = shop.cancel_order(order_id, actor=_operator(shop))
+    o = shop.cancel_order(_order_numbered(shop, number)["id"], actor=_operator(shop))
     _emit(as_json, {"order": order_json(o)}, _order_line(o))
 
 

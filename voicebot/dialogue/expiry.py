@@ -64,4 +64,4 @@ def _facts(lang: str, order: dict) -> dict[str, str]:
         )
         for i in order["items"]
     ]
-    return {"number": replies.ordinal(lang, order["id"]), "items": replies.join(lang, lines)}
+    return {"number": replies.ordinal(lang, order["number"]), "items": replies.join(lang, lines)}

@@ -214,6 +214,12 @@ def open_order(db: ShopDb, order_id: int) -> Row | None:
     return order if order and order["status"] in orders.OPEN_STATUSES else None
 
 
+def action_order_number(data: Row) -> int:
+    """The shop's order number an action's data is about. Actions recorded before schema v11 carry only
+    ``order_id``; those orders are all shop 1's, numbered by their id, so the id is their number."""
+    return data.get("number") or data["order_id"]
+
+
 def recent_orders(db: ShopDb, customer_id: int, limit: int = 10) -> list[Row]:
     """A buyer's orders that are still on their way (not cancelled, not done), newest first."""
     found = orders.list_orders(db, customer_id=customer_id, limit=limit * 2)
@@ -247,9 +253,9 @@ def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
         (shop.shop_id, *bounds),
     ).fetchone()
     waiting, first = shop.db.execute(
-        "SELECT count(*), min(id) FROM orders WHERE shop_id = ? AND status = 'pending'", (shop.shop_id,)
+        "SELECT count(*), min(number) FROM orders WHERE shop_id = ? AND status = 'pending'", (shop.shop_id,)
     ).fetchone()
-    return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}
+    return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}  # a number
 
 
 def sellers(db: ShopDb, config: Config, channel: str) -> list[tuple[str, str, str]]:

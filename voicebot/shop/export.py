@@ -31,9 +31,10 @@ PRODUCT_COLUMNS = (
 ORDER_COLUMNS = (
     "order_id", "status", "created_by", "customer_id", "customer_name", "created_at", "updated_at",
     "total_fen", "total_yuan", "product_id", "product_name", "quantity", "unit_price_fen", "unit_price_yuan",
-    "line_total_fen", "line_total_yuan", "is_sale",
+    "line_total_fen", "line_total_yuan", "is_sale", "order_number",
 )  # fmt: skip
 # ``is_sale``: 1 for the orders every sales figure counts (reports.SALE_STATUSES), 0 for pending or cancelled.
+# ``order_number``: the shop's own number of the order (三号订单), appended last so older columns keep their place.
 MESSAGE_COLUMNS = (
     "id", "created_at", "updated_at", "channel", "channel_msg_id", "user", "customer_id", "direction", "kind",
     "status", "language", "transcript", "words_json", "intent_json", "action_id", "reply_to_id", "reply_text",
@@ -61,7 +62,7 @@ def _products(db: ShopDb) -> Iterable[dict[str, Any]]:
 
 def _orders(db: ShopDb) -> Iterable[dict[str, Any]]:
     for row in db.query(
-        """SELECT o.id AS order_id, o.status, o.created_by, o.customer_id, c.display_name AS customer_name,
+        """SELECT o.id AS order_id, o.number AS order_number, o.status, o.created_by, o.customer_id, c.display_name AS customer_name,
                   o.created_at, o.updated_at, o.total_fen, oi.product_id, p.name AS product_name,
                   oi.quantity, oi.unit_price_fen, oi.line_total_fen
            FROM orders o JOIN order_items oi ON oi.order_id = o.id JOIN products p ON p.id = oi.product_id

@@ -206,6 +206,10 @@ class Shop:
     def get_order(self, order_id: int) -> Row | None:
         return orders.get_order(self.db, order_id)
 
+    def order_by_number(self, number: int) -> Row | None:
+        """The order this shop's people call ``number`` (三号订单), or None."""
+        return orders.get_order_by_number(self.db, number)
+
     def list_orders(
         self,
         status: str | None = None,

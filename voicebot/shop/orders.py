@@ -1,5 +1,9 @@
 """Orders: stock is taken in the same ``BEGIN IMMEDIATE`` transaction that writes the order.
 
+Each order has its shop's own ``number`` (1, 2, 3 … per shop): the number people hear and say
+("三号订单", ``voicebot orders ship 3``). ``id`` is the village-wide key used for joins, actions and undo;
+it is never said.
+
 Statuses: ``pending -> confirmed -> shipped -> done``; ``pending`` may also go straight to
 ``shipped``; ``pending`` and ``confirmed`` may become ``cancelled`` (which returns the stock).
 ``shipped``, ``done`` and ``cancelled`` never go back (except through undo).
@@ -122,10 +126,14 @@ def create_order(
                 }
             )
         total = sum(line_total(t) for t in taken)
+        # The shop's next number is read and used inside this write transaction: write_tx opens it with
+        # BEGIN IMMEDIATE, so no other writer (thread or process) can insert between the max and the insert,
+        # and two orders of one shop never share a number (the unique index would refuse it anyway).
+        number = next_number(db)
         order_id = db.execute(
-            "INSERT INTO orders (shop_id, customer_id, status, created_by, actor_id, total_fen, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (db.shop_id, customer_id, status, created_by, actor, total, now, now),
+            "INSERT INTO orders (shop_id, number, customer_id, status, created_by, actor_id, total_fen, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (db.shop_id, number, customer_id, status, created_by, actor, total, now, now),
         ).lastrowid
         for t in taken:
             db.execute(
@@ -133,8 +141,14 @@ def create_order(
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (db.shop_id, order_id, t["product_id"], t["quantity"], t["unit_price_fen"], t["line_total_fen"]),
             )
-        record_action(db, actor, "create_order", {"order_id": order_id, "items": taken, "updated_at": now})
+        record_action(db, actor, "create_order",
+                      {"order_id": order_id, "number": number, "items": taken, "updated_at": now})
         return get_order(db, order_id)  # type: ignore[return-value]
+
+
+def next_number(db: ShopDb) -> int:
+    """The number the shop's next order gets: one more than its highest (call inside ``write_tx``)."""
+    return db.execute("SELECT coalesce(max(number), 0) + 1 FROM orders WHERE shop_id = ?", (db.shop_id,)).fetchone()[0]
 
 
 def line_total(line: Row) -> int:
@@ -169,6 +183,12 @@ def get_order(db: ShopDb, order_id: int) -> Row | None:
         return None
     rows[0]["items"] = _items(db, [order_id])[order_id]
     return rows[0]
+
+
+def get_order_by_number(db: ShopDb, number: int) -> Row | None:
+    """The shop's order with this spoken number (三号订单 -> 3), or None."""
+    row = db.execute("SELECT id FROM orders WHERE shop_id = ? AND number = ?", (db.shop_id, number)).fetchone()
+    return get_order(db, row[0]) if row else None
 
 
 def list_orders(
@@ -214,12 +234,13 @@ def set_status(db: ShopDb, order_id: int, status: str, actor: int | None = None)
         if order is None:
             raise OrderNotFound(f"no order {order_id}")
         if status not in TRANSITIONS[order["status"]]:
-            raise IllegalTransition(order_id, order["status"], status)
+            raise IllegalTransition(order_id, order["status"], status, number=order["number"])
         now = utc_now()
         db.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND shop_id = ?",
                    (status, now, order_id, db.shop_id))
         data: dict[str, Any] = {
             "order_id": order_id,
+            "number": order["number"],
             "before": {"status": order["status"], "updated_at": order["updated_at"]},
             "after": {"status": status, "updated_at": now},
         }

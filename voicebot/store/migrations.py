@@ -377,9 +377,18 @@ V10_SHOPS = [
     )""",
 ]
 
+# Version 11: orders are numbered per shop (a seller hears "三号订单", not the village's 3417th order).
+# Every existing order keeps its id as its number, so a number a seller has already heard still means the
+# same order; a new order takes its shop's max + 1 (shop/orders.py, in the insert's write transaction).
+V11_ORDER_NUMBERS = [
+    "ALTER TABLE orders ADD COLUMN number INTEGER CHECK (number > 0)",
+    "UPDATE orders SET number = id",
+    "CREATE UNIQUE INDEX orders_shop_number ON orders (shop_id, number)",
+]
+
 MIGRATIONS: list[list[str]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
-    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS,
+    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS,
 ]
 # Versions whose migration rebuilds a table other tables refer to: foreign keys are off while it runs
 # (they cannot be switched inside a transaction), and checked before it commits.
