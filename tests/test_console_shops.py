@@ -36,9 +36,12 @@ from voicebot.store.messages import ConversationLog
 def _state(config, shop_id: int) -> tuple:
     """What a helper of another shop must never change: products, photos, orders, replies, messages."""
     with Shop.open(config) as one:
-        shop = Shop(one.village, config, shop_id)
-        products = [(p["name"], p["price_fen"], p["stock"], p.get("cover_photo_id")) for p in shop.list_products()]
-        orders = [(o["id"], o["status"]) for o in shop.list_orders()]
+        products = one.village.execute("SELECT id, name, price_fen, stock, active FROM products WHERE shop_id = ?"
+                                       " ORDER BY id", (shop_id,)).fetchall()
+        products += one.village.execute("SELECT product_id, photo_id FROM product_photos WHERE shop_id = ?"
+                                        " ORDER BY 1, 2", (shop_id,)).fetchall()
+        orders = one.village.execute("SELECT id, status FROM orders WHERE shop_id = ? ORDER BY id",
+                                     (shop_id,)).fetchall()
         outbox = one.village.execute("SELECT id, status, last_error FROM outbox WHERE shop_id = ? ORDER BY id",
                                      (shop_id,)).fetchall()
         corrections = one.village.execute("SELECT count(*) FROM corrections WHERE shop_id = ?",
@@ -131,6 +134,31 @@ async def test_lists_show_only_the_helpers_shop_and_the_admin_sees_every_shop_na
         _, html, _ = await admin.get("/console/dashboard")
         assert "<p>3 messages in the last 7 days.</p>" in html
         assert (await admin.get(f"/console/media/photo/{v.ids['b']['photo']}"))[0] == 200
+
+
+async def test_a_removed_shops_history_stays_readable_for_admins_but_nothing_in_it_changes(aiohttp_server,
+                                                                                             tmp_path):
+    v = await village(aiohttp_server, tmp_path)
+    with Shop.open(v.service.config) as one:
+        shops.remove_shop(one.village, v.b)
+    before = _state(v.service.config, v.b)
+    b = v.ids["b"]
+    async with Browserless(v.service.url) as admin:
+        await admin.login(OPERATOR, PASSWORD)
+        _, html, _ = await admin.get("/console/")
+        assert f'data-message-id="{b["message"]}"' in html and "李姐蜂蜜" in html  # its history
+        assert (await admin.get(f"/console/messages/{b['message']}"))[0] == 200
+        assert (await admin.get(f"/console/shop?shop={v.b}"))[0] == 404
+        status, html, _ = await admin.get("/console/shop")  # the first open shop, and no closed one to pick
+        assert status == 200 and 'data-shop-id="1"' in html and f'<option value="{v.b}"' not in html
+        for path in (f"/console/shop/products/{b['product']}", f"/console/shop/orders/{b['order']}",
+                     f"/console/shops/{v.b}/products", f"/console/shops/{v.b}/orders"):
+            status, _, _ = await admin.post(path, {"csrf": admin.csrf, "price": "1", "status": "cancelled",
+                                                   "name": "x", "quantity": "1", "product": str(b["product"])})
+            assert status == 404, path
+        _, html, _ = await admin.get("/console/village")
+        assert f'id="village-shop-{v.b}"' not in html and 'id="village-shop-1"' in html
+    assert _state(v.service.config, v.b) == before
 
 
 async def test_the_operator_lists_a_product_for_seller_b_and_her_spoken_undo_takes_it_back(aiohttp_server, tmp_path):

@@ -26,6 +26,7 @@ class Access:
     role: str
     shops: dict[int, str] = field(default_factory=dict)
     picked: int | None = None
+    closed: frozenset[int] = frozenset()  # removed shops an admin still sees the history of
 
     @property
     def admin(self) -> bool:
@@ -41,6 +42,10 @@ class Access:
             return self.admin
         return shop_id in self.shops
 
+    def can_change(self, shop_id: int | None) -> bool:
+        """May this account act in ``shop_id`` (a shop it sees, still open)?"""
+        return shop_id is not None and self.sees(shop_id) and shop_id not in self.closed
+
     def pick(self, shop_id: int | None) -> Access:
         """The same account looking at one of its shops (None or a shop it does not see: all of them)."""
         return replace(self, picked=shop_id if shop_id in self.shops else None)
@@ -52,5 +57,7 @@ class Access:
         return [json.dumps(self.shop_ids), int(self.admin and self.picked is None)]
 
     def default_shop(self) -> int | None:
-        """The shop a one-shop page shows: the picked one, else the account's first."""
-        return self.picked if self.picked is not None else next(iter(self.shops), None)
+        """The shop a one-shop page shows: the picked one, else the account's first open one."""
+        if self.picked is not None and self.picked not in self.closed:
+            return self.picked
+        return next((s for s in self.shops if s not in self.closed), None)

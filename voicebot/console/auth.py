@@ -76,8 +76,9 @@ def access_of(db: sqlite_utils.Database, user_id: int, name: str, role: str) -> 
     if role == ADMIN:
         shops = list(db.query("SELECT id, name, removed_at FROM shops ORDER BY removed_at IS NOT NULL, id"))
         names = {s["id"]: s["name"] + (" (removed)" if s["removed_at"] else "") for s in shops}
-    else:  # an unknown role sees nothing rather than everything
-        names = {s["id"]: s["name"] for s in _helper_shops(db, user_id)} if role == HELPER else {}
+        return Access(user_id, name, role, names, closed=frozenset(s["id"] for s in shops if s["removed_at"]))
+    # an unknown role sees nothing rather than everything
+    names = {s["id"]: s["name"] for s in _helper_shops(db, user_id)} if role == HELPER else {}
     return Access(user_id, name, role, names)
 
 

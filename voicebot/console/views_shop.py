@@ -34,9 +34,9 @@ class NotVisible(LookupError):
 
 
 def owner(db: sqlite_utils.Database, seen: Access, kind: str, row_id: int) -> int:
-    """The shop of product/order ``row_id``, if the account sees it (else ``NotVisible``)."""
+    """The shop of product/order ``row_id``, if the account sees it and it is open (else ``NotVisible``)."""
     row = db.execute(_OWNER[kind], (row_id,)).fetchone()
-    if row is None or not seen.sees(row[0]):
+    if row is None or not seen.can_change(row[0]):
         raise NotVisible(kind)
     return int(row[0])
 
@@ -70,14 +70,14 @@ async def _render(request: web.Request, shop_id: int | None, flash: str = "", pr
 
 async def shop_page(request: web.Request) -> web.Response:
     asked = request.query.get("shop")
-    if asked is not None and not (asked.isdigit() and access(request).sees(int(asked))):
+    if asked is not None and not (asked.isdigit() and access(request).can_change(int(asked))):
         raise not_found("shop")
     return await _render(request, view(request).default_shop())
 
 
 def _shop_id(request: web.Request) -> int:
     shop_id = int(request.match_info["shop_id"])
-    if not access(request).sees(shop_id):
+    if not access(request).can_change(shop_id):
         raise not_found("shop")
     return shop_id
 

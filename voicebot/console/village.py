@@ -21,7 +21,8 @@ TOP = 10
 
 def _by_timezone(db: sqlite_utils.Database, shop_ids: list[int]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for row in db.query("SELECT id, timezone FROM shops WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    for row in db.query("SELECT id, timezone FROM shops WHERE id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL"
+                        " ORDER BY id",
                         [json.dumps(shop_ids)]):
         out.setdefault(row["timezone"], []).append(row["id"])
     return out
