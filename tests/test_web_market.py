@@ -128,11 +128,28 @@ async def test_the_market_page_shows_every_shop_with_its_link_qr_and_spoken_name
                 assert r.status == 404, path
 
 
-async def test_many_shops_load_their_codes_lazily(service):
-    with service.shop() as shop:
-        for n in range(5):
-            add_shop(shop.village, f"第{n}家")
-    async with aiohttp.ClientSession() as s, s.get(service.url + "/") as r:
-        body = await r.text()
-    assert body.count('<article class="shop"') == 7 and "<svg" not in body
-    assert body.count('class="qr" loading="lazy"') == 7
+async def test_many_shops_load_their_codes_lazily_and_the_market_follows_the_village(service):
+    import io
+
+    from PIL import Image
+
+    async with aiohttp.ClientSession() as s:
+        async with s.get(service.url + "/") as r:
+            assert (await r.text()).count('<article class="shop"') == 2
+        with service.shop() as shop:
+            for n in range(5):
+                add_shop(shop.village, f"第{n}家")
+        async with s.get(service.url + "/") as r:  # not an old copy of the market
+            body = await r.text()
+        assert body.count('<article class="shop"') == 7 and "<svg" not in body
+        assert body.count('class="qr" loading="lazy"') == 7 and body.count('class="photo nophoto"') == 7
+        picture = io.BytesIO()
+        Image.new("RGB", (640, 480), (200, 120, 40)).save(picture, "JPEG")
+        with service.shop() as shop:
+            shop.other(service.li).add_photo("腊肉", picture.getvalue())
+        async with s.get(service.url + "/") as r:
+            body = await r.text()
+        (photo,) = re.findall(r'<img class="photo" src="(/chat/photos/[0-9a-f]{64}\.thumb\.\w+)" alt="李家腊肉">',
+                              body)
+        async with s.get(service.url + photo) as r:
+            assert r.status == 200 and r.content_type.startswith("image/")
