@@ -181,6 +181,7 @@ async def test_a_buyer_finds_shops_by_voice(aiohttp_server, tmp_path, emulator, 
             assert reply["shop_id"] == ids[shop], said
             for word in words:
                 assert word.lower() in reply["reply_text"].lower(), (said, word, reply["reply_text"])
+    assert len(voices_to(emulator, buyer.openid)) == 1 + len(turns)  # answered in no shop too
     # only B took an order; nothing of A's or C's changed
     assert stock[1] == (5, 0) and stock[b][1] == 1
     with Shop.open(config) as shop:
