@@ -181,6 +181,7 @@ async def test_a_buyer_finds_shops_by_voice(aiohttp_server, tmp_path, emulator, 
             assert reply["shop_id"] == ids[shop], said
             for word in words:
                 assert word.lower() in reply["reply_text"].lower(), (said, word, reply["reply_text"])
+    assert len(voices_to(emulator, buyer.openid)) == 1 + len(turns)  # answered in no shop too
     # only B took an order; nothing of A's or C's changed
     assert stock[1] == (5, 0) and stock[b][1] == 1
     with Shop.open(config) as shop:
@@ -231,3 +232,17 @@ async def test_with_one_shop_everything_goes_to_it(aiohttp_server, tmp_path, emu
         await service.settle()
     with Shop.open(config) as shop:
         assert len(shop.list_orders()) == 1 and registry.buyer_shop(shop.village, "wechat", buyer.openid) == 1
+
+
+async def test_a_buyer_choosing_a_shop_is_heard_with_the_shops_names(tmp_path):
+    """Whisper's prompt for a buyer in no shop holds the shops and sellers read out to her."""
+    from voicebot.village.routing import spoken_shops
+
+    config = wechat_config(tmp_path / "data", "http://x", WechatEmulator(), shop={"name": "郭姐绿松石"})
+    with Shop.open(config) as shop:
+        shop.add_product("蜂蜜", 45, 5, unit="瓶")
+        other = shop.other(registry.add_shop(shop.village, "老李土特产")["id"])
+        other.add_product("土鸡蛋", 2, 100, unit="个")
+        phrases = spoken_shops(shop.village)
+    assert phrases[:2] == ["郭姐绿松石", "老李土特产"] or phrases[:2] == ["老李土特产", "郭姐绿松石"]
+    assert {"蜂蜜", "土鸡蛋"} <= set(phrases)

@@ -391,6 +391,8 @@ class Pipeline:
         for a buyer in no shop yet, who may name any shop or goods)."""
         biasing = self.asr.biasing(lang)
         if shop_id is None and await self.db.run(lambda shop: routing.list_several(shop.village)):
+            if biasing == "prompt":  # she is answering "which shop?": the shops and sellers read out
+                return await self.db.run(lambda shop: routing.spoken_shops(shop.village))
             return None
         if biasing == "prompt":
             return await self.db.run(lambda shop: bias_phrases(

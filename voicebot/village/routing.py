@@ -59,6 +59,15 @@ def list_several(db: sqlite_utils.Database) -> bool:
     return len(registry.list_shops(db)) > 1
 
 
+def spoken_shops(db: sqlite_utils.Database) -> list[str]:
+    """Names a buyer choosing a shop may say, for a recogniser's prompt: the listed shops and their
+    sellers first, then their goods."""
+    listed = short_list(directory(db), LIST_SIZE)
+    names = [n for e in listed for n in (e.name, *e.sellers)]
+    goods = [p for e in listed for p in e.products]
+    return list(dict.fromkeys(names + goods))
+
+
 def _entry(db: sqlite_utils.Database, shop_id: int) -> ShopEntry | None:
     return next((e for e in directory(db) if e.shop_id == shop_id), None)
 
