@@ -85,6 +85,7 @@ async def test_the_page_opens_with_the_goods_and_says_the_shop_and_what_it_sells
             bubble = page.locator(".msg.bot.greeting")
             assert await bubble.count() == 1 and SHOP in await bubble.locator(".caption").text_content()
             assert not await page.locator("#hear").is_visible()
+            assert not await page.locator("#home").is_visible()  # one shop: no market to go back to
             assert "사과, 배, 꿀" in greeting["text"]
             # what played is that sentence spoken: as long as espeak-ng takes to say it, and not silent
             played = await page.evaluate("document.getElementById('player').duration")

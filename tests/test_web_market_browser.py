@@ -75,6 +75,9 @@ async def test_two_shops_a_spoken_name_and_the_way_into_one_of_them(service, tmp
             names = await page.locator(".card .name").all_text_contents()
             assert [n.split(" · ")[0] for n in names] == ["腊肉", "米酒"]
             assert await page.title() == "李家腊肉"
+            await page.locator("#home").click()  # and back to the market, by a house, no words
+            await page.wait_for_url(service.url + "/")
+            assert await page.locator("article.shop").count() == 2
             assert errors == []
             await context.close()
         finally:

@@ -30,6 +30,7 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
 from voicebot.shop import addresses
+from voicebot.shop.shops import list_shops
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
@@ -139,7 +140,8 @@ class WebRoutes:
         role, user, lang = opened.role, opened.user, opened.lang
         page = {"role": role, "lang": lang, "shop": opened.name,
                 "texts": {k: say(lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
-                "max_seconds": self.config.audio.max_voice_seconds}
+                "max_seconds": self.config.audio.max_voice_seconds,
+                "village": await self.db.run(lambda shop: len(list_shops(shop.village)) > 1)}
         body = _template("chat.html")
         body = body.replace("{{role}}", role).replace("{{lang}}", lang).replace(
             "{{shop}}", html.escape(opened.name)).replace(

@@ -17,6 +17,7 @@
   const state = { ws: null, online: navigator.onLine, retry: 0, events: [], stream: null, recorder: null,
                   greeted: false, waiting: null };
   window.voicebotChat = state;   // tests and curious operators can look inside
+  if (page.village && page.role === "buyer") $("home").hidden = false;  // back to the market of many shops
 
   // -- connection ------------------------------------------------------------------------
   function connect() {
