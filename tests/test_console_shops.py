@@ -128,6 +128,9 @@ async def test_lists_show_only_the_helpers_shop_and_the_admin_sees_every_shop_na
         assert f'data-outbox-id="{v.ids["a"]["outbox"]}"' not in html
         _, html, _ = await admin.get("/console/shop")
         assert f'data-shop-id="{v.b}"' in html
+        # B's first order is her order 1 (what she hears), whatever its id in the village
+        order = re.search(rf'<tr id="order-{v.ids["b"]["order"]}">\s*<td>(\d+)</td>', html)
+        assert v.ids["b"]["order"] == 2 and order and order.group(1) == "1"
         _, html, _ = await admin.get("/console/?shop=")  # back to every shop
         assert f'data-message-id="{a_msg}"' in html and f'data-message-id="{drift_id}"' in html
         assert (await admin.get(f"/console/messages/{drift_id}"))[0] == 200
