@@ -72,14 +72,24 @@ async def test_each_shop_has_its_own_link_and_the_old_one_still_opens_shop_1(ser
 
 
 async def test_a_sellers_link_opens_her_own_shop(service):
+    from voicebot.shop.shops import shops_of_seller
+
     with service.shop() as shop:
-        token, _ = links.create_seller_link(ShopDb(shop.village, service.li), "Li")
+        token, li_seller = links.create_seller_link(ShopDb(shop.village, service.li), "Guo")
+        guo_token, guo_seller = links.create_seller_link(shop.db, "Guo")  # shop 1's seller of the same name
+        assert guo_seller["channel_user_id"] == "seller:Guo"  # as before the village
+        assert shops_of_seller(shop.village, "web", li_seller["channel_user_id"]) == [service.li]
+        assert shops_of_seller(shop.village, "web", "seller:Guo") == [1]
     seller = await Chat(service, token).open()
     try:
         assert seller.welcome["role"] == "seller" and seller.welcome["shop"] == "李家腊肉"
         assert [p["name"] for p in seller.welcome["products"]] == ["腊肉", "蜂蜜"]
     finally:
         await seller.close()
+    with service.shop() as shop:  # revoking one shop's link leaves the other shop's seller as she was
+        assert links.revoke_seller_links(ShopDb(shop.village, service.li), "Guo") == 1
+        assert shops_of_seller(shop.village, "web", "seller:Guo") == [1]
+        assert links.seller_for_token(shop.db, guo_token) == "seller:Guo"
     async with aiohttp.ClientSession() as s, s.get(f"{service.url}/chat/{token}/qr.svg") as r:
         assert r.status == 404  # a seller's private token is never drawn as a public code
 
@@ -118,11 +128,28 @@ async def test_the_market_page_shows_every_shop_with_its_link_qr_and_spoken_name
                 assert r.status == 404, path
 
 
-async def test_many_shops_load_their_codes_lazily(service):
-    with service.shop() as shop:
-        for n in range(5):
-            add_shop(shop.village, f"第{n}家")
-    async with aiohttp.ClientSession() as s, s.get(service.url + "/") as r:
-        body = await r.text()
-    assert body.count('<article class="shop"') == 7 and "<svg" not in body
-    assert body.count('class="qr" loading="lazy"') == 7
+async def test_many_shops_load_their_codes_lazily_and_the_market_follows_the_village(service):
+    import io
+
+    from PIL import Image
+
+    async with aiohttp.ClientSession() as s:
+        async with s.get(service.url + "/") as r:
+            assert (await r.text()).count('<article class="shop"') == 2
+        with service.shop() as shop:
+            for n in range(5):
+                add_shop(shop.village, f"第{n}家")
+        async with s.get(service.url + "/") as r:  # not an old copy of the market
+            body = await r.text()
+        assert body.count('<article class="shop"') == 7 and "<svg" not in body
+        assert body.count('class="qr" loading="lazy"') == 7 and body.count('class="photo nophoto"') == 7
+        picture = io.BytesIO()
+        Image.new("RGB", (640, 480), (200, 120, 40)).save(picture, "JPEG")
+        with service.shop() as shop:
+            shop.other(service.li).add_photo("腊肉", picture.getvalue())
+        async with s.get(service.url + "/") as r:
+            body = await r.text()
+        (photo,) = re.findall(r'<img class="photo" src="(/chat/photos/[0-9a-f]{64}\.thumb\.\w+)" alt="李家腊肉">',
+                              body)
+        async with s.get(service.url + photo) as r:
+            assert r.status == 200 and r.content_type.startswith("image/")

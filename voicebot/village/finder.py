@@ -116,10 +116,49 @@ def _strip_suffixes(text: str, words: _Words) -> str:
 
 
 def _key(text: str, lang: str, words: _Words) -> str:
+    return _cached_key(text, lang) if len(text) <= MAX_CHARS else _make_key(text, lang, words)
+
+
+@functools.lru_cache(maxsize=131072)  # every shop's names and goods, said once per change, not per turn
+def _cached_key(text: str, lang: str) -> str:
+    return _make_key(text, lang, _words(lang))  # type: ignore[arg-type]
+
+
+def _make_key(text: str, lang: str, words: _Words) -> str:
     key = _strip_suffixes(normalize(text, lang), words)
     if words.latin:
         key = " ".join(language(lang).match_form(w) for w in key.split())
     return key
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Every way of naming every shop, for one list of shops: a bare answer is a dictionary look-up, so
+    a buyer's turn inside a shop costs the same with 2 shops or 500."""
+
+    aliases: dict[int, list[tuple[str, str]]]
+    exact: dict[str, list[tuple[ShopEntry, str]]]
+    sounds: dict[str, list[tuple[ShopEntry, str]]]
+
+
+_last_index: list[tuple[list[ShopEntry], str, _Index]] = []  # the directory's list is kept while unchanged
+
+
+def _index(shops: list[ShopEntry], lang: str, words: _Words) -> _Index:
+    if _last_index and _last_index[0][0] is shops and _last_index[0][1] == lang:
+        return _last_index[0][2]
+    aliases: dict[int, list[tuple[str, str]]] = {}
+    exact: dict[str, list[tuple[ShopEntry, str]]] = {}
+    sounds: dict[str, list[tuple[ShopEntry, str]]] = {}
+    for entry in shops:
+        aliases[entry.shop_id] = _aliases(entry, lang, words)
+        for key, how in aliases[entry.shop_id]:
+            exact.setdefault(key, []).append((entry, how))
+            if not words.latin and len(key) >= 2:
+                sounds.setdefault(_sound(key), []).append((entry, how))
+    index = _Index(aliases, exact, sounds)
+    _last_index[:] = [(shops, lang, index)]
+    return index
 
 
 def _aliases(entry: ShopEntry, lang: str, words: _Words) -> list[tuple[str, str]]:
@@ -162,21 +201,29 @@ def _named(target: str, shops: list[ShopEntry], lang: str, words: _Words,
            exact: bool = False, partial: bool = True) -> tuple[list[ShopEntry], str]:
     """The shops ``target`` names best (several on a tie) and how they were named; ``partial`` lets a
     part of a name count ("绿松石" for 郭姐绿松石)."""
+    index = _index(shops, lang, words)
+    if exact:
+        return _bare_name(target, index)
     best, found, how = 0, [], ""
     for entry in shops:
-        scored = [(_name_score(target, key, words.latin), h) for key, h in _aliases(entry, lang, words)]
+        scored = [(_name_score(target, key, words.latin), h) for key, h in index.aliases[entry.shop_id]]
         scored = [(sc, h) for sc, h in scored if partial or sc != TEXT_IN_NAME]
         score, h = max(scored, default=(0, ""))
-        if exact and score < SOUND_ALIKE:
-            continue
         if score > best:
             best, found, how = score, [entry], h
         elif score == best and score > 0:
             found.append(entry)
-    if exact and best < NAME_EXACT and not (not words.latin and best == SOUND_ALIKE and len(found) == 1):
-        # a bare answer must be a whole name (or sound like one), not a word that is part of one
-        return [], ""
     return found, how
+
+
+def _bare_name(target: str, index: _Index) -> tuple[list[ShopEntry], str]:
+    """A bare answer must be a whole name (or sound like exactly one), not a word that is part of one."""
+    hits = index.exact.get(target) or []
+    if not hits and len(target) >= 2 and index.sounds:
+        alike = index.sounds.get(_sound(target)) or []
+        hits = alike if len({e.shop_id for e, _ in alike}) == 1 else []
+    found = list({e.shop_id: e for e, _ in hits}.values())
+    return found, (hits[0][1] if hits else "")
 
 
 def _selling(target: str, shops: list[ShopEntry], lang: str, words: _Words,
@@ -279,7 +326,12 @@ def _sold_here(target: str, here: ShopEntry, lang: str, words: _Words) -> bool:
 def _name_within(entry: ShopEntry, product: str, lang: str, words: _Words) -> bool:
     """A name of ``entry`` is part of the goods said ("green" in "green tea"): the goods are meant."""
     said = _key(product, lang, words)
-    return any(len(k) >= 2 and _contains(said, k, words.latin) for k, _ in _aliases(entry, lang, words))
+    return any(len(k) >= 2 and _contains(said, k, words.latin) for k, _ in _index_aliases(entry, lang, words))
+
+
+def _index_aliases(entry: ShopEntry, lang: str, words: _Words) -> list[tuple[str, str]]:
+    index = _last_index[0][2] if _last_index else None
+    return index.aliases[entry.shop_id] if index and entry.shop_id in index.aliases else _aliases(entry, lang, words)
 
 
 def short_list(shops: list[ShopEntry], size: int = 5) -> list[ShopEntry]:

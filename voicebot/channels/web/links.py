@@ -4,7 +4,8 @@ signed (a made-up cookie is no one). A link says which shop it is: a buyer link 
 keeps the link it had before the village), a seller token belongs to one shop's seller. A buyer's
 identity is the village's: the same phone is the same buyer in every shop.
 
-Web user ids are ``seller:<name>`` for a seller link and ``buyer:<24 hex>`` for a buyer, where the hex
+Web user ids are ``seller:<name>`` for a seller link (``seller:<shop id>:<name>`` beyond shop 1) and
+``buyer:<24 hex>`` for a buyer, where the hex
 is derived from the cookie's secret so that knowing a user id never lets anyone impersonate it.
 """
 
@@ -89,8 +90,11 @@ def link_shop(db: ShopDb | sqlite_utils.Database, link: str) -> tuple[int, str] 
     return (shop_id, role) if shop is not None and shop["removed_at"] is None else None
 
 
-def seller_user(name: str) -> str:
-    return f"seller:{' '.join(name.split())}"
+def seller_user(name: str, shop_id: int = DEFAULT_SHOP) -> str:
+    """A seller link's web user: ``seller:<name>`` in shop 1 (as before the village), ``seller:<shop id>:<name>``
+    in another, so that two shops' sellers called alike are two people, each in her own shop."""
+    name = " ".join(name.split())
+    return f"seller:{name}" if shop_id == DEFAULT_SHOP else f"seller:{shop_id}:{name}"
 
 
 def create_seller_link(db: ShopDb, name: str) -> tuple[str, dict[str, Any]]:
@@ -100,7 +104,7 @@ def create_seller_link(db: ShopDb, name: str) -> tuple[str, dict[str, Any]]:
         raise ValueError("a seller link needs a name")
     token = secrets.token_urlsafe(32)  # 43 characters, 256 bits
     with write_tx(db):
-        seller = customers.add_seller(db, seller_user(name), CHANNEL)
+        seller = customers.add_seller(db, seller_user(name, db.shop_id), CHANNEL)
         if not seller.get("display_name"):
             db.execute("UPDATE customers SET display_name = ? WHERE id = ? AND shop_id = ?",
                        (name, seller["id"], db.shop_id))
@@ -119,7 +123,7 @@ def revoke_seller_links(db: ShopDb, name: str) -> int:
             "UPDATE web_links SET revoked_at = ? WHERE shop_id = ? AND name = ? AND revoked_at IS NULL",
             (utc_now(), db.shop_id, name),
         ).rowcount
-        seller = customers.find_customer(db, CHANNEL, seller_user(name))
+        seller = customers.find_customer(db, CHANNEL, seller_user(name, db.shop_id))
         if n and seller and seller["role"] == "seller":  # no more seller rights or seller notifications
             customers.set_role(db, seller["id"], "buyer")
         return n
@@ -138,7 +142,7 @@ def seller_for_token(db: ShopDb, token: str) -> str | None:
         "SELECT name FROM web_links WHERE shop_id = ? AND token_sha256 = ? AND revoked_at IS NULL",
         (db.shop_id, _sha256(token)),
     ).fetchone()
-    return seller_user(row[0]) if row else None
+    return seller_user(row[0], db.shop_id) if row else None
 
 
 def secret_key(db: ShopDb, name: str) -> bytes:

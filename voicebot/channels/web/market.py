@@ -32,6 +32,22 @@ def market_shops(db: ShopDb | sqlite_utils.Database, config: Config) -> list[dic
             for s in list_shops(raw)]
 
 
+def market_shops_cached(db: ShopDb | sqlite_utils.Database, config: Config,
+                        cached: tuple[Any, list[dict[str, Any]]] | None) -> tuple[Any, list[dict[str, Any]]]:
+    """``(state, shops)``: ``cached`` again while no shop was added, renamed, removed or changed its
+    catalog (see bench/market.py for what each costs)."""
+    raw = raw_db(db)
+    state = (tuple(raw.execute(
+        "SELECT count(*), max(updated_at), total(revision) FROM shops WHERE removed_at IS NULL").fetchone())
+        # village-wide on purpose: any shop's new photo or product, or a change of stock
+        + tuple(raw.execute("SELECT count(*), max(updated_at) FROM products WHERE shop_id > 0 AND active = 1"
+                            ).fetchone())
+        + tuple(raw.execute("SELECT max(rowid) FROM product_photos WHERE shop_id > 0").fetchone()))
+    if cached is not None and cached[0] == state:
+        return cached
+    return state, market_shops(db, config)
+
+
 def shop_cards(shops: list[dict[str, Any]], base: str) -> str:
     """The shops as HTML cards: tap the photo to enter, the speaker to hear its name and goods."""
     inline = len(shops) <= INLINE_QR_UP_TO

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -19,7 +20,7 @@ from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.clips import check_clip
 from voicebot.channels.web.greeting import greeting_text, shop_said
 from voicebot.channels.web.limits import Window, admit
-from voicebot.channels.web.market import market_shops, shop_cards
+from voicebot.channels.web.market import market_shops_cached, shop_cards
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -78,6 +79,7 @@ class WebRoutes:
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
         self._address_of: dict[str, tuple[str, float]] = {}  # user -> (address, when recorded)
+        self._market: tuple[Any, list[dict[str, Any]]] | None = None  # (the village's state, its shops)
 
     @staticmethod
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -110,7 +112,8 @@ class WebRoutes:
         """The village market: every shop with a photo of its goods, a speaker that says its name and
         goods, its buyer link and QR code (one shop: just that shop); and the way to the console."""
         assert self.db is not None
-        shops = await self.db.run(lambda shop: market_shops(shop.village, self.config))
+        self._market = await self.db.run(lambda shop: market_shops_cached(shop.village, self.config, self._market))
+        shops = self._market[1]
         lang = self.config.shop.language
         title = shops[0]["name"] if len(shops) == 1 else say(lang, "web.market")
         body = (_template("front.html").replace("{{lang}}", lang).replace("{{title}}", html.escape(title))
