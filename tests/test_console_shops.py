@@ -128,6 +128,9 @@ async def test_lists_show_only_the_helpers_shop_and_the_admin_sees_every_shop_na
         assert f'data-outbox-id="{v.ids["a"]["outbox"]}"' not in html
         _, html, _ = await admin.get("/console/shop")
         assert f'data-shop-id="{v.b}"' in html
+        # B's first order is her order 1 (what she hears), whatever its id in the village
+        order = re.search(rf'<tr id="order-{v.ids["b"]["order"]}">\s*<td>(\d+)</td>', html)
+        assert v.ids["b"]["order"] == 2 and order and order.group(1) == "1"
         _, html, _ = await admin.get("/console/?shop=")  # back to every shop
         assert f'data-message-id="{a_msg}"' in html and f'data-message-id="{drift_id}"' in html
         assert (await admin.get(f"/console/messages/{drift_id}"))[0] == 200
@@ -204,6 +207,27 @@ def seller_says(shop: Shop, text: str, seller: str = SELLER_B):
     """One typed turn of the shop's seller through the dialogue, as the pipeline runs it."""
     return handle_turn(shop.db, shop.config, channel="wechat", user_id=seller, role="seller", lang="zh", text=text,
                        confidence=None)
+
+
+async def test_over_wechat_seller_bs_spoken_undo_takes_back_what_the_station_listed_for_her(aiohttp_server,
+                                                                                           tmp_path):
+    v = await village(aiohttp_server, tmp_path)
+    config = v.service.config
+    async with Browserless(v.service.url) as helper:
+        await helper.login(HELPER_B, PASSWORD)
+        status, html, _ = await helper.post(f"/console/shops/{v.b}/products", {
+            "csrf": helper.csrf, "name": "香菇", "price": "30", "stock": "20", "unit": "斤"})
+        assert status == 200 and "Listed 香菇" in html
+    async with v.service.client() as wx:  # the pipeline routes her to her shop (B) and runs the dialogue there
+        await wx.user(SELLER_B).send_text("撤销")
+        await v.service.settle()
+    with Shop.open(config) as one:
+        b = Shop(one.village, config, v.b)
+        assert b.find_product("香菇") is None
+        (said,) = b.list_messages(user=SELLER_B, direction="in")
+        assert said["shop_id"] == v.b and said["status"] == "replied"
+        assert Shop(one.village, config, v.a).list_messages(user=SELLER_B) == []
+        assert [p["name"] for p in b.list_products()] == ["土蜂蜜"]
 
 
 async def test_a_correction_reruns_in_the_messages_shop(aiohttp_server, tmp_path):

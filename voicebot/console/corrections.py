@@ -100,14 +100,21 @@ def describe_action(db: ShopDb, action_id: int | None) -> str | None:
             " WHERE o.shop_id = ? AND o.id = ?", (db.shop_id, d["order_id"]),
         ).fetchone()
         who = (order and (order[0] or order[1])) or ""
-        return f"order #{d['order_id']}: {items}" + (f" → {who}" if who else "")
+        number = d.get("number") or _number(db, d["order_id"])
+        return f"order #{number}: {items}" + (f" → {who}" if who else "")
     if kind == "set_price":
         return f"price of {d['name']}: {d['before']['price_fen'] / 100:g} → {d['after']['price_fen'] / 100:g}"
     if kind == "adjust_stock":
         return f"stock of {d['name']} {d['delta']:+d}"
     if kind == "set_status":
-        return f"order #{d['order_id']}: {d['before']['status']} → {d['after']['status']}"
+        return f"order #{_number(db, d['order_id'])}: {d['before']['status']} → {d['after']['status']}"
     return f"{kind} {d.get('name', '')}".strip()
+
+
+def _number(db: ShopDb, order_id: int) -> int:
+    """The order's number in its shop (what the seller hears); the id when the order is gone (undone)."""
+    row = db.execute("SELECT number FROM orders WHERE id = ? AND shop_id = ?", (order_id, db.shop_id)).fetchone()
+    return row[0] if row and row[0] is not None else order_id
 
 
 def _speaker(shop: Shop, msg: Row) -> tuple[str, str]:

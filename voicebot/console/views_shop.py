@@ -145,21 +145,21 @@ def _visible_owner(db: sqlite_utils.Database, seen: Access, kind: str, row_id: i
         raise not_found(kind) from None
 
 
-def _status(shop: Shop, actor: int | None, _kind: str, order_id: int, status: str) -> None:
-    shop.set_order_status(order_id, status, actor)
+def _status(shop: Shop, actor: int | None, _kind: str, order_id: int, status: str) -> int:
+    return int(shop.set_order_status(order_id, status, actor)["number"])
 
 
 async def order_status(request: web.Request) -> web.Response:
     form = await request.post()
     order_id, status = int(request.match_info["order_id"]), str(form.get("status", ""))
     try:
-        sid, _ = await _act(request, None, _status, "order", order_id, status)
+        sid, number = await _act(request, None, _status, "order", order_id, status)
     except (ShopError, ValueError) as e:
         sid = await db_read(request, _visible_owner, access(request), "order", order_id)
         return await _render(request, sid, problem=str(e), status=409)
     log_event("console.order_status", operator=request[SESSION]["name"], shop_id=sid, order_id=order_id,
               status=status)
-    return await _render(request, sid, flash=f"Order #{order_id} is now {status}.")
+    return await _render(request, sid, flash=f"Order #{number} is now {status}.")
 
 
 def _add(shop: Shop, actor: int | None, name: str, price_fen: int, stock: int | float, unit: str) -> str:
@@ -208,7 +208,7 @@ async def add_photo(request: web.Request) -> web.Response:
 def _phone_order(shop: Shop, actor: int | None, product_id: int, count: int | float, customer: str) -> str:
     order = shop.record_sale(product_id, count, customer or None, actor=actor)
     items = ", ".join(f"{i['name']} ×{i['quantity']}" for i in order["items"])
-    return f"Order #{order['id']}: {items}" + (f" for {customer}" if customer else "") + "."
+    return f"Order #{order['number']}: {items}" + (f" for {customer}" if customer else "") + "."
 
 
 async def phone_order(request: web.Request) -> web.Response:
