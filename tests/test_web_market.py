@@ -153,3 +153,29 @@ async def test_many_shops_load_their_codes_lazily_and_the_market_follows_the_vil
                               body)
         async with s.get(service.url + photo) as r:
             assert r.status == 200 and r.content_type.startswith("image/")
+
+
+async def test_the_same_question_in_two_shops_tabs_is_answered_by_each_shop(service):
+    """Both shops sell 蜂蜜 (45 and 50 a bottle): each tab hears its own shop's price, and an order in one
+    tab changes only that shop."""
+    guo = await Chat(service, service.old_link).open()
+    li = await Chat(service, link_of(service, service.li), guo.session).open()  # one phone, two tabs
+    try:
+        await li.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
+        assert "五十" in (await li.next("reply"))["text"]
+        await guo.send({"type": "text", "id": "t-2", "text": "蜂蜜多少钱"})
+        assert "四十五" in (await guo.next("reply"))["text"]
+        await li.send({"type": "text", "id": "t-3", "text": "我要两瓶蜂蜜"})
+        reply = await li.next("reply")
+        assert "一百" in reply["text"], reply["text"]  # two of Li's bottles
+        await service.settle()
+    finally:
+        await li.close(session_too=False)
+        await guo.close()
+    with service.shop() as shop:
+        assert shop.list_orders() == []  # shop 1 untouched
+        assert {p["name"]: p["stock"] for p in shop.list_products()} == {"蜂蜜": 5, "绿松石手链": 10}
+        li_shop = shop.other(service.li)
+        (order,) = li_shop.list_orders()
+        assert [(i["name"], i["quantity"]) for i in order["items"]] == [("蜂蜜", 2)]
+        assert {p["name"]: p["stock"] for p in li_shop.list_products()} == {"腊肉": 8, "蜂蜜": 1}
