@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import segno
 
 
+@functools.lru_cache(maxsize=1024)  # the market page draws the same few codes for every visitor
 def qr_svg(url: str) -> str:
     """An inline ``<svg>`` (no XML declaration) that scales with its container."""
     out = io.BytesIO()
