@@ -20,14 +20,6 @@ A_GOODS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
 B_GOODS = [("蜂蜜", 60, 8, "瓶"), ("土鸡蛋", 2, 100, "个")]
 
 
-@pytest.fixture
-async def emulator(aiohttp_server):
-    emulator = WechatEmulator()
-    server = await aiohttp_server(emulator.app)
-    emulator.url = str(server.make_url("")).rstrip("/")
-    return emulator
-
-
 async def village(aiohttp_server, tmp_path, emulator, lang="zh", a=("郭姐绿松石", A_GOODS),
                   b=("老李土特产", B_GOODS), seller_names=("郭梅", "李强"), more=()):
     """Shop A (the configured one, seller SELLER) and shop B (code "li", seller SELLER_B) on one account,
