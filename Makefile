@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/asr.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/webchat.py
+	$(BIN)/python bench/market.py
 	$(BIN)/python bench/photo_acks.py 2>/dev/null
 	$(BIN)/python bench/load.py --rate 100 --duration 10
 	$(BIN)/python bench/console.py

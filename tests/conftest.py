@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from console_helpers import serve_emulator
 
 from voicebot.asr.pool import AsrPool
 from voicebot.config import Config, load_config
 from voicebot.dialogue.replies import STRICT_ENV
+from voicebot.testing.wechat_emulator import WechatEmulator
 
 # A reply template naming a field its caller did not pass fails the test (in production it is logged).
 os.environ[STRICT_ENV] = "1"
@@ -124,3 +126,9 @@ def whisper_asr(tmp_path_factory: pytest.TempPathFactory, whisper_models_dir: Pa
     assert recognizers.status()["ready"], recognizers.status()
     yield recognizers
     asyncio.run(recognizers.close())
+
+
+@pytest.fixture
+async def emulator(aiohttp_server: Callable) -> WechatEmulator:
+    """The WeChat emulator, served on loopback (``emulator.url``)."""
+    return await serve_emulator(aiohttp_server)

@@ -19,8 +19,9 @@ ZH_PRODUCTS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-async def serve_emulator(aiohttp_server: Callable) -> WechatEmulator:
-    emulator = WechatEmulator(account=EmulatorAccount())
+async def serve_emulator(aiohttp_server: Callable, account: EmulatorAccount | None = None) -> WechatEmulator:
+    """A WeChat emulator served on loopback (``emulator.url``)."""
+    emulator = WechatEmulator(account=account or EmulatorAccount())
     server = await aiohttp_server(emulator.app)
     emulator.url = str(server.make_url("")).rstrip("/")
     return emulator

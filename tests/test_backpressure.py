@@ -11,7 +11,8 @@ import asyncio
 import threading
 from collections import Counter
 
-from test_wechat_e2e import ZH_PRODUCTS, serve_emulator
+from console_helpers import serve_emulator
+from test_wechat_e2e import ZH_PRODUCTS
 from wechat_service import shop_service
 
 from voicebot.config import load_config

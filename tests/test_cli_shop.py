@@ -30,6 +30,7 @@ PRODUCT_KEYS = {
 PRODUCT_KEYS |= {"created_at", "updated_at"}
 ORDER_KEYS = {"id", "status", "created_by", "customer_id", "customer_name", "total", "total_fen"}
 ORDER_KEYS |= {"created_at", "updated_at", "items"}
+ORDER_KEYS |= {"number"}  # issue 21: the shop's own order number (what ship/cancel take), beside the id
 ITEM_KEYS = {"product_id", "name", "unit", "quantity", "unit_price", "unit_price_fen"}
 ITEM_KEYS |= {"line_total", "line_total_fen"}  # issue 18: a total said for the line, kept exactly
 REPORT_KEYS = {
@@ -118,7 +119,9 @@ def test_photo_and_seller_commands(run, tmp_path):
     seller = run(shop, "seller", "add", "oAbC_openid", "--json")["seller"]
     assert set(seller) == {"customer_id", "channel", "channel_user_id"}
     assert seller["channel"] == "wechat"
-    db = open_db(run.db)
+    from voicebot.store.scoped import ShopDb
+
+    db = ShopDb(open_db(run.db), 1)
     from voicebot.shop.customers import is_seller
 
     assert is_seller(db, "wechat", "oAbC_openid")

@@ -114,7 +114,7 @@ async def test_operator_hears_corrects_edits_and_logs_out(aiohttp_server, tmp_pa
                 orders = shop.list_orders()
                 assert [[(i["name"], i["quantity"]) for i in o["items"]] for o in orders] == [[("绿松石手链", 2)]]
                 assert orders[0]["customer_name"] == "张三"
-                notice = shop.db.execute(
+                notice = shop.village.execute(
                     "SELECT user, kind, payload_json, media_path FROM outbox WHERE payload_json LIKE '%correction%'"
                 ).fetchone()
             assert notice[0] == SELLER and notice[1] == "voice" and "听错" in json.loads(notice[2])["text"]

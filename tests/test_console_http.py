@@ -56,7 +56,7 @@ async def test_login_sets_a_safe_cookie_and_logout_ends_the_session(aiohttp_serv
         assert (await op.get("/console/media/in/1"))[0] == 401
         assert (await op.get("/console/"))[0] == 302
     with Shop.open(service.config) as shop:  # the session is gone from the database too
-        assert shop.db.execute("SELECT count(*) FROM console_sessions").fetchone()[0] == 0
+        assert shop.village.execute("SELECT count(*) FROM console_sessions").fetchone()[0] == 0
 
 
 async def test_secure_cookies_when_configured(aiohttp_server, tmp_path):
@@ -160,9 +160,9 @@ async def test_path_traversal_on_every_media_route_never_reaches_the_filesystem(
         await service.settle()
     with Shop.open(service.config) as shop:
         (msg,) = shop.list_messages(user=buyer.openid, direction="in")
-        outbox_id = shop.db.execute("SELECT id FROM outbox WHERE message_id = ?", (msg["id"],)).fetchone()[0]
+        outbox_id = shop.village.execute("SELECT id FROM outbox WHERE message_id = ?", (msg["id"],)).fetchone()[0]
         # a row whose path points outside the media folders is refused too
-        shop.db.execute("UPDATE messages SET kind = 'voice', media_path = '/etc/passwd' WHERE id = ?", (msg["id"],))
+        shop.village.execute("UPDATE messages SET kind = 'voice', media_path = '/etc/passwd' WHERE id = ?", (msg["id"],))
         shop.db.conn.commit()
     async with Browserless(service.url) as op:
         await op.login()
@@ -217,7 +217,7 @@ def test_cli_adds_an_operator_from_stdin_and_exports_corrections(tmp_path):
     listed = runner.invoke(main, ["console", "user", "list", "--db", db])
     assert "ana" in listed.output and "bo" not in listed.output
     with Shop.open(_config(tmp_path), db) as shop:
-        row = shop.db.execute("SELECT password_hash FROM console_users WHERE name = 'ana'").fetchone()
+        row = shop.village.execute("SELECT password_hash FROM console_users WHERE name = 'ana'").fetchone()
         assert row[0].startswith("$argon2id$")
     out = tmp_path / "c.jsonl"
     result = runner.invoke(main, ["export", "corrections", "--out", str(out), "--db", db])

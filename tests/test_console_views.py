@@ -113,7 +113,7 @@ async def test_replies_waiting_can_be_retried_or_dropped(aiohttp_server, tmp_pat
         assert status == 200 and "will be sent now" in html
         await service.settle()
     with Shop.open(service.config) as shop:
-        rows = {r["id"]: r for r in shop.db.query("SELECT * FROM outbox WHERE id IN (?, ?, ?)",
+        rows = {r["id"]: r for r in shop.village.query("SELECT * FROM outbox WHERE id IN (?, ?, ?)",
                                                    (held, failing, stopped))}
     assert rows[stopped]["status"] == "sent"  # retried at once, and the emulated WeChat took it
     assert rows[held]["status"] == "pending" and rows[held]["next_attempt_at"] == outbox.HELD
@@ -194,7 +194,7 @@ async def test_a_correction_waits_for_newer_changes_and_bad_input_changes_nothin
         assert (await op.post("/console/messages/999/correct", {"csrf": op.csrf, "text": "x"}))[0] == 404
     with Shop.open(service.config) as shop:
         assert (shop.product("绿松石手链")["stock"], shop.product("蜂蜜")["stock"]) == before
-        assert shop.db.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
+        assert shop.village.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
 
 
 async def test_apply_with_words_other_than_the_previewed_ones_only_previews(aiohttp_server, tmp_path):

@@ -113,3 +113,35 @@ def test_a_function_level_import_is_an_edge(tmp_path):
     source = "def f():\n    from voicebot.store.db import open_db\n"
     node = ast.parse(source).body[0].body[0]
     assert _targets(_modules(), "voicebot.config", node) == {"voicebot.store.db"}
+
+
+# Being rewritten for the village of shops (issue 21): checked once that work has landed.
+UNCHECKED = ("channels/web/routes.py",)
+
+
+def function_level_imports() -> list[tuple[str, int, str]]:
+    """(file, line, why) of every import made below module level; ``why`` is its comment, on the same line
+    or the one above ("" when there is none)."""
+    out = []
+    for f in sorted(ROOT.rglob("*.py")):
+        lines = f.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and node.col_offset > 0:
+                line, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
+                why = line.partition("#")[2] or (above[1:] if above.startswith("#") else "")
+                out.append((f.relative_to(ROOT).as_posix(), node.lineno, why.strip()))
+    return out
+
+
+def test_a_function_level_import_says_which_slow_or_optional_dependency_it_waits_for():
+    bare = [f"{f}:{line}" for f, line, why in function_level_imports() if not why and not f.startswith(UNCHECKED)]
+    assert bare == [], "import these at module top, or say which slow or optional dependency they wait for"
+
+
+def test_the_check_sees_a_bare_function_level_import(tmp_path, monkeypatch):
+    (tmp_path / "voicebot").mkdir()
+    (tmp_path / "voicebot" / "m.py").write_text(
+        "def f():\n    import json\n\n\ndef g():\n    import numpy  # the optional `kokoro` extra\n", encoding="utf-8"
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path / "voicebot")
+    assert function_level_imports() == [("m.py", 2, ""), ("m.py", 6, "the optional `kokoro` extra")]

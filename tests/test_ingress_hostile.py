@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from test_wechat_e2e import ZH_PRODUCTS, serve_emulator
+from console_helpers import serve_emulator
+from test_wechat_e2e import ZH_PRODUCTS
 from wechat_service import AES_KEY, TOKEN, shop_service
 
 from voicebot.app import WECHAT

@@ -100,7 +100,7 @@ def test_a_fourth_language_from_a_folder_runs_a_turn(eo_path: Path, tmp_path: Pa
     db = open_db(config.db_path)
     shop = Shop(db, config)
     shop.add_product("mielo", 30, 20, "")
-    result = handle_turn(db, config, channel="wechat", user_id="boss", role="seller", lang="eo",
+    result = handle_turn(shop.db, config, channel="wechat", user_id="boss", role="seller", lang="eo",
                          text="Aldonu kvin mielo", confidence=None)  # fmt: skip
     assert result.intent.name == "add_stock" and result.intent.quantity == 5
     assert result.reply == "Bone, kvin pli da mielo, nun 25."  # template from the pack, numbers from eo.py

@@ -40,7 +40,7 @@ async def zh_service(aiohttp_server, tmp_path, emulator):  # noqa: F811
 
 def photo_count(config) -> int:
     with Shop.open(config) as shop:
-        return shop.db.execute("SELECT count(*) FROM photos").fetchone()[0]
+        return shop.village.execute("SELECT count(*) FROM photos").fetchone()[0]
 
 
 async def test_a_transient_media_error_is_retried(aiohttp_server, tmp_path, emulator):  # noqa: F811

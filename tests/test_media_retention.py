@@ -37,7 +37,7 @@ def test_old_audio_goes_but_failed_and_corrected_notes_stay(tmp_path):
         "reply audio, recent": clip(outbox, "f.mp3", 1),
     }
     with Shop.open(config) as shop:
-        db = shop.db
+        db = shop.village
         ids = {}
         for n, (what, status) in enumerate((("answered, old", "replied"), ("failed, old", "failed"),
                                             ("corrected, old", "replied"), ("answered, recent", "replied"))):

@@ -89,16 +89,16 @@ def test_dialogue_refuses_a_price_it_cannot_store_before_asking_and_changes_noth
     now = 1_800_000_000.0
     for text in ("蜂蜜改成0.001块", "蜂蜜改成两百万块", "上架核桃，一千万块，十斤", "卖了两瓶蜂蜜，一共三亿块"):
         now += 1
-        r = handle_turn(db, config, channel="web", user_id="boss", role="seller", lang="zh", text=text,
+        r = handle_turn(shop.db, config, channel="web", user_id="boss", role="seller", lang="zh", text=text,
                         confidence=None, now=now)
         assert r.reply == "这个价钱不行，没有改。价钱最多到分，最多一百万块。", (text, r.reply)
         assert r.awaiting is None
         assert shop.product("蜂蜜")["price_fen"] == 3000 and shop.product("蜂蜜")["stock"] == 20
         assert shop.find_product("核桃") is None and shop.list_orders() == []
     now += 1
-    r = handle_turn(db, config, channel="web", user_id="boss", role="seller", lang="zh", text="蜂蜜改成三十二块五",
+    r = handle_turn(shop.db, config, channel="web", user_id="boss", role="seller", lang="zh", text="蜂蜜改成三十二块五",
                     confidence=None, now=now)
-    handle_turn(db, config, channel="web", user_id="boss", role="seller", lang="zh", text="对", confidence=None,
+    handle_turn(shop.db, config, channel="web", user_id="boss", role="seller", lang="zh", text="对", confidence=None,
                 now=now + 1) if r.awaiting else None
     assert shop.product("蜂蜜")["price_fen"] == 3250
 

@@ -179,12 +179,12 @@ class Bot:
 
     def outbox(self, message_id: int) -> list[dict[str, Any]]:
         with self.shop() as shop:
-            rows = shop.db["outbox"].rows_where("message_id = ?", [message_id], order_by="id")
+            rows = shop.village["outbox"].rows_where("message_id = ?", [message_id], order_by="id")
             return [{**r, "payload": json.loads(r["payload_json"] or "{}")} for r in rows]
 
     def message(self, message_id: int) -> dict[str, Any]:
         with self.shop() as shop:
-            return dict(shop.db["messages"].get(message_id))
+            return dict(shop.village["messages"].get(message_id))
 
 
 def make_config(tmp_path: Path, lang: str = "zh") -> Config:

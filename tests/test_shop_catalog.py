@@ -42,7 +42,7 @@ def test_names_unique_among_active_products_only(shop):
     assert shop.find_product("HONEY")["id"] == again["id"]
     assert [p["active"] for p in shop.list_products(active_only=False)] == [0, 1]
     with pytest.raises(sqlite3.IntegrityError):  # the database itself guards it too
-        shop.db.execute("UPDATE products SET active = 1")
+        shop.village.execute("UPDATE products SET active = 1 WHERE shop_id = ?", (shop.shop_id,))
 
 
 def test_stock_never_negative(shop):
@@ -52,7 +52,7 @@ def test_stock_never_negative(shop):
     with pytest.raises(NegativeStock, match="only 0 left"):
         shop.adjust_stock("耳环", -1)
     with pytest.raises(sqlite3.IntegrityError):
-        shop.db.execute("UPDATE products SET stock = -1")
+        shop.village.execute("UPDATE products SET stock = -1")
     assert shop.product("耳环")["stock"] == 0
 
 

@@ -27,7 +27,7 @@ def shop(tmp_path):
 
 def sale_at(shop: Shop, local: datetime, product: str, quantity: int) -> dict:
     order = shop.record_sale(product, quantity)
-    shop.db.execute("UPDATE orders SET created_at = ? WHERE id = ?", (to_iso(local), order["id"]))
+    shop.village.execute("UPDATE orders SET created_at = ? WHERE id = ?", (to_iso(local), order["id"]))
     return order
 
 

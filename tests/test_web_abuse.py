@@ -17,7 +17,7 @@ PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
 
 def customers(service) -> int:
     with Shop.open(service.config) as shop:
-        return shop.db.execute("SELECT count(*) FROM customers WHERE channel = 'web'").fetchone()[0]
+        return shop.village.execute("SELECT count(*) FROM customers WHERE channel = 'web'").fetchone()[0]
 
 
 async def test_invented_cookies_are_no_one_and_create_no_customers(aiohttp_server, tmp_path):

@@ -76,7 +76,7 @@ async def test_buyer_cannot_run_seller_intents_but_the_seller_link_can(service):
     try:
         assert seller.welcome["role"] == "seller"
         with service.shop() as shop:
-            actions_before = shop.db.execute("SELECT count(*) FROM actions").fetchone()[0]
+            actions_before = shop.village.execute("SELECT count(*) FROM actions").fetchone()[0]
         for n, text in enumerate(["上架苹果三块十个", "蜂蜜卖了两瓶", "蜂蜜价格改成十块"]):
             await buyer.send({"type": "text", "id": f"b-{n}", "text": text})
             await buyer.next("reply")
@@ -84,7 +84,7 @@ async def test_buyer_cannot_run_seller_intents_but_the_seller_link_can(service):
             assert [(p["name"], p["price_fen"], p["stock"]) for p in shop.list_products()] == [
                 ("蜂蜜", 4500, 5), ("绿松石手链", 20000, 10)]
             assert shop.list_orders() == []
-            assert shop.db.execute("SELECT count(*) FROM actions").fetchone()[0] == actions_before
+            assert shop.village.execute("SELECT count(*) FROM actions").fetchone()[0] == actions_before
         await seller.send({"type": "text", "id": "s-1", "text": "上架苹果三块十个"})
         await seller.next("reply")
         await seller.send({"type": "text", "id": "s-2", "text": "对"})

@@ -11,6 +11,7 @@ from voicebot.channels.web import links
 from voicebot.cli import main
 from voicebot.shop import Shop
 from voicebot.store import open_db
+from voicebot.store.scoped import ShopDb
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -30,7 +31,7 @@ def test_seller_link_prints_url_and_qr_writes_png_stores_only_a_hash_and_revokes
     with Image.open(tmp_path / "guo.png") as png:
         assert png.format == "PNG" and png.width > 100
     assert token.encode() not in db.read_bytes()  # only its sha256 is stored
-    shop_db = open_db(db)
+    shop_db = ShopDb(open_db(db), 1)
     assert links.seller_for_token(shop_db, token) == "seller:Guo Mei"
     with _shop(db) as shop:
         assert shop.is_seller("web", "seller:Guo Mei")
@@ -41,7 +42,7 @@ def test_seller_link_prints_url_and_qr_writes_png_stores_only_a_hash_and_revokes
     assert token not in out
 
     assert run("shop", "seller", "revoke", "Guo Mei", "--db", str(db))[0] == 0
-    assert links.seller_for_token(open_db(db), token) is None
+    assert links.seller_for_token(ShopDb(open_db(db), 1), token) is None
     assert run("shop", "seller", "unlink", "Guo Mei", "--db", str(db))[0] == 1  # nothing left to revoke
 
 

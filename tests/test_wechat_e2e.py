@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
+from console_helpers import serve_emulator
 from wechat_service import SELLER, only_inbound, seed, shop_service, start_service, wechat_config
 
 from voicebot.audio.decode import decode_sync
@@ -16,18 +16,6 @@ from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
 
 ZH_PRODUCTS = [("绿松石手链", 200, 10, "条"), ("蜂蜜", 45, 5, "瓶")]
 EN_PRODUCTS = [("honey", 30, 5, "jar"), ("turquoise bracelet", 200, 10, "piece")]
-
-
-async def serve_emulator(aiohttp_server, account: EmulatorAccount | None = None) -> WechatEmulator:
-    emulator = WechatEmulator(account=account or EmulatorAccount())
-    server = await aiohttp_server(emulator.app)
-    emulator.url = str(server.make_url("")).rstrip("/")
-    return emulator
-
-
-@pytest.fixture
-async def emulator(aiohttp_server):
-    return await serve_emulator(aiohttp_server)
 
 
 async def zh_service_without_cs_permission(aiohttp_server, tmp_path, reply_mode: str):
@@ -399,7 +387,7 @@ async def test_a_buyers_cancel_and_undo_reach_the_seller_by_voice(aiohttp_server
     with Shop.open(service.config) as shop:
         said = [
             r[0]
-            for r in shop.db.execute(
+            for r in shop.village.execute(
                 "SELECT json_extract(payload_json, '$.text') FROM outbox WHERE user = ? AND kind = 'voice'"
                 " AND json_extract(payload_json, '$.notification') ORDER BY id",
                 (SELLER,),

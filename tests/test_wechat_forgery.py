@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 from wechat_service import SELLER, shop_service
 
 from voicebot.shop.facade import Shop
 from voicebot.testing.wechat_client import Prepared
-from voicebot.testing.wechat_emulator import EmulatorAccount, WechatEmulator
 
 PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
-
-
-@pytest.fixture
-async def emulator(aiohttp_server):
-    emulator = WechatEmulator(account=EmulatorAccount())
-    server = await aiohttp_server(emulator.app)
-    emulator.url = str(server.make_url("")).rstrip("/")
-    return emulator
 
 
 def catalog(config) -> list[str]:

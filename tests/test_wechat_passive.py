@@ -55,7 +55,7 @@ async def test_a_reply_lost_with_its_http_response_is_not_marked_sent(aiohttp_se
     sent = 0
     for _ in range(100):  # marked sent just after the response is written: wait for that (bounded)
         with Shop.open(service.config) as shop:
-            sent = shop.db.execute("SELECT count(*) FROM outbox WHERE user = ? AND status = 'sent'",
+            sent = shop.village.execute("SELECT count(*) FROM outbox WHERE user = ? AND status = 'sent'",
                                    (buyer.openid,)).fetchone()[0]
         if sent:
             break

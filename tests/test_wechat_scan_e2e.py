@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from wechat_service import shop_service
 
 from voicebot.shop.facade import Shop
-from voicebot.testing.wechat_emulator import WechatEmulator
 
 PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
-
-
-@pytest.fixture
-async def emulator(aiohttp_server):
-    emulator = WechatEmulator()
-    server = await aiohttp_server(emulator.app)
-    emulator.url = str(server.make_url("")).rstrip("/")
-    return emulator
 
 
 def events_of(config, openid):

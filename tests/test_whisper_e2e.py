@@ -45,7 +45,7 @@ def _catalog(service: Service) -> dict[str, dict[str, Any]]:
 def _pending(service: Service, openid: str) -> bool:
     """Is the dialogue waiting for this user's answer (a read-back or a question)?"""
     with Shop.open(service.config) as shop:
-        rows = list(shop.db.query("SELECT state_json FROM dialogue_state WHERE user = ?", [openid]))
+        rows = list(shop.village.query("SELECT state_json FROM dialogue_state WHERE user = ?", [openid]))
     return any(json.loads(r["state_json"] or "{}").get("pending") for r in rows)
 
 

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_wechat_e2e import KO_PRODUCTS, assert_spoken, korean_voice_note, serve_emulator, voice_payloads
+from console_helpers import serve_emulator
+from test_wechat_e2e import KO_PRODUCTS, assert_spoken, korean_voice_note, voice_payloads
 from test_wechat_restart import free_port, wait_healthy
 from wechat_service import only_inbound, shop_service
 

@@ -79,7 +79,7 @@ def _retention_ctx(config: Config):
     async def sweep_forever(app: web.Application) -> None:
         await asyncio.sleep(60)
         while True:
-            keep = await app[DB].run(lambda shop: kept_paths(shop.db))
+            keep = await app[DB].run(lambda shop: kept_paths(shop.village))
             started = time.perf_counter()
             stats = await asyncio.to_thread(sweep_media, config, keep)
             log_event("media.swept", ms=round((time.perf_counter() - started) * 1000, 1), **stats)

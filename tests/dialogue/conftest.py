@@ -9,6 +9,7 @@ import pytest
 from voicebot.config import load_config
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db
+from voicebot.store.scoped import ShopDb
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def config(tmp_path: Path):
 
 @pytest.fixture
 def db(config):
-    db = open_db(config.db_path)
+    db = ShopDb(open_db(config.db_path), 1)  # the dialogue works on one shop's view of the database
     yield db
     db.close()
 

@@ -10,6 +10,7 @@ from PIL import Image
 from voicebot.dialogue import TurnResult, handle_turn, note_photo
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db
+from voicebot.store.scoped import ShopDb
 
 T0 = 1_800_000_000.0  # a fixed "now" (epoch seconds): expiry is tested by moving it, not by sleeping
 
@@ -44,7 +45,7 @@ def stock(shop: Shop, name: str) -> int:
 
 
 def order_count(db) -> int:
-    return db.execute("SELECT count(*) FROM orders").fetchone()[0]
+    return db.raw.execute("SELECT count(*) FROM orders").fetchone()[0]
 
 
 # --- slot filling ---------------------------------------------------------------------------------
@@ -108,12 +109,12 @@ def test_low_confidence_sale_confirmed_en(db, config, en_shop):
 
 
 def test_deny_changes_nothing_and_says_so(db, config, shop):
-    actions_before = db.execute("SELECT count(*) FROM actions").fetchone()[0]
+    actions_before = db.raw.execute("SELECT count(*) FROM actions").fetchone()[0]
     say(db, config, "卖了三条绿松石手链", confidence=0.5)
     r = say(db, config, "不对", now=T0 + 2)
     assert not r.committed and "没有改" in r.reply
     assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
-    assert db.execute("SELECT count(*) FROM actions").fetchone()[0] == actions_before
+    assert db.raw.execute("SELECT count(*) FROM actions").fetchone()[0] == actions_before
     r = say(db, config, "对", now=T0 + 4)  # nothing is pending any more
     assert not r.committed and stock(shop, "绿松石手链") == 10
 
@@ -212,11 +213,11 @@ def test_pending_question_expires(db, config, shop):
 
 
 def test_state_survives_a_restart(config, tmp_path):
-    db = open_db(config.db_path)
+    db = ShopDb(open_db(config.db_path), 1)
     Shop(db, config).add_product("蜂蜜", 30, 20, "瓶")
     assert say(db, config, "上架绿松石戒指二十个").awaiting == "price"
     db.close()
-    db = open_db(config.db_path)  # a new process would do exactly this
+    db = ShopDb(open_db(config.db_path), 1)  # a new process would do exactly this
     r = say(db, config, "两百块", now=T0 + 30)
     assert r.committed and Shop(db, config).find_product("绿松石戒指")["stock"] == 20
     db.close()
@@ -257,7 +258,7 @@ def test_buyers_cannot_change_prices_or_stock(db, config, shop):
         assert not r.committed
     assert shop.product("绿松石手链")["price_fen"] == 20000 and stock(shop, "绿松石手链") == 10
     assert shop.find_product("蜂蜜") is not None
-    assert db.execute("SELECT count(*) FROM actions WHERE actor_id IS NOT NULL").fetchone()[0] == 0
+    assert db.raw.execute("SELECT count(*) FROM actions WHERE actor_id IS NOT NULL").fetchone()[0] == 0
 
 
 def test_buyer_cancel_confirms_first_and_returns_stock(db, config, shop):

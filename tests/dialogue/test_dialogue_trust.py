@@ -330,7 +330,7 @@ def test_an_order_the_seller_never_confirmed_expires_and_everyone_hears_it(zh, s
     shop.customer("wechat", "b1", display_name="李四")
     zh.buyer("我要两瓶蜂蜜")
     assert stock(shop, "蜂蜜") == 18
-    db.execute("UPDATE orders SET created_at = '2020-01-01T00:00:00.000000Z'")  # placed long ago
+    db.raw.execute("UPDATE orders SET created_at = '2020-01-01T00:00:00.000000Z'")  # placed long ago
     r = zh.seller("库存")
     assert ("wechat", "boss", "李四的一号订单过期了，已经取消，库存放回去了：蜂蜜两瓶。") in r.notify
     assert ("wechat", "b1", "你的一号订单老板没有及时确认，已经取消了：蜂蜜两瓶。") in r.notify

@@ -104,7 +104,7 @@ def test_a_question_stored_as_a_dict_before_the_intent_was_typed_is_answered(db,
         },
         "last_reply": "卖了三瓶蜂蜜，对吗？",
     }
-    db["dialogue_state"].insert({"channel": "wechat", "user": "boss", "state_json": json.dumps(legacy),
+    db.raw["dialogue_state"].insert({"channel": "wechat", "user": "boss", "state_json": json.dumps(legacy),
                                  "expires_at": None, "updated_at": "2026-03-10T00:00:00.000000Z"})
     assert load_state(db, "wechat", "boss")["pending"]["intent"] == Intent(
         "record_sale", "蜂蜜", 3, unit="瓶", utterance="卖了三瓶蜂蜜", unsure=True)
@@ -112,14 +112,14 @@ def test_a_question_stored_as_a_dict_before_the_intent_was_typed_is_answered(db,
                     confidence=None, now=T0)
     assert r.committed and r.intent.name == "record_sale" and shop.product("蜂蜜")["stock"] == 17
     # and the state is written back in the same form
-    saved = json.loads(db.execute("SELECT state_json FROM dialogue_state").fetchone()[0])
+    saved = json.loads(db.raw.execute("SELECT state_json FROM dialogue_state").fetchone()[0])
     assert saved["pending"] is None and saved["last_done"]["intent"]["intent"] == "record_sale"
 
 
 def test_a_pending_intent_unknown_to_this_version_is_dropped_not_fatal(db, config, shop):
     stale = {"pending": {"intent": {"intent": "gift_wrap"}, "awaiting": "confirm", "question": "?",
                          "expires": T0 + 600}}
-    db["dialogue_state"].insert({"channel": "wechat", "user": "boss", "state_json": json.dumps(stale),
+    db.raw["dialogue_state"].insert({"channel": "wechat", "user": "boss", "state_json": json.dumps(stale),
                                  "expires_at": None, "updated_at": "2026-03-10T00:00:00.000000Z"})
     r = handle_turn(db, config, channel="wechat", user_id="boss", role="seller", lang="zh", text="蜂蜜还有几瓶",
                     confidence=None, now=T0)
@@ -131,7 +131,7 @@ def test_a_turn_recorded_before_the_intent_was_typed_replays(db, config, shop):
     recorded = {"reply": "好的，卖了两条绿松石手链。", "intent": {"intent": "record_sale", "product": "绿松石手链",
                 "quantity": 2, "price": None, "customer": None, "unit": "条"}, "action_id": 9, "committed": True,
                 "awaiting": None, "notify": [["wechat", "boss", "note"]], "photo_product": None, "error_code": None}
-    db.execute("INSERT INTO dialogue_turns (turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?)",
+    db.raw.execute("INSERT INTO dialogue_turns (turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?)",
                ("msg-7", "wechat", "boss", json.dumps(recorded, ensure_ascii=False), "2026-03-10T00:00:00Z"))
     r = handle_turn(db, config, channel="wechat", user_id="boss", role="seller", lang="zh", text="卖了两条手链",
                     confidence=None, now=T0, turn_id="msg-7")

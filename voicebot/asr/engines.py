@@ -25,10 +25,11 @@ def engine_for(config: Config, lang: str) -> str:
 
 def new_pool(config: Config, engine: str, languages: list[str]) -> AsrPool:
     if engine == "wyoming":  # speech servers (voicebot speech serve, wyoming-faster-whisper)
-        from voicebot.remote.recognizer import WyomingRecognizer
+        from voicebot.remote.recognizer import WyomingRecognizer  # the optional `wyoming` extra
 
         return WyomingRecognizer(config, languages)  # type: ignore[return-value]  # the pools' interface
     if engine == "whisper":
+        # numpy and faster-whisper: the optional `whisper` extra
         from voicebot.asr.whisper_pool import WhisperPool
 
         return WhisperPool(config, languages)

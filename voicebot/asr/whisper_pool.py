@@ -34,6 +34,18 @@ def cpu_threads(config: Config, workers: int) -> int:
     return config.asr.whisper_cpu_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def transcribe_here(pcm: bytes, lang: str, config: Config, phrases: list[str] | None = None) -> Transcript:
+    """One utterance recognised in this process, as the pool's workers would (``voicebot transcribe``)."""
+    spec = whisper_spec(config.asr.whisper_model)
+    path = find_whisper(spec.key, config.models_dir)
+    if path is None:
+        raise WhisperModelMissing(lang, spec.key, spec.name)
+    whisper_worker.init([str(path)], cpu_threads=cpu_threads(config, 1))
+    prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
+    result = whisper_worker.recognize(pcm, lang, str(path), prompt, config.asr.whisper_beam_size)
+    return Transcript.from_result(result, spec.name)
+
+
 class WhisperPool(AsrPool):
     """faster-whisper recognition in a pool of worker processes; one ``transcribe`` per utterance."""
 

@@ -43,7 +43,7 @@ def model(path: str) -> Any:
     """The process's loaded Whisper model for ``path`` (loaded on first use)."""
     loaded = _MODELS.get(path)
     if loaded is None:
-        from faster_whisper import WhisperModel
+        from faster_whisper import WhisperModel  # the optional `whisper` extra, slow: only in a worker
 
         loaded = _MODELS[path] = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=_THREADS)
     return loaded
@@ -60,7 +60,7 @@ def recognize(
     ``avg_logprob`` the mean log-probability of the kept text's tokens (how sure the decoder was of the
     whole reading). ``options`` override faster-whisper's ``transcribe`` arguments (benchmarks).
     """
-    import ctranslate2
+    import ctranslate2  # comes with faster-whisper (the optional `whisper` extra)
 
     stall_for_tests(pcm)
     ctranslate2.set_random_seed(SEED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from voicebot import __version__
-from voicebot.cli import asr, console, dialogue, log, nlu, outbox, serve, shop, speech, weblinks
+from voicebot.cli import asr, console, dialogue, log, nlu, outbox, serve, shop, shops, speech, weblinks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,7 @@ def main() -> None:
     """
 
 
-for module in (serve, asr, speech, shop, nlu, dialogue, log, outbox, console):
+for module in (serve, asr, speech, shop, shops, nlu, dialogue, log, outbox, console):
     for command in module.COMMANDS:
         main.add_command(command)
 for command in weblinks.COMMANDS:  # voicebot shop seller link/unlink/links

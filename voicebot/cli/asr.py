@@ -9,13 +9,12 @@ from pathlib import Path
 import click
 
 from voicebot.asr import worker
-from voicebot.asr.biasing import prompt_for
 from voicebot.asr.download import DownloadError, pull
 from voicebot.asr.engines import ENGINES, engine_for
 from voicebot.asr.pool import ModelMissing, Transcript
 from voicebot.asr.recognizer import AsrError
 from voicebot.asr.registry import MODELS, dir_size, find_model, spec_for
-from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper, whisper_spec
+from voicebot.asr.whisper_models import WHISPER_MODELS, find_whisper, pull_whisper
 from voicebot.audio.decode import decode_sync
 from voicebot.audio.errors import AudioError
 from voicebot.cli.options import print_json, with_config
@@ -97,28 +96,22 @@ def transcribe(
 
 
 def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
-    # numpy and faster-whisper come with the optional `whisper` extra
-    from voicebot.asr import whisper_worker
-    from voicebot.asr.whisper_pool import WhisperModelMissing, cpu_threads
+    # numpy and faster-whisper: the optional `whisper` extra
+    from voicebot.asr.whisper_pool import transcribe_here
 
     try:
         pcm = decode_sync(file.read_bytes(), config.audio)
     except AudioError as e:
         raise click.ClickException(f"{file}: {e} (code: {e.code})") from None
-    spec = whisper_spec(config.asr.whisper_model)
-    path = find_whisper(spec.key, config.models_dir)
-    if path is None:
-        raise click.ClickException(str(WhisperModelMissing(lang, spec.key, spec.name)))
-    whisper_worker.init([str(path)], cpu_threads=cpu_threads(config, 1))
-    prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
-    result = whisper_worker.recognize(pcm.data, lang, str(path), prompt, config.asr.whisper_beam_size)
-    print_json(Transcript.from_result(result, spec.name).to_dict())
+    try:
+        print_json(transcribe_here(pcm.data, lang, config, phrases).to_dict())
+    except ModelMissing as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _transcribe_wyoming(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
     """On the ``asr.wyoming`` servers (``--engine wyoming``)."""
-
-    from voicebot.remote.recognizer import WyomingRecognizer
+    from voicebot.remote.recognizer import WyomingRecognizer  # the optional `wyoming` extra
 
     if not config.asr.wyoming:
         raise click.ClickException("--engine wyoming needs asr.wyoming (tcp://host:port of a speech server)")

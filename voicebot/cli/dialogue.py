@@ -8,12 +8,12 @@ import uuid
 import click
 
 from voicebot.cli.options import print_json, with_config
+from voicebot.cli.shop import shop_option
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.dialogue import handle_turn
 from voicebot.lang.packs import available_languages
-from voicebot.shop import customers
-from voicebot.store.db import open_db
-from voicebot.store.messages import ConversationLog
+from voicebot.shop import ShopError, customers, shops
+from voicebot.shop.facade import Shop
 
 
 @click.command("chat")
@@ -28,6 +28,7 @@ from voicebot.store.messages import ConversationLog
 @click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), default=None, help="SQLite file (overrides config)."
 )
+@shop_option
 @click.option("--json", "as_json", is_flag=True, help="Print the whole turn result as one JSON line.")
 @click.option(
     "--new-seller", is_flag=True,
@@ -42,6 +43,7 @@ def chat(
     lang: str | None,
     confidence: float | None,
     db_path: str | None,
+    shop_name: str | None,
     as_json: bool,
     new_seller: bool,
     config: Config,
@@ -57,8 +59,13 @@ def chat(
     """
 
 
-    db = open_db(db_path or config.db_path)
-    log = ConversationLog(db)
+    village = Shop.open(config, db_path)
+    try:
+        shop = village.other(shops.pick_shop(village.village, shop_name)["id"])
+    except ShopError as e:
+        village.close()
+        raise click.ClickException(str(e)) from None
+    db, log, config = shop.db, shop.log, shop.config
     try:
         if role == "seller" and not _may_sell(db, config, channel, user_id, new_seller):
             raise click.UsageError(

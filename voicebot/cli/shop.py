@@ -18,7 +18,7 @@ import click
 
 from voicebot.cli.options import config_option, load_or_exit, print_json
 from voicebot.config import SELLERS_CHANNEL
-from voicebot.shop import Shop, ShopError, format_yuan, quantity, yuan_number
+from voicebot.shop import OrderNotFound, Shop, ShopError, format_yuan, quantity, shops, yuan_number
 from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES, line_total
 from voicebot.shop.reports import PERIODS, SALE_STATUSES
@@ -51,20 +51,52 @@ def _errors() -> Iterator[None]:
         raise click.ClickException(f"database: {e}") from None
 
 
+shop_option = click.option(
+    "--shop", "shop_name", default=None, envvar="VOICEBOT_SHOP", metavar="NAME",
+    help="The shop (its name or code; default: the only shop). See 'voicebot shops list'.",
+)
+
+
+def open_shop(config_path: str | None, db_path: str | None, shop_name: str | None = None) -> Shop:
+    """The configured database, open, serving the shop named (or the only one)."""
+    config = load_or_exit(config_path)
+    if db_path:
+        db_file = Path(db_path).resolve()
+        config.storage.db_path = str(db_file)
+        config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
+        config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
+    shop = Shop.open(config)
+    try:
+        return shop.other(shops.pick_shop(shop.village, shop_name)["id"])
+    except BaseException:
+        shop.close()
+        raise
+
+
 def with_shop(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--config``/``--db``; pass an open ``shop`` (closed afterwards); shop errors exit 1."""
+    """Add ``--config``/``--db``/``--shop``; pass an open ``shop`` (closed afterwards); shop errors exit 1."""
+
+    @config_option
+    @db_option
+    @shop_option
+    @functools.wraps(func)
+    def wrapper(*args: Any, config_path: str | None, db_path: str | None, shop_name: str | None,
+                **kwargs: Any) -> Any:
+        with _errors(), open_shop(config_path, db_path, shop_name) as shop:
+            return func(*args, shop=shop, **kwargs)
+
+    return wrapper
+
+
+def with_village(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--config``/``--db``; pass the open database as shop 1's ``shop`` (``shop.village`` is what
+    village-wide commands use); shop errors exit 1."""
 
     @config_option
     @db_option
     @functools.wraps(func)
     def wrapper(*args: Any, config_path: str | None, db_path: str | None, **kwargs: Any) -> Any:
-        config = load_or_exit(config_path)
-        if db_path:
-            db_file = Path(db_path).resolve()
-            config.storage.db_path = str(db_file)
-            config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
-            config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
-        with _errors(), Shop.open(config) as shop:
+        with _errors(), open_shop(config_path, db_path, shops.DEFAULT_SHOP) as shop:  # type: ignore[arg-type]
             return func(*args, shop=shop, **kwargs)
 
     return wrapper
@@ -94,6 +126,7 @@ def product_json(p: dict[str, Any]) -> dict[str, Any]:
 def order_json(o: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": o["id"],
+        "number": o["number"],  # the shop's order number, what people say and what ship/cancel take
         "status": o["status"],
         "created_by": o["created_by"],
         "customer_id": o["customer_id"],
@@ -126,7 +159,7 @@ def _product_line(p: dict[str, Any]) -> str:
 def _order_line(o: dict[str, Any]) -> str:
     items = ", ".join(f"{i['name']} x{i['quantity']}" for i in o["items"])
     who = o["customer_name"] or "-"
-    return f"#{o['id']}  {o['created_at'][:16]}Z  {o['status']:<9}  {who}  ¥{format_yuan(o['total_fen'])}  {items}"
+    return f"#{o['number']}  {o['created_at'][:16]}Z  {o['status']:<9}  {who}  ¥{format_yuan(o['total_fen'])}  {items}"
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text: str) -> None:
@@ -372,33 +405,41 @@ def orders_list_cmd(shop: Shop, status: str | None, today: bool, limit: int | No
     )
 
 
+def _order_numbered(shop: Shop, number: int) -> dict[str, Any]:
+    """The shop's order with this number (the ``#N`` of ``orders list``), or a clear error."""
+    order = shop.order_by_number(number)
+    if order is None:
+        raise OrderNotFound(f"no order {number} in this shop")
+    return order
+
+
 @orders.command("ship")
-@click.argument("order_id", type=int)
+@click.argument("number", type=int)
 @json_option
 @with_shop
-def orders_ship_cmd(shop: Shop, order_id: int, as_json: bool) -> None:
-    """Mark an order as shipped.
+def orders_ship_cmd(shop: Shop, number: int, as_json: bool) -> None:
+    """Mark an order as shipped. NUMBER is the shop's order number (the #N of ``orders list``).
 
     \b
     Example:
       voicebot orders ship 12
     """
-    o = shop.ship_order(order_id, actor=_operator(shop))
+    o = shop.ship_order(_order_numbered(shop, number)["id"], actor=_operator(shop))
     _emit(as_json, {"order": order_json(o)}, _order_line(o))
 
 
 @orders.command("cancel")
-@click.argument("order_id", type=int)
+@click.argument("number", type=int)
 @json_option
 @with_shop
-def orders_cancel_cmd(shop: Shop, order_id: int, as_json: bool) -> None:
-    """Cancel an unshipped order; its stock goes back.
+def orders_cancel_cmd(shop: Shop, number: int, as_json: bool) -> None:
+    """Cancel an unshipped order; its stock goes back. NUMBER is the shop's order number.
 
     \b
     Example:
       voicebot orders cancel 12
     """
-    o = shop.cancel_order(order_id, actor=_operator(shop))
+    o = shop.cancel_order(_order_numbered(shop, number)["id"], actor=_operator(shop))
     _emit(as_json, {"order": order_json(o)}, _order_line(o))
 
 
@@ -463,9 +504,10 @@ def report(shop: Shop, period: str, as_json: bool) -> None:
 @json_option
 @config_option
 @db_option
+@shop_option
 @click.pass_context
 def export(ctx: click.Context, out_dir: str | None, as_json: bool, config_path: str | None,
-           db_path: str | None) -> None:
+           db_path: str | None, shop_name: str | None) -> None:
     """Write products.csv, orders.csv (one line per item) and messages.csv; or, with a subcommand,
     other data (``corrections``: operators' corrections as NLU test cases).
 
@@ -478,7 +520,7 @@ def export(ctx: click.Context, out_dir: str | None, as_json: bool, config_path: 
         return
     if not out_dir:
         raise click.UsageError("Missing option '--out' (or a subcommand, e.g. 'corrections').")
-    _export_csv(out_dir=out_dir, as_json=as_json, config_path=config_path, db_path=db_path)
+    _export_csv(out_dir=out_dir, as_json=as_json, config_path=config_path, db_path=db_path, shop_name=shop_name)
 
 
 @with_shop

@@ -13,6 +13,8 @@ from voicebot.audio.encode import format_for_path
 from voicebot.audio.errors import AudioError
 from voicebot.cli.options import config_option, load_or_exit, print_json, with_config
 from voicebot.config import Config
+from voicebot.logs import setup_logging
+from voicebot.remote.uris import check_uri
 from voicebot.tts.errors import TtsError
 from voicebot.tts.service import TtsService
 
@@ -97,8 +99,7 @@ def speech_serve(uri: str, languages: tuple[str, ...], config_path: str | None) 
       voicebot speech serve --uri tcp://0.0.0.0:10300 --config speech.toml
       voicebot speech serve --uri tcp://0.0.0.0:10301 --config speech.toml
     """
-    from voicebot.logs import setup_logging
-    from voicebot.remote.uris import check_uri
+    from voicebot.remote.server import serve  # the optional `wyoming` extra
 
     config = load_or_exit(config_path)
     try:
@@ -108,41 +109,11 @@ def speech_serve(uri: str, languages: tuple[str, ...], config_path: str | None) 
     setup_logging(config.server.log_level)
     langs = list(languages) or [config.shop.language, *config.asr.engine_by_language]
     try:
-        asyncio.run(_speech_serve(config, uri, langs))
+        asyncio.run(serve(config, uri, langs, lambda: click.echo(f"voicebot speech server listening on {uri}")))
     except ValueError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(f"cannot listen on {uri}: {e}") from None
-
-
-async def _speech_serve(config: Config, uri: str, languages: list[str]) -> None:
-    import functools
-    import signal
-
-    from wyoming.server import AsyncServer
-
-    from voicebot.logs import log_event
-    from voicebot.remote.server import SpeechEngines, SpeechHandler
-
-    engines = SpeechEngines(config, languages)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await engines.start()
-    server = AsyncServer.from_uri(uri)
-    try:
-        await server.start(functools.partial(SpeechHandler, engines))
-        status = engines.asr.status()["languages"]
-        log_event("speech.serve", uri=uri, asr={lang: e["engine"] if e["installed"] else "missing"
-                                                for lang, e in status.items()},
-                  tts=engines.tts.engines())
-        click.echo(f"voicebot speech server listening on {uri}", err=False)
-        await stop.wait()
-    finally:
-        await server.stop()
-        await engines.close()
-        log_event("speech.stopped", uri=uri)
 
 
 COMMANDS = [say, speech]

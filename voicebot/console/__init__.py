@@ -17,6 +17,7 @@ from voicebot.console import (
     views_message,
     views_outbox,
     views_shop,
+    views_village,
 )
 from voicebot.console.login_limits import HashGate, LoginLimiter
 from voicebot.console.reads import READS, ReadThread
@@ -63,7 +64,11 @@ def setup_console(app: web.Application, config: Config) -> None:
     r.add_get(f"{PREFIX}/shop", views_shop.shop_page)
     r.add_post(f"{PREFIX}/shop/products/" + _id("product_id"), views_shop.edit_product)
     r.add_post(f"{PREFIX}/shop/orders/" + _id("order_id"), views_shop.order_status)
+    r.add_post(f"{PREFIX}/shop/products/" + _id("product_id") + "/photo", views_shop.add_photo)
+    r.add_post(f"{PREFIX}/shops/" + _id("shop_id") + "/products", views_shop.add_product)
+    r.add_post(f"{PREFIX}/shops/" + _id("shop_id") + "/orders", views_shop.phone_order)
     r.add_get(f"{PREFIX}/dashboard", views_dashboard.dashboard)
+    r.add_get(f"{PREFIX}/village", views_village.village_page)
     for route, handler in media.ROUTES.items():
         r.add_get(f"{PREFIX}/media/{route}", handler)
     r.add_static(f"{PREFIX}/static/", HERE / "static")

@@ -21,32 +21,35 @@ from voicebot.audio.decode import decode
 from voicebot.audio.encode import encode
 from voicebot.audio.sniff import sniff
 from voicebot.config import AudioConfig, Config
-from voicebot.console.web import db_read
+from voicebot.console.web import access, db_read, not_found
 from voicebot.logs import log_event
 
 PLAYABLE = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "webm": "audio/webm", "m4a": "audio/mp4"}
 IMAGES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 
 
-def _inbound(db: sqlite_utils.Database, message_id: int) -> str | None:
-    row = db.execute("SELECT media_path FROM messages WHERE id = ? AND kind IN ('voice', 'image')",
+Found = tuple[str | None, int | None]  # (stored path, its shop)
+
+
+def _inbound(db: sqlite_utils.Database, message_id: int) -> Found | None:
+    row = db.execute("SELECT media_path, shop_id FROM messages WHERE id = ? AND kind IN ('voice', 'image')",
                      (message_id,)).fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None
 
 
-def _reply(db: sqlite_utils.Database, message_id: int) -> str | None:
-    row = db.execute("SELECT reply_audio_path FROM messages WHERE id = ?", (message_id,)).fetchone()
-    return row[0] if row else None
+def _reply(db: sqlite_utils.Database, message_id: int) -> Found | None:
+    row = db.execute("SELECT reply_audio_path, shop_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
-def _outbox(db: sqlite_utils.Database, outbox_id: int) -> str | None:
-    row = db.execute("SELECT media_path FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-    return row[0] if row else None
+def _outbox(db: sqlite_utils.Database, outbox_id: int) -> Found | None:
+    row = db.execute("SELECT media_path, shop_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
-def _photo(db: sqlite_utils.Database, photo_id: int) -> str | None:
-    row = db.execute("SELECT thumb_path FROM photos WHERE id = ?", (photo_id,)).fetchone()
-    return row[0] if row else None
+def _photo(db: sqlite_utils.Database, photo_id: int) -> Found | None:
+    row = db.execute("SELECT thumb_path, shop_id FROM photos WHERE id = ?", (photo_id,)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def allowed(config: Config, path: str | None) -> Path | None:
@@ -88,12 +91,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _handler(lookup: Callable[[sqlite_utils.Database, int], str | None], key: str) -> Callable[..., Any]:
+def _handler(lookup: Callable[[sqlite_utils.Database, int], Found | None], key: str) -> Callable[..., Any]:
     async def serve(request: web.Request) -> web.StreamResponse:
         config = request.app[CONFIG]
-        path = allowed(config, await db_read(request, lookup, int(request.match_info[key])))
+        found = await db_read(request, lookup, int(request.match_info[key]))
+        # another shop's file is as absent as a missing one
+        path = allowed(config, found[0]) if found and access(request).sees(found[1]) else None
         if path is None:
-            raise web.HTTPNotFound(text="no such media")
+            raise not_found("media")
         data = await asyncio.to_thread(path.read_bytes)
         ctype = _image_type(data)
         if ctype is None:

@@ -36,11 +36,12 @@ async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
     with timed("console.notice_tts", timings, message_id=outcome.message_id):
         audio = await app[TTS].speak(text, outcome.lang, channel.reply_format)
         path = await asyncio.to_thread(_write, app[CONFIG].media_dir / "out", audio, channel.reply_format)
-    outbox_id = await app[DB].run(lambda shop: shop.outbox.enqueue(
+    outbox_id = await app[DB].run(lambda shop: shop.other(outcome.shop_id).outbox.enqueue(
         outcome.channel, outcome.user, "voice", message_id=outcome.message_id, media_path=str(path),
         payload={"text": text, "correction": outcome.correction_id},
         dedup_key=f"correction:{outcome.correction_id}"))
-    await app[DB].run(lambda shop: corrections.set_notice(shop.db, outcome.correction_id, outbox_id))
+    await app[DB].run(
+        lambda shop: corrections.set_notice(shop.village, outcome.shop_id, outcome.correction_id, outbox_id))
     app[SENDER].wake()
     log_event("console.notice_queued", message_id=outcome.message_id, outbox_id=outbox_id, **timings)
     return outbox_id

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from voicebot.console.access import Access
 from voicebot.store.clock import to_iso, utc_now
 from voicebot.store.outbox import HELD
 
@@ -50,8 +51,8 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
-    where, params = ["m.direction = 'in'"], []
+def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
+    where, params = ["m.direction = 'in' AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))"], access.params()
     if f.q:
         where.append("(m.transcript LIKE ? ESCAPE '\\' OR m.reply_text LIKE ? ESCAPE '\\')")
         params += [_like(f.q), _like(f.q)]
@@ -82,13 +83,15 @@ def _where(f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
         params.append(low_conf)
     elif f.status == "awaiting":
         where.append(
-            "EXISTS (SELECT 1 FROM dialogue_state d WHERE d.channel = m.channel AND d.user = m.user"
+            "EXISTS (SELECT 1 FROM dialogue_state d WHERE d.shop_id = m.shop_id AND d.channel = m.channel"
+            " AND d.user = m.user"
             " AND json_extract(d.state_json, '$.pending') IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > ?))"
         )
         params.append(utc_now())
     elif f.status == "held":
-        where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id AND o.status = 'pending'"
-                     " AND o.next_attempt_at = ?)")
+        where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
+                     " AND (o.shop_id IS m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
+                     " AND o.status = 'pending' AND o.next_attempt_at = ?)")
         params.append(HELD)
     return " AND ".join(where), params
 
@@ -97,18 +100,23 @@ LOW_CONFIDENCE = (
     "EXISTS (SELECT 1 FROM json_each(COALESCE(m.words_json, '[]')) w"
     " WHERE json_extract(w.value, '$.conf') < ?)"
 )
-_FROM = "FROM messages m LEFT JOIN customers c ON c.channel = m.channel AND c.channel_user_id = m.user"
+_FROM = ("FROM messages m LEFT JOIN customers c ON c.shop_id = m.shop_id AND c.channel = m.channel"
+         " AND c.channel_user_id = m.user")
 _COLUMNS = (
-    "m.id, m.created_at, m.channel, m.user, m.kind, m.status, m.transcript, m.reply_text, m.error,"
+    "m.id, m.shop_id, (SELECT name FROM shops s WHERE s.id = m.shop_id) AS shop_name,"
+    " m.created_at, m.channel, m.user, m.kind, m.status, m.transcript, m.reply_text, m.error,"
     " json_extract(m.intent_json, '$.intent') AS intent, c.id AS customer_id, c.display_name,"
     " COALESCE(c.role, 'buyer') AS role,"
-    " (SELECT group_concat(alias, ', ') FROM customer_aliases a WHERE a.customer_id = c.id) AS aliases"
+    " (SELECT group_concat(alias, ', ') FROM customer_aliases a WHERE a.shop_id = c.shop_id"
+    " AND a.customer_id = c.id) AS aliases"
 )
 
 
-def conversations(db: sqlite_utils.Database, f: Filters, tz: str, low_conf: float, limit: int = 100) -> list[Row]:
-    """Each person's newest matching inbound message, newest first (with how many matched)."""
-    where, params = _where(f, tz, low_conf)
+def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str, low_conf: float,
+                  limit: int = 100) -> list[Row]:
+    """Each person's newest matching inbound message in the shops in view, newest first (with how many
+    matched); one person in two shops is two people here."""
+    where, params = _where(access, f, tz, low_conf)
     if f.user:  # one person: every matching message
         if f.before.isdigit() and len(f.before) < 19:
             where += " AND m.id < ?"
@@ -117,8 +125,8 @@ def conversations(db: sqlite_utils.Database, f: Filters, tz: str, low_conf: floa
         return list(db.query(sql, params))
     before = int(f.before) if f.before.isdigit() and len(f.before) < 19 else None
     sql = (
-        f"WITH hits AS (SELECT m.id, m.channel, m.user {_FROM} WHERE {where}),"
-        " latest AS (SELECT max(id) AS id, count(*) AS matched FROM hits GROUP BY channel, user)"
+        f"WITH hits AS (SELECT m.id, m.shop_id, m.channel, m.user {_FROM} WHERE {where}),"
+        " latest AS (SELECT max(id) AS id, count(*) AS matched FROM hits GROUP BY shop_id, channel, user)"
         f" SELECT {_COLUMNS}, latest.matched {_FROM} JOIN latest ON latest.id = m.id"
         + (" WHERE m.id < ?" if before is not None else "")
         + f" ORDER BY m.id DESC LIMIT {int(limit)}"
@@ -126,9 +134,11 @@ def conversations(db: sqlite_utils.Database, f: Filters, tz: str, low_conf: floa
     return list(db.query(sql, params + ([before] if before is not None else [])))
 
 
-def choices(db: sqlite_utils.Database) -> Row:
-    """The values the filter menus offer: channels and intents seen in the log."""
-    channels = [r[0] for r in db.execute("SELECT DISTINCT channel FROM messages ORDER BY channel")]
+def choices(db: sqlite_utils.Database, access: Access) -> Row:
+    """The values the filter menus offer: channels and intents seen in the log of the shops in view."""
+    channels = [r[0] for r in db.execute(
+        "SELECT DISTINCT m.channel FROM messages m WHERE (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY 1", access.params())]
     intents = [r[0] for r in db.execute(
-        "SELECT DISTINCT json_extract(intent_json, '$.intent') AS i FROM messages WHERE i IS NOT NULL ORDER BY i")]
+        "SELECT DISTINCT json_extract(m.intent_json, '$.intent') AS i FROM messages m"
+        " WHERE i IS NOT NULL AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY i", access.params())]
     return {"channels": channels, "intents": intents}

@@ -39,13 +39,13 @@ def create(db: sqlite_utils.Database, user_id: int, hours: float) -> tuple[str, 
 
 
 def lookup(db: sqlite_utils.Database, token: str) -> dict[str, Any] | None:
-    """The live session for a cookie token: ``{user_id, name, csrf}``, or None."""
+    """The live session for a cookie token: ``{user_id, name, csrf, role}``, or None."""
     row = db.execute(
-        "SELECT s.user_id, u.name, s.csrf FROM console_sessions s JOIN console_users u ON u.id = s.user_id"
+        "SELECT s.user_id, u.name, s.csrf, u.role FROM console_sessions s JOIN console_users u ON u.id = s.user_id"
         " WHERE s.token_hash = ? AND s.expires_at > ?",
         (_digest(token), utc_now()),
     ).fetchone()
-    return {"user_id": row[0], "name": row[1], "csrf": row[2]} if row else None
+    return {"user_id": row[0], "name": row[1], "csrf": row[2], "role": row[3]} if row else None
 
 
 def end(db: sqlite_utils.Database, token: str) -> None:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from voicebot.app_keys import CONFIG
 from voicebot.console import queries
-from voicebot.console.web import db_read, render
+from voicebot.console.web import db_read, render, view
 from voicebot.store.clock import from_iso
 
 
@@ -39,8 +39,9 @@ async def conversations(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     f = queries.Filters.from_query(request.query)
     tz, low = config.shop.timezone, config.dialogue.confirm_below_confidence
-    rows = await db_read(request, queries.conversations, f, tz, low, PAGE)
-    options = await db_read(request, queries.choices)
+    seen = view(request)
+    rows = await db_read(request, queries.conversations, seen, f, tz, low, PAGE)
+    options = await db_read(request, queries.choices, seen)
     return render(request, "conversations.html", {
         "rows": rows, "f": f, "older": _older(request, rows), "options": options, "statuses": queries.STATUSES, "roles": queries.ROLES, "tz": tz,
     })

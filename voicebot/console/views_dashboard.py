@@ -14,8 +14,9 @@ from aiohttp import web
 
 from voicebot.app_keys import CONFIG
 from voicebot.console import charts
+from voicebot.console.access import Access
 from voicebot.console.queries import LOW_CONFIDENCE
-from voicebot.console.web import db_read, render
+from voicebot.console.web import db_read, render, view
 from voicebot.store.clock import from_iso, to_iso
 
 DAYS = 7
@@ -28,7 +29,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def stats(db: sqlite_utils.Database, tz: str, low_conf: float, now: datetime | None = None) -> dict[str, Any]:
+def stats(db: sqlite_utils.Database, seen: Access, tz: str, low_conf: float,
+          now: datetime | None = None) -> dict[str, Any]:
+    """The last 7 days of the shops in view."""
     zone = ZoneInfo(tz)
     now = now or datetime.now(UTC)
     first_day = now.astimezone(zone).date() - timedelta(days=DAYS - 1)
@@ -36,10 +39,10 @@ def stats(db: sqlite_utils.Database, tz: str, low_conf: float, now: datetime | N
     rows = list(db.query(
         "SELECT m.created_at, m.status, m.error, m.timings_json,"
         f" {LOW_CONFIDENCE} AS low,"
-        " (SELECT undone FROM actions a WHERE a.id = m.action_id) AS undone,"
-        " EXISTS (SELECT 1 FROM corrections c WHERE c.message_id = m.id) AS corrected"
-        " FROM messages m WHERE m.direction = 'in' AND m.created_at >= ?",
-        (low_conf, since),
+        " (SELECT undone FROM actions a WHERE a.id = m.action_id AND a.shop_id = m.shop_id) AS undone,"
+        " EXISTS (SELECT 1 FROM corrections c WHERE c.message_id = m.id AND c.shop_id = m.shop_id) AS corrected"
+        " FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))",
+        (low_conf, since, *seen.params()),
     ))
     per_day = {(first_day + timedelta(days=i)).isoformat(): 0 for i in range(DAYS)}
     stages: dict[str, list[float]] = {}
@@ -66,7 +69,7 @@ def stats(db: sqlite_utils.Database, tz: str, low_conf: float, now: datetime | N
 
 async def dashboard(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    s = await db_read(request, stats, config.shop.timezone, config.dialogue.confirm_below_confidence)
+    s = await db_read(request, stats, view(request), config.shop.timezone, config.dialogue.confirm_below_confidence)
     return render(request, "dashboard.html", {
         **s,
         "days_chart": charts.columns([(d[5:], n) for d, n in s["per_day"].items()], "messages per day"),

@@ -65,7 +65,7 @@ class Acts(StockActs):
             )
         if kind == "set_status":
             status = (data.get("after") or {}).get("status")
-            order = self.shop.get_order(data["order_id"]) or {"id": data["order_id"]}
+            order = self.shop.get_order(data["order_id"]) or {"number": ports.action_order_number(data)}
             if status == "cancelled":
                 return self.say("undo_what.cancel_order", order=self.order_ref(order))
             if status == "shipped":

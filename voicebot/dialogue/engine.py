@@ -16,8 +16,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import sqlite_utils
-
 from voicebot import intents
 from voicebot.config import Config, load_config
 from voicebot.dialogue import plausible, ports, replies
@@ -30,6 +28,7 @@ from voicebot.intents import Intent
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
 from voicebot.store.db import StoreBusy, write_tx
+from voicebot.store.scoped import ShopDb
 
 MONEY_STOCK = intents.names(confirm="unsure")  # read back when heard unsure or approximately
 ALWAYS_CONFIRM = intents.names(confirm="always")
@@ -500,7 +499,7 @@ class _Turn(Repair):
 
 
 def handle_turn(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     config: Config,
     *,
     channel: str,
@@ -552,7 +551,7 @@ def handle_turn(
 
 
 def _run_turn(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     config: Config,
     state: State,
     channel: str,
@@ -587,7 +586,7 @@ def _run_turn(
 
 
 def note_photo(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     channel: str,
     user_id: str,
     photo_id: int,
@@ -609,7 +608,7 @@ def note_photo(
 
 
 def _once(
-    db: sqlite_utils.Database, turn_id: str | None, channel: str, user_id: str, run: Callable[[], TurnResult]
+    db: ShopDb, turn_id: str | None, channel: str, user_id: str, run: Callable[[], TurnResult]
 ) -> TurnResult:
     """``run()`` in one transaction with the record of its result under ``turn_id``; a turn that
     already ran (a run resumed after a crash) returns its recorded result and changes nothing."""
@@ -624,7 +623,7 @@ def _once(
 
 
 def _note_photo(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     config: Config,
     channel: str,
     user_id: str,

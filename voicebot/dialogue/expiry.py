@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.logs import log_event
 from voicebot.shop import customers, orders
 from voicebot.store.clock import to_iso
+from voicebot.store.scoped import ShopDb
 
 Notice = tuple[str, str, str]
 
 
-def expire_orders(db: sqlite_utils.Database, config: Config, now: datetime | None = None) -> list[Notice]:
+def expire_orders(db: ShopDb, config: Config, now: datetime | None = None) -> list[Notice]:
     """Cancel pending buyer orders older than ``dialogue.order_expiry_h``; the voice notices to send.
 
     ``now`` is the wall clock (orders are stamped with it), not a turn's test time."""
@@ -29,8 +28,9 @@ def expire_orders(db: sqlite_utils.Database, config: Config, now: datetime | Non
     stale = [
         r[0]
         for r in db.execute(
-            "SELECT id FROM orders WHERE status = 'pending' AND created_by = 'buyer' AND created_at < ?",
-            (cutoff,),
+            "SELECT id FROM orders WHERE shop_id = ? AND status = 'pending' AND created_by = 'buyer'"
+            " AND created_at < ?",
+            (db.shop_id, cutoff),
         ).fetchall()
     ]
     notices: list[Notice] = []
@@ -64,4 +64,4 @@ def _facts(lang: str, order: dict) -> dict[str, str]:
         )
         for i in order["items"]
     ]
-    return {"number": replies.ordinal(lang, order["id"]), "items": replies.join(lang, lines)}
+    return {"number": replies.ordinal(lang, order["number"]), "items": replies.join(lang, lines)}

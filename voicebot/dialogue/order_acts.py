@@ -18,8 +18,9 @@ class OrderActs(TurnBase):
 
     # --- spoken order facts ---------------------------------------------------------------------
 
-    def order_number(self, order_id: int, lang: str | None = None) -> str:
-        return replies.ordinal(lang or self.lang, order_id)
+    def order_number(self, number: int, lang: str | None = None) -> str:
+        """The shop's order ``number`` (``orders.number``, never the village-wide id) as said: "三"."""
+        return replies.ordinal(lang or self.lang, number)
 
     def order_ref(self, order: dict[str, Any], lang: str | None = None) -> str:
         """ "张三那单" when the buyer has a name, else "三号订单"."""
@@ -27,7 +28,7 @@ class OrderActs(TurnBase):
         name = order.get("customer_name") or ports.display_name(self.db, order.get("customer_id"))
         if name:
             return say(lang, "order_ref_named", customer=name)
-        return say(lang, "order_ref", number=self.order_number(order["id"], lang))
+        return say(lang, "order_ref", number=self.order_number(order["number"], lang))
 
     def lines_text(self, lang: str, items: list[dict[str, Any]]) -> str:
         """Order lines in ``lang`` ("两瓶蜂蜜")."""
@@ -38,8 +39,8 @@ class OrderActs(TurnBase):
             parts.append(say(lang, "order_line", product=line.get("name") or "", quantity=quantity))
         return replies.join(lang, parts)
 
-    def notify_sellers(self, key: str, order_id: int, items: list[dict[str, Any]], **fields: Any) -> list:
-        """One voice message per seller, each in the seller's language."""
+    def notify_sellers(self, key: str, number: int, items: list[dict[str, Any]], **fields: Any) -> list:
+        """One voice message per seller, each in the seller's language, about the shop's order ``number``."""
         buyer = ports.display_name(self.db, self.actor)
         out = []
         for channel, seller_id, seller_lang in ports.sellers(self.db, self.config, self.channel):
@@ -50,7 +51,7 @@ class OrderActs(TurnBase):
                 seller_lang,
                 key,
                 customer=buyer or say(seller_lang, "someone"),
-                number=self.order_number(order_id, seller_lang),
+                number=self.order_number(number, seller_lang),
                 items=self.lines_text(seller_lang, items),
                 **extra,
             )
@@ -60,7 +61,7 @@ class OrderActs(TurnBase):
     def order_item(self, order: dict[str, Any]) -> str:
         """ "三号，张三，蜂蜜两瓶"; without a name just "三号，蜂蜜两瓶" (never 「一位顾客」 once per order)."""
         name = order.get("customer_name") or ports.display_name(self.db, order.get("customer_id"))
-        number, items = self.order_number(order["id"]), self.items_text(order)
+        number, items = self.order_number(order["number"]), self.items_text(order)
         if not name:
             return self.say("order_item_anon", number=number, items=items)
         return self.say("order_item", number=number, customer=name, items=items)
@@ -120,10 +121,12 @@ class OrderActs(TurnBase):
             order = self.shop.get_order(it.order_id)
             if order is not None and order["status"] in statuses:
                 return order
-            return self.order_not_open(it, it.order_id, order)
+            if order is None:  # gone meanwhile (undone): never act on another order without asking
+                return self.result(self.say("no_open_orders"), it, error_code="no_order")
+            return self.order_not_open(it, order["number"], order)
         number = self.spoken_order_number(it.customer or it.utterance)
-        if number is not None:
-            order = self.shop.get_order(number)
+        if number is not None:  # the number she heard is her shop's, never another shop's order
+            order = self.shop.order_by_number(number)
             if order is None or order["status"] not in statuses:
                 return self.order_not_open(it, number, order)
             return order
@@ -185,7 +188,7 @@ class OrderActs(TurnBase):
             return []
         channel, user_id, lang = to
         lang = lang or self.lang
-        text = say(lang, key, number=self.order_number(order["id"], lang), items=self.lines_text(lang, order["items"]))
+        text = say(lang, key, number=self.order_number(order["number"], lang), items=self.lines_text(lang, order["items"]))
         return [(channel, user_id, replies.capitalized(lang, text))]
 
     def spoken_order_number(self, text: str) -> int | None:
@@ -220,12 +223,12 @@ class OrderActs(TurnBase):
             product=it.product,
             quantity=self.qty(it.quantity, unit),
             total=self.price(total),
-            number=self.order_number(order["id"]),
+            number=self.order_number(order["number"]),
         )
         replaced = self.replacing_order  # a buyer's "不对，是一瓶": the same order, changed
         notify = self.notify_sellers(
             "seller_order_changed" if replaced else "seller_new_order",
-            order["id"],
+            order["number"],
             order["items"],
             total=lambda lang: replies.price(lang, total, self.config.shop.currency),
         )
@@ -247,7 +250,7 @@ class OrderActs(TurnBase):
         items = [
             self.say(
                 "order_status_item",
-                number=self.order_number(o["id"]),
+                number=self.order_number(o["number"]),
                 items=self.items_text(o),
                 status=status.get(o["status"], o["status"]),
             )
@@ -258,7 +261,7 @@ class OrderActs(TurnBase):
     def do_cancel_order(self, it: Intent) -> TurnResult:
         order = self.shop.cancel_order(it.order_id, self.actor)
         reply = self.say("done.cancel_order", items=it.items or "")
-        notify = self.notify_sellers("seller_order_cancelled", order["id"], order["items"])
+        notify = self.notify_sellers("seller_order_cancelled", order["number"], order["items"])
         return self.committed(reply, it, notify=notify)
 
     def cancel_too_late(self, it: Intent) -> TurnResult:
@@ -267,17 +270,18 @@ class OrderActs(TurnBase):
         order = ports.latest_order(self.db, self.actor)
         if order is None or order["status"] not in ("shipped", "done"):
             return self.result(self.say("no_order"), it, error_code="no_order")
-        reply = self.say("cancel_too_late", number=self.order_number(order["id"]), items=self.items_text(order))
-        notify = self.notify_sellers("seller_cancel_request", order["id"], order["items"])
+        reply = self.say("cancel_too_late", number=self.order_number(order["number"]), items=self.items_text(order))
+        notify = self.notify_sellers("seller_cancel_request", order["number"], order["items"])
         return self.result(reply, it, error_code="order_shipped", notify=notify)
 
     def buyer_undo_notice(self, kind: str, data: dict[str, Any]) -> list:
         """A buyer's undo changes an order: the sellers hear it."""
         if self.role == "seller":
             return []
-        if kind == "create_order":
-            return self.notify_sellers("seller_order_withdrawn", data["order_id"], data.get("items") or [])
+        if kind == "create_order":  # the order is gone; its number is in the action
+            return self.notify_sellers("seller_order_withdrawn", ports.action_order_number(data),
+                                       data.get("items") or [])
         if kind == "set_status" and (data.get("after") or {}).get("status") == "cancelled":
-            order = self.shop.get_order(data["order_id"]) or {"items": []}
-            return self.notify_sellers("seller_order_restored", data["order_id"], order["items"])
+            order = self.shop.get_order(data["order_id"]) or {"items": [], "number": ports.action_order_number(data)}
+            return self.notify_sellers("seller_order_restored", order["number"], order["items"])
         return []

@@ -9,15 +9,24 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
+from voicebot.lang import installed_languages, language
+from voicebot.lang.packs import load_pack
+from voicebot.nlu import understand as nlu_understand
+from voicebot.nlu.intents import second_command as nlu_second_command
+from voicebot.nlu.matching import find_product
+from voicebot.nlu.normalize import normalize
+from voicebot.nlu.numbers import find_numbers
+from voicebot.nlu.numbers import parse_number as nlu_parse_number
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
 from voicebot.shop.facade import Shop
 from voicebot.shop.money import MoneyError, to_fen
+from voicebot.shop.reports import SALE_SQL, period_bounds
+from voicebot.store.clock import to_iso
+from voicebot.store.scoped import ShopDb
 
 __all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
@@ -29,23 +38,17 @@ Row = dict[str, Any]
 def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
     """The NLU's intent as the dialogue takes it: an ambiguous product's candidates only when there are
     several to choose from."""
-    from voicebot.nlu import understand as nlu_understand
-
     intent = nlu_understand(text, lang, role, products)
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
 def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
     """The words of a second command said after the first in ``text`` (None when there is none)."""
-    from voicebot.nlu.intents import second_command as find
-
-    return find(text, lang, role, products)
+    return nlu_second_command(text, lang, role, products)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:
     """A bare spoken answer to "多少钱？"/"几条？" ("两百块", "十来个", "two fifty") as (value, approximate)."""
-    from voicebot.nlu.numbers import parse_number as nlu_parse_number
-
     found = nlu_parse_number(text, lang, money=(slot == "price"))
     return None if found is None else (found.value, bool(found.approximate))
 
@@ -53,9 +56,6 @@ def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | 
 def says_command(text: str, lang: str, role: str, intent: str) -> bool:
     """The utterance holds the intent's own command words once numbers are taken out ("进货五瓶" does,
     "三十块一斤" does not): an action of its own, not a bare answer."""
-    from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.numbers import find_numbers
-    from voicebot.nlu.packs import load_pack
 
     pack = load_pack(lang)
     norm = normalize(text, lang)
@@ -69,9 +69,6 @@ def named_product(text: str, lang: str, names: list[str]) -> str | None:
     """The one catalog product named outside the numbers ("不对，是银手链"; "十二瓶"'s 二 is not 耳环)."""
     if not names:
         return None
-    from voicebot.nlu.matching import find_product
-    from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.numbers import find_numbers
 
     norm = normalize(text, lang)
     found = find_product(norm, names, lang, exclude=[(n.start, n.end) for n in find_numbers(norm, lang)])
@@ -80,8 +77,6 @@ def named_product(text: str, lang: str, names: list[str]) -> str | None:
 
 def spoken_unit(text: str, lang: str) -> str | None:
     """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
-    from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.numbers import find_numbers
 
     counted = [n for n in find_numbers(normalize(text, lang), lang) if n.kind == "count" and n.unit]
     return counted[0].unit if counted else None
@@ -91,8 +86,6 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
     """The one catalog name this answer mentions (homophone-tolerant: "手链", "绿松实手链"), or None."""
     if not names:
         return None
-    from voicebot.nlu.matching import find_product
-    from voicebot.nlu.normalize import normalize
 
     result = find_product(normalize(text, lang), names, lang)
     return result.product if result.product and not result.ambiguous else None
@@ -101,11 +94,9 @@ def match_product(text: str, lang: str, names: list[str]) -> str | None:
 def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
     """The candidate an answer to "which one?" means by position ("第二个", "the second") or by a word only
     that candidate has ("银的", "the silver one"); None when it does not pick exactly one."""
-    from voicebot.nlu.normalize import normalize
 
     if not candidates:
         return None
-    from voicebot.nlu.packs import load_pack
 
     norm = normalize(text, lang)
     pack = load_pack(lang)
@@ -129,8 +120,6 @@ def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
 
 def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
     """Catalog products a new name sounds like ("turquoise necklace" -> the turquoise bracelet and earrings)."""
-    from voicebot.nlu.matching import find_product
-    from voicebot.nlu.normalize import normalize
 
     if not names or name in names:
         return []
@@ -141,7 +130,6 @@ def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
-    from voicebot.lang import installed_languages, language
 
     if lang in installed_languages():
         text = language(lang).name_form(text)
@@ -156,23 +144,21 @@ MAX_NAME_CHARS = {"cjk": 20, "latin": 40}  # longer than any product name a sell
 
 def name_too_long(name: str | None, lang: str) -> bool:
     """A "name" longer than a product name could be: mis-heard or hostile; never read it back."""
-    from voicebot.nlu.packs import load_pack
-
     return bool(name) and len(name or "") > MAX_NAME_CHARS.get(load_pack(lang).script, 40)
 
 
-def catalog_rows(db: sqlite_utils.Database) -> dict[str, Row]:
+def catalog_rows(db: ShopDb) -> dict[str, Row]:
     """Active products by name, each with ``cover_photo_id``."""
     return {r["name"]: r for r in catalog.list_products(db)}
 
 
-def actor_id(db: sqlite_utils.Database, channel: str, user_id: str, role: str, lang: str) -> int:
+def actor_id(db: ShopDb, channel: str, user_id: str, role: str, lang: str) -> int:
     """The speaker's customer id (created on first contact, with the role the caller decided)."""
     row = customers.get_or_create_customer(db, channel, user_id, language=lang, role=role)
     return row["id"]
 
 
-def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | None:
+def display_name(db: ShopDb, customer_id: int | None) -> str | None:
     """What the seller calls this customer: the display name, else the first alias she gave."""
     if customer_id is None:
         return None
@@ -183,17 +169,17 @@ def display_name(db: sqlite_utils.Database, customer_id: int | None) -> str | No
     return names[0] if names else None
 
 
-def last_action(db: sqlite_utils.Database, actor: int) -> Row | None:
+def last_action(db: ShopDb, actor: int) -> Row | None:
     """The actor's newest action that undo would reverse (``id``, ``kind``, ``data``), or None."""
     return actions.last_action(db, actor)
 
 
-def last_action_id(db: sqlite_utils.Database, actor: int) -> int | None:
+def last_action_id(db: ShopDb, actor: int) -> int | None:
     last = actions.last_action(db, actor)
     return last["id"] if last else None
 
 
-def stock_of(db: sqlite_utils.Database, product_id: int | None) -> int | None:
+def stock_of(db: ShopDb, product_id: int | None) -> int | None:
     row = catalog.get_product(db, product_id) if product_id is not None else None
     return row["stock"] if row else None
 
@@ -207,7 +193,7 @@ def open_order_for_name(shop: Shop, spoken: str, statuses: tuple[str, ...]) -> R
     return None
 
 
-def buyer_address(db: sqlite_utils.Database, customer_id: int | None) -> tuple[str, str, str | None] | None:
+def buyer_address(db: ShopDb, customer_id: int | None) -> tuple[str, str, str | None] | None:
     """(channel, channel user id, language) to send a buyer a message, or None (a name she only said)."""
     row = customers.get_customer(db, customer_id) if customer_id is not None else None
     if row is None or row["channel"] == customers.SPOKEN_CHANNEL or row["unsubscribed"]:
@@ -218,23 +204,29 @@ def buyer_address(db: sqlite_utils.Database, customer_id: int | None) -> tuple[s
 OPEN_STATUSES = orders.OPEN_STATUSES
 
 
-def open_orders(db: sqlite_utils.Database) -> list[Row]:
+def open_orders(db: ShopDb) -> list[Row]:
     """Orders not shipped yet (pending or confirmed), newest first."""
     return [o for o in orders.list_orders(db) if o["status"] in orders.OPEN_STATUSES]
 
 
-def open_order(db: sqlite_utils.Database, order_id: int) -> Row | None:
+def open_order(db: ShopDb, order_id: int) -> Row | None:
     order = orders.get_order(db, order_id)
     return order if order and order["status"] in orders.OPEN_STATUSES else None
 
 
-def recent_orders(db: sqlite_utils.Database, customer_id: int, limit: int = 10) -> list[Row]:
+def action_order_number(data: Row) -> int:
+    """The shop's order number an action's data is about. Actions recorded before schema v11 carry only
+    ``order_id``; those orders are all shop 1's, numbered by their id, so the id is their number."""
+    return data.get("number") or data["order_id"]
+
+
+def recent_orders(db: ShopDb, customer_id: int, limit: int = 10) -> list[Row]:
     """A buyer's orders that are still on their way (not cancelled, not done), newest first."""
     found = orders.list_orders(db, customer_id=customer_id, limit=limit * 2)
     return [o for o in found if o["status"] not in ("cancelled", "done")][:limit]
 
 
-def latest_order(db: sqlite_utils.Database, customer_id: int) -> Row | None:
+def latest_order(db: ShopDb, customer_id: int) -> Row | None:
     found = orders.list_orders(db, customer_id=customer_id, limit=1)
     return found[0] if found else None
 
@@ -247,8 +239,6 @@ def orders_today(shop: Shop) -> list[Row]:
 def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     """Confirmed sales in the period (a buyer's order waiting for the seller is not a sale yet), and how
     many buyers' orders are still waiting."""
-    from voicebot.shop.reports import SALE_SQL, period_bounds
-    from voicebot.store.clock import to_iso
 
     if period == "yesterday":  # the whole of yesterday, not today under yesterday's name
         start, end = period_bounds("today", shop.config.shop.timezone, now)
@@ -259,14 +249,16 @@ def sales(shop: Shop, period: str, now: datetime | None = None) -> Row:
     bounds = (to_iso(start), to_iso(end))
     count, revenue = shop.db.execute(
         "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
-        f" WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?",
-        bounds,
+        f" WHERE shop_id = ? AND status IN {SALE_SQL} AND created_at >= ? AND created_at < ?",
+        (shop.shop_id, *bounds),
     ).fetchone()
-    waiting, first = shop.db.execute("SELECT count(*), min(id) FROM orders WHERE status = 'pending'").fetchone()
-    return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}
+    waiting, first = shop.db.execute(
+        "SELECT count(*), min(number) FROM orders WHERE shop_id = ? AND status = 'pending'", (shop.shop_id,)
+    ).fetchone()
+    return {"count": count, "revenue_fen": revenue, "waiting": waiting, "first_waiting": first}  # a number
 
 
-def sellers(db: sqlite_utils.Database, config: Config, channel: str) -> list[tuple[str, str, str]]:
+def sellers(db: ShopDb, config: Config, channel: str) -> list[tuple[str, str, str]]:
     """(channel, channel user id, language) of every seller who can hear a voice message."""
     out: dict[tuple[str, str], str] = {}
     for row in customers.list_customers(db, role="seller"):
@@ -285,8 +277,6 @@ def money(price: float | int | str | Decimal) -> str:
 def leftover_name(text: str, lang: str, intent: str) -> str | None:
     """The words left once the intent's cue words and numbers are taken out ("核桃多少钱" -> "核桃"):
     what the user called a product the catalog does not have. None when nothing is left."""
-    from voicebot.nlu.normalize import normalize
-    from voicebot.nlu.packs import load_pack
 
     pack = load_pack(lang)
     norm = normalize(text, lang)
@@ -301,7 +291,6 @@ def leftover_name(text: str, lang: str, intent: str) -> str | None:
 
 
 def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool) -> list[str]:
-    from voicebot.nlu.numbers import find_numbers
 
     taken = [False] * len(norm)
     spans = [(n.start, n.end) for n in find_numbers(norm, lang)]

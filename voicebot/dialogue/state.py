@@ -14,12 +14,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.intents import Intent, UnknownIntent
 from voicebot.logs import log_event
 from voicebot.store.clock import to_iso, utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 TABLE = "dialogue_state"
 TURNS = "dialogue_turns"
@@ -36,9 +35,10 @@ def epoch(now: datetime | float | int | None) -> float:
     return float(now)
 
 
-def load_state(db: sqlite_utils.Database, channel: str, user_id: str) -> State:
+def load_state(db: ShopDb, channel: str, user_id: str) -> State:
     """The stored state, or an empty one."""
-    rows = list(db[TABLE].rows_where("channel = ? AND user = ?", [channel, user_id]))
+    rows = list(db.query(f"SELECT state_json FROM {TABLE} WHERE shop_id = ? AND channel = ? AND user = ?",
+                         (db.shop_id, channel, user_id)))
     if not rows:
         return {}
     try:
@@ -66,34 +66,31 @@ def _stored(state: State) -> State:
     return out
 
 
-def save_state(db: sqlite_utils.Database, channel: str, user_id: str, state: State) -> None:
+def save_state(db: ShopDb, channel: str, user_id: str, state: State) -> None:
     """Write the whole state in one transaction (last writer wins: one user speaks at a time)."""
     pending = state.get("pending")
     expires_at = None
     if pending and pending.get("expires"):
         expires_at = to_iso(datetime.fromtimestamp(pending["expires"], UTC))
     with write_tx(db):
-        db[TABLE].upsert(
-            {
-                "channel": channel,
-                "user": user_id,
-                "state_json": json.dumps(_stored(state), ensure_ascii=False),
-                "expires_at": expires_at,
-                "updated_at": utc_now(),
-            },
-            pk=("channel", "user"),
+        db.execute(
+            f"INSERT INTO {TABLE} (shop_id, channel, user, state_json, expires_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, channel, user) DO UPDATE SET"
+            " state_json = excluded.state_json, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            (db.shop_id, channel, user_id, json.dumps(_stored(state), ensure_ascii=False), expires_at, utc_now()),
         )
 
 
-def recorded_turn(db: sqlite_utils.Database, turn_id: str) -> dict[str, Any] | None:
+def recorded_turn(db: ShopDb, turn_id: str) -> dict[str, Any] | None:
     """The result stored for ``turn_id`` (a message id) when that turn already ran, else None."""
-    row = db.execute(f"SELECT result_json FROM {TURNS} WHERE turn_id = ?", (turn_id,)).fetchone()
+    row = db.execute(f"SELECT result_json FROM {TURNS} WHERE shop_id = ? AND turn_id = ?",
+                     (db.shop_id, turn_id)).fetchone()
     return json.loads(row[0]) if row else None
 
 
-def record_turn(db: sqlite_utils.Database, turn_id: str, channel: str, user_id: str, result: dict[str, Any]) -> None:
+def record_turn(db: ShopDb, turn_id: str, channel: str, user_id: str, result: dict[str, Any]) -> None:
     """Keep a turn's result; call it inside the transaction that commits the turn's shop change."""
     db.execute(
-        f"INSERT INTO {TURNS} (turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?)",
-        (turn_id, channel, user_id, json.dumps(result, ensure_ascii=False), utc_now()),
+        f"INSERT INTO {TURNS} (shop_id, turn_id, channel, user, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (db.shop_id, turn_id, channel, user_id, json.dumps(result, ensure_ascii=False), utc_now()),
     )

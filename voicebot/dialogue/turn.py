@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
 from voicebot.intents import Intent
 from voicebot.shop.facade import Shop
+from voicebot.store.scoped import ShopDb
 
 
 @dataclass
@@ -46,7 +45,7 @@ class TurnBase:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: ShopDb,
         config: Config,
         channel: str,
         user_id: str,

@@ -49,7 +49,9 @@ class Intent:
     spoken: str | None = None  # the words naming a product the catalog does not have
     confirmed: bool = False  # the user said yes to the read-back
     new_ok: bool = False  # the user said the product is new, not one she has
-    order_id: int | None = None  # the order a cancel_order is about
+    # the order an order command is about, once the dialogue found it: the internal ``orders.id`` (for the
+    # action and its undo), never said; what people hear and say is the shop's ``orders.number``
+    order_id: int | None = None
     items: str | None = None  # that order's lines, spoken
     order: str | None = None  # the order mark_shipped shipped, spoken ("张三那单")
 

@@ -14,7 +14,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from voicebot.lang.base import Language, Number, fen, tidy
+from voicebot.lang.base import CjkLanguage, Language, Number, fen, tidy
 from voicebot.lang.packs import PackError, available_languages, extra_lang_dirs, load_pack
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ def _module_class(code: str) -> type[Language]:
         module = importlib.import_module(f"voicebot.lang.{code}")
     else:
         path = next((d / f"{code}.py" for d in extra_lang_dirs() if (d / f"{code}.py").is_file()), None)
-        if path is None:
-            return Language
+        if path is None:  # the pack alone: its script says how names are cut
+            return CjkLanguage if load_pack(code).script == "cjk" else Language
         spec = importlib.util.spec_from_file_location(f"voicebot_lang_{code}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

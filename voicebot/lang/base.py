@@ -121,6 +121,15 @@ class Language:
         """A new name as it is stored (Chinese without spaces, English lower-case)."""
         return text
 
+    def customer_name(self, name: str, span: tuple[int, int], norm: str, words: list[str]) -> tuple[str, tuple[int, int]] | None:
+        """A customer's name as a pack pattern took it (at ``span`` of ``norm``), trimmed to the name, or None
+        when it is not one. ``words``: the utterance's words as the recogniser split them."""
+        return name, span
+
+    def match_form(self, word: str) -> str:
+        """One lower-case word as product names are compared (English: its singular, "jars" -> "jar")."""
+        return word
+
     def unit_form(self, unit: str) -> str:
         """A counter word as the catalog keeps it (English: singular, "jars" -> "jar")."""
         return unit
@@ -184,3 +193,40 @@ class Language:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code}>"
+
+
+class CjkLanguage(Language):
+    """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
+
+    def customer_name(self, name: str, span: tuple[int, int], norm: str, words: list[str]) -> tuple[str, tuple[int, int]] | None:
+        pack = self.pack
+        # 卖给李姐了: the name pattern also took the sentence-final particle
+        while len(name) > 2 and name[-1] in pack.name_trailing and span[1] == len(norm):
+            name, span = name[:-1], (span[0], span[1] - 1)
+        honorifics = pack.raw.get("honorifics") or ()
+        # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
+        titled = name[0] in pack.surnames and name[1:] in honorifics
+        # 老钱, 小何: 老/小 before a surname is a name, even a surname that is also a common word
+        titled = titled or (name[0] in str(pack.raw.get("name_prefixes") or "") and name[1] in pack.surnames)
+        bad, numerals = pack.not_in_names, pack.numeral_chars
+        if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
+            # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
+            ok_tail = not any(c in bad for c in name[1:]) and name[1] not in numerals
+            if len(name) == 3 and (name[0] in bad or name[0] in numerals) and ok_tail:
+                name, span = name[1:], (span[0] + 1, span[1])
+            else:
+                return None
+        if len(name) == 3 and name[1] in pack.surnames and name[2:] in honorifics:
+            name, span = name[1:], (span[0] + 1, span[1])  # 电费王姐拿了: 王姐, not 费王姐
+        if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
+            name, span = name[1:], (span[0] + 1, span[1])
+        # Names the recogniser split into words (陈 老师, 王 大姐) are still one name.
+        runs = {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + 3) + 1)}
+        if name not in words and name not in runs:
+            for t in set(words):
+                if len(t) >= 2 and t in name:
+                    name, span = t, (span[0] + name.index(t), span[0] + name.index(t) + len(t))
+                    break
+        if span[0] > 0 and norm[span[0] - 1] in numerals and any(name.startswith(w) for w in pack.count_units):
+            return None  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
+        return name, span

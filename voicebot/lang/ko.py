@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from voicebot.lang.base import Language, Number, fen, tidy
+from voicebot.lang.base import CjkLanguage, Number, fen, tidy
 from voicebot.lang.packs import Pack
 
 _KO_SINO = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9}
@@ -118,7 +118,7 @@ def ko_price(value: float | Decimal, word: str) -> str:
     return out or f"영 {word}"
 
 
-class Korean(Language):
+class Korean(CjkLanguage):
     symbols = {"%": " 퍼센트", "+": " 더하기 "}
 
     def find_numbers(self, text: str) -> list[Number]:

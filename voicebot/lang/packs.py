@@ -86,6 +86,38 @@ class Pack:
         alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
         return re.compile(rf"\b(?:{alts})\b" if self.script == "latin" else alts)
 
+    @functools.cached_property
+    def cue_tail(self) -> str:
+        """What may stand between a price or quantity cue and its number (卖了三十: 了; latin: spaces)."""
+        if self.script == "latin":
+            return r"\s*$"
+        particles = str(self.raw.get("cue_particles") or "")
+        return f"[{re.escape(particles)}]?$" if particles else "$"
+
+    @functools.cached_property
+    def per_unit(self) -> re.Pattern[str] | None:
+        """Text before "one <unit>" that makes it a per-unit mention (多少钱一瓶, 30 per jar): matched at the
+        end of what precedes the number, as written (no word boundary)."""
+        words = self.raw.get("per_unit_cues") or []
+        if not words:
+            return None
+        return re.compile("(?:" + "|".join(re.escape(w) for w in words) + r")\s*$")
+
+    @functools.cached_property
+    def count_after(self) -> re.Pattern[str] | None:
+        """Words right after a bare number that make it a count ("twenty in stock")."""
+        words = self.raw.get("count_after") or []
+        if not words:
+            return None
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.compile(rf"\s+(?:{alts})\b" if self.script == "latin" else f"(?:{alts})")
+
+    @functools.cached_property
+    def price_and_one(self) -> re.Pattern[str] | None:
+        """A numeral that, after a price word in a sale, is a price and "one" of the unit (四十一斤: 40 a jin)."""
+        pattern = self.raw.get("price_and_one")
+        return re.compile(str(pattern)) if pattern else None
+
     @property
     def units(self) -> tuple[str, ...]:
         return self.money_units + self.count_units
@@ -131,6 +163,8 @@ PACK_KEYS = frozenset({
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
     "order_fillers", "name_prefixes", "spent_cues", "command_joins", "correction_head",
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
+    "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
+    "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 

@@ -13,17 +13,16 @@ import re
 from decimal import Decimal
 
 import cn2an
+import jieba
 import opencc
 
-from voicebot.lang.base import Language, Number, fen, rejected_spans, split_amount, tidy, unit_at
+from voicebot.lang.base import CjkLanguage, Number, fen, rejected_spans, split_amount, tidy, unit_at
 from voicebot.lang.packs import Pack
 
 
 @functools.cache
 def _word_counts() -> dict[str, int]:
     """jieba's dictionary: how often each Mandarin word is used."""
-    import jieba
-
     jieba.setLogLevel(60)
     jieba.dt.check_initialized()
     return jieba.dt.FREQ
@@ -235,7 +234,7 @@ _LETTERS = dict(zip(
 _PLAIN_DIGITS = "零一二三四五六七八九"
 
 
-class Chinese(Language):
+class Chinese(CjkLanguage):
     sentence_sep = ""
     full_stop = "。"
     pinyin_matching = True

@@ -62,48 +62,19 @@ def _strip_particles(text: str, pack: Pack) -> str:
 
 def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: str) -> tuple[str | None, tuple[int, int] | None]:
     """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog."""
-    ordered = normalize_tokens(original)
-    tokens = set(ordered)
-    # Names the recogniser split into words (陈 老师, 王 大姐) are still one name.
-    runs = {"".join(ordered[i:j]) for i in range(len(ordered)) for j in range(i + 2, min(len(ordered), i + 3) + 1)}
+    words = normalize_tokens(original)
+    speech = language(lang)
     for pattern in pack.customer_patterns:
         for m in pattern.finditer(norm):
-            name, span = m.group("customer"), m.span("customer")
-            if pack.script == "cjk":
-                # 卖给李姐了: the name pattern also took the sentence-final particle
-                while len(name) > 2 and name[-1] in pack.name_trailing and span[1] == len(norm):
-                    name, span = name[:-1], (span[0], span[1] - 1)
-                # 钱大姐, 单老师: a surname that is also a common word, before a form of address, is a name.
-                titled = name[0] in pack.surnames and name[1:] in (pack.raw.get("honorifics") or ())
-                # 老钱, 小何: 老/小 before a surname is a name, even a surname that is also a common word
-                titled = titled or (name[0] in str(pack.raw.get("name_prefixes") or "") and name[1] in pack.surnames)
-                bad, numerals = pack.not_in_names, pack.numeral_chars
-                if not titled and (any(ch in bad for ch in name) or name[0] in numerals):
-                    # 3 chars with one bad leading char: keep the last two (天张三 -> 张三 handled below)
-                    ok_tail = not any(c in bad for c in name[1:]) and name[1] not in numerals
-                    if len(name) == 3 and (name[0] in bad or name[0] in numerals) and ok_tail:
-                        name, span = name[1:], (span[0] + 1, span[1])
-                    else:
-                        continue
-                honorifics = pack.raw.get("honorifics") or ()
-                if len(name) == 3 and name[1] in pack.surnames and name[2:] in honorifics:
-                    name, span = name[1:], (span[0] + 1, span[1])  # 电费王姐拿了: 王姐, not 费王姐
-                if len(name) == 3 and name[0] not in pack.surnames and name[1] in pack.surnames:
-                    name, span = name[1:], (span[0] + 1, span[1])
-                if name not in tokens and name not in runs:
-                    for t in tokens:
-                        if len(t) >= 2 and t in name:
-                            name, span = t, (span[0] + name.index(t), span[0] + name.index(t) + len(t))
-                            break
+            found = speech.customer_name(m.group("customer"), m.span("customer"), norm, words)
+            if found is None:
+                continue
+            name, span = found
             if name in pack.name_stopwords or re.search(r"\d", name):
                 continue
-            if pack.script == "cjk" and span[0] > 0 and norm[span[0] - 1] in pack.numeral_chars and any(
-                name.startswith(w) for w in pack.count_units
-            ):
-                continue  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
             if products and match_product(name, products, lang).score >= THRESHOLD:
                 continue
-            if name in language(lang).number_words:
+            if name in speech.number_words:
                 continue
             return name, span
     return None, None
@@ -210,11 +181,11 @@ def _product_before(norm: str, n: Number, spoken: str | None) -> bool:
     return bool(spoken) and 0 <= norm.find(spoken) < n.start
 
 
-def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, latin: bool) -> bool:
+def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, tail: str) -> bool:
+    """One of ``cues`` stands just before ``n`` (``tail``: what may stand between, :attr:`Pack.cue_tail`)."""
     if cues is None:
         return False
     before = norm[max(0, n.start - 14) : n.start]
-    tail = r"\s*$" if latin else r"[了的是]?$"
     return re.search(f"(?:{cues.pattern}){tail}", before) is not None
 
 
@@ -222,7 +193,6 @@ def _classify_numbers(
     norm: str, numbers: list[Number], pack: Pack, intent: str = ""
 ) -> list[tuple[Number, str | None]]:
     """(number, "money" | "count" | None) with per-unit mentions (三十块一斤, 多少钱一瓶) removed."""
-    latin = pack.script == "latin"
     out: list[tuple[Number, str | None]] = []
     prev_end = -10
     for i, n in enumerate(numbers):
@@ -243,19 +213,18 @@ def _classify_numbers(
         per_unit = (n.kind == "count" or piece) and n.value == 1 and (
             before_price
             or (gap is not None and len(gap.strip()) == 0)
-            or re.search(r"(钱|每|per|each|a)\s*$", norm[: n.start]) is not None
-            or norm[: n.start].rstrip().endswith(("多少", "几块"))
+            or (pack.per_unit is not None and pack.per_unit.search(norm[: n.start]) is not None)
         )
         prev_end = n.end
         if per_unit:
             continue
         kind = n.kind
-        if kind is None and latin and re.match(r"\s+(in stock|on hand|left)\b", norm[n.end :]):
+        if kind is None and pack.count_after is not None and pack.count_after.match(norm, n.end):
             kind = "count"  # "twenty in stock": the number before a stock word is how many
         if kind is None:
-            if _cue_before(norm, n, pack.price_cues, latin):
+            if _cue_before(norm, n, pack.price_cues, pack.cue_tail):
                 kind = "money"
-            elif _cue_before(norm, n, pack.quantity_cues, latin):
+            elif _cue_before(norm, n, pack.quantity_cues, pack.cue_tail):
                 kind = "count"
         out.append((n, kind))
     return out
@@ -514,7 +483,7 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
     numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
     spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
     if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
-        numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.script == "latin")]
+        numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.cue_tail)]
     u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
@@ -598,11 +567,11 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
     # after a price word in a sale (卖了三斤腊肠给老孙，算他四十一斤: 40 a jin, not 41 jin).
     priced = intent_name == "set_price" and not prices and not bare and len(counts) == 1
     priced = priced or (intent_name == "record_sale" and not prices and len(counts) == 2
-                        and _cue_before(norm, counts[1], pack.price_cues, pack.script == "latin"))  # fmt: skip
+                        and _cue_before(norm, counts[1], pack.price_cues, pack.cue_tail))  # fmt: skip
     if priced and counts[-1].unit:
         n = counts[-1]
         numeral = n.text[: -len(n.unit)] if n.text.endswith(n.unit) else ""
-        if re.search(r"[十百千]一$", numeral):
+        if pack.price_and_one is not None and pack.price_and_one.search(numeral):
             prices = [Number(n.value - 1, n.start, n.end - len(n.unit) - 1, numeral[:-1])]
             counts = counts[:-1]
     return prices, counts, bare

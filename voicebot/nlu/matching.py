@@ -30,28 +30,15 @@ class MatchResult:
     span: tuple[int, int] | None = None  # where ``spoken`` is in the normalised utterance
 
 
-def singular(word: str) -> str:
-    """English singular of one word (rule-based, enough for product nouns)."""
-    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses", "zes", "oes")):
-        return word[:-2]
-    if word.endswith("ves") and word not in ("olives", "chives"):
-        return word[:-3] + "f"
-    if word.endswith("s"):
-        return word[:-1]
-    return word
-
-
 @functools.lru_cache(maxsize=4096)
 def _pinyin(text: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(text, errors="default"))
 
 
-def _latin_key(text: str) -> str:
-    return " ".join(singular(w) for w in re.findall(r"[a-z0-9']+", text.lower()))
+def _latin_key(text: str, lang: str) -> str:
+    """The words of ``text`` as names are compared: lower-case, each in its matching form (English: singular)."""
+    form = language(lang).match_form
+    return " ".join(form(w) for w in re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _cjk_key(text: str) -> str:
@@ -87,12 +74,12 @@ def _subsequence(short: str, long: str) -> bool:
 
 
 def _naive_key(text: str) -> str:
-    """Every word without a final "s" (kiwis / kiwi, where ``singular`` keeps words ending in -is)."""
+    """Every word without a final "s" (kiwis / kiwi, where English's singular keeps words ending in -is)."""
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def _score_latin(spoken: str, product: str, stopwords: frozenset[str]) -> float:
-    score = _score_latin_keys(_latin_key(spoken), _latin_key(product), stopwords)
+def _score_latin(spoken: str, product: str, lang: str, stopwords: frozenset[str]) -> float:
+    score = _score_latin_keys(_latin_key(spoken, lang), _latin_key(product, lang), stopwords)
     if score < 100:
         score = max(score, _score_latin_keys(_naive_key(spoken), _naive_key(product), stopwords))
     return score
@@ -115,7 +102,7 @@ def _score(spoken: str, product: str, lang: str) -> float:
     pack = load_pack(lang)
     if pack.script == "cjk":
         return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=language(lang).pinyin_matching)
-    return _score_latin(spoken, product, pack.stopwords)
+    return _score_latin(spoken, product, lang, pack.stopwords)
 
 
 def _decide(scored: list[tuple[float, str]], spoken: str, span: tuple[int, int] | None) -> MatchResult:
@@ -202,8 +189,9 @@ def _literal_part(spoken: str, product: str, lang: str) -> bool:
     """``spoken`` is word for word (character for character) a part of ``product``, not a sound-alike."""
     if load_pack(lang).script == "cjk":
         return _cjk_key(spoken) in _cjk_key(product)
-    words = set(product.lower().replace("-", " ").split()) | set(_latin_key(product).split())
-    return all(w in words or singular(w) in words for w in _latin_key(spoken).split() + spoken.split())
+    words = set(product.lower().replace("-", " ").split()) | set(_latin_key(product, lang).split())
+    form = language(lang).match_form
+    return all(w in words or form(w) in words for w in _latin_key(spoken, lang).split() + spoken.split())
 
 
 def _len(span: tuple[int, int]) -> int:

@@ -30,12 +30,13 @@ def split_commands(
     joins = pack.raw.get("command_joins")  # words that join two commands without a pause (…honey and three jin…)
     pauses = {m.start(): m.end() for m in _CLAUSE.finditer(text)}
     joined = {m.start(): m.end() for m in re.finditer(joins, text, re.IGNORECASE)} if joins else {}
+    kept = pack.raw.get("said_back_joins")  # joins said back with the second command; without it none are
     cues = [r for r in pack.rules if role in r.roles]
     denies = [r for r in pack.rules if r.intent == "deny"]
     for at in sorted(pauses | joined):
-        start = pauses.get(at) or (at if pack.script == "cjk" and text[at] != "和" else joined[at])
+        start = pauses.get(at) or (at if kept and re.match(kept, text[at:], re.IGNORECASE) else joined[at])
         head, tail = text[:at], _CLAUSE.sub(" ", text[start:]).strip()  # 再要一瓶米酒 keeps her 再
-        if joins and pack.script != "cjk":  # "and also five jin of walnuts": said back without the joins
+        if joins and not kept:  # "and also five jin of walnuts": said back without the joins
             tail = re.sub(rf"^(?:(?:{joins})\s*)+", "", tail, flags=re.IGNORECASE)
         norm = normalize(tail, lang)
         if not normalize(head, lang) or not norm:

@@ -40,7 +40,9 @@ from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos, shops
 from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
+from voicebot.store.outbox import Outbox
 from voicebot.tts.speaker import Speaker
+from voicebot.village import routing
 
 MEDIA_REF_PREFIX = "ref:"
 PHOTO_DECODE_TIMEOUT_S = 20.0
@@ -74,13 +76,37 @@ def _extension(data: bytes) -> str:
 
 
 def _record(shop: Shop, msg: Inbound, fields: dict[str, Any]) -> tuple[int, bool, int]:
-    """The ack path's one database call: commit to the inbox, release replies held for the user."""
+    """The ack path's one database call: commit to the inbox (in the sender's shop as far as it is known
+    before she is heard), release replies held for the user."""
+    fields["shop_id"] = routing.place_of(shop.village, msg.channel, msg.user).shop_id
     mid, is_new = shop.record_inbound(msg.channel, msg.channel_msg_id, msg.user, msg.kind, **fields)
     released = shop.outbox.release(msg.channel, msg.user) if is_new else 0
     return mid, is_new, released
 
 
-def _who(shop: Shop, channel: str, user: str) -> tuple[dict[str, Any], str, str]:
+@dataclass
+class _Where:
+    """The shop a run's message belongs to: ``shop_id`` None is a buyer in no shop while the account has
+    several; a scan or her words may move her during the run (then the reply goes with the new shop)."""
+
+    place: routing.Place
+    shop_id: int | None
+
+
+def _in(shop: Shop, shop_id: int | None) -> Shop:
+    """The run's shop (the village's first for a buyer in none: only its language and outbox-free calls)."""
+    return shop.other(shop_id) if shop_id is not None else shop
+
+
+def _outbox(shop: Shop, shop_id: int | None) -> Outbox:
+    return shop.other(shop_id).outbox if shop_id is not None else Outbox(shop.village, None)
+
+
+def _who(shop: Shop, channel: str, user: str, shop_id: int | None = None) -> tuple[dict[str, Any], str, str]:
+    """The sender's customer row in the run's shop, role and language (a buyer in no shop has no row)."""
+    if shop_id is None and routing.place_of(shop.village, channel, user).several:
+        return {}, "buyer", shop.config.shop.language
+    shop = _in(shop, shop_id)
     customer = shop.customer(channel, user)
     role = "seller" if shop.is_seller(channel, user) else "buyer"
     lang = customer.get("language") or shop.config.shop.language
@@ -177,11 +203,13 @@ class Pipeline:
             return None
         result = RunResult(message_id)
         channel, user = row["channel"], row["user"]
-        customer, role, lang = await self.db.run(_who, channel, user)
+        place = await self.db.run(lambda shop: routing.place_of(shop.village, channel, user))
+        where = _Where(place, place.shop_id)
+        customer, role, lang = await self.db.run(_who, channel, user, where.shop_id)
         turn: dialogue.TurnResult | None = None
-        ctx = {"message_id": message_id, "channel": channel}
+        ctx = {"message_id": message_id, "channel": channel, "shop_id": where.shop_id}
         try:
-            turn = await self._understand(row, role, lang, result, ctx)
+            turn = await self._understand(row, role, lang, result, ctx, where)
         except Exception as e:  # every failure ends in a spoken reply: failures.SPOKEN[{stage}.{code}]
             failure = failure_of(e)
             if failure.stage == "run":  # a bug: logged, and the message is marked failed
@@ -190,19 +218,22 @@ class Pipeline:
             result.reply_text, result.error = say(lang, failure.reply_key), failure.detail
         if turn is not None:
             result.reply_text, result.intent = turn.reply, turn.intent.to_public()
+        if where.shop_id != place.shop_id:  # she was placed in a shop: the message is that shop's now
+            customer, _, _ = await self.db.run(_who, channel, user, where.shop_id)
         if result.reply_text:
             try:
-                await self._reply(row, lang, result, turn, ctx)
+                await self._reply(row, lang, result, turn, ctx, where)
             except Exception as e:  # no voice: the words still reach the user as text
                 log_event("pipeline.reply_failed", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
                 result.status, result.error = "failed", f"reply: {type(e).__name__}: {e}"
-                await self.db.run(lambda shop: shop.outbox.enqueue(
+                await self.db.run(lambda shop: _outbox(shop, where.shop_id).enqueue(
                     channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
                     dedup_key=f"{message_id}:text"))
         await self.db.run(
             lambda shop: shop.update_message(
                 message_id,
-                customer_id=customer["id"],
+                shop_id=where.shop_id,
+                customer_id=customer.get("id"),
                 language=lang,
                 intent=result.intent,
                 action_id=turn.action_id if turn else None,
@@ -220,23 +251,28 @@ class Pipeline:
         return result
 
     async def _understand(
-        self, row: dict[str, Any], role: str, lang: str, result: RunResult, ctx: dict[str, Any]
+        self, row: dict[str, Any], role: str, lang: str, result: RunResult, ctx: dict[str, Any], where: _Where
     ) -> dialogue.TurnResult | None:
         kind, channel, user = row["kind"], row["channel"], row["user"]
         t = result.timings
         if kind == "event":
-            return await self._event(row, role, lang)
+            return await self._event(row, role, lang, where)
         if kind == "image":
+            if where.shop_id is None:  # a photo before she chose a shop: nobody to show it to yet
+                return await self._village_answer(routing.Answer("", None), lang, where)
+            sid = where.shop_id
             data = await self._media(row, t, ctx)
             with timed("photo", t, **ctx):
                 inspected = await self._inspect_photo(data)
-                photo = await self.db.run(lambda shop: shop.store_photo(data, inspected))
+                photo = await self.db.run(lambda shop: _in(shop, sid).store_photo(data, inspected))
             turn = await self.db.run(
-                lambda shop: dialogue.note_photo(shop.db, channel, user, photo["id"], config=self.config,
-                                                 role=role, lang=lang, turn_id=str(row["id"]))
+                lambda shop: dialogue.note_photo(_in(shop, sid).db, channel, user, photo["id"],
+                                                 config=_in(shop, sid).config, role=role, lang=lang,
+                                                 turn_id=str(row["id"]))
             )
             if role == "buyer":  # the seller sees what the buyer showed, and hears who sent it
-                turn.notify += await self.db.run(self._forward_photo, channel, user, photo, row["id"])
+                turn.notify += await self.db.run(
+                    lambda shop: self._forward_photo(_in(shop, sid), channel, user, photo, row["id"]))
             return turn
         confidence: float | None = None
         text = row["transcript"] or ""
@@ -245,7 +281,7 @@ class Pipeline:
             with timed("decode", t, **ctx) as info:
                 pcm = await decode(data, self.config.audio)
                 info["audio_s"] = round(pcm.duration, 2)
-            grammar = await self._grammar(row.get("shop_id"), lang)
+            grammar = await self._grammar(lang, where.shop_id)
             with timed("asr", t, **ctx) as info:
                 transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
                 info.update(text=transcript.text, grammar=transcript.grammar)
@@ -260,24 +296,50 @@ class Pipeline:
                     log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
                 return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent=Intent("unknown"))
+        if where.place.several and role == "buyer":  # which shop she means, or her shop's dialogue
+            with timed("village", t, **ctx) as info:
+                answer = await self.db.run(
+                    lambda shop: routing.on_words(shop.village, channel, user, text, lang, where.place))
+                info["moved"] = bool(answer and answer.moved)
+            if answer is not None or where.shop_id is None:
+                return await self._village_answer(answer or routing.Answer("", None), lang, where)
+        sid = where.shop_id
         with timed("dialogue", t, **ctx) as info:
             turn = await self.db.run(
-                lambda shop: dialogue.handle_turn(shop.db, self.config, channel=channel, user_id=user, role=role,
-                                                  lang=lang, text=text, confidence=confidence,
-                                                  turn_id=str(row["id"]))
+                lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=channel,
+                                                  user_id=user, role=role, lang=lang, text=text,
+                                                  confidence=confidence, turn_id=str(row["id"]))
             )
             info.update(intent=turn.intent.name, committed=turn.committed, action_id=turn.action_id)
         return turn
 
-    async def _event(self, row: dict[str, Any], role: str, lang: str) -> dialogue.TurnResult | None:
-        event, _scene = parse_event_text(row["transcript"] or "")
+    async def _village_answer(self, answer: routing.Answer, lang: str, where: _Where) -> dialogue.TurnResult:
+        """A reply about shops instead of a shop's dialogue; an empty one asks which shop."""
+        if answer.moved:
+            where.shop_id = answer.shop_id
+            log_event("village.placed", shop_id=answer.shop_id, source="voice")
+        reply = answer.reply or await self.db.run(lambda shop: routing.which(shop.village, lang))
+        return dialogue.TurnResult(reply=reply, intent=Intent("help"))
+
+    async def _event(self, row: dict[str, Any], role: str, lang: str, where: _Where) -> dialogue.TurnResult | None:
+        event, scene = parse_event_text(row["transcript"] or "")
+        channel, user = row["channel"], row["user"]
+        if scene is not None and role == "buyer":  # a scan of a shop's code: she is in that shop now
+            answer = await self.db.run(lambda shop: routing.after_scan(shop.village, channel, user, scene, lang))
+            if answer.moved:
+                where.shop_id = answer.shop_id
+                log_event("village.placed", shop_id=answer.shop_id, source="scan")
+            return dialogue.TurnResult(reply=answer.reply, intent=Intent("help"))
         if event in ("subscribe", "scan"):
+            if where.shop_id is None:  # followed without a shop's code: welcome, and which shop?
+                return await self._village_answer(routing.Answer("", None), lang, where)
+            name = await self.db.run(lambda shop: _in(shop, where.shop_id).config.shop.name)
             return dialogue.TurnResult(
-                reply=say(lang, "welcome", shop=self.config.shop.name, examples=say(lang, f"help.{role}")),
+                reply=say(lang, "welcome", shop=name, examples=say(lang, f"help.{role}")),
                 intent=Intent("help"),
             )
-        if event == "unsubscribe":
-            await self.db.run(lambda shop: shop.set_unsubscribed(row["channel"], row["user"]))
+        if event == "unsubscribe" and where.shop_id is not None:
+            await self.db.run(lambda shop: _in(shop, where.shop_id).set_unsubscribed(channel, user))
         if event == "unsupported":
             return dialogue.TurnResult(reply=say(lang, "errors.unsupported"), intent=Intent("unknown"))
         return None
@@ -288,7 +350,7 @@ class Pipeline:
         """Queue a buyer's photo for every seller; returns the spoken notes that go with it."""
         buyer_name = display_name(shop.db, shop.customer(channel, user)["id"])
         notes = []
-        for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, self.config, channel)):
+        for n, (s_channel, seller, s_lang) in enumerate(sellers(shop.db, shop.config, channel)):
             shop.outbox.enqueue(s_channel, seller, "image", message_id=mid, media_path=photo["path"],
                                 payload={"from": user}, dedup_key=f"{mid}:photo:{n}")
             name = buyer_name or say(s_lang, "someone")
@@ -324,23 +386,27 @@ class Pipeline:
                 raise PhotoError(f"decoding took longer than {PHOTO_DECODE_TIMEOUT_S:g} s",
                                  reason="too_large") from None
 
-    async def _grammar(self, shop_id: int | None, lang: str) -> list[str] | None:
+    async def _grammar(self, lang: str, shop_id: int | None = None) -> list[str] | None:
         """The phrases that steer recognition, as the recogniser asks: a grammar of the pack's words and
         the shop's catalog (in its vocabulary), or a prompt of its product and customers' names; None when
-        off. Built from the message's shop and cached until that shop changes (``steering``); a message in
-        no shop yet is steered by the pack's words alone."""
+        off (and for a buyer in no shop yet, who may name any shop or goods). A shop's steering is cached
+        until that shop changes (``steering``)."""
         kind = self.asr.biasing(lang)
+        if shop_id is None and await self.db.run(lambda shop: routing.list_several(shop.village)):
+            if kind == "prompt":  # she is answering "which shop?": the shops and sellers read out
+                return await self.db.run(lambda shop: routing.spoken_shops(shop.village))
+            return None
         if kind is None:
             return None
-        sid = shop_id or 0
-        revision = await self.db.run(lambda shop: shops.revision(shop.village, sid)) if sid else 0
+        sid = shop_id or shops.DEFAULT_SHOP
+        revision = await self.db.run(lambda shop: shops.revision(shop.village, sid))
         return await self.steering.phrases(
-            sid, lang, kind, revision, lambda: self.db.run(lambda shop: shop_words(shop.other(sid) if sid else None)))
+            sid, lang, kind, revision, lambda: self.db.run(lambda shop: shop_words(_in(shop, sid))))
 
     # -- reply ------------------------------------------------------------------------------
     async def _reply(
         self, row: dict[str, Any], lang: str, result: RunResult, turn: dialogue.TurnResult | None,
-        ctx: dict[str, Any]
+        ctx: dict[str, Any], where: _Where
     ) -> None:
         channel_name, user, mid = row["channel"], row["user"], row["id"]
         channel = self.channels.get(channel_name)
@@ -354,36 +420,38 @@ class Pipeline:
         result.reply_audio_path = paths[0]
         with timed("outbox", t, **ctx):
             text_copy = channel.policy.text_copy if channel else False
-            await self.db.run(self._enqueue, channel_name, user, mid, result, turn, text_copy,
+            await self.db.run(self._enqueue, where.shop_id, channel_name, user, mid, result, turn, text_copy,
                               [(text, path) for (text, _), path in zip(parts, paths, strict=True)])
             for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
                 if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
                     continue
-                _, _, seller_lang = await self.db.run(_who, n_channel, seller)
+                _, _, seller_lang = await self.db.run(_who, n_channel, seller, where.shop_id)
                 n_fmt = self.channels[n_channel].reply_format  # the seller's channel, not the buyer's
                 n_audio = await self.tts.speak(text, seller_lang, n_fmt)
                 n_path = await self._save_media(n_audio, n_fmt, "out")
                 await self.db.run(
-                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: shop.outbox.enqueue(
+                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: _outbox(shop, where.shop_id).enqueue(
                         c, s, "voice", message_id=mid, media_path=str(p),
                         payload={"text": tx, "notification": True}, dedup_key=f"{mid}:notify:{n}",
                     )
                 )
 
     def _enqueue(
-        self, shop: Shop, channel: str, user: str, mid: int, result: RunResult,
+        self, shop: Shop, shop_id: int | None, channel: str, user: str, mid: int, result: RunResult,
         turn: dialogue.TurnResult | None, text_copy: bool, voice: list[tuple[str, str]]
     ) -> None:
+        outbox = _outbox(shop, shop_id)
+        shop = _in(shop, shop_id)
         for n, (text, path) in enumerate(voice):
-            shop.outbox.enqueue(channel, user, "voice", message_id=mid, media_path=path,
+            outbox.enqueue(channel, user, "voice", message_id=mid, media_path=path,
                                 payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
         if text_copy:
-            shop.outbox.enqueue(channel, user, "text", message_id=mid, payload={"text": result.reply_text},
+            outbox.enqueue(channel, user, "text", message_id=mid, payload={"text": result.reply_text},
                                 dedup_key=f"{mid}:text")
         if turn and turn.photo_product:
             photos = shop.product_photos(turn.photo_product)
             if photos:
-                shop.outbox.enqueue(channel, user, "image", message_id=mid, media_path=photos[0]["path"],
+                outbox.enqueue(channel, user, "image", message_id=mid, media_path=photos[0]["path"],
                                     payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
 
     async def _save_media(self, data: bytes, ext: str, direction: str) -> Path:

@@ -10,9 +10,12 @@ lists the languages (installed models only) and voices; voicebot's extras are de
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import signal
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info, TtsProgram, TtsVoice
-from wyoming.server import AsyncEventHandler
+from wyoming.server import AsyncEventHandler, AsyncServer
 from wyoming.tts import Synthesize
 
 from voicebot import __version__
@@ -198,3 +201,27 @@ class SpeechHandler(AsyncEventHandler):
         await self.write_event(AudioStop().event())
         log_event("speech.synthesize", language=lang, chars=len(request.text), audio_s=round(len(audio) / (rate * width * channels), 2),
                   ms=round((time.monotonic() - started) * 1000, 1))
+
+
+async def serve(config: Config, uri: str, languages: list[str],
+                listening: Callable[[], None] = lambda: None) -> None:
+    """Serve ``languages`` on ``uri`` until SIGINT or SIGTERM; ``listening`` is called once it accepts."""
+    engines = SpeechEngines(config, languages)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await engines.start()
+    server = AsyncServer.from_uri(uri)
+    try:
+        await server.start(functools.partial(SpeechHandler, engines))
+        status = engines.asr.status()["languages"]
+        log_event("speech.serve", uri=uri, asr={lang: e["engine"] if e["installed"] else "missing"
+                                                for lang, e in status.items()},
+                  tts=engines.tts.engines())
+        listening()
+        await stop.wait()
+    finally:
+        await server.stop()
+        await engines.close()
+        log_event("speech.stopped", uri=uri)

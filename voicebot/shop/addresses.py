@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 
-import sqlite_utils
-
 from voicebot.store.kv import kv_get, kv_set
+from voicebot.store.scoped import ShopDb
 
 KEEP_S = 7 * 86400.0  # longer than a pending order reserves its stock
 
@@ -21,22 +20,23 @@ def _key(channel: str, user: str) -> str:
     return f"address:{channel}:{user}"
 
 
-def record(db: sqlite_utils.Database, channel: str, user: str, address: str) -> None:
+def record(db: ShopDb, channel: str, user: str, address: str) -> None:
     """Note that ``user`` of ``channel`` spoke from ``address`` now."""
     kv_set(db, _key(channel, user), address, time.time() + KEEP_S)
 
 
-def address_of(db: sqlite_utils.Database, channel: str, user: str) -> str | None:
+def address_of(db: ShopDb, channel: str, user: str) -> str | None:
     found = kv_get(db, _key(channel, user))
     if found is None or (found[1] is not None and found[1] <= time.time()):
         return None
     return found[0]
 
 
-def pending_held_by_address(db: sqlite_utils.Database, customer_id: int) -> tuple[int, int] | None:
+def pending_held_by_address(db: ShopDb, customer_id: int) -> tuple[int, int] | None:
     """``(orders, units)`` pending in buyers' own orders of every customer last seen at this
     customer's address, or None when the customer's address is unknown."""
-    row = db.execute("SELECT channel, channel_user_id FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    row = db.execute("SELECT channel, channel_user_id FROM customers WHERE id = ? AND shop_id = ?",
+                     (customer_id, db.shop_id)).fetchone()
     address = address_of(db, row[0], row[1]) if row else None
     if not address:
         return None
@@ -45,8 +45,8 @@ def pending_held_by_address(db: sqlite_utils.Database, customer_id: int) -> tupl
         " LEFT JOIN order_items i ON i.order_id = o.id"
         " JOIN customers c ON c.id = o.customer_id"
         " JOIN kv ON kv.key = 'address:' || c.channel || ':' || c.channel_user_id"
-        " WHERE o.status = 'pending' AND o.created_by = 'buyer' AND kv.value = ?"
+        " WHERE o.shop_id = ? AND o.status = 'pending' AND o.created_by = 'buyer' AND kv.value = ?"
         " AND (kv.expires_at IS NULL OR CAST(kv.expires_at AS REAL) > ?)",
-        (address, time.time()),
+        (db.shop_id, address, time.time()),
     ).fetchone()
     return int(found[0]), int(found[1])

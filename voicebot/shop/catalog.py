@@ -9,13 +9,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.shop import quantity as qty
+from voicebot.shop import shops
 from voicebot.shop.actions import record_action
 from voicebot.shop.errors import DuplicateProduct, InvalidValue, NegativeStock, ProductNotFound
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 ProductRef = int | str
 Row = dict[str, Any]
@@ -31,26 +31,28 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def _one(db: sqlite_utils.Database, sql: str, params: tuple) -> Row | None:
+def _one(db: ShopDb, sql: str, params: tuple) -> Row | None:
     rows = list(db.query(sql, params))
     return rows[0] if rows else None
 
 
-def get_product(db: sqlite_utils.Database, product_id: int) -> Row | None:
+def get_product(db: ShopDb, product_id: int) -> Row | None:
     """A product by id, active or not."""
-    return _one(db, f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+    return _one(db, f"SELECT {_COLUMNS} FROM products WHERE shop_id = ? AND id = ?", (db.shop_id, product_id))
 
 
-def find_product(db: sqlite_utils.Database, name: str, include_inactive: bool = False) -> Row | None:
+def find_product(db: ShopDb, name: str, include_inactive: bool = False) -> Row | None:
     """The active product with exactly this name (case-insensitive for Latin letters)."""
     name = " ".join(str(name).split())
-    row = _one(db, f"SELECT {_COLUMNS} FROM products WHERE name = ? AND active = 1", (name,))
+    row = _one(db, f"SELECT {_COLUMNS} FROM products WHERE shop_id = ? AND name = ? AND active = 1",
+               (db.shop_id, name))
     if row is None and include_inactive:
-        row = _one(db, f"SELECT {_COLUMNS} FROM products WHERE name = ? ORDER BY id DESC LIMIT 1", (name,))
+        row = _one(db, f"SELECT {_COLUMNS} FROM products WHERE shop_id = ? AND name = ? ORDER BY id DESC LIMIT 1",
+                   (db.shop_id, name))
     return row
 
 
-def require_product(db: sqlite_utils.Database, product: ProductRef) -> Row:
+def require_product(db: ShopDb, product: ProductRef) -> Row:
     """An ACTIVE product by id or exact name, or ``ProductNotFound``."""
     row = get_product(db, product) if isinstance(product, int) else find_product(db, product)
     if row is None or not row["active"]:
@@ -58,23 +60,24 @@ def require_product(db: sqlite_utils.Database, product: ProductRef) -> Row:
     return row
 
 
-def list_products(db: sqlite_utils.Database, active_only: bool = True) -> list[Row]:
+def list_products(db: ShopDb, active_only: bool = True) -> list[Row]:
     """Products by id, each with ``cover_photo_id`` (first attached photo) and ``photo_count``."""
-    where = "WHERE p.active = 1" if active_only else ""
+    where = "AND p.active = 1" if active_only else ""
     return list(
         db.query(
             f"""SELECT p.*,
                   (SELECT photo_id FROM product_photos pp WHERE pp.product_id = p.id
                      ORDER BY position LIMIT 1) AS cover_photo_id,
                   (SELECT count(*) FROM product_photos pp WHERE pp.product_id = p.id) AS photo_count
-                FROM products p {where} ORDER BY p.id"""
+                FROM products p WHERE p.shop_id = ? {where} ORDER BY p.id""", (db.shop_id,)
         )
     )
 
 
-def product_names(db: sqlite_utils.Database) -> list[str]:
+def product_names(db: ShopDb) -> list[str]:
     """Names of active products (what the NLU matches against)."""
-    return [r["name"] for r in db.query("SELECT name FROM products WHERE active = 1 ORDER BY id")]
+    return [r["name"] for r in db.query(
+        "SELECT name FROM products WHERE shop_id = ? AND active = 1 ORDER BY id", (db.shop_id,))]
 
 
 def _check_count(value: int, what: str) -> int:
@@ -84,7 +87,7 @@ def _check_count(value: int, what: str) -> int:
 
 
 def add_product(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     name: str,
     price_fen: int,
     stock: int = 0,
@@ -104,19 +107,20 @@ def add_product(
             raise DuplicateProduct(name)
         try:
             cur = db.execute(
-                "INSERT INTO products (name, unit, price_fen, stock, active, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 1, ?, ?)",
-                (name, unit.strip(), price_fen, stock, now, now),
+                "INSERT INTO products (shop_id, name, unit, price_fen, stock, active, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                (db.shop_id, name, unit.strip(), price_fen, stock, now, now),
             )
         except sqlite3.IntegrityError:
             raise DuplicateProduct(name) from None
         product_id = cur.lastrowid
         record_action(db, actor, "add_product", {"product_id": product_id, "name": name})
+        shops.bump_revision(db, db.shop_id)  # the shop's speech steering is rebuilt
         return get_product(db, product_id)  # type: ignore[return-value]
 
 
 def set_price(
-    db: sqlite_utils.Database, product: ProductRef, price_fen: int, actor: int | None = None
+    db: ShopDb, product: ProductRef, price_fen: int, actor: int | None = None
 ) -> Row:
     """Change the price; records the old price (and time) so undo restores the row exactly."""
     if _check_count(price_fen, "price") < 0:
@@ -125,7 +129,8 @@ def set_price(
         row = require_product(db, product)
         now = utc_now()
         db.execute(
-            "UPDATE products SET price_fen = ?, updated_at = ? WHERE id = ?", (price_fen, now, row["id"])
+            "UPDATE products SET price_fen = ?, updated_at = ? WHERE shop_id = ? AND id = ?",
+            (price_fen, now, db.shop_id, row["id"])
         )
         record_action(
             db,
@@ -138,11 +143,12 @@ def set_price(
                 "after": {"price_fen": price_fen, "updated_at": now},
             },
         )
+        shops.bump_revision(db, db.shop_id)  # the shop's speech steering is rebuilt
         return get_product(db, row["id"])  # type: ignore[return-value]
 
 
 def adjust_stock(
-    db: sqlite_utils.Database, product: ProductRef, delta: qty.Quantity, actor: int | None = None
+    db: ShopDb, product: ProductRef, delta: qty.Quantity, actor: int | None = None
 ) -> Row:
     """Add (``+5``) or take away (``-2``, ``-0.5``) stock; never below zero (``NegativeStock``)."""
     delta = qty.clean(delta, "stock change")
@@ -155,8 +161,9 @@ def adjust_stock(
             raise NegativeStock(row["name"], row["stock"], delta)
         now = utc_now()
         db.execute(
-            f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}), updated_at = ? WHERE id = ?",
-            (delta, now, row["id"]),
+            f"UPDATE products SET stock = round(stock + ?, {qty.SQL_PLACES}), updated_at = ?"
+            " WHERE shop_id = ? AND id = ?",
+            (delta, now, db.shop_id, row["id"]),
         )
         record_action(
             db,
@@ -170,15 +177,17 @@ def adjust_stock(
                 "after": {"stock": after, "updated_at": now},
             },
         )
+        shops.bump_revision(db, db.shop_id)  # the shop's speech steering is rebuilt
         return get_product(db, row["id"])  # type: ignore[return-value]
 
 
-def remove_product(db: sqlite_utils.Database, product: ProductRef, actor: int | None = None) -> Row:
+def remove_product(db: ShopDb, product: ProductRef, actor: int | None = None) -> Row:
     """Stop selling a product (deactivate it; orders keep pointing at it)."""
     with write_tx(db):
         row = require_product(db, product)
         now = utc_now()
-        db.execute("UPDATE products SET active = 0, updated_at = ? WHERE id = ?", (now, row["id"]))
+        db.execute("UPDATE products SET active = 0, updated_at = ? WHERE shop_id = ? AND id = ?",
+                   (now, db.shop_id, row["id"]))
         record_action(
             db,
             actor,
@@ -190,4 +199,5 @@ def remove_product(db: sqlite_utils.Database, product: ProductRef, actor: int | 
                 "after": {"active": 0, "updated_at": now},
             },
         )
+        shops.bump_revision(db, db.shop_id)  # the shop's speech steering is rebuilt
         return get_product(db, row["id"])  # type: ignore[return-value]

@@ -9,33 +9,34 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
+from voicebot.shop import shops
 from voicebot.shop.errors import InvalidValue, NotFound
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 Row = dict[str, Any]
 SPOKEN_CHANNEL = "spoken"
 ROLES = ("seller", "buyer")
 
 
-def get_customer(db: sqlite_utils.Database, customer_id: int) -> Row | None:
-    rows = list(db.query("SELECT * FROM customers WHERE id = ?", (customer_id,)))
+def get_customer(db: ShopDb, customer_id: int) -> Row | None:
+    rows = list(db.query("SELECT * FROM customers WHERE id = ? AND shop_id = ?", (customer_id, db.shop_id)))
     return rows[0] if rows else None
 
 
-def find_customer(db: sqlite_utils.Database, channel: str, channel_user_id: str) -> Row | None:
+def find_customer(db: ShopDb, channel: str, channel_user_id: str) -> Row | None:
     rows = list(
         db.query(
-            "SELECT * FROM customers WHERE channel = ? AND channel_user_id = ?", (channel, channel_user_id)
+            "SELECT * FROM customers WHERE shop_id = ? AND channel = ? AND channel_user_id = ?",
+            (db.shop_id, channel, channel_user_id),
         )
     )
     return rows[0] if rows else None
 
 
 def get_or_create_customer(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     channel: str,
     channel_user_id: str,
     display_name: str | None = None,
@@ -54,33 +55,37 @@ def get_or_create_customer(
         now = utc_now()
         try:
             db.execute(
-                "INSERT INTO customers (channel, channel_user_id, display_name, language, role, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (channel, channel_user_id, display_name, language, role or "buyer", now, now),
+                "INSERT INTO customers (shop_id, channel, channel_user_id, display_name, language, role, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (db.shop_id, channel, channel_user_id, display_name, language, role or "buyer", now, now),
             )
+            named = display_name is not None
         except sqlite3.IntegrityError:
-            db.execute(
+            named = display_name is not None and db.execute(
                 """UPDATE customers SET display_name = coalesce(?, display_name), language = coalesce(?, language),
-                   updated_at = ? WHERE channel = ? AND channel_user_id = ?
+                   updated_at = ? WHERE shop_id = ? AND channel = ? AND channel_user_id = ?
                    AND (coalesce(?, display_name) IS NOT display_name OR coalesce(?, language) IS NOT language)""",
-                (display_name, language, now, channel, channel_user_id, display_name, language),
-            )
+                (display_name, language, now, db.shop_id, channel, channel_user_id, display_name, language),
+            ).rowcount > 0
+        if named:  # a name to steer recognition by (first contact without one changes nothing)
+            shops.bump_revision(db, db.shop_id)
         return find_customer(db, channel, channel_user_id)  # type: ignore[return-value]
 
 
-def set_role(db: sqlite_utils.Database, customer_id: int, role: str) -> Row:
+def set_role(db: ShopDb, customer_id: int, role: str) -> Row:
     if role not in ROLES:
         raise InvalidValue(f"role must be seller or buyer, not {role!r}")
     with write_tx(db):
         cur = db.execute(
-            "UPDATE customers SET role = ?, updated_at = ? WHERE id = ?", (role, utc_now(), customer_id)
+            "UPDATE customers SET role = ?, updated_at = ? WHERE id = ? AND shop_id = ?",
+            (role, utc_now(), customer_id, db.shop_id),
         )
         if cur.rowcount != 1:
             raise NotFound(f"no customer {customer_id}")
         return get_customer(db, customer_id)  # type: ignore[return-value]
 
 
-def add_seller(db: sqlite_utils.Database, channel_user_id: str, channel: str) -> Row:
+def add_seller(db: ShopDb, channel_user_id: str, channel: str) -> Row:
     """Make this channel user a seller (creating the customer row if needed)."""
     with write_tx(db):
         customer = get_or_create_customer(db, channel, channel_user_id, role="seller")
@@ -89,65 +94,67 @@ def add_seller(db: sqlite_utils.Database, channel_user_id: str, channel: str) ->
         return customer
 
 
-def list_customers(db: sqlite_utils.Database, role: str | None = None) -> list[Row]:
+def list_customers(db: ShopDb, role: str | None = None) -> list[Row]:
     if role is None:
-        return list(db.query("SELECT * FROM customers ORDER BY id"))
-    return list(db.query("SELECT * FROM customers WHERE role = ? ORDER BY id", (role,)))
+        return list(db.query("SELECT * FROM customers WHERE shop_id = ? ORDER BY id", (db.shop_id,)))
+    return list(db.query("SELECT * FROM customers WHERE shop_id = ? AND role = ? ORDER BY id", (db.shop_id, role)))
 
 
-def is_seller(db: sqlite_utils.Database, channel: str, channel_user_id: str) -> bool:
+def is_seller(db: ShopDb, channel: str, channel_user_id: str) -> bool:
     row = find_customer(db, channel, channel_user_id)
     return bool(row and row["role"] == "seller")
 
 
-def add_alias(db: sqlite_utils.Database, customer_id: int, alias: str) -> None:
+def add_alias(db: ShopDb, customer_id: int, alias: str) -> None:
     """Remember a spoken name for a customer (idempotent)."""
     alias = " ".join(alias.split())
     if not alias:
         raise InvalidValue("an alias cannot be empty")
     with write_tx(db):
-        db.execute(
-            "INSERT OR IGNORE INTO customer_aliases (customer_id, alias, created_at) VALUES (?, ?, ?)",
-            (customer_id, alias, utc_now()),
-        )
+        if db.execute(
+            "INSERT OR IGNORE INTO customer_aliases (shop_id, customer_id, alias, created_at) VALUES (?, ?, ?, ?)",
+            (db.shop_id, customer_id, alias, utc_now()),
+        ).rowcount:
+            shops.bump_revision(db, db.shop_id)
 
 
-def aliases(db: sqlite_utils.Database, customer_id: int) -> list[str]:
+def aliases(db: ShopDb, customer_id: int) -> list[str]:
     return [
         r[0]
         for r in db.execute(
-            "SELECT alias FROM customer_aliases WHERE customer_id = ? ORDER BY id", (customer_id,)
+            "SELECT alias FROM customer_aliases WHERE shop_id = ? AND customer_id = ? ORDER BY id",
+            (db.shop_id, customer_id),
         )
     ]
 
 
-def find_by_alias(db: sqlite_utils.Database, spoken: str) -> list[Row]:
+def find_by_alias(db: ShopDb, spoken: str) -> list[Row]:
     """Customers answering to a spoken name (an alias or their display name), most recent first."""
     spoken = " ".join(spoken.split())
     return list(
         db.query(
-            """SELECT * FROM customers WHERE id IN (
-                   SELECT customer_id FROM customer_aliases WHERE alias = ? COLLATE NOCASE
-                   UNION SELECT id FROM customers WHERE display_name = ? COLLATE NOCASE)
+            """SELECT * FROM customers WHERE shop_id = ? AND id IN (
+                   SELECT customer_id FROM customer_aliases WHERE shop_id = ? AND alias = ? COLLATE NOCASE
+                   UNION SELECT id FROM customers WHERE shop_id = ? AND display_name = ? COLLATE NOCASE)
                ORDER BY updated_at DESC, id DESC""",
-            (spoken, spoken),
+            (db.shop_id, db.shop_id, spoken, db.shop_id, spoken),
         )
     )
 
 
-def spoken_names(db: sqlite_utils.Database, limit: int = 30) -> list[str]:
+def spoken_names(db: ShopDb, limit: int = 30) -> list[str]:
     """Names customers were called by (aliases and display names), most recently used first."""
     rows = db.execute(
         """SELECT name FROM (
-               SELECT alias AS name, created_at AS at FROM customer_aliases
-               UNION ALL SELECT display_name, updated_at FROM customers WHERE display_name IS NOT NULL
+               SELECT alias AS name, created_at AS at FROM customer_aliases WHERE shop_id = ?
+               UNION ALL SELECT display_name, updated_at FROM customers WHERE shop_id = ? AND display_name IS NOT NULL
            ) WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
-        (limit,),
+        (db.shop_id, db.shop_id, limit),
     )
     return [r[0] for r in rows]
 
 
-def customer_for_name(db: sqlite_utils.Database, spoken: str) -> Row:
+def customer_for_name(db: ShopDb, spoken: str) -> Row:
     """The customer a spoken name refers to; a new ``spoken``-channel customer if nobody matches."""
     with write_tx(db):
         found = find_by_alias(db, spoken)
@@ -160,12 +167,12 @@ def customer_for_name(db: sqlite_utils.Database, spoken: str) -> Row:
 
 
 def set_unsubscribed(
-    db: sqlite_utils.Database, channel: str, channel_user_id: str, unsubscribed: bool
+    db: ShopDb, channel: str, channel_user_id: str, unsubscribed: bool
 ) -> None:
     """Record a (un)subscribe event so nothing is pushed to people who left."""
     with write_tx(db):
         customer = get_or_create_customer(db, channel, channel_user_id)
         db.execute(
-            "UPDATE customers SET unsubscribed = ?, updated_at = ? WHERE id = ?",
-            (int(unsubscribed), utc_now(), customer["id"]),
+            "UPDATE customers SET unsubscribed = ?, updated_at = ? WHERE id = ? AND shop_id = ?",
+            (int(unsubscribed), utc_now(), customer["id"], db.shop_id),
         )

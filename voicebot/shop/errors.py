@@ -68,9 +68,10 @@ class TooManyPending(ShopError):
 class IllegalTransition(ShopError):
     code = "illegal_transition"
 
-    def __init__(self, order_id: int, current: str, wanted: str) -> None:
-        super().__init__(f"order {order_id} is {current}; it cannot become {wanted}")
-        self.order_id, self.current, self.wanted = order_id, current, wanted
+    def __init__(self, order_id: int, current: str, wanted: str, number: int | None = None) -> None:
+        """``order_id`` is the internal id; the message names the shop's order ``number`` when given."""
+        super().__init__(f"order {order_id if number is None else number} is {current}; it cannot become {wanted}")
+        self.order_id, self.current, self.wanted, self.number = order_id, current, wanted, number
 
 
 class PhotoError(ShopError):

@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from voicebot.shop.money import fen_to_yuan
 from voicebot.shop.orders import line_total
 from voicebot.shop.reports import SALE_STATUSES
+from voicebot.store.scoped import ShopDb
 
 PRODUCT_COLUMNS = (
     "id",
@@ -32,9 +31,10 @@ PRODUCT_COLUMNS = (
 ORDER_COLUMNS = (
     "order_id", "status", "created_by", "customer_id", "customer_name", "created_at", "updated_at",
     "total_fen", "total_yuan", "product_id", "product_name", "quantity", "unit_price_fen", "unit_price_yuan",
-    "line_total_fen", "line_total_yuan", "is_sale",
+    "line_total_fen", "line_total_yuan", "is_sale", "order_number",
 )  # fmt: skip
 # ``is_sale``: 1 for the orders every sales figure counts (reports.SALE_STATUSES), 0 for pending or cancelled.
+# ``order_number``: the shop's own number of the order (三号订单), appended last so older columns keep their place.
 MESSAGE_COLUMNS = (
     "id", "created_at", "updated_at", "channel", "channel_msg_id", "user", "customer_id", "direction", "kind",
     "status", "language", "transcript", "words_json", "intent_json", "action_id", "reply_to_id", "reply_text",
@@ -55,18 +55,19 @@ def _write(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -
     return count
 
 
-def _products(db: sqlite_utils.Database) -> Iterable[dict[str, Any]]:
-    for row in db.query("SELECT * FROM products ORDER BY id"):
+def _products(db: ShopDb) -> Iterable[dict[str, Any]]:
+    for row in db.query("SELECT * FROM products WHERE shop_id = ? ORDER BY id", (db.shop_id,)):
         yield {**row, "price_yuan": str(fen_to_yuan(row["price_fen"]))}
 
 
-def _orders(db: sqlite_utils.Database) -> Iterable[dict[str, Any]]:
+def _orders(db: ShopDb) -> Iterable[dict[str, Any]]:
     for row in db.query(
-        """SELECT o.id AS order_id, o.status, o.created_by, o.customer_id, c.display_name AS customer_name,
+        """SELECT o.id AS order_id, o.number AS order_number, o.status, o.created_by, o.customer_id, c.display_name AS customer_name,
                   o.created_at, o.updated_at, o.total_fen, oi.product_id, p.name AS product_name,
                   oi.quantity, oi.unit_price_fen, oi.line_total_fen
            FROM orders o JOIN order_items oi ON oi.order_id = o.id JOIN products p ON p.id = oi.product_id
-           LEFT JOIN customers c ON c.id = o.customer_id ORDER BY o.id, oi.id"""
+           LEFT JOIN customers c ON c.id = o.customer_id WHERE o.shop_id = ? ORDER BY o.id, oi.id""",
+        (db.shop_id,),
     ):
         row["total_yuan"] = str(fen_to_yuan(row["total_fen"]))
         row["unit_price_yuan"] = str(fen_to_yuan(row["unit_price_fen"]))
@@ -76,7 +77,7 @@ def _orders(db: sqlite_utils.Database) -> Iterable[dict[str, Any]]:
         yield row
 
 
-def export_csv(db: sqlite_utils.Database, out_dir: Path | str) -> dict[str, dict[str, Any]]:
+def export_csv(db: ShopDb, out_dir: Path | str) -> dict[str, dict[str, Any]]:
     """Write ``products.csv``, ``orders.csv``, ``messages.csv``; returns ``{name: {path, rows}}``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,7 @@ def export_csv(db: sqlite_utils.Database, out_dir: Path | str) -> dict[str, dict
     for name, columns, rows in (
         ("products", PRODUCT_COLUMNS, _products(db)),
         ("orders", ORDER_COLUMNS, _orders(db)),
-        ("messages", MESSAGE_COLUMNS, db.query("SELECT * FROM messages ORDER BY id")),
+        ("messages", MESSAGE_COLUMNS, db.query("SELECT * FROM messages WHERE shop_id = ? ORDER BY id", (db.shop_id,))),
     ):
         path = out / f"{name}.csv"
         result[name] = {"path": str(path), "rows": _write(path, columns, rows)}

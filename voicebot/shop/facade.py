@@ -7,6 +7,7 @@ on whose behalf it runs) so ``undo(actor)`` can reverse it.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from voicebot.config import SELLERS_CHANNEL, Config
-from voicebot.shop import actions, addresses, catalog, customers, export, orders, photos, reports
+from voicebot.config import SELLERS_CHANNEL, Config, ShopConfig
+from voicebot.shop import actions, addresses, catalog, customers, export, orders, photos, reports, shops
 from voicebot.shop.errors import TooManyPending
 from voicebot.shop.money import to_fen
 from voicebot.shop.orders import OrderLine
@@ -23,28 +24,48 @@ from voicebot.store.clock import to_iso
 from voicebot.store.db import open_db
 from voicebot.store.messages import ConversationLog
 from voicebot.store.outbox import Outbox
+from voicebot.store.scoped import ShopDb, raw_db
 
 Price = str | int | float | Decimal
 Row = dict[str, Any]
 
 
 class Shop:
-    """The shop over one open database connection (use one ``Shop`` per thread/process)."""
+    """One shop over one open database connection (use one ``Shop`` per thread/process).
 
-    def __init__(self, db: sqlite_utils.Database, config: Config) -> None:
-        self.db = db
-        self.config = config
-        self.log = ConversationLog(db)
-        self.outbox = Outbox(db)
+    ``shop.db`` is the database as this shop sees it (:class:`ShopDb`); ``shop.village`` is the raw,
+    village-wide one. ``shop.config`` is the service's configuration with ``[shop]`` replaced by this
+    shop's own settings (name, language, timezone, currency, low-stock threshold, sellers), so code
+    that reads ``config.shop`` serves whichever shop it was handed.
+    """
+
+    def __init__(self, db: sqlite_utils.Database | ShopDb, config: Config, shop_id: int | None = None) -> None:
+        if shop_id is None:
+            shop_id = db.shop_id if isinstance(db, ShopDb) else shops.DEFAULT_SHOP
+        self.village = raw_db(db)
+        self.db = ShopDb(self.village, shop_id)
+        self.shop_id = shop_id
+        self.service_config = config
+        self.config = config if shop_id == shops.DEFAULT_SHOP else _config_for(self.village, config, shop_id)
+        self.log = ConversationLog(self.village, shop_id)
+        self.outbox = Outbox(self.village, shop_id)
 
     @classmethod
-    def open(cls, config: Config, db_path: Path | str | None = None) -> Shop:
-        """Open ``config.db_path`` (or ``db_path``), migrate it, and register configured sellers."""
-        shop = cls(open_db(db_path or config.db_path), config)
-        for user_id in config.shop.sellers:
-            if not customers.is_seller(shop.db, SELLERS_CHANNEL, user_id):
-                customers.add_seller(shop.db, user_id, SELLERS_CHANNEL)
-        return shop
+    def open(cls, config: Config, db_path: Path | str | None = None, shop_id: int = shops.DEFAULT_SHOP) -> Shop:
+        """Open ``config.db_path`` (or ``db_path``), migrate it, make shop 1 what ``[shop]`` says and
+        register its configured sellers; the result serves ``shop_id``."""
+        db = open_db(db_path or config.db_path)
+        sync_default_shop(db, config)
+        return cls(db, config, shop_id)
+
+    def other(self, shop_id: int) -> Shop:
+        """The same connection serving another shop."""
+        return self if shop_id == self.shop_id else Shop(self.village, self.service_config, shop_id)
+
+    @property
+    def settings(self) -> Row:
+        """This shop's row in the registry (name, code, language, timezone, currency, threshold)."""
+        return shops.require_shop(self.village, self.shop_id)
 
     def close(self) -> None:
         self.db.close()
@@ -185,6 +206,10 @@ class Shop:
     def get_order(self, order_id: int) -> Row | None:
         return orders.get_order(self.db, order_id)
 
+    def order_by_number(self, number: int) -> Row | None:
+        """The order this shop's people call ``number`` (三号订单), or None."""
+        return orders.get_order_by_number(self.db, number)
+
     def list_orders(
         self,
         status: str | None = None,
@@ -254,3 +279,23 @@ class Shop:
     # export
     def export_csv(self, out_dir: Path | str) -> dict[str, dict[str, Any]]:
         return export.export_csv(self.db, out_dir)
+
+
+def sync_default_shop(db: sqlite_utils.Database, config: Config) -> None:
+    """Shop 1 is what ``[shop]`` describes: its settings and sellers follow the configuration."""
+    s = config.shop
+    shops.update_shop(db, shops.DEFAULT_SHOP, name=s.name or None, language=s.language, timezone=s.timezone,
+                      currency=s.currency, low_stock_threshold=s.low_stock_threshold)
+    scoped = ShopDb(db, shops.DEFAULT_SHOP)
+    for user_id in s.sellers:
+        if not customers.is_seller(scoped, SELLERS_CHANNEL, user_id):
+            customers.add_seller(scoped, user_id, SELLERS_CHANNEL)
+
+
+def _config_for(db: sqlite_utils.Database, config: Config, shop_id: int) -> Config:
+    """The service configuration with ``[shop]`` describing shop ``shop_id``."""
+    row = shops.require_shop(db, shop_id)
+    sellers = [c["channel_user_id"] for c in shops.sellers_of(db, shop_id) if c["channel"] == SELLERS_CHANNEL]
+    shop = ShopConfig(name=row["name"], language=row["language"], timezone=row["timezone"],
+                      currency=row["currency"], sellers=sellers, low_stock_threshold=row["low_stock_threshold"])
+    return dataclasses.replace(config, shop=shop)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from voicebot.fileio import write_atomic
@@ -26,6 +25,7 @@ from voicebot.shop.catalog import ProductRef, require_product
 from voicebot.shop.errors import PhotoError
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import ShopDb
 
 Row = dict[str, Any]
 
@@ -84,8 +84,8 @@ def _thumbnail(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def get_photo(db: sqlite_utils.Database, photo_id: int) -> Row | None:
-    rows = list(db.query("SELECT * FROM photos WHERE id = ?", (photo_id,)))
+def get_photo(db: ShopDb, photo_id: int) -> Row | None:
+    rows = list(db.query("SELECT * FROM photos WHERE id = ? AND shop_id = ?", (photo_id, db.shop_id)))
     return rows[0] if rows else None
 
 
@@ -104,7 +104,7 @@ def inspect_photo(data: bytes, max_bytes: int) -> Inspected:
 
 
 def store_photo(
-    db: sqlite_utils.Database, photos_dir: Path | str, data: bytes, max_bytes: int,
+    db: ShopDb, photos_dir: Path | str, data: bytes, max_bytes: int,
     inspected: Inspected | None = None,
 ) -> Row:
     """Check, store (once per content) and index an image; returns its ``photos`` row.
@@ -125,15 +125,16 @@ def store_photo(
     with write_tx(db):
         # Same bytes stored before: keep the one row (and the one file).
         db.execute(
-            "INSERT OR IGNORE INTO photos (sha256, path, thumb_path, format, width, height, bytes, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha, str(path), str(thumb_path), info.format, info.width, info.height, len(data), utc_now()),
+            "INSERT OR IGNORE INTO photos (shop_id, sha256, path, thumb_path, format, width, height, bytes,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (db.shop_id, sha, str(path), str(thumb_path), info.format, info.width, info.height, len(data),
+             utc_now()),
         )
-        return next(db.query("SELECT * FROM photos WHERE sha256 = ?", (sha,)))
+        return next(db.query("SELECT * FROM photos WHERE shop_id = ? AND sha256 = ?", (db.shop_id, sha)))
 
 
 def attach_photo(
-    db: sqlite_utils.Database, product: ProductRef, photo_id: int, actor: int | None = None
+    db: ShopDb, product: ProductRef, photo_id: int, actor: int | None = None
 ) -> int:
     """Add a stored photo to a product (appended; the first one is the cover). Returns its position."""
     with write_tx(db):
@@ -141,16 +142,18 @@ def attach_photo(
         if get_photo(db, photo_id) is None:
             raise PhotoError(f"no photo {photo_id}", reason="missing")
         existing = db.execute(
-            "SELECT position FROM product_photos WHERE product_id = ? AND photo_id = ?", (row["id"], photo_id)
+            "SELECT position FROM product_photos WHERE shop_id = ? AND product_id = ? AND photo_id = ?",
+            (db.shop_id, row["id"], photo_id),
         ).fetchone()
         if existing:
             return existing[0]
         position = db.execute(
-            "SELECT coalesce(max(position) + 1, 0) FROM product_photos WHERE product_id = ?", (row["id"],)
+            "SELECT coalesce(max(position) + 1, 0) FROM product_photos WHERE shop_id = ? AND product_id = ?",
+            (db.shop_id, row["id"]),
         ).fetchone()[0]
         db.execute(
-            "INSERT INTO product_photos (product_id, photo_id, position, created_at) VALUES (?, ?, ?, ?)",
-            (row["id"], photo_id, position, utc_now()),
+            "INSERT INTO product_photos (shop_id, product_id, photo_id, position, created_at) VALUES (?, ?, ?, ?, ?)",
+            (db.shop_id, row["id"], photo_id, position, utc_now()),
         )
         record_action(
             db,
@@ -161,13 +164,13 @@ def attach_photo(
         return position
 
 
-def product_photos(db: sqlite_utils.Database, product: ProductRef) -> list[Row]:
+def product_photos(db: ShopDb, product: ProductRef) -> list[Row]:
     """A product's photos, cover first."""
     row = require_product(db, product)
     return list(
         db.query(
             "SELECT ph.*, pp.position FROM product_photos pp JOIN photos ph ON ph.id = pp.photo_id"
-            " WHERE pp.product_id = ? ORDER BY pp.position",
-            (row["id"],),
+            " WHERE pp.shop_id = ? AND pp.product_id = ? ORDER BY pp.position",
+            (db.shop_id, row["id"]),
         )
     )

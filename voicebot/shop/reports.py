@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-
 from voicebot.shop.errors import InvalidValue
 from voicebot.shop.quantity import tidy
 from voicebot.store.clock import to_iso
+from voicebot.store.scoped import ShopDb
 
 PERIODS = ("today", "week", "month")
 # What counts as a sale, everywhere (the voice summary, ``voicebot report``, the console): orders the seller
@@ -43,7 +42,7 @@ def period_bounds(period: str, timezone: str, now: datetime | None = None) -> tu
 
 
 def sales_report(
-    db: sqlite_utils.Database,
+    db: ShopDb,
     period: str = "today",
     timezone: str = "Asia/Shanghai",
     now: datetime | None = None,
@@ -55,23 +54,24 @@ def sales_report(
     totals = db.execute(
         f"""SELECT count(*), coalesce(sum(total_fen), 0),
                   coalesce((SELECT round(sum(oi.quantity), 3) FROM order_items oi JOIN orders o2 ON o2.id = oi.order_id
-                            WHERE o2.status IN {SALE_SQL} AND o2.created_at >= ? AND o2.created_at < ?), 0)
-           FROM orders WHERE status IN {SALE_SQL} AND created_at >= ? AND created_at < ?""",
-        bounds + bounds,
+                            WHERE o2.shop_id = ? AND o2.status IN {SALE_SQL} AND o2.created_at >= ?
+                              AND o2.created_at < ?), 0)
+           FROM orders WHERE shop_id = ? AND status IN {SALE_SQL} AND created_at >= ? AND created_at < ?""",
+        (db.shop_id, *bounds, db.shop_id, *bounds),
     ).fetchone()
     pending = db.execute(
         "SELECT count(*), coalesce(sum(total_fen), 0) FROM orders"
-        " WHERE status = 'pending' AND created_at >= ? AND created_at < ?",
-        bounds,
+        " WHERE shop_id = ? AND status = 'pending' AND created_at >= ? AND created_at < ?",
+        (db.shop_id, *bounds),
     ).fetchone()
     products = list(
         db.query(
             f"""SELECT p.id AS product_id, p.name, p.unit, round(sum(oi.quantity), 3) AS quantity,
                       sum(coalesce(oi.line_total_fen, oi.quantity * oi.unit_price_fen)) AS revenue_fen
                FROM order_items oi JOIN orders o ON o.id = oi.order_id JOIN products p ON p.id = oi.product_id
-               WHERE o.status IN {SALE_SQL} AND o.created_at >= ? AND o.created_at < ?
+               WHERE o.shop_id = ? AND o.status IN {SALE_SQL} AND o.created_at >= ? AND o.created_at < ?
                GROUP BY p.id ORDER BY revenue_fen DESC, quantity DESC, p.id""",
-            bounds,
+            (db.shop_id, *bounds),
         )
     )
     for row in products:
@@ -90,11 +90,12 @@ def sales_report(
     }
 
 
-def low_stock(db: sqlite_utils.Database, threshold: int) -> list[dict[str, Any]]:
+def low_stock(db: ShopDb, threshold: int) -> list[dict[str, Any]]:
     """Active products with ``stock <= threshold``, emptiest first."""
     return list(
         db.query(
-            "SELECT id, name, unit, stock FROM products WHERE active = 1 AND stock <= ? ORDER BY stock, id",
-            (threshold,),
+            "SELECT id, name, unit, stock FROM products WHERE shop_id = ? AND active = 1 AND stock <= ?"
+            " ORDER BY stock, id",
+            (db.shop_id, threshold),
         )
     )

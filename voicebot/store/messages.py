@@ -18,6 +18,7 @@ import sqlite_utils
 
 from voicebot.store.clock import from_iso, utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import village_wide
 
 Row = dict[str, Any]
 
@@ -36,6 +37,7 @@ PLAIN_FIELDS = (
     "status",
     "error",
     "reply_to_id",
+    "shop_id",
 )
 
 
@@ -62,6 +64,7 @@ def _decode(row: Row) -> Row:
     return row
 
 
+@village_wide
 def record_inbound(
     db: sqlite_utils.Database, channel: str, channel_msg_id: str, user: str, kind: str, **fields: Any
 ) -> tuple[int, bool]:
@@ -86,6 +89,7 @@ def record_inbound(
         return row[0], False
 
 
+@village_wide
 def record_outbound(
     db: sqlite_utils.Database,
     channel: str,
@@ -108,6 +112,7 @@ def record_outbound(
         ).lastrowid  # type: ignore[return-value]
 
 
+@village_wide
 def update_message(db: sqlite_utils.Database, message_id: int, **fields: Any) -> None:
     """Set any of the log fields (``transcript=``, ``words=``, ``intent=``, ``status=``, ``timings=`` …)."""
     cols = _columns(fields)
@@ -121,11 +126,13 @@ def update_message(db: sqlite_utils.Database, message_id: int, **fields: Any) ->
             raise KeyError(f"no message {message_id}")
 
 
+@village_wide
 def get_message(db: sqlite_utils.Database, message_id: int) -> Row | None:
     rows = list(db.query("SELECT * FROM messages WHERE id = ?", (message_id,)))
     return _decode(rows[0]) if rows else None
 
 
+@village_wide
 def list_messages(
     db: sqlite_utils.Database,
     channel: str | None = None,
@@ -135,10 +142,12 @@ def list_messages(
     since: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
+    shop_id: int | None = None,
 ) -> list[Row]:
     """Log rows newest first, filtered for the operator console; page with ``before_id``."""
     where, params = [], []
-    for column, value in (("channel", channel), ("user", user), ("direction", direction), ("status", status)):
+    for column, value in (("channel", channel), ("user", user), ("direction", direction), ("status", status),
+                          ("shop_id", shop_id)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
@@ -153,6 +162,7 @@ def list_messages(
     return [_decode(r) for r in db.query(sql, params)]
 
 
+@village_wide
 def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
     """Inbound messages still ``received`` or ``processing`` (to resume after a restart), oldest first."""
     return [
@@ -163,6 +173,7 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
     ]
 
 
+@village_wide
 def unfinished_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
     """The ids of the oldest ``limit`` unfinished inbound messages (the run queue's backlog).
 
@@ -196,6 +207,7 @@ def _owner_alive(owner: str, updated_at: str, lease_s: float) -> bool:
     return from_iso(updated_at) > datetime.now(UTC) - timedelta(seconds=lease_s)
 
 
+@village_wide
 def claim_message(
     db: sqlite_utils.Database, message_id: int, owner: str | None = None, lease_s: float = 600.0
 ) -> Row | None:
@@ -224,14 +236,17 @@ def claim_message(
 class ConversationLog:
     """The conversation log (the ``messages`` table) over one open database connection."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, shop_id: int | None = None) -> None:
         self.db = db
+        self.shop_id = shop_id  # the shop new rows belong to (None: not in a shop yet)
 
     def record_inbound(self, channel: str, channel_msg_id: str, user: str, kind: str,
                        **fields: Any) -> tuple[int, bool]:
+        fields.setdefault("shop_id", self.shop_id)
         return record_inbound(self.db, channel, channel_msg_id, user, kind, **fields)
 
     def record_outbound(self, channel: str, user: str, kind: str, **fields: Any) -> int:
+        fields.setdefault("shop_id", self.shop_id)
         return record_outbound(self.db, channel, user, kind, **fields)
 
     def update(self, message_id: int, **fields: Any) -> None:
@@ -241,6 +256,9 @@ class ConversationLog:
         return get_message(self.db, message_id)
 
     def list(self, **filters: Any) -> list[Row]:
+        """This log's shop's messages (every shop's when the log has none)."""
+        if self.shop_id is not None:
+            filters.setdefault("shop_id", self.shop_id)
         return list_messages(self.db, **filters)
 
     def claim(self, message_id: int) -> Row | None:

@@ -275,10 +275,124 @@ V9_LINE_TOTAL = [
     "ALTER TABLE order_items ADD COLUMN line_total_fen INTEGER CHECK (line_total_fen >= 0)",
 ]
 
+# Version 10: a village of shops on one service. Shop 1 is the shop every older file described; each
+# shop-owned row carries its shop. ``messages``/``outbox`` may have no shop yet (a buyer who has not chosen
+# one). Three tables change a UNIQUE/PRIMARY KEY and are rebuilt (foreign keys off for this version only).
+_CUSTOMER_COLUMNS = ("id, channel, channel_user_id, display_name, language, role, unsubscribed, created_at,"
+                     " updated_at")
+_PHOTO_COLUMNS = "id, sha256, path, thumb_path, format, width, height, bytes, created_at"
+V10_SHOPS = [
+    """CREATE TABLE shops (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(code) BETWEEN 2 AND 16),
+        name TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT 'zh',
+        timezone TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+        currency TEXT NOT NULL DEFAULT 'CNY',
+        low_stock_threshold INTEGER NOT NULL DEFAULT 3 CHECK (low_stock_threshold >= 0),
+        revision INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        removed_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX shops_active_name ON shops (name) WHERE removed_at IS NULL AND name != ''",
+    """INSERT INTO shops (id, code, created_at, updated_at)
+       VALUES (1, lower(hex(randomblob(3))), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+               strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+    # customers: one row per shop and channel user (a buyer of two shops is two customers)
+    """CREATE TABLE customers_v10 (
+        id INTEGER PRIMARY KEY,
+        shop_id INTEGER NOT NULL DEFAULT 1 REFERENCES shops (id),
+        channel TEXT NOT NULL,
+        channel_user_id TEXT NOT NULL,
+        display_name TEXT,
+        language TEXT,
+        role TEXT NOT NULL DEFAULT 'buyer' CHECK (role IN ('seller', 'buyer')),
+        unsubscribed INTEGER NOT NULL DEFAULT 0 CHECK (unsubscribed IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (shop_id, channel, channel_user_id)
+    )""",
+    f"INSERT INTO customers_v10 ({_CUSTOMER_COLUMNS}) SELECT {_CUSTOMER_COLUMNS} FROM customers",
+    "DROP TABLE customers",
+    "ALTER TABLE customers_v10 RENAME TO customers",
+    "CREATE INDEX customers_user ON customers (channel, channel_user_id)",
+    """CREATE TABLE photos_v10 (
+        id INTEGER PRIMARY KEY,
+        shop_id INTEGER NOT NULL DEFAULT 1 REFERENCES shops (id),
+        sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        thumb_path TEXT NOT NULL,
+        format TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (shop_id, sha256)
+    )""",
+    f"INSERT INTO photos_v10 ({_PHOTO_COLUMNS}) SELECT {_PHOTO_COLUMNS} FROM photos",
+    "DROP TABLE photos",
+    "ALTER TABLE photos_v10 RENAME TO photos",
+    """CREATE TABLE dialogue_state_v10 (
+        shop_id INTEGER NOT NULL DEFAULT 1 REFERENCES shops (id),
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        state_json TEXT NOT NULL,
+        expires_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (shop_id, channel, user)
+    )""",
+    """INSERT INTO dialogue_state_v10 (channel, user, state_json, expires_at, updated_at)
+       SELECT channel, user, state_json, expires_at, updated_at FROM dialogue_state""",
+    "DROP TABLE dialogue_state",
+    "ALTER TABLE dialogue_state_v10 RENAME TO dialogue_state",
+    *(f"ALTER TABLE {t} ADD COLUMN shop_id INTEGER NOT NULL DEFAULT 1"
+      for t in ("products", "product_photos", "customer_aliases", "orders", "order_items", "actions",
+                "dialogue_turns", "web_links", "corrections")),
+    "ALTER TABLE messages ADD COLUMN shop_id INTEGER",
+    "UPDATE messages SET shop_id = 1",
+    "ALTER TABLE outbox ADD COLUMN shop_id INTEGER",
+    "UPDATE outbox SET shop_id = 1",
+    "DROP INDEX products_active_name",
+    "CREATE UNIQUE INDEX products_active_name ON products (shop_id, name) WHERE active = 1",
+    "CREATE INDEX orders_shop_created ON orders (shop_id, created_at)",
+    "CREATE INDEX actions_shop_actor ON actions (shop_id, actor_id, undone, id)",
+    "CREATE INDEX messages_shop ON messages (shop_id, id)",
+    "CREATE INDEX customer_aliases_shop ON customer_aliases (shop_id, alias)",
+    # where each buyer/follower is now: set by a QR scan, a shop's web link, or by voice
+    """CREATE TABLE buyer_shops (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        shop_id INTEGER NOT NULL REFERENCES shops (id),
+        source TEXT NOT NULL CHECK (source IN ('scan', 'voice', 'link', 'only', 'operator')),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, user)
+    )""",
+    # console roles: an admin sees every shop, a helper only the shops granted
+    "ALTER TABLE console_users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'helper'))",
+    """CREATE TABLE console_user_shops (
+        user_id INTEGER NOT NULL REFERENCES console_users (id),
+        shop_id INTEGER NOT NULL REFERENCES shops (id),
+        PRIMARY KEY (user_id, shop_id)
+    )""",
+]
+
+# Version 11: orders are numbered per shop (a seller hears "三号订单", not the village's 3417th order).
+# Every existing order keeps its id as its number, so a number a seller has already heard still means the
+# same order; a new order takes its shop's max + 1 (shop/orders.py, in the insert's write transaction).
+V11_ORDER_NUMBERS = [
+    "ALTER TABLE orders ADD COLUMN number INTEGER CHECK (number > 0)",
+    "UPDATE orders SET number = id",
+    "CREATE UNIQUE INDEX orders_shop_number ON orders (shop_id, number)",
+]
+
 MIGRATIONS: list[list[str]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
-    V8_CONSOLE, V9_LINE_TOTAL,
+    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS,
 ]
+# Versions whose migration rebuilds a table other tables refer to: foreign keys are off while it runs
+# (they cannot be switched inside a transaction), and checked before it commits.
+REBUILDS = frozenset({10})
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -298,14 +412,23 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
             f"database schema version {current} is newer than this voicebot ({SCHEMA_VERSION})"
         )
     while current < target:
-        with write_tx(db):
-            current = schema_version(db)  # another process may have migrated meanwhile
-            if current >= target:
-                break
-            for statement in MIGRATIONS[current]:
-                db.conn.execute(statement)
-            current += 1
-            db.conn.execute(f"PRAGMA user_version = {current}")
+        rebuild = current + 1 in REBUILDS
+        if rebuild:
+            db.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with write_tx(db):
+                current = schema_version(db)  # another process may have migrated meanwhile
+                if current >= target:
+                    break
+                for statement in MIGRATIONS[current]:
+                    db.conn.execute(statement)
+                if rebuild and db.conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise RuntimeError(f"migration to version {current + 1} broke a foreign key")
+                current += 1
+                db.conn.execute(f"PRAGMA user_version = {current}")
+        finally:
+            if rebuild:
+                db.conn.execute("PRAGMA foreign_keys = ON")
     return current
 
 

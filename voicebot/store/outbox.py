@@ -22,6 +22,7 @@ import sqlite_utils
 
 from voicebot.store.clock import from_iso, to_iso, utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.scoped import village_wide
 
 Row = dict[str, Any]
 HELD = "9999-12-31T00:00:00.000000Z"
@@ -46,6 +47,7 @@ def _decode(row: Row) -> Row:
     return row
 
 
+@village_wide
 def enqueue(
     db: sqlite_utils.Database,
     channel: str,
@@ -57,20 +59,22 @@ def enqueue(
     media_path: str | None = None,
     dedup_key: str | None = None,
     held: bool = False,
+    shop_id: int | None = None,
 ) -> int | None:
     """Queue one reply; a ``dedup_key`` already queued is a no-op (returns None)."""
     now = utc_now()
     with write_tx(db):
         cur = db.execute(
             "INSERT INTO outbox (message_id, channel, user, kind, payload_json, media_path, dedup_key,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " next_attempt_at, created_at, shop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (dedup_key) DO NOTHING",
             (message_id, channel, user, kind, json.dumps(payload or {}, ensure_ascii=False), media_path,
-             dedup_key, HELD if held else now, now),
+             dedup_key, HELD if held else now, now, shop_id),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
 
+@village_wide
 def due(db: sqlite_utils.Database, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
     """Pending rows of ``channel`` whose time has come, oldest first."""
     rows = db.query(
@@ -81,11 +85,13 @@ def due(db: sqlite_utils.Database, channel: str, limit: int = 20, now: datetime 
     return [_decode(r) for r in rows]
 
 
+@village_wide
 def for_message(db: sqlite_utils.Database, message_id: int, status: str = "pending") -> list[Row]:
     rows = db.query("SELECT * FROM outbox WHERE message_id = ? AND status = ? ORDER BY id", (message_id, status))
     return [_decode(r) for r in rows]
 
 
+@village_wide
 def pending_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]:
     """Every reply still waiting for ``user`` (held or not), oldest first."""
     rows = db.query("SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'pending' ORDER BY id",
@@ -93,6 +99,7 @@ def pending_for(db: sqlite_utils.Database, channel: str, user: str) -> list[Row]
     return [_decode(r) for r in rows]
 
 
+@village_wide
 def mark_sent(db: sqlite_utils.Database, outbox_id: int, via: str = "api") -> bool:
     """Mark a row sent; False if another sender got there first (so nothing is sent twice)."""
     with write_tx(db):
@@ -104,6 +111,7 @@ def mark_sent(db: sqlite_utils.Database, outbox_id: int, via: str = "api") -> bo
         return cur.rowcount == 1
 
 
+@village_wide
 def start_attempt(db: sqlite_utils.Database, outbox_id: int, now: datetime | None = None) -> None:
     """Record, before the API call, that this row is being sent (its outcome is unknown until marked)."""
     with write_tx(db):
@@ -111,6 +119,7 @@ def start_attempt(db: sqlite_utils.Database, outbox_id: int, now: datetime | Non
                    (to_iso(_now(now)), outbox_id))
 
 
+@village_wide
 def _retry_later(db: sqlite_utils.Database, outbox_id: int, attempts: int, error: str, created_at: str,
                  now: datetime, max_age_s: float, extra: str = "") -> str:
     when = now + timedelta(seconds=backoff_s(attempts))
@@ -129,6 +138,7 @@ def _retry_later(db: sqlite_utils.Database, outbox_id: int, attempts: int, error
     return "pending"
 
 
+@village_wide
 def mark_failed(
     db: sqlite_utils.Database, outbox_id: int, error: str, *, permanent: bool = False,
     now: datetime | None = None, max_age_s: float = DEFAULT_MAX_AGE_S,
@@ -150,6 +160,7 @@ def mark_failed(
         return _retry_later(db, outbox_id, attempts, error, row[1], _now(now), max_age_s)
 
 
+@village_wide
 def mark_ambiguous(
     db: sqlite_utils.Database, outbox_id: int, error: str, *, resend_limit: int,
     now: datetime | None = None, max_age_s: float = DEFAULT_MAX_AGE_S,
@@ -174,6 +185,7 @@ def mark_ambiguous(
                             extra=f", ambiguous_attempts = {int(ambiguous)}")
 
 
+@village_wide
 def retry(db: sqlite_utils.Database, ids: list[int] | None = None, now: datetime | None = None) -> int:
     """An operator's retry: stopped rows (``gave_up``, ``ambiguous``) and rows waiting minutes for a
     backoff become due now (all of them, or ``ids``). Rows held for a user's next message stay held, and
@@ -195,13 +207,24 @@ def retry(db: sqlite_utils.Database, ids: list[int] | None = None, now: datetime
         ).rowcount
 
 
-def list_rows(db: sqlite_utils.Database, status: str | None = None, limit: int = 200) -> list[Row]:
-    """Outbox rows, newest first (of one ``status``, or all)."""
-    cond, params = ("WHERE status = ?", [status]) if status else ("", [])
+def _shop_cond(where: list[str], params: list[Any], shop_id: int | None) -> str:
+    if shop_id is not None:
+        where.append("shop_id = ?")
+        params.append(shop_id)
+    return ("WHERE " + " AND ".join(where)) if where else ""
+
+
+@village_wide
+def list_rows(db: sqlite_utils.Database, status: str | None = None, limit: int = 200,
+              shop_id: int | None = None) -> list[Row]:
+    """Outbox rows, newest first (of one ``status``, or all; of one shop, or every shop)."""
+    where, params = (["status = ?"], [status]) if status else ([], [])
+    cond = _shop_cond(where, params, shop_id)
     rows = db.query(f"SELECT * FROM outbox {cond} ORDER BY id DESC LIMIT {int(limit)}", params)
     return [_decode(r) for r in rows]
 
 
+@village_wide
 def hold(db: sqlite_utils.Database, outbox_id: int, reason: str) -> None:
     """Keep a row until the user's next message (their reply window or quota is used up)."""
     with write_tx(db):
@@ -213,6 +236,7 @@ def hold(db: sqlite_utils.Database, outbox_id: int, reason: str) -> None:
         )
 
 
+@village_wide
 def release(db: sqlite_utils.Database, channel: str, user: str) -> int:
     """The user wrote again: their held rows become due now. Returns how many."""
     with write_tx(db):
@@ -223,6 +247,7 @@ def release(db: sqlite_utils.Database, channel: str, user: str) -> int:
         ).rowcount
 
 
+@village_wide
 def sent_since(db: sqlite_utils.Database, channel: str, user: str, since_iso: str) -> int:
     """How many replies were sent to ``user`` through the API since ``since_iso``."""
     return db.execute(
@@ -232,6 +257,7 @@ def sent_since(db: sqlite_utils.Database, channel: str, user: str, since_iso: st
     ).fetchone()[0]
 
 
+@village_wide
 def sent_after(db: sqlite_utils.Database, channel: str, user: str, after: int, limit: int = 20) -> list[Row]:
     """The last ``limit`` rows sent to ``user`` with an id above ``after``, oldest first."""
     rows = db.query(
@@ -242,6 +268,7 @@ def sent_after(db: sqlite_utils.Database, channel: str, user: str, after: int, l
     return [_decode(r) for r in rows]
 
 
+@village_wide
 def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str | None:
     row = db.execute(
         "SELECT max(created_at) FROM messages WHERE channel = ? AND user = ? AND direction = 'in'",
@@ -250,6 +277,7 @@ def last_inbound_at(db: sqlite_utils.Database, channel: str, user: str) -> str |
     return row[0] if row else None
 
 
+@village_wide
 def claim(
     db: sqlite_utils.Database, outbox_id: int, lease_s: float = LEASE_S, now: datetime | None = None
 ) -> bool:
@@ -262,19 +290,24 @@ def claim(
         ).rowcount == 1
 
 
-def undelivered(db: sqlite_utils.Database, limit: int = 200) -> list[Row]:
+@village_wide
+def undelivered(db: sqlite_utils.Database, limit: int = 200, shop_id: int | None = None) -> list[Row]:
     """Rows not sent (pending, held or given up), oldest first: what operators should look at."""
-    rows = db.query(f"SELECT * FROM outbox WHERE status != 'sent' ORDER BY id LIMIT {int(limit)}")
+    params: list[Any] = []
+    cond = _shop_cond(["status != 'sent'"], params, shop_id)
+    rows = db.query(f"SELECT * FROM outbox {cond} ORDER BY id LIMIT {int(limit)}", params)
     return [_decode(r) for r in rows]
 
 
 class Outbox:
     """The outbox over one open database connection: what the pipeline, the sender and channels use."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, shop_id: int | None = None) -> None:
         self.db = db
+        self.shop_id = shop_id  # the shop new rows belong to (None: not in a shop)
 
     def enqueue(self, channel: str, user: str, kind: str, **fields: Any) -> int | None:
+        fields.setdefault("shop_id", self.shop_id)
         return enqueue(self.db, channel, user, kind, **fields)
 
     def due(self, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
@@ -320,7 +353,7 @@ class Outbox:
         return retry(self.db, ids)
 
     def list_rows(self, status: str | None = None, limit: int = 200) -> list[Row]:
-        return list_rows(self.db, status, limit)
+        return list_rows(self.db, status, limit, self.shop_id)
 
     def undelivered(self, limit: int = 200) -> list[Row]:
-        return undelivered(self.db, limit)
+        return undelivered(self.db, limit, self.shop_id)

@@ -11,10 +11,12 @@ from typing import Any
 import sqlite_utils
 
 from voicebot.config import Config
+from voicebot.store.scoped import village_wide
 
 SWEEP_EVERY_S = 3600.0
 
 
+@village_wide
 def kept_paths(db: sqlite_utils.Database) -> set[str]:
     """Media files operators need: failed or errored messages, corrected ones, and any not yet run."""
     rows = db.execute(

@@ -48,6 +48,7 @@ from voicebot.nlu.intents import understand
 from voicebot.shop import catalog, orders
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db
+from voicebot.store.scoped import ShopDb
 
 OUTCOMES = ("right", "asked", "missed", "wrong", "wrong_asked")
 SELLER, BUYER = "boss", "b1"
@@ -262,7 +263,7 @@ def run_conversation(conv: dict[str, Any], half: str = "", config_overrides: dic
         for section, values in (config_overrides or {}).items():
             overrides.setdefault(section, {}).update(values)
         config = load_config(environ={}, overrides=overrides)
-        db = open_db(config.db_path)
+        db = ShopDb(open_db(config.db_path), 1)
         try:
             shop = Shop(db, config)
             for name, price, stock, *unit in conv.get("shop") or []:

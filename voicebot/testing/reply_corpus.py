@@ -78,6 +78,8 @@ def slot_values(lang: str, variant: int) -> dict[str, Any]:
         "options": replies.join(lang, _PRODUCTS[lang][:2]), "period": replies.load_replies(lang)["periods"]["today"],
         "status": replies.load_replies(lang)["status"]["shipped"], "spoken": _PRODUCTS[lang][1],
         "summary": summary, "question": question, "shop": _SHOP[lang], "examples": examples,
+        "shops": replies.join(lang, [_SHOP[lang], _SHOP[lang]]), "goods": replies.join(lang, _PRODUCTS[lang][:2]),
+        "seller": customer,
         "to_customer": replies.say(lang, "summary.to_customer", customer=customer),
         "number": replies.number(lang, 3), "existing": replies.join(lang, _PRODUCTS[lang][:2]),
         "names": replies.join(lang, _PRODUCTS[lang][:3]),

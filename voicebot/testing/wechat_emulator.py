@@ -401,19 +401,24 @@ class WechatEmulator:
             pass
         return stream
 
+    async def _json_call(self, request: web.Request, permitted: bool) -> dict[str, Any]:
+        """A JSON API call's body once its token, the account's permission and the JSON are checked."""
+        self._check_token(request)
+        if not permitted:
+            raise ApiError(48001)
+        try:
+            body = json.loads(await request.read())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(47001) from None
+        if not isinstance(body, dict):
+            raise ApiError(47001)
+        return body
+
     async def _custom_send(self, request: web.Request) -> web.Response:
         if (injected := self._record(request)) is not None:
             return injected
         try:
-            self._check_token(request)
-            if not self.account.customer_service:
-                raise ApiError(48001)
-            try:
-                body = json.loads(await request.read())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ApiError(47001) from None
-            if not isinstance(body, dict):
-                raise ApiError(47001)
+            body = await self._json_call(request, self.account.customer_service)
             touser, msgtype = body.get("touser"), body.get("msgtype")
             if not isinstance(touser, str) or not touser:
                 raise ApiError(40003)
@@ -440,20 +445,11 @@ class WechatEmulator:
         self.sent.append(Sent(touser, msgtype, body, self.clock(), media))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
-
     async def _qrcode_create(self, request: web.Request) -> web.Response:
         if (injected := self._record(request)) is not None:
             return injected
         try:
-            self._check_token(request)
-            if not self.account.qrcodes:
-                raise ApiError(48001)
-            try:
-                body = json.loads(await request.read())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ApiError(47001) from None
-            if not isinstance(body, dict):
-                raise ApiError(47001)
+            body = await self._json_call(request, self.account.qrcodes)
             action = body.get("action_name")
             if action not in PERMANENT_QR | TEMPORARY_QR:
                 raise ApiError(40052)

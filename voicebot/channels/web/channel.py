@@ -21,6 +21,7 @@ from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Limits, SendError
 from voicebot.shop.facade import Shop
+from voicebot.shop.shops import DEFAULT_SHOP
 from voicebot.store.outbox import DEFAULT_MAX_AGE_S, Outbox
 
 
@@ -86,18 +87,21 @@ class WebChannel:
         self.reply_format = config.web.reply_format
         self.policy = WebPolicy()
         self.sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self.shop_of: dict[web.WebSocketResponse, int] = {}  # the shop whose page each chat is
         self.on_accept: list[Any] = []  # callbacks after a new message or a connect (the sender's wake)
-        self._cards: list[dict[str, Any]] | None = None  # the product cards open pages last got
+        self._cards: dict[int, list[dict[str, Any]]] = {}  # per shop: the product cards its pages last got
 
-    async def connect(self, user: str, ws: web.WebSocketResponse) -> int:
-        """Register an open chat; replies held while the user was away become due now."""
+    async def connect(self, user: str, ws: web.WebSocketResponse, shop_id: int = DEFAULT_SHOP) -> int:
+        """Register an open chat of ``shop_id``'s page; replies held while the user was away become due now."""
         self.sockets.setdefault(user, set()).add(ws)
+        self.shop_of[ws] = shop_id
         released = await self.db.run(lambda shop: shop.outbox.release(CHANNEL, user))
         self.wake()
         log_event("web.connected", user=user, released=released, open=len(self.sockets[user]))
         return released
 
     def disconnect(self, user: str, ws: web.WebSocketResponse) -> None:
+        self.shop_of.pop(ws, None)
         chats = self.sockets.get(user)
         if chats is not None:
             chats.discard(ws)
@@ -112,10 +116,14 @@ class WebChannel:
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise SendError("browser clips arrive with their bytes; there is nothing to fetch", retryable=False)
 
-    async def _push(self, user: str, event: dict[str, Any]) -> int:
-        """Send ``event`` to every open chat of ``user``; returns how many took it."""
+    async def _push(self, user: str, event: dict[str, Any], shop_id: int | None = None) -> int:
+        """Send ``event`` to every open chat of ``user`` (those of ``shop_id``'s page when she has one
+        open there: a reply from one shop does not show in her other shop's tab); how many took it."""
+        chats = list(self.sockets.get(user, ()))
+        if shop_id is not None and any(self.shop_of.get(ws) == shop_id for ws in chats):
+            chats = [ws for ws in chats if self.shop_of.get(ws) == shop_id]
         delivered = 0
-        for ws in list(self.sockets.get(user, ())):
+        for ws in chats:
             if ws.closed:
                 continue
             try:
@@ -134,17 +142,24 @@ class WebChannel:
     async def send(self, row: dict[str, Any]) -> None:
         """Deliver one outbox row to the user's open chats, or hold it until they come back."""
         event = await self.db.run(reply_event, self.config, row)
-        await self.refresh_cards()  # first, so the reply is marked sent as soon as it is written
-        if not await self._push(row["user"], event):
+        shop_id = row.get("shop_id")
+        await self.refresh_cards(shop_id or DEFAULT_SHOP)  # first, so the reply is marked sent as soon as it is written
+        if not await self._push(row["user"], event, shop_id):
             raise SendError("no open chat: kept until the user opens it again", retryable=False, hold=True)
 
-    async def refresh_cards(self) -> list[dict[str, Any]]:
-        """The current product cards; open pages get them when they changed (a seller's new price)."""
-        cards = await self.db.run(catalog, self.config, self.config.shop.language)
-        if self._cards is not None and cards != self._cards:
-            for user in list(self.sockets):
-                await self._push(user, {"type": "products", "products": cards})
-        self._cards = cards
+    async def refresh_cards(self, shop_id: int = DEFAULT_SHOP) -> list[dict[str, Any]]:
+        """A shop's current product cards; its open pages get them when they changed (a seller's new price)."""
+        cards = await self.db.run(lambda shop: catalog(shop.other(shop_id), self.config))
+        before = self._cards.get(shop_id)
+        if before is not None and cards != before:
+            event = {"type": "products", "products": cards}
+            for ws, shop in list(self.shop_of.items()):
+                if shop == shop_id and not ws.closed:
+                    try:
+                        await ws.send_json(event)
+                    except (ConnectionError, RuntimeError) as e:
+                        log_event("web.push_failed", logging.WARNING, error=str(e))
+        self._cards[shop_id] = cards
         return cards
 
 

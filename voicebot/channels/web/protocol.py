@@ -6,7 +6,9 @@ Client -> server (JSON text frames unless noted)::
     binary frame: b'{"type": "clip", "id": "c-1a2b", "mime": "audio/webm"}' + b"\\n" + <audio bytes>
     {"type": "text", "id": "t-9", "text": "사과 얼마예요"}                          typed words (optional)
     {"type": "order", "id": "o-3", "product_id": 2}                              the order button
-    {"type": "hello", "after": 12}   on (re)connect: replies sent after outbox id 12 are sent again
+    {"type": "hello", "after": 12, "greet": true}   on (re)connect: replies sent after outbox id 12 are
+                                     sent again; ``greet`` (a page's first socket, until it got its greeting)
+                                     asks for the spoken welcome
     {"type": "ping"}
 
 ``id`` (1-64 of ``A-Z a-z 0-9 _ -``) is chosen by the page and unique per user: the same id sent
@@ -16,6 +18,7 @@ carry ``outbox_id``; a page that saw one may get it again after a reconnect and 
 Server -> client::
 
     {"type": "welcome", "role": "buyer"|"seller", "shop": "...", "language": "ko", "products": [...]}
+    {"type": "greeting", "text": "...", "audio_url": "/chat/<link>/say/greeting"}   a buyer's hello with greet
     {"type": "received", "id": "c-1a2b", "message_id": 7, "duplicate": false}
     {"type": "heard", "id": "c-1a2b", "message_id": 7, "text": "사과 얼마 예요"}
     {"type": "reply", "id": "c-1a2b", "message_id": 7, "outbox_id": 12, "kind": "voice"|"text"|"image",
@@ -63,6 +66,7 @@ class ClientMessage:
     text: str = ""
     product_id: int = 0
     after: int = 0
+    greet: bool = False
 
 
 def _check_id(value: Any) -> str:
@@ -87,7 +91,8 @@ def _from_obj(obj: Any, data: bytes | None, max_clip_bytes: int) -> ClientMessag
     if kind == "ping":
         return ClientMessage("ping")
     if kind == "hello":
-        return ClientMessage("hello", after=_row_id(obj.get("after", 0), 0, "'after' (an outbox id)"))
+        return ClientMessage("hello", after=_row_id(obj.get("after", 0), 0, "'after' (an outbox id)"),
+                             greet=obj.get("greet") is True)
     msg_id = _check_id(obj.get("id"))
     if kind == "clip":
         if data is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import html
@@ -10,6 +11,7 @@ import logging
 import re
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -17,7 +19,9 @@ from aiohttp import WSMsgType, web
 from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.clips import check_clip
+from voicebot.channels.web.greeting import greeting_text, shop_said
 from voicebot.channels.web.limits import Window, admit
+from voicebot.channels.web.market import market_shops_cached, shop_cards
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
 from voicebot.config import Config
@@ -27,6 +31,7 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
 from voicebot.shop import addresses
+from voicebot.shop.shops import list_shops
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
@@ -76,6 +81,7 @@ class WebRoutes:
         self._open_by_address: collections.Counter[str] = collections.Counter()
         self._open_by_user: collections.Counter[str] = collections.Counter()
         self._address_of: dict[str, tuple[str, float]] = {}  # user -> (address, when recorded)
+        self._market: tuple[Any, list[dict[str, Any]]] | None = None  # (the village's state, its shops)
 
     @staticmethod
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -97,37 +103,49 @@ class WebRoutes:
         router.add_get("/chat/{link}", self.page)
         router.add_get("/chat/{link}/ws", self.websocket)
         router.add_get("/chat/{link}/say/{what}", self.say)
-
-    @property
-    def lang(self) -> str:
-        return self.config.shop.language
+        router.add_get("/chat/{link}/qr.svg", self.qr)
 
     # -- pages ------------------------------------------------------------------------------
-    async def front(self, request: web.Request) -> web.Response:
-        """The shop's name, the buyer link and its QR code, and the way to the console."""
-        assert self.db is not None
-        slug = await self.db.run(lambda shop: links.shop_link(shop.db))
+    def _share_base(self, request: web.Request) -> str:
         # without a configured public_url, the address this visitor used is the best one to share
-        base = self.config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
-        url = f"{base}/chat/{slug}"
-        body = _template("front.html")
-        body = (body.replace("{{shop}}", html.escape(self.config.shop.name)).replace("{{url}}", html.escape(url))
-                .replace("{{link}}", html.escape(f"/chat/{slug}")).replace("{{qr}}", qr_svg(url)))
-        return web.Response(text=body, content_type="text/html")
+        return self.config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+
+    async def front(self, request: web.Request) -> web.Response:
+        """The village market: every shop with a photo of its goods, a speaker that says its name and
+        goods, its buyer link and QR code (one shop: just that shop); and the way to the console."""
+        assert self.db is not None
+        self._market = await self.db.run(lambda shop: market_shops_cached(shop.village, self.config, self._market))
+        shops = self._market[1]
+        lang = self.config.shop.language
+        title = shops[0]["name"] if len(shops) == 1 else say(lang, "web.market")
+        body = (_template("front.html").replace("{{lang}}", lang).replace("{{title}}", html.escape(title))
+                .replace("{{shops}}", await asyncio.to_thread(shop_cards, shops, self._share_base(request))))
+        return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    async def qr(self, request: web.Request) -> web.Response:
+        """A buyer link's QR code as SVG (the market page loads each when it is scrolled to)."""
+        link = request.match_info["link"]
+        opened = await self._open(link, None)
+        if opened is None or opened.role != "buyer":  # a seller's token is never drawn for a page
+            raise web.HTTPNotFound()
+        svg = await asyncio.to_thread(qr_svg, f"{self._share_base(request)}/chat/{link}")  # ~8 ms uncached
+        return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
 
     async def page(self, request: web.Request) -> web.Response:
         assert self.db is not None
         link = request.match_info["link"]
         cookie = request.cookies.get(COOKIE)
-        role, user = await self.db.run(lambda shop: links.resolve(shop.db, link, cookie))
-        if role == "none":
+        opened = await self._open(link, cookie)
+        if opened is None:
             raise web.HTTPNotFound(text="This chat link is unknown or was revoked.")
-        page = {"role": role, "lang": self.lang, "shop": self.config.shop.name,
-                "texts": {k: say(self.lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
-                "max_seconds": self.config.audio.max_voice_seconds}
+        role, user, lang = opened.role, opened.user, opened.lang
+        page = {"role": role, "lang": lang, "shop": opened.name,
+                "texts": {k: say(lang, f"web.{k}") for k in ("mic_refused", "offline", "failed")},
+                "max_seconds": self.config.audio.max_voice_seconds,
+                "village": await self.db.run(lambda shop: len(list_shops(shop.village)) > 1)}
         body = _template("chat.html")
-        body = body.replace("{{role}}", role).replace("{{lang}}", self.lang).replace(
-            "{{shop}}", html.escape(self.config.shop.name)).replace(
+        body = body.replace("{{role}}", role).replace("{{lang}}", lang).replace(
+            "{{shop}}", html.escape(opened.name)).replace(
             "{{page_json}}", html.escape(json.dumps(page, ensure_ascii=False)))
         response = web.Response(text=body, content_type="text/html",
                                 headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
@@ -140,6 +158,9 @@ class WebRoutes:
             cookie = await self.db.run(lambda shop: links.new_buyer_cookie(shop.db))
             response.set_cookie(COOKIE, cookie, max_age=self.config.web.cookie_days * 86400,
                                 path="/chat/", httponly=True, samesite="Lax")
+            user = links.buyer_user(cookie)
+        if role == "buyer" and user is not None:
+            await self._place(user, opened.shop_id)
         return response
 
     async def static(self, request: web.Request) -> web.StreamResponse:
@@ -170,39 +191,47 @@ class WebRoutes:
         return await self._file(self.config.photos_dir, request.match_info["name"])
 
     async def say(self, request: web.Request) -> web.Response:
-        """Spoken audio for the page: ``product-<id>`` (its name and price) or ``mic_refused`` / ``offline``."""
+        """Spoken audio for the page: ``greeting`` (the shop and its goods), ``name`` (the shop's name and
+        goods in a breath, for the market page), ``product-<id>`` (its name and price) or ``mic_refused`` /
+        ``offline`` / ``failed``. In the link's shop and language."""
         assert self.db is not None and self.tts is not None
         link, what = request.match_info["link"], request.match_info["what"]
-        role, _ = await self.db.run(lambda shop: links.resolve(shop.db, link, None))
-        if role == "none":
+        opened = await self._open(link, None)
+        if opened is None:
             raise web.HTTPNotFound()
+        lang = opened.lang
         if what in ("mic_refused", "offline", "failed"):
-            text = say(self.lang, f"web.{what}")
+            text = say(lang, f"web.{what}")
+        elif what == "greeting":
+            text = await self._greeting(opened)
+        elif what == "name":
+            text = await self.db.run(lambda shop: shop_said(shop.other(opened.shop_id), lang, opened.name))
         elif (m := re.fullmatch(r"product-(\d{1,9})", what)):
             from voicebot.shop.catalog import get_product
 
-            product = await self.db.run(lambda shop: get_product(shop.db, int(m.group(1))))
+            product = await self.db.run(lambda shop: get_product(shop.other(opened.shop_id).db, int(m.group(1))))
             if product is None or not product["active"]:
                 raise web.HTTPNotFound()
-            unit = product["unit"] or default_unit(self.lang)
-            text = say(self.lang, "price_is", product=product["name"], unit=unit,
-                       price=price(self.lang, product["price_fen"] / 100, self.config.shop.currency))
-            if role == "seller":  # she also hears what is left
-                text += " " + say(self.lang, "stock_is", product=product["name"],
-                                  quantity=quantity(self.lang, product["stock"], unit))
+            unit = product["unit"] or default_unit(lang)
+            text = say(lang, "price_is", product=product["name"], unit=unit,
+                       price=price(lang, product["price_fen"] / 100, opened.currency))
+            if opened.role == "seller":  # she also hears what is left
+                text += " " + say(lang, "stock_is", product=product["name"],
+                                  quantity=quantity(lang, product["stock"], unit))
         else:
             raise web.HTTPNotFound()
         fmt = self.config.web.reply_format
-        audio = await self.tts.speak(text, self.lang, fmt)
+        audio = await self.tts.speak(text, lang, fmt)
         return web.Response(body=audio, content_type=_MEDIA_TYPES[fmt], headers={"Cache-Control": "no-cache"})
 
     # -- the WebSocket ----------------------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         assert self.db is not None and self.channel is not None
         link = request.match_info["link"]
-        role, user = await self.db.run(lambda shop: links.resolve(shop.db, link, request.cookies.get(COOKIE)))
-        if role == "none":
+        opened = await self._open(link, request.cookies.get(COOKIE))
+        if opened is None:
             raise web.HTTPForbidden(text="unknown or revoked chat link")
+        user = opened.user
         if user is None:
             raise web.HTTPForbidden(text="open the chat page first (it gives you an identity)")
         if not self._same_origin(request):
@@ -217,35 +246,39 @@ class WebRoutes:
         self._open_by_address[address] += 1
         self._open_by_user[user] += 1
         try:
-            return await self._chat(request, link, role, user)
+            return await self._chat(request, link, opened, user)
         finally:
             for counter, key in ((self._open_by_address, address), (self._open_by_user, user)):
                 counter[key] -= 1
                 if counter[key] <= 0:
                     del counter[key]
 
-    async def _chat(self, request: web.Request, link: str, role: str, user: str) -> web.WebSocketResponse:
+    async def _chat(self, request: web.Request, link: str, opened: links.Opened,
+                    user: str) -> web.WebSocketResponse:
         assert self.channel is not None
+        role = opened.role
         max_clip = self.config.web.max_clip_bytes
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_clip * 2 + 65536)
         await ws.prepare(request)
-        products = await self.channel.refresh_cards()
-        await ws.send_json({"type": "welcome", "role": role, "shop": self.config.shop.name, "language": self.lang,
+        products = await self.channel.refresh_cards(opened.shop_id)
+        await ws.send_json({"type": "welcome", "role": role, "shop": opened.name, "language": opened.lang,
                             "products": products})
-        await self.channel.connect(user, ws)
+        if role == "buyer":
+            await self._place(user, opened.shop_id)
+        await self.channel.connect(user, ws, opened.shop_id)
         try:
             async for frame in ws:
                 if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break
                 try:
-                    if role == "seller" and not await self._still_linked(link):
+                    if role == "seller" and not await self._still_linked(link, opened.shop_id):
                         await ws.send_json(ProtocolError("revoked", "this seller link was revoked").event())
                         break
                     if frame.type == WSMsgType.TEXT:
                         msg = parse_text(frame.data, max_clip)
                     else:
                         msg = parse_binary(frame.data, max_clip)
-                    await self._handle(ws, user, msg, request.remote or "")
+                    await self._handle(ws, link, opened, user, msg, request.remote or "")
                 except ProtocolError as e:
                     log_event("web.bad_frame", logging.WARNING, user=user, code=e.code)
                     await ws.send_json(e.event())
@@ -293,21 +326,41 @@ class WebRoutes:
             self._address_of.clear()
         self._address_of[user] = (address, now)
 
-    async def _still_linked(self, link: str) -> bool:
+    async def _still_linked(self, link: str, shop_id: int) -> bool:
         assert self.db is not None
-        return await self.db.run(lambda shop: links.seller_for_token(shop.db, link)) is not None
+        return await self.db.run(lambda shop: links.seller_for_token(shop.other(shop_id).db, link)) is not None
 
-    async def _handle(self, ws: web.WebSocketResponse, user: str, msg: ClientMessage, address: str) -> None:
+    async def _open(self, link: str, cookie: str | None) -> links.Opened | None:
+        assert self.db is not None
+        return await self.db.run(lambda shop: links.open_link(shop.db, link, cookie))
+
+    async def _place(self, user: str, shop_id: int) -> None:
+        """This buyer is now in the shop whose link she opened (or speaks on): her messages are that shop's."""
+        assert self.db is not None
+        await self.db.run(lambda shop: links.place_link_buyer(shop.village, user, shop_id))
+
+    async def _greeting(self, opened: links.Opened) -> str:
+        assert self.db is not None
+        return await self.db.run(lambda shop: greeting_text(shop.other(opened.shop_id), opened.lang, opened.name))
+
+    async def _handle(self, ws: web.WebSocketResponse, link: str, opened: links.Opened, user: str,
+                      msg: ClientMessage, address: str) -> None:
         assert self.pipeline is not None and self.channel is not None and self.db is not None
         if msg.type == "ping":
             await ws.send_json({"type": "pong"})
             return
         if msg.type == "hello":
+            if msg.greet and opened.role == "buyer":  # a seller opens her own page all day: no welcome speech
+                text = await self._greeting(opened)
+                await ws.send_json({"type": "greeting", "text": text, "audio_url": f"/chat/{link}/say/greeting"})
+                log_event("web.greeted", user=user)
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
         self._rate_limit(user, address, msg.id)
         await self._note_address(user, address)
+        if opened.role == "buyer":  # she may have opened another shop in another tab since: this tab's shop
+            await self._place(user, opened.shop_id)
         key = f"{user}/{msg.id}"
         if msg.type == "clip":
             check_clip(msg.data, msg.id, self.config.web.max_clip_bytes, self.config.audio.max_voice_seconds)
@@ -318,10 +371,10 @@ class WebRoutes:
         else:
             from voicebot.shop.catalog import get_product
 
-            product = await self.db.run(lambda shop: get_product(shop.db, msg.product_id))
+            product = await self.db.run(lambda shop: get_product(shop.other(opened.shop_id).db, msg.product_id))
             if product is None or not product["active"]:
                 raise ProtocolError("bad_product", "no such product on sale", msg.id)
-            inbound = Inbound(links.CHANNEL, key, user, "text", text=say(self.lang, "web.order",
+            inbound = Inbound(links.CHANNEL, key, user, "text", text=say(opened.lang, "web.order",
                                                                          product=product["name"]))
         mid, is_new = await self.pipeline.accept(inbound)
         await ws.send_json({"type": "received", "id": msg.id, "message_id": mid, "duplicate": not is_new})

@@ -6,14 +6,18 @@
   const page = JSON.parse(document.body.dataset.page);
   const base = location.pathname.replace(/\/+$/, "");
   const $ = (id) => document.getElementById(id);
-  const log = $("log"), talk = $("talk"), player = $("player"), net = $("net");
+  const log = $("log"), talk = $("talk"), player = $("player"), net = $("net"), hear = $("hear");
   const outbox = new Map();      // id -> {header, blob | json} not yet acknowledged
   const bubbles = new Map();     // id -> my message element
   const playQueue = [];
   const seenKey = "voicebot.seen." + base;  // the last reply this page has shown, across reloads
   const seen = new Set();
-  const state = { ws: null, online: navigator.onLine, retry: 0, events: [], stream: null, recorder: null };
+  const greetedKey = "voicebot.greeted." + base;  // when this tab last heard the greeting (a reload is not news)
+  const REGREET_MS = 10 * 60 * 1000;
+  const state = { ws: null, online: navigator.onLine, retry: 0, events: [], stream: null, recorder: null,
+                  greeted: false, waiting: null };
   window.voicebotChat = state;   // tests and curious operators can look inside
+  if (page.village && page.role === "buyer") $("home").hidden = false;  // back to the market of many shops
 
   // -- connection ------------------------------------------------------------------------
   function connect() {
@@ -22,7 +26,8 @@
     state.ws = ws;
     ws.onopen = () => {
       state.retry = 0; net.classList.add("online");
-      ws.send(JSON.stringify({ type: "hello", after: Number(localStorage.getItem(seenKey) || 0) }));
+      // the greeting is asked for until it came: a reconnect later in this page does not say it again
+      ws.send(JSON.stringify({ type: "hello", after: Number(localStorage.getItem(seenKey) || 0), greet: !state.greeted }));
       flush();
     };
     ws.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.error(err); } };
@@ -52,6 +57,7 @@
     state.events.push(ev);
     if (state.events.length > 1000) state.events.shift();
     if (ev.type === "welcome" || ev.type === "products") products(ev.products || []);
+    else if (ev.type === "greeting") greeting(ev);
     else if (ev.type === "received") {
       outbox.delete(ev.id);
       const el = bubbles.get(ev.id);
@@ -88,12 +94,27 @@
       const b = voiceBubble(ev.audio_url);
       el.append(b, caption(ev.text));
       playQueue.push(b);
-      if (player.paused) playNext();
+      if (player.paused && !state.waiting) playNext();
     } else {
       el.append(caption(ev.text));
     }
     log.append(el);
     log.scrollTop = log.scrollHeight;
+  }
+
+  function greeting(ev) {
+    if (state.greeted) return;
+    state.greeted = true;
+    const el = document.createElement("div");
+    el.className = "msg bot greeting";
+    const b = voiceBubble(ev.audio_url);
+    el.append(b, caption(ev.text));
+    log.prepend(el);
+    const last = Number(sessionStorage.getItem(greetedKey) || 0);
+    if (Date.now() - last < REGREET_MS) return;  // heard it a moment ago in this tab: there to tap, not said again
+    b.dataset.greeting = "1";
+    playQueue.unshift(b);
+    if (player.paused && !state.waiting) playNext();
   }
 
   function caption(text) {
@@ -120,9 +141,22 @@
   function play(b) {
     document.querySelectorAll(".bubble.playing").forEach((x) => x.classList.remove("playing"));
     b.classList.add("playing");
+    hear.hidden = true; state.waiting = null;
     player.src = b.dataset.src;
-    player.play().catch((e) => console.warn("voicebot: cannot play", e));
+    if (b.dataset.greeting) sessionStorage.setItem(greetedKey, String(Date.now()));
+    player.play().catch((e) => {
+      b.classList.remove("playing");
+      if (e && e.name === "NotAllowedError") wait(b);  // the browser wants a tap before any sound
+      else console.warn("voicebot: cannot play", e);
+    });
   }
+  // Sound the browser would not play yet: one big pulsing speaker; a tap plays it and what queued behind it.
+  function wait(b) {
+    state.waiting = b;
+    if (b.dataset.greeting) sessionStorage.removeItem(greetedKey);  // not heard yet
+    hear.hidden = false;
+  }
+  hear.addEventListener("click", () => { const b = state.waiting; hear.hidden = true; if (b) play(b); });
   function playNext() { const b = playQueue.shift(); if (b) play(b); }
   player.addEventListener("ended", () => {
     document.querySelectorAll(".bubble.playing").forEach((x) => x.classList.remove("playing"));
@@ -145,7 +179,9 @@
       const speak = Object.assign(document.createElement("button"), { type: "button", className: "speak" });
       speak.innerHTML = '<span class="icon icon-speaker" aria-hidden="true"></span>';
       speak.setAttribute("aria-label", "say name and price");
-      speak.addEventListener("click", () => { playQueue.length = 0; player.src = `${base}/say/product-${p.id}`; player.play(); });
+      const sayPrice = () => { playQueue.length = 0; hear.hidden = true; player.src = `${base}/say/product-${p.id}`; player.play(); };
+      speak.addEventListener("click", sayPrice);
+      pic.addEventListener("click", sayPrice);  // the photo is the biggest thing to tap
       const order = Object.assign(document.createElement("button"), { type: "button", className: "order" });
       order.innerHTML = '<span class="icon icon-cart" aria-hidden="true"></span>';
       order.setAttribute("aria-label", "order");
@@ -185,6 +221,7 @@
   async function startHold(e) {
     e.preventDefault();
     if (hold) return;
+    hear.hidden = true; state.waiting = null;  // she is talking: the waiting sound stays in its bubble
     hold = { start: performance.now(), y: e.clientY, cancel: false, chunks: [], released: false };
     talk.setPointerCapture && e.pointerId !== undefined && talk.setPointerCapture(e.pointerId);
     const h = hold;
