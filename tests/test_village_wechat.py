@@ -238,3 +238,27 @@ async def test_a_buyer_choosing_a_shop_is_heard_with_the_shops_names(tmp_path):
         phrases = spoken_shops(shop.village)
     assert phrases[:2] == ["郭姐绿松石", "老李土特产"] or phrases[:2] == ["老李土特产", "郭姐绿松石"]
     assert {"蜂蜜", "土鸡蛋"} <= set(phrases)
+
+
+async def test_a_korean_shop_in_a_chinese_village_hears_her_voice_notes(aiohttp_server, tmp_path, emulator):
+    """Each shop's language gets a recogniser at start-up, not only ``[shop]``'s."""
+    from test_wechat_e2e import KO_PRODUCTS, korean_voice_note
+
+    config = wechat_config(tmp_path / "data", emulator.url, emulator)  # [shop] is zh
+    with Shop.open(config) as village:
+        ko = village.other(registry.add_shop(village.village, "김씨 가게", code="kim", language="ko",
+                                             currency="KRW")["id"])
+        for name, price, stock, unit in KO_PRODUCTS:
+            ko.add_product(name, price, stock, unit=unit)
+    service = await start_service(aiohttp_server, config, emulator)
+    async with service.client(mode="compat") as wx:
+        buyer = wx.user()
+        await buyer.scan("kim")
+        await buyer.send_voice(korean_voice_note(tmp_path, "사과 얼마 예요"))
+        await service.settle()
+    with Shop.open(config) as village:
+        (note,) = [m for m in village.other(ko.shop_id).list_messages(user=buyer.openid, direction="in")
+                   if m["kind"] == "voice"]
+    assert note["shop_id"] == ko.shop_id and note["status"] == "replied", note.get("error")
+    assert "사과" in (note["transcript"] or "").split(), note  # heard by the ko recogniser, steered by kim's goods
+    assert note["intent"]["intent"] == "ask_price" and "삼천" in note["reply_text"]

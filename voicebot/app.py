@@ -30,7 +30,9 @@ from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
+from voicebot.shop.shops import DEFAULT_SHOP, list_shops
 from voicebot.speech_check import language_summary
+from voicebot.store.db import open_db
 from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
 from voicebot.tts.service import TtsService
 
@@ -40,9 +42,20 @@ SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdow
 SHUTDOWN_RUN_GRACE_S = 5.0
 
 
+def shop_languages(config: Config) -> list[str]:
+    """``[shop]``'s language first, then every other shop's: each needs a recogniser from the start (a shop
+    added later in a new language is heard after the next restart)."""
+    db = open_db(config.db_path)
+    try:
+        others = [s["language"] for s in list_shops(db) if s["id"] != DEFAULT_SHOP]  # shop 1 is [shop]
+        return list(dict.fromkeys([config.shop.language, *others]))
+    finally:
+        db.close()
+
+
 def _asr_ctx(config: Config):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        pool = Recognizers(config)
+        pool = Recognizers(config, await asyncio.to_thread(shop_languages, config))
         await pool.start()
         app[ASR] = pool
         status = pool.status()
