@@ -8,7 +8,7 @@ import threading
 import zlib
 
 from PIL import Image
-from test_wechat_e2e import ZH_PRODUCTS, emulator, jpeg, voice_payloads  # noqa: F401 - emulator is a fixture
+from test_wechat_e2e import ZH_PRODUCTS, jpeg, voice_payloads
 from wechat_service import SELLER, only_inbound, shop_service
 
 from voicebot.app import WECHAT

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from test_wechat_e2e import ZH_PRODUCTS, emulator, voice_payloads  # noqa: F401 - emulator is a fixture
+from test_wechat_e2e import ZH_PRODUCTS, voice_payloads
 from wechat_service import shop_service
 
 from voicebot.app import SENDER
