@@ -61,12 +61,13 @@ def get_or_create_customer(
             )
             named = display_name is not None
         except sqlite3.IntegrityError:
-            named = display_name is not None and db.execute(
+            changed = db.execute(
                 """UPDATE customers SET display_name = coalesce(?, display_name), language = coalesce(?, language),
                    updated_at = ? WHERE shop_id = ? AND channel = ? AND channel_user_id = ?
                    AND (coalesce(?, display_name) IS NOT display_name OR coalesce(?, language) IS NOT language)""",
                 (display_name, language, now, db.shop_id, channel, channel_user_id, display_name, language),
             ).rowcount > 0
+            named = display_name is not None and changed  # a language alone changes no steering
         if named:  # a name to steer recognition by (first contact without one changes nothing)
             shops.bump_revision(db, db.shop_id)
         return find_customer(db, channel, channel_user_id)  # type: ignore[return-value]
