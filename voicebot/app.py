@@ -27,6 +27,7 @@ from voicebot.console.sessions import COOKIE as CONSOLE_COOKIE
 from voicebot.http_limits import CROWD, Crowd, body_deadline, reserve_guard
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import on_run_end
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
@@ -130,11 +131,12 @@ def _pipeline_ctx(config: Config):
             pipeline.add_channel(web_channel)
             routes = app[WEB]
             routes.channel, routes.pipeline, routes.db, routes.tts = web_channel, pipeline, app[DB], app[TTS]
+            pipeline.on_event.add(web_channel.on_event)
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
             channel.on_accept.append(sender.wake)
-        pipeline.on_done.append(sender.wake)
+        pipeline.on_event.add(on_run_end(sender.wake))  # a run's replies are queued: send them
         sender.start()
         await pipeline.resume()
         yield
@@ -198,7 +200,8 @@ async def healthz(request: web.Request) -> web.Response:
     if PIPELINE in app:
         runs = app[PIPELINE].runs
         body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
-                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued}
+                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued,
+                        **app[PIPELINE].counters.snapshot()}
     return web.json_response(body, dumps=_dumps)
 
 
