@@ -28,6 +28,7 @@ from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
+from voicebot.nlu.heard import Heard
 from voicebot.store.db import StoreBusy, write_tx
 from voicebot.store.scoped import ShopDb
 
@@ -49,7 +50,8 @@ class _Turn(Repair):
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
-        result = self.turn(text)
+        self.heard = Heard.read(text, self.lang)
+        result = self.turn(self.heard)
         kind = result.intent.name
         if result.committed and self.done_intent is not None and kind != "undo":
             done = self.done_intent.copy(utterance="")
@@ -84,14 +86,14 @@ class _Turn(Repair):
             return it.copy(product=context["product"])
         return it
 
-    def turn(self, text: str) -> TurnResult:
-        heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = ((self.unsure or heard.unsure) and heard.name in ASK_WHEN_UNSURE) or heard.approximate  # heard.unsure: read by sound
-        it = heard.copy(utterance=text, unsure=unsure)
+    def turn(self, heard: Heard) -> TurnResult:
+        said = ports.understand(heard, self.role, list(self.catalog))
+        unsure = ((self.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate  # said.unsure: read by sound
+        it = said.copy(utterance=heard.text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
-            it = self.from_context(it.copy(spoken=self.leftover(text, kind)))
-        if kind == "unknown" and self.is_greeting(text):
+            it = self.from_context(it.copy(spoken=self.leftover(heard, kind)))
+        if kind == "unknown" and self.is_greeting(heard.text):
             return self.greet(it)
         if kind == "repeat":
             last = self.state.get("last_reply") or self.say("nothing_to_repeat")
@@ -108,13 +110,13 @@ class _Turn(Repair):
                 return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             last = self.state.get("last_done") or {}
-            if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+            if said.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
                 return self.wait(it, Awaiting.UNDO_OFFER, self.say("offer_undo", what=last["summary"]))
             if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
                 return self.ask_undo(it)
             return self.undo(it)
         if pending:
-            resumed = self.resume(pending, it, text)
+            resumed = self.resume(pending, it, heard)
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
@@ -130,10 +132,10 @@ class _Turn(Repair):
             return False
         if (kind in NEEDS_PRODUCT or it.spec.new_product) and not (it.product or it.candidates):
             # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
-            return ports.says_command(it.utterance, self.lang, self.role, kind)
+            return self.heard.says_command(self.role, kind)
         return True
 
-    def resume(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
+    def resume(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
         awaiting, kind = pending["awaiting"], it.name
         if awaiting is Awaiting.UNDO_OFFER:
@@ -144,22 +146,22 @@ class _Turn(Repair):
                 return self.result(self.say("kept"), it)
             return None
         if awaiting is Awaiting.CONFIRM:
-            if kind == "confirm" and self.unsure and self.is_weak_yes(text):
+            if kind == "confirm" and self.unsure and self.is_weak_yes(heard.text):
                 return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
             if kind == "confirm":
                 self.clear()
                 return self.proceed(pending["intent"].copy(confirmed=True))
             if kind == "deny":
                 self.clear()
-                fix = self.correction(text, pending["intent"])
+                fix = self.correction(heard, pending["intent"])
                 if fix is not None:
                     return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
         if awaiting is Awaiting.NEW_OR_OLD:
-            return self.new_or_old(pending, it, text)
+            return self.new_or_old(pending, it, heard)
         if awaiting is Awaiting.MORE:
-            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
+            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(heard.text)):
                 return self.next_chunk(pending)
             if kind == "deny":
                 self.clear()
@@ -167,7 +169,7 @@ class _Turn(Repair):
             return None
         if kind == "deny":
             self.clear()
-            fix = self.correction(text, pending["intent"], awaiting)
+            fix = self.correction(heard, pending["intent"], awaiting)
             if fix is not None:
                 return self.apply_correction(pending, fix)
             return self.cancel_pending(pending, it)
@@ -194,25 +196,23 @@ class _Turn(Repair):
             return self.proceed(base.copy(price=it.price))
         if self.is_new_command(pending, it):
             return None
-        filled = self.fill(pending, it, text)
+        filled = self.fill(pending, it, heard)
         if filled is not None:
             self.clear()
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
-    def new_or_old(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
+    def new_or_old(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
         if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
             return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
-        if kind == "deny" and not self.says_new(text):
+        if kind == "deny" and not self.says_new(heard.text):
             return self.cancel_pending(pending, it)
-        if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
+        if self.says_new(heard.text) or heard.product([base.product or ""]) == base.product:
             self.clear()
             return self.proceed(base.copy(new_ok=True))
-        existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
-            text, self.lang, pending["candidates"]
-        )
+        existing = heard.product(pending["candidates"]) or heard.candidate(pending["candidates"])
         if existing is not None:
             self.clear()
             return self.existing_product(base.copy(product=existing, new_ok=True))
@@ -240,22 +240,18 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def quantity_only(self, base: Intent, text: str) -> Intent | None:
+    def quantity_only(self, base: Intent, heard: Heard) -> Intent | None:
         """``base`` with a bare count ("三条") when its intent still needs a quantity, else None."""
         if "quantity" not in base.spec.required or base.quantity is not None:
             return None
-        parsed = ports.parse_number(text, self.lang, "quantity")
-        if (
-            parsed is None
-            or self.leftover(text, base.name)
-            or parsed[0] <= 0
-        ):
+        parsed = heard.number()
+        if parsed is None or self.leftover(heard, base.name) or parsed.value <= 0:
             return None
-        return base.copy(quantity=ports.amount(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed.value))
 
-    def leftover(self, text: str, kind: str) -> str | None:
+    def leftover(self, heard: Heard, kind: str) -> str | None:
         try:
-            return ports.leftover_name(text, self.lang, kind)
+            return heard.leftover_name(kind)
         except Exception as e:  # a heuristic over the NLU's pack: never let it break the turn
             log_event("dialogue_leftover_failed", level=30, error=f"{type(e).__name__}: {e}")
             return None
@@ -265,7 +261,7 @@ class _Turn(Repair):
         reply = self.say("ask.again", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
-    def fill(self, pending: Pending, it: Intent, text: str) -> Intent | None:
+    def fill(self, pending: Pending, it: Intent, heard: Heard) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
         awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
         if self.unsure and base.name in MONEY_STOCK:
@@ -279,23 +275,23 @@ class _Turn(Repair):
             value = getattr(it, awaiting.value) if kind not in ("unknown", "confirm") else None
             approximate = it.approximate
             if value is None:
-                parsed = ports.parse_number(text, self.lang, awaiting.value)
+                parsed = heard.number(money=awaiting is Awaiting.PRICE)
                 if parsed is None:
                     return None
                 value, approximate = parsed
             if awaiting is Awaiting.QUANTITY and value <= 0:
                 return None
             base = base.copy(**{awaiting.value: ports.amount(value) if awaiting is Awaiting.QUANTITY else value})
-            unit = it.unit or ports.spoken_unit(text, self.lang)
+            unit = it.unit or heard.unit()
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
                 base = base.copy(unsure=True, approximate=True)
             return base
         if awaiting is Awaiting.WHICH:
-            name = ports.match_product(text, self.lang, pending.get("candidates") or [])
+            name = heard.product(pending.get("candidates") or [])
             if name is None:
-                name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
+                name = heard.candidate(pending.get("candidates") or [])
             if name is None and it.product in (pending.get("candidates") or []):
                 name = it.product
             if name is None:
@@ -305,16 +301,16 @@ class _Turn(Repair):
             if base.name == "add_product":
                 name = it.product if kind == "add_product" else None
                 if name is None and kind == "unknown":
-                    name = ports.spoken_name(text, self.lang)
+                    name = ports.spoken_name(heard.text, self.lang)
             else:
                 name = it.product if it.product in self.catalog else None
                 if name is None and not it.candidates:
-                    name = ports.match_product(text, self.lang, list(self.catalog))
-                counted = self.quantity_only(base, text) if name is None and kind == "unknown" else None
+                    name = heard.product(list(self.catalog))
+                counted = self.quantity_only(base, heard) if name is None and kind == "unknown" else None
                 if counted is not None:
                     return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
                 if name is None and kind == "unknown":  # a product we do not have: say so
-                    spoken = ports.spoken_name(text, self.lang)
+                    spoken = ports.spoken_name(heard.text, self.lang)
                     return base.copy(spoken=spoken) if spoken else None
                 if name is None and it.candidates:
                     return base.copy(candidates=it.candidates, product=it.product)
@@ -322,9 +318,9 @@ class _Turn(Repair):
                 return None
             return base.copy(product=name)
         if awaiting is Awaiting.CUSTOMER:
-            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
-                return base.copy(customer=None, utterance=text)  # "三号" / "order two"
-            name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(heard.text) is not None:
+                return base.copy(customer=None, utterance=heard.text)  # "三号" / "order two"
+            name = it.customer or (ports.spoken_name(heard.text, self.lang) if kind == "unknown" else None)
             tail = load_pack(self.lang).answer_name_tail
             if name and tail is not None:
                 name = tail.sub("", name) or name  # "张三的" answers "哪一单？"
@@ -341,7 +337,7 @@ class _Turn(Repair):
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.deny_now(it, it.utterance)
+            return self.deny_now(it, self.reading(it.utterance))
         if kind == "undo":  # the yes to "撤销…，对吗？"
             return self.undo(it)
         if spec.handler is None:

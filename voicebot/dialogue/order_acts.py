@@ -139,7 +139,7 @@ class OrderActs(TurnBase):
             return order
         candidates = [o for o in ports.open_orders(self.db) if o["status"] in statuses]
         text = it.utterance
-        product = ports.match_product(text, self.lang, list(self.catalog)) if text else None
+        product = self.reading(text).product(list(self.catalog)) if text else None
         if product is not None:
             having = [o for o in candidates if any(i["name"] == product for i in o["items"])]
             if not having:
