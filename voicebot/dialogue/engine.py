@@ -19,6 +19,7 @@ from typing import Any
 from voicebot import intents
 from voicebot.config import Config, load_config
 from voicebot.dialogue import plausible, ports, replies
+from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
@@ -97,18 +98,18 @@ class _Turn(Repair):
             return self.result(last, it, awaiting=pending and pending["awaiting"])
         if kind == "help":
             reply = self.say(f"help.{'seller' if self.role == 'seller' else 'buyer'}")
-            if pending and pending["awaiting"] != "more":  # "还有三样，要听吗？" is no question to remind of
+            if pending and pending["awaiting"] is not Awaiting.MORE:  # "还有三样，要听吗？" is no question to remind of
                 reply = replies.sentences(
                     self.lang, reply, self.say("help_pending", question=pending["question"])
                 )
             return self.result(reply, it, awaiting=pending and pending["awaiting"])
         if kind == "undo":
-            if pending and pending["awaiting"] not in ("more", "undo_offer"):
+            if pending and pending["awaiting"].is_change:
                 return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             last = self.state.get("last_done") or {}
             if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
-                return self.wait(it, "undo_offer", self.say("offer_undo", what=last["summary"]))
+                return self.wait(it, Awaiting.UNDO_OFFER, self.say("offer_undo", what=last["summary"]))
             if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
                 return self.ask_undo(it)
             return self.undo(it)
@@ -122,7 +123,7 @@ class _Turn(Repair):
             return self.proceed(it) if same else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
 
-    def is_new_command(self, pending: dict[str, Any], it: Intent) -> bool:
+    def is_new_command(self, pending: Pending, it: Intent) -> bool:
         """A complete command of its own, not a bare answer to the waiting question."""
         kind = it.name
         if kind in ("unknown", "confirm", "deny") or kind == pending["intent"].name:
@@ -132,17 +133,17 @@ class _Turn(Repair):
             return ports.says_command(it.utterance, self.lang, self.role, kind)
         return True
 
-    def resume(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
+    def resume(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
         awaiting, kind = pending["awaiting"], it.name
-        if awaiting == "undo_offer":
+        if awaiting is Awaiting.UNDO_OFFER:
             self.clear()
             if kind == "confirm":
                 return self.undo(it)
             if kind == "deny":
                 return self.result(self.say("kept"), it)
             return None
-        if awaiting == "confirm":
+        if awaiting is Awaiting.CONFIRM:
             if kind == "confirm" and self.unsure and self.is_weak_yes(text):
                 return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
             if kind == "confirm":
@@ -155,9 +156,9 @@ class _Turn(Repair):
                     return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
-        if awaiting == "new_or_old":
+        if awaiting is Awaiting.NEW_OR_OLD:
             return self.new_or_old(pending, it, text)
-        if awaiting == "more":
+        if awaiting is Awaiting.MORE:
             if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
                 return self.next_chunk(pending)
             if kind == "deny":
@@ -176,7 +177,7 @@ class _Turn(Repair):
             and it.product in (None, base.product)  # none said, or the one of the last turn
             and not it.candidates
             and base.product in self.catalog
-            and awaiting in ("quantity", "confirm")
+            and awaiting in (Awaiting.QUANTITY, Awaiting.CONFIRM)
         ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
             answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
             pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
@@ -199,7 +200,7 @@ class _Turn(Repair):
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
-    def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
+    def new_or_old(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
         if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
@@ -229,7 +230,7 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def ask_plainly(self, pending: dict[str, Any]) -> TurnResult:
+    def ask_plainly(self, pending: Pending) -> TurnResult:
         pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
         reply = self.say("ask.plainly", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
@@ -259,39 +260,39 @@ class _Turn(Repair):
             log_event("dialogue_leftover_failed", level=30, error=f"{type(e).__name__}: {e}")
             return None
 
-    def ask_again(self, pending: dict[str, Any]) -> TurnResult:
+    def ask_again(self, pending: Pending) -> TurnResult:
         pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
         reply = self.say("ask.again", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
-    def fill(self, pending: dict[str, Any], it: Intent, text: str) -> Intent | None:
+    def fill(self, pending: Pending, it: Intent, text: str) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
         awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
         if self.unsure and base.name in MONEY_STOCK:
             base = base.copy(unsure=True)
-        slot = "product" if awaiting == "which" else awaiting
-        if kind == base.name:  # the user said the whole thing again, maybe with the slot
+        slot = awaiting.slot
+        if kind == base.name and slot:  # the user said the whole thing again, maybe with the slot
             merged = base.merged(it).copy(unsure=base.unsure or it.unsure)
-            if getattr(merged, slot) is not None and (awaiting != "which" or merged.product in self.catalog):
+            if getattr(merged, slot) is not None and (awaiting is not Awaiting.WHICH or merged.product in self.catalog):
                 return merged
-        if awaiting in ("price", "quantity"):
-            value = getattr(it, awaiting) if kind not in ("unknown", "confirm") else None
+        if awaiting in (Awaiting.PRICE, Awaiting.QUANTITY):
+            value = getattr(it, awaiting.value) if kind not in ("unknown", "confirm") else None
             approximate = it.approximate
             if value is None:
-                parsed = ports.parse_number(text, self.lang, awaiting)
+                parsed = ports.parse_number(text, self.lang, awaiting.value)
                 if parsed is None:
                     return None
                 value, approximate = parsed
-            if awaiting == "quantity" and value <= 0:
+            if awaiting is Awaiting.QUANTITY and value <= 0:
                 return None
-            base = base.copy(**{awaiting: ports.amount(value) if awaiting == "quantity" else value})
+            base = base.copy(**{awaiting.value: ports.amount(value) if awaiting is Awaiting.QUANTITY else value})
             unit = it.unit or ports.spoken_unit(text, self.lang)
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
                 base = base.copy(unsure=True, approximate=True)
             return base
-        if awaiting == "which":
+        if awaiting is Awaiting.WHICH:
             name = ports.match_product(text, self.lang, pending.get("candidates") or [])
             if name is None:
                 name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
@@ -300,7 +301,7 @@ class _Turn(Repair):
             if name is None:
                 return None
             return base.copy(product=name, candidates=())
-        if awaiting == "product":
+        if awaiting is Awaiting.PRODUCT:
             if base.name == "add_product":
                 name = it.product if kind == "add_product" else None
                 if name is None and kind == "unknown":
@@ -320,7 +321,7 @@ class _Turn(Repair):
             if not name:
                 return None
             return base.copy(product=name)
-        if awaiting == "customer":
+        if awaiting is Awaiting.CUSTOMER:
             if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
                 return base.copy(customer=None, utterance=text)  # "三号" / "order two"
             name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
@@ -357,15 +358,15 @@ class _Turn(Repair):
             it = resolved
         if spec.new_product:
             if not it.product:
-                return self.wait(it, "product", self.say(f"ask.product_{kind}"))
+                return self.wait(it, Awaiting.PRODUCT, self.say(f"ask.product_{kind}"))
             if it.product in self.catalog:
                 return self.existing_product(it)
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
-                return self.ask_slot(it, slot)
+                return self.ask_slot(it, Awaiting.for_slot(slot))
         if it.quantity is not None and not ports.is_whole(it.quantity) and not self.by_weight(it):
             # 半条手链: goods counted in pieces are never rounded into the shop; ask again
-            return self.wait(it.copy(quantity=None), "quantity", self.say("whole_only", product=it.product or "",
+            return self.wait(it.copy(quantity=None), Awaiting.QUANTITY, self.say("whole_only", product=it.product or "",
                                                                           unit=self.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
@@ -374,7 +375,7 @@ class _Turn(Repair):
                     similar
                 )
                 question = self.say("ask.new_or_old", existing=options, product=it.product)
-                return self.wait(it, "new_or_old", question, candidates=similar)
+                return self.wait(it, Awaiting.NEW_OR_OLD, question, candidates=similar)
         if kind == "cancel_order" and it.order_id is None:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
@@ -388,7 +389,7 @@ class _Turn(Repair):
                 return self.result(self.say("bad_price"), it, error_code=e.code)
         if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
-            return self.wait(it, "confirm", question)
+            return self.wait(it, Awaiting.CONFIRM, question)
         try:
             return getattr(self, spec.handler)(it)
         except ports.ShopError as e:
@@ -404,11 +405,11 @@ class _Turn(Repair):
             if it.name in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
                 return self.answer_many(it, candidates)
             options = replies.load_replies(self.lang)["or"].join(candidates)
-            return self.wait(it, "which", self.say("ask.which", options=options), candidates=candidates)
+            return self.wait(it, Awaiting.WHICH, self.say("ask.which", options=options), candidates=candidates)
         if len(candidates) == 1:
             return it.copy(product=candidates[0])
         if not it.product and not it.spoken:
-            return self.ask_slot(it, "product")
+            return self.ask_slot(it, Awaiting.PRODUCT)
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
         in_stock = [n for n, r in self.catalog.items() if r["stock"] > 0][:4]
         reply = self.say(
@@ -419,7 +420,7 @@ class _Turn(Repair):
         )
         return self.result(reply, it, error_code="unknown_product")
 
-    def ask_slot(self, it: Intent, slot: str) -> TurnResult:
+    def ask_slot(self, it: Intent, slot: Awaiting) -> TurnResult:
         key = f"ask.{slot}_{it.name}"
         if not replies.has(self.lang, key):
             key = f"ask.{slot}"
@@ -441,9 +442,9 @@ class _Turn(Repair):
             return self.result(facts, it, error_code="duplicate_product")
         update = it.copy(name="update_product", price=it.price if new_price else None)
         question = self.say("ask.update_product", changes=replies.join(self.lang, changes))
-        self.state["pending"] = {"intent": update, "awaiting": "confirm", "question": question,
-                                 "expires": self.now + self.config.dialogue.pending_timeout_s}  # fmt: skip
-        return self.result(replies.sentences(self.lang, facts, question), it, awaiting="confirm")
+        self.state["pending"] = Pending(intent=update, awaiting=Awaiting.CONFIRM, question=question,
+                                        expires=self.now + self.config.dialogue.pending_timeout_s)  # fmt: skip
+        return self.result(replies.sentences(self.lang, facts, question), it, awaiting=Awaiting.CONFIRM)
 
     def by_weight(self, it: Intent) -> bool:
         """The product is sold by weight (斤, kg): its quantities may be fractions."""
@@ -569,7 +570,7 @@ def _run_turn(
         state["photo_id"] = None
     turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
     result = turn.run(text)
-    if expired and expired.get("awaiting") not in ("more", "undo_offer"):
+    if expired and expired["awaiting"].is_change:
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
@@ -646,13 +647,9 @@ def _note_photo(
             return result
     if role == "seller":
         question = say(lang, "photo_received")
-        state["pending"] = {
-            "intent": it,
-            "awaiting": "product",
-            "question": question,
-            "expires": t + config.dialogue.pending_timeout_s,
-        }
-        result = TurnResult(reply=question, intent=it.public(), awaiting="product")
+        state["pending"] = Pending(intent=it, awaiting=Awaiting.PRODUCT, question=question,
+                                   expires=t + config.dialogue.pending_timeout_s)
+        result = TurnResult(reply=question, intent=it.public(), awaiting=Awaiting.PRODUCT)
     else:
         result = TurnResult(reply=say(lang, "photo_received_buyer"), intent=it.public())
     state["last_reply"] = result.reply

@@ -12,6 +12,7 @@ from typing import Any
 
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent, spec
 from voicebot.lang.packs import load_pack
@@ -35,9 +36,9 @@ class Repair(Acts):
             key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
         return self.say(key, product=product)
 
-    def dropped(self, pending: dict[str, Any], result: TurnResult) -> TurnResult:
+    def dropped(self, pending: Pending, result: TurnResult) -> TurnResult:
         """Say, before the new command's reply, that the waiting question was dropped."""
-        if pending.get("awaiting") in ("more", "undo_offer"):
+        if not pending["awaiting"].is_change:
             return result
         note = self.say("dropped", what=self.what(pending["intent"]))
         result.reply = replies.sentences(self.lang, self.capital(note), result.reply)
@@ -46,14 +47,14 @@ class Repair(Acts):
     def capital(self, text: str) -> str:
         return replies.capitalized(self.lang, text)
 
-    def cancel_pending(self, pending: dict[str, Any], it: Intent) -> TurnResult:
+    def cancel_pending(self, pending: Pending, it: Intent) -> TurnResult:
         """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""
         self.clear()
         return self.result(self.say("cancelled_pending", what=self.what(pending["intent"])), it)
 
     # --- "no" ----------------------------------------------------------------------------------
 
-    def correction(self, text: str, base: Intent, awaiting: str | None = None) -> dict[str, Any] | None:
+    def correction(self, text: str, base: Intent, awaiting: Awaiting | None = None) -> dict[str, Any] | None:
         """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
 
         slots = spec(base.name).correctable
@@ -74,7 +75,7 @@ class Repair(Acts):
         elif n is not None and n.kind == "count" and "quantity" in slots:
             slot = "quantity"
         elif n is not None and n.kind is None:
-            slot = awaiting if awaiting in slots else slots[0]
+            slot = awaiting.slot if awaiting is not None and awaiting.slot in slots else slots[0]
         if n is not None and slot == "quantity" and n.value == int(n.value) and n.value > 0:
             fix["quantity"] = int(n.value)
         elif n is not None and slot == "price":
@@ -114,7 +115,7 @@ class Repair(Acts):
         if fix is not None:
             return self.correct_committed(last, fix, it)
         question = self.say("offer_undo", what=last["summary"])
-        return self.wait(it, "undo_offer", question)
+        return self.wait(it, Awaiting.UNDO_OFFER, question)
 
     def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: Intent) -> TurnResult:
         """Undo the action just committed and do it again with the correction."""
@@ -132,11 +133,11 @@ class Repair(Acts):
         res.reply = replies.sentences(self.lang, note, res.reply)
         return res
 
-    def apply_correction(self, pending: dict[str, Any], fix: dict[str, Any]) -> TurnResult:
+    def apply_correction(self, pending: Pending, fix: dict[str, Any]) -> TurnResult:
         """A deny carrying a correction while a question waits: put it in and go on."""
         base = self.corrected(pending["intent"], fix)
-        if pending["awaiting"] == "confirm":  # read the corrected facts back before committing
-            return self.wait(base, "confirm", self.say("confirm_question", summary=self.summary(base)))
+        if pending["awaiting"] is Awaiting.CONFIRM:  # read the corrected facts back before committing
+            return self.wait(base, Awaiting.CONFIRM, self.say("confirm_question", summary=self.summary(base)))
         return self.proceed(base)
 
     # --- greetings -----------------------------------------------------------------------------
