@@ -59,6 +59,7 @@ from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos, shops
 from voicebot.shop.errors import PhotoError
 from voicebot.shop.facade import Shop
+from voicebot.store.claims import claim_backlog
 from voicebot.store.outbox import Outbox
 from voicebot.tts.speaker import Speaker
 from voicebot.village import routing
@@ -192,16 +193,17 @@ class Pipeline:
         return not self.runs.busy
 
     async def _backlog(self, limit: int) -> list[int]:
-        return await self.db.run(lambda shop: shop.log.unfinished_ids(limit))
+        return await self.db.run(lambda shop: claim_backlog(shop.village, limit))
 
     async def resume(self) -> list[int]:
-        """Schedule every message a previous process accepted but did not finish."""
-        rows = await self.db.run(lambda shop: shop.log.unfinished())
-        for row in rows:
-            self.schedule(row["id"])
-        if rows:
-            log_event("pipeline.resumed", count=len(rows), message_ids=[r["id"] for r in rows])
-        return [r["id"] for r in rows]
+        """Schedule every message a dead process (or this one, earlier) accepted but did not finish; those
+        of live processes on the same store are theirs."""
+        ids = await self._backlog(self.config.server.queued_runs)
+        for mid in ids:
+            self.schedule(mid)
+        if ids:
+            log_event("pipeline.resumed", count=len(ids), message_ids=ids)
+        return ids
 
     async def drain(self) -> None:
         """Wait until every accepted message has run (used at shutdown and in tests)."""
