@@ -31,7 +31,6 @@ SWITCH_ENV = "VOICEBOT_TEST_PG"  # "0": the PostgreSQL cases are left out (quick
 # Test modules whose tests run on both engines (store, shop, dialogue, pipeline, outbox, crash/restart,
 # console sessions, nonces, exports, CLI, shop scoping). Keep it to what touches SQL: CI time.
 BOTH_ENGINES = frozenset({
-    "test_store_engines.py",
     "test_store_messages.py", "test_store_outbox.py",
     "test_shop_catalog.py", "test_shop_undo.py", "test_shop_scoping.py", "test_shop_money.py",
     "test_shop_reports.py", "test_orders.py", "test_order_numbers.py",
@@ -140,6 +139,8 @@ def engine_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 def new_url(request: pytest.FixtureRequest) -> Callable[[], str]:
     """The body of the ``pg_url`` fixture: a factory of fresh database URLs for this test."""
+    if not pg_wanted():
+        pytest.skip(f"{SWITCH_ENV}=0: PostgreSQL left out of this run on purpose")
     redirect = request.node.stash.get(REDIRECT, None)
     if redirect is None:
         redirect = PgRedirect(request.getfixturevalue("pg_server"))
