@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicebot import __version__
-from voicebot.app_keys import ASR, CONFIG, DB, PIPELINE, SENDER, STARTED, TTS, WEB, WECHAT
+from voicebot.app_keys import ASR, CONFIG, DB, HEARTBEAT, PIPELINE, SENDER, STARTED, TTS, WEB, WECHAT
 from voicebot.asr.engines import Recognizers
 from voicebot.channels.web.channel import WebChannel, close_all
 from voicebot.channels.web.routes import WebRoutes
@@ -27,12 +27,15 @@ from voicebot.console.sessions import COOKIE as CONSOLE_COOKIE
 from voicebot.http_limits import CROWD, Crowd, body_deadline, reserve_guard
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import on_run_end
+from voicebot.pipeline.heartbeat import Heartbeat
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
 from voicebot.shop.shops import DEFAULT_SHOP, list_shops
 from voicebot.speech_check import language_summary
 from voicebot.store.db import open_db
+from voicebot.store.leases import set_node
 from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
 from voicebot.tts.service import TtsService
 
@@ -40,6 +43,7 @@ SHUTDOWN_FLUSH_S = 5.0  # an API that does not answer must not hold up a shutdow
 # A stop finishes only the runs in flight, not the backlog (minutes of synthesis after a restart with many
 # messages): queued and cut-off runs resume at the next start, as after a crash.
 SHUTDOWN_RUN_GRACE_S = 5.0
+SWEEP_CHECK_S = 300.0  # how often a process asks whether the hourly media sweep is its turn
 
 
 def shop_languages(config: Config) -> list[str]:
@@ -87,16 +91,21 @@ def _summary_ctx(config: Config):
 
 
 def _retention_ctx(config: Config):
-    """Sweeps old media every hour (``storage.media_retention_days``), first soon after start."""
+    """Sweeps old media every hour (``storage.media_retention_days``), first soon after start: one process
+    of those sharing the store per hour (a ``job:retention`` lease), not each of them."""
 
     async def sweep_forever(app: web.Application) -> None:
         await asyncio.sleep(60)
         while True:
-            keep = await app[DB].run(lambda shop: kept_paths(shop.village))
-            started = time.perf_counter()
-            stats = await asyncio.to_thread(sweep_media, config, keep)
-            log_event("media.swept", ms=round((time.perf_counter() - started) * 1000, 1), **stats)
-            await asyncio.sleep(SWEEP_EVERY_S)
+            try:
+                if await app[HEARTBEAT].take_turn("retention", SWEEP_EVERY_S):
+                    keep = await app[DB].run(lambda shop: kept_paths(shop.village))
+                    started = time.perf_counter()
+                    stats = await asyncio.to_thread(sweep_media, config, keep)
+                    log_event("media.swept", ms=round((time.perf_counter() - started) * 1000, 1), **stats)
+            except Exception as e:  # a busy store: the next check tries again
+                log_event("media.sweep_failed", logging.WARNING, error=f"{type(e).__name__}: {e}")
+            await asyncio.sleep(SWEEP_CHECK_S)
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(sweep_forever(app)) if config.storage.media_retention_days > 0 else None
@@ -130,17 +139,25 @@ def _pipeline_ctx(config: Config):
             pipeline.add_channel(web_channel)
             routes = app[WEB]
             routes.channel, routes.pipeline, routes.db, routes.tts = web_channel, pipeline, app[DB], app[TTS]
+            pipeline.on_event.add(web_channel.on_event)
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
             channel.on_accept.append(sender.wake)
-        pipeline.on_done.append(sender.wake)
+        pipeline.on_event.add(on_run_end(sender.wake))  # a run's replies are queued: send them
         sender.start()
+        runs = config.server
+        heartbeat = Heartbeat(app[DB], runs.claim_lease_s, batch=2 * runs.concurrent_runs,
+                              adopt=pipeline.schedule, room=lambda: pipeline.runs.depth < runs.concurrent_runs)
+        app[HEARTBEAT] = heartbeat
+        await heartbeat.beat()  # our lease first: what this process accepts from now on stays its own
         await pipeline.resume()
+        heartbeat.start()
         yield
         if config.web.enabled:
             await close_all(app[WEB].channel)
         await pipeline.close(drain_s=0, grace_s=SHUTDOWN_RUN_GRACE_S)
+        await heartbeat.close()
         await sender.flush_before_exit(SHUTDOWN_FLUSH_S)
         await sender.close()
         if api is not None:
@@ -198,7 +215,8 @@ async def healthz(request: web.Request) -> web.Response:
     if PIPELINE in app:
         runs = app[PIPELINE].runs
         body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
-                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued}
+                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued,
+                        **app[PIPELINE].counters.snapshot()}
     return web.json_response(body, dumps=_dumps)
 
 
@@ -238,6 +256,7 @@ def _priority(config: Config):
 def create_app(config: Config) -> web.Application:
     """Build the service: engines, storage, channels and routes for ``config``."""
     tame_foreign_loggers()
+    set_node(config.server.node)
     webhook = config.wechat.path if config.wechat.enabled else None
     app = web.Application(
         client_max_size=max(config.wechat.max_body_bytes, config.audio.max_file_bytes),

@@ -42,6 +42,8 @@ class ServerConfig:
     concurrent_runs: int = 4
     queued_runs: int = 2000
     health_token: str = ""
+    claim_lease_s: float = 60.0  # a process that stops renewing its lease this long loses its messages
+    node: str = ""  # this machine's name in message claims (empty: its host name); unique per machine
 
 
 SELLERS_CHANNEL = "wechat"  # the channel whose user ids ``shop.sellers`` lists (WeChat OpenIDs)
@@ -367,6 +369,8 @@ def _validate(config: Config) -> None:
     for key in ("max_connections", "concurrent_runs", "queued_runs"):
         if getattr(config.server, key) < 1:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
+    if config.server.claim_lease_s < 3:
+        raise ConfigError(f"{src}: server.claim_lease_s must be 3 seconds or more")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     for where, engine in [("asr.engine", config.asr.engine)] + [

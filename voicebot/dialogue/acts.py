@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from voicebot.dialogue import ports, replies
+from voicebot.dialogue.awaiting import Awaiting
 from voicebot.dialogue.stock_acts import StockActs
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
@@ -39,7 +40,7 @@ class Acts(StockActs):
         done = self.state.get("last_done") or {}
         what = done.get("summary") if done.get("action_id") == last["id"] else None
         question = self.say("confirm_undo", what=what or self.say("undo_what.other"))
-        return self.wait(it, "confirm", question)
+        return self.wait(it, Awaiting.CONFIRM, question)
 
     def undo_what(self, kind: str, data: dict[str, Any]) -> str:
         name = data.get("name") or ""

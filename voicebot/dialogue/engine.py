@@ -19,6 +19,7 @@ from typing import Any
 from voicebot import intents
 from voicebot.config import Config, load_config
 from voicebot.dialogue import plausible, ports, replies
+from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.repair import Repair
 from voicebot.dialogue.replies import say
@@ -27,6 +28,7 @@ from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
+from voicebot.nlu.heard import Heard
 from voicebot.store.db import StoreBusy, write_tx
 from voicebot.store.scoped import ShopDb
 
@@ -48,7 +50,8 @@ class _Turn(Repair):
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
-        result = self.turn(text)
+        self.heard = Heard.read(text, self.lang)
+        result = self.turn(self.heard)
         kind = result.intent.name
         if result.committed and self.done_intent is not None and kind != "undo":
             done = self.done_intent.copy(utterance="")
@@ -83,37 +86,37 @@ class _Turn(Repair):
             return it.copy(product=context["product"])
         return it
 
-    def turn(self, text: str) -> TurnResult:
-        heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = ((self.unsure or heard.unsure) and heard.name in ASK_WHEN_UNSURE) or heard.approximate  # heard.unsure: read by sound
-        it = heard.copy(utterance=text, unsure=unsure)
+    def turn(self, heard: Heard) -> TurnResult:
+        said = ports.understand(heard, self.role, list(self.catalog))
+        unsure = ((self.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate  # said.unsure: read by sound
+        it = said.copy(utterance=heard.text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
-            it = self.from_context(it.copy(spoken=self.leftover(text, kind)))
-        if kind == "unknown" and self.is_greeting(text):
+            it = self.from_context(it.copy(spoken=self.leftover(heard, kind)))
+        if kind == "unknown" and self.is_greeting(heard.text):
             return self.greet(it)
         if kind == "repeat":
             last = self.state.get("last_reply") or self.say("nothing_to_repeat")
             return self.result(last, it, awaiting=pending and pending["awaiting"])
         if kind == "help":
             reply = self.say(f"help.{'seller' if self.role == 'seller' else 'buyer'}")
-            if pending and pending["awaiting"] != "more":  # "还有三样，要听吗？" is no question to remind of
+            if pending and pending["awaiting"] is not Awaiting.MORE:  # "还有三样，要听吗？" is no question to remind of
                 reply = replies.sentences(
                     self.lang, reply, self.say("help_pending", question=pending["question"])
                 )
             return self.result(reply, it, awaiting=pending and pending["awaiting"])
         if kind == "undo":
-            if pending and pending["awaiting"] not in ("more", "undo_offer"):
+            if pending and pending["awaiting"].is_change:
                 return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             last = self.state.get("last_done") or {}
-            if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
-                return self.wait(it, "undo_offer", self.say("offer_undo", what=last["summary"]))
+            if said.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+                return self.wait(it, Awaiting.UNDO_OFFER, self.say("offer_undo", what=last["summary"]))
             if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
                 return self.ask_undo(it)
             return self.undo(it)
         if pending:
-            resumed = self.resume(pending, it, text)
+            resumed = self.resume(pending, it, heard)
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
@@ -122,43 +125,43 @@ class _Turn(Repair):
             return self.proceed(it) if same else self.dropped(pending, self.proceed(it))
         return self.proceed(it)
 
-    def is_new_command(self, pending: dict[str, Any], it: Intent) -> bool:
+    def is_new_command(self, pending: Pending, it: Intent) -> bool:
         """A complete command of its own, not a bare answer to the waiting question."""
         kind = it.name
         if kind in ("unknown", "confirm", "deny") or kind == pending["intent"].name:
             return False
         if (kind in NEEDS_PRODUCT or it.spec.new_product) and not (it.product or it.candidates):
             # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
-            return ports.says_command(it.utterance, self.lang, self.role, kind)
+            return self.heard.says_command(self.role, kind)
         return True
 
-    def resume(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
+    def resume(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
         awaiting, kind = pending["awaiting"], it.name
-        if awaiting == "undo_offer":
+        if awaiting is Awaiting.UNDO_OFFER:
             self.clear()
             if kind == "confirm":
                 return self.undo(it)
             if kind == "deny":
                 return self.result(self.say("kept"), it)
             return None
-        if awaiting == "confirm":
-            if kind == "confirm" and self.unsure and self.is_weak_yes(text):
+        if awaiting is Awaiting.CONFIRM:
+            if kind == "confirm" and self.unsure and self.is_weak_yes(heard.text):
                 return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
             if kind == "confirm":
                 self.clear()
                 return self.proceed(pending["intent"].copy(confirmed=True))
             if kind == "deny":
                 self.clear()
-                fix = self.correction(text, pending["intent"])
+                fix = self.correction(heard, pending["intent"])
                 if fix is not None:
                     return self.apply_correction(pending, fix)
                 return self.result(self.say("denied"), pending["intent"])
             return self.ask_again(pending) if kind == "unknown" else None
-        if awaiting == "new_or_old":
-            return self.new_or_old(pending, it, text)
-        if awaiting == "more":
-            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
+        if awaiting is Awaiting.NEW_OR_OLD:
+            return self.new_or_old(pending, it, heard)
+        if awaiting is Awaiting.MORE:
+            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(heard.text)):
                 return self.next_chunk(pending)
             if kind == "deny":
                 self.clear()
@@ -166,7 +169,7 @@ class _Turn(Repair):
             return None
         if kind == "deny":
             self.clear()
-            fix = self.correction(text, pending["intent"], awaiting)
+            fix = self.correction(heard, pending["intent"], awaiting)
             if fix is not None:
                 return self.apply_correction(pending, fix)
             return self.cancel_pending(pending, it)
@@ -176,7 +179,7 @@ class _Turn(Repair):
             and it.product in (None, base.product)  # none said, or the one of the last turn
             and not it.candidates
             and base.product in self.catalog
-            and awaiting in ("quantity", "confirm")
+            and awaiting in (Awaiting.QUANTITY, Awaiting.CONFIRM)
         ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
             answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
             pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
@@ -193,25 +196,23 @@ class _Turn(Repair):
             return self.proceed(base.copy(price=it.price))
         if self.is_new_command(pending, it):
             return None
-        filled = self.fill(pending, it, text)
+        filled = self.fill(pending, it, heard)
         if filled is not None:
             self.clear()
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
-    def new_or_old(self, pending: dict[str, Any], it: Intent, text: str) -> TurnResult | None:
+    def new_or_old(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
         if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
             return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
-        if kind == "deny" and not self.says_new(text):
+        if kind == "deny" and not self.says_new(heard.text):
             return self.cancel_pending(pending, it)
-        if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
+        if self.says_new(heard.text) or heard.product([base.product or ""]) == base.product:
             self.clear()
             return self.proceed(base.copy(new_ok=True))
-        existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
-            text, self.lang, pending["candidates"]
-        )
+        existing = heard.product(pending["candidates"]) or heard.candidate(pending["candidates"])
         if existing is not None:
             self.clear()
             return self.existing_product(base.copy(product=existing, new_ok=True))
@@ -229,7 +230,7 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？~]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def ask_plainly(self, pending: dict[str, Any]) -> TurnResult:
+    def ask_plainly(self, pending: Pending) -> TurnResult:
         pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
         reply = self.say("ask.plainly", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
@@ -239,91 +240,87 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def quantity_only(self, base: Intent, text: str) -> Intent | None:
+    def quantity_only(self, base: Intent, heard: Heard) -> Intent | None:
         """``base`` with a bare count ("三条") when its intent still needs a quantity, else None."""
         if "quantity" not in base.spec.required or base.quantity is not None:
             return None
-        parsed = ports.parse_number(text, self.lang, "quantity")
-        if (
-            parsed is None
-            or self.leftover(text, base.name)
-            or parsed[0] <= 0
-        ):
+        parsed = heard.number()
+        if parsed is None or self.leftover(heard, base.name) or parsed.value <= 0:
             return None
-        return base.copy(quantity=ports.amount(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed.value))
 
-    def leftover(self, text: str, kind: str) -> str | None:
+    def leftover(self, heard: Heard, kind: str) -> str | None:
         try:
-            return ports.leftover_name(text, self.lang, kind)
+            return heard.leftover_name(kind)
         except Exception as e:  # a heuristic over the NLU's pack: never let it break the turn
             log_event("dialogue_leftover_failed", level=30, error=f"{type(e).__name__}: {e}")
             return None
 
-    def ask_again(self, pending: dict[str, Any]) -> TurnResult:
+    def ask_again(self, pending: Pending) -> TurnResult:
         pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
         reply = self.say("ask.again", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
-    def fill(self, pending: dict[str, Any], it: Intent, text: str) -> Intent | None:
+    def fill(self, pending: Pending, it: Intent, heard: Heard) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
         awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
         if self.unsure and base.name in MONEY_STOCK:
             base = base.copy(unsure=True)
-        slot = "product" if awaiting == "which" else awaiting
-        if kind == base.name:  # the user said the whole thing again, maybe with the slot
+        slot = awaiting.slot
+        if kind == base.name and slot:  # the user said the whole thing again, maybe with the slot
             merged = base.merged(it).copy(unsure=base.unsure or it.unsure)
-            if getattr(merged, slot) is not None and (awaiting != "which" or merged.product in self.catalog):
+            if getattr(merged, slot) is not None and (awaiting is not Awaiting.WHICH or merged.product in self.catalog):
                 return merged
-        if awaiting in ("price", "quantity"):
-            value = getattr(it, awaiting) if kind not in ("unknown", "confirm") else None
+        if awaiting in (Awaiting.PRICE, Awaiting.QUANTITY):
+            value = getattr(it, awaiting.value) if kind not in ("unknown", "confirm") else None
             approximate = it.approximate
             if value is None:
-                parsed = ports.parse_number(text, self.lang, awaiting)
+                parsed = heard.number(money=awaiting is Awaiting.PRICE)
                 if parsed is None:
                     return None
                 value, approximate = parsed
-            if awaiting == "quantity" and value <= 0:
+            if awaiting is Awaiting.QUANTITY and value <= 0:
                 return None
-            base = base.copy(**{awaiting: ports.amount(value) if awaiting == "quantity" else value})
-            unit = it.unit or ports.spoken_unit(text, self.lang)
+            base = base.copy(**{awaiting.value: ports.amount(value) if awaiting is Awaiting.QUANTITY else value})
+            unit = it.unit or heard.unit()
             if base.name == "add_product" and unit and not base.unit:
                 base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
             if approximate:
                 base = base.copy(unsure=True, approximate=True)
             return base
-        if awaiting == "which":
-            name = ports.match_product(text, self.lang, pending.get("candidates") or [])
+        if awaiting is Awaiting.WHICH:
+            name = heard.product(pending.get("candidates") or [])
             if name is None:
-                name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
+                name = heard.candidate(pending.get("candidates") or [])
             if name is None and it.product in (pending.get("candidates") or []):
                 name = it.product
             if name is None:
                 return None
             return base.copy(product=name, candidates=())
-        if awaiting == "product":
+        if awaiting is Awaiting.PRODUCT:
             if base.name == "add_product":
                 name = it.product if kind == "add_product" else None
                 if name is None and kind == "unknown":
-                    name = ports.spoken_name(text, self.lang)
+                    name = ports.spoken_name(heard.text, self.lang)
             else:
                 name = it.product if it.product in self.catalog else None
                 if name is None and not it.candidates:
-                    name = ports.match_product(text, self.lang, list(self.catalog))
-                counted = self.quantity_only(base, text) if name is None and kind == "unknown" else None
+                    name = heard.product(list(self.catalog))
+                counted = self.quantity_only(base, heard) if name is None and kind == "unknown" else None
                 if counted is not None:
                     return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
                 if name is None and kind == "unknown":  # a product we do not have: say so
-                    spoken = ports.spoken_name(text, self.lang)
+                    spoken = ports.spoken_name(heard.text, self.lang)
                     return base.copy(spoken=spoken) if spoken else None
                 if name is None and it.candidates:
                     return base.copy(candidates=it.candidates, product=it.product)
             if not name:
                 return None
             return base.copy(product=name)
-        if awaiting == "customer":
-            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
-                return base.copy(customer=None, utterance=text)  # "三号" / "order two"
-            name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
+        if awaiting is Awaiting.CUSTOMER:
+            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(heard.text) is not None:
+                return base.copy(customer=None, utterance=heard.text)  # "三号" / "order two"
+            name = it.customer or (ports.spoken_name(heard.text, self.lang) if kind == "unknown" else None)
             tail = load_pack(self.lang).answer_name_tail
             if name and tail is not None:
                 name = tail.sub("", name) or name  # "张三的" answers "哪一单？"
@@ -340,7 +337,7 @@ class _Turn(Repair):
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.deny_now(it, it.utterance)
+            return self.deny_now(it, self.reading(it.utterance))
         if kind == "undo":  # the yes to "撤销…，对吗？"
             return self.undo(it)
         if spec.handler is None:
@@ -357,15 +354,15 @@ class _Turn(Repair):
             it = resolved
         if spec.new_product:
             if not it.product:
-                return self.wait(it, "product", self.say(f"ask.product_{kind}"))
+                return self.wait(it, Awaiting.PRODUCT, self.say(f"ask.product_{kind}"))
             if it.product in self.catalog:
                 return self.existing_product(it)
         for slot in spec.required:
             if slot != "product" and getattr(it, slot) is None:
-                return self.ask_slot(it, slot)
+                return self.ask_slot(it, Awaiting.for_slot(slot))
         if it.quantity is not None and not ports.is_whole(it.quantity) and not self.by_weight(it):
             # 半条手链: goods counted in pieces are never rounded into the shop; ask again
-            return self.wait(it.copy(quantity=None), "quantity", self.say("whole_only", product=it.product or "",
+            return self.wait(it.copy(quantity=None), Awaiting.QUANTITY, self.say("whole_only", product=it.product or "",
                                                                           unit=self.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.lang, list(self.catalog))
@@ -374,7 +371,7 @@ class _Turn(Repair):
                     similar
                 )
                 question = self.say("ask.new_or_old", existing=options, product=it.product)
-                return self.wait(it, "new_or_old", question, candidates=similar)
+                return self.wait(it, Awaiting.NEW_OR_OLD, question, candidates=similar)
         if kind == "cancel_order" and it.order_id is None:
             order = self.shop.latest_open_order(self.actor)
             if order is None:
@@ -388,7 +385,7 @@ class _Turn(Repair):
                 return self.result(self.say("bad_price"), it, error_code=e.code)
         if not it.confirmed and kind not in ORDER_BY_NUMBER and self.needs_confirm(it):
             question = self.say("confirm_question", summary=self.summary(it))
-            return self.wait(it, "confirm", question)
+            return self.wait(it, Awaiting.CONFIRM, question)
         try:
             return getattr(self, spec.handler)(it)
         except ports.ShopError as e:
@@ -404,11 +401,11 @@ class _Turn(Repair):
             if it.name in ("ask_price", "ask_stock"):  # cheaper to answer for each than to ask
                 return self.answer_many(it, candidates)
             options = replies.load_replies(self.lang)["or"].join(candidates)
-            return self.wait(it, "which", self.say("ask.which", options=options), candidates=candidates)
+            return self.wait(it, Awaiting.WHICH, self.say("ask.which", options=options), candidates=candidates)
         if len(candidates) == 1:
             return it.copy(product=candidates[0])
         if not it.product and not it.spoken:
-            return self.ask_slot(it, "product")
+            return self.ask_slot(it, Awaiting.PRODUCT)
         key = "unknown_product_seller" if self.role == "seller" else "unknown_product"
         in_stock = [n for n, r in self.catalog.items() if r["stock"] > 0][:4]
         reply = self.say(
@@ -419,7 +416,7 @@ class _Turn(Repair):
         )
         return self.result(reply, it, error_code="unknown_product")
 
-    def ask_slot(self, it: Intent, slot: str) -> TurnResult:
+    def ask_slot(self, it: Intent, slot: Awaiting) -> TurnResult:
         key = f"ask.{slot}_{it.name}"
         if not replies.has(self.lang, key):
             key = f"ask.{slot}"
@@ -441,9 +438,9 @@ class _Turn(Repair):
             return self.result(facts, it, error_code="duplicate_product")
         update = it.copy(name="update_product", price=it.price if new_price else None)
         question = self.say("ask.update_product", changes=replies.join(self.lang, changes))
-        self.state["pending"] = {"intent": update, "awaiting": "confirm", "question": question,
-                                 "expires": self.now + self.config.dialogue.pending_timeout_s}  # fmt: skip
-        return self.result(replies.sentences(self.lang, facts, question), it, awaiting="confirm")
+        self.state["pending"] = Pending(intent=update, awaiting=Awaiting.CONFIRM, question=question,
+                                        expires=self.now + self.config.dialogue.pending_timeout_s)  # fmt: skip
+        return self.result(replies.sentences(self.lang, facts, question), it, awaiting=Awaiting.CONFIRM)
 
     def by_weight(self, it: Intent) -> bool:
         """The product is sold by weight (斤, kg): its quantities may be fractions."""
@@ -569,7 +566,7 @@ def _run_turn(
         state["photo_id"] = None
     turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
     result = turn.run(text)
-    if expired and expired.get("awaiting") not in ("more", "undo_offer"):
+    if expired and expired["awaiting"].is_change:
         # her answer came too late: tell her the change she was asked about was not made
         note = turn.capital(turn.say("expired", what=turn.what(expired["intent"])))
         result.reply = replies.sentences(lang, note, result.reply)
@@ -646,13 +643,9 @@ def _note_photo(
             return result
     if role == "seller":
         question = say(lang, "photo_received")
-        state["pending"] = {
-            "intent": it,
-            "awaiting": "product",
-            "question": question,
-            "expires": t + config.dialogue.pending_timeout_s,
-        }
-        result = TurnResult(reply=question, intent=it.public(), awaiting="product")
+        state["pending"] = Pending(intent=it, awaiting=Awaiting.PRODUCT, question=question,
+                                   expires=t + config.dialogue.pending_timeout_s)
+        result = TurnResult(reply=question, intent=it.public(), awaiting=Awaiting.PRODUCT)
     else:
         result = TurnResult(reply=say(lang, "photo_received_buyer"), intent=it.public())
     state["last_reply"] = result.reply

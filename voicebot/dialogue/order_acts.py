@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from voicebot.dialogue import ports, replies
+from voicebot.dialogue.awaiting import Awaiting
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.turn import TurnBase, TurnResult
 from voicebot.intents import Intent
@@ -138,20 +139,20 @@ class OrderActs(TurnBase):
             return order
         candidates = [o for o in ports.open_orders(self.db) if o["status"] in statuses]
         text = it.utterance
-        product = ports.match_product(text, self.lang, list(self.catalog)) if text else None
+        product = self.reading(text).product(list(self.catalog)) if text else None
         if product is not None:
             having = [o for o in candidates if any(i["name"] == product for i in o["items"])]
             if not having:
                 return self.result(self.say("no_product_order", product=product), it, error_code="no_order")
             candidates = having
         elif it.name == "mark_shipped":
-            return self.ask_slot(it, "customer")  # type: ignore[attr-defined]
+            return self.ask_slot(it, Awaiting.CUSTOMER)  # type: ignore[attr-defined]
         elif not candidates:
             return self.result(self.say("no_open_orders"), it, error_code="no_order")
         if len(candidates) == 1:
             return candidates[0]
         options = replies.join(self.lang, [self.order_item(o) for o in candidates[:3]], "order_sep")
-        return self.wait(it, "customer", self.say("ask.which_order", options=options))
+        return self.wait(it, Awaiting.CUSTOMER, self.say("ask.which_order", options=options))
 
     def order_not_open(self, it: Intent, number: int, order: dict[str, Any] | None) -> TurnResult:
         """三号订单 is not one this command can act on: say what it is instead."""
@@ -170,7 +171,7 @@ class OrderActs(TurnBase):
         it = it.copy(order_id=order["id"], order=self.order_ref(order), items=self.items_text(order))
         if not it.confirmed and self.needs_confirm(it):  # type: ignore[attr-defined]
             question = self.say("confirm_question", summary=self.summary(it))  # type: ignore[attr-defined]
-            return self.wait(it, "confirm", question)
+            return self.wait(it, Awaiting.CONFIRM, question)
         if it.name == "mark_shipped":
             return self.shipped(it, self.shop.ship_order(order["id"], self.actor))
         if it.name == "confirm_order":

@@ -12,11 +12,12 @@ from typing import Any
 
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
+from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent, spec
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
-from voicebot.nlu.normalize import normalize
-from voicebot.nlu.numbers import find_numbers
+from voicebot.nlu.heard import Heard
 
 RECENT_S = 300.0
 
@@ -35,9 +36,9 @@ class Repair(Acts):
             key = "pending_what.other"  # "买没有记" names nothing: say "the last question" instead
         return self.say(key, product=product)
 
-    def dropped(self, pending: dict[str, Any], result: TurnResult) -> TurnResult:
+    def dropped(self, pending: Pending, result: TurnResult) -> TurnResult:
         """Say, before the new command's reply, that the waiting question was dropped."""
-        if pending.get("awaiting") in ("more", "undo_offer"):
+        if not pending["awaiting"].is_change:
             return result
         note = self.say("dropped", what=self.what(pending["intent"]))
         result.reply = replies.sentences(self.lang, self.capital(note), result.reply)
@@ -46,35 +47,34 @@ class Repair(Acts):
     def capital(self, text: str) -> str:
         return replies.capitalized(self.lang, text)
 
-    def cancel_pending(self, pending: dict[str, Any], it: Intent) -> TurnResult:
+    def cancel_pending(self, pending: Pending, it: Intent) -> TurnResult:
         """算了 / undo / never mind while a question waits: drop it, and say that nothing changed."""
         self.clear()
         return self.result(self.say("cancelled_pending", what=self.what(pending["intent"])), it)
 
     # --- "no" ----------------------------------------------------------------------------------
 
-    def correction(self, text: str, base: Intent, awaiting: str | None = None) -> dict[str, Any] | None:
+    def correction(self, heard: Heard, base: Intent, awaiting: Awaiting | None = None) -> dict[str, Any] | None:
         """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
 
         slots = spec(base.name).correctable
         if not slots:
             return None
-        name = self.corrected_name(text)
+        name = self.corrected_name(heard)
         if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
             return {"customer": name} if base.name == "record_sale" else None
         fix: dict[str, Any] = {}
-        product = ports.named_product(text, self.lang, list(self.catalog))
+        product = heard.product(list(self.catalog), outside_numbers=True)
         if product is not None and product != base.product:  # 不对，是银手链
             fix["product"], fix["candidates"] = product, ()
-        found = find_numbers(normalize(text, self.lang), self.lang)
-        n = found[-1] if found else None
+        n = heard.numbers[-1] if heard.numbers else None
         slot = None
         if n is not None and n.kind == "money" and "price" in slots:
             slot = "price"
         elif n is not None and n.kind == "count" and "quantity" in slots:
             slot = "quantity"
         elif n is not None and n.kind is None:
-            slot = awaiting if awaiting in slots else slots[0]
+            slot = awaiting.slot if awaiting is not None and awaiting.slot in slots else slots[0]
         if n is not None and slot == "quantity" and n.value == int(n.value) and n.value > 0:
             fix["quantity"] = int(n.value)
         elif n is not None and slot == "price":
@@ -89,32 +89,25 @@ class Repair(Acts):
             stale.update(approximate=False, unsure=False)
         return base.copy(**fix, **stale)
 
-    def corrected_name(self, text: str) -> str | None:
+    def corrected_name(self, heard: Heard) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
-
         pack = load_pack(self.lang)
-        rest = normalize(text, self.lang)
+        rest = heard.norm
         rest = (pack.deny_head.sub("", rest) if pack.deny_head else rest).strip(" ,.!?，。！？")
         m = pack.corrected_name.fullmatch(rest) if pack.corrected_name else None  # the name is group 1
-        if pack.script == "cjk":
-            ok = m is not None and m.group(1)[0] in pack.surnames and m.group(1) not in pack.name_stopwords
-            ok = ok and not any(rest.endswith(u) for u in pack.units)
-        else:
-            ok = m is not None and m.group(1) not in pack.stopwords | pack.name_stopwords | set(pack.units)
-            ok = ok and not find_numbers(m.group(1), self.lang)
-        return m.group(1) if ok and m is not None else None
+        return m.group(1) if m is not None and language(self.lang).is_name(m.group(1), rest) else None
 
-    def deny_now(self, it: Intent, text: str) -> TurnResult:
+    def deny_now(self, it: Intent, heard: Heard) -> TurnResult:
         """A deny with nothing waiting: about the action just committed, if there is one."""
         last = self.state.get("last_done") or {}
         recent = last and last.get("at", 0) + RECENT_S > self.now
         if not recent or ports.last_action_id(self.db, self.actor) != last.get("action_id"):
             return self.result(self.say("denied_nothing"), it)
-        fix = self.correction(text, last["intent"])
+        fix = self.correction(heard, last["intent"])
         if fix is not None:
             return self.correct_committed(last, fix, it)
         question = self.say("offer_undo", what=last["summary"])
-        return self.wait(it, "undo_offer", question)
+        return self.wait(it, Awaiting.UNDO_OFFER, question)
 
     def correct_committed(self, last: dict[str, Any], fix: dict[str, Any], it: Intent) -> TurnResult:
         """Undo the action just committed and do it again with the correction."""
@@ -132,11 +125,11 @@ class Repair(Acts):
         res.reply = replies.sentences(self.lang, note, res.reply)
         return res
 
-    def apply_correction(self, pending: dict[str, Any], fix: dict[str, Any]) -> TurnResult:
+    def apply_correction(self, pending: Pending, fix: dict[str, Any]) -> TurnResult:
         """A deny carrying a correction while a question waits: put it in and go on."""
         base = self.corrected(pending["intent"], fix)
-        if pending["awaiting"] == "confirm":  # read the corrected facts back before committing
-            return self.wait(base, "confirm", self.say("confirm_question", summary=self.summary(base)))
+        if pending["awaiting"] is Awaiting.CONFIRM:  # read the corrected facts back before committing
+            return self.wait(base, Awaiting.CONFIRM, self.say("confirm_question", summary=self.summary(base)))
         return self.proceed(base)
 
     # --- greetings -----------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The state is one JSON object per (channel, user):
 ``{"pending": {...} | None, "last_reply": str, "photo_id": int | None, "photo_at": float}``.
-In memory the intents of ``pending`` and ``last_done`` are :class:`~voicebot.intents.Intent` objects; in the
-database they are in the intent's state form (``Intent.to_state()``).
+In memory the intents of ``pending`` and ``last_done`` are :class:`~voicebot.intents.Intent` objects and
+``pending["awaiting"]`` an :class:`~voicebot.dialogue.awaiting.Awaiting`; in the database they are in the
+intent's state form (``Intent.to_state()``) and the awaited thing's word (``"confirm"``).
 A pending question carries its own ``expires`` (epoch seconds); the row's ``expires_at`` column
 mirrors it so operators (and a future cleanup job) can see when it goes stale.
 """
@@ -14,6 +15,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from voicebot.dialogue.awaiting import Awaiting
 from voicebot.intents import Intent, UnknownIntent
 from voicebot.logs import log_event
 from voicebot.store.clock import to_iso, utc_now
@@ -51,7 +53,9 @@ def load_state(db: ShopDb, channel: str, user_id: str) -> State:
         if state.get(key):
             try:
                 state[key] = {**state[key], "intent": Intent.from_contract(state[key]["intent"])}
-            except (KeyError, TypeError, UnknownIntent) as e:  # from another version: forget it, never fail
+                if key == "pending":  # the words stored before it was typed ("confirm") are its values
+                    state[key]["awaiting"] = Awaiting(state[key]["awaiting"])
+            except (KeyError, TypeError, ValueError, UnknownIntent) as e:  # from another version: forget it, never fail
                 log_event("dialogue_state_dropped", level=30, key=key, error=f"{type(e).__name__}: {e}")
                 state[key] = None
     return state

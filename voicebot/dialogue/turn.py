@@ -8,9 +8,11 @@ from typing import Any
 
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
+from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
 from voicebot.intents import Intent
+from voicebot.nlu.heard import Heard
 from voicebot.shop.facade import Shop
 from voicebot.store.scoped import ShopDb
 
@@ -23,7 +25,7 @@ class TurnResult:
     intent: Intent
     action_id: int | None = None
     committed: bool = False
-    awaiting: str | None = None
+    awaiting: Awaiting | None = None
     notify: list[tuple[str, str, str]] = field(default_factory=list)
     photo_product: str | None = None
     error_code: str | None = None
@@ -36,7 +38,8 @@ class TurnResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TurnResult:
-        return cls(**{**data, "intent": Intent.from_contract(data["intent"]),
+        awaiting = Awaiting(data["awaiting"]) if data.get("awaiting") else None
+        return cls(**{**data, "intent": Intent.from_contract(data["intent"]), "awaiting": awaiting,
                       "notify": [tuple(n) for n in data.get("notify") or []]})  # fmt: skip
 
 
@@ -63,6 +66,7 @@ class TurnBase:
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
         self.done_intent: Intent | None = None  # the intent of the change this turn committed
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
+        self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -84,22 +88,21 @@ class TurnBase:
         reply = replies.capitalized(self.lang, reply)
         return TurnResult(reply=reply, intent=it.public(), **kw)
 
-    def pending(self) -> dict[str, Any] | None:
+    def pending(self) -> Pending | None:
         return self.state.get("pending")
 
     def clear(self) -> None:
         self.state["pending"] = None
 
-    def wait(self, it: Intent, awaiting: str, question: str, **extra: Any) -> TurnResult:
+    def wait(self, it: Intent, awaiting: Awaiting, question: str, **extra: Any) -> TurnResult:
         """Store a question and ask it."""
-        self.state["pending"] = {
-            "intent": it,
-            "awaiting": awaiting,
-            "question": question,
-            "expires": self.now + self.config.dialogue.pending_timeout_s,
-            **extra,
-        }
+        self.state["pending"] = Pending(intent=it, awaiting=awaiting, question=question,
+                                        expires=self.now + self.config.dialogue.pending_timeout_s, **extra)
         return self.result(question, it, awaiting=awaiting)
+
+    def reading(self, text: str) -> Heard:
+        """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
+        return self.heard if text == self.heard.text else Heard.read(text, self.lang)
 
     def photo_of(self, name: str | None) -> str | None:
         row = self.catalog.get(name or "")
@@ -126,11 +129,11 @@ class TurnBase:
         more = self.say("more", n=replies.count(self.lang, len(rest)))
         more = replies.capitalized(self.lang, more)
         tail = {"items": rest, "names": (names or [])[size:], "sep": sep}
-        res = self.wait(it, "more", more, **tail)
+        res = self.wait(it, Awaiting.MORE, more, **tail)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 
-    def next_chunk(self, pending: dict[str, Any]) -> TurnResult:
+    def next_chunk(self, pending: Pending) -> TurnResult:
         items, names, sep = pending["items"], pending.get("names") or [], pending.get("sep") or "list_sep"
         size = list_chunk(items, self.config.dialogue.max_list_items)
         head, rest = items[:size], items[size:]
@@ -141,7 +144,7 @@ class TurnBase:
             return self.result(reply, pending["intent"], photo_product=photo)
         more = self.say("more", n=replies.count(self.lang, len(rest)))
         more = replies.capitalized(self.lang, more)
-        res = self.wait(pending["intent"], "more", more, items=rest, names=names[size:], sep=sep)
+        res = self.wait(pending["intent"], Awaiting.MORE, more, items=rest, names=names[size:], sep=sep)
         res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
         return res
 

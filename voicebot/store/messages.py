@@ -1,7 +1,9 @@
 """The conversation log: every inbound and outbound message, and what the pipeline did with it.
 
 Inbound rows are unique on ``(channel, channel_msg_id)``: recording a redelivered message returns
-the existing row with ``is_new=False``, which is how a retry becomes a no-op. Status goes
+the existing row with ``is_new=False``, which is how a retry becomes a no-op, whichever process it
+lands on. A row is ``claimed_by`` the process that accepted it and then by the one that runs it
+(store/claims.py takes over the rows of a process that died). Status goes
 ``received -> processing -> replied | failed``. JSON fields (``words``, ``intent``, ``timings``)
 are given and returned as Python objects; they are stored in the ``*_json`` columns.
 """
@@ -9,15 +11,14 @@ are given and returned as Python objects; they are stored in the ``*_json`` colu
 from __future__ import annotations
 
 import json
-import os
-import socket
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from voicebot.store.clock import from_iso, utc_now
+from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.leases import owner_alive, process_owner
 from voicebot.store.scoped import village_wide
 
 Row = dict[str, Any]
@@ -73,6 +74,7 @@ def record_inbound(
     now = utc_now()
     cols.update(channel=channel, channel_msg_id=str(channel_msg_id), user=user, direction="in")
     cols.setdefault("status", "received")
+    cols["claimed_by"] = process_owner()  # the accepting process runs it, unless it dies first
     cols.update(created_at=now, updated_at=now)
     names = ", ".join(cols)
     marks = ", ".join("?" * len(cols))
@@ -174,47 +176,13 @@ def unfinished_inbound(db: sqlite_utils.Database) -> list[Row]:
 
 
 @village_wide
-def unfinished_inbound_ids(db: sqlite_utils.Database, limit: int) -> list[int]:
-    """The ids of the oldest ``limit`` unfinished inbound messages (the run queue's backlog).
-
-    ``processing`` rows are included: those of a dead process must be taken over, and a live
-    process has only its few running messages in that state (claiming one again is a no-op).
-    """
-    rows = db.execute(
-        "SELECT id FROM messages WHERE direction = 'in' AND status IN ('received', 'processing') "
-        "ORDER BY id LIMIT ?",
-        (int(limit),),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def process_owner() -> str:
-    """This process, as recorded on the messages it is running: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str, updated_at: str, lease_s: float) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    # another machine: trust it while its claim is fresh
-    return from_iso(updated_at) > datetime.now(UTC) - timedelta(seconds=lease_s)
-
-
-@village_wide
 def claim_message(
-    db: sqlite_utils.Database, message_id: int, owner: str | None = None, lease_s: float = 600.0
+    db: sqlite_utils.Database, message_id: int, owner: str | None = None, now: datetime | None = None
 ) -> Row | None:
     """Take an inbound message for processing; None when it is finished or another live process has it.
 
-    A message left ``processing`` by a process that died (or, on another machine, whose claim is
-    older than ``lease_s``) can be taken over: that is how a restart resumes it.
+    A message held by a process that died (on this machine: its pid is gone; elsewhere: its lease in
+    ``leases`` expired) is taken over: that is how a restart or another process resumes it.
     """
     owner = owner or process_owner()
     with write_tx(db):
@@ -222,15 +190,15 @@ def claim_message(
         if row is None or row["status"] in ("replied", "failed"):
             return None
         holder = row.get("claimed_by")
-        if row["status"] == "processing" and holder and holder != owner and _owner_alive(
-            holder, row["updated_at"], lease_s
-        ):
+        if holder and holder != owner and owner_alive(db, holder, now):
             return None
-        db.execute(
-            "UPDATE messages SET status = 'processing', claimed_by = ?, updated_at = ? WHERE id = ?",
-            (owner, utc_now(), message_id),
-        )
-        return row
+        # conditional on the holder read above, so two processes claiming at once never both win
+        taken = db.execute(
+            "UPDATE messages SET status = 'processing', claimed_by = ?, updated_at = ? WHERE id = ?"
+            " AND status IN ('received', 'processing') AND COALESCE(claimed_by, '') = ?",
+            (owner, utc_now(), message_id, holder or ""),
+        ).rowcount
+        return row if taken == 1 else None
 
 
 class ConversationLog:
@@ -266,6 +234,3 @@ class ConversationLog:
 
     def unfinished(self) -> list[Row]:
         return unfinished_inbound(self.db)
-
-    def unfinished_ids(self, limit: int) -> list[int]:
-        return unfinished_inbound_ids(self.db, limit)

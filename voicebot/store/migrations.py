@@ -397,10 +397,23 @@ V11_ORDER_NUMBERS = [
     "CREATE UNIQUE INDEX orders_shop_number ON orders (shop_id, number)",
 ]
 
+# Version 12: leases shared by every service process on the store (store/leases.py): ``process:<host:pid>``
+# says a process is alive (its heartbeat renews it, and the messages it claimed stay its own while it is
+# fresh); ``job:<name>`` lets one process run a periodic job (media retention) for everyone.
+V12_LEASES = [
+    """CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX messages_claimed ON messages (claimed_by, status)",
+]
+
 Step = str | dict[str, list[str]]  # a statement for both engines, or each engine's own statements
 MIGRATIONS: list[list[Any]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
-    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS,
+    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS, V12_LEASES,
 ]
 # Versions whose migration rebuilds a table other tables refer to: foreign keys are off while it runs
 # (they cannot be switched inside a transaction), and checked before it commits.
