@@ -26,6 +26,7 @@ from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
 from voicebot.nlu.heard import Heard
@@ -234,9 +235,8 @@ class _Turn(Repair):
 
     def says_new(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("new_words") or []
-        said = text.lower()
-        latin = load_pack(self.lang).script == "latin"
-        return any(re.search(rf"\b{re.escape(w)}\b", said) if latin else w in said for w in words)
+        said, speech = text.lower(), language(self.lang)
+        return any(speech.mentions(said, w) for w in words)
 
     def is_weak_yes(self, text: str) -> bool:
         """A murmur (嗯嗯, mhm) that may be a yes or just a sound."""
