@@ -49,7 +49,7 @@ SWEEP_CHECK_S = 300.0  # how often a process asks whether the hourly media sweep
 def shop_languages(config: Config) -> list[str]:
     """``[shop]``'s language first, then every other shop's: each needs a recogniser from the start (a shop
     added later in a new language is heard after the next restart)."""
-    db = open_db(config.db_path)
+    db = open_db(config.database)
     try:
         others = [s["language"] for s in list_shops(db) if s["id"] != DEFAULT_SHOP]  # shop 1 is [shop]
         return list(dict.fromkeys([config.shop.language, *others]))

@@ -78,6 +78,8 @@ class Language:
     full_stop = "."
     #: product names are compared by pinyin as well (homophones in Mandarin)
     pinyin_matching = False
+    #: a "name" longer than this (characters) is mis-heard or hostile: never read back as a product
+    max_name_chars = 40
     #: a sentence starts with a capital letter
     capitalize_sentences = False
     #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
@@ -131,6 +133,14 @@ class Language:
     def has_word(self, norm: str, word: str) -> bool:
         """``word`` is said in normalised ``norm`` (a whole word where words are spaced)."""
         return word in norm.split()
+
+    def mentions(self, said: str, word: str) -> bool:
+        """``word`` is in lower-case ``said`` (not inside a longer word where words are spaced: "new", not "renew")."""
+        return re.search(rf"\b{re.escape(word)}\b", said) is not None
+
+    def unspaced(self, text: str) -> str:
+        """Raw text lower-cased as the pack's patterns on it expect (cjk: without the recogniser's spaces)."""
+        return text.lower()
 
     def word_set(self, text: str) -> set[str]:
         """The pieces of ``text`` that tell one name from another ("silver" of "silver bracelet")."""
@@ -228,8 +238,16 @@ class Language:
 class CjkLanguage(Language):
     """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
 
+    max_name_chars = 20
+
     def has_word(self, norm: str, word: str) -> bool:
         return word in norm
+
+    def mentions(self, said: str, word: str) -> bool:
+        return word in said
+
+    def unspaced(self, text: str) -> str:
+        return text.lower().replace(" ", "")
 
     def word_set(self, text: str) -> set[str]:
         """The characters of ``text``, without the pack's ``pick_fillers`` (的, 个: in every answer)."""
