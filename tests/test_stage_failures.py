@@ -11,6 +11,7 @@ from voicebot.lang.packs import available_languages
 from voicebot.pipeline.failures import FALLBACK, SPOKEN, failure_of
 from voicebot.pipeline.inbound import MediaError
 from voicebot.shop.errors import PhotoError
+from voicebot.store import StoreBusy
 
 
 @pytest.mark.parametrize("lang", sorted(available_languages()))
@@ -21,17 +22,20 @@ def test_every_failure_has_a_reply_in_every_pack(lang):
 
 def test_each_kind_of_failure_is_told_apart():
     cases = {
-        audio_errors.CorruptAudio("bad frames"): ("decode.corrupt", "errors.audio_corrupt", "corrupt: bad frames"),
-        audio_errors.SilentAudio("quiet"): ("decode.silent", "errors.audio_silent", "silent: quiet"),
-        MediaError("gone", "expired"): ("fetch.expired", "errors.media_expired", "media_expired: gone"),
-        PhotoError("no photo 3", reason="missing"): ("photo.missing", "errors.photo_damaged", "photo_missing: no photo 3"),
+        audio_errors.CorruptAudio("bad frames"): ("decode.corrupt", "errors.audio_corrupt", "bad frames"),
+        audio_errors.SilentAudio("quiet"): ("decode.silent", "errors.audio_silent", "quiet"),
+        MediaError("gone", "expired"): ("fetch.expired", "errors.media_expired", "gone"),
+        PhotoError("no photo 3", reason="missing"): ("photo.missing", "errors.photo_damaged", "no photo 3"),
         ModelMissing("ko"): ("asr.no_model", "errors.no_model", str(ModelMissing("ko"))),
         AsrError("worker died"): ("asr.failed", "errors.asr", "worker died"),
-        ZeroDivisionError("bug"): ("run.internal", "errors.internal", "ZeroDivisionError('bug')"),
+        StoreBusy("database is busy"): ("store.busy", "errors.busy", "database is busy"),
+        ZeroDivisionError("bug"): ("run.internal", "errors.internal", "ZeroDivisionError: bug"),
     }
     for error, (code, key, detail) in cases.items():
         failure = failure_of(error)
         assert (f"{failure.stage}.{failure.code}", failure.reply_key, failure.detail) == (code, key, detail)
+        assert failure.logged == f"{code}: {detail}"  # what the conversation log keeps
+        assert failure.failed == (code == "run.internal")  # only a bug marks the message failed
 
 
 def test_every_audio_error_code_has_its_own_reply():

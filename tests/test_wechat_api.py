@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from voicebot.channels.wechat import WechatApi, WechatApiError
+from voicebot.channels.wechat import MemoryCache, WechatApi, WechatApiError
 from voicebot.config import WechatConfig
 from voicebot.testing.wechat_emulator import Clock, WechatEmulator
 from voicebot.testing.wechat_media import synth
@@ -23,6 +23,7 @@ async def wx(aiohttp_server):
     """(emulator, api) sharing one clock; the user ``oBuyer`` has just written to the account."""
     emulator = WechatEmulator(clock=Clock(1_714_000_000))
     server = await aiohttp_server(emulator.app)
+    emulator.url = str(server.make_url(""))
     config = WechatConfig(
         app_id=emulator.account.app_id, app_secret=emulator.account.app_secret, api_base=str(server.make_url(""))
     )
@@ -72,6 +73,37 @@ async def test_token_retired_by_another_process_is_replaced(wx):
     emulator.clock.advance(301)
     await api.send_text("oBuyer", "2")
     assert [s.payload["text"]["content"] for s in emulator.sent] == ["1", "2"]
+
+
+async def test_token_in_hand_is_used_without_reading_the_shared_cache(wx):
+    """Calls reuse the token in memory; a token another process put in the shared cache is picked up
+    once WeChat retires ours, without a token fetch of our own."""
+    emulator, _ = wx
+    shared = MemoryCache(emulator.clock)
+    reads = []
+
+    class Counted(MemoryCache):
+        async def get(self, key):
+            reads.append(key)
+            return await shared.get(key)
+
+        async def set(self, key, value, expires_at):
+            await shared.set(key, value, expires_at)
+
+    config = WechatConfig(app_id=emulator.account.app_id, app_secret=emulator.account.app_secret,
+                          api_base=emulator.url)
+    async with WechatApi(config, clock=emulator.clock, token_cache=Counted()) as ours, \
+            WechatApi(config, clock=emulator.clock, token_cache=shared) as other:
+        emulator.account.window_quota = 10
+        emulator.user_message("oBuyer")
+        for i in range(3):
+            await ours.send_text("oBuyer", str(i))
+        assert len(reads) == 1 and ours.token_fetches == 1  # read once (empty), then fetched and kept
+        await other.access_token(stale=await other.access_token())  # the other process refreshes
+        emulator.clock.advance(301)  # ours is retired
+        await ours.send_text("oBuyer", "3")
+        assert ours.token_fetches == 1 and other.token_fetches == 1 and len(reads) == 2
+    assert [s.payload["text"]["content"] for s in emulator.sent] == ["0", "1", "2", "3"]
 
 
 async def test_persistent_token_failure_is_retried_only_once(wx):

@@ -61,6 +61,7 @@ class ShopConfig:
 
 @dataclass
 class StorageConfig:
+    url: str = ""  # "postgresql://user:password@host:5432/db": PostgreSQL instead of the SQLite file
     db_path: str = ""  # empty: <data_dir>/voicebot.db
     photos_dir: str = ""  # empty: <data_dir>/photos
     media_dir: str = ""  # empty: <data_dir>/media (inbound and outbound audio)
@@ -213,6 +214,11 @@ class Config:
     @property
     def db_path(self) -> Path:
         return self.path(self.storage.db_path, "voicebot.db", "storage.db_path")
+
+    @property
+    def database(self) -> str:
+        """Where the store is: ``[storage] url`` (PostgreSQL) when set, else the SQLite file's path."""
+        return self.storage.url or str(self.db_path)
 
     @property
     def models_dir(self) -> Path:
@@ -389,6 +395,8 @@ def _validate(config: Config) -> None:
                 check_uri(uri)
             except ValueError as e:
                 raise ConfigError(f"{src}: {section}.wyoming[{i}]: {e}") from None
+    if config.storage.url and not config.storage.url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{src}: storage.url must be a postgresql:// URL (empty: the SQLite file at db_path)")
     if config.asr.whisper_model not in ("whisper-base", "whisper-small"):
         raise ConfigError(f"{src}: asr.whisper_model must be whisper-base or whisper-small")
     if config.wechat.enabled and not config.wechat.token:

@@ -26,8 +26,10 @@ from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State, epoch, load_state, record_turn, recorded_turn, save_state
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
+from voicebot.nlu.heard import Heard
 from voicebot.store.db import StoreBusy, write_tx
 from voicebot.store.scoped import ShopDb
 
@@ -49,7 +51,8 @@ class _Turn(Repair):
     # --- the turn ------------------------------------------------------------------------------
 
     def run(self, text: str) -> TurnResult:
-        result = self.turn(text)
+        self.heard = Heard.read(text, self.lang)
+        result = self.turn(self.heard)
         kind = result.intent.name
         if result.committed and self.done_intent is not None and kind != "undo":
             done = self.done_intent.copy(utterance="")
@@ -84,14 +87,14 @@ class _Turn(Repair):
             return it.copy(product=context["product"])
         return it
 
-    def turn(self, text: str) -> TurnResult:
-        heard = ports.understand(text, self.lang, self.role, list(self.catalog))
-        unsure = ((self.unsure or heard.unsure) and heard.name in ASK_WHEN_UNSURE) or heard.approximate  # heard.unsure: read by sound
-        it = heard.copy(utterance=text, unsure=unsure)
+    def turn(self, heard: Heard) -> TurnResult:
+        said = ports.understand(heard, self.role, list(self.catalog))
+        unsure = ((self.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate  # said.unsure: read by sound
+        it = said.copy(utterance=heard.text, unsure=unsure)
         kind, pending = it.name, self.pending()
         if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
-            it = self.from_context(it.copy(spoken=self.leftover(text, kind)))
-        if kind == "unknown" and self.is_greeting(text):
+            it = self.from_context(it.copy(spoken=self.leftover(heard, kind)))
+        if kind == "unknown" and self.is_greeting(heard.text):
             return self.greet(it)
         if kind == "repeat":
             last = self.state.get("last_reply") or self.say("nothing_to_repeat")
@@ -108,13 +111,13 @@ class _Turn(Repair):
                 return self.cancel_pending(pending, it)  # the waiting thing, never an older action
             self.clear()
             last = self.state.get("last_done") or {}
-            if heard.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+            if said.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
                 return self.wait(it, Awaiting.UNDO_OFFER, self.say("offer_undo", what=last["summary"]))
             if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
                 return self.ask_undo(it)
             return self.undo(it)
         if pending:
-            resumed = self.resume(pending, it, text)
+            resumed = self.resume(pending, it, heard)
             if resumed is not None:
                 return resumed
             self.clear()  # the user moved on: treat this utterance fresh
@@ -130,89 +133,101 @@ class _Turn(Repair):
             return False
         if (kind in NEEDS_PRODUCT or it.spec.new_product) and not (it.product or it.candidates):
             # "三十块一斤" alone answers "多少钱？"; "进货五瓶" is an action of its own
-            return ports.says_command(it.utterance, self.lang, self.role, kind)
+            return self.heard.says_command(self.role, kind)
         return True
 
-    def resume(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
+    def resume(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """Answer a pending question, or None when the utterance is something new."""
-        awaiting, kind = pending["awaiting"], it.name
-        if awaiting is Awaiting.UNDO_OFFER:
+        answer = _ANSWERS.get(pending["awaiting"], _Turn.answer_slot)
+        return answer(self, pending, it, heard)
+
+    def answer_undo_offer(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
+        """ "刚才记了…，要撤销吗？" answered: yes undoes, no keeps; anything else is new."""
+        self.clear()
+        if it.name == "confirm":
+            return self.undo(it)
+        if it.name == "deny":
+            return self.result(self.say("kept"), it)
+        return None
+
+    def answer_read_back(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
+        """ "卖了三瓶蜂蜜，对吗？" answered: yes commits, no (with a correction) corrects or drops it."""
+        kind = it.name
+        if kind == "confirm" and self.unsure and self.is_weak_yes(heard.text):
+            return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
+        if kind == "confirm":
             self.clear()
-            if kind == "confirm":
-                return self.undo(it)
-            if kind == "deny":
-                return self.result(self.say("kept"), it)
-            return None
-        if awaiting is Awaiting.CONFIRM:
-            if kind == "confirm" and self.unsure and self.is_weak_yes(text):
-                return self.ask_plainly(pending)  # 嗯嗯 heard unsure is not a yes to a shop change
-            if kind == "confirm":
-                self.clear()
-                return self.proceed(pending["intent"].copy(confirmed=True))
-            if kind == "deny":
-                self.clear()
-                fix = self.correction(text, pending["intent"])
-                if fix is not None:
-                    return self.apply_correction(pending, fix)
-                return self.result(self.say("denied"), pending["intent"])
-            return self.ask_again(pending) if kind == "unknown" else None
-        if awaiting is Awaiting.NEW_OR_OLD:
-            return self.new_or_old(pending, it, text)
-        if awaiting is Awaiting.MORE:
-            if kind == "confirm" or (kind == "unknown" and self.is_more_yes(text)):
-                return self.next_chunk(pending)
-            if kind == "deny":
-                self.clear()
-                return self.result(self.say("no_more"), it)
-            return None
+            return self.proceed(pending["intent"].copy(confirmed=True))
         if kind == "deny":
             self.clear()
-            fix = self.correction(text, pending["intent"], awaiting)
+            fix = self.correction(heard, pending["intent"])
+            if fix is not None:
+                return self.apply_correction(pending, fix)
+            return self.result(self.say("denied"), pending["intent"])
+        return self.ask_again(pending) if kind == "unknown" else None
+
+    def answer_more(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
+        """ "还有三样，要听吗？" answered."""
+        if it.name == "confirm" or (it.name == "unknown" and self.is_more_yes(heard.text)):
+            return self.next_chunk(pending)
+        if it.name == "deny":
+            self.clear()
+            return self.result(self.say("no_more"), it)
+        return None
+
+    def answer_slot(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
+        """A missing slot's question ("几瓶？", "哪个？") answered, corrected, asked aside, or left for a new
+        command."""
+        kind, base = it.name, pending["intent"]
+        if kind == "deny":
+            self.clear()
+            fix = self.correction(heard, base, pending["awaiting"])
             if fix is not None:
                 return self.apply_correction(pending, fix)
             return self.cancel_pending(pending, it)
-        base = pending["intent"]
-        if (
-            kind in ("ask_price", "ask_stock")
-            and it.product in (None, base.product)  # none said, or the one of the last turn
-            and not it.candidates
-            and base.product in self.catalog
-            and awaiting in (Awaiting.QUANTITY, Awaiting.CONFIRM)
-        ):  # 我想买点核桃 -> 多少钱一斤啊: answer for 核桃, and the order still waits
-            answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
-            pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
-            reply = replies.sentences(self.lang, answer.reply, pending["question"])
-            return self.result(reply, base, awaiting=awaiting)
-        if (
-            kind == "set_price"
-            and not it.product
-            and it.price is not None
-            and base.price
-            and base.name in ("add_product", "record_sale")
+        aside = self.answer_aside(pending, it)
+        if aside is not None:
+            return aside
+        if kind == "set_price" and not it.product and it.price is not None and base.price and base.name in (
+            "add_product", "record_sale"
         ):  # "改成四十块": the price she gave, changed
             self.clear()
             return self.proceed(base.copy(price=it.price))
         if self.is_new_command(pending, it):
             return None
-        filled = self.fill(pending, it, text)
+        filled = self.fill(pending, it, heard)
         if filled is not None:
             self.clear()
             return self.proceed(filled)
         return self.ask_again(pending) if kind in ("unknown", "confirm") else None
 
-    def new_or_old(self, pending: Pending, it: Intent, text: str) -> TurnResult | None:
+    def answer_aside(self, pending: Pending, it: Intent) -> TurnResult | None:
+        """我想买点核桃 -> 几斤？ -> 多少钱一斤啊: the price (or stock) of 核桃, and the question still waits."""
+        base, kind = pending["intent"], it.name
+        if not (
+            kind in ("ask_price", "ask_stock")
+            and it.product in (None, base.product)  # none said, or the one of the last turn
+            and not it.candidates
+            and base.product in self.catalog
+            and pending["awaiting"] is Awaiting.QUANTITY
+        ):
+            return None
+        answer = getattr(self, f"do_{kind}")(it.copy(product=base.product))
+        pending["expires"] = self.now + self.config.dialogue.pending_timeout_s
+        reply = replies.sentences(self.lang, answer.reply, pending["question"])
+        return self.result(reply, base, awaiting=pending["awaiting"])
+
+    def new_or_old(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult | None:
         """ "A new turquoise necklace, or the turquoise bracelet you have?" answered."""
         kind, base = it.name, pending["intent"]
         if kind not in ("add_product", "attach_photo") and self.is_new_command(pending, it):
             return None  # 今天卖了多少 / 有新订单吗 while this waits: that sentence, handled as itself
-        if kind == "deny" and not self.says_new(text):
+        if kind == "deny" and not self.says_new(heard.text):
             return self.cancel_pending(pending, it)
-        if self.says_new(text) or ports.match_product(text, self.lang, [base.product]) == base.product:
+        if self.says_new(heard.text) or heard.product([base.product or ""]) == base.product:
             self.clear()
             return self.proceed(base.copy(new_ok=True))
-        existing = ports.match_product(text, self.lang, pending["candidates"]) or ports.pick_candidate(
-            text, self.lang, pending["candidates"]
-        )
+        existing = heard.product(pending["candidates"]) or heard.candidate(pending["candidates"])
         if existing is not None:
             self.clear()
             return self.existing_product(base.copy(product=existing, new_ok=True))
@@ -220,9 +235,8 @@ class _Turn(Repair):
 
     def says_new(self, text: str) -> bool:
         words = replies.load_replies(self.lang).get("new_words") or []
-        said = text.lower()
-        latin = load_pack(self.lang).script == "latin"
-        return any(re.search(rf"\b{re.escape(w)}\b", said) if latin else w in said for w in words)
+        said, speech = text.lower(), language(self.lang)
+        return any(speech.mentions(said, w) for w in words)
 
     def is_weak_yes(self, text: str) -> bool:
         """A murmur (嗯嗯, mhm) that may be a yes or just a sound."""
@@ -240,22 +254,18 @@ class _Turn(Repair):
         said = re.sub(r"[\s,.!?，。！？]+", " ", text).strip().lower()
         return said in words or said.replace(" ", "") in words
 
-    def quantity_only(self, base: Intent, text: str) -> Intent | None:
+    def quantity_only(self, base: Intent, heard: Heard) -> Intent | None:
         """``base`` with a bare count ("三条") when its intent still needs a quantity, else None."""
         if "quantity" not in base.spec.required or base.quantity is not None:
             return None
-        parsed = ports.parse_number(text, self.lang, "quantity")
-        if (
-            parsed is None
-            or self.leftover(text, base.name)
-            or parsed[0] <= 0
-        ):
+        parsed = heard.number()
+        if parsed is None or self.leftover(heard, base.name) or parsed.value <= 0:
             return None
-        return base.copy(quantity=ports.amount(parsed[0]))
+        return base.copy(quantity=ports.amount(parsed.value))
 
-    def leftover(self, text: str, kind: str) -> str | None:
+    def leftover(self, heard: Heard, kind: str) -> str | None:
         try:
-            return ports.leftover_name(text, self.lang, kind)
+            return heard.leftover_name(kind)
         except Exception as e:  # a heuristic over the NLU's pack: never let it break the turn
             log_event("dialogue_leftover_failed", level=30, error=f"{type(e).__name__}: {e}")
             return None
@@ -265,83 +275,96 @@ class _Turn(Repair):
         reply = self.say("ask.again", question=pending["question"])
         return self.result(reply, pending["intent"], awaiting=pending["awaiting"])
 
-    def fill(self, pending: Pending, it: Intent, text: str) -> Intent | None:
+    def fill(self, pending: Pending, it: Intent, heard: Heard) -> Intent | None:
         """The pending intent with the awaited slot taken from this answer, or None."""
-        awaiting, base, kind = pending["awaiting"], pending["intent"], it.name
+        awaiting, base = pending["awaiting"], pending["intent"]
         if self.unsure and base.name in MONEY_STOCK:
             base = base.copy(unsure=True)
         slot = awaiting.slot
-        if kind == base.name and slot:  # the user said the whole thing again, maybe with the slot
+        if it.name == base.name and slot:  # the user said the whole thing again, maybe with the slot
             merged = base.merged(it).copy(unsure=base.unsure or it.unsure)
             if getattr(merged, slot) is not None and (awaiting is not Awaiting.WHICH or merged.product in self.catalog):
                 return merged
-        if awaiting in (Awaiting.PRICE, Awaiting.QUANTITY):
-            value = getattr(it, awaiting.value) if kind not in ("unknown", "confirm") else None
-            approximate = it.approximate
-            if value is None:
-                parsed = ports.parse_number(text, self.lang, awaiting.value)
-                if parsed is None:
-                    return None
-                value, approximate = parsed
-            if awaiting is Awaiting.QUANTITY and value <= 0:
+        filler = _FILLERS.get(awaiting)
+        return filler(self, pending, base, it, heard) if filler is not None else None
+
+    def fill_amount(self, pending: Pending, base: Intent, it: Intent, heard: Heard) -> Intent | None:
+        """ "多少钱？" / "几条？" answered: "两百块", "五十斤" (the unit a new product is counted in), "十来个"."""
+        awaiting = pending["awaiting"]
+        value = getattr(it, awaiting.value) if it.name not in ("unknown", "confirm") else None
+        approximate = it.approximate
+        if value is None:
+            parsed = heard.number(money=awaiting is Awaiting.PRICE)
+            if parsed is None:
                 return None
-            base = base.copy(**{awaiting.value: ports.amount(value) if awaiting is Awaiting.QUANTITY else value})
-            unit = it.unit or ports.spoken_unit(text, self.lang)
-            if base.name == "add_product" and unit and not base.unit:
-                base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
-            if approximate:
-                base = base.copy(unsure=True, approximate=True)
-            return base
-        if awaiting is Awaiting.WHICH:
-            name = ports.match_product(text, self.lang, pending.get("candidates") or [])
-            if name is None:
-                name = ports.pick_candidate(text, self.lang, pending.get("candidates") or [])
-            if name is None and it.product in (pending.get("candidates") or []):
-                name = it.product
-            if name is None:
-                return None
-            return base.copy(product=name, candidates=())
-        if awaiting is Awaiting.PRODUCT:
-            if base.name == "add_product":
-                name = it.product if kind == "add_product" else None
-                if name is None and kind == "unknown":
-                    name = ports.spoken_name(text, self.lang)
-            else:
-                name = it.product if it.product in self.catalog else None
-                if name is None and not it.candidates:
-                    name = ports.match_product(text, self.lang, list(self.catalog))
-                counted = self.quantity_only(base, text) if name is None and kind == "unknown" else None
-                if counted is not None:
-                    return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
-                if name is None and kind == "unknown":  # a product we do not have: say so
-                    spoken = ports.spoken_name(text, self.lang)
-                    return base.copy(spoken=spoken) if spoken else None
-                if name is None and it.candidates:
-                    return base.copy(candidates=it.candidates, product=it.product)
-            if not name:
-                return None
-            return base.copy(product=name)
-        if awaiting is Awaiting.CUSTOMER:
-            if base.name in ORDER_BY_NUMBER and self.spoken_order_number(text) is not None:
-                return base.copy(customer=None, utterance=text)  # "三号" / "order two"
-            name = it.customer or (ports.spoken_name(text, self.lang) if kind == "unknown" else None)
-            tail = load_pack(self.lang).answer_name_tail
-            if name and tail is not None:
-                name = tail.sub("", name) or name  # "张三的" answers "哪一单？"
-            if not name:
-                return None
-            return base.copy(customer=name)
-        return None
+            value, approximate = parsed
+        if awaiting is Awaiting.QUANTITY and value <= 0:
+            return None
+        base = base.copy(**{awaiting.value: ports.amount(value) if awaiting is Awaiting.QUANTITY else value})
+        unit = it.unit or heard.unit()
+        if base.name == "add_product" and unit and not base.unit:
+            base = base.copy(unit=unit)  # 上架核桃 -> 有几个？ -> 五十斤: the shop counts walnuts in 斤
+        if approximate:
+            base = base.copy(unsure=True, approximate=True)
+        return base
+
+    def fill_which(self, pending: Pending, base: Intent, it: Intent, heard: Heard) -> Intent | None:
+        """ "绿松石手链还是绿松石耳环？" answered by name, by position or by a word only one has."""
+        candidates = pending.get("candidates") or []
+        name = heard.product(candidates) or heard.candidate(candidates)
+        if name is None and it.product in candidates:
+            name = it.product
+        return base.copy(product=name, candidates=()) if name is not None else None
+
+    def fill_product(self, pending: Pending, base: Intent, it: Intent, heard: Heard) -> Intent | None:
+        """ "哪个商品？" answered: a new product's name, or one of the catalog (or the name of one it lacks)."""
+        kind = it.name
+        if base.name == "add_product":
+            name = it.product if kind == "add_product" else None
+            if name is None and kind == "unknown":
+                name = ports.spoken_name(heard.text, self.lang)
+            return base.copy(product=name) if name else None
+        name = it.product if it.product in self.catalog else None
+        if name is None and not it.candidates:
+            name = heard.product(list(self.catalog))
+        counted = self.quantity_only(base, heard) if name is None and kind == "unknown" else None
+        if counted is not None:
+            return counted  # "三条" answered "哪个商品？": keep the number, ask for the product again
+        if name is None and kind == "unknown":  # a product we do not have: say so
+            spoken = ports.spoken_name(heard.text, self.lang)
+            return base.copy(spoken=spoken) if spoken else None
+        if name is None and it.candidates:
+            return base.copy(candidates=it.candidates, product=it.product)
+        return base.copy(product=name) if name else None
+
+    def fill_customer(self, pending: Pending, base: Intent, it: Intent, heard: Heard) -> Intent | None:
+        """ "哪一单？" / "卖给谁？" answered: an order's number ("三号") or a name ("张三的")."""
+        if base.name in ORDER_BY_NUMBER and self.spoken_order_number(heard.text) is not None:
+            return base.copy(customer=None, utterance=heard.text)  # "三号" / "order two"
+        name = it.customer or (ports.spoken_name(heard.text, self.lang) if it.name == "unknown" else None)
+        tail = load_pack(self.lang).answer_name_tail
+        if name and tail is not None:
+            name = tail.sub("", name) or name  # "张三的" answers "哪一单？"
+        return base.copy(customer=name) if name else None
 
     def proceed(self, it: Intent) -> TurnResult:
         """Plan for a complete-or-not intent: refuse, ask, read back, or commit."""
+        at_once = self.answer_at_once(it)
+        if at_once is not None:
+            return at_once
+        completed = self.complete(it)
+        return completed if isinstance(completed, TurnResult) else self.carry_out(completed)
+
+    def answer_at_once(self, it: Intent) -> TurnResult | None:
+        """What needs no plan: a buyer's seller command, a yes or no with nothing waiting, undo, what the
+        dialogue cannot do, a photo that never came, a "name" too long to be one."""
         kind, spec = it.name, it.spec
         if spec.role == "seller" and self.role != "seller":
             return self.result(self.say("not_allowed"), it, error_code="not_allowed")
         if kind == "confirm":
             return self.result(self.say("nothing_to_confirm"), it)
         if kind == "deny":
-            return self.deny_now(it, it.utterance)
+            return self.deny_now(it, self.reading(it.utterance))
         if kind == "undo":  # the yes to "撤销…，对吗？"
             return self.undo(it)
         if spec.handler is None:
@@ -351,6 +374,11 @@ class _Turn(Repair):
         name = it.product or it.spoken
         if name not in self.catalog and ports.name_too_long(name, self.lang):
             return self.result(self.say("name_unclear"), it, error_code="name_too_long")
+        return None
+
+    def complete(self, it: Intent) -> Intent | TurnResult:
+        """``it`` with a catalog product and every slot it needs, or the question for what is missing."""
+        kind, spec = it.name, it.spec
         if spec.needs_product or (kind == "check_stock" and it.product):
             resolved = self.resolve_product(it)
             if isinstance(resolved, TurnResult):
@@ -381,6 +409,11 @@ class _Turn(Repair):
             if order is None:
                 return self.cancel_too_late(it)
             it = it.copy(order_id=order["id"], items=self.items_text(order))
+        return it
+
+    def carry_out(self, it: Intent) -> TurnResult:
+        """A complete intent: refused for a price the shop would refuse, read back when it must be, else done."""
+        kind = it.name
         if it.price is not None:  # the shop's one money parser, before a read-back of a price it would refuse
             try:
                 ports.to_fen(ports.money(it.price))
@@ -391,7 +424,7 @@ class _Turn(Repair):
             question = self.say("confirm_question", summary=self.summary(it))
             return self.wait(it, Awaiting.CONFIRM, question)
         try:
-            return getattr(self, spec.handler)(it)
+            return getattr(self, it.spec.handler or "")(it)
         except ports.ShopError as e:
             log_event("dialogue_shop_error", level=30, intent=kind, error=f"{type(e).__name__}: {e}")
             return self.result(self.say("error"), it, error_code=getattr(e, "code", "shop_error"))
@@ -497,6 +530,23 @@ class _Turn(Repair):
             fields["total"] = self.price(Decimal(str(it.price)))  # the total she said, exactly
             return self.say("summary.record_sale_total", unit=unit, **fields)
         return self.say(f"summary.{kind}", **fields)
+
+
+
+# What answers each kind of waiting question (a missing slot's: answer_slot), and what fills each slot.
+_ANSWERS: dict[Awaiting, Callable[[_Turn, Pending, Intent, Heard], TurnResult | None]] = {
+    Awaiting.UNDO_OFFER: _Turn.answer_undo_offer,
+    Awaiting.CONFIRM: _Turn.answer_read_back,
+    Awaiting.NEW_OR_OLD: _Turn.new_or_old,
+    Awaiting.MORE: _Turn.answer_more,
+}
+_FILLERS: dict[Awaiting, Callable[[_Turn, Pending, Intent, Intent, Heard], Intent | None]] = {
+    Awaiting.PRICE: _Turn.fill_amount,
+    Awaiting.QUANTITY: _Turn.fill_amount,
+    Awaiting.WHICH: _Turn.fill_which,
+    Awaiting.PRODUCT: _Turn.fill_product,
+    Awaiting.CUSTOMER: _Turn.fill_customer,
+}
 
 
 def handle_turn(

@@ -11,6 +11,7 @@ from voicebot.dialogue.awaiting import Awaiting
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.turn import TurnBase, TurnResult
 from voicebot.intents import Intent
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
 
 
@@ -139,7 +140,7 @@ class OrderActs(TurnBase):
             return order
         candidates = [o for o in ports.open_orders(self.db) if o["status"] in statuses]
         text = it.utterance
-        product = ports.match_product(text, self.lang, list(self.catalog)) if text else None
+        product = self.reading(text).product(list(self.catalog)) if text else None
         if product is not None:
             having = [o for o in candidates if any(i["name"] == product for i in o["items"])]
             if not having:
@@ -195,7 +196,7 @@ class OrderActs(TurnBase):
     def spoken_order_number(self, text: str) -> int | None:
         """三号 / 3号订单 / order three / number three: the spoken order number, or None."""
         pack = load_pack(self.lang)
-        said = text.lower().replace(" ", "") if pack.script == "cjk" else text.lower()
+        said = language(self.lang).unspaced(text)
         m = pack.order_number.search(said) if pack.order_number else None
         if m is None:
             return None

@@ -15,9 +15,9 @@ from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.turn import TurnResult
 from voicebot.intents import Intent, spec
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
-from voicebot.nlu.normalize import normalize
-from voicebot.nlu.numbers import find_numbers
+from voicebot.nlu.heard import Heard
 
 RECENT_S = 300.0
 
@@ -54,21 +54,20 @@ class Repair(Acts):
 
     # --- "no" ----------------------------------------------------------------------------------
 
-    def correction(self, text: str, base: Intent, awaiting: Awaiting | None = None) -> dict[str, Any] | None:
+    def correction(self, heard: Heard, base: Intent, awaiting: Awaiting | None = None) -> dict[str, Any] | None:
         """The slots a deny corrects ("不对，十二瓶", "no, twelve", "不对，是银手链", "不对，是李四"), or None."""
 
         slots = spec(base.name).correctable
         if not slots:
             return None
-        name = self.corrected_name(text)
+        name = self.corrected_name(heard)
         if name is not None:  # 不对，是李四: the customer, and 李四's 四 is not a number
             return {"customer": name} if base.name == "record_sale" else None
         fix: dict[str, Any] = {}
-        product = ports.named_product(text, self.lang, list(self.catalog))
+        product = heard.product(list(self.catalog), outside_numbers=True)
         if product is not None and product != base.product:  # 不对，是银手链
             fix["product"], fix["candidates"] = product, ()
-        found = find_numbers(normalize(text, self.lang), self.lang)
-        n = found[-1] if found else None
+        n = heard.numbers[-1] if heard.numbers else None
         slot = None
         if n is not None and n.kind == "money" and "price" in slots:
             slot = "price"
@@ -90,28 +89,21 @@ class Repair(Acts):
             stale.update(approximate=False, unsure=False)
         return base.copy(**fix, **stale)
 
-    def corrected_name(self, text: str) -> str | None:
+    def corrected_name(self, heard: Heard) -> str | None:
         """The person's name a correction gives ("不对，是李四", "no, to mary"), or None."""
-
         pack = load_pack(self.lang)
-        rest = normalize(text, self.lang)
+        rest = heard.norm
         rest = (pack.deny_head.sub("", rest) if pack.deny_head else rest).strip(" ,.!?，。！？")
         m = pack.corrected_name.fullmatch(rest) if pack.corrected_name else None  # the name is group 1
-        if pack.script == "cjk":
-            ok = m is not None and m.group(1)[0] in pack.surnames and m.group(1) not in pack.name_stopwords
-            ok = ok and not any(rest.endswith(u) for u in pack.units)
-        else:
-            ok = m is not None and m.group(1) not in pack.stopwords | pack.name_stopwords | set(pack.units)
-            ok = ok and not find_numbers(m.group(1), self.lang)
-        return m.group(1) if ok and m is not None else None
+        return m.group(1) if m is not None and language(self.lang).is_name(m.group(1), rest) else None
 
-    def deny_now(self, it: Intent, text: str) -> TurnResult:
+    def deny_now(self, it: Intent, heard: Heard) -> TurnResult:
         """A deny with nothing waiting: about the action just committed, if there is one."""
         last = self.state.get("last_done") or {}
         recent = last and last.get("at", 0) + RECENT_S > self.now
         if not recent or ports.last_action_id(self.db, self.actor) != last.get("action_id"):
             return self.result(self.say("denied_nothing"), it)
-        fix = self.correction(text, last["intent"])
+        fix = self.correction(heard, last["intent"])
         if fix is not None:
             return self.correct_committed(last, fix, it)
         question = self.say("offer_undo", what=last["summary"])

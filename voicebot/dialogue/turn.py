@@ -12,6 +12,7 @@ from voicebot.dialogue.awaiting import Awaiting, Pending
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
 from voicebot.intents import Intent
+from voicebot.nlu.heard import Heard
 from voicebot.shop.facade import Shop
 from voicebot.store.scoped import ShopDb
 
@@ -65,6 +66,7 @@ class TurnBase:
         self.actor = ports.actor_id(db, channel, user_id, role, lang)
         self.done_intent: Intent | None = None  # the intent of the change this turn committed
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
+        self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -97,6 +99,10 @@ class TurnBase:
         self.state["pending"] = Pending(intent=it, awaiting=awaiting, question=question,
                                         expires=self.now + self.config.dialogue.pending_timeout_s, **extra)
         return self.result(question, it, awaiting=awaiting)
+
+    def reading(self, text: str) -> Heard:
+        """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
+        return self.heard if text == self.heard.text else Heard.read(text, self.lang)
 
     def photo_of(self, name: str | None) -> str | None:
         row = self.catalog.get(name or "")

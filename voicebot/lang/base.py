@@ -78,6 +78,8 @@ class Language:
     full_stop = "."
     #: product names are compared by pinyin as well (homophones in Mandarin)
     pinyin_matching = False
+    #: a "name" longer than this (characters) is mis-heard or hostile: never read back as a product
+    max_name_chars = 40
     #: a sentence starts with a capital letter
     capitalize_sentences = False
     #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
@@ -125,6 +127,44 @@ class Language:
         """A customer's name as a pack pattern took it (at ``span`` of ``norm``), trimmed to the name, or None
         when it is not one. ``words``: the utterance's words as the recogniser split them."""
         return name, span
+
+    # --- the words of an answer ------------------------------------------------------------------
+
+    def has_word(self, norm: str, word: str) -> bool:
+        """``word`` is said in normalised ``norm`` (a whole word where words are spaced)."""
+        return word in norm.split()
+
+    def mentions(self, said: str, word: str) -> bool:
+        """``word`` is in lower-case ``said`` (not inside a longer word where words are spaced: "new", not "renew")."""
+        return re.search(rf"\b{re.escape(word)}\b", said) is not None
+
+    def unspaced(self, text: str) -> str:
+        """Raw text lower-cased as the pack's patterns on it expect (cjk: without the recogniser's spaces)."""
+        return text.lower()
+
+    def word_set(self, text: str) -> set[str]:
+        """The pieces of ``text`` that tell one name from another ("silver" of "silver bracelet")."""
+        return set(text.lower().split())
+
+    def compact(self, norm: str) -> str:
+        """Normalised text with the gaps left by removed words closed, the way rules match it."""
+        return " ".join(norm.split())
+
+    def name_words(self, norm: str, taken: list[tuple[int, int]]) -> list[str]:
+        """The words of ``norm`` outside the ``taken`` spans that may be a name (no stop words)."""
+        pack = self.pack
+        skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
+        return [w for w in _free(norm, taken) if w not in skip]
+
+    def name_of(self, words: list[str]) -> str:
+        """The name the left-over ``words`` make ("turquoise necklace"; 核桃 of 核桃 and 好)."""
+        return " ".join(words)
+
+    def is_name(self, name: str, said: str) -> bool:
+        """``name``, taken from the correction ``said`` ("no, to mary"), is a person's name: no stop word,
+        unit or number."""
+        pack = self.pack
+        return name not in pack.stopwords | pack.name_stopwords | set(pack.units) and not self.find_numbers(name)
 
     def match_form(self, word: str) -> str:
         """One lower-case word as product names are compared (English: its singular, "jars" -> "jar")."""
@@ -198,6 +238,46 @@ class Language:
 class CjkLanguage(Language):
     """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
 
+    max_name_chars = 20
+
+    def has_word(self, norm: str, word: str) -> bool:
+        return word in norm
+
+    def mentions(self, said: str, word: str) -> bool:
+        return word in said
+
+    def unspaced(self, text: str) -> str:
+        return text.lower().replace(" ", "")
+
+    def word_set(self, text: str) -> set[str]:
+        """The characters of ``text``, without the pack's ``pick_fillers`` (的, 个: in every answer)."""
+        return set(text.replace(" ", "")) - set(self.pack.raw.get("pick_fillers") or "")
+
+    def compact(self, norm: str) -> str:
+        return norm.replace(" ", "")
+
+    def name_words(self, norm: str, taken: list[tuple[int, int]]) -> list[str]:
+        """As :meth:`Language.name_words`, with a unit at either end taken too and the pack's ``name_edges``
+        (还有, 的, 吗 …) stripped from each word; a name has two characters at least."""
+        pack = self.pack
+        units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
+        if units:
+            taken = taken + [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]
+        skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
+        edges = str(pack.raw.get("name_edges") or "")
+        words = [w.strip(edges) if edges else w for w in _free(norm, taken)]
+        return [w for w in words if len(w) >= 2 and w not in skip]
+
+    def name_of(self, words: list[str]) -> str:
+        return max(words, key=len)
+
+    def is_name(self, name: str, said: str) -> bool:
+        """A surname first (不对，是李四), and ``said`` not ending in a unit (是三瓶)."""
+        pack = self.pack
+        return name[0] in pack.surnames and name not in pack.name_stopwords and not any(
+            said.endswith(u) for u in pack.units
+        )
+
     def customer_name(self, name: str, span: tuple[int, int], norm: str, words: list[str]) -> tuple[str, tuple[int, int]] | None:
         pack = self.pack
         # 卖给李姐了: the name pattern also took the sentence-final particle
@@ -230,3 +310,12 @@ class CjkLanguage(Language):
         if span[0] > 0 and norm[span[0] - 1] in numerals and any(name.startswith(w) for w in pack.count_units):
             return None  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
         return name, span
+
+
+def _free(norm: str, taken: list[tuple[int, int]]) -> list[str]:
+    """The words of ``norm`` once the ``taken`` spans are blanked out."""
+    blank = [False] * len(norm)
+    for a, b in taken:
+        for i in range(a, min(b, len(norm))):
+            blank[i] = True
+    return "".join(" " if t else ch for ch, t in zip(norm, blank, strict=True)).split()

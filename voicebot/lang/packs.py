@@ -165,6 +165,7 @@ PACK_KEYS = frozenset({
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
     "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
     "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu
+    "pick_fillers", "name_edges",  # issue 23: out of the dialogue (a which-answer's fillers, a name's edges)
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 

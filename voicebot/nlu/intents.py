@@ -262,14 +262,18 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
     return max(chunks, key=len) if chunks else None
 
 
-def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
+def understand(text: str, lang: str, role: str, products: list[str], norm: str | None = None) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``.
 
     Read by its characters, or by its sounds (toneless pinyin) when only that makes a command of it. Of two
-    commands in one sentence, the first (:func:`second_command` gives the other's words)."""
+    commands in one sentence, the first (:func:`second_command` gives the other's words). ``norm``: ``text``
+    normalised already (a caller that read the words once)."""
     two = _two_commands(text, lang, role, products)
-    text = two[0] if two else text
-    return by_sound(lambda t: _read(t, lang, role, products).to_intent(), text, normalize(text, lang), lang, products)
+    if two or norm is None:
+        text, norm = (two[0] if two else text), normalize(two[0] if two else text, lang)
+    said, normal = text, norm
+    return by_sound(lambda t: _read(t, lang, role, products, normal if t == said else None).to_intent(),
+                    text, norm, lang, products)  # fmt: skip
 
 
 def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
@@ -287,12 +291,12 @@ def _two_commands(text: str, lang: str, role: str, products: list[str]) -> tuple
     )  # fmt: skip
 
 
-def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
+def _read(text: str, lang: str, role: str, products: list[str], norm: str | None = None) -> Reading:
     products = [p.strip() for p in products if p and p.strip()]
-    norm = normalize(text, lang)
+    norm = normalize(text, lang) if norm is None else norm
     if not norm:
         return Reading("unknown", text=norm)
-    spans = clause_spans(text, lang, _MAX_CLAUSES)  # a pasted wall of commas is read as one piece
+    spans = clause_spans(text, lang, _MAX_CLAUSES, whole=norm)  # a pasted wall of commas is read as one piece
     u = _Utterance(text, norm, lang, role, load_pack(lang), products, spans)
     later = _command_clause(u)
     if later is not None:

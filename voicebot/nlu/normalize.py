@@ -64,11 +64,13 @@ def clauses(text: str, lang: str) -> list[str]:
     return [c for c in _CLAUSE.split(text) if normalize(c, lang)]
 
 
-def clause_spans(text: str, lang: str, limit: int = 8) -> list[tuple[int, int]]:
-    """Where each clause of ``text`` is in ``normalize(text, lang)`` (one span for the whole text when the
-    clauses do not line up with it, or when there are more than ``limit``: a pasted page, not a sentence)."""
-    whole = normalize(text, lang)
-    if len(_CLAUSE.findall(unicodedata.normalize("NFKC", text))) >= limit:
+def clause_spans(text: str, lang: str, limit: int = 8, whole: str | None = None) -> list[tuple[int, int]]:
+    """Where each clause of ``text`` is in ``whole`` = ``normalize(text, lang)`` (one span for the whole text
+    when the clauses do not line up with it, or when there are more than ``limit``: a pasted page, not a
+    sentence)."""
+    whole = normalize(text, lang) if whole is None else whole
+    pauses = len(_CLAUSE.findall(unicodedata.normalize("NFKC", text)))
+    if pauses >= limit or not pauses:  # no pause: one clause
         return [(0, len(whole))]
     parts = [normalize(c, lang) for c in clauses(text, lang)]
     sep = "" if load_pack(lang).script == "cjk" else " "

@@ -1,5 +1,9 @@
 """The pipeline: one run per inbound message, stage by stage, each stage timed and logged.
 
+A run tells what happens through one stream of typed events (``pipeline/events.py``): the stage
+log lines, the web chat's ``heard``, the outbox sender and the /healthz counters listen to
+``Pipeline.on_event``; what a failure says comes from one table (``pipeline/failures.py``).
+
 ``accept`` commits the message to the inbox (the conversation log, unique per channel message id)
 before a channel answers its HTTP request; ``schedule`` starts at most one run per message; a run
 claims the message, so a redelivery or a second process never acts twice; ``resume`` restarts
@@ -29,10 +33,25 @@ from voicebot.dialogue.ports import display_name, sellers
 from voicebot.dialogue.replies import say
 from voicebot.fileio import write_atomic
 from voicebot.intents import Intent
-from voicebot.logs import log_event, log_limited, timed
+from voicebot.logs import log_event, log_limited
 from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
-from voicebot.pipeline.failures import failure_of
+from voicebot.pipeline.events import (
+    Counters,
+    Decoded,
+    Heard,
+    Listeners,
+    Placed,
+    RunEnd,
+    RunError,
+    RunInfo,
+    RunStart,
+    Spoken,
+    Trace,
+    Understood,
+    log_stage,
+)
+from voicebot.pipeline.failures import StageFailure, failure_of, reply_failure
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.steering import Steering, shop_words
@@ -132,7 +151,8 @@ class Pipeline:
         self.runs: RunQueue[RunResult | None] = RunQueue(
             lambda mid: self.process(mid), self._backlog, config.server.concurrent_runs, config.server.queued_runs
         )
-        self.on_done: list[Any] = []  # callbacks after each run (e.g. wake the outbox sender)
+        self.counters = Counters()
+        self.on_event = Listeners(log_stage, self.counters)  # every run's events (pipeline/events.py)
         self._photo_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def add_channel(self, channel: Channel) -> None:
@@ -200,6 +220,7 @@ class Pipeline:
 
     # -- one run ----------------------------------------------------------------------------
     async def process(self, message_id: int) -> RunResult | None:
+        """Run one message: understand it, answer it, log it; None when another run has or had it."""
         row = await self.db.run(lambda shop: shop.log.claim(message_id))
         if row is None:
             return None
@@ -208,29 +229,29 @@ class Pipeline:
         place = await self.db.run(lambda shop: routing.place_of(shop.village, channel, user))
         where = _Where(place, place.shop_id)
         customer, role, lang = await self.db.run(_who, channel, user, where.shop_id)
+        trace = Trace(RunInfo(message_id, channel, row["channel_msg_id"], user, row["kind"], place.shop_id),
+                      self.on_event)
+        await trace.emit(RunStart(run=trace.run, role=role, lang=lang))
         turn: dialogue.TurnResult | None = None
-        ctx = {"message_id": message_id, "channel": channel, "shop_id": where.shop_id}
         try:
-            turn = await self._understand(row, role, lang, result, ctx, where)
+            turn = await self._understand(row, role, lang, result, trace, where)
         except Exception as e:  # every failure ends in a spoken reply: failures.SPOKEN[{stage}.{code}]
             failure = failure_of(e)
-            if failure.stage == "run":  # a bug: logged, and the message is marked failed
-                log_event("pipeline.error", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
-                result.status = "failed"
-            result.reply_text, result.error = say(lang, failure.reply_key), failure.detail
+            await self._failed(trace, result, failure)
+            result.reply_text = say(lang, failure.reply_key)
         if turn is not None:
             result.reply_text, result.intent = turn.reply, turn.intent.to_public()
         if where.shop_id != place.shop_id:  # she was placed in a shop: the message is that shop's now
             customer, _, _ = await self.db.run(_who, channel, user, where.shop_id)
         if result.reply_text:
             try:
-                await self._reply(row, lang, result, turn, ctx, where)
+                await self._reply(row, lang, result, turn, trace, where)
             except Exception as e:  # no voice: the words still reach the user as text
-                log_event("pipeline.reply_failed", logging.ERROR, error=f"{type(e).__name__}: {e}", **ctx)
-                result.status, result.error = "failed", f"reply: {type(e).__name__}: {e}"
+                await self._failed(trace, result, reply_failure(e, trace.current))
                 await self.db.run(lambda shop: _outbox(shop, where.shop_id).enqueue(
                     channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
                     dedup_key=f"{message_id}:text"))
+        result.timings = dict(trace.timings)
         await self.db.run(
             lambda shop: shop.update_message(
                 message_id,
@@ -246,25 +267,30 @@ class Pipeline:
                 error=result.error,
             )
         )
-        for callback in self.on_done:
-            callback()
-        log_event("pipeline.done", status=result.status, total_ms=round(sum(result.timings.values()), 1),
-                  timings=result.timings, **ctx)
+        await trace.emit(RunEnd(run=trace.run, status=result.status, timings=result.timings, error=result.error))
         return result
 
+    @staticmethod
+    async def _failed(trace: Trace, result: RunResult, failure: StageFailure) -> None:
+        result.error = failure.logged
+        if failure.failed:
+            result.status = "failed"
+        await trace.emit(RunError(run=trace.run, stage=failure.stage, code=failure.code, detail=failure.detail,
+                                  failed=failure.failed))
+
     async def _understand(
-        self, row: dict[str, Any], role: str, lang: str, result: RunResult, ctx: dict[str, Any], where: _Where
+        self, row: dict[str, Any], role: str, lang: str, result: RunResult, trace: Trace, where: _Where
     ) -> dialogue.TurnResult | None:
+        """What the message says, and the dialogue's answer to it (None: nothing to answer)."""
         kind, channel, user = row["kind"], row["channel"], row["user"]
-        t = result.timings
         if kind == "event":
             return await self._event(row, role, lang, where)
         if kind == "image":
             if where.shop_id is None:  # a photo before she chose a shop: nobody to show it to yet
                 return await self._village_answer(routing.Answer("", None), lang, where)
             sid = where.shop_id
-            data = await self._media(row, t, ctx)
-            with timed("photo", t, **ctx):
+            data = await self._media(row, trace)
+            async with trace.stage("photo"):
                 inspected = await self._inspect_photo(data)
                 photo = await self.db.run(lambda shop: _in(shop, sid).store_photo(data, inspected))
             turn = await self.db.run(
@@ -279,40 +305,35 @@ class Pipeline:
         confidence: float | None = None
         text = row["transcript"] or ""
         if kind == "voice":
-            data = await self._media(row, t, ctx)
-            with timed("decode", t, **ctx) as info:
+            data = await self._media(row, trace)
+            async with trace.stage("decode") as stage:
                 pcm = await decode(data, self.config.audio)
-                info["audio_s"] = round(pcm.duration, 2)
+                stage.outcome = Decoded(round(pcm.duration, 2))
             grammar = await self._grammar(lang, where.shop_id)
-            with timed("asr", t, **ctx) as info:
+            async with trace.stage("asr") as stage:
                 transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
-                info.update(text=transcript.text, grammar=transcript.grammar)
+                stage.outcome = Heard(transcript.text, transcript.confidence, transcript.grammar)
             text = result.transcript = transcript.text
             words = [w.__dict__ for w in transcript.words]
             confidence = transcript.confidence
             await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
-            if channel in self.channels:  # e.g. the browser shows what was heard before the reply is ready
-                try:
-                    await self.channels[channel].heard(row, text)
-                except Exception as e:
-                    log_event("pipeline.heard_failed", logging.WARNING, error=f"{type(e).__name__}: {e}", **ctx)
             if not text.strip():
                 return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent=Intent("unknown"))
         if where.place.several and role == "buyer":  # which shop she means, or her shop's dialogue
-            with timed("village", t, **ctx) as info:
+            async with trace.stage("village") as stage:
                 answer = await self.db.run(
                     lambda shop: routing.on_words(shop.village, channel, user, text, lang, where.place))
-                info["moved"] = bool(answer and answer.moved)
+                stage.outcome = Placed(bool(answer and answer.moved))
             if answer is not None or where.shop_id is None:
                 return await self._village_answer(answer or routing.Answer("", None), lang, where)
         sid = where.shop_id
-        with timed("dialogue", t, **ctx) as info:
+        async with trace.stage("dialogue") as stage:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=channel,
                                                   user_id=user, role=role, lang=lang, text=text,
                                                   confidence=confidence, turn_id=str(row["id"]))
             )
-            info.update(intent=turn.intent.name, committed=turn.committed, action_id=turn.action_id)
+            stage.outcome = Understood(turn.intent.name, turn.committed, turn.action_id)
         return turn
 
     async def _village_answer(self, answer: routing.Answer, lang: str, where: _Where) -> dialogue.TurnResult:
@@ -359,13 +380,14 @@ class Pipeline:
             notes.append((s_channel, seller, say(s_lang, "seller_buyer_photo", customer=name)))
         return notes
 
-    async def _media(self, row: dict[str, Any], timings: dict[str, float], ctx: dict[str, Any]) -> bytes:
+    async def _media(self, row: dict[str, Any], trace: Trace) -> bytes:
+        """The message's media bytes: from the channel the first time (then kept), else from disk."""
         path = row["media_path"] or ""
         if path.startswith(MEDIA_REF_PREFIX):
             channel = self.channels[row["channel"]]
             limits = self.config.storage.max_photo_bytes, self.config.audio.max_file_bytes
             limit = limits[0] if row["kind"] == "image" else limits[1]
-            with timed("fetch", timings, **ctx):
+            async with trace.stage("fetch"):
                 data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):], limit)
             saved = str(await self._save_media(data, _extension(data), "in"))
             await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
@@ -408,19 +430,19 @@ class Pipeline:
     # -- reply ------------------------------------------------------------------------------
     async def _reply(
         self, row: dict[str, Any], lang: str, result: RunResult, turn: dialogue.TurnResult | None,
-        ctx: dict[str, Any], where: _Where
+        trace: Trace, where: _Where
     ) -> None:
+        """Speak the reply (in parts when it is long) and queue it, with the sellers' notices."""
         channel_name, user, mid = row["channel"], row["user"], row["id"]
         channel = self.channels.get(channel_name)
         fmt = channel.reply_format if channel else "mp3"
         limits = channel.limits if channel else NO_CHANNEL_LIMITS
-        t = result.timings
-        with timed("tts", t, chars=len(result.reply_text), **ctx) as info:
+        async with trace.stage("tts") as stage:
             parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt, limits)
-            info["parts"] = len(parts)
-        paths = [str(await self._save_media(audio, fmt, "out")) for _, audio in parts]
+            paths = [str(await self._save_media(audio, fmt, "out")) for _, audio in parts]
+            stage.outcome = Spoken(len(result.reply_text), len(parts))
         result.reply_audio_path = paths[0]
-        with timed("outbox", t, **ctx):
+        async with trace.stage("outbox"):
             text_copy = channel.policy.text_copy if channel else False
             await self.db.run(self._enqueue, where.shop_id, channel_name, user, mid, result, turn, text_copy,
                               [(text, path) for (text, _), path in zip(parts, paths, strict=True)])

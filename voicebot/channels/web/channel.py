@@ -19,6 +19,7 @@ from voicebot.channels.web.links import CHANNEL
 from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import Heard, RunEvent, StageEnd
 from voicebot.pipeline.inbound import Limits, SendError
 from voicebot.shop.facade import Shop
 from voicebot.shop.shops import DEFAULT_SHOP
@@ -133,11 +134,14 @@ class WebChannel:
                 log_event("web.push_failed", logging.WARNING, user=user, error=str(e))
         return delivered
 
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        """Tell the page what was recognised, before the reply is ready (best effort)."""
-        event = {"type": "heard", "id": clip_id(row["channel_msg_id"], row["user"]), "message_id": row["id"],
-                 "text": text}
-        await self._push(row["user"], event)
+    async def on_event(self, event: RunEvent) -> None:
+        """A pipeline event: what was recognised in one of this channel's clips goes to the page as
+        ``heard``, before the reply is ready (best effort)."""
+        if event.run.channel != self.name or not isinstance(event, StageEnd) or not isinstance(event.outcome, Heard):
+            return
+        run = event.run
+        await self._push(run.user, {"type": "heard", "id": clip_id(run.channel_msg_id, run.user),
+                                    "message_id": run.message_id, "text": event.outcome.text})
 
     async def send(self, row: dict[str, Any]) -> None:
         """Deliver one outbox row to the user's open chats, or hold it until they come back."""

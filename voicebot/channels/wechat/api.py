@@ -2,7 +2,10 @@
 
 The access token is fetched lazily, refreshed ``refresh_margin_s`` before it expires, fetched by
 one caller while the others wait (single flight), and kept in a pluggable :class:`KeyValueCache`
-so several processes can share it. Neither the secret nor the token is ever logged.
+so several processes can share it. The token in hand is also kept in memory: a call reads the shared
+cache only when it has no live token or WeChat rejected it (then another process's newer one is
+picked up), so downloading a voice note never waits behind the database's queued work. Neither the
+secret nor the token is ever logged.
 """
 
 from __future__ import annotations
@@ -144,6 +147,7 @@ class WechatApi(OwnedSession):
         self.token_fetches = 0
         super().__init__(session)
         self._inflight: asyncio.Future[str] | None = None
+        self._token: tuple[str, float] | None = None  # the token in hand and its expiry (epoch s)
 
     @property
     def _token_key(self) -> str:
@@ -152,11 +156,12 @@ class WechatApi(OwnedSession):
     # -- access token -----------------------------------------------------------------------------
     async def access_token(self, stale: str | None = None) -> str:
         """A valid token; ``stale`` is one WeChat just rejected, so it must not be returned again."""
-        cached = await self.token_cache.get(self._token_key)
-        if cached is not None:
-            token, expires_at = cached
-            if token != stale and expires_at - self.refresh_margin_s > self.clock():
-                return token
+        if (token := self._usable(self._token, stale)) is not None:
+            return token
+        cached = await self.token_cache.get(self._token_key)  # shared: maybe another process's newer one
+        if (token := self._usable(cached, stale)) is not None:
+            self._token = cached
+            return token
         if self._inflight is None:
             fut = asyncio.ensure_future(self._fetch_token())
             self._inflight = fut
@@ -169,6 +174,12 @@ class WechatApi(OwnedSession):
 
             fut.add_done_callback(_done)
         return await asyncio.shield(self._inflight)
+
+    def _usable(self, item: tuple[str, float] | None, stale: str | None) -> str | None:
+        """The token of ``item`` unless it is ``stale`` or (nearly) expired."""
+        if item is None or item[0] == stale or item[1] - self.refresh_margin_s <= self.clock():
+            return None
+        return item[0]
 
     async def _fetch_token(self) -> str:
         self.token_fetches += 1
@@ -187,7 +198,8 @@ class WechatApi(OwnedSession):
         if not isinstance(token, str) or not token:
             raise WechatApiError(None, "token response without access_token")
         expires_in = int(data.get("expires_in", 7200))
-        await self.token_cache.set(self._token_key, token, self.clock() + expires_in)
+        self._token = (token, self.clock() + expires_in)
+        await self.token_cache.set(self._token_key, *self._token)
         log_event(
             "wechat.token_fetched", expires_in=expires_in, ms=round((time.perf_counter() - started) * 1000, 1)
         )
