@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import io
 import logging
 import warnings
@@ -31,7 +30,7 @@ from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.ports import display_name, sellers
 from voicebot.dialogue.replies import say
-from voicebot.fileio import write_atomic
+from voicebot.fileio import write_media
 from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited
 from voicebot.nlu.grammar import GrammarBuilder
@@ -536,11 +535,3 @@ class Pipeline:
     def _write_media(self, data: bytes, ext: str, direction: str) -> Path:
         return write_media(self.config.media_dir / direction, data, ext)
 
-
-def write_media(folder: Path, data: bytes, ext: str) -> Path:
-    """Content-addressed file ``folder/<sha256>.<ext>``, written atomically (safe for concurrent writers)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    if not path.exists():
-        write_atomic(path, data)
-    return path
