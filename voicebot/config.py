@@ -371,6 +371,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.server.claim_lease_s < 3:
         raise ConfigError(f"{src}: server.claim_lease_s must be 3 seconds or more")
+    if config.wechat.enabled and config.server.claim_lease_s <= 2 * config.wechat.api_timeout_s:
+        # a reply being sent (an upload and a send) must not outlive the sender's claim on it
+        raise ConfigError(f"{src}: server.claim_lease_s must be more than twice wechat.api_timeout_s")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     for where, engine in [("asr.engine", config.asr.engine)] + [

@@ -158,9 +158,6 @@ class Listeners:
     def add(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def remove(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
     async def __call__(self, event: RunEvent) -> None:
         for listener in list(self._listeners):
             try:

@@ -33,6 +33,7 @@ class OutboxSender:
         self.db = db
         self.channels = channels
         self.clock = clock  # injectable, so tests can let hours of backoff pass at once
+        self.lease_s = config.server.claim_lease_s  # a claimed row is ours this long (then another sender's)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -75,7 +76,7 @@ class OutboxSender:
                     continue  # replies ride on the user's next delivery instead
                 now = self.clock()
                 for row in await self.db.run(lambda shop, n=name, t=now: shop.outbox.due(n, now=t)):
-                    if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, now=t)):
+                    if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, t, self.lease_s)):
                         sent += await self._send(channel, row)
         return sent
 
@@ -90,7 +91,7 @@ class OutboxSender:
                       reason="interrupted send")
             if status != "pending":
                 return 0
-            await self.db.run(lambda shop: shop.outbox.claim(rid, now=self.clock()))
+            await self.db.run(lambda shop: shop.outbox.claim(rid, self.clock(), self.lease_s))
         reason = await self.db.run(
             lambda shop: policy.hold_reason(shop.outbox, row["channel"], user, self.clock()))
         if reason:

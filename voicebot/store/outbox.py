@@ -319,8 +319,8 @@ class Outbox:
     def pending_for(self, channel: str, user: str) -> list[Row]:
         return pending_for(self.db, channel, user)
 
-    def claim(self, outbox_id: int, now: datetime | None = None) -> bool:
-        return claim(self.db, outbox_id, now=now)
+    def claim(self, outbox_id: int, now: datetime | None = None, lease_s: float = LEASE_S) -> bool:
+        return claim(self.db, outbox_id, lease_s, now)
 
     def start_attempt(self, outbox_id: int, now: datetime | None = None) -> None:
         start_attempt(self.db, outbox_id, now)
