@@ -246,3 +246,26 @@ async def test_conversations_page_through_older_people(aiohttp_server, tmp_path,
         assert len(shown(html)) == 2
         status, html, _ = await op.get(re.search(r'href="([^"]+)" id="older"', html).group(1).replace("&amp;", "&"))
         assert shown(html) == {ids[SELLER][0]} and 'id="older"' not in html
+
+
+def test_chat_turns_are_logged_failed_only_when_the_dialogue_failed(tmp_path):
+    """An answer about goods not sold is no failure; a dialogue that broke is ``dialogue.internal``."""
+    import sqlite3
+
+    db = tmp_path / "voicebot.db"
+
+    def chat(text: str) -> dict:
+        result = CliRunner().invoke(main, ["chat", "--role", "buyer", "--user", "li", "--lang", "zh", text,
+                                           "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        with sqlite3.connect(db) as conn:
+            conn.row_factory = sqlite3.Row
+            return dict(conn.execute("SELECT status, error, reply_text FROM messages ORDER BY id DESC").fetchone())
+
+    answered = chat("核桃多少钱")  # the dialogue's error_code is unknown_product: an answer, not a failure
+    assert (answered["status"], answered["error"]) == ("replied", None) and "核桃" in answered["reply_text"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TRIGGER no_state BEFORE UPDATE ON dialogue_state BEGIN SELECT RAISE(ABORT, 'no'); END")
+        conn.execute("CREATE TRIGGER no_new_state BEFORE INSERT ON dialogue_state BEGIN SELECT RAISE(ABORT, 'no'); END")
+    broken = chat("蜂蜜多少钱")
+    assert broken["status"] == "failed" and broken["error"].startswith("dialogue.internal: ")

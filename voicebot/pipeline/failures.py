@@ -27,6 +27,7 @@ SPOKEN: dict[str, str] = {  # {stage}.{code} -> the reply template the user hear
     "asr.no_model": "errors.no_model",
     "asr.failed": "errors.asr",
     "store.busy": "errors.busy",
+    "dialogue.internal": "error",  # the dialogue caught its own failure: nothing was changed
     "run.internal": "errors.internal",
 }
 FALLBACK = {  # a code the table does not know yet still gets its stage's general answer
@@ -35,6 +36,7 @@ FALLBACK = {  # a code the table does not know yet still gets its stage's genera
     "photo": "errors.photo_damaged",
     "asr": "errors.asr",
     "store": "errors.busy",
+    "dialogue": "error",
     "run": "errors.internal",
 }
 UNSPOKEN = ("tts", "outbox")  # failures while replying: the reply itself goes as text
@@ -43,7 +45,7 @@ _LOGGED = re.compile(r"([a-z_]+\.[a-z_]+): ")
 
 @dataclass(frozen=True)
 class StageFailure:
-    stage: str  # fetch, decode, photo, asr, store, run (a bug); tts or outbox while replying
+    stage: str  # fetch, decode, photo, asr, store, dialogue, run (a bug); tts or outbox while replying
     code: str
     detail: str
 
@@ -61,7 +63,10 @@ class StageFailure:
     def failed(self) -> bool:
         """A bug or a broken part of ours (the message is marked failed), not the user's input or a
         passing condition."""
-        return self.stage == "run" or self.stage in UNSPOKEN
+        return self.code == "internal" or self.stage in UNSPOKEN
+
+
+DIALOGUE_FAILED = StageFailure("dialogue", "internal", "the turn failed (see dialogue_failed in the log)")
 
 
 def failure_of(e: Exception) -> StageFailure:

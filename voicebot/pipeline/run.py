@@ -50,7 +50,7 @@ from voicebot.pipeline.events import (
     Understood,
     log_stage,
 )
-from voicebot.pipeline.failures import StageFailure, failure_of, reply_failure
+from voicebot.pipeline.failures import DIALOGUE_FAILED, StageFailure, failure_of, reply_failure
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.steering import Steering, shop_words
@@ -363,6 +363,8 @@ class Pipeline:
                                                   confidence=confidence, turn_id=str(row["id"]))
             )
             stage.outcome = Understood(turn.intent.name, turn.committed, turn.action_id)
+        if turn.error_code == "internal_error":  # it said so and changed nothing, but the run failed
+            await self._failed(run, DIALOGUE_FAILED)
         return turn
 
     async def _photo(self, run: _Run) -> dialogue.TurnResult:
