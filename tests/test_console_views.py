@@ -159,6 +159,8 @@ async def test_chat_turns_and_dashboard_numbers(aiohttp_server, tmp_path):
         # 1 of 5 turns failed (the unreadable voice note); 1 waited on the stock question
         assert re.search(r">failed</text>.*?>20%</text>", html)
         assert html.count("<svg") == 3 and ">dialogue</text>" in html
+        (errors,) = re.findall(r'<table id="errors">.*?</table>', html, re.S)
+        assert re.findall(r"<tr><td>([a-z_.]+)</td><td>(\d+)</td></tr>", errors) == [("decode.silent", "1")]  # the seeded note that is not speech
 
 
 def test_percentile_and_charts_escape_labels():

@@ -7,6 +7,7 @@ A failure while speaking the reply (``tts``/``outbox``) has no spoken reply: the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voicebot.asr.recognizer import AsrError, ModelMissing
@@ -37,6 +38,7 @@ FALLBACK = {  # a code the table does not know yet still gets its stage's genera
     "run": "errors.internal",
 }
 UNSPOKEN = ("tts", "outbox")  # failures while replying: the reply itself goes as text
+_LOGGED = re.compile(r"([a-z_]+\.[a-z_]+): ")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ def failure_of(e: Exception) -> StageFailure:
     if isinstance(e, StoreBusy):
         return StageFailure("store", "busy", str(e))
     return StageFailure("run", "internal", f"{type(e).__name__}: {e}")
+
+
+def code_of(error: str) -> str:
+    """The ``{stage}.{code}`` a conversation log's ``error`` starts with (``other`` for older rows)."""
+    found = _LOGGED.match(error)
+    return found.group(1) if found else "other"
 
 
 def reply_failure(e: Exception, stage: str | None) -> StageFailure:
