@@ -102,45 +102,62 @@ class _Turn:
         return it
 
     def turn(self, heard: Heard) -> TurnResult:
-        t = self.t
-        said = ports.understand(heard, t.role, list(t.catalog))
-        unsure = ((t.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate  # said.unsure: read by sound
-        it = said.copy(utterance=heard.text, unsure=unsure)
-        kind, pending = it.name, self.ask.pending()
-        if kind in NEEDS_PRODUCT and not it.product and not it.candidates:
-            it = self.from_context(it.copy(spoken=leftover(heard, kind)))
-        if kind == "unknown" and self.repair.is_greeting(heard.text):
+        """The words understood, then: a greeting, a command that works at any point (repeat, help, undo), an
+        answer to the question that waits, or something new to plan."""
+        it, by_sound = self.understood(heard)
+        pending = self.ask.pending()
+        if it.name == "unknown" and self.repair.is_greeting(heard.text):
             return self.repair.greet(it)
-        if kind == "repeat":
-            last = t.state.get("last_reply") or t.say("nothing_to_repeat")
-            return t.result(last, it, awaiting=pending and pending["awaiting"])
-        if kind == "help":
-            reply = t.say(f"help.{'seller' if t.role == 'seller' else 'buyer'}")
-            if pending and pending["awaiting"] is not Awaiting.MORE:  # "还有三样，要听吗？" is no question to remind of
-                reply = replies.sentences(
-                    t.lang, reply, t.say("help_pending", question=pending["question"])
-                )
-            return t.result(reply, it, awaiting=pending and pending["awaiting"])
-        if kind == "undo":
-            if pending and pending["awaiting"].is_change:
-                return self.ask.cancel(pending, it)  # the waiting thing, never an older action
-            self.ask.clear()
-            last = t.state.get("last_done") or {}
-            if said.unsure and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
-                return self.ask.wait(it, Awaiting.UNDO_OFFER, t.say("offer_undo", what=last["summary"]))
-            if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
-                return self.acts.ask_undo(it)
-            return self.acts.undo(it)
+        at_any_point = self.any_time(it, by_sound, pending)
+        if at_any_point is not None:
+            return at_any_point
         if pending:
-            resumed = self.answers.resume(pending, it, heard)
-            if resumed is not None:
-                return resumed
-            self.ask.clear()  # the user moved on: treat this utterance fresh
-            asked = pending["intent"]
-            same = it.name == asked.name and it.product == asked.product
-            return self.plan.proceed(it) if same else self.ask.dropped(pending, self.plan.proceed(it))
+            return self.answer(pending, it, heard)
         return self.plan.proceed(it)
 
+    def understood(self, heard: Heard) -> tuple[Intent, bool]:
+        """The intent of the words (a product it lacks named by the words left over, or by the last turn for
+        a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
+        t = self.t
+        said = ports.understand(heard, t.role, list(t.catalog))
+        unsure = ((t.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate
+        it = said.copy(utterance=heard.text, unsure=unsure)
+        if it.name in NEEDS_PRODUCT and not it.product and not it.candidates:
+            it = self.from_context(it.copy(spoken=leftover(heard, it.name)))
+        return it, said.unsure
+
+    def any_time(self, it: Intent, by_sound: bool, pending: Pending | None) -> TurnResult | None:
+        """``repeat``, ``help`` and ``undo`` work at any point (undo takes back the waiting question first)."""
+        t, kind = self.t, it.name
+        awaiting = pending["awaiting"] if pending else None
+        if kind == "repeat":
+            return t.result(t.state.get("last_reply") or t.say("nothing_to_repeat"), it, awaiting=awaiting)
+        if kind == "help":
+            reply = t.say(f"help.{'seller' if t.role == 'seller' else 'buyer'}")
+            if pending and awaiting is not Awaiting.MORE:  # "还有三样，要听吗？" is no question to remind of
+                reply = replies.sentences(t.lang, reply, t.say("help_pending", question=pending["question"]))
+            return t.result(reply, it, awaiting=awaiting)
+        if kind != "undo":
+            return None
+        if pending and pending["awaiting"].is_change:
+            return self.ask.cancel(pending, it)  # the waiting thing, never an older action
+        self.ask.clear()
+        last = t.state.get("last_done") or {}
+        if by_sound and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+            return self.ask.wait(it, Awaiting.UNDO_OFFER, t.say("offer_undo", what=last["summary"]))
+        if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
+            return self.acts.ask_undo(it)
+        return self.acts.undo(it)
+
+    def answer(self, pending: Pending, it: Intent, heard: Heard) -> TurnResult:
+        """The words answer the waiting question, or move on (said aloud when a change was waiting)."""
+        resumed = self.answers.resume(pending, it, heard)
+        if resumed is not None:
+            return resumed
+        self.ask.clear()  # the user moved on: treat this utterance fresh
+        asked = pending["intent"]
+        same = it.name == asked.name and it.product == asked.product
+        return self.plan.proceed(it) if same else self.ask.dropped(pending, self.plan.proceed(it))
 
 def handle_turn(
     db: ShopDb,

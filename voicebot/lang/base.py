@@ -80,6 +80,10 @@ class Language:
     pinyin_matching = False
     #: a "name" longer than this (characters) is mis-heard or hostile: never read back as a product
     max_name_chars = 40
+    #: words are written apart and matched as whole words (Chinese and Korean: matched without spaces)
+    spaced = True
+    #: what joins normalised clauses into one normalised text
+    word_sep = " "
     #: a sentence starts with a capital letter
     capitalize_sentences = False
     #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
@@ -104,6 +108,39 @@ class Language:
     def prepare(self, text: str) -> str:
         """Script-level clean-up before punctuation is dropped (lower-cased NFKC text in, same out)."""
         return text
+
+    def spacing(self, text: str) -> str:
+        """The last step of normalising: spaces as rules match them, and the pack's ``rewrites`` (gimme ->
+        give me) as whole words."""
+        text = re.sub(r"\s+", " ", text).strip()
+        rewrites = self.pack.rewrites
+        if rewrites:
+            text = self._rewrites.sub(lambda m: rewrites[m.group()], text)
+            text = re.sub(r"\s+", " ", text).strip()  # a filler rewritten to nothing leaves a gap
+        return text
+
+    @functools.cached_property
+    def _rewrites(self) -> re.Pattern[str]:
+        alts = "|".join(re.escape(w) for w in sorted(self.pack.rewrites, key=len, reverse=True))
+        return re.compile(rf"(?<![\w'])(?:{alts})(?![\w'])")
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        """``text`` without ``words`` (whole words where words are spaced)."""
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(rf"\b(?:{alts})\b", " ", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        """A piece of a new product's name without the pack's stop words ("the", "of")."""
+        return " ".join(w for w in chunk.split() if w not in self.pack.stopwords)
+
+    def grammar_name(self, name: str) -> str:
+        """A catalog name as the recogniser's grammar says it (English lower-case)."""
+        return name.lower()
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        """A second command that ends in an amount, said back with the product the first one named
+        (Chinese: 下午又卖了两斤 -> 下午又卖了两斤核桃); unchanged where the word order does not allow it."""
+        return tail
 
     def find_numbers(self, text: str) -> list[Number]:
         """All quantities in normalised ``text``, in order (generic: digit runs, no unit)."""
@@ -239,6 +276,28 @@ class CjkLanguage(Language):
     """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
 
     max_name_chars = 20
+    spaced = False
+    word_sep = ""
+
+    def spacing(self, text: str) -> str:
+        """Without spaces (Vosk zh/ko output is split), the pack's ``rewrites`` (啥 -> 什么) anywhere."""
+        text = re.sub(r"\s+", "", text)
+        for old, new in self.pack.rewrites.items():
+            text = text.replace(old, new)
+        return text
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(f"(?:{alts})", "", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        return chunk
+
+    def grammar_name(self, name: str) -> str:
+        return name
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        return tail + product
 
     def has_word(self, norm: str, word: str) -> bool:
         return word in norm

@@ -75,7 +75,13 @@ class OutboxSender:
                 if channel.policy.passive_only:
                     continue  # replies ride on the user's next delivery instead
                 now = self.clock()
-                for row in await self.db.run(lambda shop, n=name, t=now: shop.outbox.due(n, now=t)):
+                # a channel whose users are connected to one process (browser chats) names them: another
+                # process's users' replies are that process's to send
+                local = getattr(channel, "recipients", None)
+                users = local() if local is not None else None
+                if users is not None and not users:
+                    continue
+                for row in await self.db.run(lambda shop, n=name, t=now, u=users: shop.outbox.due(n, now=t, users=u)):
                     if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, t, self.lease_s)):
                         sent += await self._send(channel, row)
         return sent
