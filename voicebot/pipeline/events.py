@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from voicebot.logs import log_event
+from voicebot.logs import log_event, log_limited
 
 Stage = Literal["fetch", "decode", "photo", "asr", "village", "dialogue", "tts", "outbox"]
 _PHASES = {"asr": "stt", "dialogue": "intent"}  # the event names an assist pipeline uses for them
@@ -164,10 +164,10 @@ class Listeners:
                 result = listener(event)
                 if inspect.isawaitable(result):
                     await result
-            except Exception as e:
-                log_event("pipeline.listener_failed", logging.WARNING, type=event.type,
-                          listener=getattr(listener, "__qualname__", repr(listener)),
-                          error=f"{type(e).__name__}: {e}", **event.run.log_fields())
+            except Exception as e:  # rate-limited: a broken listener fails on every event
+                name = getattr(listener, "__qualname__", repr(listener))
+                log_limited("pipeline.listener_failed", name, logging.WARNING, type=event.type, listener=name,
+                            error=f"{type(e).__name__}: {e}", **event.run.log_fields())
 
 
 def on_run_end(callback: Callable[[], None]) -> Listener:
