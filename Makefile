@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei fonts-noto-cjk
+APT_PACKAGES := python3-venv espeak-ng ffmpeg sox libsox-fmt-all libopencore-amrnb0 libopencore-amrwb0 libvo-amrwbenc0 chromium fonts-wqy-microhei fonts-noto-cjk postgresql
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 
 .PHONY: install serve test lint bench
@@ -42,8 +42,11 @@ serve: install
 lint: install
 	$(BIN)/ruff check voicebot tests bench
 
+# The tests run each store/shop/dialogue/pipeline case on SQLite and on PostgreSQL: pg_virtualenv (Debian's
+# postgresql-common) gives them a throw-away PostgreSQL 15 cluster and removes it afterwards; -t keeps it in a
+# temporary folder even as root, so two test runs on one machine do not fight over /etc/postgresql/15/regress.
 test: lint
-	$(BIN)/pytest
+	pg_virtualenv -t -v 15 $(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/asr.py

@@ -42,9 +42,6 @@ class BenchChannel:
     name, reply_format, limits, policy = "bench", "amr", LIMITS, WebPolicy()
     on_accept: list = []
 
-    async def heard(self, row: dict, text: str) -> None:
-        return None
-
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise NotImplementedError
 

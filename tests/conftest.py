@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pg_engine
 import pytest
 from console_helpers import serve_emulator
 
@@ -56,6 +57,39 @@ def asr_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsrPool]:
     assert pool.status()["ready"], pool.status()
     yield pool
     asyncio.run(pool.close())
+
+
+# -- both engines: modules in pg_engine.BOTH_ENGINES run each test on SQLite and on PostgreSQL ---------------
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    pg_engine.parametrize(metafunc)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg_engine.PgServer]:
+    """The session's PostgreSQL (from pg_virtualenv's PG* environment) with a migrated template database."""
+    server = pg_engine.PgServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """"sqlite" (every test) or "postgresql" (the second run of a both-engines test: each database it opens
+    is a fresh PostgreSQL database)."""
+    yield from pg_engine.engine_fixture(request, monkeypatch)
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Callable[[], str]:
+    """``pg_url()`` -> the URL of a fresh, migrated PostgreSQL database (dropped after the test)."""
+    return pg_engine.new_url(request)
+
+
+@pytest.fixture
+def db_target(store_engine: str, tmp_path: Path, pg_url: Callable[[], str]) -> str:
+    """Where this test's store is, for code that opens it by itself (another process, a config file):
+    a SQLite path, or in the [postgresql] run a fresh database's URL."""
+    return pg_url() if store_engine == "postgresql" else str(tmp_path / "shop.db")
 
 
 # -- the suite leaves no process behind ----------------------------------------------------------

@@ -45,14 +45,10 @@ class ToyChannel:
         self.policy = ToyPolicy()
         self.on_accept: list[Any] = []
         self.sent: list[dict[str, Any]] = []
-        self.heard_texts: list[str] = []
         self.unanswered = 0  # the next sends of a reply's (first) voice message get no answer
 
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         raise AssertionError("toy messages carry their bytes")
-
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        self.heard_texts.append(text)
 
     async def send(self, item: dict[str, Any]) -> None:
         if self.unanswered and item["dedup_key"].endswith(":voice"):

@@ -65,12 +65,12 @@ async def test_each_media_problem_gets_its_own_spoken_answer(aiohttp_server, tmp
         await bomb.send_image(png_bomb())
         await big.send_voice(b"#!AMR\n" + b"\x3c" + bytes(31) * 200_000)  # 6.4 MB, over audio.max_file_bytes
         await service.settle()
-    expected = [(expired, "errors.media_expired"), (damaged, "errors.photo_damaged"),
-                (bomb, "errors.photo_too_large"), (big, "errors.media_too_large")]
-    for user, key in expected:
+    expected = [(expired, "fetch.expired", "errors.media_expired"), (damaged, "photo.damaged", "errors.photo_damaged"),
+                (bomb, "photo.too_large", "errors.photo_too_large"), (big, "fetch.too_large", "errors.media_too_large")]
+    for user, code, key in expected:
         row = only_inbound(service.config, user.openid)
         assert row["reply_text"] == say("zh", key), key
-        assert row["status"] == "replied" and row["error"]
+        assert row["status"] == "replied" and row["error"].startswith(f"{code}: "), row["error"]
         assert len(voice_payloads(emulator, user.openid)) == 1  # spoken, never silence
     assert photo_count(service.config) == 0  # neither the damaged photo nor the bomb was stored
     assert not any(p.stat().st_size > 5_000_000 for p in service.config.media_dir.rglob("*"))  # not kept

@@ -33,6 +33,7 @@ from voicebot.config import Config, load_config
 from voicebot.dialogue.replies import say
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import Heard, RunEvent, StageEnd
 from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import NO_CHANNEL_LIMITS, Pipeline, RunResult
 from voicebot.shop.facade import Shop
@@ -119,7 +120,7 @@ class WavSpeaker:
 
 
 class ChatChannel:
-    """The channel as the pipeline sees it: replies as WAV, what was heard recorded."""
+    """The channel as the pipeline sees it: replies as WAV."""
 
     name = "chat"
     reply_format = "wav"
@@ -127,7 +128,6 @@ class ChatChannel:
     policy = WebPolicy()
 
     def __init__(self) -> None:
-        self.heard_texts: list[str] = []
         self.on_accept: list = []
 
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
@@ -135,9 +135,6 @@ class ChatChannel:
 
     async def send(self, item: dict[str, Any]) -> None:
         raise AssertionError("the pipeline queues replies; it never sends")
-
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        self.heard_texts.append(text)
 
 
 class Bot:
@@ -148,6 +145,8 @@ class Bot:
         self.db = DbThread(config)
         self.channel = ChatChannel()
         self.pipeline = Pipeline(config, self.db, recognizer, speaker)
+        self.events: list[RunEvent] = []  # every run's events, as a listener gets them
+        self.pipeline.on_event.add(self.events.append)
         self._ids = itertools.count(1)
 
     async def start(self) -> None:
@@ -185,6 +184,13 @@ class Bot:
     def message(self, message_id: int) -> dict[str, Any]:
         with self.shop() as shop:
             return dict(shop.village["messages"].get(message_id))
+
+    def heard(self) -> list[str]:
+        """What the recogniser heard, as the ``stt-end`` events told it."""
+        return [e.outcome.text for e in self.events if isinstance(e, StageEnd) and isinstance(e.outcome, Heard)]
+
+    def events_of(self, message_id: int) -> list[RunEvent]:
+        return [e for e in self.events if e.run.message_id == message_id]
 
 
 def make_config(tmp_path: Path, lang: str = "zh") -> Config:
@@ -242,7 +248,7 @@ async def test_seller_and_buyer_talk_through_the_pipeline(bot: Bot) -> None:
             "replied", result.reply_text, result.transcript)
     assert {fmt for _, _, fmt in bot.speaker.said} == {"wav"}
     assert [lang for lang, _ in bot.recognizer.calls] == ["zh"] * 4
-    assert bot.channel.heard_texts == ["上架蜂蜜四十五块五瓶", "蜂蜜多少钱", "我要两瓶蜂蜜", "今天卖了多少钱"]
+    assert bot.heard() == ["上架蜂蜜四十五块五瓶", "蜂蜜多少钱", "我要两瓶蜂蜜", "今天卖了多少钱"]
 
 
 async def test_an_english_shop_runs_the_same_stages(tmp_path: Path) -> None:
@@ -378,22 +384,22 @@ async def test_a_vocabulary_that_cannot_be_read_leaves_the_grammar_unfiltered(bo
 
 
 @pytest.mark.parametrize(
-    ("error", "reply", "status"),
+    ("error", "code", "reply", "status"),
     [
-        (AsrError("the recogniser gave up"), "errors.asr", "replied"),
-        (AsrTimeout("speech recognition took longer than 30 s"), "errors.asr", "replied"),
-        (WorkerCrashed("a speech recognition worker crashed"), "errors.asr", "replied"),
-        (ModelMissing("zh", "vosk-model-small-cn-0.22"), "errors.no_model", "replied"),
-        (RuntimeError("a bug in the recogniser"), "errors.internal", "failed"),
+        (AsrError("the recogniser gave up"), "asr.failed", "errors.asr", "replied"),
+        (AsrTimeout("speech recognition took longer than 30 s"), "asr.failed", "errors.asr", "replied"),
+        (WorkerCrashed("a speech recognition worker crashed"), "asr.failed", "errors.asr", "replied"),
+        (ModelMissing("zh", "vosk-model-small-cn-0.22"), "asr.no_model", "errors.no_model", "replied"),
+        (RuntimeError("a bug in the recogniser"), "run.internal", "errors.internal", "failed"),
     ],
 )
 async def test_a_failing_recognizer_gets_a_spoken_error_and_changes_nothing(
-    bot: Bot, error: BaseException, reply: str, status: str
+    bot: Bot, error: BaseException, code: str, reply: str, status: str
 ) -> None:
     bot.recognizer.fail = error
     result = await bot.voice(SELLER, "上架蜂蜜四十五块五瓶")
     assert result.reply_text == say("zh", reply) and result.status == status
-    assert str(error) in (result.error or "")
+    assert result.error is not None and result.error.startswith(f"{code}: ") and str(error) in result.error
     assert bot.speaker.texts() == [result.reply_text]
     (voice,) = bot.outbox(result.message_id)
     assert voice["kind"] == "voice" and voice["payload"]["text"] == result.reply_text
@@ -408,7 +414,7 @@ async def test_a_failing_recognizer_gets_a_spoken_error_and_changes_nothing(
 
 async def test_silence_is_answered_without_asking_the_recognizer(bot: Bot) -> None:
     result = await bot.send(BUYER, "voice", media=wav_bytes(1.0))
-    assert result.reply_text == say("zh", "errors.audio_silent") and result.error.startswith("silent")
+    assert result.reply_text == say("zh", "errors.audio_silent") and result.error.startswith("decode.silent: ")
     assert bot.recognizer.calls == [] and bot.speaker.texts() == [result.reply_text]
 
 
@@ -422,7 +428,7 @@ async def test_when_the_speaker_fails_the_reply_goes_as_text_and_the_change_stay
     bot.speaker.fail = RuntimeError("espeak-ng is gone")
     result = await bot.voice(SELLER, "上架蜂蜜四十五块五瓶")
     assert result.reply_text == "好的，蜂蜜，四十五块，五瓶。"
-    assert result.status == "failed" and result.error == "reply: RuntimeError: espeak-ng is gone"
+    assert result.status == "failed" and result.error == "tts.failed: RuntimeError: espeak-ng is gone"
     assert result.reply_audio_path is None
     (text,) = bot.outbox(result.message_id)
     assert text["kind"] == "text" and text["payload"]["text"] == result.reply_text

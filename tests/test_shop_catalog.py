@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
 
 import pytest
 
 from voicebot.config import load_config
 from voicebot.shop import DuplicateProduct, InvalidValue, NegativeStock, ProductNotFound, Shop
+from voicebot.store.errors import IntegrityError
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_names_unique_among_active_products_only(shop):
     again = shop.add_product("honey", 40)
     assert shop.find_product("HONEY")["id"] == again["id"]
     assert [p["active"] for p in shop.list_products(active_only=False)] == [0, 1]
-    with pytest.raises(sqlite3.IntegrityError):  # the database itself guards it too
+    with pytest.raises(IntegrityError):  # the database itself guards it too
         shop.village.execute("UPDATE products SET active = 1 WHERE shop_id = ?", (shop.shop_id,))
 
 
@@ -51,7 +51,7 @@ def test_stock_never_negative(shop):
     assert shop.adjust_stock("耳环", -7)["stock"] == 0
     with pytest.raises(NegativeStock, match="only 0 left"):
         shop.adjust_stock("耳环", -1)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         shop.village.execute("UPDATE products SET stock = -1")
     assert shop.product("耳环")["stock"] == 0
 

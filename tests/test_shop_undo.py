@@ -22,7 +22,7 @@ def shop(tmp_path):
 
 
 def snapshot(shop: Shop) -> dict[str, list[dict]]:
-    return {t: list(shop.village.query(f"SELECT * FROM {t} ORDER BY rowid")) for t in SHOP_TABLES}
+    return {t: sorted(shop.village.query(f"SELECT * FROM {t}"), key=repr) for t in SHOP_TABLES}
 
 
 def _jpeg() -> bytes:

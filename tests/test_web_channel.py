@@ -299,3 +299,22 @@ async def test_a_flood_of_messages_is_slowed_down_not_run(service):
         await chat.close()
     assert len(service.inbound()) == RATE_MESSAGES
 
+
+
+async def test_a_voice_clip_is_heard_on_the_page_before_its_reply(aiohttp_server, tmp_path):
+    """The page's ``heard`` comes from the run's stt-end event, before the reply is spoken."""
+    from voicebot.testing.speech import espeak_wav
+
+    service = await start_web(aiohttp_server, web_config(tmp_path / "data", "ko"), [("사과", 3000, 10, "개")])
+    clip = espeak_wav("사과 얼마 예요", "ko", tmp_path / "question.wav").read_bytes()
+    chat = await Chat(service, service.buyer_link()).open()
+    try:
+        await chat.send({"type": "clip", "id": "c-1", "data": base64.b64encode(clip).decode()})
+        events = [await chat.next() for _ in range(3)]
+    finally:
+        await chat.close()
+    assert [e["type"] for e in events] == ["received", "heard", "reply"]
+    (row,) = service.inbound()
+    heard = events[1]
+    assert (heard["id"], heard["message_id"], heard["text"]) == ("c-1", row["id"], row["transcript"])
+    assert "사과" in heard["text"] and events[2]["heard"] == row["transcript"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
 from console_helpers import serve_emulator
 from wechat_service import SELLER, only_inbound, seed, shop_service, start_service, wechat_config
 
@@ -220,8 +221,11 @@ async def test_corrupt_voice_note_gets_a_spoken_error(aiohttp_server, tmp_path, 
     (audio,) = voice_payloads(emulator, buyer.openid)
     assert_spoken(audio)
     row = only_inbound(config, buyer.openid)
-    assert row["error"].startswith("corrupt:")  # the decoder's verdict, not some other failure on the way
+    assert row["error"].startswith("decode.corrupt: ")  # the decoder's verdict, not some other failure on the way
     assert row["reply_text"] == say("ko", "errors.audio_corrupt")
+    async with aiohttp.ClientSession() as session, session.get(service.url + "/healthz") as r:
+        runs = (await r.json())["runs"]  # the operator's counters heard the same run end
+    assert (runs["ended"], runs["errors"]) == ({"replied": 1}, {"decode.corrupt": 1})
 
 
 def jpeg(color: str = "teal") -> bytes:
@@ -346,7 +350,7 @@ async def test_when_speech_synthesis_fails_the_answer_still_arrives_as_text(aioh
     (sent,) = emulator.sent_to(buyer.openid)
     assert sent.payload["msgtype"] == "text" and "四十五" in sent.payload["text"]["content"]
     row = only_inbound(config, buyer.openid)
-    assert row["status"] == "failed" and row["error"].startswith("reply:")
+    assert row["status"] == "failed" and row["error"].startswith("tts.failed: ")
 
 
 async def test_operators_see_the_log_and_the_replies_still_waiting(aiohttp_server, tmp_path, emulator):

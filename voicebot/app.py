@@ -27,6 +27,7 @@ from voicebot.console.sessions import COOKIE as CONSOLE_COOKIE
 from voicebot.http_limits import CROWD, Crowd, body_deadline, reserve_guard
 from voicebot.logs import log_event, tame_foreign_loggers
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import on_run_end
 from voicebot.pipeline.heartbeat import Heartbeat
 from voicebot.pipeline.run import Pipeline
 from voicebot.pipeline.sender import OutboxSender
@@ -48,7 +49,7 @@ SWEEP_CHECK_S = 300.0  # how often a process asks whether the hourly media sweep
 def shop_languages(config: Config) -> list[str]:
     """``[shop]``'s language first, then every other shop's: each needs a recogniser from the start (a shop
     added later in a new language is heard after the next restart)."""
-    db = open_db(config.db_path)
+    db = open_db(config.database)
     try:
         others = [s["language"] for s in list_shops(db) if s["id"] != DEFAULT_SHOP]  # shop 1 is [shop]
         return list(dict.fromkeys([config.shop.language, *others]))
@@ -138,11 +139,12 @@ def _pipeline_ctx(config: Config):
             pipeline.add_channel(web_channel)
             routes = app[WEB]
             routes.channel, routes.pipeline, routes.db, routes.tts = web_channel, pipeline, app[DB], app[TTS]
+            pipeline.on_event.add(web_channel.on_event)
         sender = OutboxSender(config, app[DB], pipeline.channels)
         app[SENDER] = sender
         for channel in pipeline.channels.values():
             channel.on_accept.append(sender.wake)
-        pipeline.on_done.append(sender.wake)
+        pipeline.on_event.add(on_run_end(sender.wake))  # a run's replies are queued: send them
         sender.start()
         runs = config.server
         heartbeat = Heartbeat(app[DB], runs.claim_lease_s, batch=2 * runs.concurrent_runs,
@@ -213,7 +215,8 @@ async def healthz(request: web.Request) -> web.Response:
     if PIPELINE in app:
         runs = app[PIPELINE].runs
         body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
-                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued}
+                        "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued,
+                        **app[PIPELINE].counters.snapshot()}
     return web.json_response(body, dumps=_dumps)
 
 

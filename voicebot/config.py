@@ -61,6 +61,7 @@ class ShopConfig:
 
 @dataclass
 class StorageConfig:
+    url: str = ""  # "postgresql://user:password@host:5432/db": PostgreSQL instead of the SQLite file
     db_path: str = ""  # empty: <data_dir>/voicebot.db
     photos_dir: str = ""  # empty: <data_dir>/photos
     media_dir: str = ""  # empty: <data_dir>/media (inbound and outbound audio)
@@ -216,6 +217,11 @@ class Config:
         return self.path(self.storage.db_path, "voicebot.db", "storage.db_path")
 
     @property
+    def database(self) -> str:
+        """Where the store is: ``[storage] url`` (PostgreSQL) when set, else the SQLite file's path."""
+        return self.storage.url or str(self.db_path)
+
+    @property
     def models_dir(self) -> Path:
         return self.path(self.asr.models_dir, "models", "asr.models_dir")
 
@@ -366,6 +372,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.server.claim_lease_s < 3:
         raise ConfigError(f"{src}: server.claim_lease_s must be 3 seconds or more")
+    if config.wechat.enabled and config.server.claim_lease_s <= 2 * config.wechat.api_timeout_s:
+        # a reply being sent (an upload and a send) must not outlive the sender's claim on it
+        raise ConfigError(f"{src}: server.claim_lease_s must be more than twice wechat.api_timeout_s")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     for where, engine in [("asr.engine", config.asr.engine)] + [
@@ -387,6 +396,8 @@ def _validate(config: Config) -> None:
                 check_uri(uri)
             except ValueError as e:
                 raise ConfigError(f"{src}: {section}.wyoming[{i}]: {e}") from None
+    if config.storage.url and not config.storage.url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{src}: storage.url must be a postgresql:// URL (empty: the SQLite file at db_path)")
     if config.asr.whisper_model not in ("whisper-base", "whisper-small"):
         raise ConfigError(f"{src}: asr.whisper_model must be whisper-base or whisper-small")
     if config.wechat.enabled and not config.wechat.token:

@@ -30,7 +30,7 @@ ROLES = click.Choice(["seller", "buyer"])
 def catalog_products(config: Config, shop_name: str | None = None) -> list[str]:
     """Names of the active products of the shop (or the only shop) in the configured database (empty when
     there is none yet)."""
-    if not Path(config.db_path).is_file():
+    if not config.storage.url and not Path(config.db_path).is_file():
         return []
     with Shop.open(config) as village:
         try:

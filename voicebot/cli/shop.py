@@ -8,7 +8,6 @@ are recorded as actions of the ``cli``/``operator`` seller, so ``voicebot shop u
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from voicebot.shop.customers import list_customers
 from voicebot.shop.orders import STATUSES, line_total
 from voicebot.shop.reports import PERIODS, SALE_STATUSES
 from voicebot.store import StoreBusy
+from voicebot.store.errors import DatabaseError
 from voicebot.store.migrations import SchemaTooNew
 
 CLI_CHANNEL, CLI_USER = "cli", "operator"
@@ -47,7 +47,7 @@ def _errors() -> Iterator[None]:
         yield
     except ShopError as e:
         raise click.ClickException(str(e)) from None
-    except (SchemaTooNew, StoreBusy, sqlite3.DatabaseError) as e:
+    except (SchemaTooNew, StoreBusy, *DatabaseError) as e:
         raise click.ClickException(f"database: {e}") from None
 
 
@@ -63,6 +63,7 @@ def open_shop(config_path: str | None, db_path: str | None, shop_name: str | Non
     if db_path:
         db_file = Path(db_path).resolve()
         config.storage.db_path = str(db_file)
+        config.storage.url = ""  # an explicit SQLite file wins over [storage] url
         config.storage.photos_dir = config.storage.photos_dir or str(db_file.parent / "photos")
         config.storage.media_dir = config.storage.media_dir or str(db_file.parent / "media")
     shop = Shop.open(config)

@@ -45,7 +45,7 @@ def setup_console(app: web.Application, config: Config) -> None:
     env.filters.update(views_conversations.FILTERS)
     env.globals["static_url"] = lambda name: f"{PREFIX}/static/{name}"
     # after the service's database (which migrates it)
-    app.cleanup_ctx.append(resource_ctx(READS, lambda: ReadThread(config.db_path)))
+    app.cleanup_ctx.append(resource_ctx(READS, lambda: ReadThread(config.database)))
     c = config.console
     app[LIMITER] = LoginLimiter(c.login_max_failures, c.login_window_s, c.login_delay_s, c.login_max_delay_s)
     app.cleanup_ctx.append(resource_ctx(HASHES, lambda: HashGate(c.login_hashes, c.login_hash_queue)))

@@ -208,7 +208,7 @@ def set_notice(db: sqlite_utils.Database, shop_id: int, correction_id: int, outb
 
 
 def for_message(db: sqlite_utils.Database, message_id: int, shop_id: int | None) -> list[Row]:
-    return list(db.query("SELECT * FROM corrections WHERE message_id = ? AND shop_id IS ? ORDER BY id",
+    return list(db.query("SELECT * FROM corrections WHERE message_id = ? AND shop_id IS NOT DISTINCT FROM ? ORDER BY id",
                          (message_id, shop_id)))
 
 

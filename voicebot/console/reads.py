@@ -1,5 +1,5 @@
-"""A read-only SQLite connection on its own thread for the console's pages, so a long list or dashboard
-query never holds up the pipeline's database thread (WAL lets readers run beside the writer)."""
+"""A read-only connection on its own thread for the console's pages, so a long list or dashboard query never
+holds up the pipeline's database thread (SQLite's WAL, like PostgreSQL, lets readers run beside the writer)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicebot.store.db import open_db
+from voicebot.store.postgres import PgDatabase
 
 T = TypeVar("T")
 
@@ -21,14 +22,17 @@ T = TypeVar("T")
 class ReadThread:
     """``await reads.run(fn, *args)`` calls ``fn(db, *args)`` on a query-only connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicebot-console-read")
-        self._db: sqlite_utils.Database | None = None
+        self._db: sqlite_utils.Database | PgDatabase | None = None
 
-    def _open(self) -> sqlite_utils.Database:
+    def _open(self) -> sqlite_utils.Database | PgDatabase:
         db = open_db(self.path, migrate_schema=False)  # the service's DbThread has migrated it
-        db.conn.execute("PRAGMA query_only = ON")
+        if isinstance(db, PgDatabase):
+            db.execute("SET default_transaction_read_only = on")
+        else:
+            db.conn.execute("PRAGMA query_only = ON")
         return db
 
     async def start(self) -> None:

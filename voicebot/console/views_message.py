@@ -37,7 +37,7 @@ def _details(db: sqlite_utils.Database, seen: Access, message_id: int) -> dict[s
     ).fetchone()
     replies = list(db.query("SELECT id, user, kind, status, attempts, last_error, next_attempt_at, created_at, sent_at,"
                             " payload_json, media_path IS NOT NULL AS has_media FROM outbox WHERE message_id = ?"
-                            " AND (shop_id IS ? OR shop_id IS NULL) ORDER BY id", (message_id, shop_id)))
+                            " AND (shop_id IS NOT DISTINCT FROM ? OR shop_id IS NULL) ORDER BY id", (message_id, shop_id)))
     action = None
     if msg["action_id"] is not None:
         row = db.execute("SELECT id, kind, data_json, undone FROM actions WHERE id = ? AND shop_id = ?",

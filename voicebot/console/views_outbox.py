@@ -58,7 +58,7 @@ def drop(db: sqlite_utils.Database, seen: Access, outbox_id: int, operator: str)
         if found is None:
             return None
         return db.execute(
-            "UPDATE outbox SET status = 'gave_up', last_error = ? WHERE id = ? AND shop_id IS ? AND status != 'sent'",
+            "UPDATE outbox SET status = 'gave_up', last_error = ? WHERE id = ? AND shop_id IS NOT DISTINCT FROM ? AND status != 'sent'",
             (f"dropped by {operator}", outbox_id, found[0]),
         ).rowcount == 1
 

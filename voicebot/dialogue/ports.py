@@ -1,5 +1,9 @@
-"""The dialogue's only doors to the NLU and the shop: thin adapters, so the state machine reads as
-dialogue and the other areas can change behind these few functions.
+"""The dialogue's doors to the shop and to the NLU's understanding: thin adapters, so the state machine
+reads as dialogue and the shop can change behind these few functions.
+
+Not the only doors: a turn's words are read once by :class:`voicebot.nlu.heard.Heard`, the rules of a
+language come from :mod:`voicebot.lang` (its pack and its ``Language``), and the turn's transaction is
+:mod:`voicebot.store.db`'s. Nothing here reads the words of a turn again.
 """
 
 from __future__ import annotations
@@ -12,12 +16,11 @@ from typing import Any
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.lang import installed_languages, language
-from voicebot.lang.packs import load_pack
 from voicebot.nlu import understand as nlu_understand
+from voicebot.nlu.heard import Heard
 from voicebot.nlu.intents import second_command as nlu_second_command
 from voicebot.nlu.matching import find_product
 from voicebot.nlu.normalize import normalize
-from voicebot.nlu.numbers import find_numbers
 from voicebot.nlu.numbers import parse_number as nlu_parse_number
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
@@ -35,10 +38,10 @@ Row = dict[str, Any]
 # --- NLU -----------------------------------------------------------------------------------------
 
 
-def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
+def understand(heard: Heard, role: str, products: list[str]) -> Intent:
     """The NLU's intent as the dialogue takes it: an ambiguous product's candidates only when there are
     several to choose from."""
-    intent = nlu_understand(text, lang, role, products)
+    intent = nlu_understand(heard.text, heard.lang, role, products, norm=heard.norm)
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
@@ -51,71 +54,6 @@ def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | 
     """A bare spoken answer to "多少钱？"/"几条？" ("两百块", "十来个", "two fifty") as (value, approximate)."""
     found = nlu_parse_number(text, lang, money=(slot == "price"))
     return None if found is None else (found.value, bool(found.approximate))
-
-
-def says_command(text: str, lang: str, role: str, intent: str) -> bool:
-    """The utterance holds the intent's own command words once numbers are taken out ("进货五瓶" does,
-    "三十块一斤" does not): an action of its own, not a bare answer."""
-
-    pack = load_pack(lang)
-    norm = normalize(text, lang)
-    for n in reversed(find_numbers(norm, lang)):
-        norm = norm[: n.start] + " " + norm[n.end :]
-    norm = " ".join(norm.split()) if pack.script == "latin" else norm.replace(" ", "")
-    return bool(norm) and any(r.intent == intent and role in r.roles and r.matches(norm) for r in pack.rules)
-
-
-def named_product(text: str, lang: str, names: list[str]) -> str | None:
-    """The one catalog product named outside the numbers ("不对，是银手链"; "十二瓶"'s 二 is not 耳环)."""
-    if not names:
-        return None
-
-    norm = normalize(text, lang)
-    found = find_product(norm, names, lang, exclude=[(n.start, n.end) for n in find_numbers(norm, lang)])
-    return found.product if found.product and not found.ambiguous else None
-
-
-def spoken_unit(text: str, lang: str) -> str | None:
-    """The counter said with a number in an answer ("五十斤" -> 斤, "三十块一斤" -> 斤), or None."""
-
-    counted = [n for n in find_numbers(normalize(text, lang), lang) if n.kind == "count" and n.unit]
-    return counted[0].unit if counted else None
-
-
-def match_product(text: str, lang: str, names: list[str]) -> str | None:
-    """The one catalog name this answer mentions (homophone-tolerant: "手链", "绿松实手链"), or None."""
-    if not names:
-        return None
-
-    result = find_product(normalize(text, lang), names, lang)
-    return result.product if result.product and not result.ambiguous else None
-
-
-def pick_candidate(text: str, lang: str, candidates: list[str]) -> str | None:
-    """The candidate an answer to "which one?" means by position ("第二个", "the second") or by a word only
-    that candidate has ("银的", "the silver one"); None when it does not pick exactly one."""
-
-    if not candidates:
-        return None
-
-    norm = normalize(text, lang)
-    pack = load_pack(lang)
-    latin = pack.script == "latin"
-    for word, index in pack.ordinals.items():
-        if (word in norm.split() if latin else word in norm) and -len(candidates) <= index < len(candidates):
-            return candidates[index]
-    if latin:
-        said = set(norm.split())
-        pieces = {c: set(c.lower().split()) for c in candidates}
-    else:
-        said = set(norm.replace(" ", "")) - set("的个是那这一")
-        pieces = {c: set(c.replace(" ", "")) for c in candidates}
-    hits = []
-    for c, mine in pieces.items():
-        others = set().union(*(p for o, p in pieces.items() if o != c))
-        if (mine - others) & said:
-            hits.append(c)
-    return hits[0] if len(hits) == 1 else None
 
 
 def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
@@ -139,12 +77,9 @@ def spoken_name(text: str, lang: str) -> str | None:
 # --- shop ----------------------------------------------------------------------------------------
 
 
-MAX_NAME_CHARS = {"cjk": 20, "latin": 40}  # longer than any product name a seller would say
-
-
 def name_too_long(name: str | None, lang: str) -> bool:
     """A "name" longer than a product name could be: mis-heard or hostile; never read it back."""
-    return bool(name) and len(name or "") > MAX_NAME_CHARS.get(load_pack(lang).script, 40)
+    return bool(name) and len(name or "") > language(lang).max_name_chars
 
 
 def catalog_rows(db: ShopDb) -> dict[str, Row]:
@@ -272,50 +207,6 @@ def sellers(db: ShopDb, config: Config, channel: str) -> list[tuple[str, str, st
 def money(price: float | int | str | Decimal) -> str:
     """A spoken price for the shop's ``to_fen`` (a string keeps 99.99 exact)."""
     return str(price)
-
-
-def leftover_name(text: str, lang: str, intent: str) -> str | None:
-    """The words left once the intent's cue words and numbers are taken out ("核桃多少钱" -> "核桃"):
-    what the user called a product the catalog does not have. None when nothing is left."""
-
-    pack = load_pack(lang)
-    norm = normalize(text, lang)
-    rules = [r for r in pack.rules if r.intent == intent]
-    for frames in (True, False):
-        # without frames: a pattern around the whole utterance (有…吗) says nothing about the name
-        words = _left_words(norm, lang, pack, rules, frames)
-        words = [w for w in words if not any(r.matches(w) for r in rules)]  # never a command word (改成)
-        if words:
-            return " ".join(words) if pack.script == "latin" else max(words, key=len)
-    return None
-
-
-def _left_words(norm: str, lang: str, pack: Any, rules: list[Any], frames: bool) -> list[str]:
-
-    taken = [False] * len(norm)
-    spans = [(n.start, n.end) for n in find_numbers(norm, lang)]
-    for rule in rules:
-        spans += [
-            m.span()
-            for p in rule.patterns
-            for m in p.finditer(norm)
-            if frames or m.end() - m.start() < len(norm) - 1
-        ]
-    units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
-    if units and pack.script == "cjk":
-        spans += [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]
-    for a, b in spans:
-        for i in range(a, min(b, len(norm))):
-            taken[i] = True
-    words = "".join(" " if t else ch for ch, t in zip(norm, taken, strict=True)).split()
-    skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
-    if pack.script == "latin":
-        return [w for w in words if w not in skip]
-    words = [w.strip(_CJK_EDGE_WORDS) for w in words]
-    return [w for w in words if len(w) >= 2 and w not in skip]
-
-
-_CJK_EDGE_WORDS = "还有的呢吗吧啊呀了这那个是要"
 
 
 def amount(quantity: float | Decimal | None) -> int | float:

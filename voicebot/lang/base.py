@@ -78,6 +78,12 @@ class Language:
     full_stop = "."
     #: product names are compared by pinyin as well (homophones in Mandarin)
     pinyin_matching = False
+    #: a "name" longer than this (characters) is mis-heard or hostile: never read back as a product
+    max_name_chars = 40
+    #: words are written apart and matched as whole words (Chinese and Korean: matched without spaces)
+    spaced = True
+    #: what joins normalised clauses into one normalised text
+    word_sep = " "
     #: a sentence starts with a capital letter
     capitalize_sentences = False
     #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
@@ -103,6 +109,39 @@ class Language:
         """Script-level clean-up before punctuation is dropped (lower-cased NFKC text in, same out)."""
         return text
 
+    def spacing(self, text: str) -> str:
+        """The last step of normalising: spaces as rules match them, and the pack's ``rewrites`` (gimme ->
+        give me) as whole words."""
+        text = re.sub(r"\s+", " ", text).strip()
+        rewrites = self.pack.rewrites
+        if rewrites:
+            text = self._rewrites.sub(lambda m: rewrites[m.group()], text)
+            text = re.sub(r"\s+", " ", text).strip()  # a filler rewritten to nothing leaves a gap
+        return text
+
+    @functools.cached_property
+    def _rewrites(self) -> re.Pattern[str]:
+        alts = "|".join(re.escape(w) for w in sorted(self.pack.rewrites, key=len, reverse=True))
+        return re.compile(rf"(?<![\w'])(?:{alts})(?![\w'])")
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        """``text`` without ``words`` (whole words where words are spaced)."""
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(rf"\b(?:{alts})\b", " ", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        """A piece of a new product's name without the pack's stop words ("the", "of")."""
+        return " ".join(w for w in chunk.split() if w not in self.pack.stopwords)
+
+    def grammar_name(self, name: str) -> str:
+        """A catalog name as the recogniser's grammar says it (English lower-case)."""
+        return name.lower()
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        """A second command that ends in an amount, said back with the product the first one named
+        (Chinese: 下午又卖了两斤 -> 下午又卖了两斤核桃); unchanged where the word order does not allow it."""
+        return tail
+
     def find_numbers(self, text: str) -> list[Number]:
         """All quantities in normalised ``text``, in order (generic: digit runs, no unit)."""
         return [Number(tidy(float(m.group())), m.start(), m.end(), m.group()) for m in _DIGITS.finditer(text)]
@@ -125,6 +164,44 @@ class Language:
         """A customer's name as a pack pattern took it (at ``span`` of ``norm``), trimmed to the name, or None
         when it is not one. ``words``: the utterance's words as the recogniser split them."""
         return name, span
+
+    # --- the words of an answer ------------------------------------------------------------------
+
+    def has_word(self, norm: str, word: str) -> bool:
+        """``word`` is said in normalised ``norm`` (a whole word where words are spaced)."""
+        return word in norm.split()
+
+    def mentions(self, said: str, word: str) -> bool:
+        """``word`` is in lower-case ``said`` (not inside a longer word where words are spaced: "new", not "renew")."""
+        return re.search(rf"\b{re.escape(word)}\b", said) is not None
+
+    def unspaced(self, text: str) -> str:
+        """Raw text lower-cased as the pack's patterns on it expect (cjk: without the recogniser's spaces)."""
+        return text.lower()
+
+    def word_set(self, text: str) -> set[str]:
+        """The pieces of ``text`` that tell one name from another ("silver" of "silver bracelet")."""
+        return set(text.lower().split())
+
+    def compact(self, norm: str) -> str:
+        """Normalised text with the gaps left by removed words closed, the way rules match it."""
+        return " ".join(norm.split())
+
+    def name_words(self, norm: str, taken: list[tuple[int, int]]) -> list[str]:
+        """The words of ``norm`` outside the ``taken`` spans that may be a name (no stop words)."""
+        pack = self.pack
+        skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
+        return [w for w in _free(norm, taken) if w not in skip]
+
+    def name_of(self, words: list[str]) -> str:
+        """The name the left-over ``words`` make ("turquoise necklace"; 核桃 of 核桃 and 好)."""
+        return " ".join(words)
+
+    def is_name(self, name: str, said: str) -> bool:
+        """``name``, taken from the correction ``said`` ("no, to mary"), is a person's name: no stop word,
+        unit or number."""
+        pack = self.pack
+        return name not in pack.stopwords | pack.name_stopwords | set(pack.units) and not self.find_numbers(name)
 
     def match_form(self, word: str) -> str:
         """One lower-case word as product names are compared (English: its singular, "jars" -> "jar")."""
@@ -198,6 +275,68 @@ class Language:
 class CjkLanguage(Language):
     """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
 
+    max_name_chars = 20
+    spaced = False
+    word_sep = ""
+
+    def spacing(self, text: str) -> str:
+        """Without spaces (Vosk zh/ko output is split), the pack's ``rewrites`` (啥 -> 什么) anywhere."""
+        text = re.sub(r"\s+", "", text)
+        for old, new in self.pack.rewrites.items():
+            text = text.replace(old, new)
+        return text
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(f"(?:{alts})", "", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        return chunk
+
+    def grammar_name(self, name: str) -> str:
+        return name
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        return tail + product
+
+    def has_word(self, norm: str, word: str) -> bool:
+        return word in norm
+
+    def mentions(self, said: str, word: str) -> bool:
+        return word in said
+
+    def unspaced(self, text: str) -> str:
+        return text.lower().replace(" ", "")
+
+    def word_set(self, text: str) -> set[str]:
+        """The characters of ``text``, without the pack's ``pick_fillers`` (的, 个: in every answer)."""
+        return set(text.replace(" ", "")) - set(self.pack.raw.get("pick_fillers") or "")
+
+    def compact(self, norm: str) -> str:
+        return norm.replace(" ", "")
+
+    def name_words(self, norm: str, taken: list[tuple[int, int]]) -> list[str]:
+        """As :meth:`Language.name_words`, with a unit at either end taken too and the pack's ``name_edges``
+        (还有, 的, 吗 …) stripped from each word; a name has two characters at least."""
+        pack = self.pack
+        units = "|".join(re.escape(u) for u in sorted(pack.units, key=len, reverse=True) if u)
+        if units:
+            taken = taken + [m.span() for m in re.finditer(rf"^(?:{units})|(?:{units})$", norm)]
+        skip = pack.stopwords | pack.name_stopwords | set(pack.raw.get("particles") or [])
+        edges = str(pack.raw.get("name_edges") or "")
+        words = [w.strip(edges) if edges else w for w in _free(norm, taken)]
+        return [w for w in words if len(w) >= 2 and w not in skip]
+
+    def name_of(self, words: list[str]) -> str:
+        return max(words, key=len)
+
+    def is_name(self, name: str, said: str) -> bool:
+        """A surname first (不对，是李四), and ``said`` not ending in a unit (是三瓶)."""
+        pack = self.pack
+        return name[0] in pack.surnames and name not in pack.name_stopwords and not any(
+            said.endswith(u) for u in pack.units
+        )
+
     def customer_name(self, name: str, span: tuple[int, int], norm: str, words: list[str]) -> tuple[str, tuple[int, int]] | None:
         pack = self.pack
         # 卖给李姐了: the name pattern also took the sentence-final particle
@@ -230,3 +369,12 @@ class CjkLanguage(Language):
         if span[0] > 0 and norm[span[0] - 1] in numerals and any(name.startswith(w) for w in pack.count_units):
             return None  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
         return name, span
+
+
+def _free(norm: str, taken: list[tuple[int, int]]) -> list[str]:
+    """The words of ``norm`` once the ``taken`` spans are blanked out."""
+    blank = [False] * len(norm)
+    for a, b in taken:
+        for i in range(a, min(b, len(norm))):
+            blank[i] = True
+    return "".join(" " if t else ch for ch, t in zip(norm, blank, strict=True)).split()

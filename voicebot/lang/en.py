@@ -62,7 +62,6 @@ def _en_eval(words: list[str]) -> float | None:
     return float(total + current)
 
 
-_EN_TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
 _EN_TEENS = frozenset(
     {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
 )
@@ -75,7 +74,7 @@ def _word_run(tokens: list[_Token], i: int, stop_at_second_tens: bool) -> int:
     """The end of the run of number words (and "and") from ``i``, without a trailing "and"."""
     k = i
     while k < len(tokens) and (tokens[k][0] in _EN_NUMWORDS or tokens[k][0] == "and"):
-        if stop_at_second_tens and k > i and tokens[k - 1][0] in _EN_TENS and tokens[k][0] in _EN_TENS | _EN_TEENS:
+        if stop_at_second_tens and k > i and tokens[k - 1][0] in _EN_TENS and tokens[k][0] in _EN_TENS.keys() | _EN_TEENS:
             break  # "price ninety ten in stock": two numbers, not one hundred
         k += 1
     while tokens[k - 1][0] == "and":

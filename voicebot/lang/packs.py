@@ -77,6 +77,10 @@ class Pack:
     ordinals: dict[str, int]  # words that pick a candidate by position (第二, second; -1 is the last)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    def cue_words(self, key: str) -> re.Pattern[str] | None:
+        """The pack's word list ``key`` as one pattern (whole words where words are spaced), compiled once."""
+        return cue_pattern(self.raw.get(key), self.script == "latin")
+
     @functools.cached_property
     def total_words(self) -> re.Pattern[str] | None:
         """Words that make a price the total for all of them (一共, in total)."""
@@ -165,6 +169,7 @@ PACK_KEYS = frozenset({
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
     "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
     "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu
+    "pick_fillers", "name_edges",  # issue 23: out of the dialogue (a which-answer's fillers, a name's edges)
 })  # fmt: skip
 RULE_KEYS = frozenset({"intent", "roles", "patterns", "whole", "requires", "exclusive"})
 

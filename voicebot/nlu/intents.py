@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
-from voicebot.lang.packs import Pack, cue_pattern, load_pack
+from voicebot.lang.packs import Pack, load_pack
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
@@ -137,10 +137,7 @@ def _only_an_amount(norm: str, products: list[str], pack: Pack) -> bool:
     numbers = find_numbers(norm, pack.lang)
     found = find_product(norm, products, pack.lang, exclude=[(n.start, n.end) for n in numbers])
     rest = _mask(norm, [(n.start, n.end) for n in numbers] + ([found.span] if found.span else []))
-    words = "|".join(re.escape(w) for w in sorted(fillers, key=len, reverse=True))
-    if pack.script == "latin":
-        return not re.sub(rf"\b(?:{words})\b", " ", rest).strip()
-    return not re.sub(f"(?:{words})", "", rest).strip()
+    return not language(pack.lang).remove_words(rest, fillers).strip()
 
 
 def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) -> MatchResult | None:
@@ -252,9 +249,7 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
             current += ch
     if current.strip():
         chunks.append(current.strip())
-    if pack.script == "latin":
-        chunks = [" ".join(w for w in c.split() if w not in pack.stopwords) for c in chunks]
-    chunks = [c for c in chunks if c]
+    chunks = [c for c in (language(pack.lang).name_chunk(c) for c in chunks) if c]
     if cue is not None:  # 一个新东西叫玉米 / a new item called scarf: the name follows the cue
         after = [c for c in chunks if norm.find(c, cue.end()) >= 0]
         if after:
@@ -262,14 +257,18 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
     return max(chunks, key=len) if chunks else None
 
 
-def understand(text: str, lang: str, role: str, products: list[str]) -> Intent:
+def understand(text: str, lang: str, role: str, products: list[str], norm: str | None = None) -> Intent:
     """The one intent in ``text`` spoken by a ``role`` (seller | buyer), products matched to ``products``.
 
     Read by its characters, or by its sounds (toneless pinyin) when only that makes a command of it. Of two
-    commands in one sentence, the first (:func:`second_command` gives the other's words)."""
+    commands in one sentence, the first (:func:`second_command` gives the other's words). ``norm``: ``text``
+    normalised already (a caller that read the words once)."""
     two = _two_commands(text, lang, role, products)
-    text = two[0] if two else text
-    return by_sound(lambda t: _read(t, lang, role, products).to_intent(), text, normalize(text, lang), lang, products)
+    if two or norm is None:
+        text, norm = (two[0] if two else text), normalize(two[0] if two else text, lang)
+    said, normal = text, norm
+    return by_sound(lambda t: _read(t, lang, role, products, normal if t == said else None).to_intent(),
+                    text, norm, lang, products)  # fmt: skip
 
 
 def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
@@ -287,12 +286,12 @@ def _two_commands(text: str, lang: str, role: str, products: list[str]) -> tuple
     )  # fmt: skip
 
 
-def _read(text: str, lang: str, role: str, products: list[str]) -> Reading:
+def _read(text: str, lang: str, role: str, products: list[str], norm: str | None = None) -> Reading:
     products = [p.strip() for p in products if p and p.strip()]
-    norm = normalize(text, lang)
+    norm = normalize(text, lang) if norm is None else norm
     if not norm:
         return Reading("unknown", text=norm)
-    spans = clause_spans(text, lang, _MAX_CLAUSES)  # a pasted wall of commas is read as one piece
+    spans = clause_spans(text, lang, _MAX_CLAUSES, whole=norm)  # a pasted wall of commas is read as one piece
     u = _Utterance(text, norm, lang, role, load_pack(lang), products, spans)
     later = _command_clause(u)
     if later is not None:
@@ -481,7 +480,7 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
         u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
     numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
-    spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
+    spent = u.pack.cue_words("spent_cues")
     if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
         numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.cue_tail)]
     u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from voicebot.lang import Number, language, tidy
 from voicebot.nlu.normalize import normalize
 
-__all__ = ["Number", "SpokenNumber", "find_numbers", "parse_number", "tidy"]
+__all__ = ["Number", "SpokenNumber", "find_numbers", "parse_number", "pick_number", "tidy"]
 
 
 def find_numbers(text: str, lang: str) -> list[Number]:
@@ -29,7 +29,11 @@ def parse_number(text: str, lang: str, money: bool = False) -> SpokenNumber | No
 
     With ``money`` a number said with a currency unit is preferred, else one said with a counter.
     """
-    found = find_numbers(normalize(text, lang), lang)
+    return pick_number(find_numbers(normalize(text, lang), lang), money)
+
+
+def pick_number(found: list[Number], money: bool = False) -> SpokenNumber | None:
+    """Of the numbers found in a short answer, the one :func:`parse_number` takes."""
     if not found:
         return None
     wanted = "money" if money else "count"

@@ -103,10 +103,6 @@ class Channel(Protocol):
         """The media's bytes; raise MediaError (transient failures are retried inside)."""
         ...
 
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        """What was recognised in a voice message, before its reply is ready (a channel may ignore it)."""
-        ...
-
     async def send(self, item: dict[str, Any]) -> None:
         """Send one outbox row (``kind`` voice/text/image, ``media_path``, ``payload``); raise SendError."""
         ...

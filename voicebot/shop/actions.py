@@ -9,7 +9,6 @@ row since, so an undo leaves the row exactly as it was.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from voicebot.shop import shops
 from voicebot.shop.errors import NothingToUndo, OutOfStock, UndoConflict
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.errors import IntegrityError
 from voicebot.store.scoped import ShopDb
 
 Data = dict[str, Any]
@@ -58,7 +58,7 @@ def record_action(db: ShopDb, actor: int | None, kind: str, data: Data) -> int:
 def last_action(db: ShopDb, actor: int | None) -> dict[str, Any] | None:
     """The actor's newest action that has not been undone (``data`` decoded)."""
     row = db.execute(
-        "SELECT id, kind, data_json, created_at FROM actions WHERE shop_id = ? AND actor_id IS ? AND undone = 0"
+        "SELECT id, kind, data_json, created_at FROM actions WHERE shop_id = ? AND actor_id IS NOT DISTINCT FROM ? AND undone = 0"
         " ORDER BY id DESC LIMIT 1",
         (db.shop_id, actor),
     ).fetchone()
@@ -113,8 +113,9 @@ def _undo_adjust_stock(db: ShopDb, d: Data, now: str) -> str:
 
 def _undo_remove_product(db: ShopDb, d: Data, now: str) -> str:
     try:
-        db.execute("UPDATE products SET active = 1 WHERE id = ? AND shop_id = ?", (d["product_id"], db.shop_id))
-    except sqlite3.IntegrityError:
+        with db.atomic():  # a savepoint: PostgreSQL ends the whole transaction on a refused statement
+            db.execute("UPDATE products SET active = 1 WHERE id = ? AND shop_id = ?", (d["product_id"], db.shop_id))
+    except IntegrityError:
         raise UndoConflict(f"another product is now called {d['name']}") from None
     _touch(db, "products", d["product_id"], d["after"]["updated_at"], d["before"]["updated_at"], now)
     return f"{d['name']} is on sale again"

@@ -46,7 +46,7 @@ def pending_held_by_address(db: ShopDb, customer_id: int) -> tuple[int, int] | N
         " JOIN customers c ON c.id = o.customer_id"
         " JOIN kv ON kv.key = 'address:' || c.channel || ':' || c.channel_user_id"
         " WHERE o.shop_id = ? AND o.status = 'pending' AND o.created_by = 'buyer' AND kv.value = ?"
-        " AND (kv.expires_at IS NULL OR CAST(kv.expires_at AS REAL) > ?)",
+        " AND (kv.expires_at IS NULL OR CAST(kv.expires_at AS DOUBLE PRECISION) > ?)",
         (db.shop_id, address, time.time()),
     ).fetchone()
     return int(found[0]), int(found[1])

@@ -6,7 +6,6 @@ action with what reverses it, in the same transaction as the change.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from voicebot.shop import quantity as qty
@@ -15,6 +14,7 @@ from voicebot.shop.actions import record_action
 from voicebot.shop.errors import DuplicateProduct, InvalidValue, NegativeStock, ProductNotFound
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.errors import IntegrityError
 from voicebot.store.scoped import ShopDb
 
 ProductRef = int | str
@@ -106,12 +106,13 @@ def add_product(
         if find_product(db, name) is not None:
             raise DuplicateProduct(name)
         try:
-            cur = db.execute(
-                "INSERT INTO products (shop_id, name, unit, price_fen, stock, active, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                (db.shop_id, name, unit.strip(), price_fen, stock, now, now),
-            )
-        except sqlite3.IntegrityError:
+            with db.atomic():  # a savepoint: PostgreSQL ends the whole transaction on a refused statement
+                cur = db.execute(
+                    "INSERT INTO products (shop_id, name, unit, price_fen, stock, active, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                    (db.shop_id, name, unit.strip(), price_fen, stock, now, now),
+                )
+        except IntegrityError:
             raise DuplicateProduct(name) from None
         product_id = cur.lastrowid
         record_action(db, actor, "add_product", {"product_id": product_id, "name": name})

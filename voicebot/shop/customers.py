@@ -6,13 +6,13 @@ People named in a sale who never wrote to the shop ("卖了两条给张三") bec
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from voicebot.shop import shops
 from voicebot.shop.errors import InvalidValue, NotFound
 from voicebot.store.clock import utc_now
 from voicebot.store.db import write_tx
+from voicebot.store.errors import IntegrityError
 from voicebot.store.scoped import ShopDb
 
 Row = dict[str, Any]
@@ -54,17 +54,19 @@ def get_or_create_customer(
     with write_tx(db):
         now = utc_now()
         try:
-            db.execute(
-                "INSERT INTO customers (shop_id, channel, channel_user_id, display_name, language, role, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (db.shop_id, channel, channel_user_id, display_name, language, role or "buyer", now, now),
-            )
+            with db.atomic():  # a savepoint: PostgreSQL ends the whole transaction on a refused statement
+                db.execute(
+                    "INSERT INTO customers (shop_id, channel, channel_user_id, display_name, language, role,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (db.shop_id, channel, channel_user_id, display_name, language, role or "buyer", now, now),
+                )
             named = display_name is not None
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             changed = db.execute(
                 """UPDATE customers SET display_name = coalesce(?, display_name), language = coalesce(?, language),
                    updated_at = ? WHERE shop_id = ? AND channel = ? AND channel_user_id = ?
-                   AND (coalesce(?, display_name) IS NOT display_name OR coalesce(?, language) IS NOT language)""",
+                   AND (coalesce(?, display_name) IS DISTINCT FROM display_name
+                        OR coalesce(?, language) IS DISTINCT FROM language)""",
                 (display_name, language, now, db.shop_id, channel, channel_user_id, display_name, language),
             ).rowcount > 0
             named = display_name is not None and changed  # a language alone changes no steering
@@ -113,7 +115,8 @@ def add_alias(db: ShopDb, customer_id: int, alias: str) -> None:
         raise InvalidValue("an alias cannot be empty")
     with write_tx(db):
         if db.execute(
-            "INSERT OR IGNORE INTO customer_aliases (shop_id, customer_id, alias, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO customer_aliases (shop_id, customer_id, alias, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (customer_id, alias) DO NOTHING",
             (db.shop_id, customer_id, alias, utc_now()),
         ).rowcount:
             shops.bump_revision(db, db.shop_id)
@@ -135,8 +138,8 @@ def find_by_alias(db: ShopDb, spoken: str) -> list[Row]:
     return list(
         db.query(
             """SELECT * FROM customers WHERE shop_id = ? AND id IN (
-                   SELECT customer_id FROM customer_aliases WHERE shop_id = ? AND alias = ? COLLATE NOCASE
-                   UNION SELECT id FROM customers WHERE shop_id = ? AND display_name = ? COLLATE NOCASE)
+                   SELECT customer_id FROM customer_aliases WHERE shop_id = ? AND lower(alias) = lower(?)
+                   UNION SELECT id FROM customers WHERE shop_id = ? AND lower(display_name) = lower(?))
                ORDER BY updated_at DESC, id DESC""",
             (db.shop_id, db.shop_id, spoken, db.shop_id, spoken),
         )
@@ -149,7 +152,7 @@ def spoken_names(db: ShopDb, limit: int = 30) -> list[str]:
         """SELECT name FROM (
                SELECT alias AS name, created_at AS at FROM customer_aliases WHERE shop_id = ?
                UNION ALL SELECT display_name, updated_at FROM customers WHERE shop_id = ? AND display_name IS NOT NULL
-           ) WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
+           ) AS spoken WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
         (db.shop_id, db.shop_id, limit),
     )
     return [r[0] for r in rows]

@@ -52,9 +52,9 @@ class Shop:
 
     @classmethod
     def open(cls, config: Config, db_path: Path | str | None = None, shop_id: int = shops.DEFAULT_SHOP) -> Shop:
-        """Open ``config.db_path`` (or ``db_path``), migrate it, make shop 1 what ``[shop]`` says and
+        """Open ``config.database`` (or the SQLite file ``db_path``), migrate it, make shop 1 what ``[shop]`` says and
         register its configured sellers; the result serves ``shop_id``."""
-        db = open_db(db_path or config.db_path)
+        db = open_db(db_path or config.database)
         sync_default_shop(db, config)
         return cls(db, config, shop_id)
 

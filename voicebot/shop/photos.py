@@ -125,8 +125,8 @@ def store_photo(
     with write_tx(db):
         # Same bytes stored before: keep the one row (and the one file).
         db.execute(
-            "INSERT OR IGNORE INTO photos (shop_id, sha256, path, thumb_path, format, width, height, bytes,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO photos (shop_id, sha256, path, thumb_path, format, width, height, bytes,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, sha256) DO NOTHING",
             (db.shop_id, sha, str(path), str(thumb_path), info.format, info.width, info.height, len(data),
              utc_now()),
         )

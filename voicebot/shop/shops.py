@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +15,7 @@ import sqlite_utils
 
 from voicebot.shop.errors import InvalidValue, NotFound
 from voicebot.store.clock import utc_now
+from voicebot.store.errors import IntegrityError
 from voicebot.store.scoped import ShopDb, raw_db
 from voicebot.store.transactions import write_tx
 
@@ -84,8 +84,8 @@ def find_shop(db: Db, name_or_code: str | int) -> Row | None:
             return row
     text = " ".join(str(name_or_code).split())
     rows = list(raw.query(
-        "SELECT * FROM shops WHERE removed_at IS NULL AND (code = ? COLLATE NOCASE OR name = ? COLLATE NOCASE)"
-        " ORDER BY code = ? COLLATE NOCASE DESC, id LIMIT 1", (text, text, text)))
+        "SELECT * FROM shops WHERE removed_at IS NULL AND (lower(code) = lower(?) OR lower(name) = lower(?))"
+        " ORDER BY lower(code) = lower(?) DESC, id LIMIT 1", (text, text, text)))
     return rows[0] if rows else None
 
 
@@ -125,11 +125,12 @@ def add_shop(
         code = clean_code(code) if code else _new_code(raw)
         now = utc_now()
         try:
-            cur = raw.execute(
-                "INSERT INTO shops (code, name, language, timezone, currency, low_stock_threshold, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (code, name, language, timezone, currency, low_stock_threshold, now, now))
-        except sqlite3.IntegrityError as e:
+            with raw.atomic():  # a savepoint: PostgreSQL ends the whole transaction on a refused statement
+                cur = raw.execute(
+                    "INSERT INTO shops (code, name, language, timezone, currency, low_stock_threshold,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (code, name, language, timezone, currency, low_stock_threshold, now, now))
+        except IntegrityError as e:
             raise InvalidValue(f"a shop called {name!r} or with code {code!r} already exists") from e
         return get_shop(raw, cur.lastrowid)  # type: ignore[arg-type,return-value]
 
@@ -151,9 +152,10 @@ def update_shop(db: Db, shop_id: int, **settings: Any) -> Row:
         if new:
             sets = ", ".join(f"{k} = ?" for k in new)
             try:
-                raw.execute(f"UPDATE shops SET {sets}, updated_at = ? WHERE id = ?",
-                            (*new.values(), utc_now(), shop_id))
-            except sqlite3.IntegrityError as e:
+                with raw.atomic():  # a savepoint: PostgreSQL ends the whole transaction on a refused statement
+                    raw.execute(f"UPDATE shops SET {sets}, updated_at = ? WHERE id = ?",
+                                (*new.values(), utc_now(), shop_id))
+            except IntegrityError as e:
                 raise InvalidValue(f"another shop is called {new.get('name')!r}") from e
         return require_shop(raw, shop_id)
 

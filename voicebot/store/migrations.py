@@ -1,9 +1,16 @@
-"""Forward-only schema migrations, tracked in ``PRAGMA user_version``.
+"""Forward-only schema migrations, tracked in ``PRAGMA user_version`` (SQLite) or the one-row table
+``voicebot_schema`` (PostgreSQL).
 
-``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. Each runs in its own
-``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves the file at a
-whole version, and two processes starting at once apply it only once. Never edit a released
-migration; append a new one.
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. Each runs in its own write
+transaction together with the version bump, so a crash leaves the database at a whole version, and two
+processes starting at once apply it only once (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory
+lock held around the whole run). Never edit a released migration; append a new one.
+
+PostgreSQL starts from :data:`voicebot.store.pg_schema.BASELINE` (SQLite's schema at version
+``BASELINE_VERSION``) and runs only the migrations after it, so **every migration from version 12 on
+is written once for both engines**: portable SQL (``BIGINT``, ``TEXT``, ``DOUBLE PRECISION``; quote
+``"user"``), or, where the engines need different statements (a new table's ``id``, a SQLite table
+rebuild), a ``{"sqlite": [...], "postgresql": [...]}`` dict instead of a statement.
 
 Conventions: money is integer fen (``*_fen``), times are UTC ISO text (``*_at``), JSON columns
 end in ``_json``, booleans are 0/1 integers.
@@ -11,8 +18,12 @@ end in ``_json``, booleans are 0/1 integers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite_utils
 
+from voicebot.store.pg_schema import BASELINE, BASELINE_VERSION
+from voicebot.store.postgres import MIGRATE_LOCK_KEY, PgDatabase
 from voicebot.store.transactions import write_tx
 
 # Version 1: the shop and the conversation log.
@@ -399,7 +410,8 @@ V12_LEASES = [
     "CREATE INDEX messages_claimed ON messages (claimed_by, status)",
 ]
 
-MIGRATIONS: list[list[str]] = [
+Step = str | dict[str, list[str]]  # a statement for both engines, or each engine's own statements
+MIGRATIONS: list[list[Any]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
     V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS, V12_LEASES,
 ]
@@ -413,12 +425,26 @@ class SchemaTooNew(RuntimeError):
     """The file was written by a newer voicebot; refusing to touch it."""
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: sqlite_utils.Database | PgDatabase) -> int:
+    if isinstance(db, PgDatabase):
+        if db.execute("SELECT to_regclass('voicebot_schema')").fetchone()[0] is None:
+            return 0
+        return db.execute("SELECT version FROM voicebot_schema").fetchone()[0]
     return db.conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
-    """Apply every migration above the file's version up to ``target``; return the new version."""
+def statements(step: list[Step], engine: str) -> list[str]:
+    """One migration's statements for ``engine`` ("sqlite" or "postgresql")."""
+    out: list[str] = []
+    for item in step:
+        out.extend([item] if isinstance(item, str) else item.get(engine, []))
+    return out
+
+
+def migrate(db: sqlite_utils.Database | PgDatabase, target: int = SCHEMA_VERSION) -> int:
+    """Apply every migration above the database's version up to ``target``; return the new version."""
+    if isinstance(db, PgDatabase):
+        return _migrate_postgres(db, target)
     current = schema_version(db)
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(
@@ -433,7 +459,7 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
                 current = schema_version(db)  # another process may have migrated meanwhile
                 if current >= target:
                     break
-                for statement in MIGRATIONS[current]:
+                for statement in statements(MIGRATIONS[current], "sqlite"):
                     db.conn.execute(statement)
                 if rebuild and db.conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
                     raise RuntimeError(f"migration to version {current + 1} broke a foreign key")
@@ -445,4 +471,34 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
     return current
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaTooNew", "migrate", "schema_version"]
+def _migrate_postgres(db: PgDatabase, target: int) -> int:
+    """PostgreSQL: under a session advisory lock (several processes starting at once wait for the first),
+    the baseline on an empty database, then each later migration in its own transaction."""
+    if target < BASELINE_VERSION and target != 0:
+        raise ValueError(f"PostgreSQL starts at schema version {BASELINE_VERSION}, cannot stop at {target}")
+    db.execute("SELECT pg_advisory_lock(?)", (MIGRATE_LOCK_KEY,))
+    try:
+        current = schema_version(db)
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema version {current} is newer than this voicebot ({SCHEMA_VERSION})")
+        if current == 0 and target > 0:
+            with db.atomic():
+                for statement in BASELINE:
+                    db.execute(statement)
+                db.execute("CREATE TABLE voicebot_schema (version BIGINT NOT NULL)")
+                db.execute("INSERT INTO voicebot_schema (version) VALUES (?)", (BASELINE_VERSION,))
+            current = BASELINE_VERSION
+        while current < target:
+            with db.atomic():
+                for statement in statements(MIGRATIONS[current], "postgresql"):
+                    db.execute(statement)
+                current += 1
+                db.execute("UPDATE voicebot_schema SET version = ?", (current,))
+        return current
+    finally:
+        db.forget_schema()
+        db.execute("SELECT pg_advisory_unlock(?)", (MIGRATE_LOCK_KEY,))
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaTooNew", "migrate", "schema_version", "statements"]

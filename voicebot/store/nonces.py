@@ -21,18 +21,19 @@ def claim_nonce(
     key = f"{PREFIX}{scope}:{timestamp}:{nonce}"
     with write_tx(db):
         row = db.execute(
-            "SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR CAST(expires_at AS REAL) > ?)",
+            "SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR CAST(expires_at AS DOUBLE PRECISION) > ?)",
             (key, now),
         ).fetchone()
         if row is not None:
             return row[0] == digest
         if int(digest[:2], 16) < 4:  # prune on about one claim in 64: cheap, and bounds the table
             db.execute(
-                "DELETE FROM kv WHERE key >= ? AND key < ? AND CAST(expires_at AS REAL) <= ?",
+                "DELETE FROM kv WHERE key >= ? AND key < ? AND CAST(expires_at AS DOUBLE PRECISION) <= ?",
                 (PREFIX, PREFIX[:-1] + ";", now),
             )
         db.execute(
-            "INSERT OR REPLACE INTO kv (key, value, expires_at, updated_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO kv (key, value, expires_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE"
+            " SET value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
             (key, digest, repr(now + keep_s), utc_now()),
         )
     return True

@@ -1,8 +1,9 @@
-"""The one way to write to the shop's SQLite file: ``with write_tx(db):``.
+"""The one way to write to the store: ``with write_tx(db):``.
 
-It takes SQLite's write lock up front (``BEGIN IMMEDIATE``) so two writers never interleave a
-read-check-write; a busy database is retried a bounded number of times on top of SQLite's own
-``busy_timeout``.
+It takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: one transaction-level advisory
+lock, :meth:`PgDatabase.write_tx`) so two writers never interleave a read-check-write; a busy SQLite file
+is retried a bounded number of times on top of its ``busy_timeout``, a PostgreSQL lock waits up to
+``lock_timeout``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 
+import psycopg
 import sqlite_utils
+
+from voicebot.store.postgres import PgDatabase
 
 BEGIN_RETRIES = 3
 
@@ -32,6 +36,14 @@ def write_tx(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
     Nested use becomes a savepoint inside the outer transaction.
     """
+    pg = getattr(db, "raw", db)  # a ShopDb's database
+    if isinstance(pg, PgDatabase):
+        try:
+            with pg.write_tx():
+                yield db
+        except psycopg.errors.LockNotAvailable as e:
+            raise StoreBusy(f"database is busy: {e}") from e
+        return
     conn = db.conn
     if conn.in_transaction:
         with db.atomic():

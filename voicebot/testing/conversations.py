@@ -263,7 +263,7 @@ def run_conversation(conv: dict[str, Any], half: str = "", config_overrides: dic
         for section, values in (config_overrides or {}).items():
             overrides.setdefault(section, {}).update(values)
         config = load_config(environ={}, overrides=overrides)
-        db = ShopDb(open_db(config.db_path), 1)
+        db = ShopDb(open_db(config.database), 1)
         try:
             shop = Shop(db, config)
             for name, price, stock, *unit in conv.get("shop") or []:

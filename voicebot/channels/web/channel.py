@@ -19,6 +19,7 @@ from voicebot.channels.web.links import CHANNEL
 from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
+from voicebot.pipeline.events import Heard, RunEvent, StageEnd
 from voicebot.pipeline.inbound import Limits, SendError
 from voicebot.shop.facade import Shop
 from voicebot.shop.shops import DEFAULT_SHOP
@@ -100,6 +101,12 @@ class WebChannel:
         log_event("web.connected", user=user, released=released, open=len(self.sockets[user]))
         return released
 
+    def recipients(self) -> set[str]:
+        """The users with a chat open on this process: the sender sends only their replies here. A reply
+        for a user whose chat is on another process waits for that process's sender; one for a user
+        with no chat anywhere waits until she opens one (her connect makes it due wherever she lands)."""
+        return set(self.sockets)
+
     def disconnect(self, user: str, ws: web.WebSocketResponse) -> None:
         self.shop_of.pop(ws, None)
         chats = self.sockets.get(user)
@@ -133,11 +140,14 @@ class WebChannel:
                 log_event("web.push_failed", logging.WARNING, user=user, error=str(e))
         return delivered
 
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        """Tell the page what was recognised, before the reply is ready (best effort)."""
-        event = {"type": "heard", "id": clip_id(row["channel_msg_id"], row["user"]), "message_id": row["id"],
-                 "text": text}
-        await self._push(row["user"], event)
+    async def on_event(self, event: RunEvent) -> None:
+        """A pipeline event: what was recognised in one of this channel's clips goes to the page as
+        ``heard``, before the reply is ready (best effort)."""
+        if event.run.channel != self.name or not isinstance(event, StageEnd) or not isinstance(event.outcome, Heard):
+            return
+        run = event.run
+        await self._push(run.user, {"type": "heard", "id": clip_id(run.channel_msg_id, run.user),
+                                    "message_id": run.message_id, "text": event.outcome.text})
 
     async def send(self, row: dict[str, Any]) -> None:
         """Deliver one outbox row to the user's open chats, or hold it until they come back."""

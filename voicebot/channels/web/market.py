@@ -38,11 +38,11 @@ def market_shops_cached(db: ShopDb | sqlite_utils.Database, config: Config,
     catalog (see bench/market.py for what each costs)."""
     raw = raw_db(db)
     state = (tuple(raw.execute(
-        "SELECT count(*), max(updated_at), total(revision) FROM shops WHERE removed_at IS NULL").fetchone())
+        "SELECT count(*), max(updated_at), coalesce(sum(revision), 0) FROM shops WHERE removed_at IS NULL").fetchone())
         # village-wide on purpose: any shop's new photo or product, or a change of stock
         + tuple(raw.execute("SELECT count(*), max(updated_at) FROM products WHERE shop_id > 0 AND active = 1"
                             ).fetchone())
-        + tuple(raw.execute("SELECT max(rowid) FROM product_photos WHERE shop_id > 0").fetchone()))
+        + tuple(raw.execute("SELECT count(*), max(created_at) FROM product_photos WHERE shop_id > 0").fetchone()))
     if cached is not None and cached[0] == state:
         return cached
     return state, market_shops(db, config)

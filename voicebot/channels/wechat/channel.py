@@ -151,9 +151,6 @@ class WechatChannel:
         log_event("outbox.sent", outbox_id=rid, message_id=mid, via="passive")
 
     # -- outbound ---------------------------------------------------------------------------
-    async def heard(self, row: dict[str, Any], text: str) -> None:
-        """Nothing to do: a WeChat chat shows only the reply (and, with ``send_text_copy``, its text)."""
-
     async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
         """Download a user's media, retrying transient errors (-1, 5xx, timeouts) with backoff."""
         delays = self.media_retry_delays_s
