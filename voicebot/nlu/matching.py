@@ -73,15 +73,16 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-def _naive_key(text: str) -> str:
-    """Every word without a final "s" (kiwis / kiwi, where English's singular keeps words ending in -is)."""
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9']+", text.lower()))
+def _naive_key(text: str, lang: str) -> str:
+    """Every word in its loose form (English: without a final "s", kiwis / kiwi)."""
+    form = language(lang).loose_form
+    return " ".join(form(w) for w in re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _score_latin(spoken: str, product: str, lang: str, stopwords: frozenset[str]) -> float:
     score = _score_latin_keys(_latin_key(spoken, lang), _latin_key(product, lang), stopwords)
     if score < 100:
-        score = max(score, _score_latin_keys(_naive_key(spoken), _naive_key(product), stopwords))
+        score = max(score, _score_latin_keys(_naive_key(spoken, lang), _naive_key(product, lang), stopwords))
     return score
 
 
