@@ -94,6 +94,7 @@ class AsrConfig:
     whisper_cpu_threads: int = 0  # CTranslate2 threads per worker; 0: CPU cores / whisper_workers
     whisper_beam_size: int = 5
     whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
+    whisper_rescoring: bool = False  # rescore the beam's hypotheses and the shop's words (asr/rescoring.py)
     wyoming: list[str] = field(default_factory=list)  # speech servers for engine "wyoming": tcp://host:port
     wyoming_timeout_s: float = 30.0  # one utterance on one server; then it is taken out and another tries
 

@@ -221,8 +221,8 @@ class OpenStage:
 
 
 class Trace:
-    """One run's event stream: stamps each event with the run, times its stages and keeps their
-    times for the conversation log; ``current`` is the stage a failure happened in."""
+    """One run's event stream: delivers its events, times its stages and keeps their times for the
+    conversation log; ``current`` is the stage a failure happened in."""
 
     def __init__(self, run: RunInfo, deliver: Callable[[RunEvent], Awaitable[None]]) -> None:
         self.run = run

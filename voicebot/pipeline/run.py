@@ -517,19 +517,21 @@ class Pipeline:
         self, shop: Shop, shop_id: int | None, channel: str, user: str, mid: int, result: RunResult,
         turn: dialogue.TurnResult | None, text_copy: bool, voice: list[tuple[str, str]]
     ) -> None:
+        """The reply's outbox rows, in one database call: its voice parts, a text copy if the channel
+        wants one, and the photo of the product it is about."""
         outbox = _outbox(shop, shop_id)
         shop = _in(shop, shop_id)
         for n, (text, path) in enumerate(voice):
             outbox.enqueue(channel, user, "voice", message_id=mid, media_path=path,
-                                payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
+                           payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
         if text_copy:
             outbox.enqueue(channel, user, "text", message_id=mid, payload={"text": result.reply_text},
-                                dedup_key=f"{mid}:text")
+                           dedup_key=f"{mid}:text")
         if turn and turn.photo_product:
             photos = shop.product_photos(turn.photo_product)
             if photos:
                 outbox.enqueue(channel, user, "image", message_id=mid, media_path=photos[0]["path"],
-                                    payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
+                               payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
 
     async def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
         return await asyncio.to_thread(self._write_media, data, ext, direction)
