@@ -201,7 +201,7 @@ async def test_two_front_ends_and_two_speech_servers_survive_sigkill_exactly_onc
         assert buyers.failovers >= 1  # the killed front end's share went to the other
         async with aiohttp.ClientSession() as session, session.get(survivor.url + "/healthz") as r:
             cluster = (await r.json())["cluster"]
-        assert cluster["owner"].startswith("fe-b:") and cluster["beats"] >= 1 and cluster["missed"] == 0
+        assert cluster["owner"].startswith("fe-b:") and cluster["beats"] >= 1
     finally:
         for front in fronts:
             front.stop()
