@@ -128,14 +128,13 @@ class Plan:
             return it.copy(product=candidates[0])
         if not it.product and not it.spoken:
             return self.ask.slot(it, Awaiting.PRODUCT)
-        key = "unknown_product_seller" if self.t.role == "seller" else "unknown_product"
         in_stock = [n for n, r in self.t.catalog.items() if r["stock"] > 0][:4]
+        if self.t.role == "seller":
+            key = "unknown_product_seller"
+        else:  # a buyer hears what she can have instead, or that there is nothing yet
+            key = "unknown_product" if in_stock else "unknown_product_empty"
         reply = self.t.say(
-            key,
-            spoken=it.product or it.spoken,
-            unit=self.t.unit(it),
-            names=replies.join(self.t.lang, in_stock) or self.t.say("nothing_yet"),
-        )
+            key, spoken=it.product or it.spoken, unit=self.t.unit(it), names=replies.join(self.t.lang, in_stock))
         return self.t.result(reply, it, error_code="unknown_product")
 
     def existing_product(self, it: Intent) -> TurnResult:
