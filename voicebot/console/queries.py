@@ -54,7 +54,7 @@ def _like(text: str) -> str:
 def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
     where, params = ["m.direction = 'in' AND (m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND m.shop_id IS NULL))"], access.params()
     if f.q:
-        where.append("(m.transcript LIKE ? ESCAPE '\\' OR m.reply_text LIKE ? ESCAPE '\\')")
+        where.append("(lower(m.transcript) LIKE lower(?) ESCAPE '\\' OR lower(m.reply_text) LIKE lower(?) ESCAPE '\\')")
         params += [_like(f.q), _like(f.q)]
     if f.role in ROLES:
         where.append("COALESCE(c.role, 'buyer') = ?")
@@ -90,7 +90,7 @@ def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, l
         params.append(utc_now())
     elif f.status == "held":
         where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
-                     " AND (o.shop_id IS m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
+                     " AND (o.shop_id IS NOT DISTINCT FROM m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
                      " AND o.status = 'pending' AND o.next_attempt_at = ?)")
         params.append(HELD)
     return " AND ".join(where), params

@@ -52,7 +52,7 @@ def village_stats(db: sqlite_utils.Database, seen: Access, now: datetime | None 
         for r in sales:
             rows[r["shop_id"]] = {**r, "seller_turns": 0, "not_understood": 0, "unsent": 0, "held": 0, "gave_up": 0}
         heard = db.query(
-            "SELECT m.shop_id, count(*) AS turns, sum(" + NOT_UNDERSTOOD + ") AS missed"
+            "SELECT m.shop_id, count(*) AS turns, sum(CASE WHEN " + NOT_UNDERSTOOD + " THEN 1 ELSE 0 END) AS missed"
             " FROM messages m JOIN customers c ON c.shop_id = m.shop_id AND c.channel = m.channel"
             " AND c.channel_user_id = m.user AND c.role = 'seller'"
             " WHERE m.direction = 'in' AND m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
@@ -63,8 +63,8 @@ def village_stats(db: sqlite_utils.Database, seen: Access, now: datetime | None 
             rows[r["shop_id"]].update(seller_turns=r["turns"], not_understood=r["missed"] or 0)
     unsent: dict[int | None, dict[str, int]] = {}
     for r in db.query(
-        "SELECT o.shop_id, count(*) AS unsent, sum(o.status = 'pending' AND o.next_attempt_at = ?) AS held,"
-        " sum(o.status IN ('gave_up', 'ambiguous')) AS gave_up"
+        "SELECT o.shop_id, count(*) AS unsent, sum(CASE WHEN o.status = 'pending' AND o.next_attempt_at = ? THEN 1 ELSE 0 END)"
+        " AS held, sum(CASE WHEN o.status IN ('gave_up', 'ambiguous') THEN 1 ELSE 0 END) AS gave_up"
         " FROM outbox o WHERE o.status != 'sent'"
         " AND (o.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND o.shop_id IS NULL)) GROUP BY o.shop_id",
         [HELD, *seen.params()],
