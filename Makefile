@@ -43,9 +43,10 @@ lint: install
 	$(BIN)/ruff check voicebot tests bench
 
 # The tests run each store/shop/dialogue/pipeline case on SQLite and on PostgreSQL: pg_virtualenv (Debian's
-# postgresql-common) gives them a throw-away PostgreSQL 15 cluster and removes it afterwards.
+# postgresql-common) gives them a throw-away PostgreSQL 15 cluster and removes it afterwards; -t keeps it in a
+# temporary folder even as root, so two test runs on one machine do not fight over /etc/postgresql/15/regress.
 test: lint
-	pg_virtualenv -v 15 $(BIN)/pytest
+	pg_virtualenv -t -v 15 $(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/asr.py

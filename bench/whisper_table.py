@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from voicebot.asr import whisper_worker
+from voicebot.asr import rescoring, whisper_worker
 from voicebot.asr.biasing import bias_phrases, prompt_for
 from voicebot.asr.confidence import utterance_confidence
 from voicebot.audio.decode import decode_sync
@@ -44,6 +44,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "plain-b1": {"prompt": False, "beam_size": 1},
     "plain-nots": {"prompt": False, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
     "plain-vad": {"prompt": False, "beam_size": 5, "vad_filter": True},
+    # the beam's hypotheses and their readings by sound as the shop's words, scored by the model itself
+    "prompt-rescore": {"prompt": True, "beam_size": 5, "rescore": True},
+    "plain-rescore": {"prompt": False, "beam_size": 5, "rescore": True},
 }
 CONFIRM_BELOW = 0.7  # dialogue.confirm_below_confidence
 
@@ -103,8 +106,9 @@ def confidence(row: dict[str, Any], method: str) -> float:
         return sum(words) / len(words) if words else 0.0
     if method == "min_word":
         return min(words) if words else 0.0
-    if method == "service":  # what the service uses (voicebot/asr/confidence.py)
-        return utterance_confidence(row.get("avg_logprob"), words) or 0.0
+    if method == "service":  # what the service uses (voicebot/asr/confidence.py; a rescored reading capped)
+        conf = utterance_confidence(row.get("avg_logprob"), words)
+        return rescoring.capped(conf) if row.get("rescored") else conf or 0.0
     if method == "logprob":
         return math.exp(row["avg_logprob"]) if row.get("avg_logprob") is not None else 0.0
     raise ValueError(method)
@@ -121,6 +125,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("whisper_table.jsonl"))
     parser.add_argument("--from", dest="source", type=Path, nargs="*",
                         help="report (and calibrate) decodes saved by earlier runs instead of decoding")
+    parser.add_argument("--margins", type=float, nargs="*", default=[],
+                        help="with --from: re-choose rescored decodes at these margins (nats); 'free' rows"
+                             " are the same decodes' free transcripts, timed without the rescoring")
     args = parser.parse_args()
     cases = [c for c in load_corpus(DATA / "voice_corpus_zh.jsonl") if c.get("split", "tune") in args.half]
     heldout = [c for c in cases if c.get("split") == "heldout"][:: args.every]
@@ -136,6 +143,8 @@ def main() -> None:
     if args.source:
         # rows of one run at a time: their "case" indexes the cases that run's --half/--every/--limit chose
         rows = [json.loads(line) for path in args.source for line in path.read_text("utf-8").splitlines()]
+        if args.margins:
+            rows = [*rows, *rechosen(rows, args.margins)]
         calibrate(rows, cases)
         report(rows, cases)
         return
@@ -150,11 +159,14 @@ def main() -> None:
             for name in args.settings:
                 setting = dict(SETTINGS[name])
                 use_prompt, beam = setting.pop("prompt"), setting.pop("beam_size")
+                rescore = setting.pop("rescore", False)
                 futures = []
                 for i, voice, variant, pcm in spoken:
                     case = cases[i]
-                    prompt = prompt_for("zh", bias_phrases("zh", case["products"].split(","), CUSTOMERS)) if use_prompt else None
-                    futures.append((i, voice, variant, len(pcm) / 32000, pool.submit(_decode, model, pcm, prompt, beam, setting)))
+                    words = bias_phrases("zh", case["products"].split(","), CUSTOMERS)
+                    prompt = prompt_for("zh", words) if use_prompt else None
+                    options = setting | ({"shop_words": words} if rescore else {})
+                    futures.append((i, voice, variant, len(pcm) / 32000, pool.submit(_decode, model, pcm, prompt, beam, options)))
                 for i, voice, variant, audio_s, fut in futures:
                     out = fut.result()
                     rows.append({"setting": name, "case": i, "text_ref": cases[i]["text"],
@@ -165,6 +177,24 @@ def main() -> None:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     report(rows, cases)
+
+
+def rechosen(rows: list[dict[str, Any]], margins: list[float]) -> list[dict[str, Any]]:
+    """Each rescored decode again: its free transcript ('<setting>:free', decode time less the rescoring)
+    and its choice at each margin ('<setting>@<margin>')."""
+    out = []
+    for r in rows:
+        rs = r.get("rescoring")
+        if rs is None:
+            continue
+        free = rs["free"] if rs.get("scores") else r["text"]
+        spent = (rs.get("ms") or 0) / 1000
+        out.append(r | {"setting": f"{r['setting']}:free", "text": free, "rescored": False,
+                        "decode_s": r["decode_s"] - spent})
+        for m in margins:
+            text = rescoring.choose(free, rs.get("scores") or {}, m)
+            out.append(r | {"setting": f"{r['setting']}@{m:g}", "text": text, "rescored": text != free})
+    return out
 
 
 def calibrate(rows: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:

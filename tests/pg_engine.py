@@ -6,7 +6,7 @@ by one that maps each file path the test uses to its own database, created from 
 (``CREATE DATABASE … TEMPLATE``, fast) and dropped after the test; ``pg_url()`` gives a fresh database's
 URL for tests that configure ``[storage] url`` themselves (subprocesses, the CLI).
 
-PostgreSQL comes from the ``PG*`` environment that ``pg_virtualenv -v 15`` sets (``make test`` runs the
+PostgreSQL comes from the ``PG*`` environment that ``pg_virtualenv -t -v 15`` sets (``make test`` runs the
 suite under it). Without a reachable server the PostgreSQL cases FAIL with a message saying so; set
 ``VOICEBOT_TEST_PG=0`` to leave them out on purpose for a quick local run.
 """
@@ -69,7 +69,7 @@ class PgServer:
         except psycopg.OperationalError as e:
             raise RuntimeError(
                 "PostgreSQL is not reachable for the [postgresql] test cases. Run the tests under a throw-away "
-                "cluster: `pg_virtualenv -v 15 .venv/bin/python -m pytest …` (what `make test` does), or set "
+                "cluster: `pg_virtualenv -t -v 15 .venv/bin/python -m pytest …` (what `make test` does), or set "
                 f"{SWITCH_ENV}=0 to leave those cases out of a quick local run. ({e})") from e
         self.prefix = f"vbt{os.getpid()}_"
         self.template = f"{self.prefix}template"

@@ -57,6 +57,7 @@ async def test_acks_are_answered_while_runs_are_saturated_and_all_run_once_after
         done = shop.list_messages(direction="in")
     assert len(done) == n and {m["status"] for m in done} == {"replied"}
     assert set(started.values()) == {1} and len(started) == n  # each message ran exactly once
+    assert pipeline.counters.snapshot() == {"ended": {"replied": n}, "errors": {}}  # and ended once, well
     voice = Counter(s.touser for s in emulator.sent if s.msgtype == "voice")
     assert voice == Counter({b.openid: 1 for b in buyers})  # each buyer answered once
 

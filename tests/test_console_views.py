@@ -159,6 +159,8 @@ async def test_chat_turns_and_dashboard_numbers(aiohttp_server, tmp_path):
         # 1 of 5 turns failed (the unreadable voice note); 1 waited on the stock question
         assert re.search(r">failed</text>.*?>20%</text>", html)
         assert html.count("<svg") == 3 and ">dialogue</text>" in html
+        (errors,) = re.findall(r'<table id="errors">.*?</table>', html, re.S)
+        assert re.findall(r"<tr><td>([a-z_.]+)</td><td>(\d+)</td></tr>", errors) == [("decode.silent", "1")]  # the seeded note that is not speech
 
 
 def test_percentile_and_charts_escape_labels():
@@ -244,3 +246,26 @@ async def test_conversations_page_through_older_people(aiohttp_server, tmp_path,
         assert len(shown(html)) == 2
         status, html, _ = await op.get(re.search(r'href="([^"]+)" id="older"', html).group(1).replace("&amp;", "&"))
         assert shown(html) == {ids[SELLER][0]} and 'id="older"' not in html
+
+
+def test_chat_turns_are_logged_failed_only_when_the_dialogue_failed(tmp_path):
+    """An answer about goods not sold is no failure; a dialogue that broke is ``dialogue.internal``."""
+    import sqlite3
+
+    db = tmp_path / "voicebot.db"
+
+    def chat(text: str) -> dict:
+        result = CliRunner().invoke(main, ["chat", "--role", "buyer", "--user", "li", "--lang", "zh", text,
+                                           "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        with sqlite3.connect(db) as conn:
+            conn.row_factory = sqlite3.Row
+            return dict(conn.execute("SELECT status, error, reply_text FROM messages ORDER BY id DESC").fetchone())
+
+    answered = chat("核桃多少钱")  # the dialogue's error_code is unknown_product: an answer, not a failure
+    assert (answered["status"], answered["error"]) == ("replied", None) and "核桃" in answered["reply_text"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TRIGGER no_state BEFORE UPDATE ON dialogue_state BEGIN SELECT RAISE(ABORT, 'no'); END")
+        conn.execute("CREATE TRIGGER no_new_state BEFORE INSERT ON dialogue_state BEGIN SELECT RAISE(ABORT, 'no'); END")
+    broken = chat("蜂蜜多少钱")
+    assert broken["status"] == "failed" and broken["error"].startswith("dialogue.internal: ")

@@ -6,8 +6,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from voicebot.store import leases
 from voicebot.store.db import open_db
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_a_periodic_job_gets_one_turn_per_period_whoever_asks(tmp_path):

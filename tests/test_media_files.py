@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from voicebot.pipeline.run import write_media
+from voicebot.fileio import write_media
 
 
 def test_concurrent_identical_writes_all_succeed_and_leave_one_correct_file(tmp_path):

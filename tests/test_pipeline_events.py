@@ -192,3 +192,19 @@ async def test_the_counters_count_runs_by_status_and_errors_by_code(bot: Bot) ->
     assert bot.pipeline.counters.snapshot() == {
         "ended": {"replied": 2, "failed": 1}, "errors": {"decode.corrupt": 1, "run.internal": 1}}
     assert Counters().snapshot() == {"ended": {}, "errors": {}}
+
+
+async def test_a_dialogue_that_fails_inside_is_told_apart_and_counted(bot: Bot) -> None:
+    """The dialogue catches its own failures and says nothing changed; the run still ends failed."""
+    await bot.db.run(lambda shop: shop.village.execute(
+        "CREATE TRIGGER no_state BEFORE INSERT ON dialogue_state BEGIN SELECT RAISE(ABORT, 'disk says no'); END"))
+    result = await bot.voice(SELLER, "上架蜂蜜四十五块五瓶")
+    assert result.reply_text == say("zh", "error") and result.status == "failed"
+    assert result.error is not None and result.error.startswith("dialogue.internal: ")
+    (error,) = [e for e in bot.events_of(result.message_id) if isinstance(e, RunError)]
+    assert (error.stage, error.code, error.failed) == ("dialogue", "internal", True)
+    assert bot.pipeline.counters.snapshot() == {"ended": {"failed": 1}, "errors": {"dialogue.internal": 1}}
+    with bot.shop() as shop:
+        assert shop.list_products() == []  # and indeed nothing changed
+    (sent,) = bot.outbox(result.message_id)
+    assert (sent["kind"], sent["payload"]["text"]) == ("voice", result.reply_text)

@@ -1,6 +1,7 @@
 """Replies cannot silently lose words: every template renders with the fields its callers pass.
 
-The callers are found in the source (``say(lang, "key", field=...)`` and ``self.say("key", ...)``);
+The callers are found in the source (``say(lang, "key", field=...)``, ``self.say("key", ...)`` and the
+dialogue turn's ``t.say("key", ...)``);
 each one's fields must cover what the template names in every language pack, so a misspelt keyword
 or a field a translator added fails here instead of dropping words from what the seller hears.
 """
@@ -51,7 +52,9 @@ def call_sites() -> list[tuple[str, str, set[str]]]:
                 continue
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "say":
-                on_self = isinstance(func.value, ast.Name) and func.value.id == "self"
+                # self.say(...) / the dialogue's turn: t.say(...), self.t.say(...)
+                on_self = (isinstance(func.value, ast.Name) and func.value.id in ("self", "t")) or (
+                    isinstance(func.value, ast.Attribute) and func.value.attr == "t")
             elif isinstance(func, ast.Name) and func.id == "say":
                 on_self = False
             else:

@@ -8,7 +8,7 @@ from voicebot.asr.recognizer import AsrError, ModelMissing
 from voicebot.audio import errors as audio_errors
 from voicebot.dialogue import replies
 from voicebot.lang.packs import available_languages
-from voicebot.pipeline.failures import FALLBACK, SPOKEN, failure_of
+from voicebot.pipeline.failures import FALLBACK, SPOKEN, StageFailure, code_of, failure_of
 from voicebot.pipeline.inbound import MediaError
 from voicebot.shop.errors import PhotoError
 from voicebot.store import StoreBusy
@@ -42,3 +42,10 @@ def test_every_audio_error_code_has_its_own_reply():
     codes = {c.code for c in audio_errors.AudioError.__subclasses__()}
     assert {"corrupt", "silent", "too_long", "empty"} <= codes
     assert {f"decode.{c}" for c in codes} <= set(SPOKEN)
+
+
+def test_the_code_is_read_back_from_what_the_log_keeps():
+    for key in SPOKEN:
+        stage, code = key.split(".")
+        assert code_of(StageFailure(stage, code, "why: it failed").logged) == key
+    assert code_of("corrupt: an older row") == "other" and code_of("ZeroDivisionError: x") == "other"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from voicebot.store import leases
 from voicebot.store.claims import claim_backlog, claim_orphans
 from voicebot.store.db import open_db
 from voicebot.store.leases import process_owner
 from voicebot.store.messages import claim_message, get_message, record_inbound, update_message
+
+pytestmark = pytest.mark.both_engines  # the other process opens the same store: db_target is a URL on PostgreSQL
 
 
 def _hold_claim(path: str, message_id: int, claimed, release) -> None:
@@ -19,8 +23,8 @@ def _hold_claim(path: str, message_id: int, claimed, release) -> None:
     release.wait(30)
 
 
-def test_a_live_process_keeps_its_message_and_a_dead_one_loses_it(tmp_path):
-    path = str(tmp_path / "shop.db")
+def test_a_live_process_keeps_its_message_and_a_dead_one_loses_it(db_target):
+    path = db_target
     db = open_db(path)
     mid, _ = record_inbound(db, "wechat", "m1", "u1", "text", transcript="蜂蜜多少钱")
     db.execute("UPDATE messages SET claimed_by = NULL")  # accepted by a process that is gone
@@ -87,8 +91,8 @@ def _claim_many(path: str, owner: str, out) -> None:
     out.put(got)
 
 
-def test_two_processes_sweeping_at_once_never_take_one_row(tmp_path):
-    path = str(tmp_path / "shop.db")
+def test_two_processes_sweeping_at_once_never_take_one_row(db_target):
+    path = db_target
     db = open_db(path)
     ids = [record_inbound(db, "wechat", f"m{n}", "u1", "text")[0] for n in range(200)]
     db.execute("UPDATE messages SET claimed_by = 'far-host:77'")

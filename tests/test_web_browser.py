@@ -161,7 +161,7 @@ async def test_a_reconnect_during_the_upload_does_not_duplicate(browser, service
         assert reply["id"] == received["id"]
         await service.settle()  # every run done and every reply sent: a second reply would be on its way
         await round_trip(page)  # ... and would have reached the page before this pong
-        assert len(await events(page, "reply")) == 1
+        assert len(await events(page, "reply")) == 1 and service.runs_ended() == {"replied": 1}
     finally:
         await context.close()
     assert len(service.inbound()) == 1
@@ -179,10 +179,12 @@ async def test_a_clip_recorded_offline_waits_and_goes_when_the_connection_return
         await wait_js(page, "document.getElementById('player').src.startsWith('blob:')")  # "kept for later"
         assert await page.evaluate("window.voicebotChat.ws === null")  # no socket the clip could have left by
         await service.settle()
-        assert service.inbound() == []
+        assert service.inbound() == [] and service.runs_ended() == {}
         await context.set_offline(False)
         (reply,) = await wait_event(page, "reply")
         assert await page.locator(".msg.me.pending").count() == 0
+        await service.settle()
+        assert service.runs_ended() == {"replied": 1}  # the clip that waited ran once
     finally:
         await context.close()
     (row,) = service.inbound()
@@ -197,6 +199,8 @@ async def test_slide_up_cancels_and_the_buyer_page_cannot_do_seller_things(brows
         await wait_js(page, "window.voicebotChat.stream === null")  # the recording was finished
         await round_trip(page)  # a clip sent on release would have been received before this pong
         assert await page.locator(".msg.me").count() == 0 and service.inbound() == []
+        await service.settle()
+        assert service.runs_ended() == {}  # nothing was run either
         # a buyer who forges seller commands on her own socket changes nothing
         await page.evaluate("""(() => { const ws = window.voicebotChat.ws;
             ws.send(JSON.stringify({type: 'text', id: 'x-1', text: '사과 가격 백 원'}));

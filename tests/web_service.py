@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from voicebot.app import create_app, settle
+from voicebot.app_keys import PIPELINE
 from voicebot.channels.web import links
 from voicebot.config import Config, load_config
 from voicebot.shop.facade import Shop
@@ -51,6 +52,10 @@ class WebService:
 
     async def settle(self, timeout: float = 60.0) -> None:
         await asyncio.wait_for(settle(self.app), timeout)
+
+    def runs_ended(self) -> dict[str, int]:
+        """Runs ended so far by status, as the pipeline's run-end events were counted."""
+        return self.app[PIPELINE].counters.snapshot()["ended"]
 
 
 async def start_web(aiohttp_server: Callable, config: Config,

@@ -94,6 +94,7 @@ class AsrConfig:
     whisper_cpu_threads: int = 0  # CTranslate2 threads per worker; 0: CPU cores / whisper_workers
     whisper_beam_size: int = 5
     whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
+    whisper_rescoring: bool = False  # rescore the beam's hypotheses and the shop's words (asr/rescoring.py)
     wyoming: list[str] = field(default_factory=list)  # speech servers for engine "wyoming": tcp://host:port
     wyoming_timeout_s: float = 30.0  # one utterance on one server; then it is taken out and another tries
 
@@ -371,6 +372,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{src}: server.{key} must be 1 or more")
     if config.server.claim_lease_s < 3:
         raise ConfigError(f"{src}: server.claim_lease_s must be 3 seconds or more")
+    if config.wechat.enabled and config.server.claim_lease_s <= 2 * config.wechat.api_timeout_s:
+        # a reply being sent (an upload and a send) must not outlive the sender's claim on it
+        raise ConfigError(f"{src}: server.claim_lease_s must be more than twice wechat.api_timeout_s")
     if config.asr.workers < 0:
         raise ConfigError(f"{src}: asr.workers must be 0 (one per CPU) or more")
     for where, engine in [("asr.engine", config.asr.engine)] + [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -21,3 +22,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_media(folder: Path, data: bytes, ext: str) -> Path:
+    """Content-addressed file ``folder/<sha256>.<ext>``, written atomically (safe for concurrent writers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
+    if not path.exists():
+        write_atomic(path, data)
+    return path

@@ -297,6 +297,12 @@ def test_unknown_product_and_unknown_intent_get_a_spoken_hint(db, config, shop):
     assert r.intent.name == "unknown" and "帮助" in r.reply
 
 
+def test_an_empty_shop_says_it_has_nothing_yet_and_names_nothing(db, config):
+    r = say(db, config, "核桃多少钱", user="b1", role="buyer")
+    assert r.error_code == "unknown_product" and r.reply == "没有核桃。店里现在还没有东西卖。"
+    assert "我们有" not in r.reply
+
+
 # --- photos -------------------------------------------------------------------------------------------
 
 

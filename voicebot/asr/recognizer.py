@@ -32,6 +32,8 @@ class Transcript:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     # the recogniser's own calibrated confidence for the whole utterance (Whisper); None: use the words'
     utterance_confidence: float | None = None
+    # Whisper's free transcript when the recogniser's own rescoring chose ``text`` over it (asr/rescoring.py)
+    rescored_from: str | None = None
 
     @property
     def confidence(self) -> float:
@@ -64,6 +66,7 @@ class Transcript:
             grammar=result.get("grammar", False),
             fallback=result.get("fallback", False),
             utterance_confidence=result.get("confidence"),
+            rescored_from=(result.get("rescoring") or {}).get("free") if result.get("rescored") else None,
         )
 
 

@@ -6,10 +6,12 @@ alone never load it. Each process keeps its loaded models in ``_MODELS`` (one pe
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
+from voicebot.asr import rescoring
 from voicebot.asr.confidence import utterance_confidence
 from voicebot.workers import stall_for_tests
 
@@ -46,19 +48,23 @@ def model(path: str) -> Any:
         from faster_whisper import WhisperModel  # the optional `whisper` extra, slow: only in a worker
 
         loaded = _MODELS[path] = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=_THREADS)
+        rescoring.listen(loaded)
     return loaded
 
 
 def recognize(
     pcm: bytes, lang: str, model_path: str, prompt: str | None = None, beam_size: int = 5,
-    **options: Any,
+    shop_words: list[str] | None = None, **options: Any,
 ) -> dict[str, Any]:
     """Decode 16 kHz mono s16le ``pcm`` in ``lang``; ``prompt`` biases it toward the shop's words.
 
     Returns the Vosk worker's shape: ``{"text", "words": [{"word", "conf", "start", "end"}],
     "duration", "language", "grammar", "fallback"}``; ``conf`` is Whisper's word probability, and
     ``avg_logprob`` the mean log-probability of the kept text's tokens (how sure the decoder was of the
-    whole reading). ``options`` override faster-whisper's ``transcribe`` arguments (benchmarks).
+    whole reading). ``shop_words`` (the shop's product and customers' names): the beam's other
+    hypotheses and their readings by sound as those words are scored by the model itself, and one
+    clearly better replaces the free transcript (:mod:`voicebot.asr.rescoring`; ``"rescored"`` says so).
+    ``options`` override faster-whisper's ``transcribe`` arguments (benchmarks).
     """
     import ctranslate2  # comes with faster-whisper (the optional `whisper` extra)
 
@@ -79,7 +85,9 @@ def recognize(
         max_new_tokens=int(duration * TOKENS_PER_SECOND) + TOKENS_MIN,
         vad_filter=False,
     ) | options
-    segments, _info = model(model_path).transcribe(audio, **kwargs)
+    loaded = model(model_path)
+    rescoring.forget(loaded, nbest=shop_words is not None)
+    segments, _info = loaded.transcribe(audio, **kwargs)
     words: list[dict[str, Any]] = []
     texts: list[str] = []
     logprob, tokens = 0.0, 0
@@ -95,7 +103,14 @@ def recognize(
                               "start": round(float(w.start), 2), "end": round(float(w.end), 2)})
     sep = " " if lang not in ("zh", "ja") else ""
     text = sep.join(t for t in texts if t)
-    return {"text": text, "words": words, "duration": duration, "language": lang,
-            "grammar": prompt is not None, "fallback": False,
-            "avg_logprob": round(logprob / tokens, 4) if tokens else None,
-            "confidence": utterance_confidence(logprob / tokens if tokens else None, [w["conf"] for w in words])}
+    confidence = utterance_confidence(logprob / tokens if tokens else None, [w["conf"] for w in words])
+    out = {"text": text, "words": words, "duration": duration, "language": lang,
+           "grammar": prompt is not None, "fallback": False,
+           "avg_logprob": round(logprob / tokens, 4) if tokens else None, "confidence": confidence}
+    if shop_words is not None and text and duration <= rescoring.MAX_SECONDS:
+        started = time.perf_counter()
+        choice = rescoring.rescore(loaded, lang, text, shop_words, duration, prompt)
+        out["rescoring"] = choice.report() | {"ms": round((time.perf_counter() - started) * 1000, 1)}
+        if choice.text != text:  # another reading the model itself scores clearly higher
+            out.update(text=choice.text, rescored=True, confidence=rescoring.capped(confidence))
+    return out

@@ -12,6 +12,7 @@ from voicebot.cli.shop import shop_option
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.dialogue import handle_turn
 from voicebot.lang.packs import available_languages
+from voicebot.pipeline.failures import DIALOGUE_FAILED
 from voicebot.shop import ShopError, customers, shops
 from voicebot.shop.facade import Shop
 
@@ -87,10 +88,11 @@ def chat(
             confidence=confidence,
             turn_id=str(mid),
         )
+        failed = result.error_code == "internal_error"  # as the pipeline logs it: a turn's answer is no error
         log.update(
             mid, language=lang or config.shop.language, intent=result.intent.to_public(),
-            action_id=result.action_id,
-            reply_text=result.reply, status="replied", error=result.error_code,
+            action_id=result.action_id, reply_text=result.reply, status="failed" if failed else "replied",
+            error=DIALOGUE_FAILED.logged if failed else None,
             timings={"dialogue": round((time.perf_counter() - start) * 1000, 1)},
         )
     finally:

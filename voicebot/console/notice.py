@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from pathlib import Path
 
 from aiohttp import web
 
@@ -12,17 +10,8 @@ from voicebot.app_keys import CONFIG, DB, PIPELINE, SENDER, TTS
 from voicebot.console import corrections
 from voicebot.console.corrections import Outcome
 from voicebot.dialogue.replies import say
+from voicebot.fileio import write_media
 from voicebot.logs import log_event, timed
-
-
-def _write(folder: Path, data: bytes, ext: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    if not path.exists():
-        tmp = path.with_suffix(f".{ext}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return path
 
 
 async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
@@ -35,7 +24,7 @@ async def send_notice(app: web.Application, outcome: Outcome) -> int | None:
     timings: dict[str, float] = {}
     with timed("console.notice_tts", timings, message_id=outcome.message_id):
         audio = await app[TTS].speak(text, outcome.lang, channel.reply_format)
-        path = await asyncio.to_thread(_write, app[CONFIG].media_dir / "out", audio, channel.reply_format)
+        path = await asyncio.to_thread(write_media, app[CONFIG].media_dir / "out", audio, channel.reply_format)
     outbox_id = await app[DB].run(lambda shop: shop.other(outcome.shop_id).outbox.enqueue(
         outcome.channel, outcome.user, "voice", message_id=outcome.message_id, media_path=str(path),
         payload={"text": text, "correction": outcome.correction_id},

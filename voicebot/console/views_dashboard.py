@@ -1,10 +1,11 @@
-"""The dashboard: messages per day, share of failed / low-confidence / undone / corrected turns, and the
-median and p95 time of each pipeline stage over the last 7 days."""
+"""The dashboard: messages per day, share of failed / low-confidence / undone / corrected turns, the
+median and p95 time of each pipeline stage, and the failures by ``{stage}.{code}`` over the last 7 days."""
 
 from __future__ import annotations
 
 import json
 import statistics
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from voicebot.console import charts
 from voicebot.console.access import Access
 from voicebot.console.queries import LOW_CONFIDENCE
 from voicebot.console.web import db_read, render, view
+from voicebot.pipeline.failures import code_of
 from voicebot.store.clock import from_iso, to_iso
 
 DAYS = 7
@@ -64,7 +66,8 @@ def stats(db: sqlite_utils.Database, seen: Access, tz: str, low_conf: float,
         "corrected": share(lambda r: r["corrected"]),
     }
     timing = {s: (round(statistics.median(v), 1), round(percentile(v, 95), 1)) for s, v in sorted(stages.items())}
-    return {"total": total, "per_day": per_day, "shares": shares, "timing": timing}
+    errors = Counter(code_of(r["error"]) for r in rows if r["error"]).most_common()
+    return {"total": total, "per_day": per_day, "shares": shares, "timing": timing, "errors": errors}
 
 
 async def dashboard(request: web.Request) -> web.Response:

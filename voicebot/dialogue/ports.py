@@ -1,5 +1,9 @@
-"""The dialogue's only doors to the NLU and the shop: thin adapters, so the state machine reads as
-dialogue and the other areas can change behind these few functions.
+"""The dialogue's doors to the shop and to the NLU's understanding: thin adapters, so the state machine
+reads as dialogue and the shop can change behind these few functions.
+
+Not the only doors: a turn's words are read once by :class:`voicebot.nlu.heard.Heard`, the rules of a
+language come from :mod:`voicebot.lang` (its pack and its ``Language``), and the turn's transaction is
+:mod:`voicebot.store.db`'s. Nothing here reads the words of a turn again.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from typing import Any
 from voicebot.config import SELLERS_CHANNEL, Config
 from voicebot.intents import Intent
 from voicebot.lang import installed_languages, language
-from voicebot.lang.packs import load_pack
 from voicebot.nlu import understand as nlu_understand
 from voicebot.nlu.heard import Heard
 from voicebot.nlu.intents import second_command as nlu_second_command
@@ -74,12 +77,9 @@ def spoken_name(text: str, lang: str) -> str | None:
 # --- shop ----------------------------------------------------------------------------------------
 
 
-MAX_NAME_CHARS = {"cjk": 20, "latin": 40}  # longer than any product name a seller would say
-
-
 def name_too_long(name: str | None, lang: str) -> bool:
     """A "name" longer than a product name could be: mis-heard or hostile; never read it back."""
-    return bool(name) and len(name or "") > MAX_NAME_CHARS.get(load_pack(lang).script, 40)
+    return bool(name) and len(name or "") > language(lang).max_name_chars
 
 
 def catalog_rows(db: ShopDb) -> dict[str, Row]:

@@ -1,5 +1,5 @@
-"""A turn's context and its spoken building blocks: the result type, replies in the user's
-language, questions that wait in the state, and lists read a few items at a time."""
+"""A turn's context and its spoken building blocks: the result type, who speaks about which shop, and the
+replies in the user's language that every collaborator of the turn builds its answer from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
-from voicebot.dialogue.awaiting import Awaiting, Pending
+from voicebot.dialogue.awaiting import Awaiting
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
 from voicebot.intents import Intent
@@ -43,8 +43,9 @@ class TurnResult:
                       "notify": [tuple(n) for n in data.get("notify") or []]})  # fmt: skip
 
 
-class TurnBase:
-    """One utterance of one user: who speaks, the catalog, and the state (saved by the caller)."""
+class Turn:
+    """One utterance of one user: who speaks, the catalog, the state (saved by the caller), the words as
+    read once, and the spoken building blocks of a reply. Shared by the turn's collaborators."""
 
     def __init__(
         self,
@@ -68,10 +69,17 @@ class TurnBase:
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
         self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
 
-    # --- helpers -------------------------------------------------------------------------------
+    def reading(self, text: str) -> Heard:
+        """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
+        return self.heard if text == self.heard.text else Heard.read(text, self.lang)
+
+    # --- spoken building blocks ----------------------------------------------------------------
 
     def say(self, key: str, **fields: Any) -> str:
         return say(self.lang, key, **fields)
+
+    def capital(self, text: str) -> str:
+        return replies.capitalized(self.lang, text)
 
     def price(self, value: float | None) -> str:
         return replies.price(self.lang, value, self.config.shop.currency)
@@ -84,69 +92,15 @@ class TurnBase:
     def qty(self, n: int | None, unit: str) -> str:
         return replies.quantity(self.lang, n, unit)
 
-    def result(self, reply: str, it: Intent, **kw: Any) -> TurnResult:
-        reply = replies.capitalized(self.lang, reply)
-        return TurnResult(reply=reply, intent=it.public(), **kw)
-
-    def pending(self) -> Pending | None:
-        return self.state.get("pending")
-
-    def clear(self) -> None:
-        self.state["pending"] = None
-
-    def wait(self, it: Intent, awaiting: Awaiting, question: str, **extra: Any) -> TurnResult:
-        """Store a question and ask it."""
-        self.state["pending"] = Pending(intent=it, awaiting=awaiting, question=question,
-                                        expires=self.now + self.config.dialogue.pending_timeout_s, **extra)
-        return self.result(question, it, awaiting=awaiting)
-
-    def reading(self, text: str) -> Heard:
-        """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
-        return self.heard if text == self.heard.text else Heard.read(text, self.lang)
+    def left(self, stock: int | None, unit: str) -> str:
+        """ "还剩十条" / "卖完了": never "零条"."""
+        if not stock:
+            return self.say("none_left")
+        return self.say("left", quantity=self.qty(stock, unit))
 
     def photo_of(self, name: str | None) -> str | None:
         row = self.catalog.get(name or "")
         return name if row and row.get("cover_photo_id") else None
-
-    # --- lists ---------------------------------------------------------------------------------
-
-    def chunked(
-        self,
-        it: Intent,
-        key: str,
-        items: list[str],
-        names: list[str] | None = None,
-        sep: str = "list_sep",
-        **fields: Any,
-    ) -> TurnResult:
-        """Read the first chunk; keep the rest for "要听吗？" → yes."""
-        size = list_chunk(items, self.config.dialogue.max_list_items)
-        head, rest = items[:size], items[size:]
-        reply = self.say(key, items=replies.join(self.lang, head, sep), **fields)
-        photo = next((n for n in (names or [])[:size] if self.photo_of(n)), None)
-        if not rest:
-            return self.result(reply, it, photo_product=photo)
-        more = self.say("more", n=replies.count(self.lang, len(rest)))
-        more = replies.capitalized(self.lang, more)
-        tail = {"items": rest, "names": (names or [])[size:], "sep": sep}
-        res = self.wait(it, Awaiting.MORE, more, **tail)
-        res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
-        return res
-
-    def next_chunk(self, pending: Pending) -> TurnResult:
-        items, names, sep = pending["items"], pending.get("names") or [], pending.get("sep") or "list_sep"
-        size = list_chunk(items, self.config.dialogue.max_list_items)
-        head, rest = items[:size], items[size:]
-        reply = replies.join(self.lang, head, sep) + load_end(self.lang)
-        photo = next((n for n in names[:size] if self.photo_of(n)), None)
-        if not rest:
-            self.clear()
-            return self.result(reply, pending["intent"], photo_product=photo)
-        more = self.say("more", n=replies.count(self.lang, len(rest)))
-        more = replies.capitalized(self.lang, more)
-        res = self.wait(pending["intent"], Awaiting.MORE, more, items=rest, names=names[size:], sep=sep)
-        res.reply, res.photo_product = replies.sentences(self.lang, reply, more), photo
-        return res
 
     def items_text(self, order: dict[str, Any]) -> str:
         """An order's lines, spoken: "绿松石手链两条，蜂蜜一瓶"."""
@@ -158,20 +112,11 @@ class TurnBase:
             )
         return replies.join(self.lang, parts)
 
-    def answer_many(self, it: Intent, names: list[str]) -> TurnResult:
-        if it.name == "ask_price":
-            parts = [
-                self.say("item_price", product=n, price=self.price(self.catalog[n]["price_fen"] / 100))
-                for n in names
-            ]
-        else:
-            parts = [
-                self.say(
-                    "item_stock", product=n, quantity=self.qty(self.catalog[n]["stock"], self.unit(product=n))
-                )
-                for n in names
-            ]
-        return self.result(replies.join(self.lang, parts) + load_end(self.lang), it)
+    # --- results -------------------------------------------------------------------------------
+
+    def result(self, reply: str, it: Intent, **kw: Any) -> TurnResult:
+        reply = replies.capitalized(self.lang, reply)
+        return TurnResult(reply=reply, intent=it.public(), **kw)
 
     def committed(self, reply: str, it: Intent, **kw: Any) -> TurnResult:
         """A reply for a shop change that went through (with the action to undo it)."""
@@ -180,14 +125,10 @@ class TurnBase:
             reply, it, action_id=ports.last_action_id(self.db, self.actor), committed=True, **kw
         )
 
-
-def list_chunk(items: list[str], max_items: int) -> int:
-    """How many items to read now: ``max_items``, or all of them when only one would be left over (saying
-    the last one is shorter than asking "还有一样，要听吗？")."""
-    size = max(1, max_items)
-    return len(items) if len(items) == size + 1 else size
-
-
-def load_end(lang: str) -> str:
-    """Sentence end for a bare list ("。" / ".")."""
-    return replies.full_stop(lang)
+    def out_of_stock(self, it: Intent, e: Exception) -> TurnResult:
+        available = getattr(e, "available", 0)
+        key = "out_of_stock" if available > 0 else "sold_out_order"
+        reply = self.say(
+            key, product=it.product, available=replies.count(self.lang, available), unit=self.unit(it)
+        )
+        return self.result(reply, it, error_code="out_of_stock")

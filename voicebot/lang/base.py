@@ -78,10 +78,20 @@ class Language:
     full_stop = "."
     #: product names are compared by pinyin as well (homophones in Mandarin)
     pinyin_matching = False
+    #: a "name" longer than this (characters) is mis-heard or hostile: never read back as a product
+    max_name_chars = 40
+    #: words are written apart and matched as whole words (Chinese and Korean: matched without spaces)
+    spaced = True
+    #: what joins normalised clauses into one normalised text
+    word_sep = " "
     #: a sentence starts with a capital letter
     capitalize_sentences = False
     #: how a reply's symbols are said ("%" -> " percent"); an unlisted symbol becomes a space
     symbols: dict[str, str] = {}  # noqa: RUF012 - read only
+    #: a bare number of ten or more straight after "one <counter>" is that one's price (一只一百二)
+    bare_price_after_one = False
+    #: a number after the product, with no currency, names its price ("sold the necklace for two hundred")
+    price_after_product = True
 
     def __init__(self, code: str) -> None:
         self.code = code
@@ -102,6 +112,39 @@ class Language:
     def prepare(self, text: str) -> str:
         """Script-level clean-up before punctuation is dropped (lower-cased NFKC text in, same out)."""
         return text
+
+    def spacing(self, text: str) -> str:
+        """The last step of normalising: spaces as rules match them, and the pack's ``rewrites`` (gimme ->
+        give me) as whole words."""
+        text = re.sub(r"\s+", " ", text).strip()
+        rewrites = self.pack.rewrites
+        if rewrites:
+            text = self._rewrites.sub(lambda m: rewrites[m.group()], text)
+            text = re.sub(r"\s+", " ", text).strip()  # a filler rewritten to nothing leaves a gap
+        return text
+
+    @functools.cached_property
+    def _rewrites(self) -> re.Pattern[str]:
+        alts = "|".join(re.escape(w) for w in sorted(self.pack.rewrites, key=len, reverse=True))
+        return re.compile(rf"(?<![\w'])(?:{alts})(?![\w'])")
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        """``text`` without ``words`` (whole words where words are spaced)."""
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(rf"\b(?:{alts})\b", " ", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        """A piece of a new product's name without the pack's stop words ("the", "of")."""
+        return " ".join(w for w in chunk.split() if w not in self.pack.stopwords)
+
+    def grammar_name(self, name: str) -> str:
+        """A catalog name as the recogniser's grammar says it (English lower-case)."""
+        return name.lower()
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        """A second command that ends in an amount, said back with the product the first one named
+        (Chinese: 下午又卖了两斤 -> 下午又卖了两斤核桃); unchanged where the word order does not allow it."""
+        return tail
 
     def find_numbers(self, text: str) -> list[Number]:
         """All quantities in normalised ``text``, in order (generic: digit runs, no unit)."""
@@ -126,11 +169,57 @@ class Language:
         when it is not one. ``words``: the utterance's words as the recogniser split them."""
         return name, span
 
+    def name_before_number(self, name: str, span: tuple[int, int], norm: str) -> tuple[str, tuple[int, int], bool]:
+        """A customer's name that runs into the number after it (at ``span`` of ``norm``), as (name, span,
+        unsure): the name gives back numerals that belong to the number; ``unsure`` when both readings fit."""
+        return name, span, False
+
+    def lone_char(self, text: str, norm: str, products: list[str]) -> tuple[str, int, list[str]] | None:
+        """A one-character word that names products (油 卖了两桶) as (the character, where it is in ``norm``,
+        the products it heads or ends), or None; ``text`` is the utterance as the recogniser split it."""
+        return None
+
+    def numeral_name_spans(self, norm: str, products: list[str]) -> list[tuple[int, int]]:
+        """Where ``norm`` names a catalog product with a numeral in it (seven grain bread): those numerals
+        belong to the name, not to an amount."""
+        spans: list[tuple[int, int]] = []
+        numerals = self.numeral_words
+        for p in products:
+            key = " ".join(re.findall(r"[a-z0-9']+", p.lower()))
+            if not key or not any(w in numerals or w.isdigit() for w in key.split()):
+                continue
+            for m in re.finditer(rf"(?<![\w']){re.escape(key)}(?:s|es)?(?![\w'])", norm):
+                if not any(m.start() < b and a < m.end() for a, b in spans):
+                    spans.append(m.span())
+        return spans
+
+    def numeral_in_name(self, norm: str, n: Number) -> bool:
+        """A bare numeral ``n`` (neither price nor stock) that is part of a new product's name: the word after
+        it is a name word (add product seven grain cookies)."""
+        if n.unit or n.kind or n.end >= len(norm):
+            return False
+        pack = self.pack
+        nxt = re.match(r"\s+([a-z']+)", norm[n.end :])
+        word = nxt.group(1) if nxt else ""
+        return bool(word) and not (
+            word in pack.stopwords or word in pack.units or (pack.strip is not None and pack.strip.fullmatch(word))
+            or word in self.number_words or (pack.price_cues is not None and pack.price_cues.fullmatch(word))
+            or (pack.quantity_cues is not None and pack.quantity_cues.fullmatch(word))
+        )  # fmt: skip
+
     # --- the words of an answer ------------------------------------------------------------------
 
     def has_word(self, norm: str, word: str) -> bool:
         """``word`` is said in normalised ``norm`` (a whole word where words are spaced)."""
         return word in norm.split()
+
+    def mentions(self, said: str, word: str) -> bool:
+        """``word`` is in lower-case ``said`` (not inside a longer word where words are spaced: "new", not "renew")."""
+        return re.search(rf"\b{re.escape(word)}\b", said) is not None
+
+    def unspaced(self, text: str) -> str:
+        """Raw text lower-cased as the pack's patterns on it expect (cjk: without the recogniser's spaces)."""
+        return text.lower()
 
     def word_set(self, text: str) -> set[str]:
         """The pieces of ``text`` that tell one name from another ("silver" of "silver bracelet")."""
@@ -228,8 +317,40 @@ class Language:
 class CjkLanguage(Language):
     """A language written without spaces (Chinese, Korean): a name pattern may take a character too many."""
 
+    max_name_chars = 20
+    spaced = False
+    word_sep = ""
+    bare_price_after_one = True
+    price_after_product = False
+
+    def spacing(self, text: str) -> str:
+        """Without spaces (Vosk zh/ko output is split), the pack's ``rewrites`` (啥 -> 什么) anywhere."""
+        text = re.sub(r"\s+", "", text)
+        for old, new in self.pack.rewrites.items():
+            text = text.replace(old, new)
+        return text
+
+    def remove_words(self, text: str, words: list[str]) -> str:
+        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.sub(f"(?:{alts})", "", text)
+
+    def name_chunk(self, chunk: str) -> str:
+        return chunk
+
+    def grammar_name(self, name: str) -> str:
+        return name
+
+    def said_back_with(self, tail: str, product: str) -> str:
+        return tail + product
+
     def has_word(self, norm: str, word: str) -> bool:
         return word in norm
+
+    def mentions(self, said: str, word: str) -> bool:
+        return word in said
+
+    def unspaced(self, text: str) -> str:
+        return text.lower().replace(" ", "")
 
     def word_set(self, text: str) -> set[str]:
         """The characters of ``text``, without the pack's ``pick_fillers`` (的, 个: in every answer)."""
@@ -292,6 +413,101 @@ class CjkLanguage(Language):
         if span[0] > 0 and norm[span[0] - 1] in numerals and any(name.startswith(w) for w in pack.count_units):
             return None  # 米酒卖了一瓶半: 瓶半 is the rest of an amount, not a name
         return name, span
+
+    def name_before_number(self, name: str, span: tuple[int, int], norm: str) -> tuple[str, tuple[int, int], bool]:
+        """卖给老王二十斤: a name that took the first numerals of the number after it gives them back, so the
+        number is complete (老王, 二十斤). Sure only when what is left is a whole form of address (老王, 赵姐);
+        when the longer name is as likely (王老五十斤, 张三十二瓶, 王二十斤) ``unsure``: read back first."""
+        pack = self.pack
+        split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
+
+        def one_number(k: int) -> bool:  # the name's numerals from k on and what follows read as one number
+            found = self.find_numbers(norm[span[0] + k :])
+            return bool(found) and found[0].start == 0 and found[0].end > len(name) - k and not (
+                split and re.search(split, found[0].text)
+            )
+
+        cut = len(name)
+        while cut > 0 and name[cut - 1] in pack.numeral_chars:
+            cut -= 1
+        keep = next((k for k in range(len(name) - 1, max(cut, 2) - 1, -1) if one_number(k)), None)
+        if keep is None:
+            # 王二十斤: 王二 and 十斤, or 王 and 二十斤
+            return name, span, cut < len(name) and cut < 2 and one_number(cut)
+        rest = name[:keep]
+        honorifics = pack.raw.get("honorifics") or ()
+        whole = len(rest) == 2 and (
+            (rest[0] in str(pack.raw.get("name_prefixes") or "") and rest[1] in pack.surnames)
+            or (rest[0] in pack.surnames and rest[1] in honorifics)
+        ) or (rest[0] in pack.surnames and rest[1:] in honorifics)
+        return rest, (span[0], span[0] + keep), not whole
+
+    def lone_char(self, text: str, norm: str, products: list[str]) -> tuple[str, int, list[str]] | None:
+        """油 卖了两桶: a one-character word the recogniser set apart (or, unspaced, a first character straight
+        before the pack's ``lone_char_cues``: 油多少钱一桶) that heads or ends products."""
+        pack = self.pack
+        tokens = text.split()
+        if len(tokens) < 2:
+            if len(norm) < 3 or not pack.lone_char_cues or not norm[1:].startswith(pack.lone_char_cues):
+                return None
+            tokens = [norm[0]]
+        units = set(pack.count_units) | set(pack.money_units)
+        for tok in tokens:
+            if len(tok) != 1 or not "\u4e00" <= tok <= "\u9fa5":
+                continue
+            if tok in pack.not_in_names or tok in pack.numeral_chars or tok in units:
+                continue
+            hits = [p for p in products if p.startswith(tok) or p.endswith(tok)]
+            at = norm.find(tok)
+            if hits and at >= 0:
+                return tok, at, hits
+        return None
+
+    def numeral_name_spans(self, norm: str, products: list[str]) -> list[tuple[int, int]]:
+        """As :meth:`Language.numeral_name_spans`; a mention may be part of the name (五香 for 五香粉, 千层底 for
+        千层底布鞋) as long as it holds more than numerals and units (三七粉, 八角)."""
+        pack = self.pack
+        spans: list[tuple[int, int]] = []
+        singles = {u for u in pack.units if len(u) == 1}
+        pieces: set[str] = set()
+        for p in products:
+            key = re.sub(r"\s+", "", p.lower())
+            if not any(ch in pack.numeral_chars for ch in key):
+                continue
+            pieces.add(key)
+            for i in range(len(key)):
+                for j in range(i + 2, len(key) + 1):
+                    sub = key[i:j]
+                    if any(ch in pack.numeral_chars for ch in sub) and any(
+                        ch not in pack.numeral_chars and ch not in singles for ch in sub
+                    ):
+                        pieces.add(sub)
+        for sub in sorted(pieces, key=len, reverse=True):
+            for m in re.finditer(re.escape(sub), norm):
+                if not any(m.start() < b and a < m.end() for a, b in spans):
+                    spans.append(m.span())
+        return spans
+
+    def numeral_in_name(self, norm: str, n: Number) -> bool:
+        """A lone numeral between two other characters (腊八蒜), or one glued to the character after it (十三香,
+        五香粉): part of a new name."""
+        pack = self.pack
+        if _hanzi_between(norm, n, pack):
+            return True
+        if n.unit or n.kind or n.end >= len(norm):
+            return False
+        after = norm[n.end]
+        return "\u4e00" <= after <= "\u9fa5" and after not in pack.numeral_chars and after not in pack.not_in_names and not any(
+            norm.startswith(u, n.end) for u in pack.units
+        )
+
+
+def _hanzi_between(norm: str, n: Number, pack: Pack) -> bool:
+    """``n`` is one numeral character between two other Chinese characters (腊八蒜)."""
+    if n.unit or n.kind or len(n.text) != 1 or n.start == 0 or n.end >= len(norm):
+        return False
+    before, after = norm[n.start - 1], norm[n.end]
+    return all("\u4e00" <= c <= "\u9fa5" and c not in pack.numeral_chars for c in (before, after))
 
 
 def _free(norm: str, taken: list[tuple[int, int]]) -> list[str]:

@@ -77,6 +77,10 @@ class Pack:
     ordinals: dict[str, int]  # words that pick a candidate by position (第二, second; -1 is the last)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    def cue_words(self, key: str) -> re.Pattern[str] | None:
+        """The pack's word list ``key`` as one pattern (whole words where words are spaced), compiled once."""
+        return cue_pattern(self.raw.get(key), self.script == "latin")
+
     @functools.cached_property
     def total_words(self) -> re.Pattern[str] | None:
         """Words that make a price the total for all of them (一共, in total)."""

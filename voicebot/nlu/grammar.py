@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 from voicebot.asr.recognizer import Recognizer
+from voicebot.lang import language
 from voicebot.lang.packs import load_pack
 from voicebot.logs import log_event
 
@@ -42,7 +43,8 @@ def grammar_phrases(lang: str, products: list[str], vocabulary: set[str] | froze
     raw = list(pack.grammar.get("commands", [])) + list(pack.grammar.get("numbers", []))
     if pack.raw.get("grammar", {}).get("bare_units", True):
         raw += list(pack.count_units) + list(pack.money_units)
-    names = [p.strip().lower() if pack.script == "latin" else p.strip() for p in products if p and p.strip()]
+    speech = language(lang)
+    names = [speech.grammar_name(p.strip()) for p in products if p and p.strip()]
     for template in pack.grammar.get("templates", []):
         raw += [template.replace("{product}", name) for name in names]
     raw += names

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
 from voicebot.lang import language
-from voicebot.lang.packs import Pack, cue_pattern, load_pack
+from voicebot.lang.packs import Pack, load_pack
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
 from voicebot.nlu.numbers import Number, find_numbers, tidy
@@ -137,33 +137,7 @@ def _only_an_amount(norm: str, products: list[str], pack: Pack) -> bool:
     numbers = find_numbers(norm, pack.lang)
     found = find_product(norm, products, pack.lang, exclude=[(n.start, n.end) for n in numbers])
     rest = _mask(norm, [(n.start, n.end) for n in numbers] + ([found.span] if found.span else []))
-    words = "|".join(re.escape(w) for w in sorted(fillers, key=len, reverse=True))
-    if pack.script == "latin":
-        return not re.sub(rf"\b(?:{words})\b", " ", rest).strip()
-    return not re.sub(f"(?:{words})", "", rest).strip()
-
-
-def _lone_char_product(text: str, norm: str, products: list[str], pack: Pack) -> MatchResult | None:
-    """油 卖了两桶: a one-character word the recogniser set apart that heads or ends exactly one product."""
-    tokens = text.split()
-    if len(tokens) < 2:
-        # 油多少钱一桶 without spaces: a first character straight before a question or command word
-        if len(norm) < 3 or not pack.lone_char_cues or not norm[1:].startswith(pack.lone_char_cues):
-            return None
-        tokens = [norm[0]]
-    units = set(pack.count_units) | set(pack.money_units)
-    for tok in tokens:
-        if len(tok) != 1 or not "\u4e00" <= tok <= "\u9fa5":
-            continue
-        if tok in pack.not_in_names or tok in pack.numeral_chars or tok in units:
-            continue
-        hits = [p for p in products if p.startswith(tok) or p.endswith(tok)]
-        at = norm.find(tok)
-        if len(hits) == 1 and at >= 0:
-            return MatchResult(hits[0], float(THRESHOLD), hits, False, tok, (at, at + 1))
-        if len(hits) > 1 and at >= 0:  # 茶 还有吗 with 红茶, 绿茶: ambiguous, let the dialogue ask which
-            return MatchResult(None, float(THRESHOLD), hits, True, tok, (at, at + 1))
-    return None
+    return not language(pack.lang).remove_words(rest, fillers).strip()
 
 
 def _product_follows(norm: str, n: Number, spoken: str | None) -> bool:
@@ -190,10 +164,11 @@ def _cue_before(norm: str, n: Number, cues: re.Pattern[str] | None, tail: str) -
 
 
 def _classify_numbers(
-    norm: str, numbers: list[Number], pack: Pack, intent: str = ""
+    norm: str, numbers: list[Number], pack: Pack, lang: str, intent: str = ""
 ) -> list[tuple[Number, str | None]]:
     """(number, "money" | "count" | None) with per-unit mentions (三十块一斤, 多少钱一瓶) removed."""
     out: list[tuple[Number, str | None]] = []
+    speech = language(lang)
     prev_end = -10
     for i, n in enumerate(numbers):
         gap = norm[prev_end:n.start] if prev_end >= 0 else None
@@ -208,7 +183,7 @@ def _classify_numbers(
             and n.kind == "count"
             and n.unit is not None
             and not norm[n.end : nxt.start].strip()
-            and (nxt.kind == "money" or (nxt.kind is None and nxt.value >= 10 and pack.script == "cjk"))
+            and (nxt.kind == "money" or (nxt.kind is None and nxt.value >= 10 and speech.bare_price_after_one))
         )
         per_unit = (n.kind == "count" or piece) and n.value == 1 and (
             before_price
@@ -252,9 +227,7 @@ def _new_name(norm: str, pack: Pack, skip: list[tuple[int, int]]) -> str | None:
             current += ch
     if current.strip():
         chunks.append(current.strip())
-    if pack.script == "latin":
-        chunks = [" ".join(w for w in c.split() if w not in pack.stopwords) for c in chunks]
-    chunks = [c for c in chunks if c]
+    chunks = [c for c in (language(pack.lang).name_chunk(c) for c in chunks) if c]
     if cue is not None:  # 一个新东西叫玉米 / a new item called scarf: the name follows the cue
         after = [c for c in chunks if norm.find(c, cue.end()) >= 0]
         if after:
@@ -323,36 +296,13 @@ def _read(text: str, lang: str, role: str, products: list[str], norm: str | None
 
 
 def _name_number_boundary(u: _Utterance) -> None:
-    """卖给老王二十斤: a name that took the first numerals of the number after it gives them back, so the number
-    is complete (老王, 二十斤). Silently only when what is left is a whole form of address (老王, 赵姐); when the
-    longer name is as likely (王老五十斤, 张三十二瓶, 王二十斤) the sale is read back before it is recorded."""
-    name, span, pack = u.customer, u.cspan, u.pack
-    if pack.script != "cjk" or not name or span is None or span[1] >= len(u.norm):
+    """卖给老王二十斤: a name that took the first numerals of the number after it gives them back (the
+    language's :meth:`~voicebot.lang.Language.name_before_number`); heard two ways, the change is read back."""
+    name, span = u.customer, u.cspan
+    if not name or span is None or span[1] >= len(u.norm):
         return
-    split = pack.raw.get("not_one_number")  # 四三 / 三两: digits side by side are not one number here
-
-    def one_number(k: int) -> bool:  # the name's numerals from k on and what follows read as one number
-        found = find_numbers(u.norm[span[0] + k :], u.lang)
-        return bool(found) and found[0].start == 0 and found[0].end > len(name) - k and not (
-            split and re.search(split, found[0].text)
-        )
-
-    cut = len(name)
-    while cut > 0 and name[cut - 1] in pack.numeral_chars:
-        cut -= 1
-    keep = next((k for k in range(len(name) - 1, max(cut, 2) - 1, -1) if one_number(k)), None)
-    if keep is None:
-        if cut < len(name) and cut < 2 and one_number(cut):
-            u.boundary_unsure = True  # 王二十斤: 王二 and 十斤, or 王 and 二十斤
-        return
-    rest = name[:keep]
-    honorifics = pack.raw.get("honorifics") or ()
-    whole = len(rest) == 2 and (
-        (rest[0] in str(pack.raw.get("name_prefixes") or "") and rest[1] in pack.surnames)
-        or (rest[0] in pack.surnames and rest[1] in honorifics)
-    ) or (rest[0] in pack.surnames and rest[1:] in honorifics)
-    u.customer, u.cspan = rest, (span[0], span[0] + keep)
-    if not whole:
+    u.customer, u.cspan, unsure = language(u.lang).name_before_number(name, span, u.norm)
+    if unsure:
         u.boundary_unsure = True
 
 
@@ -483,12 +433,12 @@ def _find_numbers(u: _Utterance, result: Reading) -> None:
     if u.cspan and result.customer:  # 卖给李四三斤: the name's 四 is not part of a number
         u.masked = u.norm[: u.cspan[0]] + " " * (u.cspan[1] - u.cspan[0]) + u.norm[u.cspan[1] :]
     if u.products:  # 三七粉 / 八角: the numerals of a product's name are not numbers
-        u.masked = _mask(u.masked, _numeral_names(u.norm, u.products, u.pack, u.lang))
+        u.masked = _mask(u.masked, language(u.lang).numeral_name_spans(u.norm, u.products))
     numbers = _numbers_by_clause(u.masked, u.lang, u.spans)
-    spent = cue_pattern(u.pack.raw.get("spent_cues"), u.pack.script == "latin")
+    spent = u.pack.cue_words("spent_cues")
     if spent is not None:  # 坐车花了十块: money spent on something else is no amount of this command
         numbers = [n for n in numbers if not _cue_before(u.norm, n, spent, u.pack.cue_tail)]
-    u.numbers = _classify_numbers(u.norm, numbers, u.pack, result.intent)
+    u.numbers = _classify_numbers(u.norm, numbers, u.pack, u.lang, result.intent)
     u.skip = [(n.start, n.end) for n, _ in u.numbers] + ([u.cspan] if u.cspan and result.customer else [])
 
 
@@ -504,10 +454,11 @@ def _product_mention(u: _Utterance) -> MatchResult | None:
         again = find_product(norm, products, u.lang, exclude=numeral_only + skip[len(numbers):])
         if again.span is not None and (again.product is not None or again.ambiguous):
             found = again
-    if found is not None and found.product is None and not found.ambiguous and u.pack.script == "cjk":
-        lone = _lone_char_product(u.text, norm, products, u.pack)
-        if lone is not None:
-            found = lone
+    if found is not None and found.product is None and not found.ambiguous:
+        lone = language(u.lang).lone_char(u.text, norm, products)
+        if lone is not None:  # 茶 还有吗 with 红茶, 绿茶: ambiguous, let the dialogue ask which
+            tok, at, hits = lone
+            found = MatchResult(hits[0] if len(hits) == 1 else None, float(THRESHOLD), hits, len(hits) > 1, tok, (at, at + 1))
     return found
 
 
@@ -548,7 +499,7 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
         and not bare
         and prices
         and prices[0].unit is None
-        and not (pack.script == "latin" and _product_before(norm, prices[0], result.product_spoken))
+        and not (language(u.lang).price_after_product and _product_before(norm, prices[0], result.product_spoken))
     ):
         # 卖了俩手链 / paid for three honey: a number after a sales word, with no currency, is how many
         # (but "bought a necklace for two hundred": after the product, "for" names the price)
@@ -640,78 +591,14 @@ def _fill_new_product(u: _Utterance, result: Reading, price: Number | None, quan
     name_skip = [
         (n.start, n.end) for n in numbers
         if (n.start, n.end) in used
-        or not ((pack.script == "cjk" and _inside_word(norm, n, pack)) or _heads_word(norm, n, pack))
+        or not language(u.lang).numeral_in_name(norm, n)
     ] + ([u.cspan] if u.cspan and result.customer else [])  # fmt: skip
     name = _new_name(norm, pack, name_skip)
     if name:
         result.product, result.product_spoken = name, name
 
 
-def _numeral_names(norm: str, products: list[str], pack: Pack, lang: str) -> list[tuple[int, int]]:
-    """Where the utterance names a catalog product that has a numeral in it (三七粉, 八角, seven-grain bread).
-
-    Those numerals belong to the name, so the number reader must not see them. A Chinese mention may be
-    part of the name (五香 for 五香粉, 千层底 for 千层底布鞋) as long as it holds more than numerals and units.
-    """
-    spans: list[tuple[int, int]] = []
-    if pack.script == "cjk":
-        singles = {u for u in pack.units if len(u) == 1}
-        pieces: set[str] = set()
-        for p in products:
-            key = re.sub(r"\s+", "", p.lower())
-            if not any(ch in pack.numeral_chars for ch in key):
-                continue
-            pieces.add(key)
-            for i in range(len(key)):
-                for j in range(i + 2, len(key) + 1):
-                    sub = key[i:j]
-                    if any(ch in pack.numeral_chars for ch in sub) and any(
-                        ch not in pack.numeral_chars and ch not in singles for ch in sub
-                    ):
-                        pieces.add(sub)
-        for sub in sorted(pieces, key=len, reverse=True):
-            for m in re.finditer(re.escape(sub), norm):
-                if not any(m.start() < b and a < m.end() for a, b in spans):
-                    spans.append(m.span())
-        return spans
-    numerals = language(lang).numeral_words
-    for p in products:
-        key = " ".join(re.findall(r"[a-z0-9']+", p.lower()))
-        if not key or not any(w in numerals or w.isdigit() for w in key.split()):
-            continue
-        for m in re.finditer(rf"(?<![\w']){re.escape(key)}(?:s|es)?(?![\w'])", norm):
-            if not any(m.start() < b and a < m.end() for a, b in spans):
-                spans.append(m.span())
-    return spans
-
-
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     for a, b in spans:
         text = text[:a] + " " * (b - a) + text[b:]
     return text
-
-
-def _heads_word(norm: str, n: Number, pack: Pack) -> bool:
-    """A bare numeral (neither price nor stock) glued to the word after it (十三香, 五香粉): part of a new name."""
-    if n.unit or n.kind or n.end >= len(norm):
-        return False
-    if pack.script == "latin":  # add product seven grain cookies: the next word is a name word
-        nxt = re.match(r"\s+([a-z']+)", norm[n.end :])
-        word = nxt.group(1) if nxt else ""
-        return bool(word) and not (
-            word in pack.stopwords or word in pack.units or (pack.strip is not None and pack.strip.fullmatch(word))
-            or word in language(pack.lang).number_words or (pack.price_cues is not None and pack.price_cues.fullmatch(word))
-            or (pack.quantity_cues is not None and pack.quantity_cues.fullmatch(word))
-        )  # fmt: skip
-    after = norm[n.end]
-    return "\u4e00" <= after <= "\u9fa5" and after not in pack.numeral_chars and after not in pack.not_in_names and not any(
-        norm.startswith(u, n.end) for u in pack.units
-    )
-
-
-def _inside_word(norm: str, n: Number, pack: Pack) -> bool:
-    """A lone numeral between two other characters (腊八蒜): part of a name, not a number."""
-    if n.unit or n.kind or len(n.text) != 1 or n.start == 0 or n.end >= len(norm):
-        return False
-    before, after = norm[n.start - 1], norm[n.end]
-    return all("\u4e00" <= c <= "\u9fa5" and c not in pack.numeral_chars for c in (before, after))

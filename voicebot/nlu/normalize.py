@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
 from voicebot.lang import language
-from voicebot.lang.packs import load_pack
 
 _PUNCT = re.compile(r"[^\w\s'$.]|(?<!\d)\.|\.(?!\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -34,24 +32,7 @@ def normalize(text: str, lang: str) -> str:
     text = language(lang).prepare(text)  # zh: simplified characters, 2万5 -> 25000
     text = text.replace("’", "'").replace("[unk]", " ")
     text = _PUNCT.sub(" ", text)
-    pack = load_pack(lang)
-    if pack.script == "cjk":
-        text = re.sub(r"\s+", "", text)
-        for old, new in pack.rewrites.items():
-            text = text.replace(old, new)
-        return text
-    text = re.sub(r"\s+", " ", text).strip()
-    if pack.rewrites:
-        text = _latin_rewrites(lang).sub(lambda m: pack.rewrites[m.group()], text)
-        text = re.sub(r"\s+", " ", text).strip()  # a filler rewritten to nothing leaves a gap
-    return text
-
-
-@functools.cache
-def _latin_rewrites(lang: str) -> re.Pattern[str]:
-    rewrites = load_pack(lang).rewrites
-    alts = "|".join(re.escape(w) for w in sorted(rewrites, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'])(?:{alts})(?![\w'])")
+    return language(lang).spacing(text)  # zh: no spaces; en: single spaces; then the pack's rewrites
 
 
 def clauses(text: str, lang: str) -> list[str]:
@@ -73,7 +54,7 @@ def clause_spans(text: str, lang: str, limit: int = 8, whole: str | None = None)
     if pauses >= limit or not pauses:  # no pause: one clause
         return [(0, len(whole))]
     parts = [normalize(c, lang) for c in clauses(text, lang)]
-    sep = "" if load_pack(lang).script == "cjk" else " "
+    sep = language(lang).word_sep
     if len(parts) < 2 or sep.join(parts) != whole:
         return [(0, len(whole))]
     spans, at = [], 0

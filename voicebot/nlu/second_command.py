@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable
 
 from voicebot.intents import SPECS, Intent
+from voicebot.lang import language
 from voicebot.lang.packs import IntentRule, load_pack
 from voicebot.nlu.normalize import _CLAUSE, clauses, normalize
 from voicebot.nlu.numbers import find_numbers
@@ -89,7 +90,7 @@ def _changes(name: str) -> bool:
 
 def _with_product(tail: str, norm: str, said: Intent, first: str | None, lang: str) -> str:
     """下午又卖了两斤 after 三斤核桃 means 核桃: said back as 下午又卖了两斤核桃, so saying it again is enough."""
-    if said.product or said.candidates or not first or load_pack(lang).script != "cjk":
+    if said.product or said.candidates or not first:
         return tail
     found = find_numbers(norm, lang)
-    return tail + first if found and found[-1].end == len(norm) else tail
+    return language(lang).said_back_with(tail, first) if found and found[-1].end == len(norm) else tail

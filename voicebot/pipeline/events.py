@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from voicebot.logs import log_event
+from voicebot.logs import log_event, log_limited
 
 Stage = Literal["fetch", "decode", "photo", "asr", "village", "dialogue", "tts", "outbox"]
 _PHASES = {"asr": "stt", "dialogue": "intent"}  # the event names an assist pipeline uses for them
@@ -158,19 +158,16 @@ class Listeners:
     def add(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def remove(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
     async def __call__(self, event: RunEvent) -> None:
         for listener in list(self._listeners):
             try:
                 result = listener(event)
                 if inspect.isawaitable(result):
                     await result
-            except Exception as e:
-                log_event("pipeline.listener_failed", logging.WARNING, type=event.type,
-                          listener=getattr(listener, "__qualname__", repr(listener)),
-                          error=f"{type(e).__name__}: {e}", **event.run.log_fields())
+            except Exception as e:  # rate-limited: a broken listener fails on every event
+                name = getattr(listener, "__qualname__", repr(listener))
+                log_limited("pipeline.listener_failed", name, logging.WARNING, type=event.type, listener=name,
+                            error=f"{type(e).__name__}: {e}", **event.run.log_fields())
 
 
 def on_run_end(callback: Callable[[], None]) -> Listener:
@@ -224,8 +221,8 @@ class OpenStage:
 
 
 class Trace:
-    """One run's event stream: stamps each event with the run, times its stages and keeps their
-    times for the conversation log; ``current`` is the stage a failure happened in."""
+    """One run's event stream: delivers its events, times its stages and keeps their times for the
+    conversation log; ``current`` is the stage a failure happened in."""
 
     def __init__(self, run: RunInfo, deliver: Callable[[RunEvent], Awaitable[None]]) -> None:
         self.run = run

@@ -7,6 +7,7 @@ A failure while speaking the reply (``tts``/``outbox``) has no spoken reply: the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voicebot.asr.recognizer import AsrError, ModelMissing
@@ -26,6 +27,7 @@ SPOKEN: dict[str, str] = {  # {stage}.{code} -> the reply template the user hear
     "asr.no_model": "errors.no_model",
     "asr.failed": "errors.asr",
     "store.busy": "errors.busy",
+    "dialogue.internal": "error",  # the dialogue caught its own failure: nothing was changed
     "run.internal": "errors.internal",
 }
 FALLBACK = {  # a code the table does not know yet still gets its stage's general answer
@@ -34,14 +36,16 @@ FALLBACK = {  # a code the table does not know yet still gets its stage's genera
     "photo": "errors.photo_damaged",
     "asr": "errors.asr",
     "store": "errors.busy",
+    "dialogue": "error",
     "run": "errors.internal",
 }
 UNSPOKEN = ("tts", "outbox")  # failures while replying: the reply itself goes as text
+_LOGGED = re.compile(r"([a-z_]+\.[a-z_]+): ")
 
 
 @dataclass(frozen=True)
 class StageFailure:
-    stage: str  # fetch, decode, photo, asr, store, run (a bug); tts or outbox while replying
+    stage: str  # fetch, decode, photo, asr, store, dialogue, run (a bug); tts or outbox while replying
     code: str
     detail: str
 
@@ -59,7 +63,10 @@ class StageFailure:
     def failed(self) -> bool:
         """A bug or a broken part of ours (the message is marked failed), not the user's input or a
         passing condition."""
-        return self.stage == "run" or self.stage in UNSPOKEN
+        return self.code == "internal" or self.stage in UNSPOKEN
+
+
+DIALOGUE_FAILED = StageFailure("dialogue", "internal", "the turn failed (see dialogue_failed in the log)")
 
 
 def failure_of(e: Exception) -> StageFailure:
@@ -77,6 +84,12 @@ def failure_of(e: Exception) -> StageFailure:
     if isinstance(e, StoreBusy):
         return StageFailure("store", "busy", str(e))
     return StageFailure("run", "internal", f"{type(e).__name__}: {e}")
+
+
+def code_of(error: str) -> str:
+    """The ``{stage}.{code}`` a conversation log's ``error`` starts with (``other`` for older rows)."""
+    found = _LOGGED.match(error)
+    return found.group(1) if found else "other"
 
 
 def reply_failure(e: Exception, stage: str | None) -> StageFailure:

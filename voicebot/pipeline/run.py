@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import io
 import logging
 import warnings
@@ -31,7 +30,7 @@ from voicebot.config import Config
 from voicebot.dialogue import engine as dialogue
 from voicebot.dialogue.ports import display_name, sellers
 from voicebot.dialogue.replies import say
-from voicebot.fileio import write_atomic
+from voicebot.fileio import write_media
 from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited
 from voicebot.nlu.grammar import GrammarBuilder
@@ -51,7 +50,7 @@ from voicebot.pipeline.events import (
     Understood,
     log_stage,
 )
-from voicebot.pipeline.failures import StageFailure, failure_of, reply_failure
+from voicebot.pipeline.failures import DIALOGUE_FAILED, StageFailure, failure_of, reply_failure
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
 from voicebot.pipeline.steering import Steering, shop_words
@@ -120,6 +119,20 @@ def _in(shop: Shop, shop_id: int | None) -> Shop:
 
 def _outbox(shop: Shop, shop_id: int | None) -> Outbox:
     return shop.other(shop_id).outbox if shop_id is not None else Outbox(shop.village, None)
+
+
+@dataclass
+class _Run:
+    """One run as its stages see it: the message, who sent it and in which language, where it belongs,
+    its event stream, and what it produced."""
+
+    row: dict[str, Any]
+    customer: dict[str, Any]
+    role: str
+    lang: str
+    where: _Where
+    trace: Trace
+    result: RunResult
 
 
 def _who(shop: Shop, channel: str, user: str, shop_id: int | None = None) -> tuple[dict[str, Any], str, str]:
@@ -224,40 +237,59 @@ class Pipeline:
         row = await self.db.run(lambda shop: shop.log.claim(message_id))
         if row is None:
             return None
-        result = RunResult(message_id)
+        run = await self._open(row)
+        turn = await self._turn(run)
+        if run.result.reply_text:
+            await self._answer(run, turn)
+        await self._close(run, turn)
+        return run.result
+
+    async def _open(self, row: dict[str, Any]) -> _Run:
+        """Who sent the message and which shop it belongs to; its ``run-start``."""
         channel, user = row["channel"], row["user"]
         place = await self.db.run(lambda shop: routing.place_of(shop.village, channel, user))
-        where = _Where(place, place.shop_id)
-        customer, role, lang = await self.db.run(_who, channel, user, where.shop_id)
-        trace = Trace(RunInfo(message_id, channel, row["channel_msg_id"], user, row["kind"], place.shop_id),
+        customer, role, lang = await self.db.run(_who, channel, user, place.shop_id)
+        trace = Trace(RunInfo(row["id"], channel, row["channel_msg_id"], user, row["kind"], place.shop_id),
                       self.on_event)
         await trace.emit(RunStart(run=trace.run, role=role, lang=lang))
-        turn: dialogue.TurnResult | None = None
+        return _Run(row, customer, role, lang, _Where(place, place.shop_id), trace, RunResult(row["id"]))
+
+    async def _turn(self, run: _Run) -> dialogue.TurnResult | None:
+        """The dialogue's answer; on a failure, what its ``{stage}.{code}`` says (failures.SPOKEN)."""
         try:
-            turn = await self._understand(row, role, lang, result, trace, where)
-        except Exception as e:  # every failure ends in a spoken reply: failures.SPOKEN[{stage}.{code}]
+            turn = await self._understand(run)
+        except Exception as e:  # every failure ends in a spoken reply, never silence
             failure = failure_of(e)
-            await self._failed(trace, result, failure)
-            result.reply_text = say(lang, failure.reply_key)
+            await self._failed(run, failure)
+            run.result.reply_text = say(run.lang, failure.reply_key)
+            return None
         if turn is not None:
-            result.reply_text, result.intent = turn.reply, turn.intent.to_public()
-        if where.shop_id != place.shop_id:  # she was placed in a shop: the message is that shop's now
+            run.result.reply_text, run.result.intent = turn.reply, turn.intent.to_public()
+        return turn
+
+    async def _answer(self, run: _Run, turn: dialogue.TurnResult | None) -> None:
+        """Speak and queue the reply; without a voice, the words still reach the user as text."""
+        try:
+            await self._reply(run, turn)
+        except Exception as e:
+            await self._failed(run, reply_failure(e, run.trace.current))
+            channel, user, mid, text = run.row["channel"], run.row["user"], run.row["id"], run.result.reply_text
+            await self.db.run(lambda shop: _outbox(shop, run.where.shop_id).enqueue(
+                channel, user, "text", message_id=mid, payload={"text": text}, dedup_key=f"{mid}:text"))
+
+    async def _close(self, run: _Run, turn: dialogue.TurnResult | None) -> None:
+        """Keep what the run did in the conversation log; its ``run-end``."""
+        result, where, channel, user = run.result, run.where, run.row["channel"], run.row["user"]
+        customer = run.customer
+        if where.shop_id != where.place.shop_id:  # she was placed in a shop: the message is that shop's now
             customer, _, _ = await self.db.run(_who, channel, user, where.shop_id)
-        if result.reply_text:
-            try:
-                await self._reply(row, lang, result, turn, trace, where)
-            except Exception as e:  # no voice: the words still reach the user as text
-                await self._failed(trace, result, reply_failure(e, trace.current))
-                await self.db.run(lambda shop: _outbox(shop, where.shop_id).enqueue(
-                    channel, user, "text", message_id=message_id, payload={"text": result.reply_text},
-                    dedup_key=f"{message_id}:text"))
-        result.timings = dict(trace.timings)
+        result.timings = dict(run.trace.timings)
         await self.db.run(
             lambda shop: shop.update_message(
-                message_id,
+                result.message_id,
                 shop_id=where.shop_id,
                 customer_id=customer.get("id"),
-                language=lang,
+                language=run.lang,
                 intent=result.intent,
                 action_id=turn.action_id if turn else None,
                 reply_text=result.reply_text or None,
@@ -267,86 +299,106 @@ class Pipeline:
                 error=result.error,
             )
         )
-        await trace.emit(RunEnd(run=trace.run, status=result.status, timings=result.timings, error=result.error))
-        return result
+        await run.trace.emit(RunEnd(run=run.trace.run, status=result.status, timings=result.timings,
+                                    error=result.error))
 
     @staticmethod
-    async def _failed(trace: Trace, result: RunResult, failure: StageFailure) -> None:
-        result.error = failure.logged
+    async def _failed(run: _Run, failure: StageFailure) -> None:
+        run.result.error = failure.logged
         if failure.failed:
-            result.status = "failed"
-        await trace.emit(RunError(run=trace.run, stage=failure.stage, code=failure.code, detail=failure.detail,
-                                  failed=failure.failed))
+            run.result.status = "failed"
+        await run.trace.emit(RunError(run=run.trace.run, stage=failure.stage, code=failure.code,
+                                      detail=failure.detail, failed=failure.failed))
 
-    async def _understand(
-        self, row: dict[str, Any], role: str, lang: str, result: RunResult, trace: Trace, where: _Where
-    ) -> dialogue.TurnResult | None:
-        """What the message says, and the dialogue's answer to it (None: nothing to answer)."""
-        kind, channel, user = row["kind"], row["channel"], row["user"]
+    # -- understanding ----------------------------------------------------------------------
+    async def _understand(self, run: _Run) -> dialogue.TurnResult | None:
+        """What the message says, and the answer to it (None: nothing to answer)."""
+        kind = run.row["kind"]
         if kind == "event":
-            return await self._event(row, role, lang, where)
+            return await self._event(run)
         if kind == "image":
-            if where.shop_id is None:  # a photo before she chose a shop: nobody to show it to yet
-                return await self._village_answer(routing.Answer("", None), lang, where)
-            sid = where.shop_id
-            data = await self._media(row, trace)
-            async with trace.stage("photo"):
-                inspected = await self._inspect_photo(data)
-                photo = await self.db.run(lambda shop: _in(shop, sid).store_photo(data, inspected))
-            turn = await self.db.run(
-                lambda shop: dialogue.note_photo(_in(shop, sid).db, channel, user, photo["id"],
-                                                 config=_in(shop, sid).config, role=role, lang=lang,
-                                                 turn_id=str(row["id"]))
-            )
-            if role == "buyer":  # the seller sees what the buyer showed, and hears who sent it
-                turn.notify += await self.db.run(
-                    lambda shop: self._forward_photo(_in(shop, sid), channel, user, photo, row["id"]))
-            return turn
-        confidence: float | None = None
-        text = row["transcript"] or ""
+            return await self._photo(run)
+        text, confidence = run.row["transcript"] or "", None
         if kind == "voice":
-            data = await self._media(row, trace)
-            async with trace.stage("decode") as stage:
-                pcm = await decode(data, self.config.audio)
-                stage.outcome = Decoded(round(pcm.duration, 2))
-            grammar = await self._grammar(lang, where.shop_id)
-            async with trace.stage("asr") as stage:
-                transcript: Transcript = await self.asr.transcribe(pcm.data, lang, grammar=grammar)
-                stage.outcome = Heard(transcript.text, transcript.confidence, transcript.grammar)
-            text = result.transcript = transcript.text
-            words = [w.__dict__ for w in transcript.words]
-            confidence = transcript.confidence
-            await self.db.run(lambda shop: shop.update_message(row["id"], transcript=text, words=words))
+            transcript = await self._hear(run)
+            text, confidence = transcript.text, transcript.confidence
             if not text.strip():
-                return dialogue.TurnResult(reply=say(lang, "errors.unheard"), intent=Intent("unknown"))
-        if where.place.several and role == "buyer":  # which shop she means, or her shop's dialogue
-            async with trace.stage("village") as stage:
-                answer = await self.db.run(
-                    lambda shop: routing.on_words(shop.village, channel, user, text, lang, where.place))
-                stage.outcome = Placed(bool(answer and answer.moved))
-            if answer is not None or where.shop_id is None:
-                return await self._village_answer(answer or routing.Answer("", None), lang, where)
-        sid = where.shop_id
-        async with trace.stage("dialogue") as stage:
+                return dialogue.TurnResult(reply=say(run.lang, "errors.unheard"), intent=Intent("unknown"))
+        if run.where.place.several and run.role == "buyer":  # which shop she means, or her shop's dialogue
+            answer = await self._which_shop(run, text)
+            if answer is not None or run.where.shop_id is None:
+                return await self._village_answer(run, answer or routing.Answer("", None))
+        return await self._dialogue(run, text, confidence)
+
+    async def _hear(self, run: _Run) -> Transcript:
+        """A voice note's words: fetched, decoded and recognised (steered by its shop), kept in the log."""
+        data = await self._media(run)
+        async with run.trace.stage("decode") as stage:
+            pcm = await decode(data, self.config.audio)
+            stage.outcome = Decoded(round(pcm.duration, 2))
+        grammar = await self._grammar(run.lang, run.where.shop_id)
+        async with run.trace.stage("asr") as stage:
+            transcript = await self.asr.transcribe(pcm.data, run.lang, grammar=grammar)
+            stage.outcome = Heard(transcript.text, transcript.confidence, transcript.grammar)
+        text, words = transcript.text, [w.__dict__ for w in transcript.words]
+        run.result.transcript = text
+        await self.db.run(lambda shop: shop.update_message(run.row["id"], transcript=text, words=words))
+        return transcript
+
+    async def _which_shop(self, run: _Run, text: str) -> routing.Answer | None:
+        """A buyer's words about shops in a village (None: they are for her shop's dialogue)."""
+        channel, user, lang, place = run.row["channel"], run.row["user"], run.lang, run.where.place
+        async with run.trace.stage("village") as stage:
+            answer = await self.db.run(lambda shop: routing.on_words(shop.village, channel, user, text, lang, place))
+            stage.outcome = Placed(bool(answer and answer.moved))
+        return answer
+
+    async def _dialogue(self, run: _Run, text: str, confidence: float | None) -> dialogue.TurnResult:
+        """The shop's dialogue: understand the words, act on them, say what was done."""
+        row, sid = run.row, run.where.shop_id
+        async with run.trace.stage("dialogue") as stage:
             turn = await self.db.run(
-                lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=channel,
-                                                  user_id=user, role=role, lang=lang, text=text,
+                lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=row["channel"],
+                                                  user_id=row["user"], role=run.role, lang=run.lang, text=text,
                                                   confidence=confidence, turn_id=str(row["id"]))
             )
             stage.outcome = Understood(turn.intent.name, turn.committed, turn.action_id)
+        if turn.error_code == "internal_error":  # it said so and changed nothing, but the run failed
+            await self._failed(run, DIALOGUE_FAILED)
         return turn
 
-    async def _village_answer(self, answer: routing.Answer, lang: str, where: _Where) -> dialogue.TurnResult:
+    async def _photo(self, run: _Run) -> dialogue.TurnResult:
+        """A photo: stored in her shop, and the dialogue's answer (a buyer's goes to the sellers too)."""
+        if run.where.shop_id is None:  # a photo before she chose a shop: nobody to show it to yet
+            return await self._village_answer(run, routing.Answer("", None))
+        row, sid, role, lang = run.row, run.where.shop_id, run.role, run.lang
+        channel, user = row["channel"], row["user"]
+        data = await self._media(run)
+        async with run.trace.stage("photo"):
+            inspected = await self._inspect_photo(data)
+            photo = await self.db.run(lambda shop: _in(shop, sid).store_photo(data, inspected))
+        turn = await self.db.run(
+            lambda shop: dialogue.note_photo(_in(shop, sid).db, channel, user, photo["id"],
+                                             config=_in(shop, sid).config, role=role, lang=lang,
+                                             turn_id=str(row["id"]))
+        )
+        if role == "buyer":  # the seller sees what the buyer showed, and hears who sent it
+            turn.notify += await self.db.run(
+                lambda shop: self._forward_photo(_in(shop, sid), channel, user, photo, row["id"]))
+        return turn
+
+    async def _village_answer(self, run: _Run, answer: routing.Answer) -> dialogue.TurnResult:
         """A reply about shops instead of a shop's dialogue; an empty one asks which shop."""
         if answer.moved:
-            where.shop_id = answer.shop_id
+            run.where.shop_id = answer.shop_id
             log_event("village.placed", shop_id=answer.shop_id, source="voice")
-        reply = answer.reply or await self.db.run(lambda shop: routing.which(shop.village, lang))
+        reply = answer.reply or await self.db.run(lambda shop: routing.which(shop.village, run.lang))
         return dialogue.TurnResult(reply=reply, intent=Intent("help"))
 
-    async def _event(self, row: dict[str, Any], role: str, lang: str, where: _Where) -> dialogue.TurnResult | None:
-        event, scene = parse_event_text(row["transcript"] or "")
-        channel, user = row["channel"], row["user"]
+    async def _event(self, run: _Run) -> dialogue.TurnResult | None:
+        """A follow, a QR scan, an unfollow, or a message kind we cannot read."""
+        event, scene = parse_event_text(run.row["transcript"] or "")
+        channel, user, role, lang, where = run.row["channel"], run.row["user"], run.role, run.lang, run.where
         if scene is not None and role == "buyer":  # a scan of a shop's code: she is in that shop now
             answer = await self.db.run(lambda shop: routing.after_scan(shop.village, channel, user, scene, lang))
             if answer.moved:
@@ -355,7 +407,7 @@ class Pipeline:
             return dialogue.TurnResult(reply=answer.reply, intent=Intent("help"))
         if event in ("subscribe", "scan"):
             if where.shop_id is None:  # followed without a shop's code: welcome, and which shop?
-                return await self._village_answer(routing.Answer("", None), lang, where)
+                return await self._village_answer(run, routing.Answer("", None))
             name = await self.db.run(lambda shop: _in(shop, where.shop_id).config.shop.name)
             return dialogue.TurnResult(
                 reply=say(lang, "welcome", shop=name, examples=say(lang, f"help.{role}")),
@@ -380,14 +432,15 @@ class Pipeline:
             notes.append((s_channel, seller, say(s_lang, "seller_buyer_photo", customer=name)))
         return notes
 
-    async def _media(self, row: dict[str, Any], trace: Trace) -> bytes:
+    async def _media(self, run: _Run) -> bytes:
         """The message's media bytes: from the channel the first time (then kept), else from disk."""
+        row = run.row
         path = row["media_path"] or ""
         if path.startswith(MEDIA_REF_PREFIX):
             channel = self.channels[row["channel"]]
             limits = self.config.storage.max_photo_bytes, self.config.audio.max_file_bytes
             limit = limits[0] if row["kind"] == "image" else limits[1]
-            async with trace.stage("fetch"):
+            async with run.trace.stage("fetch"):
                 data = await channel.fetch_media(path[len(MEDIA_REF_PREFIX):], limit)
             saved = str(await self._save_media(data, _extension(data), "in"))
             await self.db.run(lambda shop: shop.update_message(row["id"], media_path=saved))
@@ -428,55 +481,57 @@ class Pipeline:
             sid, lang, kind, revision, lambda: self.db.run(lambda shop: shop_words(_in(shop, sid))))
 
     # -- reply ------------------------------------------------------------------------------
-    async def _reply(
-        self, row: dict[str, Any], lang: str, result: RunResult, turn: dialogue.TurnResult | None,
-        trace: Trace, where: _Where
-    ) -> None:
+    async def _reply(self, run: _Run, turn: dialogue.TurnResult | None) -> None:
         """Speak the reply (in parts when it is long) and queue it, with the sellers' notices."""
-        channel_name, user, mid = row["channel"], row["user"], row["id"]
-        channel = self.channels.get(channel_name)
+        channel = self.channels.get(run.row["channel"])
         fmt = channel.reply_format if channel else "mp3"
-        limits = channel.limits if channel else NO_CHANNEL_LIMITS
-        async with trace.stage("tts") as stage:
-            parts = await speak_in_parts(self.tts, result.reply_text, lang, fmt, limits)
-            paths = [str(await self._save_media(audio, fmt, "out")) for _, audio in parts]
-            stage.outcome = Spoken(len(result.reply_text), len(parts))
-        result.reply_audio_path = paths[0]
-        async with trace.stage("outbox"):
+        text = run.result.reply_text
+        async with run.trace.stage("tts") as stage:
+            parts = await speak_in_parts(self.tts, text, run.lang, fmt, channel.limits if channel else NO_CHANNEL_LIMITS)
+            voice = [(part, str(await self._save_media(audio, fmt, "out"))) for part, audio in parts]
+            stage.outcome = Spoken(len(text), len(parts))
+        run.result.reply_audio_path = voice[0][1]
+        async with run.trace.stage("outbox"):
             text_copy = channel.policy.text_copy if channel else False
-            await self.db.run(self._enqueue, where.shop_id, channel_name, user, mid, result, turn, text_copy,
-                              [(text, path) for (text, _), path in zip(parts, paths, strict=True)])
-            for n, (n_channel, seller, text) in enumerate(turn.notify if turn else []):
-                if n_channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
-                    continue
-                _, _, seller_lang = await self.db.run(_who, n_channel, seller, where.shop_id)
-                n_fmt = self.channels[n_channel].reply_format  # the seller's channel, not the buyer's
-                n_audio = await self.tts.speak(text, seller_lang, n_fmt)
-                n_path = await self._save_media(n_audio, n_fmt, "out")
-                await self.db.run(
-                    lambda shop, n=n, c=n_channel, s=seller, p=n_path, tx=text: _outbox(shop, where.shop_id).enqueue(
-                        c, s, "voice", message_id=mid, media_path=str(p),
-                        payload={"text": tx, "notification": True}, dedup_key=f"{mid}:notify:{n}",
-                    )
+            await self.db.run(self._enqueue, run.where.shop_id, run.row["channel"], run.row["user"], run.row["id"],
+                              run.result, turn, text_copy, voice)
+            await self._notify(run, turn.notify if turn else [])
+
+    async def _notify(self, run: _Run, notes: list[tuple[str, str, str]]) -> None:
+        """Speak each seller's notice (an order, a buyer's photo) in her language and channel, and queue it."""
+        mid, shop_id = run.row["id"], run.where.shop_id
+        for n, (channel, seller, text) in enumerate(notes):
+            if channel not in self.channels:  # e.g. the CLI operator: nobody to send it to
+                continue
+            _, _, lang = await self.db.run(_who, channel, seller, shop_id)
+            fmt = self.channels[channel].reply_format  # the seller's channel, not the buyer's
+            path = await self._save_media(await self.tts.speak(text, lang, fmt), fmt, "out")
+            await self.db.run(
+                lambda shop, n=n, c=channel, s=seller, p=path, tx=text: _outbox(shop, shop_id).enqueue(
+                    c, s, "voice", message_id=mid, media_path=str(p),
+                    payload={"text": tx, "notification": True}, dedup_key=f"{mid}:notify:{n}",
                 )
+            )
 
     def _enqueue(
         self, shop: Shop, shop_id: int | None, channel: str, user: str, mid: int, result: RunResult,
         turn: dialogue.TurnResult | None, text_copy: bool, voice: list[tuple[str, str]]
     ) -> None:
+        """The reply's outbox rows, in one database call: its voice parts, a text copy if the channel
+        wants one, and the photo of the product it is about."""
         outbox = _outbox(shop, shop_id)
         shop = _in(shop, shop_id)
         for n, (text, path) in enumerate(voice):
             outbox.enqueue(channel, user, "voice", message_id=mid, media_path=path,
-                                payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
+                           payload={"text": text}, dedup_key=f"{mid}:voice" + (f":{n}" if n else ""))
         if text_copy:
             outbox.enqueue(channel, user, "text", message_id=mid, payload={"text": result.reply_text},
-                                dedup_key=f"{mid}:text")
+                           dedup_key=f"{mid}:text")
         if turn and turn.photo_product:
             photos = shop.product_photos(turn.photo_product)
             if photos:
                 outbox.enqueue(channel, user, "image", message_id=mid, media_path=photos[0]["path"],
-                                    payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
+                               payload={"product": turn.photo_product}, dedup_key=f"{mid}:image")
 
     async def _save_media(self, data: bytes, ext: str, direction: str) -> Path:
         return await asyncio.to_thread(self._write_media, data, ext, direction)
@@ -484,11 +539,3 @@ class Pipeline:
     def _write_media(self, data: bytes, ext: str, direction: str) -> Path:
         return write_media(self.config.media_dir / direction, data, ext)
 
-
-def write_media(folder: Path, data: bytes, ext: str) -> Path:
-    """Content-addressed file ``folder/<sha256>.<ext>``, written atomically (safe for concurrent writers)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    if not path.exists():
-        write_atomic(path, data)
-    return path

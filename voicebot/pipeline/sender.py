@@ -33,6 +33,7 @@ class OutboxSender:
         self.db = db
         self.channels = channels
         self.clock = clock  # injectable, so tests can let hours of backoff pass at once
+        self.lease_s = config.server.claim_lease_s  # a claimed row is ours this long (then another sender's)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -74,8 +75,14 @@ class OutboxSender:
                 if channel.policy.passive_only:
                     continue  # replies ride on the user's next delivery instead
                 now = self.clock()
-                for row in await self.db.run(lambda shop, n=name, t=now: shop.outbox.due(n, now=t)):
-                    if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, now=t)):
+                # a channel whose users are connected to one process (browser chats) names them: another
+                # process's users' replies are that process's to send
+                local = getattr(channel, "recipients", None)
+                users = local() if local is not None else None
+                if users is not None and not users:
+                    continue
+                for row in await self.db.run(lambda shop, n=name, t=now, u=users: shop.outbox.due(n, now=t, users=u)):
+                    if await self.db.run(lambda shop, r=row["id"], t=now: shop.outbox.claim(r, t, self.lease_s)):
                         sent += await self._send(channel, row)
         return sent
 
@@ -90,7 +97,7 @@ class OutboxSender:
                       reason="interrupted send")
             if status != "pending":
                 return 0
-            await self.db.run(lambda shop: shop.outbox.claim(rid, now=self.clock()))
+            await self.db.run(lambda shop: shop.outbox.claim(rid, self.clock(), self.lease_s))
         reason = await self.db.run(
             lambda shop: policy.hold_reason(shop.outbox, row["channel"], user, self.clock()))
         if reason:

@@ -152,7 +152,7 @@ def spoken_names(db: ShopDb, limit: int = 30) -> list[str]:
         """SELECT name FROM (
                SELECT alias AS name, created_at AS at FROM customer_aliases WHERE shop_id = ?
                UNION ALL SELECT display_name, updated_at FROM customers WHERE shop_id = ? AND display_name IS NOT NULL
-           ) AS names WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
+           ) AS spoken WHERE name != '' GROUP BY name ORDER BY MAX(at) DESC LIMIT ?""",
         (db.shop_id, db.shop_id, limit),
     )
     return [r[0] for r in rows]

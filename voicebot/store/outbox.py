@@ -15,6 +15,7 @@ it has no idempotency key, so the row is resent at most ``resend_limit`` times a
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,12 +76,18 @@ def enqueue(
 
 
 @village_wide
-def due(db: sqlite_utils.Database, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
-    """Pending rows of ``channel`` whose time has come, oldest first."""
+def due(db: sqlite_utils.Database, channel: str, limit: int = 20, now: datetime | None = None,
+        users: Collection[str] | None = None) -> list[Row]:
+    """Pending rows of ``channel`` whose time has come, oldest first (only ``users``' rows when given)."""
+    only, params = "", list(users or ())
+    if users is not None:
+        if not params:
+            return []
+        only = f" AND user IN ({', '.join('?' * len(params))})"
     rows = db.query(
-        "SELECT * FROM outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?"
+        f"SELECT * FROM outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?{only}"
         " ORDER BY id LIMIT ?",
-        (channel, to_iso(_now(now)), limit),
+        (channel, to_iso(_now(now)), *params, limit),
     )
     return [_decode(r) for r in rows]
 
@@ -310,8 +317,9 @@ class Outbox:
         fields.setdefault("shop_id", self.shop_id)
         return enqueue(self.db, channel, user, kind, **fields)
 
-    def due(self, channel: str, limit: int = 20, now: datetime | None = None) -> list[Row]:
-        return due(self.db, channel, limit, now)
+    def due(self, channel: str, limit: int = 20, now: datetime | None = None,
+            users: Collection[str] | None = None) -> list[Row]:
+        return due(self.db, channel, limit, now, users)
 
     def for_message(self, message_id: int, status: str = "pending") -> list[Row]:
         return for_message(self.db, message_id, status)
@@ -319,8 +327,8 @@ class Outbox:
     def pending_for(self, channel: str, user: str) -> list[Row]:
         return pending_for(self.db, channel, user)
 
-    def claim(self, outbox_id: int, now: datetime | None = None) -> bool:
-        return claim(self.db, outbox_id, now=now)
+    def claim(self, outbox_id: int, now: datetime | None = None, lease_s: float = LEASE_S) -> bool:
+        return claim(self.db, outbox_id, lease_s, now)
 
     def start_attempt(self, outbox_id: int, now: datetime | None = None) -> None:
         start_attempt(self.db, outbox_id, now)

@@ -101,6 +101,12 @@ class WebChannel:
         log_event("web.connected", user=user, released=released, open=len(self.sockets[user]))
         return released
 
+    def recipients(self) -> set[str]:
+        """The users with a chat open on this process: the sender sends only their replies here. A reply
+        for a user whose chat is on another process waits for that process's sender; one for a user
+        with no chat anywhere waits until she opens one (her connect makes it due wherever she lands)."""
+        return set(self.sockets)
+
     def disconnect(self, user: str, ws: web.WebSocketResponse) -> None:
         self.shop_of.pop(ws, None)
         chats = self.sockets.get(user)

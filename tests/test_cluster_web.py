@@ -1,0 +1,46 @@
+"""Browser chats behind several service processes: a buyer whose chat reconnects to another process gets
+her reply there, and no process holds back a reply because the buyer's chat is on another one."""
+
+from __future__ import annotations
+
+import pytest
+from web_service import Chat, start_web, web_config
+
+from voicebot.app_keys import SENDER
+from voicebot.channels.web.links import CHANNEL
+from voicebot.shop.facade import Shop
+from voicebot.store.outbox import HELD
+
+PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
+
+
+@pytest.fixture
+async def two(aiohttp_server, tmp_path):
+    """Two services on one store (as two processes behind a load balancer would be)."""
+    config = web_config(tmp_path / "data")
+    first = await start_web(aiohttp_server, config, PRODUCTS)
+    second = await start_web(aiohttp_server, config)
+    return first, second
+
+
+async def test_a_reply_finished_after_the_buyer_moved_to_another_process_reaches_her_there(two):
+    first, second = two
+    chat = await Chat(first, first.buyer_link()).open()
+    await chat.send({"type": "text", "id": "t-1", "text": "蜂蜜多少钱"})
+    assert "四十五" in (await chat.next("reply"))["text"]
+    user = first.inbound()[0]["user"]
+    await chat.close(session_too=False)
+    moved = await Chat(second, second.buyer_link(), chat.session).open()  # her reconnect lands on the other
+    try:
+        await second.app[SENDER].close()  # its own loop must not send first: flushed by hand below
+        with Shop.open(first.config) as shop:  # a reply the first process finishes only now
+            rid = shop.outbox.enqueue(CHANNEL, user, "text", payload={"text": "还有五瓶"}, dedup_key="late")
+        assert await first.app[SENDER].flush() == 0  # not the first's to send: her chat is elsewhere
+        with Shop.open(first.config) as shop:
+            row = next(r for r in shop.outbox.pending_for(CHANNEL, user) if r["id"] == rid)
+        assert row["next_attempt_at"] != HELD and not row["last_error"]  # not held back for her next visit
+        assert await second.app[SENDER].flush() == 1
+        reply = await moved.next("reply")
+        assert reply["outbox_id"] == rid and reply["text"] == "还有五瓶"
+    finally:
+        await moved.close()
