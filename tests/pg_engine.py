@@ -41,8 +41,10 @@ BOTH_ENGINES = frozenset({
     # the pipeline, the outbox, crash and restart, nonces, console sessions, the CLI and exports
     "test_pipeline_stages.py", "test_outbox_delivery.py", "test_crash_orders.py", "test_wechat_restart.py",
     "test_wechat_forgery.py", "test_console_http.py", "test_cli_shop.py", "test_cli_shops.py",
-    "test_console_views.py", "test_console_shops.py", "test_web_market.py", "test_shop_photos.py",
+    "test_shop_photos.py",
 })
+# Checked on PostgreSQL by hand but left out of CI for time (the console pages take ~30 s a test):
+# test_console_views.py, test_console_shops.py, test_web_market.py.
 _counter = itertools.count(1)
 
 
