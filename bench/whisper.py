@@ -7,12 +7,18 @@ clips (bench/asr.py's sentences) are decoded by both engines for the RTF compari
 no zh model here, so zh and en have a Whisper RTF only.
 
 Run: .venv/bin/python bench/whisper.py [--lang zh en] [--voices N] [--no-ko] [--kokoro]
+
+``--settings N`` instead compares decode settings against today's (beam 5, timestamps, no VAD, the catalog
+prompt, one CTranslate2 thread) on the first N zh notes of the tuning half, Kokoro voices, in this process:
+every note is decoded by every setting in turn, so load on a shared machine falls on all of them alike.
+Prints exact (NLU, by sound), CER and RTF per setting, and each RTF as a ratio of today's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -22,12 +28,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from asr import make_clips, seconds  # noqa: E402
 
-from voicebot.asr.biasing import bias_phrases  # noqa: E402
+from voicebot.asr import whisper_worker  # noqa: E402
+from voicebot.asr.biasing import bias_phrases, prompt_for  # noqa: E402
 from voicebot.asr.engines import Recognizers  # noqa: E402
 from voicebot.audio.decode import decode_sync  # noqa: E402
-from voicebot.config import load_config  # noqa: E402
+from voicebot.config import AudioConfig, load_config  # noqa: E402
+from voicebot.nlu import understand  # noqa: E402
 from voicebot.packaged_models import WHISPER_BASE, assemble  # noqa: E402
-from voicebot.testing.voice_corpus import Score, load_corpus  # noqa: E402
+from voicebot.testing.voice_corpus import Score, error_rate, load_corpus  # noqa: E402
 from voicebot.testing.voices import KOKORO_VOICES, VOICES, voice_note  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -68,16 +76,74 @@ async def ko_rtf(rec_vosk: Recognizers, rec_whisper: Recognizers, folder: Path) 
         print(f"ko {name}: RTF {(time.perf_counter() - started) / audio_s:.2f} on {len(clips)} clips ({audio_s:.0f} s)")
 
 
+# (label, recognize() keyword options, CTranslate2 threads); the first is today's service setting
+DECODE_SETTINGS: list[tuple[str, dict, int]] = [
+    ("today: beam 5", {}, 1),
+    ("beam 2", {"beam_size": 2}, 1),
+    ("beam 1 (greedy)", {"beam_size": 1}, 1),
+    ("no timestamps", {"without_timestamps": True, "word_timestamps": False}, 1),
+    ("no timestamps, word probs", {"without_timestamps": True}, 1),  # words still aligned: confidences kept
+    ("VAD trimming", {"vad_filter": True}, 1),
+    ("2 threads", {}, 2),
+    ("beam 2, no timestamps", {"beam_size": 2, "without_timestamps": True, "word_timestamps": False}, 1),
+]
+
+
+def settings_run(folder: Path, count: int, pick: list[int] | None = None) -> None:
+    """Every setting of :data:`DECODE_SETTINGS` (or those at ``pick``; today's always first) on the same
+    notes, interleaved note by note."""
+    settings = [DECODE_SETTINGS[0], *(DECODE_SETTINGS[i] for i in pick or range(1, len(DECODE_SETTINGS)) if i)]
+    cases = [c for c in load_corpus(DATA / "voice_corpus_zh.jsonl") if c.get("split") == "tune"][:count]
+    model = next((folder / "models").iterdir())
+    paths = {}
+    for threads in sorted({t for _, _, t in settings}):
+        alias = folder / f"model-{threads}-threads"  # a model is loaded once per path, with the threads of its load
+        os.symlink(model, alias)
+        whisper_worker.init([str(alias)], threads)
+        paths[threads] = str(alias)
+    totals = {label: {"exact": 0, "edits": 0, "units": 0, "s": 0.0} for label, _, _ in settings}
+    audio_s = 0.0
+    voices = KOKORO_VOICES["zh"]
+    for i, case in enumerate(cases):
+        amr = voice_note(case["text"], voices[i % len(voices)], folder / "notes", f"{i}", cache=True)
+        pcm = decode_sync(amr, AudioConfig()).data
+        audio_s += seconds(pcm)
+        products = case["products"].split(",")
+        prompt = prompt_for("zh", bias_phrases("zh", products, CUSTOMERS["zh"]))
+        for label, options, threads in settings:
+            opts = dict(options)
+            beam = opts.pop("beam_size", 5)
+            started = time.perf_counter()
+            heard = whisper_worker.recognize(pcm, "zh", paths[threads], prompt, beam, **opts)["text"]
+            t = totals[label]
+            t["s"] += time.perf_counter() - started
+            t["exact"] += understand(heard, "zh", case["role"], products).to_contract() == case["expect"]
+            edits, units = error_rate(case["text"], heard, "zh")
+            t["edits"], t["units"] = t["edits"] + edits, t["units"] + units
+    base = totals[settings[0][0]]["s"]
+    print(f"zh decode settings on {len(cases)} tuning notes ({audio_s:.0f} s of audio, Kokoro voices, AMR, prompt)")
+    print(f"{'setting':24} exact      CER   RTF   vs today")
+    for label, t in totals.items():
+        print(f"{label:24} {t['exact']:2}/{len(cases):2}  {t['edits'] / max(1, t['units']):.2f}  "
+              f"{t['s'] / audio_s:.2f}  {t['s'] / base:.2f}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", nargs="*", default=["zh", "en"])
     parser.add_argument("--voices", type=int, default=3)
     parser.add_argument("--no-ko", action="store_true")
     parser.add_argument("--kokoro", action="store_true", help="speak the corpora with Kokoro's natural voices")
+    parser.add_argument("--settings", type=int, default=0, metavar="N",
+                        help="compare decode settings on the first N zh tuning notes instead")
+    parser.add_argument("--pick", type=int, nargs="*", help="with --settings: only these of DECODE_SETTINGS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         assemble(WHISPER_BASE, folder / "models")
+        if args.settings:
+            settings_run(folder, args.settings, args.pick)
+            return
 
         def config(engine: str):
             return load_config(environ={}, overrides={

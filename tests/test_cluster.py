@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import pytest
 from console_helpers import OPERATOR, PASSWORD, Browserless
 from test_wechat_e2e import korean_voice_note
@@ -198,6 +199,9 @@ async def test_two_front_ends_and_two_speech_servers_survive_sigkill_exactly_onc
         finally:
             await buyers.close()
         assert buyers.failovers >= 1  # the killed front end's share went to the other
+        async with aiohttp.ClientSession() as session, session.get(survivor.url + "/healthz") as r:
+            cluster = (await r.json())["cluster"]
+        assert cluster["owner"].startswith("fe-b:") and cluster["beats"] >= 1
     finally:
         for front in fronts:
             front.stop()

@@ -3,11 +3,13 @@ her reply there, and no process holds back a reply because the buyer's chat is o
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from web_service import Chat, start_web, web_config
 
 from voicebot.app_keys import SENDER
 from voicebot.channels.web.links import CHANNEL
+from voicebot.channels.web.routes import COOKIE
 from voicebot.shop.facade import Shop
 from voicebot.store.outbox import HELD
 
@@ -17,7 +19,7 @@ PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
 @pytest.fixture
 async def two(aiohttp_server, tmp_path):
     """Two services on one store (as two processes behind a load balancer would be)."""
-    config = web_config(tmp_path / "data")
+    config = web_config(tmp_path / "data", web={"new_buyers_per_address_hour": 3})
     first = await start_web(aiohttp_server, config, PRODUCTS)
     second = await start_web(aiohttp_server, config)
     return first, second
@@ -44,3 +46,14 @@ async def test_a_reply_finished_after_the_buyer_moved_to_another_process_reaches
         assert reply["outbox_id"] == rid and reply["text"] == "还有五瓶"
     finally:
         await moved.close()
+
+
+async def test_new_identities_from_one_address_are_limited_across_processes(two):
+    first, second = two
+    link = first.buyer_link()
+    statuses = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:  # never keeps a cookie
+        for n in range(5):  # a load balancer alternates: each process alone would allow 3
+            async with session.get(f"{(first, second)[n % 2].url}/chat/{link}") as r:
+                statuses.append((r.status, COOKIE in r.cookies))
+    assert statuses == [(200, True)] * 3 + [(429, False)] * 2

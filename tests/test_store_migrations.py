@@ -29,8 +29,8 @@ def at_version(path, version, *inserts):
 
 def test_empty_file_gets_whole_schema_with_wal_and_foreign_keys(tmp_path):
     db = open_db(tmp_path / "sub" / "shop.db")
-    assert schema_version(db) == SCHEMA_VERSION == 12
-    assert set(db.table_names()) >= CORE | V2 | CONSOLE | {"leases"}
+    assert schema_version(db) == SCHEMA_VERSION == 13
+    assert set(db.table_names()) >= CORE | V2 | CONSOLE | {"leases", "rate_events"}
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced

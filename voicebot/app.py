@@ -219,6 +219,9 @@ async def healthz(request: web.Request) -> web.Response:
         body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
                         "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued,
                         **app[PIPELINE].counters.snapshot()}
+    if HEARTBEAT in app:  # this process among those sharing the store
+        beat = app[HEARTBEAT]
+        body["cluster"] = {"owner": beat.owner, "claim_lease_s": beat.lease_s, **beat.stats}
     return web.json_response(body, dumps=_dumps)
 
 

@@ -9,8 +9,9 @@ grammar, so catalog changes apply at the next voice note.
 
 from __future__ import annotations
 
-from voicebot.lang.packs import load_pack
+from voicebot.lang import language
 
+# by how the language writes: words apart ("latin") or not ("cjk", a token is about a character)
 MAX_PROMPT_CHARS = {"cjk": 120, "latin": 400}  # Whisper keeps at most 224 prompt tokens
 SEPARATORS = {"cjk": ("、", "。"), "latin": (", ", ".")}
 
@@ -30,7 +31,7 @@ def prompt_for(lang: str, phrases: list[str] | None) -> str | None:
     """``phrases`` as one short prompt in ``lang``'s script (None when there is nothing to say)."""
     if not phrases:
         return None
-    script = "cjk" if load_pack(lang).script == "cjk" else "latin"
+    script = "latin" if language(lang).spaced else "cjk"
     sep, end = SEPARATORS[script]
     out = ""
     for phrase in phrases:

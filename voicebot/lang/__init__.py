@@ -14,12 +14,12 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from voicebot.lang.base import CjkLanguage, Language, Number, fen, tidy
+from voicebot.lang.base import CjkLanguage, Language, Number, fen, strip_ends, tidy
 from voicebot.lang.packs import PackError, available_languages, extra_lang_dirs, load_pack
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Language", "Number", "fen", "installed_languages", "language", "tidy", "warm_languages"]
+__all__ = ["Language", "Number", "fen", "installed_languages", "language", "strip_ends", "tidy", "warm_languages"]
 
 
 def installed_languages() -> list[str]:

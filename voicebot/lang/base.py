@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -64,6 +65,20 @@ def unit_at(text: str, pos: int, units: tuple[str, ...]) -> str | None:
         if text.startswith(u, pos):
             return u
     return None
+
+
+def strip_ends(text: str, ends: Iterable[str]) -> str:
+    """``text`` without any of ``ends`` at its end, again and again, the first listed first (吧, "'s shop");
+    never down to nothing."""
+    ends = tuple(ends)
+    changed = True
+    while changed and text:
+        changed = False
+        for e in ends:
+            if text.endswith(e) and len(text) > len(e):
+                text, changed = text[: -len(e)].rstrip(), True
+                break
+    return text
 
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -247,6 +262,11 @@ class Language:
 
     def match_form(self, word: str) -> str:
         """One lower-case word as product names are compared (English: its singular, "jars" -> "jar")."""
+        return word
+
+    def loose_form(self, word: str) -> str:
+        """One lower-case word as a second, looser comparison of names takes it (English: without a final
+        "s", for kiwis / kiwi where :meth:`match_form` keeps words ending in -is)."""
         return word
 
     def unit_form(self, unit: str) -> str:

@@ -319,6 +319,9 @@ class English(Language):
     def match_form(self, word: str) -> str:
         return en_singular(word)
 
+    def loose_form(self, word: str) -> str:
+        return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
     def unit_form(self, unit: str) -> str:
         # the pack lists both forms (jar, jars; box, boxes): no need to load inflect inside a reading
         for singular in (unit[:-1] if unit.endswith("s") else "", unit[:-2] if unit.endswith("es") else ""):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from voicebot.intents import CONTRACT_KEYS, SPECS, Intent, names
-from voicebot.lang import language
+from voicebot.lang import language, strip_ends
 from voicebot.lang.packs import Pack, load_pack
 from voicebot.nlu.matching import THRESHOLD, MatchResult, find_product, match_product
 from voicebot.nlu.normalize import clause_spans, clauses, normalize
@@ -49,17 +49,6 @@ class Reading(SimpleNamespace):
         return Intent(self.intent, candidates=tuple(self.ambiguous) or None, text=self.text, **heard)
 
 
-def _strip_particles(text: str, pack: Pack) -> str:
-    changed = True
-    while changed and text:
-        changed = False
-        for p in pack.particles:
-            if text.endswith(p) and len(text) > len(p):
-                text = text[: -len(p)].rstrip()
-                changed = True
-    return text
-
-
 def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: str) -> tuple[str | None, tuple[int, int] | None]:
     """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog."""
     words = normalize_tokens(original)
@@ -85,7 +74,7 @@ def normalize_tokens(text: str) -> list[str]:
 
 
 def _classify(norm: str, role: str, pack: Pack, has_customer: bool) -> str:
-    core = _strip_particles(norm, pack)
+    core = strip_ends(norm, pack.particles)
     for rule in pack.rules:
         if role not in rule.roles:
             if rule.exclusive and rule.matches(norm):

@@ -73,15 +73,16 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-def _naive_key(text: str) -> str:
-    """Every word without a final "s" (kiwis / kiwi, where English's singular keeps words ending in -is)."""
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9']+", text.lower()))
+def _naive_key(text: str, lang: str) -> str:
+    """Every word in its loose form (English: without a final "s", kiwis / kiwi)."""
+    form = language(lang).loose_form
+    return " ".join(form(w) for w in re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _score_latin(spoken: str, product: str, lang: str, stopwords: frozenset[str]) -> float:
     score = _score_latin_keys(_latin_key(spoken, lang), _latin_key(product, lang), stopwords)
     if score < 100:
-        score = max(score, _score_latin_keys(_naive_key(spoken), _naive_key(product), stopwords))
+        score = max(score, _score_latin_keys(_naive_key(spoken, lang), _naive_key(product, lang), stopwords))
     return score
 
 
@@ -99,10 +100,10 @@ def _score_latin_keys(s: str, p: str, stopwords: frozenset[str]) -> float:
 
 
 def _score(spoken: str, product: str, lang: str) -> float:
-    pack = load_pack(lang)
-    if pack.script == "cjk":
-        return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=language(lang).pinyin_matching)
-    return _score_latin(spoken, product, lang, pack.stopwords)
+    speech = language(lang)
+    if not speech.spaced:  # compared character by character (and by sound where the language says)
+        return _score_cjk(_cjk_key(spoken), _cjk_key(product), use_pinyin=speech.pinyin_matching)
+    return _score_latin(spoken, product, lang, speech.pack.stopwords)
 
 
 def _decide(scored: list[tuple[float, str]], spoken: str, span: tuple[int, int] | None) -> MatchResult:
@@ -128,7 +129,7 @@ def find_product(
     """The best product mention in a normalised utterance; ``exclude`` spans (numbers, names) are skipped."""
     pack = load_pack(lang)
     exclude = exclude or []
-    if pack.script == "cjk":
+    if not language(lang).spaced:  # windows of characters, else of words
         units = [(i, i + 1, ch) for i, ch in enumerate(text)]
         max_len = max((len(_cjk_key(p)) for p in products), default=0) + 2
         join = ""
@@ -143,7 +144,7 @@ def find_product(
             if any(a < eb and ea < b for ea, eb in exclude):
                 break
             window = join.join(u[2] for u in units[i:j])
-            if pack.script == "latin" and (units[i][2] in pack.stopwords or units[j - 1][2] in pack.stopwords):
+            if units[i][2] in pack.stopwords or units[j - 1][2] in pack.stopwords:
                 continue
             for p in products:
                 s = _score(window, p, lang)
@@ -187,7 +188,7 @@ def find_product(
 
 def _literal_part(spoken: str, product: str, lang: str) -> bool:
     """``spoken`` is word for word (character for character) a part of ``product``, not a sound-alike."""
-    if load_pack(lang).script == "cjk":
+    if not language(lang).spaced:
         return _cjk_key(spoken) in _cjk_key(product)
     words = set(product.lower().replace("-", " ").split()) | set(_latin_key(product, lang).split())
     form = language(lang).match_form

@@ -411,9 +411,22 @@ V12_LEASES = [
 ]
 
 Step = str | dict[str, list[str]]  # a statement for both engines, or each engine's own statements
+# Version 13: rate counters shared by every service process (store/rates.py): a browser chat's limits per
+# identity, address and overall hold for the whole store, not once per process behind a load balancer.
+# Times are epoch milliseconds (BIGINT: PostgreSQL's integer would overflow).
+V13_RATE_EVENTS = [
+    """CREATE TABLE rate_events (
+        key TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+    )""",
+    "CREATE INDEX rate_events_key ON rate_events (key, at_ms)",
+    "CREATE INDEX rate_events_expiry ON rate_events (expires_ms)",
+]
+
 MIGRATIONS: list[list[Any]] = [
     V1_CORE, V2_QUEUES, V3_SENT_VIA, V4_CLAIMED_BY, V5_DIALOGUE_TURNS, V6_OUTBOX_ATTEMPTS, V7_WEB_LINKS,
-    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS, V12_LEASES,
+    V8_CONSOLE, V9_LINE_TOTAL, V10_SHOPS, V11_ORDER_NUMBERS, V12_LEASES, V13_RATE_EVENTS,
 ]
 # Versions whose migration rebuilds a table other tables refer to: foreign keys are off while it runs
 # (they cannot be switched inside a transaction), and checked before it commits.

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pypinyin import lazy_pinyin
 
-from voicebot.lang import language
+from voicebot.lang import language, strip_ends
 from voicebot.lang.packs import load_pack
 from voicebot.nlu.matching import match_product
 from voicebot.nlu.normalize import normalize
@@ -55,7 +55,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class _Words:
-    latin: bool
+    spaced: bool  # names are compared word by word, not by characters and sounds
     sells: tuple[re.Pattern[str], ...]
     go: tuple[re.Pattern[str], ...]
     answer: re.Pattern[str] | None
@@ -80,7 +80,7 @@ def _words(lang: str) -> _Words | None:
 
     answer = patterns("answer")
     return _Words(
-        latin=pack.script == "latin",
+        spaced=language(lang).spaced,
         sells=patterns("sells"),
         go=patterns("go"),
         answer=answer[0] if answer else None,
@@ -104,17 +104,6 @@ def _sound(text: str) -> str:
     return " " + " ".join(lazy_pinyin(text, errors="default")) + " "
 
 
-def _strip_suffixes(text: str, words: _Words) -> str:
-    changed = True
-    while changed and text:
-        changed = False
-        for s in words.suffixes:
-            if text.endswith(s) and len(text) > len(s):
-                text, changed = text[: -len(s)].strip(), True
-                break
-    return text
-
-
 def _key(text: str, lang: str, words: _Words) -> str:
     return _cached_key(text, lang) if len(text) <= MAX_CHARS else _make_key(text, lang, words)
 
@@ -125,8 +114,8 @@ def _cached_key(text: str, lang: str) -> str:
 
 
 def _make_key(text: str, lang: str, words: _Words) -> str:
-    key = _strip_suffixes(normalize(text, lang), words)
-    if words.latin:
+    key = strip_ends(normalize(text, lang), words.suffixes)
+    if words.spaced:
         key = " ".join(language(lang).match_form(w) for w in key.split())
     return key
 
@@ -154,7 +143,7 @@ def _index(shops: list[ShopEntry], lang: str, words: _Words) -> _Index:
         aliases[entry.shop_id] = _aliases(entry, lang, words)
         for key, how in aliases[entry.shop_id]:
             exact.setdefault(key, []).append((entry, how))
-            if not words.latin and len(key) >= 2:
+            if not words.spaced and len(key) >= 2:
                 sounds.setdefault(_sound(key), []).append((entry, how))
     index = _Index(aliases, exact, sounds)
     _last_index[:] = [(shops, lang, index)]
@@ -170,7 +159,7 @@ def _aliases(entry: ShopEntry, lang: str, words: _Words) -> list[tuple[str, str]
         if not key:
             continue
         out.append((key, "seller"))
-        if words.latin:
+        if words.spaced:
             out.extend((w, "seller") for w in key.split()[:1] if len(w) > 2)  # "mary" for "mary chen"
         elif key[0] in words.surnames and len(key) >= 2:
             out.extend((key[0] + t, "seller") for t in words.titles)
@@ -178,20 +167,20 @@ def _aliases(entry: ShopEntry, lang: str, words: _Words) -> list[tuple[str, str]
     return [(k, how) for k, how in out if k]
 
 
-def _contains(text: str, part: str, latin: bool) -> bool:
-    if latin:
+def _contains(text: str, part: str, spaced: bool) -> bool:
+    if spaced:
         return f" {part} " in f" {text} "
     return part in text
 
 
-def _name_score(target: str, key: str, latin: bool) -> int:
+def _name_score(target: str, key: str, spaced: bool) -> int:
     if target == key:
         return NAME_EXACT
-    if len(key) >= 2 and _contains(target, key, latin):
+    if len(key) >= 2 and _contains(target, key, spaced):
         return NAME_IN_TEXT
-    if len(target) >= 2 and _contains(key, target, latin):
+    if len(target) >= 2 and _contains(key, target, spaced):
         return TEXT_IN_NAME
-    if not latin and len(key) >= 2 and (_sound(key) in _sound(target) or
+    if not spaced and len(key) >= 2 and (_sound(key) in _sound(target) or
                                         (len(target) >= 2 and _sound(target) in _sound(key))):
         return SOUND_ALIKE
     return 0
@@ -206,7 +195,7 @@ def _named(target: str, shops: list[ShopEntry], lang: str, words: _Words,
         return _bare_name(target, index)
     best, found, how = 0, [], ""
     for entry in shops:
-        scored = [(_name_score(target, key, words.latin), h) for key, h in index.aliases[entry.shop_id]]
+        scored = [(_name_score(target, key, words.spaced), h) for key, h in index.aliases[entry.shop_id]]
         scored = [(sc, h) for sc, h in scored if partial or sc != TEXT_IN_NAME]
         score, h = max(scored, default=(0, ""))
         if score > best:
@@ -231,11 +220,11 @@ def _selling(target: str, shops: list[ShopEntry], lang: str, words: _Words,
     """Shops that sell what ``target`` names, and the goods as said (a product's name when one fits)."""
     names = sorted({p for e in shops for p in e.products})
     keys = {p: _key(p, lang, words) for p in names}
-    said = [p for p in names if keys[p] and _contains(target, keys[p], words.latin)]
+    said = [p for p in names if keys[p] and _contains(target, keys[p], words.spaced)]
     if said:  # the longest name said is the one meant: 土蜂蜜 rather than 蜂蜜 inside it
         longest = max(len(keys[p]) for p in said)
         said = [p for p in said if len(keys[p]) == longest]
-    wider = [p for p in names if len(target) >= 2 and _contains(keys[p], target, words.latin)]  # 蜂蜜: 土蜂蜜 too
+    wider = [p for p in names if len(target) >= 2 and _contains(keys[p], target, words.spaced)]  # 蜂蜜: 土蜂蜜 too
     hits = list(dict.fromkeys(said + wider))
     if not hits and fuzzy and names:
         hits = match_product(target, names, lang).candidates
@@ -257,7 +246,7 @@ def _by_target(m: re.Match[str], shops: list[ShopEntry], lang: str, words: _Word
                search: bool) -> Finding | None:
     """A "go to X" (``search`` False) or "who sells X" (True) request."""
     target = _key(m.group("target").strip(), lang, words)
-    if not target or any(_contains(target, v, words.latin) for v in words.vague):
+    if not target or any(_contains(target, v, words.spaced) for v in words.vague):
         return Finding("list") if current is None else None  # 有什么卖的: what is on sale, not where
     place = "place" in m.re.groupindex and bool(m.group("place"))  # 去王哥那家: surely a shop
     if not search:
@@ -290,7 +279,7 @@ def find_shop(text: str, lang: str, shops: list[ShopEntry], current: int | None 
     norm = normalize(text[:MAX_CHARS * 4], lang)
     if not norm or len(norm) > MAX_CHARS:  # nobody names a shop in a speech
         return None if current is not None else Finding("unclear")
-    if any(_contains(norm, w, words.latin) for w in words.lists if w):
+    if any(_contains(norm, w, words.spaced) for w in words.lists if w):
         return Finding("list")
     m = _match(words.sells, norm)
     if m is not None:
@@ -326,7 +315,7 @@ def _sold_here(target: str, here: ShopEntry, lang: str, words: _Words) -> bool:
 def _name_within(entry: ShopEntry, product: str, lang: str, words: _Words) -> bool:
     """A name of ``entry`` is part of the goods said ("green" in "green tea"): the goods are meant."""
     said = _key(product, lang, words)
-    return any(len(k) >= 2 and _contains(said, k, words.latin) for k, _ in _index_aliases(entry, lang, words))
+    return any(len(k) >= 2 and _contains(said, k, words.spaced) for k, _ in _index_aliases(entry, lang, words))
 
 
 def _index_aliases(entry: ShopEntry, lang: str, words: _Words) -> list[tuple[str, str]]:

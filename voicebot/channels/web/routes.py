@@ -20,7 +20,6 @@ from voicebot.channels.web import files, links
 from voicebot.channels.web.channel import WebChannel, resent_replies
 from voicebot.channels.web.clips import check_clip
 from voicebot.channels.web.greeting import greeting_text, shop_said
-from voicebot.channels.web.limits import Window, admit
 from voicebot.channels.web.market import market_shops_cached, shop_cards
 from voicebot.channels.web.protocol import ClientMessage, ProtocolError, parse_binary, parse_text
 from voicebot.channels.web.qr import qr_svg
@@ -32,6 +31,8 @@ from voicebot.pipeline.inbound import Inbound
 from voicebot.pipeline.run import Pipeline
 from voicebot.shop import addresses
 from voicebot.shop.shops import list_shops
+from voicebot.store import rates
+from voicebot.store.rates import Limit
 from voicebot.tts.service import TtsService
 
 STATIC = Path(__file__).parent / "static"
@@ -71,11 +72,12 @@ class WebRoutes:
         self.db: DbThread | None = None
         self.tts: TtsService | None = None
         web_config = config.web
-        self._per_user = Window(RATE_MESSAGES, RATE_WINDOW_S)
-        self._per_address = Window(web_config.messages_per_address_min, 60.0)
-        self._overall = Window(web_config.messages_per_min, 60.0)
-        self._new_by_address = Window(web_config.new_buyers_per_address_hour, 3600.0)
-        self._new_overall = Window(web_config.new_buyers_per_hour, 3600.0)
+        # counted in the store, so the allowances hold for all the processes behind a load balancer together
+        self._per_user = Limit("web.user", RATE_MESSAGES, RATE_WINDOW_S)
+        self._per_address = Limit("web.address", web_config.messages_per_address_min, 60.0)
+        self._overall = Limit("web.all", web_config.messages_per_min, 60.0)
+        self._new_by_address = Limit("web.new.address", web_config.new_buyers_per_address_hour, 3600.0)
+        self._new_overall = Limit("web.new.all", web_config.new_buyers_per_hour, 3600.0)
         self._media_key: bytes | None = None
         self._stored_day, self._stored = 0, collections.Counter[str]()
         self._open_by_address: collections.Counter[str] = collections.Counter()
@@ -151,7 +153,7 @@ class WebRoutes:
                                 headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         if role == "buyer" and user is None:
             address = request.remote or ""
-            if admit([(self._new_by_address, address), (self._new_overall, "")]) is not None:
+            if await self._admit([(self._new_by_address, address), (self._new_overall, "")]) is not None:
                 log_limited("web.identity_refused", address, remote=address)
                 raise web.HTTPTooManyRequests(text="too many new visitors; try again in a while",
                                               headers={"Retry-After": "600"})
@@ -295,9 +297,13 @@ class WebRoutes:
         allowed = {request.host.lower(), urlsplit(base_url(self.config)).netloc.lower()}
         return host in allowed
 
-    def _rate_limit(self, user: str, address: str, msg_id: str) -> None:
+    async def _admit(self, checks: list[tuple[Limit, str]]) -> Limit | None:
+        assert self.db is not None
+        return await self.db.run_first(lambda shop: rates.admit(shop.village, checks))
+
+    async def _rate_limit(self, user: str, address: str, msg_id: str) -> None:
         """Per identity, per client address and overall: made-up identities do not multiply the allowance."""
-        full = admit([(self._per_user, user), (self._per_address, address), (self._overall, "")])
+        full = await self._admit([(self._per_user, user), (self._per_address, address), (self._overall, "")])
         if full is not None:
             raise ProtocolError("slow_down", f"at most {full.limit} messages in {full.window_s:.0f} s", msg_id)
 
@@ -357,7 +363,7 @@ class WebRoutes:
             for event in await self.db.run(resent_replies, self.config, user, msg.after):
                 await ws.send_json(event)
             return
-        self._rate_limit(user, address, msg.id)
+        await self._rate_limit(user, address, msg.id)
         await self._note_address(user, address)
         if opened.role == "buyer":  # she may have opened another shop in another tab since: this tab's shop
             await self._place(user, opened.shop_id)
