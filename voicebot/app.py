@@ -34,6 +34,7 @@ from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
 from voicebot.shop.shops import DEFAULT_SHOP, list_shops
 from voicebot.speech_check import language_summary
+from voicebot.store.db import describe as describe_store
 from voicebot.store.db import open_db
 from voicebot.store.leases import set_node
 from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
@@ -209,6 +210,7 @@ async def healthz(request: web.Request) -> web.Response:
         "version": __version__,
         "uptime_s": round(time.monotonic() - app[STARTED], 1),
         "language": app[CONFIG].shop.language,
+        "store": describe_store(app[CONFIG].database),
         "asr": asr,
         "tts": tts,
     }
