@@ -255,4 +255,5 @@ def _check_store(config, emulator: WechatEmulator, sent: list[tuple[str, str, st
     # the spoken questions went through the speech servers (a margin: Vosk on espeak-ng slips at times)
     heard = [m for m in inbound if m["kind"] == "voice" and (m["transcript"] or "").split()[:1] in (["사과"], ["배"])]
     assert len(heard) >= BUYERS // 2, [m["transcript"] for m in inbound if m["kind"] == "voice"]
-    assert [o[0].split(":")[0] for o in leftover] == ["fe-a"]  # the stopped one gave its lease up
+    # the stopped one gave its lease up; the killed one's lapsed (and is deleted once a beat sees it lapsed)
+    assert {o[0].split(":")[0] for o in leftover} <= {"fe-a"}
