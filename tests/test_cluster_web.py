@@ -3,17 +3,28 @@ her reply there, and no process holds back a reply because the buyer's chat is o
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 import aiohttp
 import pytest
 from web_service import Chat, start_web, web_config
 
-from voicebot.app_keys import SENDER
+from voicebot.app_keys import SENDER, WEB
 from voicebot.channels.web.links import CHANNEL
 from voicebot.channels.web.routes import COOKIE
 from voicebot.shop.facade import Shop
 from voicebot.store.outbox import HELD
 
 PRODUCTS = [("蜂蜜", 45, 5, "瓶")]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the service did not get there")
 
 
 @pytest.fixture
@@ -32,8 +43,10 @@ async def test_a_reply_finished_after_the_buyer_moved_to_another_process_reaches
     assert "四十五" in (await chat.next("reply"))["text"]
     user = first.inbound()[0]["user"]
     await chat.close(session_too=False)
+    await until(lambda: user not in first.app[WEB].channel.sockets)  # the first has seen her chat close
     moved = await Chat(second, second.buyer_link(), chat.session).open()  # her reconnect lands on the other
     try:
+        await until(lambda: user in second.app[WEB].channel.sockets)  # registered after the welcome
         await second.app[SENDER].close()  # its own loop must not send first: flushed by hand below
         with Shop.open(first.config) as shop:  # a reply the first process finishes only now
             rid = shop.outbox.enqueue(CHANNEL, user, "text", payload={"text": "还有五瓶"}, dedup_key="late")
