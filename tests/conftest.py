@@ -92,6 +92,13 @@ def db_target(store_engine: str, tmp_path: Path, pg_url: Callable[[], str]) -> s
     return pg_url() if store_engine == "postgresql" else str(tmp_path / "shop.db")
 
 
+@pytest.fixture
+def store_env(store_engine: str, request: pytest.FixtureRequest) -> Callable[[Path | str], dict[str, str]]:
+    """``store_env(config.db_path)`` -> the environment that points a service started in another process at
+    the database this test uses for that file ({} on SQLite; VOICEBOT_STORAGE__URL on PostgreSQL)."""
+    return pg_engine.env_for(request)
+
+
 # -- the suite leaves no process behind ----------------------------------------------------------
 WORKTREE = str(Path(__file__).resolve().parents[1])
 _session_start_ticks = 0

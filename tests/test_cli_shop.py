@@ -168,6 +168,7 @@ def test_orders_report_and_export(run, tmp_path):
     assert messages[0]["transcript"] == "我要两条手链"
 
 
+@pytest.mark.sqlite_only  # a broken SQLite file (tests/test_cli_postgres.py: an unreachable PostgreSQL)
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     bad = tmp_path / "notes.db"
     bad.write_text("not sqlite " * 100)

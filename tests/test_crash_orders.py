@@ -28,7 +28,8 @@ def unfinished(config) -> int:
 
 
 @pytest.mark.parametrize("kill_after_s", [0.0, 0.15, 0.4])
-async def test_orders_in_flight_survive_sigkill_exactly_once(aiohttp_server, tmp_path: Path, kill_after_s: float):
+async def test_orders_in_flight_survive_sigkill_exactly_once(aiohttp_server, tmp_path: Path, kill_after_s: float,
+                                                            store_env):
     emulator = WechatEmulator()
     server = await aiohttp_server(emulator.app)
     api = str(server.make_url("")).rstrip("/")
@@ -43,7 +44,7 @@ async def test_orders_in_flight_survive_sigkill_exactly_once(aiohttp_server, tmp
     config = wechat_config(data_dir, api, emulator)
     seed(config, [("蜂蜜", 45, STOCK, "瓶")])
     env = {**os.environ, "VOICEBOT_WECHAT__TOKEN": TOKEN, "VOICEBOT_WECHAT__ENCODING_AES_KEY": AES_KEY,
-           "VOICEBOT_WECHAT__APP_SECRET": emulator.account.app_secret}
+           "VOICEBOT_WECHAT__APP_SECRET": emulator.account.app_secret, **store_env(config.db_path)}
     cmd = [sys.executable, "-m", "voicebot", "serve", "--config", str(config_path)]
     url = f"http://127.0.0.1:{port}"
 

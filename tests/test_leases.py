@@ -45,6 +45,9 @@ def test_a_dead_process_on_this_machine_loses_its_lease_at_once(tmp_path):
         assert leases.renew(db, leases.PROCESS + owner, owner, 600)
     assert not leases.owner_alive(db, dead) and leases.owner_alive(db, alive)
     assert leases.owner_alive(db, "elsewhere:1")  # another machine: its fresh lease says so
+    assert leases.renew(db, leases.PROCESS + "gone:2", "gone:2", 1, now=datetime.now(UTC) - timedelta(hours=1))
     assert leases.reap_dead(db) == [dead]
     assert leases.holder(db, leases.PROCESS + alive) == alive
     assert leases.holder(db, leases.PROCESS + "elsewhere:1") == "elsewhere:1"
+    names = {r[0] for r in db.execute("SELECT name FROM leases").fetchall()}
+    assert names == {leases.PROCESS + alive, leases.PROCESS + "elsewhere:1"}  # the lapsed one is gone too

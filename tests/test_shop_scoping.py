@@ -48,7 +48,6 @@ def test_sql_on_a_shop_table_without_its_shop_fails_loudly(two, sql):
         check_scoped(sql)
 
 
-@pytest.mark.sqlite_only  # sqlite_utils' table helpers exist on SQLite only
 def test_tables_of_shops_cannot_be_reached_through_sqlite_utils_helpers(two):
     a, _ = two
     for table in ("products", "dialogue_state", "orders"):

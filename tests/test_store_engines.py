@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from voicebot.config import ConfigError, load_config
-from voicebot.store.db import open_db, write_tx
+from voicebot.store.db import describe, open_db, write_tx
 from voicebot.store.errors import IntegrityError
 from voicebot.store.migrations import SCHEMA_VERSION, schema_version
 from voicebot.store.pgsql import to_postgres
@@ -184,6 +184,8 @@ def test_a_postgres_url_is_configured_and_its_password_never_shown(tmp_path: Pat
     assert config.database == url
     assert mask_url(url) == "postgresql://voicebot:***@db.example:5432/voicebot"
     assert mask_url("postgresql:///vb") == "postgresql:///vb"
+    assert describe(config.database) == {"engine": "postgresql",  # what /healthz shows a trusted caller
+                                         "at": "postgresql://voicebot:***@db.example:5432/voicebot"}
     assert load_config(environ={}, overrides={"server": {"data_dir": str(tmp_path)}}).database == str(
         tmp_path / "voicebot.db")
     with pytest.raises(ConfigError, match="postgresql://"):

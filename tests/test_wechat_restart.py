@@ -52,7 +52,7 @@ async def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120, a
     raise TimeoutError("voicebot did not become healthy")
 
 
-async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_server, tmp_path):
+async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_server, tmp_path, store_env):
     emulator = WechatEmulator()
     fetching, release = asyncio.Event(), asyncio.Event()
 
@@ -72,7 +72,7 @@ async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_se
     config = wechat_config(data_dir, api, emulator, shop={"language": "ko"})
     seed(config, KO_PRODUCTS)
     env = {**os.environ, "VOICEBOT_WECHAT__TOKEN": TOKEN, "VOICEBOT_WECHAT__ENCODING_AES_KEY": AES_KEY,
-           "VOICEBOT_WECHAT__APP_SECRET": emulator.account.app_secret}
+           "VOICEBOT_WECHAT__APP_SECRET": emulator.account.app_secret, **store_env(config.db_path)}
     cmd = [sys.executable, "-m", "voicebot", "serve", "--config", str(config_path)]
     url = f"http://127.0.0.1:{port}"
 
@@ -96,6 +96,7 @@ async def test_killed_service_finishes_accepted_message_after_restart(aiohttp_se
     logs = log_path.read_text(encoding="utf-8")
     assert '"event": "inbox.accepted"' in logs
     assert TOKEN not in logs and emulator.account.app_secret not in logs and AES_KEY not in logs
+    assert not os.environ.get("PGPASSWORD") or "VOICEBOT_STORAGE__URL" not in env or os.environ["PGPASSWORD"] not in logs
 
     release.set()
     second = subprocess.Popen(cmd, env=env, stderr=(tmp_path / "second.log").open("wb"))

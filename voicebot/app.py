@@ -34,6 +34,7 @@ from voicebot.pipeline.sender import OutboxSender
 from voicebot.server import resource_ctx
 from voicebot.shop.shops import DEFAULT_SHOP, list_shops
 from voicebot.speech_check import language_summary
+from voicebot.store.db import describe as describe_store
 from voicebot.store.db import open_db
 from voicebot.store.leases import set_node
 from voicebot.store.retention import SWEEP_EVERY_S, kept_paths, sweep_media
@@ -209,6 +210,7 @@ async def healthz(request: web.Request) -> web.Response:
         "version": __version__,
         "uptime_s": round(time.monotonic() - app[STARTED], 1),
         "language": app[CONFIG].shop.language,
+        "store": describe_store(app[CONFIG].database),
         "asr": asr,
         "tts": tts,
     }
@@ -217,6 +219,9 @@ async def healthz(request: web.Request) -> web.Response:
         body["runs"] = {"queued": runs.depth, "running": len(runs.futures) - runs.depth,
                         "overflowing": runs.overflowing, **runs.stats, "db_queued": app[DB].queued,
                         **app[PIPELINE].counters.snapshot()}
+    if HEARTBEAT in app:  # this process among those sharing the store
+        beat = app[HEARTBEAT]
+        body["cluster"] = {"owner": beat.owner, "claim_lease_s": beat.lease_s, **beat.stats}
     return web.json_response(body, dumps=_dumps)
 
 

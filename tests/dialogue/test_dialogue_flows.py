@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from pg_engine import refuse_writes
 
 from voicebot.cli.dialogue import chat
 from voicebot.dialogue import TurnResult, handle_turn
@@ -164,11 +165,7 @@ def test_a_rerun_of_the_same_turn_acts_once(db, config, shop):
 
 def test_a_failed_state_write_rolls_back_the_sale_and_is_still_spoken(db, config, shop):
     """The shop change and the dialogue state commit together: if saving the state fails, no sale."""
-    for event in ("INSERT", "UPDATE"):
-        db.execute(
-            f"CREATE TRIGGER no_state_{event} BEFORE {event} ON dialogue_state"
-            " BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
+    refuse_writes(db, "dialogue_state")
     r = Talk(db, config)("卖了两条手链")
     assert r.error_code == "internal_error" and not r.committed
     assert shop.product("绿松石手链")["stock"] == 10 and shop.list_orders() == []

@@ -36,7 +36,7 @@ def price(shop: Shop, name: str) -> int:
 
 
 def statuses(shop: Shop) -> list[tuple[int, str]]:
-    return sorted((o["id"], o["status"]) for o in shop.list_orders())
+    return sorted((o["number"], o["status"]) for o in shop.list_orders())
 
 
 # --- item 6: set-stock is its own intent -----------------------------------------------------------------

@@ -52,9 +52,9 @@ class Access:
 
     def params(self) -> list[Any]:
         """The parameters of the view's condition, written out in each statement (so every SQL literal on a
-        shop table names ``shop_id``) as ``(x.shop_id IN (SELECT value FROM json_each(?)) OR (? AND x.shop_id
+        shop table names ``shop_id``) as ``(x.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND x.shop_id
         IS NULL))``: the shops in view, and whether rows of no shop are in it (an admin's unnarrowed view)."""
-        return [json.dumps(self.shop_ids), int(self.admin and self.picked is None)]
+        return [json.dumps(self.shop_ids), bool(self.admin and self.picked is None)]
 
     def default_shop(self) -> int | None:
         """The shop a one-shop page shows: the picked one, else the account's first open one."""

@@ -215,7 +215,7 @@ def for_message(db: sqlite_utils.Database, message_id: int, shop_id: int | None)
 def labelled(db: sqlite_utils.Database, shop_ids: list[int]) -> list[Row]:
     """Every correction in ``shop_ids`` as a line of ``nlu_dev.jsonl``: ``lang, role, products, text, expect``."""
     out = []
-    for row in db.query("SELECT * FROM corrections WHERE shop_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    for row in db.query("SELECT * FROM corrections WHERE shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY id",
                         (json.dumps(shop_ids),)):
         intent = json.loads(row["new_intent_json"])
         out.append({"lang": row["lang"], "role": row["role"], "products": row["products"], "text": row["text"],

@@ -52,9 +52,9 @@ def _like(text: str) -> str:
 
 
 def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, list[Any]]:
-    where, params = ["m.direction = 'in' AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))"], access.params()
+    where, params = ["m.direction = 'in' AND (m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND m.shop_id IS NULL))"], access.params()
     if f.q:
-        where.append("(m.transcript LIKE ? ESCAPE '\\' OR m.reply_text LIKE ? ESCAPE '\\')")
+        where.append("(lower(m.transcript) LIKE lower(?) ESCAPE '\\' OR lower(m.reply_text) LIKE lower(?) ESCAPE '\\')")
         params += [_like(f.q), _like(f.q)]
     if f.role in ROLES:
         where.append("COALESCE(c.role, 'buyer') = ?")
@@ -90,7 +90,7 @@ def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, l
         params.append(utc_now())
     elif f.status == "held":
         where.append("EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
-                     " AND (o.shop_id IS m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
+                     " AND (o.shop_id IS NOT DISTINCT FROM m.shop_id OR o.shop_id IS NULL)"  # the message's reply, queued in no shop
                      " AND o.status = 'pending' AND o.next_attempt_at = ?)")
         params.append(HELD)
     return " AND ".join(where), params
@@ -98,7 +98,7 @@ def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, l
 
 LOW_CONFIDENCE = (
     "EXISTS (SELECT 1 FROM json_each(COALESCE(m.words_json, '[]')) w"
-    " WHERE json_extract(w.value, '$.conf') < ?)"
+    " WHERE CAST(json_extract(w.value, '$.conf') AS DOUBLE PRECISION) < ?)"
 )
 _FROM = ("FROM messages m LEFT JOIN customers c ON c.shop_id = m.shop_id AND c.channel = m.channel"
          " AND c.channel_user_id = m.user")
@@ -137,8 +137,8 @@ def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str
 def choices(db: sqlite_utils.Database, access: Access) -> Row:
     """The values the filter menus offer: channels and intents seen in the log of the shops in view."""
     channels = [r[0] for r in db.execute(
-        "SELECT DISTINCT m.channel FROM messages m WHERE (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY 1", access.params())]
+        "SELECT DISTINCT m.channel FROM messages m WHERE (m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY 1", access.params())]
     intents = [r[0] for r in db.execute(
         "SELECT DISTINCT json_extract(m.intent_json, '$.intent') AS i FROM messages m"
-        " WHERE i IS NOT NULL AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY i", access.params())]
+        " WHERE json_extract(m.intent_json, '$.intent') IS NOT NULL AND (m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND m.shop_id IS NULL)) ORDER BY i", access.params())]
     return {"channels": channels, "intents": intents}

@@ -43,7 +43,7 @@ def stats(db: sqlite_utils.Database, seen: Access, tz: str, low_conf: float,
         f" {LOW_CONFIDENCE} AS low,"
         " (SELECT undone FROM actions a WHERE a.id = m.action_id AND a.shop_id = m.shop_id) AS undone,"
         " EXISTS (SELECT 1 FROM corrections c WHERE c.message_id = m.id AND c.shop_id = m.shop_id) AS corrected"
-        " FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? AND (m.shop_id IN (SELECT value FROM json_each(?)) OR (? AND m.shop_id IS NULL))",
+        " FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? AND (m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND m.shop_id IS NULL))",
         (low_conf, since, *seen.params()),
     ))
     per_day = {(first_day + timedelta(days=i)).isoformat(): 0 for i in range(DAYS)}

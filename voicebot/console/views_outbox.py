@@ -27,7 +27,7 @@ def _rows(db: sqlite_utils.Database, seen: Access) -> list[dict[str, Any]]:
     """The newest replies not sent in the shops in view, with their shop's name."""
     rows = [_decoded(r) for r in db.query(
         "SELECT o.*, (SELECT name FROM shops s WHERE s.id = o.shop_id) AS shop_name FROM outbox o"
-        " WHERE o.status != 'sent' AND (o.shop_id IN (SELECT value FROM json_each(?)) OR (? AND o.shop_id IS NULL))"
+        " WHERE o.status != 'sent' AND (o.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND o.shop_id IS NULL))"
         f" ORDER BY o.id DESC LIMIT {LIMIT}", seen.params())]
     for r in rows:  # any state another part of voicebot may add is shown as it is
         held = r["status"] == "pending" and r["next_attempt_at"] == outbox.HELD

@@ -21,7 +21,7 @@ TOP = 10
 
 def _by_timezone(db: sqlite_utils.Database, shop_ids: list[int]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for row in db.query("SELECT id, timezone FROM shops WHERE id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL"
+    for row in db.query("SELECT id, timezone FROM shops WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) AND removed_at IS NULL"
                         " ORDER BY id",
                         [json.dumps(shop_ids)]):
         out.setdefault(row["timezone"], []).append(row["id"])
@@ -46,16 +46,16 @@ def village_stats(db: sqlite_utils.Database, seen: Access, now: datetime | None 
             "   AND o.created_at >= ? AND o.created_at < ?) AS orders_week,"
             " (SELECT coalesce(sum(o.total_fen), 0) FROM orders o WHERE o.shop_id = s.id AND o.status IN " + SALE_SQL +
             "   AND o.created_at >= ? AND o.created_at < ?) AS fen_week"
-            " FROM shops s WHERE s.id IN (SELECT value FROM json_each(?))",
+            " FROM shops s WHERE s.id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
             [*day, *day, *week, *week, json.dumps(ids)],
         )
         for r in sales:
             rows[r["shop_id"]] = {**r, "seller_turns": 0, "not_understood": 0, "unsent": 0, "held": 0, "gave_up": 0}
         heard = db.query(
-            "SELECT m.shop_id, count(*) AS turns, sum(" + NOT_UNDERSTOOD + ") AS missed"
+            "SELECT m.shop_id, count(*) AS turns, sum(CASE WHEN " + NOT_UNDERSTOOD + " THEN 1 ELSE 0 END) AS missed"
             " FROM messages m JOIN customers c ON c.shop_id = m.shop_id AND c.channel = m.channel"
             " AND c.channel_user_id = m.user AND c.role = 'seller'"
-            " WHERE m.direction = 'in' AND m.shop_id IN (SELECT value FROM json_each(?))"
+            " WHERE m.direction = 'in' AND m.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
             " AND m.created_at >= ? AND m.created_at < ? GROUP BY m.shop_id",
             [json.dumps(ids), *week],
         )
@@ -63,10 +63,10 @@ def village_stats(db: sqlite_utils.Database, seen: Access, now: datetime | None 
             rows[r["shop_id"]].update(seller_turns=r["turns"], not_understood=r["missed"] or 0)
     unsent: dict[int | None, dict[str, int]] = {}
     for r in db.query(
-        "SELECT o.shop_id, count(*) AS unsent, sum(o.status = 'pending' AND o.next_attempt_at = ?) AS held,"
-        " sum(o.status IN ('gave_up', 'ambiguous')) AS gave_up"
+        "SELECT o.shop_id, count(*) AS unsent, sum(CASE WHEN o.status = 'pending' AND o.next_attempt_at = ? THEN 1 ELSE 0 END)"
+        " AS held, sum(CASE WHEN o.status IN ('gave_up', 'ambiguous') THEN 1 ELSE 0 END) AS gave_up"
         " FROM outbox o WHERE o.status != 'sent'"
-        " AND (o.shop_id IN (SELECT value FROM json_each(?)) OR (? AND o.shop_id IS NULL)) GROUP BY o.shop_id",
+        " AND (o.shop_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) OR (? AND o.shop_id IS NULL)) GROUP BY o.shop_id",
         [HELD, *seen.params()],
     ):
         counts = {"unsent": r["unsent"], "held": r["held"] or 0, "gave_up": r["gave_up"] or 0}

@@ -13,13 +13,20 @@ from pathlib import Path
 import sqlite_utils
 
 from voicebot.store.migrations import migrate
-from voicebot.store.postgres import PgDatabase, is_postgres_url, open_postgres
+from voicebot.store.postgres import PgDatabase, is_postgres_url, mask_url, open_postgres
 from voicebot.store.transactions import StoreBusy, write_tx
 
 BUSY_TIMEOUT_S = 5.0
 Database = sqlite_utils.Database | PgDatabase
 
-__all__ = ["BUSY_TIMEOUT_S", "Database", "StoreBusy", "connect", "open_db", "open_sqlite", "write_tx"]
+__all__ = ["BUSY_TIMEOUT_S", "Database", "StoreBusy", "connect", "describe", "open_db", "open_sqlite", "write_tx"]
+
+
+def describe(target: Path | str) -> dict[str, str]:
+    """Which engine and where, safe to log or show (a PostgreSQL password becomes ``***``)."""
+    if is_postgres_url(target):
+        return {"engine": "postgresql", "at": mask_url(str(target))}
+    return {"engine": "sqlite", "at": str(target)}
 
 
 def open_db(target: Path | str, *, migrate_schema: bool = True) -> Database:

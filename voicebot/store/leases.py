@@ -99,15 +99,19 @@ def owner_alive(db: sqlite_utils.Database, owner: str, now: datetime | None = No
     return holder(db, PROCESS + owner, now) == owner
 
 
-def reap_dead(db: sqlite_utils.Database) -> list[str]:
+def reap_dead(db: sqlite_utils.Database, now: datetime | None = None) -> list[str]:
     """Drop the process leases of this machine's processes that are gone (a SIGKILL leaves its lease
-    behind): their messages are taken over at once instead of after the lease."""
+    behind): their messages are taken over at once instead of after the lease; the ones returned. Lapsed
+    process leases of any machine go too (a lapsed lease and none mean the same: that process is gone)."""
     prefix = f"{PROCESS}{node()}:"
-    rows = db.execute("SELECT name FROM leases WHERE name LIKE ?", (PROCESS + "%",)).fetchall()
+    rows = db.execute("SELECT name, expires_at FROM leases WHERE name LIKE ?", (PROCESS + "%",)).fetchall()
     pids = {r[0]: r[0][len(prefix):] for r in rows if r[0].startswith(prefix)}
     dead = [name for name, pid in pids.items() if pid.isdigit() and not pid_alive(int(pid))]
-    if dead:
+    moment = to_iso(_now(now))
+    lapsed = [name for name, expires_at in rows if expires_at <= moment and name not in dead]
+    if dead or lapsed:
         with write_tx(db):
-            for name in dead:
-                db.execute("DELETE FROM leases WHERE name = ?", (name,))
+            for name in dead + lapsed:
+                db.execute("DELETE FROM leases WHERE name = ? AND expires_at = ?",
+                           (name, dict(rows)[name]))  # unless renewed meanwhile
     return [name[len(PROCESS):] for name in dead]

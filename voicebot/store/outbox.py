@@ -269,7 +269,7 @@ def sent_after(db: sqlite_utils.Database, channel: str, user: str, after: int, l
     """The last ``limit`` rows sent to ``user`` with an id above ``after``, oldest first."""
     rows = db.query(
         "SELECT * FROM (SELECT * FROM outbox WHERE channel = ? AND user = ? AND status = 'sent' AND id > ?"
-        " ORDER BY id DESC LIMIT ?) ORDER BY id",
+        " ORDER BY id DESC LIMIT ?) AS recent ORDER BY id",
         (channel, user, after, limit),
     )
     return [_decode(r) for r in rows]

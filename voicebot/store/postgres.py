@@ -104,6 +104,41 @@ class PgConn:
         self._db.close()
 
 
+class PgTable:
+    """The few ``sqlite_utils`` table helpers tests and tools use: ``insert``, ``get``, ``count``, ``rows``,
+    ``rows_where``."""
+
+    def __init__(self, db: PgDatabase, name: str) -> None:
+        self.db = db
+        self.name = quote_ident(name)
+
+    def insert(self, record: dict[str, Any]) -> PgTable:
+        names = ", ".join(f'"{k}"' for k in record)
+        self.db.execute(f"INSERT INTO {self.name} ({names}) VALUES ({', '.join('?' * len(record))})",
+                        tuple(record.values()))
+        return self
+
+    def get(self, row_id: int) -> dict:
+        """The row with this ``id`` (KeyError when there is none)."""
+        rows = list(self.db.query(f"SELECT * FROM {self.name} WHERE id = ?", (row_id,)))
+        if not rows:
+            raise KeyError(f"{self.name} has no row {row_id}")
+        return rows[0]
+
+    @property
+    def count(self) -> int:
+        return self.db.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0]  # type: ignore[index]
+
+    def rows_where(self, where: str | None = None, where_args: Sequence | None = None,
+                   order_by: str | None = None) -> Iterator[dict]:
+        sql = f"SELECT * FROM {self.name}" + (f" WHERE {where}" if where else "")
+        return self.db.query(sql + (f" ORDER BY {order_by}" if order_by else ""), where_args)
+
+    @property
+    def rows(self) -> Iterator[dict]:
+        return self.rows_where()
+
+
 class PgDatabase:
     """One PostgreSQL connection (use it from one thread at a time, like a SQLite connection)."""
 
@@ -172,6 +207,11 @@ class PgDatabase:
     def ensure_autocommit_on(self) -> Iterator[None]:
         yield
 
+    def table(self, name: str) -> PgTable:
+        return PgTable(self, name)
+
+    __getitem__ = table
+
     def table_names(self) -> list[str]:
         rows = self.pg.execute("SELECT table_name FROM information_schema.tables"
                                " WHERE table_schema = current_schema() ORDER BY table_name").fetchall()
@@ -195,5 +235,5 @@ def quote_ident(name: str) -> str:
     return name
 
 
-__all__ = ["LOCK_TIMEOUT_MS", "MIGRATE_LOCK_KEY", "WRITE_LOCK_KEY", "PgConn", "PgCursor", "PgDatabase",
+__all__ = ["LOCK_TIMEOUT_MS", "MIGRATE_LOCK_KEY", "WRITE_LOCK_KEY", "PgConn", "PgCursor", "PgDatabase", "PgTable",
            "is_postgres_url", "mask_url", "open_postgres", "quote_ident"]
