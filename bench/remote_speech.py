@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from voicebot.asr.engines import Recognizers
+from voicebot.asr.wyoming import WyomingRecognizer
 from voicebot.config import load_config
-from voicebot.remote.recognizer import WyomingRecognizer
 from voicebot.testing.speech import espeak_wav, raw_pcm
 from voicebot.testing.speech_servers import start_speech_server
 from voicebot.tts.service import TtsService

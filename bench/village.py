@@ -55,8 +55,7 @@ from voicebot.config import Config, load_config
 from voicebot.dialogue import engine as dialogue
 from voicebot.nlu import intents as nlu_intents
 from voicebot.nlu import matching
-from voicebot.nlu.grammar import GrammarBuilder
-from voicebot.pipeline.steering import ShopWords, Steering, shop_words
+from voicebot.pipeline.steering import GrammarBuilder, ShopWords, Steering, shop_words
 from voicebot.shop import shops
 from voicebot.shop.facade import Shop
 from voicebot.store.db import open_db

@@ -79,7 +79,7 @@ def test_grammar_cli() -> None:
 
 async def test_the_vosk_pool_tells_the_grammar_builder_its_models_words(ko_config) -> None:
     from voicebot.asr.pool import AsrPool
-    from voicebot.nlu.grammar import GrammarBuilder
+    from voicebot.pipeline.steering import GrammarBuilder
 
     pool = AsrPool(ko_config(), ["ko"])  # not started: the word list is read without a worker
     builder = GrammarBuilder(pool)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from test_pipeline_stages import BUYER, SELLER, Bot, ScriptedRecognizer, WavSpeaker, make_config
 
-from voicebot.nlu.grammar import GrammarBuilder, grammar_phrases
-from voicebot.pipeline.steering import ShopWords, Steering, shop_words
+from voicebot.nlu.grammar import grammar_phrases
+from voicebot.pipeline.steering import GrammarBuilder, ShopWords, Steering, shop_words
 from voicebot.shop import shops
 from voicebot.shop.facade import Shop
 

@@ -25,7 +25,7 @@ def engine_for(config: Config, lang: str) -> str:
 
 def new_pool(config: Config, engine: str, languages: list[str]) -> AsrPool:
     if engine == "wyoming":  # speech servers (voicebot speech serve, wyoming-faster-whisper)
-        from voicebot.remote.recognizer import WyomingRecognizer  # the optional `wyoming` extra
+        from voicebot.asr.wyoming import WyomingRecognizer  # the optional `wyoming` extra
 
         return WyomingRecognizer(config, languages)  # type: ignore[return-value]  # the pools' interface
     if engine == "whisper":

@@ -111,7 +111,7 @@ def _transcribe_whisper(file: Path, lang: str, phrases: list[str] | None, config
 
 def _transcribe_wyoming(file: Path, lang: str, phrases: list[str] | None, config: Config) -> None:
     """On the ``asr.wyoming`` servers (``--engine wyoming``)."""
-    from voicebot.remote.recognizer import WyomingRecognizer  # the optional `wyoming` extra
+    from voicebot.asr.wyoming import WyomingRecognizer  # the optional `wyoming` extra
 
     if not config.asr.wyoming:
         raise click.ClickException("--engine wyoming needs asr.wyoming (tcp://host:port of a speech server)")

@@ -99,7 +99,7 @@ def speech_serve(uri: str, languages: tuple[str, ...], config_path: str | None) 
       voicebot speech serve --uri tcp://0.0.0.0:10300 --config speech.toml
       voicebot speech serve --uri tcp://0.0.0.0:10301 --config speech.toml
     """
-    from voicebot.remote.server import serve  # the optional `wyoming` extra
+    from voicebot.speech_server import serve  # the optional `wyoming` extra
 
     config = load_or_exit(config_path)
     try:

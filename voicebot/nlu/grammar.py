@@ -3,13 +3,8 @@ kept to the words the recogniser knows."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-from voicebot.asr.recognizer import Recognizer
 from voicebot.lang import language
 from voicebot.lang.packs import load_pack
-from voicebot.logs import log_event
 
 
 def segment(phrase: str, vocabulary: set[str] | frozenset[str]) -> str | None:
@@ -61,36 +56,3 @@ def grammar_phrases(lang: str, products: list[str], vocabulary: set[str] | froze
             seen.add(phrase)
             out.append(phrase)
     return out
-
-
-class GrammarBuilder:
-    """The grammar for one recogniser: :func:`grammar_phrases` kept to the words it says it knows.
-
-    The recogniser is asked for a language's vocabulary once; every later voice note shares the answer.
-    """
-
-    def __init__(self, recognizer: Recognizer) -> None:
-        self.recognizer = recognizer
-        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
-
-    async def phrases(self, lang: str, products: list[str]) -> list[str] | None:
-        """The phrases for ``lang`` and the current catalog; None when there are none."""
-        return grammar_phrases(lang, products, await self.vocabulary(lang)) or None
-
-    async def vocabulary(self, lang: str) -> frozenset[str] | None:
-        if lang not in self._vocab:
-            self._vocab[lang] = asyncio.ensure_future(self._load(lang))
-        return await asyncio.shield(self._vocab[lang])  # a cancelled run does not cancel the shared load
-
-    async def _load(self, lang: str) -> frozenset[str] | None:
-        try:
-            return await self.recognizer.vocabulary(lang)
-        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
-            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
-            return None
-
-    async def close(self) -> None:
-        """Stop loads still running (a vocabulary may be read in a child process)."""
-        for loading in self._vocab.values():
-            loading.cancel()
-        await asyncio.gather(*self._vocab.values(), return_exceptions=True)

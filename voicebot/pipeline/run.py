@@ -33,7 +33,6 @@ from voicebot.dialogue.replies import say
 from voicebot.fileio import write_media
 from voicebot.intents import Intent
 from voicebot.logs import log_event, log_limited
-from voicebot.nlu.grammar import GrammarBuilder
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.events import (
     Counters,
@@ -53,7 +52,7 @@ from voicebot.pipeline.events import (
 from voicebot.pipeline.failures import DIALOGUE_FAILED, StageFailure, failure_of, reply_failure
 from voicebot.pipeline.inbound import Channel, Inbound, Limits, event_text, parse_event_text
 from voicebot.pipeline.runqueue import RunQueue
-from voicebot.pipeline.steering import Steering, shop_words
+from voicebot.pipeline.steering import GrammarBuilder, Steering, shop_words
 from voicebot.pipeline.voice_parts import speak_in_parts
 from voicebot.shop import photos, shops
 from voicebot.shop.errors import PhotoError

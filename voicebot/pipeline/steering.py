@@ -16,15 +16,17 @@ in about a millisecond at its next voice note.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from voicebot.asr.biasing import bias_phrases
-from voicebot.asr.recognizer import Biasing
+from voicebot.asr.recognizer import Biasing, Recognizer
 from voicebot.logs import log_event
-from voicebot.nlu.grammar import GrammarBuilder
+from voicebot.nlu.grammar import grammar_phrases
 from voicebot.shop import shops
 from voicebot.shop.facade import Shop
 
@@ -97,3 +99,36 @@ class Steering:
         self._cache.move_to_end(key)
         while len(self._cache) > self.max_entries:
             self._cache.popitem(last=False)
+
+
+class GrammarBuilder:
+    """The grammar for one recogniser: :func:`grammar_phrases` kept to the words it says it knows.
+
+    The recogniser is asked for a language's vocabulary once; every later voice note shares the answer.
+    """
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self._vocab: dict[str, asyncio.Future[frozenset[str] | None]] = {}
+
+    async def phrases(self, lang: str, products: list[str]) -> list[str] | None:
+        """The phrases for ``lang`` and the current catalog; None when there are none."""
+        return grammar_phrases(lang, products, await self.vocabulary(lang)) or None
+
+    async def vocabulary(self, lang: str) -> frozenset[str] | None:
+        if lang not in self._vocab:
+            self._vocab[lang] = asyncio.ensure_future(self._load(lang))
+        return await asyncio.shield(self._vocab[lang])  # a cancelled run does not cancel the shared load
+
+    async def _load(self, lang: str) -> frozenset[str] | None:
+        try:
+            return await self.recognizer.vocabulary(lang)
+        except (OSError, RuntimeError) as e:  # the grammar then keeps words the model may not know
+            log_event("asr.vocabulary_failed", logging.WARNING, language=lang, error=str(e))
+            return None
+
+    async def close(self) -> None:
+        """Stop loads still running (a vocabulary may be read in a child process)."""
+        for loading in self._vocab.values():
+            loading.cancel()
+        await asyncio.gather(*self._vocab.values(), return_exceptions=True)

@@ -52,7 +52,7 @@ class TtsService:
         self._kokoro_problem = ""
         self._remote = None  # WyomingVoices, when a language's engine is "wyoming"
         if config.tts.wyoming and "wyoming" in config.tts.engines.values():
-            from voicebot.remote.speaker import WyomingVoices  # the optional `wyoming` extra
+            from voicebot.tts.wyoming import WyomingVoices  # the optional `wyoming` extra
 
             self._remote = WyomingVoices(config)
         self._counters: Counter[str] = Counter(
