@@ -77,13 +77,26 @@ class Chat:
         self.session = session or aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.welcome: dict[str, Any] = {}
+        self._inbox: asyncio.Queue[aiohttp.WSMessage] = asyncio.Queue()
+        self._reader: asyncio.Task | None = None
 
     async def open(self) -> Chat:
         async with self.session.get(f"{self.service.url}/chat/{self.link}") as page:
             assert page.status == 200, page.status
         self.ws = await self.session.ws_connect(f"{self.service.url}/chat/{self.link}/ws")
+        self._inbox = asyncio.Queue()  # a reopened tab starts with nothing of the old socket's
+        self._reader = asyncio.create_task(self._read(self.ws))
         self.welcome = await self.next("welcome")
         return self
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Read all the time, as a browser does: the server's heartbeat pings are answered even while a test
+        leaves this tab idle (a slow machine would otherwise see the server close it)."""
+        while True:
+            msg = await ws.receive()
+            self._inbox.put_nowait(msg)
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return
 
     async def send(self, obj: Any) -> None:
         assert self.ws is not None
@@ -93,7 +106,7 @@ class Chat:
         """The next event (of type ``kind``, skipping others)."""
         assert self.ws is not None
         while True:
-            msg = await asyncio.wait_for(self.ws.receive(), timeout)
+            msg = await asyncio.wait_for(self._inbox.get(), timeout)
             if msg.type != aiohttp.WSMsgType.TEXT:
                 raise AssertionError(f"socket ended: {msg.type} {msg.data!r}")
             event = json.loads(msg.data)
@@ -103,5 +116,8 @@ class Chat:
     async def close(self, session_too: bool = True) -> None:
         if self.ws is not None:
             await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
         if session_too:
             await self.session.close()
