@@ -95,7 +95,8 @@ class Chat:
         while True:
             msg = await ws.receive()
             self._inbox.put_nowait(msg)
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+                            aiohttp.WSMsgType.ERROR):
                 return
 
     async def send(self, obj: Any) -> None:
@@ -114,10 +115,11 @@ class Chat:
                 return event
 
     async def close(self, session_too: bool = True) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
+        if self._reader is not None:  # stopped first: close() then reads the server's close frame alone
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
+        if self.ws is not None:
+            await self.ws.close()
         if session_too:
             await self.session.close()
