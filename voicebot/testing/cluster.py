@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-from voicebot.testing.speech_servers import free_port
+from voicebot.testing.process_group import ProcessGroup, free_port
 from voicebot.testing.wechat_emulator import WechatEmulator
 
 TOKEN = "cluster-token"
@@ -28,13 +27,10 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @dataclass
-class FrontEnd:
+class FrontEnd(ProcessGroup):
     """One ``voicebot serve`` process (its own session: its workers go with it)."""
 
     name: str
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
 
     @property
     def url(self) -> str:
@@ -43,25 +39,6 @@ class FrontEnd:
     @property
     def webhook(self) -> str:
         return self.url + "/wechat"
-
-    def signal(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL the front end and its workers (a machine that dies)."""
-        self.signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout_s``; the whole process group either way."""
-        if self.proc.poll() is None:
-            self.signal(signal.SIGCONT)  # a frozen one must be able to hear TERM
-            self.signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=timeout_s)
-        self.signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
 
     async def healthy(self, timeout_s: float = 180.0) -> None:
         """Until ``/healthz`` answers 200; RuntimeError (with the log's tail) if it exits or times out."""
@@ -77,9 +54,6 @@ class FrontEnd:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{self.name} did not become healthy:\n{self.tail()}")
                 await asyncio.sleep(0.3)
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def front_config(folder: Path, name: str, data_dir: Path, emulator: WechatEmulator, *, port: int,
@@ -120,4 +94,4 @@ def start_front_end(folder: Path, name: str, data_dir: Path, emulator: WechatEmu
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **wechat_env(emulator), **(env or {})},
                                 cwd=folder, start_new_session=True)
-    return FrontEnd(name, proc, port, log)
+    return FrontEnd(proc, port, log, name)

@@ -7,10 +7,7 @@ processes along; nothing is left behind.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,47 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.remote.servers import ServerFailed, describe
+from voicebot.testing.process_group import ProcessGroup, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["RunningServer", "free_port", "start_faster_whisper", "start_speech_server"]
 
 
 @dataclass
-class RunningServer:
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
+class RunningServer(ProcessGroup):
+    """One speech server (``voicebot speech serve`` or ``wyoming-faster-whisper``)."""
 
     @property
     def uri(self) -> str:
         return f"tcp://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        """SIGKILL the server and its workers (a machine that dies mid-request)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout_s``; the whole process group either way."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=timeout_s)
-        with contextlib.suppress(ProcessLookupError):  # workers still exiting, or a server that ignored TERM
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
 
     async def ready(self, timeout_s: float = 300.0) -> None:
         """Until the server answers ``describe``; RuntimeError (with its log) if it exits or times out."""
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"the server exited ({self.proc.returncode}):\n{self.tail()}")
             try:
                 await describe(self.uri, timeout_s=5)
                 return
@@ -66,7 +41,7 @@ class RunningServer:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"the server did not answer in {timeout_s:g} s:\n"
-                                       f"{self.log.read_text()[-3000:]}") from None
+                                       f"{self.tail()}") from None
                 await asyncio.sleep(0.3)
 
 
