@@ -124,6 +124,10 @@ class _Turn:
         it = said.copy(utterance=heard.text, unsure=unsure)
         if it.name in NEEDS_PRODUCT and not it.product and not it.candidates:
             it = self.from_context(it.copy(spoken=leftover(heard, it.name)))
+            if self.used_context and t.voice and it.spec.changes_shop:
+                # heard, not typed: "배 얼마예요" misheard as "한 개 주세요" would order the pear of the last
+                # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
+                it = it.copy(unsure=True, from_context=True)
         return it, said.unsure
 
     def any_time(self, it: Intent, by_sound: bool, pending: Pending | None) -> TurnResult | None:

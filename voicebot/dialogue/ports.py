@@ -65,6 +65,15 @@ def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
     return list(found.candidates)[:3] if (found.product or found.ambiguous) else []
 
 
+def one_character_off(name: str, lang: str, names: list[str]) -> list[str]:
+    """Catalog products a new name differs from in one character only, where names are characters (松蜜 /
+    蜂蜜: Whisper's wrong character, not a sound the pinyin rules would match)."""
+    if language(lang).spaced or len(name) < 2:
+        return []
+    same_length = [n for n in names if len(n) == len(name)]
+    return [n for n in same_length if sum(a != b for a, b in zip(n, name, strict=True)) == 1][:3]
+
+
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
