@@ -128,6 +128,10 @@ class _Turn:
                 # heard, not typed: "배 얼마예요" misheard as "한 개 주세요" would order the pear of the last
                 # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
                 it = it.copy(unsure=True, from_context=True)
+        if it.customer and t.voice and it.spec.changes_shop:
+            known = ports.customer_by_sound(t.db, it.customer, t.lang)
+            if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
+                it = it.copy(customer=known, unsure=True)
         return it, said.unsure
 
     def any_time(self, it: Intent, by_sound: bool, pending: Pending | None) -> TurnResult | None:
