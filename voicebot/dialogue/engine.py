@@ -75,7 +75,7 @@ class _Turn:
                 "summary": self.readback.summary(done),
                 "intent": done,
             }
-        elif result.committed or kind == "undo":
+        elif result.committed or (kind == "undo" and result.awaiting is None):  # an undo asked about keeps it
             t.state["last_done"] = None
         product = result.intent.product
         about = t.role == "buyer" and product in t.catalog and kind in BUYER_CONTEXT
