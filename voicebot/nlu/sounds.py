@@ -9,6 +9,7 @@ merges of ``voicebot/lang/sounds_<lang>.yaml``: zh/z, n/l, f/h, an/ang ...) into
 sound-alike never beats words that already make sense:
 
 - the sound reading is taken only when it is a complete command and the character reading is not;
+- or when it is the same command with a catalog product the character reading left out (松蜜还有几瓶);
 - or when the character reading would change the shop and the sound reading is a question
   (核桃多少前一斤 is a price question, never an order);
 - a shop change read by sound is marked ``unsure``: the dialogue reads it back before acting.
@@ -193,8 +194,17 @@ def by_sound(
         # Both make sense: the characters win, except that a question never becomes a shop change.
         if first.spec.changes_shop and not second.spec.changes_shop and first.name != second.name:
             return second
+        if _fills_in(first, second):  # 松蜜还有几瓶: the same question, now about a product
+            return second.copy(unsure=True) if second.spec.changes_shop else second
         return first
     return second.copy(unsure=True) if second.spec.changes_shop else second
+
+
+def _fills_in(first: Intent, second: Intent) -> bool:
+    """``second`` says what ``first`` says and names a catalog product that ``first`` left out."""
+    a, b = first.to_contract(), second.to_contract()
+    return (a["intent"] == b["intent"] and a["product"] is None and second.product_known
+            and all(v is None or b[k] == v for k, v in a.items()))
 
 
 def _mark_sound_product(intent: Intent, lang: str) -> Intent:
