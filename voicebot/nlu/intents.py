@@ -294,6 +294,8 @@ def _read(text: str, lang: str, role: str, products: list[str], norm: str | None
     if "product" in slots:
         _fill_product(u, result)
     price, quantity = _fill_amounts(u, result, slots)
+    if u.guessed:
+        result.approximate = True
     if u.boundary_unsure and result.customer:
         result.approximate = True  # heard two ways: the dialogue reads it back before recording it
     if result.intent == "add_product":
@@ -383,6 +385,7 @@ class _Utterance:
     customer: str | None = None
     cspan: tuple[int, int] | None = None  # where the customer's name is in ``norm``
     boundary_unsure: bool = False  # a name runs into a number two ways (王二十斤): read the change back
+    guessed: bool = False  # the intent was guessed from what was named, no command word: read it back
     masked: str = ""  # ``norm`` with names blanked out, for the number reader
     numbers: list[tuple[Number, str | None]] = field(default_factory=list)  # (number, money | count | None)
     skip: list[tuple[int, int]] = field(default_factory=list)  # spans a product mention must not use
@@ -416,7 +419,27 @@ def _intent_name(u: _Utterance) -> str:
         name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
     if name == "add_product" and u.products and _restocks_known(u.norm, u.role, u.pack, u.products, u.lang):
         name = "add_stock"
+    if name == "unknown" and u.role == "seller" and u.products and _only_a_price(u):
+        name, u.guessed = "set_price", True  # 蜂蜜百成三十五块: the cue word misheard, a new price read back
     return name
+
+
+_GUESS_SLACK = 2  # characters besides the product and the price that a price change may have (改成 misheard)
+
+
+def _only_a_price(u: _Utterance) -> bool:
+    """A catalog product and a money amount (per unit at most), and at most a misheard word besides, none of
+    whose characters says it is something else (the pack's ``no_price_guess``: 花了, 买的, a question)."""
+    numbers = find_numbers(u.norm, u.lang)
+    money = [n for n in numbers if n.kind == "money"]
+    others = [n for n in numbers if n.kind != "money" and not (n.kind == "count" and n.value == 1)]
+    if len(money) != 1 or others:
+        return False
+    found = find_product(u.norm, u.products, u.lang, exclude=[(n.start, n.end) for n in numbers])
+    if found.product is None or found.ambiguous or found.span is None or found.span[0] > money[0].start:
+        return False
+    rest = _mask(u.norm, [(n.start, n.end) for n in numbers] + [found.span]).replace(" ", "")
+    return len(rest) <= _GUESS_SLACK and not set(rest) & set(str(u.pack.raw.get("no_price_guess") or ""))
 
 
 def _misheard_customer(u: _Utterance, creates: bool) -> None:
