@@ -79,11 +79,12 @@ def _customer(
 
 
 def _sounds_like_a_name(name: str, pack: Pack, lang: str) -> bool:
-    """A surname and a given name (老王, 小李 too), and no common word (时候 starts with the surname 时)."""
+    """A surname and a given name (老王, 小李, 老三 too), and no common word (时候 starts with the surname 时)
+    nor a day (周三)."""
     prefixes = str(pack.raw.get("name_prefixes") or "")
     surnamed = name[0] in pack.surnames and name[0] not in prefixes
-    surnamed = surnamed or (name[0] in prefixes and name[1:2] in pack.surnames)
-    return surnamed and language(lang).word_count(name) < _COMMON_WORD
+    surnamed = surnamed or (name[0] in prefixes and (name[1:2] in pack.surnames or name[1:2] in pack.numeral_chars))
+    return surnamed and name not in pack.number_rejects and language(lang).word_count(name) < _COMMON_WORD
 
 
 def normalize_tokens(text: str) -> list[str]:
