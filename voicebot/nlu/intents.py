@@ -407,6 +407,8 @@ def _intent_name(u: _Utterance) -> str:
     name = _classify(u.norm, u.role, u.pack, u.customer is not None)
     if u.role == "seller" and u.customer is None and name in ("record_sale", "unknown"):
         _misheard_customer(u, creates=name == "unknown")
+    if name == "unknown" and u.role == "buyer" and u.products and _only_a_price(u, asking=True):
+        name = "ask_price"  # 腊肉六十五一斤? a buyer saying a price asks it, never orders 65 jin
     if (
         name == "unknown"
         and u.role == "buyer"
@@ -428,19 +430,25 @@ def _intent_name(u: _Utterance) -> str:
 _GUESS_SLACK = 2  # characters besides the product and the price that a price change may have (改成 misheard)
 
 
-def _only_a_price(u: _Utterance) -> bool:
+def _only_a_price(u: _Utterance, asking: bool = False) -> bool:
     """A catalog product and a money amount (per unit at most), and at most a misheard word besides, none of
-    whose characters says it is something else (the pack's ``no_price_guess``: 花了, 买的, a question)."""
+    whose characters says it is something else (the pack's ``no_price_guess``: 花了, 买的, a question;
+    ``asking``: a question is fine, the pack's ``question_chars``)."""
     numbers = find_numbers(u.norm, u.lang)
-    money = [n for n in numbers if n.kind == "money"]
-    others = [n for n in numbers if n.kind != "money" and not (n.kind == "count" and n.value == 1)]
+    per_unit = [n for n in numbers if n.kind == "count" and n.value == 1 and n.unit]
+    # 腊肉六十五一斤: a bare amount right before "one <unit>" is what one costs
+    money = [n for n in numbers if n.kind == "money" or (n.kind is None and any(p.start == n.end for p in per_unit))]
+    others = [n for n in numbers if n not in money and n not in per_unit]
     if len(money) != 1 or others:
         return False
     found = find_product(u.norm, u.products, u.lang, exclude=[(n.start, n.end) for n in numbers])
     if found.product is None or found.ambiguous or found.span is None or found.span[0] > money[0].start:
         return False
     rest = _mask(u.norm, [(n.start, n.end) for n in numbers] + [found.span]).replace(" ", "")
-    return len(rest) <= _GUESS_SLACK and not set(rest) & set(str(u.pack.raw.get("no_price_guess") or ""))
+    blockers = set(str(u.pack.raw.get("no_price_guess") or ""))
+    if asking:
+        blockers -= set(str(u.pack.raw.get("question_chars") or ""))
+    return len(rest) <= _GUESS_SLACK and not set(rest) & blockers
 
 
 def _misheard_customer(u: _Utterance, creates: bool) -> None:
