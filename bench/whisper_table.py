@@ -28,6 +28,7 @@ from voicebot.asr.biasing import bias_phrases, prompt_for
 from voicebot.asr.confidence import utterance_confidence
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
+from voicebot.dialogue.engine import DOUBT_HYPOTHESES
 from voicebot.intents import spec
 from voicebot.nlu import sounds, understand
 from voicebot.packaged_models import WHISPER_BASE, assemble
@@ -43,6 +44,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "plain-b2": {"prompt": False, "beam_size": 2},
     "plain-b1": {"prompt": False, "beam_size": 1},
     "plain-nots": {"prompt": False, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
+    "prompt-nots": {"prompt": True, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
     "plain-vad": {"prompt": False, "beam_size": 5, "vad_filter": True},
     # the beam's hypotheses and their readings by sound as the shop's words, scored by the model itself
     "prompt-rescore": {"prompt": True, "beam_size": 5, "rescore": True},
@@ -87,14 +89,20 @@ def read(case: dict[str, Any], heard: str, by_sound: bool) -> Any:
         sounds.sound_rules = rules  # type: ignore[assignment]
 
 
-def acts_unasked(it: Any, confidence: float, threshold: float) -> bool:
-    """Would the dialogue change the shop on this reading without reading it back?"""
+def acts_unasked(it: Any, confidence: float, threshold: float, doubted: bool = False) -> bool:
+    """Would the dialogue change the shop on this reading without reading it back? ``doubted``: the
+    recogniser's other hypotheses read otherwise (voicebot/dialogue/engine.py)."""
     s = it.spec
     if not s.changes_shop or s.confirm == "always" or it.name == "undo" and it.unsure:
         return False
     if any(getattr(it, slot) is None for slot in s.required):
         return False  # it asks for what is missing first
-    return not (s.confirm == "unsure" and (it.unsure or it.approximate or confidence < threshold))
+    return not (s.confirm == "unsure" and (it.unsure or it.approximate or doubted or confidence < threshold))
+
+
+def doubted(case: dict[str, Any], it: Any, row: dict[str, Any], hypotheses: int = DOUBT_HYPOTHESES) -> bool:
+    """Whether the decode's other hypotheses read as another command (the dialogue then reads back)."""
+    return any(read(case, a, True).to_contract() != it.to_contract() for a in (row.get("alternatives") or [])[:hypotheses])
 
 
 def confidence(row: dict[str, Any], method: str) -> float:
@@ -198,24 +206,30 @@ def rechosen(rows: list[dict[str, Any]], margins: list[float]) -> list[dict[str,
 
 
 def calibrate(rows: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:
-    """For each confidence method: the read-back threshold that catches >= 95 % of the tuning half's
-    wrong-heard shop changes, and what it costs in right-heard changes read back (both halves)."""
+    """For each confidence method, alone and with the N-best doubt: the read-back threshold that catches
+    >= 95 % of the tuning half's wrong-heard shop changes, and what it costs in right-heard changes read
+    back (both halves)."""
     notes = []
     for r in rows:
         case = cases[r["case"]]
         it = read(case, r["text"], True)
         right = it.to_contract() == case["expect"]
-        notes.append((r, it, right))
-    for method in ("service", "logprob", "mean_word", "min_word"):
-        for threshold in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
-            line = []
-            for half in ("tune", "heldout"):
-                wrong = [acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
-                         if r["split"] == half and not ok and it.spec.changes_shop]
-                right = [not acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
-                         if r["split"] == half and ok and spec(it.name).confirm == "unsure"]
-                line.append(f"{half}: wrong acted {sum(wrong)}/{len(wrong)}, right read back {sum(right)}/{len(right)}")
-            print(f"{method:9} < {threshold:.2f}  " + "   ".join(line))
+        notes.append((r, it, right, doubted(case, it, r)))
+    for setting in sorted({r["setting"] for r in rows}):
+        print(f"\n{setting}")
+        for method in ("service", "logprob", "mean_word", "min_word"):
+            for doubt in (False, True):
+                for threshold in (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+                    line = []
+                    for half in ("tune", "heldout"):
+                        mine = [(r, it, ok, d and doubt) for r, it, ok, d in notes
+                                if r["split"] == half and r["setting"] == setting]
+                        wrong = [acts_unasked(it, confidence(r, method), threshold, d) for r, it, ok, d in mine
+                                 if not ok and it.spec.changes_shop]
+                        right = [not acts_unasked(it, confidence(r, method), threshold, d) for r, it, ok, d in mine
+                                 if ok and spec(it.name).confirm == "unsure"]
+                        line.append(f"{half}: wrong acted {sum(wrong)}/{len(wrong)}, right read back {sum(right)}/{len(right)}")
+                    print(f"{method:9} {'+nbest' if doubt else '      '} < {threshold:.2f}  " + "   ".join(line))
 
 
 def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str = "service",
@@ -235,7 +249,7 @@ def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str 
             t["units"] += units
             t["decode_s"] += r["decode_s"]
             t["audio_s"] += r["audio_s"]
-            acted = acts_unasked(it, conf, threshold)
+            acted = acts_unasked(it, conf, threshold, doubted(case, it, r))
             if it.spec.changes_shop:
                 t["wrong_change"] += not right
                 t["wrong_acted"] += (not right) and acted

@@ -160,6 +160,22 @@ def choose(free: str, scores: dict[str, float], margin: float = MARGIN) -> str:
     return best if scores[best] - scores[free] >= margin else free
 
 
+def _tokenizer(loaded: Any, lang: str) -> Any:
+    from faster_whisper.tokenizer import Tokenizer  # the optional `whisper` extra
+
+    return Tokenizer(loaded.hf_tokenizer, loaded.model.is_multilingual, task="transcribe", language=lang)
+
+
+def hypotheses(loaded: Any, lang: str) -> list[str]:
+    """The last decode's beam hypotheses of its first window as text, best first (the free transcript's
+    first window is the first): what else the recogniser could have heard."""
+    kept: _Kept = loaded.voicebot_kept
+    if not kept.hypotheses:
+        return []
+    tokenizer = _tokenizer(loaded, lang)
+    return [tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip() for seq in kept.hypotheses[0]]
+
+
 def rescore(loaded: Any, lang: str, free: str, shop_words: list[str], duration: float,
             prompt: str | None = None, margin: float = MARGIN) -> Choice:
     """Score the candidates for the last decode of ``loaded`` (see the module's docstring) after the same
@@ -167,14 +183,12 @@ def rescore(loaded: Any, lang: str, free: str, shop_words: list[str], duration: 
     tuning half), on the first window's encoder output (the whole note: at most :data:`MAX_SECONDS`), so a
     tail decoded in a second window ("字幕制作") is scored with the rest."""
     import ctranslate2  # comes with faster-whisper (the optional `whisper` extra)
-    from faster_whisper.tokenizer import Tokenizer  # the optional `whisper` extra
 
     kept: _Kept = loaded.voicebot_kept
     if not kept.encoded or not kept.hypotheses:
         return Choice(free, free, {})
-    tokenizer = Tokenizer(loaded.hf_tokenizer, loaded.model.is_multilingual, task="transcribe", language=lang)
-    hypotheses = [tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip() for seq in kept.hypotheses[0]]
-    texts = candidates(free, hypotheses, lang, shop_words)
+    tokenizer = _tokenizer(loaded, lang)
+    texts = candidates(free, hypotheses(loaded, lang), lang, shop_words)
     if len(texts) < 2:
         return Choice(free, free, {})
     tokens = [tokenizer.encode(t) for t in texts]

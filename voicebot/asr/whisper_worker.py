@@ -86,7 +86,7 @@ def recognize(
         vad_filter=False,
     ) | options
     loaded = model(model_path)
-    rescoring.forget(loaded, nbest=shop_words is not None)
+    rescoring.forget(loaded, nbest=True)
     segments, _info = loaded.transcribe(audio, **kwargs)
     words: list[dict[str, Any]] = []
     texts: list[str] = []
@@ -106,7 +106,8 @@ def recognize(
     confidence = utterance_confidence(logprob / tokens if tokens else None, [w["conf"] for w in words])
     out = {"text": text, "words": words, "duration": duration, "language": lang,
            "grammar": prompt is not None, "fallback": False,
-           "avg_logprob": round(logprob / tokens, 4) if tokens else None, "confidence": confidence}
+           "avg_logprob": round(logprob / tokens, 4) if tokens else None, "confidence": confidence,
+           "alternatives": rescoring.hypotheses(loaded, lang)}
     if shop_words is not None and text and duration <= rescoring.MAX_SECONDS:
         started = time.perf_counter()
         choice = rescoring.rescore(loaded, lang, text, shop_words, duration, prompt)
