@@ -29,6 +29,7 @@ from voicebot.asr.confidence import utterance_confidence
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
 from voicebot.dialogue.engine import DOUBT_HYPOTHESES
+from voicebot.dialogue.plausible import odd_written_price
 from voicebot.intents import spec
 from voicebot.nlu import sounds, understand
 from voicebot.packaged_models import WHISPER_BASE, assemble
@@ -97,6 +98,8 @@ def acts_unasked(it: Any, confidence: float, threshold: float, doubted: bool = F
         return False
     if any(getattr(it, slot) is None for slot in s.required):
         return False  # it asks for what is missing first
+    if it.name in ("set_price", "add_product") and odd_written_price(it.price, it.text):
+        return False  # "122" for 一百二: the dialogue reads a voice price of no round figure back
     return not (s.confirm == "unsure" and (it.unsure or it.approximate or doubted or confidence < threshold))
 
 

@@ -243,8 +243,8 @@ def _check_store(config, emulator: WechatEmulator, sent: list[tuple[str, str, st
     expected = Counter((r[2], sha(Path(r[5]).read_bytes())) for r in voice)
     assert delivered == expected and len(emulator.sent) == len(outbox)
     # one order per message that asked for one, stock down by exactly what was ordered. A voice note asks
-    # for what the recogniser heard (a question misheard as "한 개 주세요" orders one: the dialogue's
-    # concern, not this test's), so the orders are matched to each message's logged turn.
+    # for what the recogniser heard (a question misheard as "한 개 주세요" is read back, "배 한 개 드릴까요?",
+    # and the next message leaves it: confusions.yaml), so the orders are matched to each message's logged turn.
     asked = [m for m in inbound if (m["intent"] or {}).get("intent") == "place_order" and m["action_id"]]
     assert len(orders) == len(asked) == len({m["action_id"] for m in asked})
     got = Counter((o["customer_user"], o["items"][0]["name"], o["items"][0]["quantity"]) for o in orders)

@@ -85,3 +85,16 @@ def test_no_everyday_sentence_changes_the_shop_wrongly_without_asking(half: str,
     assert not wrong, "\n".join(wrong)
     assert len(report.turns) >= 75
     assert report.rate(half) >= FLOORS[half]
+
+
+def test_dangerous_confusions_never_change_the_shop_unasked(capsys) -> None:
+    """Issue 19: each known mishearing, as voice with a high confidence, comes out exactly as its conversation
+    says (a question answered, a change read back and made once after yes, nothing after no)."""
+    from voicebot.testing.conversations import run_corpus
+
+    report = run_corpus([CORPUS / "confusions.yaml"])
+    with capsys.disabled():
+        print("\n" + report.summary())
+    assert len(report.turns) >= 70
+    off = [t.line() for t in report.turns if t.outcome != "right"]
+    assert not off, "\n".join(off)

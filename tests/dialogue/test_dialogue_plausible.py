@@ -8,7 +8,7 @@ import pytest
 from dialogue_chat import Chat
 
 from voicebot.config import DialogueConfig
-from voicebot.dialogue.plausible import far_price, far_quantity
+from voicebot.dialogue.plausible import far_price, far_quantity, odd_written_price
 from voicebot.shop.facade import Shop
 
 SURE = 0.757  # above dialogue.confirm_below_confidence: the held-out Whisper hearing of "2005"
@@ -114,3 +114,10 @@ def test_the_thresholds_come_from_config():
     assert far_quantity(2000, 48, cfg) and far_quantity(300, 20, cfg) and not far_quantity(30, 20, cfg)
     assert not far_quantity(150, 20, DialogueConfig(far_quantity_ratio=0, thousands_from=0))
     assert not far_quantity(1200, 5000, cfg)  # the shop holds thousands: a thousand is ordinary
+
+
+def test_only_an_odd_price_the_recogniser_wrote_in_digits_counts_as_odd():
+    # 一百二 written "122" (a read-back); "１２５" full-width is digits too
+    assert odd_written_price(122, "上架天麻，122一斤，十斤") and odd_written_price(125, "改成１２５")
+    assert not odd_written_price(120, "改成120") and not odd_written_price(122, "改成一百二十二")  # round; words
+    assert not odd_written_price(35, "改成35") and not odd_written_price(122, "改成1225")  # under 100; not it

@@ -76,7 +76,7 @@ class _Turn:
                 "summary": self.readback.summary(done),
                 "intent": done,
             }
-        elif result.committed or kind == "undo":
+        elif result.committed or (kind == "undo" and result.awaiting is None):  # an undo asked about keeps it
             t.state["last_done"] = None
         product = result.intent.product
         about = t.role == "buyer" and product in t.catalog and kind in BUYER_CONTEXT
@@ -121,11 +121,19 @@ class _Turn:
         a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
         t = self.t
         said = ports.understand(heard, t.role, list(t.catalog))
-        doubted = said.name in ASK_WHEN_UNSURE and self.doubted(said)
-        unsure = ((t.unsure or said.unsure or doubted) and said.name in ASK_WHEN_UNSURE) or said.approximate
+        asks = said.name in ASK_WHEN_UNSURE
+        unsure = (asks and (t.unsure or said.unsure or self.doubted(said))) or said.approximate
         it = said.copy(utterance=heard.text, unsure=unsure)
         if it.name in NEEDS_PRODUCT and not it.product and not it.candidates:
             it = self.from_context(it.copy(spoken=leftover(heard, it.name)))
+            if self.used_context and t.voice and it.spec.changes_shop:
+                # heard, not typed: "배 얼마예요" misheard as "한 개 주세요" would order the pear of the last
+                # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
+                it = it.copy(unsure=True, from_context=True)
+        if it.customer and t.voice and it.spec.changes_shop:
+            known = ports.customer_by_sound(t.db, it.customer, t.lang)
+            if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
+                it = it.copy(customer=known, unsure=True)
         return it, said.unsure
 
     def doubted(self, said: Intent) -> bool:

@@ -83,6 +83,8 @@ class Plan:
                                                                           unit=self.t.unit(it)))  # fmt: skip
         if spec.new_product and not it.new_ok:
             similar = ports.similar_products(it.product or "", self.t.lang, list(self.t.catalog))
+            if not similar and self.t.voice:  # heard, not typed: 上架松蜜 may be 蜂蜜 with a wrong character
+                similar = ports.one_character_off(it.product or "", self.t.lang, list(self.t.catalog))
             if similar:  # never a silent switch to the product she already has: ask
                 options = replies.load_replies(self.t.lang)[load_pack(self.t.lang).choice_sep].join(
                     similar
@@ -106,13 +108,21 @@ class Plan:
                 log_event("dialogue_bad_price", level=30, intent=kind, error=str(e))
                 return self.t.result(self.t.say("bad_price"), it, error_code=e.code)
         if not it.confirmed and kind not in ORDER_BY_NUMBER and self.readback.needs_confirm(it):
-            question = self.t.say("confirm_question", summary=self.readback.summary(it))
-            return self.ask.wait(it, Awaiting.CONFIRM, question)
+            return self.ask.wait(it, Awaiting.CONFIRM, self.read_back(it))
         try:
             return self.handlers[it.spec.handler or ""](it)
         except ports.ShopError as e:
             log_event("dialogue_shop_error", level=30, intent=kind, error=f"{type(e).__name__}: {e}")
             return self.t.result(self.t.say("error"), it, error_code=getattr(e, "code", "shop_error"))
+
+    def read_back(self, it: Intent) -> str:
+        """The read-back question: the facts and "对吗？", or for a product only the last turn named, that
+        product asked about ("您是要一个梨吗？")."""
+        key = f"confirm_from_context.{it.name}"
+        if it.from_context and replies.has(self.t.lang, key):
+            unit = self.t.unit(it)
+            return self.t.say(key, product=it.product or "", quantity=self.t.qty(it.quantity, unit))
+        return self.t.say("confirm_question", summary=self.readback.summary(it))
 
     def resolve_product(self, it: Intent) -> Intent | TurnResult:
         """``it`` with its product a catalog name, or the turn that asks which one / says it is unknown."""

@@ -4,6 +4,8 @@ above the read-back threshold; a wrong change to her shop is worse than a questi
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 
 from voicebot.config import DialogueConfig
@@ -38,3 +40,13 @@ def into_thousands(amount: float, reference: float, cfg: DialogueConfig) -> bool
     (两百五 → 2005, 两斤 → 两千斤) is likelier than a tenfold jump."""
     limit = cfg.thousands_from
     return limit > 0 and amount >= limit and reference < limit
+
+
+def odd_written_price(price: float | Decimal | None, *texts: str) -> bool:
+    """A price of a hundred or more, not a whole ten, that the recogniser wrote in Arabic digits: said aloud,
+    such a price is a round figure (一百二, 两百五, 三百八) far more often than not, and Whisper writes 一百二
+    as "122". Heard this way the price is read back, never set silently."""
+    if price is None or price < 100 or price != int(price) or int(price) % 10 == 0:
+        return False
+    digits = re.compile(rf"(?<![\d.]){int(price)}(?![\d.])")
+    return any(digits.search(unicodedata.normalize("NFKC", t)) for t in texts)

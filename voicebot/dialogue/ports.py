@@ -22,6 +22,7 @@ from voicebot.nlu.intents import second_command as nlu_second_command
 from voicebot.nlu.matching import find_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import parse_number as nlu_parse_number
+from voicebot.nlu.sounds import sound_key, sound_rules
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
@@ -65,6 +66,15 @@ def similar_products(name: str, lang: str, names: list[str]) -> list[str]:
     return list(found.candidates)[:3] if (found.product or found.ambiguous) else []
 
 
+def one_character_off(name: str, lang: str, names: list[str]) -> list[str]:
+    """Catalog products a new name differs from in one character only, where names are characters (松蜜 /
+    蜂蜜: Whisper's wrong character, not a sound the pinyin rules would match)."""
+    if language(lang).spaced or len(name) < 2:
+        return []
+    same_length = [n for n in names if len(n) == len(name)]
+    return [n for n in same_length if sum(a != b for a, b in zip(n, name, strict=True)) == 1][:3]
+
+
 def spoken_name(text: str, lang: str) -> str | None:
     """A new name as spoken (a product or a person): Chinese without spaces, English lower-case."""
     text = re.sub(r"[\s,.!?;:，。！？；：、\"'“”]+", " ", text).strip()
@@ -91,6 +101,19 @@ def actor_id(db: ShopDb, channel: str, user_id: str, role: str, lang: str) -> in
     """The speaker's customer id (created on first contact, with the role the caller decided)."""
     row = customers.get_or_create_customer(db, channel, user_id, language=lang, role=role)
     return row["id"]
+
+
+def customer_by_sound(db: ShopDb, name: str, lang: str) -> str | None:
+    """The one known customer a new name sounds exactly like (张山 / 章三 for 张三, once the language's sound
+    merges are applied), or None: the name is known, sounds like nobody, or like several."""
+    known = customers.spoken_names(db, limit=200)
+    if name in known or sound_rules(lang) is None:
+        return None
+    key = sound_key(name, lang)
+    if not all(key):
+        return None
+    alike = [n for n in known if sound_key(n, lang) == key]
+    return alike[0] if len(alike) == 1 else None
 
 
 def display_name(db: ShopDb, customer_id: int | None) -> str | None:

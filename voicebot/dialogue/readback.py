@@ -27,7 +27,7 @@ class ReadBack:
         kind = it.name
         if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
             return True
-        return kind in MONEY_STOCK and self.implausible(it)
+        return kind in MONEY_STOCK and (self.implausible(it) or self.odd_heard_price(it))
 
     def implausible(self, it: Intent) -> bool:
         """An amount far from what the shop holds (plausible.py): read back even when heard clearly."""
@@ -40,6 +40,11 @@ class ReadBack:
         if kind in plausible.QUANTITY_KINDS and it.quantity is not None:
             return plausible.far_quantity(it.quantity, row["stock"] if row else 0, cfg)
         return False
+
+    def odd_heard_price(self, it: Intent) -> bool:
+        """A new price heard by voice as digits that are no round figure ("122" for 一百二): read back."""
+        absolute = it.name in plausible.PRICE_KINDS and it.name not in ("price_up", "price_down")
+        return absolute and self.t.voice and plausible.odd_written_price(it.price, self.t.heard.text, it.utterance)
 
     def by_weight(self, it: Intent) -> bool:
         """The product is sold by weight (斤, kg): its quantities may be fractions."""

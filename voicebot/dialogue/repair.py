@@ -7,6 +7,7 @@ was done and offers to undo it; a correction undoes the action and redoes it wit
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,14 @@ from voicebot.lang.packs import load_pack
 from voicebot.nlu.heard import Heard
 
 RECENT_S = 300.0
+CLOSE = 0.1  # a bare number this near (relative) to one slot's value, and to no other, corrects that slot
+
+
+def close_slot(base: Intent, value: float, slots: tuple[str, ...]) -> str | None:
+    """The one slot whose value a bare corrected number is close to: "不对，一百二" after "一百二十二块，
+    十斤" corrects the price, not the count."""
+    near = [s for s in slots if (v := getattr(base, s)) and value > 0 and abs(math.log(value / float(v))) < CLOSE]
+    return near[0] if len(near) == 1 else None
 
 
 class Repair:
@@ -54,7 +63,8 @@ class Repair:
         elif n is not None and n.kind == "count" and "quantity" in slots:
             slot = "quantity"
         elif n is not None and n.kind is None:
-            slot = awaiting.slot if awaiting is not None and awaiting.slot in slots else slots[0]
+            slot = awaiting.slot if awaiting is not None and awaiting.slot in slots else None
+            slot = slot or close_slot(base, n.value, slots) or slots[0]
         if n is not None and slot == "quantity" and n.value == int(n.value) and n.value > 0:
             fix["quantity"] = int(n.value)
         elif n is not None and slot == "price":

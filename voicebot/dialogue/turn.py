@@ -61,6 +61,7 @@ class Turn:
     ) -> None:
         self.db, self.config, self.channel, self.user_id = db, config, channel, user_id
         self.role, self.lang, self.now, self.state = role, lang, now, state
+        self.voice = confidence is not None  # heard by a recogniser (typed text carries no confidence)
         self.unsure = confidence is not None and confidence < config.dialogue.confirm_below_confidence
         self.catalog = ports.catalog_rows(db)
         self.shop = Shop(db, config)

@@ -19,7 +19,7 @@ _PUBLIC = ("approximate", "period", "unit", "candidates", "order_id", "items")
 # The dialogue's own notes and the keys they are stored under (kept from the dict era, so a question
 # that waits in the database across an upgrade still loads).
 _STATE = {"utterance": "_text", "total": "_total", "unsure": "_unsure", "spoken": "_spoken",
-          "confirmed": "_confirmed", "new_ok": "_new_ok", "order": "_order"}  # fmt: skip
+          "confirmed": "_confirmed", "new_ok": "_new_ok", "order": "_order", "from_context": "_context"}  # fmt: skip
 # What the NLU knew about how it found the product (``voicebot nlu --full``).
 _NLU = ("product_spoken", "product_known", "score", "text")
 
@@ -49,6 +49,7 @@ class Intent:
     spoken: str | None = None  # the words naming a product the catalog does not have
     confirmed: bool = False  # the user said yes to the read-back
     new_ok: bool = False  # the user said the product is new, not one she has
+    from_context: bool = False  # the product was not said: it came from the last turn (a buyer's follow-up)
     # the order an order command is about, once the dialogue found it: the internal ``orders.id`` (for the
     # action and its undo), never said; what people hear and say is the shop's ``orders.number``
     order_id: int | None = None

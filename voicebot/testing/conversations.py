@@ -8,6 +8,8 @@ A corpus file is YAML: a list of conversations::
       role: seller                      # default speaker; a turn may say ``role: buyer``
       shop: [[核桃, 30, 100, 斤]]        # name, price, stock, unit
       orders: [[核桃, 2]]                # optional: a buyer's pending order already waiting (buyer ``b0``)
+      confidence: 0.9                   # optional: every turn arrives as voice with this recogniser
+                                        # confidence (a turn may give its own); left out: typed text
       turns:
         - say: 卖给老王二十斤核桃
           expect: {orders: [{customer: 老王, items: [[核桃, 20]], total: 600}]}
@@ -24,6 +26,9 @@ A corpus file is YAML: a list of conversations::
 - ``change: {1: {customer: 老张}}``: an existing order changed (or replaced by one like it with this changed)
 - ``dropped: [{customer, items, total, status}]``: an order undone or cancelled
 - ``asks: true``: the right answer is a question, with nothing changed yet
+
+A turn's ``reply: [三十块]`` lists words the bot's reply must hold (a price question answered with the
+price): a turn whose shop change was right but whose reply lacks one of them counts as ``missed``.
 
 Each turn ends as one of: ``right`` (the change expected, or the question expected), ``asked`` (a question
 instead of the change), ``missed`` (nothing changed, nothing asked), ``wrong`` (the shop changed otherwise
@@ -277,11 +282,12 @@ def run_conversation(conv: dict[str, Any], half: str = "", config_overrides: dic
                 if not isinstance(turn.get("say"), str):  # YAML reads a bare yes / no as true / false
                     raise ValueError(f"{conv.get('id')}: say {turn.get('say')!r}: quote it, it must be text")
                 role = turn.get("role", default_role)
+                confidence = turn.get("confidence", conv.get("confidence"))  # None: typed text
                 now += 5
                 before = snapshot(db)
                 result = handle_turn(
                     db, config, channel="wechat", user_id=SELLER if role == "seller" else BUYER, role=role,
-                    lang=lang, text=str(turn["say"]), confidence=turn.get("confidence"), now=now,
+                    lang=lang, text=str(turn["say"]), confidence=confidence, now=now,
                 )  # fmt: skip
                 actual = delta(before, snapshot(db))
                 expect = turn.get("expect") or {}
@@ -295,6 +301,8 @@ def run_conversation(conv: dict[str, Any], half: str = "", config_overrides: dic
                 else:
                     said_yes = asked_back and understand(str(turn["say"]), lang, role, []).name == "confirm"
                     outcome = "wrong_asked" if said_yes else "wrong"
+                if outcome == "right" and not all(w in result.reply for w in turn.get("reply") or ()):
+                    outcome = "missed"  # the shop is as it should be, but the answer is not the one asked for
                 asked_back = result.awaiting == "confirm"
                 out.append(TurnOutcome(conv.get("id", "?"), lang, role, str(turn["say"]), outcome, result.reply,
                                        _plain(expected), _plain(actual), half))  # fmt: skip
