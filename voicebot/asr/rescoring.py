@@ -37,7 +37,7 @@ class _Kept:
 
     encoded: list[Any] = field(default_factory=list)
     hypotheses: list[list[list[int]]] = field(default_factory=list)
-    nbest: bool = False  # this decode is to be rescored: keep the beam's other hypotheses
+    scores: list[list[float]] = field(default_factory=list)  # each hypothesis's mean token log-probability
 
 
 class _Beams:
@@ -51,10 +51,11 @@ class _Beams:
         return getattr(self._inner, name)
 
     def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
-        if self._kept.nbest and kwargs.get("beam_size", 1) > 1 and "num_hypotheses" not in kwargs:
+        if kwargs.get("beam_size", 1) > 1 and "num_hypotheses" not in kwargs:
             kwargs["num_hypotheses"] = kwargs["beam_size"]
         results = self._inner.generate(features, prompts, **kwargs)
         self._kept.hypotheses.append([list(seq) for seq in results[0].sequences_ids])
+        self._kept.scores.append([float(x) for x in results[0].scores or ()])
         return results
 
 
@@ -72,11 +73,10 @@ def listen(loaded: Any) -> None:
     loaded.voicebot_kept = kept
 
 
-def forget(loaded: Any, nbest: bool) -> None:
-    """Before a decode: nothing kept from the last one; ``nbest``: keep this one's other hypotheses
-    (otherwise the beam search runs exactly as faster-whisper asks)."""
+def forget(loaded: Any) -> None:
+    """Before a decode: nothing kept from the last one."""
     kept: _Kept = loaded.voicebot_kept
-    kept.encoded, kept.hypotheses, kept.nbest = [], [], nbest
+    kept.encoded, kept.hypotheses, kept.scores = [], [], []
 
 
 @dataclass(frozen=True)
@@ -169,11 +169,18 @@ def _tokenizer(loaded: Any, lang: str) -> Any:
 def hypotheses(loaded: Any, lang: str) -> list[str]:
     """The last decode's beam hypotheses of its first window as text, best first (the free transcript's
     first window is the first): what else the recogniser could have heard."""
+    return [text for text, _ in scored_hypotheses(loaded, lang)]
+
+
+def scored_hypotheses(loaded: Any, lang: str) -> list[tuple[str, float]]:
+    """:func:`hypotheses` with each one's mean token log-probability (the beam's own score)."""
     kept: _Kept = loaded.voicebot_kept
     if not kept.hypotheses:
         return []
     tokenizer = _tokenizer(loaded, lang)
-    return [tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip() for seq in kept.hypotheses[0]]
+    scores = kept.scores[0] if kept.scores and len(kept.scores[0]) == len(kept.hypotheses[0]) else None
+    return [(tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip(), scores[i] if scores else 0.0)
+            for i, seq in enumerate(kept.hypotheses[0])]
 
 
 def rescore(loaded: Any, lang: str, free: str, shop_words: list[str], duration: float,

@@ -137,12 +137,14 @@ class _Turn:
         return it, said.unsure
 
     def doubted(self, said: Intent) -> bool:
-        """Whether the recogniser's other hypotheses read as another command or other amounts: then what was
-        heard is not sure, whatever its confidence (a change is read back)."""
+        """Whether the recogniser's rivals (hypotheses it rated nearly as high) read as another change: another
+        command, or another value for a slot both name. Then what was heard is not sure, whatever its
+        confidence, and the change is read back. A rival the NLU cannot read, or that lacks a slot, offers no
+        other change (一经茶叶 beside 一斤茶叶)."""
         t = self.t
         for text in t.alternatives[:DOUBT_HYPOTHESES]:
             other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
-            if other.to_contract() != said.to_contract():
+            if rival_change(said, other):
                 return True
         return False
 
@@ -178,6 +180,16 @@ class _Turn:
         asked = pending["intent"]
         same = it.name == asked.name and it.product == asked.product
         return self.plan.proceed(it) if same else self.ask.dropped(pending, self.plan.proceed(it))
+
+def rival_change(said: Intent, other: Intent) -> bool:
+    """Whether ``other`` (a rival hearing of ``said``'s words) would change the shop otherwise."""
+    if not other.spec.changes_shop:
+        return False
+    if other.name != said.name:
+        return True
+    mine, theirs = said.to_contract(), other.to_contract()
+    return any(value is not None and value != mine[key] for key, value in theirs.items())
+
 
 def handle_turn(
     db: ShopDb,
