@@ -49,3 +49,11 @@ def test_a_digit_after_kuai_that_counts_something_is_not_jiao() -> None:
 def test_english_thousands_separator() -> None:
     (n,) = find_numbers(normalize("Add 1,000 jars", "en"), "en")
     assert n.value == 1000
+
+
+@pytest.mark.parametrize("text", ["卖了三瓶蜂蜜的李四。", "卖这王五两斤核桃。", "賣了两条手链、李张三。", "卖了两条手链李四"])
+def test_a_name_after_a_misheard_to_is_read_back_and_is_no_price(text: str) -> None:
+    # 给 written 的 / 这 / 李, or left out: the name is heard only by guess, so the sale is read back first,
+    # and the 四 of 李四 is never a price of 4
+    it = understand(text, "zh", "seller", ["绿松石手链", "蜂蜜", "茶叶", "核桃", "香菇"])
+    assert it.name == "record_sale" and it.customer and it.approximate and it.price is None

@@ -55,9 +55,14 @@ def test_sound_rules_rewrite_only_sounds_that_match() -> None:
     assert repair("又什么麦的") == "有什么卖的"
     assert repair("起销定单") == "取消订单"
     assert repair("河桃加武晶") == "核桃加五斤"
-    assert repair("鬆弥還有幾拼") == "松弥还有几瓶"  # 几拼 -> 几瓶 (in/ing); 松弥 is not 蜂蜜
+    assert repair("鬆弥還有幾拼") == "松弥还有几瓶"  # 几拼 -> 几瓶 (in/ing); 松弥: near, but 弥 is not 蜜
+    assert repair("松蜜还有几瓶") == "蜂蜜还有几瓶"  # 松 for 蜂 (near: s/f, ong/eng), the rest written right
+    assert repair("送米多少钱") == "送米多少钱"  # 米 is not 蜜: no near name
+    assert repair("松子还有几瓶") == "松子还有几瓶"  # the near syllable alone names nothing
     assert repair("上架木耳四十块二十包") == "上架木耳四十块二十包"  # 十 never becomes 四 (shi/si)
-    assert repair("蜂蜜进货食品") == "蜂蜜进货食品"  # 食品 is a word: not 十瓶
+    assert repair("蜂蜜进货食品") == "蜂蜜进货十瓶"  # the amount, ending the sentence right after 进货
+    assert repair("蜂蜜进货食品很好") == "蜂蜜进货食品很好"  # 食品 is a word: not 十瓶 elsewhere
+    assert repair("食品多少钱") == "食品多少钱"
 
 
 def test_near_misses_keep_their_character_reading(monkeypatch: pytest.MonkeyPatch) -> None:

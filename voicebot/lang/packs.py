@@ -76,6 +76,8 @@ class Pack:
     choice_sep: str  # the reply key that joins options of a question (list_sep; English: or)
     ordinals: dict[str, int]  # words that pick a candidate by position (第二, second; -1 is the last)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    # a customer's name after the word for "to" as a recogniser misheard it (卖了三瓶蜂蜜的李四 for 给李四)
+    misheard_customer_patterns: tuple[re.Pattern[str], ...] = ()
 
     def cue_words(self, key: str) -> re.Pattern[str] | None:
         """The pack's word list ``key`` as one pattern (whole words where words are spaced), compiled once."""
@@ -163,9 +165,9 @@ PACK_KEYS = frozenset({
     "lang", "name", "script", "name_regex", "terms", "units", "number_rejects", "price_cues", "quantity_cues",
     "strip", "stopwords", "name_stopwords", "surnames", "honorifics", "ambiguous_units", "piece_nouns", "rewrites",
     "name_cues", "one_words", "total_words", "particles", "numeral_chars", "name_trailing", "not_in_names",
-    "lone_char_cues", "customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
+    "lone_char_cues", "customer_patterns", "misheard_customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
-    "order_fillers", "name_prefixes", "spent_cues", "command_joins", "correction_head",
+    "order_fillers", "no_price_guess", "question_chars", "name_prefixes", "spent_cues", "command_joins", "correction_head",
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
     "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
     "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu
@@ -275,6 +277,10 @@ def _build(data: dict[str, Any], path: Path) -> Pack:
             rules=tuple(rules),
             customer_patterns=tuple(
                 _compile(p, f"{where}: customer_patterns", terms) for p in data.get("customer_patterns", [])
+            ),
+            misheard_customer_patterns=tuple(
+                _compile(p, f"{where}: misheard_customer_patterns", terms)
+                for p in data.get("misheard_customer_patterns", [])
             ),
             name_stopwords=frozenset(data.get("name_stopwords", [])),
             surnames=frozenset(data.get("surnames", "")),

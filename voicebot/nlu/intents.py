@@ -24,6 +24,7 @@ BUYER_INTENTS = names(role="buyer")
 SELLER_FROM_BUYER = {s.name: s.for_seller for s in SPECS if s.for_seller}
 _NEW_NAME_INTENTS = ("add_product", "attach_photo")
 _COUNTED_INTENTS = ("record_sale", "place_order", "add_stock")
+_COMMON_WORD = 1000  # jieba's count: a word this common is no name heard after a misheard "to"
 _MAX_CLAUSES = 8  # small talk before a command: a few clauses, not a page
 
 
@@ -49,11 +50,17 @@ class Reading(SimpleNamespace):
         return Intent(self.intent, candidates=tuple(self.ambiguous) or None, text=self.text, **heard)
 
 
-def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: str) -> tuple[str | None, tuple[int, int] | None]:
-    """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog."""
+def _customer(
+    norm: str, original: str, pack: Pack, products: list[str], lang: str,
+    misheard: tuple[re.Pattern[str], ...] = (),
+) -> tuple[str | None, tuple[int, int] | None]:
+    """A customer's name from the pack's patterns, checked against pronouns, numbers and the catalog.
+
+    ``misheard``: these patterns of a misheard "to" (卖了三瓶蜂蜜的李四) instead, and only a name that
+    starts with a surname (老王, 小李 too)."""
     words = normalize_tokens(original)
     speech = language(lang)
-    for pattern in pack.customer_patterns:
+    for pattern in misheard or pack.customer_patterns:
         for m in pattern.finditer(norm):
             found = speech.customer_name(m.group("customer"), m.span("customer"), norm, words)
             if found is None:
@@ -65,8 +72,19 @@ def _customer(norm: str, original: str, pack: Pack, products: list[str], lang: s
                 continue
             if name in speech.number_words:
                 continue
+            if misheard and not _sounds_like_a_name(name, pack, lang):
+                continue
             return name, span
     return None, None
+
+
+def _sounds_like_a_name(name: str, pack: Pack, lang: str) -> bool:
+    """A surname and a given name (老王, 小李, 老三 too), and no common word (时候 starts with the surname 时)
+    nor a day (周三)."""
+    prefixes = str(pack.raw.get("name_prefixes") or "")
+    surnamed = name[0] in pack.surnames and name[0] not in prefixes
+    surnamed = surnamed or (name[0] in prefixes and (name[1:2] in pack.surnames or name[1:2] in pack.numeral_chars))
+    return surnamed and name not in pack.number_rejects and language(lang).word_count(name) < _COMMON_WORD
 
 
 def normalize_tokens(text: str) -> list[str]:
@@ -277,6 +295,8 @@ def _read(text: str, lang: str, role: str, products: list[str], norm: str | None
     if "product" in slots:
         _fill_product(u, result)
     price, quantity = _fill_amounts(u, result, slots)
+    if u.guessed:
+        result.approximate = True
     if u.boundary_unsure and result.customer:
         result.approximate = True  # heard two ways: the dialogue reads it back before recording it
     if result.intent == "add_product":
@@ -366,6 +386,7 @@ class _Utterance:
     customer: str | None = None
     cspan: tuple[int, int] | None = None  # where the customer's name is in ``norm``
     boundary_unsure: bool = False  # a name runs into a number two ways (王二十斤): read the change back
+    guessed: bool = False  # the intent was guessed from what was named, no command word: read it back
     masked: str = ""  # ``norm`` with names blanked out, for the number reader
     numbers: list[tuple[Number, str | None]] = field(default_factory=list)  # (number, money | count | None)
     skip: list[tuple[int, int]] = field(default_factory=list)  # spans a product mention must not use
@@ -384,6 +405,10 @@ def _intent_name(u: _Utterance) -> str:
                 _name_number_boundary(u)
                 break
     name = _classify(u.norm, u.role, u.pack, u.customer is not None)
+    if u.role == "seller" and u.customer is None and name in ("record_sale", "unknown"):
+        _misheard_customer(u, creates=name == "unknown")
+    if name == "unknown" and u.role == "buyer" and u.products and _only_a_price(u, asking=True):
+        name = "ask_price"  # 腊肉六十五一斤? a buyer saying a price asks it, never orders 65 jin
     if (
         name == "unknown"
         and u.role == "buyer"
@@ -397,7 +422,53 @@ def _intent_name(u: _Utterance) -> str:
         name = "record_sale"  # two jars of honey to linda: an amount of a product for someone
     if name == "add_product" and u.products and _restocks_known(u.norm, u.role, u.pack, u.products, u.lang):
         name = "add_stock"
+    if name == "unknown" and u.role == "seller" and u.products and _only_a_price(u):
+        name, u.guessed = "set_price", True  # 蜂蜜百成三十五块: the cue word misheard, a new price read back
     return name
+
+
+_GUESS_SLACK = 2  # characters besides the product and the price that a price change may have (改成 misheard)
+
+
+def _only_a_price(u: _Utterance, asking: bool = False) -> bool:
+    """A catalog product and a money amount (per unit at most), and at most a misheard word besides, none of
+    whose characters says it is something else (the pack's ``no_price_guess``: 花了, 买的, a question;
+    ``asking``: a question is fine, the pack's ``question_chars``)."""
+    numbers = find_numbers(u.norm, u.lang)
+    per_unit = [n for n in numbers if n.kind == "count" and n.value == 1 and n.unit]
+    # 腊肉六十五一斤: a bare amount right before "one <unit>" is what one costs
+    money = [n for n in numbers if n.kind == "money" or (n.kind is None and any(p.start == n.end for p in per_unit))]
+    others = [n for n in numbers if n not in money and n not in per_unit]
+    if len(money) != 1 or others:
+        return False
+    found = find_product(u.norm, u.products, u.lang, exclude=[(n.start, n.end) for n in numbers])
+    if found.product is None or found.ambiguous or found.span is None or found.span[0] > money[0].start:
+        return False
+    rest = _mask(u.norm, [(n.start, n.end) for n in numbers] + [found.span]).replace(" ", "")
+    blockers = set(str(u.pack.raw.get("no_price_guess") or ""))
+    if asking:
+        blockers -= set(str(u.pack.raw.get("question_chars") or ""))
+    return len(rest) <= _GUESS_SLACK and not set(rest) & blockers
+
+
+def _misheard_customer(u: _Utterance, creates: bool) -> None:
+    """卖了三瓶蜂蜜的李四, 卖这王五两斤核桃: the word for "to" came out as another character. In a sale, a name
+    found after one makes the change unsure (the dialogue reads it back) and keeps its numeral out of the
+    price. ``creates``: no rule made it a sale, so only a pattern that says the sale word itself (anchored
+    at the start, 卖这王五) may, with an amount of a product (a recited catalog 核桃、张三 is no sale)."""
+    patterns = tuple(p for p in u.pack.misheard_customer_patterns if not creates or p.pattern.startswith("^"))
+    if not patterns:
+        return
+    pieces = [*u.spans, (0, len(u.norm))] if len(u.spans) > 1 else [(0, len(u.norm))]
+    for a, b in pieces:
+        name, span = _customer(u.norm[a:b], u.text, u.pack, u.products, u.lang, misheard=patterns)
+        if name is not None and span is not None:
+            if creates and not u.names_an_amount():
+                return
+            u.customer, u.cspan = name, (span[0] + a, span[1] + a)
+            _name_number_boundary(u)
+            u.boundary_unsure = True
+            return
 
 
 def _fill_period(u: _Utterance, result: Reading) -> None:

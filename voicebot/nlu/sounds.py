@@ -9,6 +9,7 @@ merges of ``voicebot/lang/sounds_<lang>.yaml``: zh/z, n/l, f/h, an/ang ...) into
 sound-alike never beats words that already make sense:
 
 - the sound reading is taken only when it is a complete command and the character reading is not;
+- or when it is the same command with a catalog product the character reading left out (松蜜还有几瓶);
 - or when the character reading would change the shop and the sound reading is a question
   (核桃多少前一斤 is a price question, never an order);
 - a shop change read by sound is marked ``unsure``: the dialogue reads it back before acting.
@@ -41,6 +42,9 @@ class SoundRules:
     counters: tuple[str, ...]
     keep: frozenset[str]
     word_freq: int  # a window that is itself a word this common (jieba's counts) is not rewritten
+    near_initials: tuple[tuple[str, str], ...] = ()  # product names only: one syllable may be this near
+    near_finals: tuple[tuple[str, str], ...] = ()
+    amount_cues: tuple[str, ...] = ()  # a numeral+counter sound ending the sentence after one is the amount
 
 
 @functools.cache
@@ -54,7 +58,10 @@ def sound_rules(lang: str) -> SoundRules | None:
     return SoundRules(by_length(data.get("initials", {})), by_length(data.get("finals", {})),
                       bool(data.get("u_as_i")), tuple(data.get("cues", [])), str(data.get("numerals", "")),
                       tuple(data.get("counters", [])), frozenset(data.get("keep", [])),
-                      int(data.get("word_freq", 0)))
+                      int(data.get("word_freq", 0)),
+                      by_length((data.get("near") or {}).get("initials") or {}),
+                      by_length((data.get("near") or {}).get("finals") or {}),
+                      tuple(data.get("amount_cues", [])))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -76,6 +83,33 @@ def _syllable(ch: str, lang: str) -> str:
             s = s[: -len(old)] + new
             break
     return s
+
+
+@functools.lru_cache(maxsize=8192)
+def _near(syllable: str, lang: str) -> str:
+    """A merged syllable with the language's near sounds merged too (song and feng both 'fen')."""
+    rules = sound_rules(lang)
+    if rules is None or not syllable:
+        return syllable
+    for old, new in rules.near_initials:
+        if syllable.startswith(old) and len(syllable) > len(old):
+            syllable = new + syllable[len(old):]
+            break
+    for old, new in rules.near_finals:
+        if syllable.endswith(old):
+            syllable = syllable[: -len(old)] + new
+            break
+    return syllable
+
+
+def _near_name(window: str, product: str, lang: str) -> bool:
+    """``window`` is the product's name with one character written for a near sound (松蜜 for 蜂蜜: s/f,
+    ong/eng); every other character is the name's own (送米 is not 蜂蜜)."""
+    differ = [i for i, (a, b) in enumerate(zip(window, product, strict=True)) if a != b]
+    if len(product) < 2 or len(differ) != 1:
+        return False
+    a, b = sound_key(window[differ[0]], lang)[0], sound_key(product[differ[0]], lang)[0]
+    return bool(a) and _near(a, lang) == _near(b, lang)
 
 
 def sound_key(text: str, lang: str) -> tuple[str, ...]:
@@ -110,18 +144,22 @@ def sound_repairs(text: str, lang: str, products: list[str], names: list[str] = 
             taken[start : start + len(word)] = [True] * len(word)
             start = text.find(word, start + 1)
     out = list(text)
-    for word in words:
+    counted = {n + c for n in rules.numerals for c in rules.counters}
+    for word in sorted(words, key=lambda w: w in counted):  # amounts last: after the cue words before them
         wk, n = sound_key(word, lang), len(word)
         if not all(wk):
             continue
         exact = [lazy_pinyin(ch)[0] if ch in rules.numerals else None for ch in word]
+        near = word in products and bool(rules.near_initials or rules.near_finals)
         for i in range(len(text) - n + 1):
-            if keys[i : i + n] != wk or any(taken[i : i + n]):
+            if any(taken[i : i + n]) or not (keys[i : i + n] == wk or (near and _near_name(text[i : i + n], word, lang))):
                 continue
             if any(text[i + k] in rules.numerals and text[i + k] != word[k] for k in range(n)):
                 continue
-            if rules.word_freq and language(lang).word_count(text[i : i + n]) >= rules.word_freq:
-                continue  # 取笑 is a word of its own, not a misheard 取消; 食品 is food, not 十瓶
+            # 进货食品 said at the end, straight after a stock word: the amount (十瓶), though 食品 is a word
+            amount = word in counted and i + n == len(text) and "".join(out[:i]).endswith(rules.amount_cues)
+            if rules.word_freq and not amount and language(lang).word_count(text[i : i + n]) >= rules.word_freq:
+                continue  # 取笑 is a word of its own, not a misheard 取消; 食品 (food) is no 十瓶 elsewhere
             if any(e is not None and lazy_pinyin(text[i + k])[0] != e for k, e in enumerate(exact)):
                 continue
             out[i : i + n] = list(word)
@@ -156,8 +194,17 @@ def by_sound(
         # Both make sense: the characters win, except that a question never becomes a shop change.
         if first.spec.changes_shop and not second.spec.changes_shop and first.name != second.name:
             return second
+        if _fills_in(first, second):  # 松蜜还有几瓶: the same question, now about a product
+            return second.copy(unsure=True) if second.spec.changes_shop else second
         return first
     return second.copy(unsure=True) if second.spec.changes_shop else second
+
+
+def _fills_in(first: Intent, second: Intent) -> bool:
+    """``second`` says what ``first`` says and names a catalog product that ``first`` left out."""
+    a, b = first.to_contract(), second.to_contract()
+    return (a["intent"] == b["intent"] and a["product"] is None and second.product_known
+            and all(v is None or b[k] == v for k, v in a.items()))
 
 
 def _mark_sound_product(intent: Intent, lang: str) -> Intent:
