@@ -25,9 +25,10 @@ from typing import Any
 
 from voicebot.asr import rescoring, whisper_worker
 from voicebot.asr.biasing import bias_phrases, prompt_for
-from voicebot.asr.confidence import utterance_confidence
+from voicebot.asr.confidence import rivals, utterance_confidence
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
+from voicebot.dialogue.engine import DOUBT_HYPOTHESES, rival_change
 from voicebot.dialogue.plausible import odd_written_price
 from voicebot.intents import spec
 from voicebot.nlu import sounds, understand
@@ -44,12 +45,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "plain-b2": {"prompt": False, "beam_size": 2},
     "plain-b1": {"prompt": False, "beam_size": 1},
     "plain-nots": {"prompt": False, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
+    "prompt-nots": {"prompt": True, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
     "plain-vad": {"prompt": False, "beam_size": 5, "vad_filter": True},
     # the beam's hypotheses and their readings by sound as the shop's words, scored by the model itself
     "prompt-rescore": {"prompt": True, "beam_size": 5, "rescore": True},
     "plain-rescore": {"prompt": False, "beam_size": 5, "rescore": True},
 }
 CONFIRM_BELOW = 0.7  # dialogue.confirm_below_confidence
+DOUBT_WITHIN = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 9.0)  # rivals' distance from the best hypothesis tried (nats)
 
 
 def _init(path: str) -> None:
@@ -88,8 +91,9 @@ def read(case: dict[str, Any], heard: str, by_sound: bool) -> Any:
         sounds.sound_rules = rules  # type: ignore[assignment]
 
 
-def acts_unasked(it: Any, confidence: float, threshold: float) -> bool:
-    """Would the dialogue change the shop on this reading without reading it back?"""
+def acts_unasked(it: Any, confidence: float, threshold: float, doubted: bool = False) -> bool:
+    """Would the dialogue change the shop on this reading without reading it back? ``doubted``: the
+    recogniser's other hypotheses read otherwise (voicebot/dialogue/engine.py)."""
     s = it.spec
     if not s.changes_shop or s.confirm == "always" or it.name == "undo" and it.unsure:
         return False
@@ -97,7 +101,17 @@ def acts_unasked(it: Any, confidence: float, threshold: float) -> bool:
         return False  # it asks for what is missing first
     if it.name in ("set_price", "add_product") and odd_written_price(it.price, it.text):
         return False  # "122" for 一百二: the dialogue reads a voice price of no round figure back
-    return not (s.confirm == "unsure" and (it.unsure or it.approximate or confidence < threshold))
+    return not (s.confirm == "unsure" and (it.unsure or it.approximate or doubted or confidence < threshold))
+
+
+def doubted(case: dict[str, Any], it: Any, row: dict[str, Any], within: float | None = None) -> bool:
+    """Whether the decode's rivals (its other hypotheses nearly as likely: ``within`` nats of the best's mean
+    token log-probability, or as the service chose them) read as another command: the dialogue reads back."""
+    if within is None or "hypotheses" not in row:
+        alternatives = row.get("alternatives") or []
+    else:
+        alternatives = rivals([(h, score) for h, score in row["hypotheses"]], within)
+    return any(rival_change(it, read(case, a, True)) for a in alternatives[:DOUBT_HYPOTHESES])
 
 
 def confidence(row: dict[str, Any], method: str) -> float:
@@ -201,24 +215,31 @@ def rechosen(rows: list[dict[str, Any]], margins: list[float]) -> list[dict[str,
 
 
 def calibrate(rows: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:
-    """For each confidence method: the read-back threshold that catches >= 95 % of the tuning half's
-    wrong-heard shop changes, and what it costs in right-heard changes read back (both halves)."""
+    """For each confidence method, alone and with the N-best doubt (rivals within 0.05..0.5 nats): the
+    read-back threshold that catches >= 95 % of the tuning half's wrong-heard shop changes, and what it
+    costs in right-heard changes read back (both halves)."""
     notes = []
     for r in rows:
         case = cases[r["case"]]
         it = read(case, r["text"], True)
-        right = it.to_contract() == case["expect"]
-        notes.append((r, it, right))
-    for method in ("service", "logprob", "mean_word", "min_word"):
-        for threshold in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
-            line = []
-            for half in ("tune", "heldout"):
-                wrong = [acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
-                         if r["split"] == half and not ok and it.spec.changes_shop]
-                right = [not acts_unasked(it, confidence(r, method), threshold) for r, it, ok in notes
-                         if r["split"] == half and ok and spec(it.name).confirm == "unsure"]
-                line.append(f"{half}: wrong acted {sum(wrong)}/{len(wrong)}, right read back {sum(right)}/{len(right)}")
-            print(f"{method:9} < {threshold:.2f}  " + "   ".join(line))
+        doubts = {w: doubted(case, it, r, w) for w in DOUBT_WITHIN}
+        notes.append((r, it, it.to_contract() == case["expect"], doubts))
+    for setting in sorted({r["setting"] for r in rows}):
+        print(f"\n{setting}")
+        for method in ("service", "logprob", "mean_word", "min_word"):
+            for within in (None, *DOUBT_WITHIN):
+                for threshold in (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+                    line = []
+                    for half in ("tune", "heldout"):
+                        mine = [(r, it, ok, within is not None and d[within]) for r, it, ok, d in notes
+                                if r["split"] == half and r["setting"] == setting]
+                        wrong = [acts_unasked(it, confidence(r, method), threshold, d) for r, it, ok, d in mine
+                                 if not ok and it.spec.changes_shop]
+                        right = [not acts_unasked(it, confidence(r, method), threshold, d) for r, it, ok, d in mine
+                                 if ok and spec(it.name).confirm == "unsure"]
+                        line.append(f"{half}: wrong acted {sum(wrong)}/{len(wrong)}, right read back {sum(right)}/{len(right)}")
+                    doubt = "" if within is None else f"+rivals {within:g}"
+                    print(f"{method:9} {doubt:12} < {threshold:.2f}  " + "   ".join(line))
 
 
 def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str = "service",
@@ -238,7 +259,7 @@ def report(rows: list[dict[str, Any]], cases: list[dict[str, Any]], method: str 
             t["units"] += units
             t["decode_s"] += r["decode_s"]
             t["audio_s"] += r["audio_s"]
-            acted = acts_unasked(it, conf, threshold)
+            acted = acts_unasked(it, conf, threshold, doubted(case, it, r))
             if it.spec.changes_shop:
                 t["wrong_change"] += not right
                 t["wrong_acted"] += (not right) and acted

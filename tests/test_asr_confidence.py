@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from voicebot.asr.confidence import DIALOGUE_THRESHOLD, LOGPROB_CUT, WORD_CUT, utterance_confidence
+from voicebot.asr.confidence import DIALOGUE_THRESHOLD, LOGPROB_CUT, WORD_CUT, rivals, utterance_confidence
 from voicebot.asr.recognizer import Transcript, Word
 from voicebot.config import DialogueConfig
 
@@ -34,3 +34,10 @@ def test_nothing_decoded_has_no_confidence_and_a_transcript_falls_back_to_its_wo
     assert own.confidence == 0.9
     assert Transcript.from_result({"text": "对", "words": [], "duration": 0.5, "language": "zh",
                                    "confidence": 0.42}, "m").confidence == 0.42
+
+
+def test_rivals_are_the_hypotheses_rated_nearly_as_high_as_the_best() -> None:
+    beam = [("卖了两条手链", -0.20), ("卖了2条手链", -0.25), ("卖了十二条手链", -0.30), ("买了两条手链", -0.90)]
+    assert rivals(beam) == ["卖了两条手链", "卖了2条手链", "卖了十二条手链"]  # within RIVAL_NATS
+    assert rivals(beam, within=0.01) == ["卖了两条手链"]
+    assert rivals([]) == []

@@ -35,9 +35,12 @@ async def test_whisper_transcript_has_the_vosk_shape(whisper_asr: Recognizers, t
     assert set(data) == {"text", "words", "duration", "language", "model", "grammar", "fallback"}
     assert data["model"] == "faster-whisper-base" and data["language"] == "zh" and not data["grammar"]
     assert "卖了多少" in transcript.text.replace("賣", "卖")
-    assert data["words"] and all(0 <= w["conf"] <= 1 and w["start"] <= w["end"] for w in data["words"])
-    assert "".join(w["word"] for w in data["words"]) == transcript.text.replace(" ", "")
-    assert 0 < transcript.confidence <= 1 and transcript.timings["asr"] > 0
+    # Decoded without timestamps (half the time): no word probabilities; the utterance's confidence comes
+    # from its tokens, and the beam's rivals travel with it, the transcript itself first.
+    assert data["words"] == []
+    assert 0 < transcript.confidence <= 1 and transcript.utterance_confidence == transcript.confidence
+    assert transcript.alternatives and transcript.alternatives[0] == transcript.text
+    assert transcript.timings["asr"] > 0
 
 
 async def test_status_names_the_engine_per_language(whisper_asr: Recognizers) -> None:

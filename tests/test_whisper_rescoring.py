@@ -28,6 +28,10 @@ pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data"
 CUSTOMERS = ["张三", "李四", "王五"]
+# Decoded with timestamps, as before the service dropped them: then Whisper adds tails after the speech
+# (十块。看不清楚) that rescoring removes. Without timestamps there are no such tails and rescoring changed
+# none of these notes (bench/whisper_table.py), which is why it stays off; this checks its mechanism.
+TIMESTAMPS = {"word_timestamps": True, "without_timestamps": False}
 
 
 def test_rescoring_hears_no_worse_than_the_free_transcript_and_is_read_back(
@@ -43,7 +47,7 @@ def test_rescoring_hears_no_worse_than_the_free_transcript_and_is_read_back(
         amr = voice_note(case["text"], voices[i % len(voices)], tmp_path, f"{i}", cache=True)
         pcm = decode_sync(amr, AudioConfig()).data
         words = bias_phrases("zh", case["products"].split(","), CUSTOMERS)
-        out = whisper_worker.recognize(pcm, "zh", path, prompt_for("zh", words), 5, shop_words=words)
+        out = whisper_worker.recognize(pcm, "zh", path, prompt_for("zh", words), 5, shop_words=words, **TIMESTAMPS)
         report = out["rescoring"]
         free.add(case, report["free"])
         rescored.add(case, out["text"])
@@ -57,7 +61,7 @@ def test_rescoring_hears_no_worse_than_the_free_transcript_and_is_read_back(
     assert rescored.exact_rate >= free.exact_rate
     assert rescored.error_rate <= free.error_rate - 0.03
     pcm, words, first = changed[0]  # the same note again: the same candidates, the same scores
-    again = whisper_worker.recognize(pcm, "zh", path, prompt_for("zh", words), 5, shop_words=words)
+    again = whisper_worker.recognize(pcm, "zh", path, prompt_for("zh", words), 5, shop_words=words, **TIMESTAMPS)
     assert again["text"] == first["text"] and again["rescoring"]["scores"] == first["rescoring"]["scores"]
 
     # the service's path: with asr.whisper_rescoring on, a worker rescores with the steering phrases
@@ -72,5 +76,6 @@ def test_rescoring_hears_no_worse_than_the_free_transcript_and_is_read_back(
             await pool.close()
 
     heard = asyncio.run(in_the_pool())
-    assert (heard.text, heard.rescored_from) == (first["text"], first["rescoring"]["free"])
-    assert heard.confidence < DIALOGUE_THRESHOLD
+    own = whisper_worker.recognize(pcm, "zh", path, prompt_for("zh", words), 5, shop_words=words)  # its settings
+    assert "rescoring" in own and heard.text == own["text"] and heard.confidence == own["confidence"]
+    assert heard.rescored_from == (own["rescoring"]["free"] if own.get("rescored") else None)

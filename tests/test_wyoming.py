@@ -490,3 +490,6 @@ async def test_whisper_on_the_speech_server_is_steered_as_the_local_pool(
     local = await whisper_asr.transcribe(pcm, "zh", names)
     assert remote.text == local.text and remote.model == local.model == "faster-whisper-base"
     assert [w.conf for w in remote.words] == [w.conf for w in local.words]  # confidences travel too
+    # and the utterance's confidence and the other hypotheses, which decide read-backs
+    assert remote.utterance_confidence == local.utterance_confidence is not None
+    assert remote.alternatives == local.alternatives and len(local.alternatives) > 1

@@ -23,7 +23,8 @@ def en_shop(db, config) -> Shop:
     return s
 
 
-def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=None, now=T0) -> TurnResult:
+def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=None, now=T0,
+        alternatives=()) -> TurnResult:
     result = handle_turn(
         db,
         config,
@@ -33,6 +34,7 @@ def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=N
         lang=lang,
         text=text,
         confidence=confidence,
+        alternatives=alternatives,
         now=now,
     )
     print(f"{role}> {text}\n  bot< {result.reply}  [{result.intent.name} awaiting={result.awaiting}]")
@@ -106,6 +108,25 @@ def test_low_confidence_sale_confirmed_en(db, config, en_shop):
     r = say(db, config, "yes", lang="en", now=T0 + 3)
     assert r.committed and stock(en_shop, "turquoise bracelet") == 8
     assert "four hundred yuan" in r.reply
+
+
+def test_a_sure_hearing_whose_other_readings_differ_is_read_back(db, config, shop):
+    """Sure of 卖了两条, but the recogniser's beam also heard 十二条: the amount is not sure, so she is asked."""
+    heard = ["卖了两条绿松石手链", "卖了2条绿松石手链。", "卖了十二条绿松石手链"]
+    r = say(db, config, heard[0], confidence=0.95, alternatives=heard)
+    assert r.awaiting == "confirm" and not r.committed and "两条" in r.reply
+    assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    r = say(db, config, "对", now=T0 + 3)
+    assert r.committed and stock(shop, "绿松石手链") == 8 and order_count(db) == 1
+
+
+def test_other_readings_that_mean_the_same_do_not_slow_her_down(db, config, shop):
+    """The beam's hypotheses differ only in how they are written (2 for 两, a full stop): it acts at once."""
+    heard = ["卖了两条绿松石手链", "卖了2条绿松石手链。", "卖了两条绿松石手链。"]
+    r = say(db, config, heard[0], confidence=0.95, alternatives=heard)
+    assert r.committed and stock(shop, "绿松石手链") == 8
+    r = say(db, config, "今天卖了多少", confidence=0.95, alternatives=["今天卖了多少", "今天麦了多少"], now=T0 + 3)
+    assert not r.committed and r.awaiting is None  # a question is answered whatever else was heard
 
 
 def test_deny_changes_nothing_and_says_so(db, config, shop):

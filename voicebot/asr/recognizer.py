@@ -34,6 +34,9 @@ class Transcript:
     utterance_confidence: float | None = None
     # Whisper's free transcript when the recogniser's own rescoring chose ``text`` over it (asr/rescoring.py)
     rescored_from: str | None = None
+    # what else the recogniser could have heard (Whisper's beam, best first): readings the NLU tells
+    # apart from ``text`` make a shop change unsure (voicebot/dialogue/engine.py)
+    alternatives: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def confidence(self) -> float:
@@ -67,6 +70,7 @@ class Transcript:
             fallback=result.get("fallback", False),
             utterance_confidence=result.get("confidence"),
             rescored_from=(result.get("rescoring") or {}).get("free") if result.get("rescored") else None,
+            alternatives=tuple(result.get("alternatives") or ()),
         )
 
 

@@ -37,7 +37,7 @@ class _Kept:
 
     encoded: list[Any] = field(default_factory=list)
     hypotheses: list[list[list[int]]] = field(default_factory=list)
-    nbest: bool = False  # this decode is to be rescored: keep the beam's other hypotheses
+    scores: list[list[float]] = field(default_factory=list)  # each hypothesis's mean token log-probability
 
 
 class _Beams:
@@ -51,10 +51,11 @@ class _Beams:
         return getattr(self._inner, name)
 
     def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
-        if self._kept.nbest and kwargs.get("beam_size", 1) > 1 and "num_hypotheses" not in kwargs:
+        if kwargs.get("beam_size", 1) > 1 and "num_hypotheses" not in kwargs:
             kwargs["num_hypotheses"] = kwargs["beam_size"]
         results = self._inner.generate(features, prompts, **kwargs)
         self._kept.hypotheses.append([list(seq) for seq in results[0].sequences_ids])
+        self._kept.scores.append([float(x) for x in results[0].scores or ()])
         return results
 
 
@@ -72,11 +73,10 @@ def listen(loaded: Any) -> None:
     loaded.voicebot_kept = kept
 
 
-def forget(loaded: Any, nbest: bool) -> None:
-    """Before a decode: nothing kept from the last one; ``nbest``: keep this one's other hypotheses
-    (otherwise the beam search runs exactly as faster-whisper asks)."""
+def forget(loaded: Any) -> None:
+    """Before a decode: nothing kept from the last one."""
     kept: _Kept = loaded.voicebot_kept
-    kept.encoded, kept.hypotheses, kept.nbest = [], [], nbest
+    kept.encoded, kept.hypotheses, kept.scores = [], [], []
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,29 @@ def choose(free: str, scores: dict[str, float], margin: float = MARGIN) -> str:
     return best if scores[best] - scores[free] >= margin else free
 
 
+def _tokenizer(loaded: Any, lang: str) -> Any:
+    from faster_whisper.tokenizer import Tokenizer  # the optional `whisper` extra
+
+    return Tokenizer(loaded.hf_tokenizer, loaded.model.is_multilingual, task="transcribe", language=lang)
+
+
+def hypotheses(loaded: Any, lang: str) -> list[str]:
+    """The last decode's beam hypotheses of its first window as text, best first (the free transcript's
+    first window is the first): what else the recogniser could have heard."""
+    return [text for text, _ in scored_hypotheses(loaded, lang)]
+
+
+def scored_hypotheses(loaded: Any, lang: str) -> list[tuple[str, float]]:
+    """:func:`hypotheses` with each one's mean token log-probability (the beam's own score)."""
+    kept: _Kept = loaded.voicebot_kept
+    if not kept.hypotheses:
+        return []
+    tokenizer = _tokenizer(loaded, lang)
+    scores = kept.scores[0] if kept.scores and len(kept.scores[0]) == len(kept.hypotheses[0]) else None
+    return [(tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip(), scores[i] if scores else 0.0)
+            for i, seq in enumerate(kept.hypotheses[0])]
+
+
 def rescore(loaded: Any, lang: str, free: str, shop_words: list[str], duration: float,
             prompt: str | None = None, margin: float = MARGIN) -> Choice:
     """Score the candidates for the last decode of ``loaded`` (see the module's docstring) after the same
@@ -167,14 +190,12 @@ def rescore(loaded: Any, lang: str, free: str, shop_words: list[str], duration: 
     tuning half), on the first window's encoder output (the whole note: at most :data:`MAX_SECONDS`), so a
     tail decoded in a second window ("字幕制作") is scored with the rest."""
     import ctranslate2  # comes with faster-whisper (the optional `whisper` extra)
-    from faster_whisper.tokenizer import Tokenizer  # the optional `whisper` extra
 
     kept: _Kept = loaded.voicebot_kept
     if not kept.encoded or not kept.hypotheses:
         return Choice(free, free, {})
-    tokenizer = Tokenizer(loaded.hf_tokenizer, loaded.model.is_multilingual, task="transcribe", language=lang)
-    hypotheses = [tokenizer.decode([t for t in seq if t < tokenizer.eot]).strip() for seq in kept.hypotheses[0]]
-    texts = candidates(free, hypotheses, lang, shop_words)
+    tokenizer = _tokenizer(loaded, lang)
+    texts = candidates(free, hypotheses(loaded, lang), lang, shop_words)
     if len(texts) < 2:
         return Choice(free, free, {})
     tokens = [tokenizer.encode(t) for t in texts]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from voicebot.asr import rescoring
-from voicebot.asr.confidence import utterance_confidence
+from voicebot.asr.confidence import rivals, utterance_confidence
 from voicebot.workers import stall_for_tests
 
 SAMPLE_RATE = 16000
@@ -59,9 +59,10 @@ def recognize(
     """Decode 16 kHz mono s16le ``pcm`` in ``lang``; ``prompt`` biases it toward the shop's words.
 
     Returns the Vosk worker's shape: ``{"text", "words": [{"word", "conf", "start", "end"}],
-    "duration", "language", "grammar", "fallback"}``; ``conf`` is Whisper's word probability, and
-    ``avg_logprob`` the mean log-probability of the kept text's tokens (how sure the decoder was of the
-    whole reading). ``shop_words`` (the shop's product and customers' names): the beam's other
+    "duration", "language", "grammar", "fallback"}`` (``words`` only when ``options`` ask for word
+    timestamps: decoding without them takes half the time), with ``avg_logprob``, the mean
+    log-probability of the kept text's tokens, the utterance ``confidence`` made of it, ``hypotheses``
+    (the beam's, with their scores) and ``alternatives`` (its rivals: :func:`voicebot.asr.confidence.rivals`). ``shop_words`` (the shop's product and customers' names): the beam's other
     hypotheses and their readings by sound as those words are scored by the model itself, and one
     clearly better replaces the free transcript (:mod:`voicebot.asr.rescoring`; ``"rescored"`` says so).
     ``options`` override faster-whisper's ``transcribe`` arguments (benchmarks).
@@ -78,7 +79,11 @@ def recognize(
         language=lang,
         beam_size=beam_size,
         temperature=TEMPERATURE,
-        word_timestamps=True,
+        # No timestamps: half the decode time (bench/whisper_table.py: RTF 1.06 -> 0.39 with the prompt,
+        # lower CER, the same exact rate). The words then carry no probabilities of their own; the
+        # utterance's confidence comes from its tokens and the beam's rivals (voicebot/asr/confidence.py).
+        word_timestamps=False,
+        without_timestamps=True,
         initial_prompt=prompt,
         condition_on_previous_text=False,  # no repetition loops across 30 s windows
         no_repeat_ngram_size=3,
@@ -86,7 +91,7 @@ def recognize(
         vad_filter=False,
     ) | options
     loaded = model(model_path)
-    rescoring.forget(loaded, nbest=shop_words is not None)
+    rescoring.forget(loaded)
     segments, _info = loaded.transcribe(audio, **kwargs)
     words: list[dict[str, Any]] = []
     texts: list[str] = []
@@ -101,12 +106,14 @@ def recognize(
             if w.word.strip():
                 words.append({"word": w.word.strip(), "conf": round(float(w.probability), 3),
                               "start": round(float(w.start), 2), "end": round(float(w.end), 2)})
+    beam = rescoring.scored_hypotheses(loaded, lang)
     sep = " " if lang not in ("zh", "ja") else ""
     text = sep.join(t for t in texts if t)
     confidence = utterance_confidence(logprob / tokens if tokens else None, [w["conf"] for w in words])
     out = {"text": text, "words": words, "duration": duration, "language": lang,
            "grammar": prompt is not None, "fallback": False,
-           "avg_logprob": round(logprob / tokens, 4) if tokens else None, "confidence": confidence}
+           "avg_logprob": round(logprob / tokens, 4) if tokens else None, "confidence": confidence,
+           "hypotheses": [[h, round(score, 4)] for h, score in beam], "alternatives": rivals(beam)}
     if shop_words is not None and text and duration <= rescoring.MAX_SECONDS:
         started = time.perf_counter()
         choice = rescoring.rescore(loaded, lang, text, shop_words, duration, prompt)

@@ -123,4 +123,13 @@ def to_transcript(data: dict[str, Any], lang: str, duration: float) -> Transcrip
         words = [Word(w, 0.0, 0.0, 0.0) for w in (text.split() if " " in text else [text] if text else [])]
     return Transcript(text=text, words=words, duration=float(extra.get("duration", duration)),
                       language=str(data.get("language") or lang), model=str(extra.get("model", "wyoming")),
-                      grammar=bool(extra.get("grammar", False)), fallback=bool(extra.get("fallback", False)))
+                      grammar=bool(extra.get("grammar", False)), fallback=bool(extra.get("fallback", False)),
+                      utterance_confidence=_confidence(extra.get("confidence")),
+                      alternatives=tuple(str(a) for a in extra.get("alternatives") or () if isinstance(a, str))[:8])
+
+
+def _confidence(value: Any) -> float | None:
+    """The server's utterance confidence, if it sent a sane one (a foreign or hostile server may not)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    return None

@@ -11,7 +11,7 @@ the facts (implicit confirmation); lists are read a few items at a time.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from voicebot import intents
@@ -38,6 +38,7 @@ from voicebot.store.scoped import ShopDb
 
 ACTS = (Acts, StockActs, OrderActs)  # the collaborators whose ``do_<intent>`` carry out the registry's handlers
 ASK_WHEN_UNSURE = MONEY_STOCK | {"undo"}  # undo changes the shop too: heard unsure, it asks first
+DOUBT_HYPOTHESES = 5  # the recogniser's other hypotheses that must read as the same command (tuned: bench/whisper_table.py)
 BUYER_CONTEXT = frozenset(s.name for s in intents.SPECS if s.follow_up)  # a buyer's follow-up keeps the product
 PHOTO_TTL_S = 3600.0  # a photo waits this long for its product name
 CURRENT_PRODUCT_S = 300.0  # a photo sent this soon after talking about a product belongs to it
@@ -120,7 +121,8 @@ class _Turn:
         a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
         t = self.t
         said = ports.understand(heard, t.role, list(t.catalog))
-        unsure = ((t.unsure or said.unsure) and said.name in ASK_WHEN_UNSURE) or said.approximate
+        asks = said.name in ASK_WHEN_UNSURE
+        unsure = (asks and (t.unsure or said.unsure or self.doubted(said))) or said.approximate
         it = said.copy(utterance=heard.text, unsure=unsure)
         if it.name in NEEDS_PRODUCT and not it.product and not it.candidates:
             it = self.from_context(it.copy(spoken=leftover(heard, it.name)))
@@ -133,6 +135,18 @@ class _Turn:
             if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
                 it = it.copy(customer=known, unsure=True)
         return it, said.unsure
+
+    def doubted(self, said: Intent) -> bool:
+        """Whether the recogniser's rivals (hypotheses it rated nearly as high) read as another change: another
+        command, or another value for a slot both name. Then what was heard is not sure, whatever its
+        confidence, and the change is read back. A rival the NLU cannot read, or that lacks a slot, offers no
+        other change (一经茶叶 beside 一斤茶叶)."""
+        t = self.t
+        for text in t.alternatives[:DOUBT_HYPOTHESES]:
+            other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
+            if rival_change(said, other):
+                return True
+        return False
 
     def any_time(self, it: Intent, by_sound: bool, pending: Pending | None) -> TurnResult | None:
         """``repeat``, ``help`` and ``undo`` work at any point (undo takes back the waiting question first)."""
@@ -167,6 +181,16 @@ class _Turn:
         same = it.name == asked.name and it.product == asked.product
         return self.plan.proceed(it) if same else self.ask.dropped(pending, self.plan.proceed(it))
 
+def rival_change(said: Intent, other: Intent) -> bool:
+    """Whether ``other`` (a rival hearing of ``said``'s words) would change the shop otherwise."""
+    if not other.spec.changes_shop:
+        return False
+    if other.name != said.name:
+        return True
+    mine, theirs = said.to_contract(), other.to_contract()
+    return any(value is not None and value != mine[key] for key, value in theirs.items())
+
+
 def handle_turn(
     db: ShopDb,
     config: Config,
@@ -177,13 +201,15 @@ def handle_turn(
     lang: str,
     text: str,
     confidence: float | None,
+    alternatives: Sequence[str] = (),
     now: Any = None,
     turn_id: str | None = None,
 ) -> TurnResult:
     """One user utterance in, one decision out; the user's state is loaded and saved around it.
 
     Synchronous (SQLite and the NLU are blocking): the caller runs it in a thread. ``now`` (a
-    datetime or epoch seconds) is for tests; ``confidence`` None means typed text (trusted).
+    datetime or epoch seconds) is for tests; ``confidence`` None means typed text (trusted);
+    ``alternatives``: what else the recogniser could have heard (a change they read otherwise is unsure).
     The state change and any shop change commit in ONE transaction, so a crash leaves neither or
     both; with ``turn_id`` (e.g. the inbound message id) a re-run of the same turn after a crash
     returns the stored result instead of acting twice.
@@ -193,7 +219,7 @@ def handle_turn(
         def run() -> TurnResult:
             state = load_state(db, channel, user_id)
             expired_orders = expire_orders(db, config)
-            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t)
+            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t, alternatives)
             result.notify = expired_orders + result.notify
             save_state(db, channel, user_id, state)
             return result
@@ -230,6 +256,7 @@ def _run_turn(
     text: str,
     confidence: float | None,
     t: float,
+    alternatives: Sequence[str] = (),
 ) -> TurnResult:
     pending, expired = state.get("pending"), None
     if pending and pending.get("expires", 0) <= t:
@@ -237,6 +264,7 @@ def _run_turn(
     if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
         state["photo_id"] = None
     turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
+    turn.t.alternatives = tuple(alternatives)
     result = turn.run(text)
     if expired and expired["awaiting"].is_change:
         # her answer came too late: tell her the change she was asked about was not made

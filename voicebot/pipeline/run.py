@@ -317,17 +317,17 @@ class Pipeline:
             return await self._event(run)
         if kind == "image":
             return await self._photo(run)
-        text, confidence = run.row["transcript"] or "", None
+        text, confidence, alternatives = run.row["transcript"] or "", None, ()
         if kind == "voice":
             transcript = await self._hear(run)
-            text, confidence = transcript.text, transcript.confidence
+            text, confidence, alternatives = transcript.text, transcript.confidence, transcript.alternatives
             if not text.strip():
                 return dialogue.TurnResult(reply=say(run.lang, "errors.unheard"), intent=Intent("unknown"))
         if run.where.place.several and run.role == "buyer":  # which shop she means, or her shop's dialogue
             answer = await self._which_shop(run, text)
             if answer is not None or run.where.shop_id is None:
                 return await self._village_answer(run, answer or routing.Answer("", None))
-        return await self._dialogue(run, text, confidence)
+        return await self._dialogue(run, text, confidence, alternatives)
 
     async def _hear(self, run: _Run) -> Transcript:
         """A voice note's words: fetched, decoded and recognised (steered by its shop), kept in the log."""
@@ -352,14 +352,16 @@ class Pipeline:
             stage.outcome = Placed(bool(answer and answer.moved))
         return answer
 
-    async def _dialogue(self, run: _Run, text: str, confidence: float | None) -> dialogue.TurnResult:
+    async def _dialogue(self, run: _Run, text: str, confidence: float | None,
+                        alternatives: tuple[str, ...] = ()) -> dialogue.TurnResult:
         """The shop's dialogue: understand the words, act on them, say what was done."""
         row, sid = run.row, run.where.shop_id
         async with run.trace.stage("dialogue") as stage:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=row["channel"],
                                                   user_id=row["user"], role=run.role, lang=run.lang, text=text,
-                                                  confidence=confidence, turn_id=str(row["id"]))
+                                                  confidence=confidence, alternatives=alternatives,
+                                                  turn_id=str(row["id"]))
             )
             stage.outcome = Understood(turn.intent.name, turn.committed, turn.action_id)
         if turn.error_code == "internal_error":  # it said so and changed nothing, but the run failed

@@ -6,7 +6,8 @@ other Wyoming programs ignore:
 - ``transcribe.context.voicebot = {"phrases": [...], "biasing": "grammar" | "prompt"}``: the catalog
   steering. The same phrases also go in the standard ``transcript_names`` field.
 - ``transcript.context.voicebot = {"words": [{word, conf, start, end}], "grammar", "fallback", "model",
-  "duration"}``: what the pipeline needs beyond the text (word confidences decide read-backs).
+  "duration", "confidence", "alternatives"}``: what the pipeline needs beyond the text (the utterance's
+  confidence, or its words', and the recogniser's other hypotheses decide read-backs).
 - ``info.voicebot = {"asr": {lang: {"engine", "biasing", "installed"}}, "tts": {lang: {"engine", "voice"}}}``.
 - ``synthesize.context.voicebot = {"language": lang}`` (a ``voice`` with a name carries no language).
 """
