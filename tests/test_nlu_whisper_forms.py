@@ -57,3 +57,10 @@ def test_a_name_after_a_misheard_to_is_read_back_and_is_no_price(text: str) -> N
     # and the 四 of 李四 is never a price of 4
     it = understand(text, "zh", "seller", ["绿松石手链", "蜂蜜", "茶叶", "核桃", "香菇"])
     assert it.name == "record_sale" and it.customer and it.approximate and it.price is None
+
+
+@pytest.mark.parametrize(("text", "approximate"), [("賣了三瓶蜂蜜給李", True), ("賣了三瓶蜂蜜的", True),
+                                                   ("卖了三瓶蜂蜜", False), ("卖了两斤核桃，甜的", False)])
+def test_a_sale_whose_name_was_cut_off_is_read_back(text: str, approximate: bool) -> None:
+    it = understand(text, "zh", "seller", ["绿松石手链", "蜂蜜", "茶叶", "核桃", "香菇"])
+    assert it.name == "record_sale" and it.customer is None and it.approximate is approximate

@@ -297,11 +297,25 @@ def _read(text: str, lang: str, role: str, products: list[str], norm: str | None
     price, quantity = _fill_amounts(u, result, slots)
     if u.guessed:
         result.approximate = True
+    if "customer" in slots and not result.customer and _lost_customer(u, result):
+        result.approximate = True  # 卖了三瓶蜂蜜给李: the name was cut off; the dialogue reads it back
     if u.boundary_unsure and result.customer:
         result.approximate = True  # heard two ways: the dialogue reads it back before recording it
     if result.intent == "add_product":
         _fill_new_product(u, result, price, quantity)
     return result
+
+
+def _lost_customer(u: _Utterance, result: Reading) -> bool:
+    """The sentence ends in a "to" and no whole name (the pack's ``lost_customer``; ``lost_after_product``:
+    what may end it right after the product, 卖了三瓶蜂蜜的)."""
+    lost, after = u.pack.raw.get("lost_customer"), u.pack.raw.get("lost_after_product")
+    if lost and re.search(lost, u.norm):
+        return True
+    spoken = result.product_spoken
+    if not (after and spoken and spoken in u.norm):
+        return False
+    return re.fullmatch(after, u.norm[u.norm.rfind(spoken) + len(spoken):]) is not None
 
 
 def _name_number_boundary(u: _Utterance) -> None:
