@@ -441,6 +441,7 @@ def _intent_name(u: _Utterance) -> str:
     return name
 
 
+_SAME_SOUND = 96.0  # matching's score for a homophone (风蜜 / 蜂蜜): a "new" name that is an old one's sound
 _GUESS_SLACK = 2  # characters besides the product and the price that a price change may have (改成 misheard)
 
 
@@ -670,6 +671,10 @@ def _fill_new_product(u: _Utterance, result: Reading, price: Number | None, quan
     name = _new_name(norm, pack, name_skip)
     if name:
         result.product, result.product_spoken = name, name
+        same = match_product(name, u.products, u.lang) if u.products and name not in u.products else None
+        if same is not None and same.product is not None and same.score >= _SAME_SOUND:
+            # 上架合桃 with 核桃 in the catalog: the same sound is that product (the dialogue says it exists)
+            result.product, result.product_known, result.approximate = same.product, True, True
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
