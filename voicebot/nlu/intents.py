@@ -474,9 +474,11 @@ def _misheard_customer(u: _Utterance, creates: bool) -> None:
     patterns = tuple(p for p in u.pack.misheard_customer_patterns if not creates or p.pattern.startswith("^"))
     if not patterns:
         return
-    pieces = [*u.spans, (0, len(u.norm))] if len(u.spans) > 1 else [(0, len(u.norm))]
+    pieces = [(0, len(u.norm)), *u.spans] if len(u.spans) > 1 else [(0, len(u.norm))]
+    found = find_product(u.norm, u.products, u.lang) if u.products else None
+    norm = _mask(u.norm, [found.span]) if found is not None and found.span else u.norm  # 茶叶王五: not 叶王五
     for a, b in pieces:
-        name, span = _customer(u.norm[a:b], u.text, u.pack, u.products, u.lang, misheard=patterns)
+        name, span = _customer(norm[a:b], u.text, u.pack, u.products, u.lang, misheard=patterns)
         if name is not None and span is not None:
             if creates and not u.names_an_amount():
                 return
