@@ -570,6 +570,10 @@ def _sort_amounts(u: _Utterance, result: Reading) -> tuple[list[Number], list[Nu
     prices = [n for n, k in u.numbers if k == "money"]
     counts = [n for n, k in u.numbers if k == "count"]
     bare = [n for n, k in u.numbers if k is None]
+    if intent_name == "set_stock" and any(n.unit is None for n in prices):
+        # 库存改成五十: the number after 改成 (a price word), with no currency said, is the stock
+        bare = sorted(bare + [n for n in prices if n.unit is None], key=lambda n: n.start)
+        prices = [n for n in prices if n.unit is not None]
     if (
         intent_name in _COUNTED_INTENTS
         and not counts
