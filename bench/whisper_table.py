@@ -1,6 +1,8 @@
 """Issue 19's table: the zh voice corpus by half x voice x variant -> exact, CER, RTF, wrong-and-acted,
-right-and-confirmed, for Whisper with and without the catalog prompt and the NLU with and without
-reading by sound; and the confidence features of every decode (JSONL) for calibrating read-back.
+right-and-confirmed, for Whisper's decode settings (today's ``prompt-nots``: the catalog prompt, no
+timestamps; ``prompt``: with timestamps, as before issue 19; others) and the NLU with and without reading
+by sound; and every decode's confidence, beam hypotheses and scores (JSONL) for calibrating read-back
+(``--from``: the read-back thresholds and the rivals' distance tried on saved decodes).
 
 Each sentence of tests/data/voice_corpus_zh.jsonl is spoken by a Kokoro voice (the two alternate),
 by espeak-ng, and as noisy (pink noise -30 dBFS) and fast (tempo 1.15) variants of the Kokoro note,
@@ -8,7 +10,7 @@ all through AMR-NB. Notes are cached in .cache/voice_notes. Decoding is in-proce
 thread per worker process (as the tests decode), so RTFs compare settings within one run.
 
 Run: nice -n 10 .venv/bin/python bench/whisper_table.py [--half heldout] [--variants kokoro espeak noisy fast]
-     [--settings prompt plain] [--workers 2] [--limit N] [--every N] [--out decodes.jsonl]
+     [--settings prompt-nots prompt] [--workers 2] [--limit N] [--every N] [--out decodes.jsonl]
 """
 
 from __future__ import annotations
@@ -40,16 +42,22 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CUSTOMERS = ["张三", "李四", "王五"]
 # The decode settings compared: today's service defaults, and variants measured against them.
 SETTINGS: dict[str, dict[str, Any]] = {
-    "prompt": {"prompt": True, "beam_size": 5},  # today's default: beam 5, catalog prompt
-    "plain": {"prompt": False, "beam_size": 5},
+    "prompt": {"prompt": True, "beam_size": 5, "word_timestamps": True, "without_timestamps": False},  # until issue 19
+    "plain": {"prompt": False, "beam_size": 5, "word_timestamps": True, "without_timestamps": False},
     "plain-b2": {"prompt": False, "beam_size": 2},
     "plain-b1": {"prompt": False, "beam_size": 1},
     "plain-nots": {"prompt": False, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
     "prompt-nots": {"prompt": True, "beam_size": 5, "word_timestamps": False, "without_timestamps": True},
+    "prompt-nots-short": {"prompt": True, "beam_size": 5, "word_timestamps": False, "without_timestamps": True,
+                          "short_window": True},
     "plain-vad": {"prompt": False, "beam_size": 5, "vad_filter": True},
     # the beam's hypotheses and their readings by sound as the shop's words, scored by the model itself
-    "prompt-rescore": {"prompt": True, "beam_size": 5, "rescore": True},
-    "plain-rescore": {"prompt": False, "beam_size": 5, "rescore": True},
+    "prompt-rescore": {"prompt": True, "beam_size": 5, "rescore": True, "word_timestamps": True,
+                       "without_timestamps": False},
+    "prompt-nots-rescore": {"prompt": True, "beam_size": 5, "rescore": True, "word_timestamps": False,
+                            "without_timestamps": True},
+    "plain-rescore": {"prompt": False, "beam_size": 5, "rescore": True, "word_timestamps": True,
+                      "without_timestamps": False},
 }
 CONFIRM_BELOW = 0.7  # dialogue.confirm_below_confidence
 DOUBT_WITHIN = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 9.0)  # rivals' distance from the best hypothesis tried (nats)
@@ -135,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", nargs="*", default=["tune", "heldout"])
     parser.add_argument("--variants", nargs="*", default=["kokoro", "espeak", "noisy", "fast"])
-    parser.add_argument("--settings", nargs="*", default=["prompt", "plain"])
+    parser.add_argument("--settings", nargs="*", default=["prompt-nots", "prompt"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases of each half")
     parser.add_argument("--every", type=int, default=1, help="only every Nth held-out case (a smaller sample)")

@@ -89,3 +89,35 @@ def test_cli_transcribe_with_engine_whisper(whisper_models_dir: Path, tmp_path: 
     data = json.loads(result.output)
     assert data["model"] == "faster-whisper-base" and data["grammar"] is True
     assert "卖了多少钱" in data["text"]
+
+
+def test_a_short_window_encodes_the_note_and_a_margin_not_thirty_seconds(
+        whisper_models_dir: Path, tmp_path: Path) -> None:
+    """asr.whisper_short_window: the encoder sees the note and 6 s of silence (its cost grows with its input),
+    the service's pool decodes as the worker does in-process, and a short note is still heard."""
+    from voicebot.asr import whisper_worker
+    from voicebot.asr.whisper_pool import WhisperPool
+
+    assert whisper_worker.encoder_frames(3.0) == 900 and whisper_worker.encoder_frames(40.0) == 3000
+    assert whisper_worker.encoder_frames(2.005) % 2 == 0  # the encoder halves its frames
+    path = str(next(p for p in whisper_models_dir.iterdir() if p.is_dir()))
+    whisper_worker.init([path], cpu_threads=1)
+    pcm = zh_pcm(tmp_path)
+    here = whisper_worker.recognize(pcm, "zh", path, None, 5, None, True)
+    kept = whisper_worker.model(path).voicebot_kept
+    assert kept.encoded[0].shape[1] == whisper_worker.encoder_frames(len(pcm) / 32000) // 2  # not 1500
+    assert "多少" in here["text"]
+    whisper_worker.recognize(pcm, "zh", path, None, 5)  # the default: Whisper's whole window
+    assert kept.encoded[0].shape[1] == 1500
+
+    config = make_whisper_config(tmp_path / "service", whisper_models_dir, asr={"whisper_short_window": True})
+
+    async def in_the_pool() -> str:
+        pool = WhisperPool(config, ["zh"])
+        await pool.start()
+        try:
+            return (await pool.transcribe(pcm, "zh")).text
+        finally:
+            await pool.close()
+
+    assert asyncio.run(in_the_pool()) == here["text"]

@@ -95,6 +95,7 @@ class AsrConfig:
     whisper_beam_size: int = 5
     whisper_biasing: bool = True  # prompt Whisper with the catalog and the pack's key words
     whisper_rescoring: bool = False  # rescore the beam's hypotheses and the shop's words (asr/rescoring.py)
+    whisper_short_window: bool = False  # encode the note and 6 s, not a 30 s window: ~3x faster, a little less exact
     wyoming: list[str] = field(default_factory=list)  # speech servers for engine "wyoming": tcp://host:port
     wyoming_timeout_s: float = 30.0  # one utterance on one server; then it is taken out and another tries
 

@@ -10,7 +10,7 @@ probabilities (Vosk, or Whisper with word timestamps) counts their mean too; the
 Calibrated on the tuning half of tests/data/voice_corpus_zh.jsonl (bench/whisper_table.py, prompted
 decoding without timestamps, Kokoro, espeak-ng, noisy and fast notes): 15 misheard shop changes there
 cannot tell 93 % from 100 % caught, so the cut and the rivals' distance are one step safer than the
-tuning half's least read-backs. Held out: 59 of 60 misheard changes read back; 41 of 85 right ones too.
+tuning half's least read-backs. Held out: 57 of 58 misheard changes read back; 36 of 88 right ones too.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ class _Kept:
     encoded: list[Any] = field(default_factory=list)
     hypotheses: list[list[list[int]]] = field(default_factory=list)
     scores: list[list[float]] = field(default_factory=list)  # each hypothesis's mean token log-probability
+    frames: int = 0  # encode at most this many feature frames of a window (0: Whisper's whole 30 s)
 
 
 class _Beams:
@@ -65,6 +66,8 @@ def listen(loaded: Any) -> None:
     encode = loaded.encode
 
     def kept_encode(features: Any) -> Any:
+        if kept.frames and features.shape[-1] > kept.frames:
+            features = features[..., : kept.frames]  # the note and a little silence, not 30 s of padding
         kept.encoded.append(encode(features))
         return kept.encoded[-1]
 
@@ -73,10 +76,12 @@ def listen(loaded: Any) -> None:
     loaded.voicebot_kept = kept
 
 
-def forget(loaded: Any) -> None:
-    """Before a decode: nothing kept from the last one."""
+def forget(loaded: Any, frames: int = 0) -> None:
+    """Before a decode: nothing kept from the last one; ``frames``: encode only that many feature frames
+    of a window (the note's length and a margin: the encoder's cost grows with its input, and a short
+    note is otherwise padded with silence to 30 s)."""
     kept: _Kept = loaded.voicebot_kept
-    kept.encoded, kept.hypotheses, kept.scores = [], [], []
+    kept.encoded, kept.hypotheses, kept.scores, kept.frames = [], [], [], frames
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ def transcribe_here(pcm: bytes, lang: str, config: Config, phrases: list[str] | 
     whisper_worker.init([str(path)], cpu_threads=cpu_threads(config, 1))
     prompt = prompt_for(lang, phrases) if config.asr.whisper_biasing else None
     words = phrases if config.asr.whisper_rescoring and phrases else None
-    result = whisper_worker.recognize(pcm, lang, str(path), prompt, config.asr.whisper_beam_size, words)
+    result = whisper_worker.recognize(pcm, lang, str(path), prompt, config.asr.whisper_beam_size, words,
+                                      config.asr.whisper_short_window)
     return Transcript.from_result(result, spec.name)
 
 
@@ -103,4 +104,4 @@ class WhisperPool(AsrPool):
         prompt = prompt_for(lang, grammar) if cfg.whisper_biasing else None
         words = grammar if cfg.whisper_rescoring and grammar else None  # the shop's names: candidate readings
         return await self._recognize(self.spec.name, whisper_worker.recognize, pcm, lang, str(path), prompt,
-                                     cfg.whisper_beam_size, words)
+                                     cfg.whisper_beam_size, words, cfg.whisper_short_window)

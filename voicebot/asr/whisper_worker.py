@@ -29,6 +29,8 @@ TRAILING_NO_SPEECH = 0.5  # a later segment this likely to be silence is a hallu
 # the confidence (avg_logprob) instead of being rolled again.
 TEMPERATURE = 0.0
 SEED = 0  # nothing samples at temperature 0; kept so any future sampling is repeatable
+SHORT_WINDOW = False  # encode only the note (and a margin) instead of a 30 s window padded with silence
+WINDOW_MARGIN_FRAMES = 600  # 6 s of the padding kept after the note (10 ms a frame; 1 s: repeated text)
 _MODELS: dict[str, Any] = {}
 _THREADS = 0
 
@@ -52,9 +54,16 @@ def model(path: str) -> Any:
     return loaded
 
 
+def encoder_frames(duration: float) -> int:
+    """The feature frames encoded for a note of ``duration`` seconds: the note, a margin, even (the
+    encoder halves them), at most Whisper's 30 s window."""
+    frames = int(duration * 100) + WINDOW_MARGIN_FRAMES
+    return min(3000, frames + frames % 2)
+
+
 def recognize(
     pcm: bytes, lang: str, model_path: str, prompt: str | None = None, beam_size: int = 5,
-    shop_words: list[str] | None = None, **options: Any,
+    shop_words: list[str] | None = None, short_window: bool = SHORT_WINDOW, **options: Any,
 ) -> dict[str, Any]:
     """Decode 16 kHz mono s16le ``pcm`` in ``lang``; ``prompt`` biases it toward the shop's words.
 
@@ -91,7 +100,7 @@ def recognize(
         vad_filter=False,
     ) | options
     loaded = model(model_path)
-    rescoring.forget(loaded)
+    rescoring.forget(loaded, encoder_frames(duration) if short_window else 0)
     segments, _info = loaded.transcribe(audio, **kwargs)
     words: list[dict[str, Any]] = []
     texts: list[str] = []
