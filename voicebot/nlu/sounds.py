@@ -74,15 +74,20 @@ def _syllable(ch: str, lang: str) -> str:
     if rules.u_as_i and s[:1] in "jqx" and s[1:2] in ("u", "v"):
         s = s[0] + "i" + s[2:]
     s = s.replace("ü", "i").replace("v", "i")
-    for old, new in rules.initials:
-        if s.startswith(old) and len(s) > len(old):
-            s = new + s[len(old):]
+    return _merged(s, rules.initials, rules.finals)
+
+
+def _merged(syllable: str, initials: Any, finals: Any) -> str:
+    """``syllable`` with its first matching initial and first matching final replaced."""
+    for old, new in initials:
+        if syllable.startswith(old) and len(syllable) > len(old):
+            syllable = new + syllable[len(old):]
             break
-    for old, new in rules.finals:
-        if s.endswith(old):
-            s = s[: -len(old)] + new
+    for old, new in finals:
+        if syllable.endswith(old):
+            syllable = syllable[: -len(old)] + new
             break
-    return s
+    return syllable
 
 
 @functools.lru_cache(maxsize=8192)
@@ -91,15 +96,7 @@ def _near(syllable: str, lang: str) -> str:
     rules = sound_rules(lang)
     if rules is None or not syllable:
         return syllable
-    for old, new in rules.near_initials:
-        if syllable.startswith(old) and len(syllable) > len(old):
-            syllable = new + syllable[len(old):]
-            break
-    for old, new in rules.near_finals:
-        if syllable.endswith(old):
-            syllable = syllable[: -len(old)] + new
-            break
-    return syllable
+    return _merged(syllable, rules.near_initials, rules.near_finals)
 
 
 def _near_name(window: str, product: str, lang: str) -> bool:
