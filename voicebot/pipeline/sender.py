@@ -7,7 +7,6 @@ are the channel's rules (its ``policy``); the sender only applies them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from voicebot.config import Config
 from voicebot.logs import log_event
 from voicebot.pipeline.dbthread import DbThread
 from voicebot.pipeline.inbound import Channel, SendError
+from voicebot.waiting import wait_event
 
 POLL_S = 0.5
 
@@ -64,8 +64,7 @@ class OutboxSender:
             except Exception as e:  # keep the sender alive; the row stays queued
                 log_event("outbox.loop_error", logging.ERROR, error=f"{type(e).__name__}: {e}")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_S)
+            await wait_event(self._wake, POLL_S)
 
     async def flush(self) -> int:
         """Send every due row once; returns how many were sent."""

@@ -25,6 +25,7 @@ from wyoming.info import Describe, Info
 
 from voicebot.logs import log_event
 from voicebot.remote.uris import check_uri
+from voicebot.waiting import wait_event
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 3.0
@@ -175,8 +176,7 @@ class ServerSet:
             await asyncio.gather(*(self._probe(s) for s in due))
             waits = [s.next_probe - time.monotonic() for s in self.servers if not s.healthy]
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, min(waits)) if waits else None)
+            await wait_event(self._wake, max(0.05, min(waits)) if waits else None)
 
     # -- requests ---------------------------------------------------------------------------
     def serves(self, lang: str) -> list[Server]:
