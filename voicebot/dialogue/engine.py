@@ -142,7 +142,9 @@ class _Turn:
         confidence, and the change is read back. A rival the NLU cannot read, or that lacks a slot, offers no
         other change (一经茶叶 beside 一斤茶叶)."""
         t = self.t
-        for text in t.alternatives[:DOUBT_HYPOTHESES]:
+        for text in dict.fromkeys(t.alternatives[:DOUBT_HYPOTHESES]):
+            if text == t.heard.text:
+                continue  # the transcript itself (usually the beam's best): already read as ``said``
             other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
             if rival_change(said, other):
                 return True
