@@ -120,7 +120,7 @@ class _Turn:
         """The intent of the words (a product it lacks named by the words left over, or by the last turn for
         a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
         t = self.t
-        said = ports.understand(heard, t.role, list(t.catalog))
+        said = ports.understand(heard, t.role, list(t.catalog), t.customers)
         asks = said.name in ASK_WHEN_UNSURE
         unsure = (asks and (t.unsure or said.unsure or self.doubted(said))) or said.approximate
         it = said.copy(utterance=heard.text, unsure=unsure)
@@ -130,10 +130,6 @@ class _Turn:
                 # heard, not typed: "배 얼마예요" misheard as "한 개 주세요" would order the pear of the last
                 # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
                 it = it.copy(unsure=True, from_context=True)
-        if it.customer and t.voice and it.spec.changes_shop:
-            known = ports.customer_by_sound(t.db, it.customer, t.lang)
-            if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
-                it = it.copy(customer=known, unsure=True)
         return it, said.unsure
 
     def doubted(self, said: Intent) -> bool:
@@ -145,7 +141,7 @@ class _Turn:
         for text in dict.fromkeys(t.alternatives[:DOUBT_HYPOTHESES]):
             if text == t.heard.text:
                 continue  # the transcript itself (usually the beam's best): already read as ``said``
-            other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
+            other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog), t.customers)
             if rival_change(said, other):
                 return True
         return False
@@ -274,7 +270,7 @@ def _run_turn(
         result.reply = replies.sentences(lang, note, result.reply)
     if result.intent.spec.changes_shop or result.intent.name == "place_order":
         # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
-        rest = ports.second_command(text, lang, role, list(turn.t.catalog))
+        rest = ports.second_command(text, lang, role, list(turn.t.catalog), turn.t.customers)
         if rest:
             result.reply = replies.sentences(lang, result.reply, turn.t.say("say_again", what=rest))
     if result.intent.name != "repeat":

@@ -3,6 +3,7 @@ replies in the user's language that every collaborator of the turn builds its an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -70,6 +71,11 @@ class Turn:
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
         self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
         self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard (its N best)
+
+    @functools.cached_property
+    def customers(self) -> list[str]:
+        """The shop's known customers' names (a seller's sale to 江山 is heard as her 张三, read back)."""
+        return ports.known_customers(self.db) if self.role == "seller" else []
 
     def reading(self, text: str) -> Heard:
         """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
