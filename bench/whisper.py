@@ -9,7 +9,7 @@ no zh model here, so zh and en have a Whisper RTF only.
 Run: .venv/bin/python bench/whisper.py [--lang zh en] [--voices N] [--no-ko] [--kokoro]
 
 ``--settings N`` instead compares decode settings against today's (beam 5, no timestamps, no VAD, the
-catalog prompt, one CTranslate2 thread) on the first N zh notes of the tuning half, Kokoro voices, in this process:
+catalog prompt, the service's CTranslate2 threads: the machine's cores) on the first N zh notes of the tuning half, Kokoro voices, in this process:
 every note is decoded by every setting in turn, so load on a shared machine falls on all of them alike.
 Prints exact (NLU, by sound), CER and RTF per setting, and each RTF as a ratio of today's.
 """
@@ -31,8 +31,9 @@ from asr import make_clips, seconds  # noqa: E402
 from voicebot.asr import whisper_worker  # noqa: E402
 from voicebot.asr.biasing import bias_phrases, prompt_for  # noqa: E402
 from voicebot.asr.engines import Recognizers  # noqa: E402
+from voicebot.asr.whisper_pool import cpu_threads  # noqa: E402
 from voicebot.audio.decode import decode_sync  # noqa: E402
-from voicebot.config import AudioConfig, load_config  # noqa: E402
+from voicebot.config import AudioConfig, Config, load_config  # noqa: E402
 from voicebot.nlu import understand  # noqa: E402
 from voicebot.packaged_models import WHISPER_BASE, assemble  # noqa: E402
 from voicebot.testing.voice_corpus import Score, error_rate, load_corpus  # noqa: E402
@@ -76,15 +77,17 @@ async def ko_rtf(rec_vosk: Recognizers, rec_whisper: Recognizers, folder: Path) 
         print(f"ko {name}: RTF {(time.perf_counter() - started) / audio_s:.2f} on {len(clips)} clips ({audio_s:.0f} s)")
 
 
+# The service's default: one Whisper worker with all the machine's cores as CTranslate2 threads.
+SERVICE_THREADS = cpu_threads(Config(), 1)
 # (label, recognize() keyword options, CTranslate2 threads); the first is today's service setting
 DECODE_SETTINGS: list[tuple[str, dict, int]] = [
-    ("today: beam 5, no ts", {}, 1),
-    ("before: timestamps", {"without_timestamps": False, "word_timestamps": True}, 1),  # until issue 19
-    ("beam 2", {"beam_size": 2}, 1),
-    ("beam 1 (greedy)", {"beam_size": 1}, 1),
-    ("VAD trimming", {"vad_filter": True}, 1),
-    ("2 threads", {}, 2),
-    ("before, 2 threads", {"without_timestamps": False, "word_timestamps": True}, 2),
+    ("today: beam 5, no ts", {}, SERVICE_THREADS),
+    ("before: timestamps", {"without_timestamps": False, "word_timestamps": True}, SERVICE_THREADS),  # until issue 19
+    ("beam 2", {"beam_size": 2}, SERVICE_THREADS),
+    ("beam 1 (greedy)", {"beam_size": 1}, SERVICE_THREADS),
+    ("VAD trimming", {"vad_filter": True}, SERVICE_THREADS),
+    ("1 thread", {}, 1),
+    ("before, 1 thread", {"without_timestamps": False, "word_timestamps": True}, 1),
 ]
 
 

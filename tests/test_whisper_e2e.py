@@ -94,7 +94,7 @@ async def test_zh_buyer_orders_and_seller_sells_and_adds_by_voice(aiohttp_server
         assert "两百" in asked["reply_text"]
         assert asked["transcript"] and asked["timings"]["asr"] > 0
 
-        # (我要两条… came out as the prompt's 绿松石手链 alone: a decode that drops what was said is told "没听懂")
+        # (我要两条… came out as the prompt's 绿松石手链 alone: a product named alone is answered with its price)
         ordered = await buyer.changes("给我两条绿松石手链")
         intent = ordered["intent"]
         assert (intent["intent"], intent["product"], intent["quantity"]) == ("place_order", "绿松石手链", 2), ordered

@@ -53,6 +53,10 @@ class Plan:
         if kind == "undo":  # the yes to "撤销…，对吗？"
             return self.acts.undo(it)
         if spec.handler is None:
+            named = ports.named_alone(it.utterance, self.t.lang, list(self.t.catalog)) if kind == "unknown" else None
+            if named is not None:  # a product named alone: its price for a buyer, its stock for the seller
+                return self.proceed(it.copy(name="ask_price" if self.t.role == "buyer" else "check_stock",
+                                            product=named, product_known=True))
             return self.t.result(self.t.say("unknown"), it, error_code="unknown_intent")
         if kind == "attach_photo" and not self.t.state.get("photo_id"):
             return self.t.result(self.t.say("no_photo"), it, error_code="no_photo")

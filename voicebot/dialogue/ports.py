@@ -90,6 +90,19 @@ def spoken_name(text: str, lang: str) -> str | None:
 # --- shop ----------------------------------------------------------------------------------------
 
 
+def named_alone(text: str, lang: str, names: list[str]) -> str | None:
+    """The catalog name a whole utterance is, and nothing more ("蜂蜜？", "绿松石手链。", "蜂蜜呢"): Whisper's
+    prompt sometimes leaves only the product of 我要两条绿松石手链, and a buyer may ask by naming it."""
+    said = spoken_name(text, lang)
+    if said is None:
+        return None
+    for particle in language(lang).pack.particles:
+        if said.endswith(particle) and len(said) > len(particle):
+            said = said[: -len(particle)].rstrip()
+    by_form = {spoken_name(name, lang): name for name in names}
+    return by_form.get(said)
+
+
 def name_too_long(name: str | None, lang: str) -> bool:
     """A "name" longer than a product name could be: mis-heard or hostile; never read it back."""
     return bool(name) and len(name or "") > language(lang).max_name_chars
