@@ -54,7 +54,7 @@ async def corpus_run(rec: Recognizers, lang: str, folder: Path, voices: int, kok
             notes.append((case, str(voice), decode_sync(amr, rec.config.audio).data))
     audio_s = sum(seconds(p) for _, _, p in notes)
     for label, grammar in (("without biasing", None), ("with biasing", phrases)):
-        score = Score()
+        score = Score(customers=CUSTOMERS[lang])  # the shop knows the customers the prompt names
         started = time.perf_counter()
         for case, voice, pcm in notes:
             heard = (await rec.transcribe(pcm, lang, grammar)).text

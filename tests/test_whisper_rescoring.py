@@ -41,7 +41,7 @@ def test_rescoring_hears_no_worse_than_the_free_transcript_and_is_read_back(
     path = str(next(p for p in whisper_models_dir.iterdir() if p.is_dir()))
     whisper_worker.init([path], cpu_threads=1)
     voices = KOKORO_VOICES["zh"]
-    free, rescored = Score(), Score()
+    free, rescored = Score(customers=CUSTOMERS), Score(customers=CUSTOMERS)
     changed = []
     for i, case in enumerate(cases):
         amr = voice_note(case["text"], voices[i % len(voices)], tmp_path, f"{i}", cache=True)

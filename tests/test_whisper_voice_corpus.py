@@ -77,7 +77,8 @@ async def test_voice_corpus_with_and_without_biasing(
         decodes.append(("with biasing", i, asyncio.ensure_future(heard(pcm, phrases))))
         if i % PLAIN_EVERY == 0:
             decodes.append(("without biasing", i, asyncio.ensure_future(heard(pcm, None))))
-    scores = {"without biasing": Score(), "with biasing": Score()}
+    # the shop knows the customers the prompt names (the dialogue passes its own)
+    scores = {"without biasing": Score(customers=CUSTOMERS[lang]), "with biasing": Score(customers=CUSTOMERS[lang])}
     for label, i, decode in decodes:
         scores[label].add(cases[i], await decode, str(voices[i % len(voices)]))
     with capsys.disabled():

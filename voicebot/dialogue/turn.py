@@ -82,9 +82,10 @@ class Turn:
         self.asked: list[Doubt] = []  # why this turn read a change back instead of making it
 
     @functools.cached_property
-    def customers(self) -> list[str]:
-        """The shop's known customers' names (a seller's sale to 江山 is heard as her 张三, read back)."""
-        return ports.known_customers(self.db) if self.role == "seller" else []
+    def customers(self) -> list[str] | None:
+        """The shop's known customers' names, for a seller's voice (a sale to 江山 is heard as her 张三, read
+        back); None for typed text, which keeps its own words, and for a buyer."""
+        return ports.known_customers(self.db) if self.role == "seller" and self.voice else None
 
     def reading(self, text: str) -> Heard:
         """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""

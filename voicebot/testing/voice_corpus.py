@@ -47,6 +47,7 @@ class Score:
     edits: int = 0
     ref_units: int = 0
     misses: list[str] = field(default_factory=list)
+    customers: list[str] | None = None  # the shop's known customers (those the recogniser was prompted with)
 
     @property
     def exact_rate(self) -> float:
@@ -57,7 +58,8 @@ class Score:
         return self.edits / self.ref_units if self.ref_units else 0.0
 
     def add(self, case: dict[str, Any], heard: str, voice: str = "") -> bool:
-        got = understand(heard, case["lang"], case["role"], case["products"].split(",")).to_contract()
+        got = understand(heard, case["lang"], case["role"], case["products"].split(","),
+                         customers=self.customers).to_contract()
         edits, units = error_rate(case["text"], heard, case["lang"])
         self.cases += 1
         self.edits += edits
