@@ -109,6 +109,8 @@ class _Turn:
         pending = self.ask.pending()
         if it.name == "unknown" and self.repair.is_greeting(heard.text):
             return self.repair.greet(it)
+        if it.name == "unknown" and not pending:
+            it, by_sound = self.from_beam(it, by_sound)
         at_any_point = self.any_time(it, by_sound, pending)
         if at_any_point is not None:
             return at_any_point
@@ -135,6 +137,22 @@ class _Turn:
             if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
                 it = it.copy(customer=known, unsure=True)
         return it, said.unsure
+
+    def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
+        """The transcript said nothing understood: the first of the recogniser's other hypotheses that does
+        (绿松石手链多少鲜 beside 绿松石手链多少钱), a question answered, a change always read back first."""
+        t = self.t
+        for text in dict.fromkeys(t.hypotheses[1:]):
+            if text == t.heard.text:
+                continue
+            other, _ = self.understood(Heard.read(text, t.lang))
+            if other.name == "unknown" or self.repair.is_greeting(text):
+                continue
+            if other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo":
+                return it, by_sound  # a change that is never read back is never taken from a guess
+            log_event("dialogue_beam_reading", intent=other.name, rank=t.hypotheses.index(text))
+            return other.copy(unsure=True), True  # as if by sound: an undo is offered, not done
+        return it, by_sound
 
     def doubted(self, said: Intent) -> bool:
         """Whether the recogniser's rivals (hypotheses it rated nearly as high) read as another change: another
@@ -204,6 +222,7 @@ def handle_turn(
     text: str,
     confidence: float | None,
     alternatives: Sequence[str] = (),
+    hypotheses: Sequence[str] = (),
     now: Any = None,
     turn_id: str | None = None,
 ) -> TurnResult:
@@ -211,7 +230,8 @@ def handle_turn(
 
     Synchronous (SQLite and the NLU are blocking): the caller runs it in a thread. ``now`` (a
     datetime or epoch seconds) is for tests; ``confidence`` None means typed text (trusted);
-    ``alternatives``: what else the recogniser could have heard (a change they read otherwise is unsure).
+    ``alternatives``: what else the recogniser could have heard (a change they read otherwise is unsure);
+    ``hypotheses``: its whole beam, best first (read when ``text`` says nothing understood).
     The state change and any shop change commit in ONE transaction, so a crash leaves neither or
     both; with ``turn_id`` (e.g. the inbound message id) a re-run of the same turn after a crash
     returns the stored result instead of acting twice.
@@ -221,7 +241,8 @@ def handle_turn(
         def run() -> TurnResult:
             state = load_state(db, channel, user_id)
             expired_orders = expire_orders(db, config)
-            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t, alternatives)
+            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t, alternatives,
+                               hypotheses)
             result.notify = expired_orders + result.notify
             save_state(db, channel, user_id, state)
             return result
@@ -259,6 +280,7 @@ def _run_turn(
     confidence: float | None,
     t: float,
     alternatives: Sequence[str] = (),
+    hypotheses: Sequence[str] = (),
 ) -> TurnResult:
     pending, expired = state.get("pending"), None
     if pending and pending.get("expires", 0) <= t:
@@ -266,7 +288,7 @@ def _run_turn(
     if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
         state["photo_id"] = None
     turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
-    turn.t.alternatives = tuple(alternatives)
+    turn.t.alternatives, turn.t.hypotheses = tuple(alternatives), tuple(hypotheses)
     result = turn.run(text)
     if expired and expired["awaiting"].is_change:
         # her answer came too late: tell her the change she was asked about was not made

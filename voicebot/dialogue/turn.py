@@ -69,7 +69,8 @@ class Turn:
         self.done_intent: Intent | None = None  # the intent of the change this turn committed
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
         self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
-        self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard (its N best)
+        self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard, nearly as likely (its rivals)
+        self.hypotheses: tuple[str, ...] = ()  # its whole beam, best first
 
     def reading(self, text: str) -> Heard:
         """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
