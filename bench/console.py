@@ -3,7 +3,8 @@ against the bare newest-100 query of the same table (``voicebot log list``'s), i
 
 Builds a village of S shops (each with a seller, 30 products and 10 orders this week) and a log of N
 inbound messages from U people spread over the shops (transcripts, words with confidences, intents,
-timings) in a temporary SQLite file, then times each console query (median of R runs) as a station
+timings; every other note heard as Whisper hears, its confidence and rivals in its dialogue turn's record)
+in a temporary SQLite file, then times each console query (median of R runs) as a station
 admin (every shop) and as a helper of one shop, and the village dashboard.
 
 Run: .venv/bin/python bench/console.py [N] [U] [S]
@@ -51,13 +52,19 @@ def build(path: Path, n: int, users: int, shop_count: int) -> None:
             for _ in range(10):
                 db.execute("INSERT INTO orders (shop_id, status, total_fen, created_by, created_at, updated_at)"
                            " VALUES (?, 'confirmed', ?, 'seller', ?, ?)", (s, rng.randrange(100, 10000), now, now))
-    rows = []
+    rows, turns = [], []
     for i in range(n):
         k = rng.randrange(len(TEXTS))
         words = [{"word": w, "conf": round(rng.uniform(0.3, 1.0), 2)} for w in TEXTS[k][:4]]
         user = rng.randrange(users)
         shop = user % shop_count + 1
         who = f"seller{shop}" if user < shop_count else f"user{user}"
+        if i % 2:  # heard by Whisper: no word confidences; the note's confidence and rivals are in its turn
+            words = []
+            asked = [{"reason": "rival", "detail": TEXTS[k - 1]}] if rng.random() < 0.2 else []
+            heard = {"confidence": round(rng.uniform(0.4, 1.0), 3), "rivals": [TEXTS[k - 1]], "asked": asked}
+            turns.append((shop, str(i + 1), "wechat", who, json.dumps({"reply": "好的。", "heard": heard},
+                                                                     ensure_ascii=False), now))
         rows.append((shop, "wechat", f"m{i}", who, "in", "voice", TEXTS[k],
                      json.dumps(words, ensure_ascii=False), json.dumps({"intent": INTENTS[k]}),
                      "好的。", json.dumps({"decode": rng.uniform(5, 15), "asr": rng.uniform(60, 300),
@@ -68,6 +75,8 @@ def build(path: Path, n: int, users: int, shop_count: int) -> None:
             "INSERT INTO messages (shop_id, channel, channel_msg_id, user, direction, kind, transcript, words_json,"
             " intent_json, reply_text, timings_json, status, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.conn.executemany("INSERT INTO dialogue_turns (shop_id, turn_id, channel, user, result_json, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", turns)  # the log's ids are 1..n (a new file)
     db.close()
 
 

@@ -30,6 +30,7 @@ from voicebot.asr.whisper_pool import WhisperPool
 from voicebot.audio.decode import decode_sync
 from voicebot.channels.web.channel import WebPolicy
 from voicebot.config import Config, load_config
+from voicebot.console import doubts
 from voicebot.dialogue.replies import say
 from voicebot.nlu.grammar import grammar_phrases
 from voicebot.pipeline.dbthread import DbThread
@@ -64,7 +65,7 @@ class ScriptedRecognizer:
         self.config = config
         self._biasing = biasing
         self._vocabulary = vocabulary
-        self._texts: dict[str, tuple[str, float]] = {}
+        self._texts: dict[str, tuple[str, float, tuple[str, ...]]] = {}
         self._tones = itertools.count(300, 37)
         self.calls: list[tuple[str, list[str] | None]] = []  # (lang, grammar) per transcribe
         self.vocabulary_calls = 0
@@ -73,11 +74,12 @@ class ScriptedRecognizer:
         self.entered = asyncio.Event()  # a transcribe has started
         self.vocabulary_fails: BaseException | None = None
 
-    def clip(self, text: str, conf: float = 0.95) -> bytes:
-        """A voice note (a tone of its own) that this recogniser will hear as ``text``."""
+    def clip(self, text: str, conf: float = 0.95, alternatives: tuple[str, ...] = ()) -> bytes:
+        """A voice note (a tone of its own) that this recogniser will hear as ``text``; with ``alternatives``
+        it hears as Whisper does: no word confidences, ``conf`` for the whole note, the beam's rivals."""
         audio = wav_bytes(0.4, next(self._tones))
         pcm = decode_sync(audio, self.config.audio).data  # keyed as the pipeline will hand it over
-        self._texts[hashlib.sha256(pcm).hexdigest()] = (text, conf)
+        self._texts[hashlib.sha256(pcm).hexdigest()] = (text, conf, alternatives)
         return audio
 
     def biasing(self, lang: str) -> Any:
@@ -97,7 +99,10 @@ class ScriptedRecognizer:
         if self.fail is not None:
             fail, self.fail = self.fail, None
             raise fail
-        text, conf = self._texts[hashlib.sha256(pcm).hexdigest()]
+        text, conf, alternatives = self._texts[hashlib.sha256(pcm).hexdigest()]
+        if alternatives:  # Whisper's way
+            return Transcript(text, [], len(pcm) / 2 / RATE, lang, "scripted", grammar=bool(grammar),
+                              utterance_confidence=conf, alternatives=alternatives)
         words = [Word(w, conf, 0.1 * i, 0.1 * (i + 1)) for i, w in enumerate(text.split())]
         return Transcript(text, words, len(pcm) / 2 / RATE, lang, "scripted", grammar=bool(grammar))
 
@@ -281,6 +286,25 @@ async def test_a_change_heard_with_low_confidence_waits_for_a_yes(bot: Bot) -> N
     assert yes.status == "replied"
     with bot.shop() as shop:
         assert shop.product("蜂蜜")["stock"] == 5
+
+
+async def test_a_rival_hearing_is_kept_with_its_turn_and_the_change_waits(bot: Bot) -> None:
+    """Heard surely as 卖了两瓶, but the recogniser rated 十二瓶 nearly as high: the sale is read back, and the
+    turn keeps the note's confidence, the rival and why it asked, where the operator console reads them."""
+    await bot.voice(SELLER, "上架蜂蜜四十五块二十瓶")
+    heard = ("卖了两瓶蜂蜜", "卖了两瓶蜂蜜。", "卖了十二瓶蜂蜜")
+    sale = await bot.send(SELLER, "voice", media=bot.recognizer.clip(heard[0], 0.93, heard))
+    assert "两瓶" in sale.reply_text
+    with bot.shop() as shop:
+        assert shop.product("蜂蜜")["stock"] == 20  # read back, not done
+        kept = doubts.heard(shop.village, sale.message_id, bot.message(sale.message_id)["shop_id"])
+    assert kept is not None and kept["confidence"] == 0.93 and kept["rivals"] == [heard[2]]  # not the full stop
+    assert [(a["reason"], a["detail"]) for a in kept["asked"]] == [("rival", heard[2])]
+    assert "“卖了十二瓶蜂蜜”" in kept["asked"][0]["text"]
+    yes = await bot.voice(SELLER, "对", conf=0.9)
+    with bot.shop() as shop:
+        assert shop.product("蜂蜜")["stock"] == 18
+        assert doubts.heard(shop.village, yes.message_id, 1) == {"confidence": 0.9, "rivals": [], "asked": []}
 
 
 async def test_a_slow_recognition_does_not_hold_up_another_users_reply(bot: Bot) -> None:

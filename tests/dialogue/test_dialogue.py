@@ -117,8 +117,15 @@ def test_a_sure_hearing_whose_other_readings_differ_is_read_back(db, config, sho
     r = say(db, config, heard[0], confidence=0.95, alternatives=heard)
     assert r.awaiting == "confirm" and not r.committed and "两条" in r.reply
     assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    # kept with the turn for the console: why it asked (the rival), and what else was heard, that rival first
+    assert r.to_dict()["heard"] == {"confidence": 0.95, "rivals": [heard[2], heard[1]],
+                                    "asked": [{"reason": "rival", "detail": heard[2]}]}
     r = say(db, config, "对", now=T0 + 3)
     assert r.committed and stock(shop, "绿松石手链") == 8 and order_count(db) == 1
+    assert r.heard is None  # typed, and nothing asked
+    r = say(db, config, "卖了三瓶蜂蜜", confidence=0.42, alternatives=["卖了三瓶蜂蜜", "卖了三瓶蜂蜜。"], now=T0 + 6)
+    assert r.awaiting == "confirm" and r.heard == {
+        "confidence": 0.42, "rivals": [], "asked": [{"reason": "low_confidence", "detail": "0.42"}]}
 
 
 def test_other_readings_that_mean_the_same_do_not_slow_her_down(db, config, shop):
@@ -126,6 +133,7 @@ def test_other_readings_that_mean_the_same_do_not_slow_her_down(db, config, shop
     heard = ["卖了两条绿松石手链", "卖了2条绿松石手链。", "卖了两条绿松石手链。"]
     r = say(db, config, heard[0], confidence=0.95, alternatives=heard)
     assert r.committed and stock(shop, "绿松石手链") == 8
+    assert r.heard == {"confidence": 0.95, "rivals": [heard[1]], "asked": []}  # 2条 is shown; a full stop is not
     r = say(db, config, "今天卖了多少", confidence=0.95, alternatives=["今天卖了多少", "今天麦了多少"], now=T0 + 3)
     assert not r.committed and r.awaiting is None  # a question is answered whatever else was heard
 
@@ -139,6 +147,7 @@ def test_a_transcript_not_understood_is_read_from_the_rest_of_the_beam(db, confi
     beam = ["麦祭王五两调手链", "卖给王五两条手链", "卖几王五两条手链"]
     r = say(db, config, beam[0], confidence=0.95, hypotheses=beam, now=T0 + 3)
     assert r.awaiting == "confirm" and not r.committed and "王五" in r.reply
+    assert [(a["reason"], a["detail"]) for a in r.heard["asked"]] == [("beam", "卖给王五两条手链")]  # for operators
     assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
     r = say(db, config, "对", now=T0 + 6)
     assert r.committed and stock(shop, "绿松石手链") == 8 and order_count(db) == 1
@@ -190,6 +199,7 @@ def test_price_far_from_the_old_one_asks_first(db, config, shop):
     r = say(db, config, "蜂蜜价格改成三百")
     assert r.awaiting == "confirm" and "三十块" in r.reply and "三百块" in r.reply
     assert shop.product("蜂蜜")["price_fen"] == 3000
+    assert r.heard == {"confidence": None, "rivals": [], "asked": [{"reason": "far_amount", "detail": None}]}
     r = say(db, config, "是的", now=T0 + 1)
     assert r.committed and shop.product("蜂蜜")["price_fen"] == 30000
 
@@ -201,8 +211,9 @@ def test_near_price_change_commits_with_read_back(db, config, shop):
 
 
 def test_remove_product_always_confirms(db, config, shop):
-    r = say(db, config, "下架蜂蜜")
+    r = say(db, config, "下架蜂蜜", confidence=0.9, alternatives=["下架蜂蜜", "下架蜂蜜吧"])
     assert r.awaiting == "confirm" and shop.find_product("蜂蜜") is not None
+    assert r.heard == {"confidence": 0.9, "rivals": ["下架蜂蜜吧"], "asked": [{"reason": "always", "detail": None}]}
     r = say(db, config, "对", now=T0 + 1)
     assert r.committed and shop.find_product("蜂蜜") is None
 

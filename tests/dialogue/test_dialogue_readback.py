@@ -33,3 +33,23 @@ def test_an_over_long_name_is_not_read_back(db, config, text, role, lang):
 def test_a_plausible_unknown_name_is_still_read_back(db, config):
     assert "紫色独角兽" in say(db, config, "紫色独角兽多少钱", role="buyer").reply
     assert "purple unicorn" in say(db, config, "how much is the purple unicorn", role="buyer", lang="en").reply
+
+
+def test_each_read_back_keeps_why_it_asked(db, config, shop):
+    """A seller's voice notes that are read back: the turn keeps the reason the console shows, one per cause,
+    and nothing changes until she says yes (a turn made at once keeps no reason)."""
+    def asked(text: str, at: float, **kw) -> list[tuple[str, str | None]]:
+        r = say(db, config, text, confidence=kw.pop("confidence", 0.95), now=at, **kw)
+        assert r.heard is not None and not r.committed
+        say(db, config, "不对", now=at + 1)  # nothing waits for the next case
+        return [(a["reason"], a["detail"]) for a in r.heard["asked"]]
+
+    made = say(db, config, "卖了两条绿松石手链给张三", confidence=0.95)
+    assert made.committed and made.heard == {"confidence": 0.95, "rivals": [], "asked": []}
+    assert asked("车销", 10) == [("sound_match", None)]  # 撤销 by its sound: the undo is offered
+    assert asked("卖了十来条绿松石手链", 20) == [("approximate", None)]
+    assert asked("绿松石手链价格改成122", 30) == [("odd_price", None)]  # 一百二 written as digits?
+    assert asked("卖了一条绿松石手链给张山", 40) == [("customer_sound", "张三")]
+    assert asked("蜂蜜进货五瓶", 50, confidence=0.52) == [("low_confidence", "0.52")]
+    assert shop.product("绿松石手链")["stock"] == 8 and shop.product("绿松石手链")["price_fen"] == 20000
+    assert shop.product("蜂蜜")["stock"] == 20 and len(shop.list_orders()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -96,9 +97,15 @@ def _where(access: Access, f: Filters, tz: str, low_conf: float) -> tuple[str, l
     return " AND ".join(where), params
 
 
+# the message's turn as the dialogue kept it (its hearing: voicebot/dialogue/doubts.py)
+_TURN = "FROM dialogue_turns t WHERE t.turn_id = CAST(m.id AS TEXT) AND t.shop_id = m.shop_id"
+# a word heard below the cut (Vosk), or the whole note (Whisper decodes without word confidences)
 LOW_CONFIDENCE = (
-    "EXISTS (SELECT 1 FROM json_each(COALESCE(m.words_json, '[]')) w"
-    " WHERE CAST(json_extract(w.value, '$.conf') AS DOUBLE PRECISION) < ?)"
+    "EXISTS (SELECT 1 FROM (SELECT CAST(? AS DOUBLE PRECISION) AS cut) k WHERE"
+    " EXISTS (SELECT 1 FROM json_each(COALESCE(m.words_json, '[]')) w"
+    " WHERE CAST(json_extract(w.value, '$.conf') AS DOUBLE PRECISION) < k.cut)"
+    f" OR EXISTS (SELECT 1 {_TURN} AND CAST(json_extract(t.result_json, '$.heard.confidence') AS DOUBLE PRECISION)"
+    " < k.cut))"
 )
 _FROM = ("FROM messages m LEFT JOIN customers c ON c.shop_id = m.shop_id AND c.channel = m.channel"
          " AND c.channel_user_id = m.user")
@@ -108,8 +115,20 @@ _COLUMNS = (
     " json_extract(m.intent_json, '$.intent') AS intent, c.id AS customer_id, c.display_name,"
     " COALESCE(c.role, 'buyer') AS role,"
     " (SELECT group_concat(alias, ', ') FROM customer_aliases a WHERE a.shop_id = c.shop_id"
-    " AND a.customer_id = c.id) AS aliases"
+    " AND a.customer_id = c.id) AS aliases,"
+    f" (SELECT json_extract(t.result_json, '$.heard.asked') {_TURN}) AS asked_json"
 )
+
+
+def _asked(rows: list[Row]) -> list[Row]:
+    """Each row's ``asked``: the reasons its turn read a change back instead of acting (codes), if any."""
+    for r in rows:
+        try:
+            asked = json.loads(r.pop("asked_json") or "[]")
+        except ValueError:
+            asked = []
+        r["asked"] = [a["reason"] for a in asked if isinstance(a, dict) and isinstance(a.get("reason"), str)]
+    return rows
 
 
 def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str, low_conf: float,
@@ -122,7 +141,7 @@ def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str
             where += " AND m.id < ?"
             params.append(int(f.before))
         sql = f"SELECT {_COLUMNS}, 1 AS matched {_FROM} WHERE {where} ORDER BY m.id DESC LIMIT {int(limit)}"
-        return list(db.query(sql, params))
+        return _asked(list(db.query(sql, params)))
     before = int(f.before) if f.before.isdigit() and len(f.before) < 19 else None
     sql = (
         f"WITH hits AS (SELECT m.id, m.shop_id, m.channel, m.user {_FROM} WHERE {where}),"
@@ -131,7 +150,7 @@ def conversations(db: sqlite_utils.Database, access: Access, f: Filters, tz: str
         + (" WHERE m.id < ?" if before is not None else "")
         + f" ORDER BY m.id DESC LIMIT {int(limit)}"
     )
-    return list(db.query(sql, params + ([before] if before is not None else [])))
+    return _asked(list(db.query(sql, params + ([before] if before is not None else []))))
 
 
 def choices(db: sqlite_utils.Database, access: Access) -> Row:

@@ -1,4 +1,5 @@
-"""One message: what was heard (audio, words by confidence), understood, done and said; and its correction."""
+"""One message: what was heard (audio, words by confidence, what else it could have been and why the bot asked),
+understood, done and said; and its correction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicebot.app_keys import CONFIG
-from voicebot.console import corrections
+from voicebot.console import corrections, doubts
 from voicebot.console.access import Access
 from voicebot.console.corrections import CorrectionError, MessageNotFound
 from voicebot.console.notice import send_notice
@@ -53,6 +54,7 @@ def _details(db: sqlite_utils.Database, seen: Access, message_id: int) -> dict[s
         "replies": replies,
         "action": action,
         "corrections": corrections.for_message(db, message_id, shop_id),
+        "heard": doubts.heard(db, message_id, shop_id),
         "shop_name": seen.shops.get(shop_id, "(no shop yet)"),
     }
 

@@ -20,6 +20,7 @@ from voicebot.dialogue import ports, replies
 from voicebot.dialogue.acts import Acts
 from voicebot.dialogue.answers import NEEDS_PRODUCT, Answers, leftover
 from voicebot.dialogue.awaiting import Awaiting, Pending
+from voicebot.dialogue.doubts import Doubt, heard_record
 from voicebot.dialogue.expiry import expire_orders
 from voicebot.dialogue.order_acts import OrderActs
 from voicebot.dialogue.plan import Plan
@@ -82,6 +83,8 @@ class _Turn:
         about = t.role == "buyer" and product in t.catalog and kind in BUYER_CONTEXT
         about = about and not self.used_context  # one follow-up only
         t.state["context"] = {"product": product, "at": t.now} if about else None
+        asked = t.asked if result.awaiting in (Awaiting.CONFIRM, Awaiting.UNDO_OFFER) else []
+        result.heard = heard_record(t.heard.text, t.confidence, t.alternatives, asked)
         return result
 
     def from_context(self, it: Intent) -> Intent:
@@ -123,25 +126,29 @@ class _Turn:
         a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
         t = self.t
         said = ports.understand(heard, t.role, list(t.catalog))
-        asks = said.name in ASK_WHEN_UNSURE
-        unsure = (asks and (t.unsure or said.unsure or self.doubted(said))) or said.approximate
-        it = said.copy(utterance=heard.text, unsure=unsure)
+        t.doubts = self.doubts(said) if said.name in ASK_WHEN_UNSURE else []
+        if said.approximate:
+            t.doubts.append(Doubt("approximate"))
+        it = said.copy(utterance=heard.text, unsure=bool(t.doubts))
         if it.name in NEEDS_PRODUCT and not it.product and not it.candidates:
             it = self.from_context(it.copy(spoken=leftover(heard, it.name)))
             if self.used_context and t.voice and it.spec.changes_shop:
                 # heard, not typed: "배 얼마예요" misheard as "한 개 주세요" would order the pear of the last
                 # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
                 it = it.copy(unsure=True, from_context=True)
+                t.doubts.append(Doubt("from_context", it.product))
         if it.customer and t.voice and it.spec.changes_shop:
             known = ports.customer_by_sound(t.db, it.customer, t.lang)
             if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
                 it = it.copy(customer=known, unsure=True)
+                t.doubts.append(Doubt("customer_sound", known))
         return it, said.unsure
 
     def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
         """The transcript said nothing understood: the first of the recogniser's other hypotheses that does
         (绿松石手链多少鲜 beside 绿松石手链多少钱), a question answered, a change always read back first."""
         t = self.t
+        doubts, used_context = t.doubts, self.used_context
         for text in dict.fromkeys(t.hypotheses[1:]):
             if text == t.heard.text:
                 continue
@@ -149,24 +156,39 @@ class _Turn:
             if other.name == "unknown" or self.repair.is_greeting(text):
                 continue
             if other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo":
-                return it, by_sound  # a change that is never read back is never taken from a guess
+                break  # a change that is never read back is never taken from a guess
             log_event("dialogue_beam_reading", intent=other.name, rank=t.hypotheses.index(text))
+            t.doubts.insert(0, Doubt("beam", text))
             return other.copy(unsure=True), True  # as if by sound: an undo is offered, not done
+        t.doubts, self.used_context = doubts, used_context
         return it, by_sound
 
-    def doubted(self, said: Intent) -> bool:
-        """Whether the recogniser's rivals (hypotheses it rated nearly as high) read as another change: another
-        command, or another value for a slot both name. Then what was heard is not sure, whatever its
-        confidence, and the change is read back. A rival the NLU cannot read, or that lacks a slot, offers no
-        other change (一经茶叶 beside 一斤茶叶)."""
+    def doubts(self, said: Intent) -> list[Doubt]:
+        """Why a change heard as ``said`` is not sure: a low confidence, a word matched by its sound, or else
+        a rival (:meth:`rival`)."""
+        t = self.t
+        out = [Doubt("low_confidence", f"{t.confidence:.2f}")] if t.unsure and t.confidence is not None else []
+        if said.unsure:
+            out.append(Doubt("sound_match"))
+        if not out:  # the rivals are read only when nothing else made the change unsure (NLU passes)
+            rival = self.rival(said)
+            if rival is not None:
+                out.append(Doubt("rival", rival))
+        return out
+
+    def rival(self, said: Intent) -> str | None:
+        """The first of the recogniser's rivals (hypotheses it rated nearly as high) that reads as another
+        change: another command, or another value for a slot both name. Then what was heard is not sure,
+        whatever its confidence, and the change is read back. A rival the NLU cannot read, or that lacks a
+        slot, offers no other change (一经茶叶 beside 一斤茶叶)."""
         t = self.t
         for text in dict.fromkeys(t.alternatives[:DOUBT_HYPOTHESES]):
             if text == t.heard.text:
                 continue  # the transcript itself (usually the beam's best): already read as ``said``
             other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
             if rival_change(said, other):
-                return True
-        return False
+                return text
+        return None
 
     def any_time(self, it: Intent, by_sound: bool, pending: Pending | None) -> TurnResult | None:
         """``repeat``, ``help`` and ``undo`` work at any point (undo takes back the waiting question first)."""
@@ -186,8 +208,10 @@ class _Turn:
         self.ask.clear()
         last = t.state.get("last_done") or {}
         if by_sound and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
+            t.asked = [d for d in t.doubts if d.reason == "beam"] or [Doubt("sound_match")]
             return self.ask.wait(it, Awaiting.UNDO_OFFER, t.say("offer_undo", what=last["summary"]))
         if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
+            t.asked = list(t.doubts)
             return self.acts.ask_undo(it)
         return self.acts.undo(it)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from voicebot import intents
 from voicebot.dialogue import plausible, ports
+from voicebot.dialogue.doubts import Doubt
 from voicebot.dialogue.turn import Turn
 from voicebot.intents import Intent
 from voicebot.lang.packs import load_pack
@@ -24,10 +25,25 @@ class ReadBack:
         self.t = turn
 
     def needs_confirm(self, it: Intent) -> bool:
-        kind = it.name
-        if kind in ALWAYS_CONFIRM or (kind in MONEY_STOCK and it.unsure):
-            return True
-        return kind in MONEY_STOCK and (self.implausible(it) or self.odd_heard_price(it))
+        """Whether ``it`` is read back; the reasons are kept in ``turn.asked`` (the turn's record shows them)."""
+        self.t.asked = self.reasons(it)
+        return bool(self.t.asked)
+
+    def reasons(self, it: Intent) -> list[Doubt]:
+        """Why ``it`` would be read back (none: it is made at once)."""
+        kind, t, out = it.name, self.t, []
+        if kind in ALWAYS_CONFIRM:
+            out.append(Doubt("always"))
+        if kind not in MONEY_STOCK:
+            return out
+        if it.unsure:  # why this note was heard unsure, or an earlier note of the same exchange
+            unsure = [Doubt("low_confidence", f"{t.confidence:.2f}")] if t.unsure and t.confidence is not None else []
+            out += t.doubts or unsure or [Doubt("unsure")]
+        if self.implausible(it):
+            out.append(Doubt("far_amount"))
+        if self.odd_heard_price(it):
+            out.append(Doubt("odd_price"))
+        return out
 
     def implausible(self, it: Intent) -> bool:
         """An amount far from what the shop holds (plausible.py): read back even when heard clearly."""

@@ -9,6 +9,7 @@ from typing import Any
 from voicebot.config import Config
 from voicebot.dialogue import ports, replies
 from voicebot.dialogue.awaiting import Awaiting
+from voicebot.dialogue.doubts import Doubt
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import State
 from voicebot.intents import Intent
@@ -29,11 +30,16 @@ class TurnResult:
     notify: list[tuple[str, str, str]] = field(default_factory=list)
     photo_product: str | None = None
     error_code: str | None = None
+    # a voice turn's hearing (doubts.heard_record): its confidence, the recogniser's rivals, and why the
+    # turn read a change back instead of acting; kept with the turn for the operator console
+    heard: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON (``voicebot chat --json``, the record of a turn): the intent in its public form."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["intent"], out["notify"] = self.intent.to_public(), [list(n) for n in self.notify]
+        if self.heard is None:
+            del out["heard"]  # typed text: the record as it always was
         return out
 
     @classmethod
@@ -62,6 +68,7 @@ class Turn:
         self.db, self.config, self.channel, self.user_id = db, config, channel, user_id
         self.role, self.lang, self.now, self.state = role, lang, now, state
         self.voice = confidence is not None  # heard by a recogniser (typed text carries no confidence)
+        self.confidence = confidence
         self.unsure = confidence is not None and confidence < config.dialogue.confirm_below_confidence
         self.catalog = ports.catalog_rows(db)
         self.shop = Shop(db, config)
@@ -71,6 +78,8 @@ class Turn:
         self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
         self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard, nearly as likely (its rivals)
         self.hypotheses: tuple[str, ...] = ()  # its whole beam, best first
+        self.doubts: list[Doubt] = []  # why this turn's reading is unsure (set as it is understood)
+        self.asked: list[Doubt] = []  # why this turn read a change back instead of making it
 
     def reading(self, text: str) -> Heard:
         """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""
