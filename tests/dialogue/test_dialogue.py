@@ -144,7 +144,7 @@ def test_a_transcript_not_understood_is_read_from_the_rest_of_the_beam(db, confi
     beam = ["绿松石手链多少鲜?", "绿松石手链多少钱?", "绿松石手链多少线?"]
     r = say(db, config, beam[0], role="buyer", user="zhang", confidence=0.95, hypotheses=beam)
     assert r.intent.name == "ask_price" and "两百" in r.reply and not r.committed
-    beam = ["麦祭王五两调手链", "卖给王五两条手链", "卖几王五两条手链"]
+    beam = ["迈进王五两调手链", "卖给王五两条手链", "在几王五量调手链"]
     r = say(db, config, beam[0], confidence=0.95, hypotheses=beam, now=T0 + 3)
     assert r.awaiting == "confirm" and not r.committed and "王五" in r.reply
     assert [(a["reason"], a["detail"]) for a in r.heard["asked"]] == [("beam", "卖给王五两条手链")]  # for operators
