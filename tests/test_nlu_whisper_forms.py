@@ -21,8 +21,9 @@ def _cases() -> list[dict]:
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["text"])
 def test_whisper_written_command_is_understood(case: dict) -> None:
-    got = understand(case["text"], case["lang"], case["role"], case["products"].split(",")).to_contract()
-    assert got == case["expect"]
+    customers = case["customers"].split(",") if "customers" in case else None  # the shop's known customers
+    got = understand(case["text"], case["lang"], case["role"], case["products"].split(","), customers=customers)
+    assert got.to_contract() == case["expect"]
 
 
 def test_traditional_characters_become_simplified() -> None:
@@ -64,3 +65,35 @@ def test_a_name_after_a_misheard_to_is_read_back_and_is_no_price(text: str) -> N
 def test_a_sale_whose_name_was_cut_off_is_read_back(text: str, approximate: bool) -> None:
     it = understand(text, "zh", "seller", ["绿松石手链", "蜂蜜", "茶叶", "核桃", "香菇"])
     assert it.name == "record_sale" and it.customer is None and it.approximate is approximate
+
+
+CUSTOMERS = ["张三", "李四", "王五"]
+
+
+@pytest.mark.parametrize(("text", "customer", "unsure", "approximate"), [
+    ("卖了两条手链给江山。", "张三", True, False),  # a known customer by her sound only: read back
+    ("卖了三瓶蜂蜜的理事。", "李四", True, True),  # by sound, after a misheard "to"
+    ("卖了两条手链给张三", "张三", False, False),  # as she calls her: no question
+    ("卖了三瓶蜂蜜的李四。", "李四", False, False),  # her own name after a misheard "to": no guess
+    ("卖这王五两斤核桃。", "王五", False, False),
+    ("卖这王五十斤核桃。", "王五", False, True),  # 王五 and 十斤, or 王 and 五十斤: read back
+    ("卖了三瓶蜂蜜的赵六。", "赵六", False, True),  # a new name after a misheard "to" stays a guess
+    ("卖了两斤核桃给赵六", "赵六", False, False),  # a new name said plainly is a new customer
+])
+def test_a_known_customer_heard_by_sound_is_read_back_and_by_name_is_not(
+    text: str, customer: str, unsure: bool, approximate: bool
+) -> None:
+    it = understand(text, "zh", "seller", ["绿松石手链", "蜂蜜", "茶叶", "核桃", "香菇"], customers=CUSTOMERS)
+    assert (it.name, it.customer, it.unsure, it.approximate) == ("record_sale", customer, unsure, approximate)
+
+
+def test_a_name_that_sounds_like_two_known_customers_is_read_back_as_heard() -> None:
+    it = understand("卖了两斤核桃给张山", "zh", "seller", ["核桃"], customers=["张三", "章三"])
+    assert (it.customer, it.unsure) == ("张山", True)
+
+
+def test_a_price_tail_is_no_customer() -> None:
+    # 八毛五 is 0.85 yuan: its 毛五 (毛 is a surname) is no customer, known customers or not
+    for customers in (None, [], CUSTOMERS):
+        it = understand("卖了两斤核桃八毛五", "zh", "seller", ["核桃"], customers=customers)
+        assert (it.customer, it.price, it.quantity) == (None, 0.85, 2)

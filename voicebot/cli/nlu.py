@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from voicebot.asr.vocabulary import model_vocabulary
 from voicebot.cli.options import print_json, with_config
 from voicebot.cli.shop import shop_option
 from voicebot.config import Config, ShopConfig
+from voicebot.dialogue.ports import KNOWN_CUSTOMERS
 from voicebot.intents import CONTRACT_KEYS, SPECS
 from voicebot.lang.packs import available_languages
 from voicebot.nlu.grammar import grammar_phrases
@@ -30,11 +32,20 @@ ROLES = click.Choice(["seller", "buyer"])
 def catalog_products(config: Config, shop_name: str | None = None) -> list[str]:
     """Names of the active products of the shop (or the only shop) in the configured database (empty when
     there is none yet)."""
+    return _from_shop(config, shop_name, lambda shop: shop.product_names())
+
+
+def known_customers(config: Config, shop_name: str | None = None) -> list[str]:
+    """The names the shop's customers were called by, as the dialogue hears names (empty without a database)."""
+    return _from_shop(config, shop_name, lambda shop: shop.spoken_names(KNOWN_CUSTOMERS))
+
+
+def _from_shop(config: Config, shop_name: str | None, read: Callable[[Shop], list[str]]) -> list[str]:
     if not config.storage.url and not Path(config.db_path).is_file():
         return []
     with Shop.open(config) as village:
         try:
-            return village.other(shops.pick_shop(village.village, shop_name)["id"]).product_names()
+            return read(village.other(shops.pick_shop(village.village, shop_name)["id"]))
         except ShopError as e:
             raise click.ClickException(str(e)) from None
 
@@ -48,15 +59,17 @@ def _split(products: str | None) -> list[str] | None:
 @click.option("--lang", type=LANGS, default=ShopConfig.language, show_default=True, help="Language pack.")
 @click.option("--role", type=ROLES, default="seller", show_default=True, help="Who is speaking.")
 @click.option("--products", default=None, help="Comma-separated catalog (default: the configured database).")
-@click.option("--batch", is_flag=True, help="Read JSON lines (lang, role, products, text) from stdin.")
+@click.option("--customers", default=None,
+              help="Comma-separated known customers' names (default: the configured database's).")
+@click.option("--batch", is_flag=True, help="Read JSON lines (lang, role, products, customers, text) from stdin.")
 @click.option("--full", is_flag=True, help="Also print the extras (approximate, ambiguous, unit, period ...).")
 @click.option("--contract", is_flag=True, help="Print the intent contract: every intent, its role, slots and handler.")
 @click.option("--json", "as_json", is_flag=True, help="With --contract: one JSON object instead of a table.")
 @shop_option
 @with_config
 def nlu(
-    text: str | None, lang: str, role: str, products: str | None, batch: bool, full: bool, contract: bool,
-    as_json: bool, shop_name: str | None, config: Config,
+    text: str | None, lang: str, role: str, products: str | None, customers: str | None, batch: bool, full: bool,
+    contract: bool, as_json: bool, shop_name: str | None, config: Config,
 ) -> None:
     """Turn a transcript into one intent: one JSON line with intent, product, quantity, price, customer.
 
@@ -64,6 +77,7 @@ def nlu(
     Example:
       voicebot nlu --lang zh --role seller --products "绿松石手链,蜂蜜" "卖了两条手链给张三"
       {"intent": "record_sale", "product": "绿松石手链", "quantity": 2, "price": null, "customer": "张三"}
+      voicebot nlu --products "绿松石手链,蜂蜜" --customers "张三,李四" "卖了两条手链给江山"   # 张三, unsure
       echo '{"lang": "en", "role": "buyer", "products": "honey", "text": "how much is the honey"}' \\
         | voicebot nlu --batch
       voicebot nlu --contract          # the intents, their slots and handlers (--json for JSON)
@@ -74,6 +88,7 @@ def nlu(
     if as_json:
         raise click.UsageError("--json goes with --contract (an intent is always printed as JSON)")
     default_catalog: list[str] | None = None
+    default_customers: list[str] | None = None
 
     def catalog(given: list[str] | None) -> list[str]:
         nonlocal default_catalog
@@ -83,14 +98,22 @@ def nlu(
             default_catalog = catalog_products(config, shop_name)
         return default_catalog
 
-    def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str]) -> None:
-        result = understand(intent_text, lang_, role_, catalog_)
+    def known(given: list[str] | None) -> list[str]:
+        nonlocal default_customers
+        if given is not None:
+            return given
+        if default_customers is None:
+            default_customers = known_customers(config, shop_name)
+        return default_customers
+
+    def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str], customers_: list[str]) -> None:
+        result = understand(intent_text, lang_, role_, catalog_, customers=customers_ if role_ == "seller" else [])
         print_json(result.to_dict() if full else result.to_contract())
 
     if not batch:
         if text is None:
             raise click.UsageError("give TEXT, or --batch to read JSON lines from stdin")
-        emit(text, lang, role, catalog(_split(products)))
+        emit(text, lang, role, catalog(_split(products)), known(_split(customers)) if role == "seller" else [])
         return
     for lineno, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -101,7 +124,13 @@ def nlu(
             if isinstance(line_products, list):
                 line_products = ",".join(line_products)
             given = _split(line_products) if line_products is not None else _split(products)
-            emit(str(case.get("text", "")), case.get("lang", lang), case.get("role", role), catalog(given))
+            line_customers = case.get("customers")
+            if isinstance(line_customers, list):
+                line_customers = ",".join(line_customers)
+            named = _split(line_customers) if line_customers is not None else _split(customers)
+            line_role = case.get("role", role)
+            emit(str(case.get("text", "")), case.get("lang", lang), line_role, catalog(given),
+                 known(named) if line_role == "seller" else [])
         except (ValueError, AttributeError) as e:
             raise click.ClickException(f"stdin line {lineno}: {e}") from None
         sys.stdout.flush()

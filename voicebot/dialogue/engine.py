@@ -125,7 +125,7 @@ class _Turn:
         """The intent of the words (a product it lacks named by the words left over, or by the last turn for
         a buyer's follow-up), and whether the NLU read it by its sound (车销 as 撤销)."""
         t = self.t
-        said = ports.understand(heard, t.role, list(t.catalog))
+        said = ports.understand(heard, t.role, list(t.catalog), t.customers)
         t.doubts = self.doubts(said) if said.name in ASK_WHEN_UNSURE else []
         if said.approximate:
             t.doubts.append(Doubt("approximate"))
@@ -137,11 +137,6 @@ class _Turn:
                 # turn unasked; a change whose product nobody said is read back first ("您是要一个梨吗？")
                 it = it.copy(unsure=True, from_context=True)
                 t.doubts.append(Doubt("from_context", it.product))
-        if it.customer and t.voice and it.spec.changes_shop:
-            known = ports.customer_by_sound(t.db, it.customer, t.lang)
-            if known is not None:  # 卖给张山 heard where 张三 buys: her customer, read back first
-                it = it.copy(customer=known, unsure=True)
-                t.doubts.append(Doubt("customer_sound", known))
         return it, said.unsure
 
     def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
@@ -168,7 +163,9 @@ class _Turn:
         a rival (:meth:`rival`)."""
         t = self.t
         out = [Doubt("low_confidence", f"{t.confidence:.2f}")] if t.unsure and t.confidence is not None else []
-        if said.unsure:
+        if said.unsure and said.customer and said.customer not in t.heard.norm:
+            out.append(Doubt("customer_sound", said.customer))  # 江山 heard where 张三 buys: her customer
+        elif said.unsure:
             out.append(Doubt("sound_match"))
         if not out:  # the rivals are read only when nothing else made the change unsure (NLU passes)
             rival = self.rival(said)
@@ -185,7 +182,7 @@ class _Turn:
         for text in dict.fromkeys(t.alternatives[:DOUBT_HYPOTHESES]):
             if text == t.heard.text:
                 continue  # the transcript itself (usually the beam's best): already read as ``said``
-            other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog))
+            other = ports.understand(Heard.read(text, t.lang), t.role, list(t.catalog), t.customers)
             if rival_change(said, other):
                 return text
         return None
@@ -320,7 +317,7 @@ def _run_turn(
         result.reply = replies.sentences(lang, note, result.reply)
     if result.intent.spec.changes_shop or result.intent.name == "place_order":
         # 我要两斤腊肉，再要一瓶米酒: one command a turn; the second is said back, never dropped without a word
-        rest = ports.second_command(text, lang, role, list(turn.t.catalog))
+        rest = ports.second_command(text, lang, role, list(turn.t.catalog), turn.t.customers)
         if rest:
             result.reply = replies.sentences(lang, result.reply, turn.t.say("say_again", what=rest))
     if result.intent.name != "repeat":

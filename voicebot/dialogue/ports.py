@@ -22,7 +22,6 @@ from voicebot.nlu.intents import second_command as nlu_second_command
 from voicebot.nlu.matching import find_product
 from voicebot.nlu.normalize import normalize
 from voicebot.nlu.numbers import parse_number as nlu_parse_number
-from voicebot.nlu.sounds import sound_key, sound_rules
 from voicebot.shop import actions, catalog, customers, orders
 from voicebot.shop import quantity as shop_quantity
 from voicebot.shop.errors import InvalidValue, NothingToUndo, OutOfStock, ShopError, TooManyPending
@@ -35,20 +34,24 @@ from voicebot.store.scoped import ShopDb
 __all__ = ["MoneyError", "NothingToUndo", "OutOfStock", "ShopError", "TooManyPending", "to_fen"]
 
 Row = dict[str, Any]
+KNOWN_CUSTOMERS = 200  # the most recently named customers a name is heard as
 
 # --- NLU -----------------------------------------------------------------------------------------
 
 
-def understand(heard: Heard, role: str, products: list[str]) -> Intent:
+def understand(heard: Heard, role: str, products: list[str], customers: list[str] | None = None) -> Intent:
     """The NLU's intent as the dialogue takes it: an ambiguous product's candidates only when there are
-    several to choose from."""
-    intent = nlu_understand(heard.text, heard.lang, role, products, norm=heard.norm)
+    several to choose from. ``customers``: the shop's known customers (a name heard as one of them by its
+    sound is that customer, read back first)."""
+    intent = nlu_understand(heard.text, heard.lang, role, products, norm=heard.norm, customers=customers)
     return intent if len(intent.candidates or ()) > 1 else intent.copy(candidates=None)
 
 
-def second_command(text: str, lang: str, role: str, products: list[str]) -> str | None:
+def second_command(
+    text: str, lang: str, role: str, products: list[str], customers: list[str] | None = None
+) -> str | None:
     """The words of a second command said after the first in ``text`` (None when there is none)."""
-    return nlu_second_command(text, lang, role, products)
+    return nlu_second_command(text, lang, role, products, customers)
 
 
 def parse_number(text: str, lang: str, slot: str) -> tuple[int | float, bool] | None:
@@ -116,17 +119,9 @@ def actor_id(db: ShopDb, channel: str, user_id: str, role: str, lang: str) -> in
     return row["id"]
 
 
-def customer_by_sound(db: ShopDb, name: str, lang: str) -> str | None:
-    """The one known customer a new name sounds exactly like (张山 / 章三 for 张三, once the language's sound
-    merges are applied), or None: the name is known, sounds like nobody, or like several."""
-    known = customers.spoken_names(db, limit=200)
-    if name in known or sound_rules(lang) is None:
-        return None
-    key = sound_key(name, lang)
-    if not all(key):
-        return None
-    alike = [n for n in known if sound_key(n, lang) == key]
-    return alike[0] if len(alike) == 1 else None
+def known_customers(db: ShopDb) -> list[str]:
+    """The names the seller has called her customers by (the NLU hears a name as one of them by its sound)."""
+    return customers.spoken_names(db, limit=KNOWN_CUSTOMERS)
 
 
 def display_name(db: ShopDb, customer_id: int | None) -> str | None:

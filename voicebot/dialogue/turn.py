@@ -3,6 +3,7 @@ replies in the user's language that every collaborator of the turn builds its an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -80,6 +81,11 @@ class Turn:
         self.hypotheses: tuple[str, ...] = ()  # its whole beam, best first
         self.doubts: list[Doubt] = []  # why this turn's reading is unsure (set as it is understood)
         self.asked: list[Doubt] = []  # why this turn read a change back instead of making it
+
+    @functools.cached_property
+    def customers(self) -> list[str]:
+        """The shop's known customers' names (a seller's sale to 江山 is heard as her 张三, read back)."""
+        return ports.known_customers(self.db) if self.role == "seller" else []
 
     def reading(self, text: str) -> Heard:
         """``text`` read: this turn's own reading, or (the words of an earlier turn) a new one."""

@@ -110,6 +110,7 @@ class Intent:
         out = self.to_contract()
         out.update({k: getattr(self, k) for k in ("approximate", "period", "unit", "total", *_NLU)})
         out["ambiguous"] = list(self.candidates or ())
+        out["unsure"] = self.unsure  # heard by its sound only (a customer's name, a product): read back first
         return out
 
     @classmethod

@@ -101,8 +101,9 @@ def _zh_numeral(text: str, start: int, end: int, run: str) -> tuple[float, int, 
     return None if value is None else (value, end, approximate)
 
 
-def _zh_tenths(text: str, end: int, pack: Pack) -> tuple[float, int]:
-    """两块五 / 一块五毛: a single digit after 块 is tenths, unless a counter follows (三十块一斤).
+def _zh_tenths(text: str, end: int, pack: Pack, after: tuple[str, ...] = ("毛钱", "毛", "角")) -> tuple[float, int]:
+    """两块五 / 一块五毛: a single digit after 块 is tenths, unless a counter follows (三十块一斤); ``after``:
+    the unit that may name them (八毛五分: 分 after a digit after 毛).
 
     Returns (tenths, end after them); (0, end) when there are none."""
     if not (
@@ -112,13 +113,13 @@ def _zh_tenths(text: str, end: int, pack: Pack) -> tuple[float, int]:
         and not (end + 1 < len(text) and text[end + 1] in "十百千万亿")
     ):
         return 0.0, end
-    after = unit_at(text, end + 1, pack.units)
+    unit = unit_at(text, end + 1, pack.units)
     # 十五块一块 (a bar of soap at 15): a unit other than 毛/角 after the digit makes it a new number.
-    if after is not None and after not in _JIAO:
+    if unit is not None and unit not in after:
         return 0.0, end
     tenths, end = _ZH_SINGLE[text[end]] / 10, end + 1
-    jiao = unit_at(text, end, ("毛钱", "毛", "角"))
-    return tenths, end + (len(jiao) if jiao else 0)
+    named = unit_at(text, end, after) if text.startswith(after, end) else None
+    return tenths, end + (len(named) if named else 0)
 
 
 # Two neighbouring digits say "one or two" (一两个, 三两斤, 三四十斤): approximate, the larger one read back.
@@ -164,6 +165,8 @@ def find_zh(text: str, pack: Pack) -> list[Number]:
         if unit in _JIAO:
             value, kind = value / 10, "money"
             end += len(unit)
+            cents, end = _zh_tenths(text, end, pack, after=("分",))  # 八毛五: a digit after 毛 is fen (0.85)
+            value += cents / 10
         elif unit in pack.money_units:
             kind = "money"
             end += len(unit)

@@ -45,6 +45,8 @@ class SoundRules:
     near_initials: tuple[tuple[str, str], ...] = ()  # product names only: one syllable may be this near
     near_finals: tuple[tuple[str, str], ...] = ()
     amount_cues: tuple[str, ...] = ()  # a numeral+counter sound ending the sentence after one is the amount
+    name_initials: tuple[tuple[str, str], ...] = ()  # known customers' names only: one syllable may be this near
+    name_finals: tuple[tuple[str, str], ...] = ()
 
 
 @functools.cache
@@ -61,7 +63,9 @@ def sound_rules(lang: str) -> SoundRules | None:
                       int(data.get("word_freq", 0)),
                       by_length((data.get("near") or {}).get("initials") or {}),
                       by_length((data.get("near") or {}).get("finals") or {}),
-                      tuple(data.get("amount_cues", [])))
+                      tuple(data.get("amount_cues", [])),
+                      by_length((data.get("near_names") or {}).get("initials") or {}),
+                      by_length((data.get("near_names") or {}).get("finals") or {}))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -107,6 +111,36 @@ def _near_name(window: str, product: str, lang: str) -> bool:
         return False
     a, b = sound_key(window[differ[0]], lang)[0], sound_key(product[differ[0]], lang)[0]
     return bool(a) and _near(a, lang) == _near(b, lang)
+
+
+@functools.lru_cache(maxsize=8192)
+def _near_in_name(syllable: str, lang: str) -> str:
+    """A merged syllable as near as a name's may be: the near sounds, then the names' own (江 and 张 both 'zan')."""
+    rules = sound_rules(lang)
+    if rules is None or not syllable:
+        return syllable
+    return _merged(_near(syllable, lang), rules.name_initials, rules.name_finals)
+
+
+def sounds_like_names(heard: str, names: list[str], lang: str) -> list[str]:
+    """The ``names`` (known customers) that ``heard``, written otherwise, sounds like: the same merged
+    syllables (张山, 章三 for 张三; 理事 for 李四; 你四 for 李四 once n/l merge), or all but one the same and that
+    one near (江山 for 张三). Empty for a language without sound rules."""
+    if sound_rules(lang) is None:
+        return []
+    key = sound_key(heard, lang)
+    if not all(key):
+        return []
+    out = []
+    for name in names:
+        other = sound_key(name, lang)
+        if name == heard or len(other) != len(key) or not all(other):
+            continue
+        differ = [i for i, (a, b) in enumerate(zip(key, other, strict=True)) if a != b]
+        if not differ or (len(differ) == 1 and len(key) >= 2
+                          and _near_in_name(key[differ[0]], lang) == _near_in_name(other[differ[0]], lang)):
+            out.append(name)
+    return out
 
 
 def sound_key(text: str, lang: str) -> tuple[str, ...]:
