@@ -153,6 +153,19 @@ def test_a_transcript_not_understood_is_read_from_the_rest_of_the_beam(db, confi
     assert r.committed and stock(shop, "绿松石手链") == 8 and order_count(db) == 1
 
 
+def test_a_command_missing_a_slot_is_completed_from_the_beam_and_read_back(db, config, shop):
+    """我要三平送你 (no product) beside 我要三瓶蜂蜜: the same command with what was heard kept, read back first;
+    a hypothesis that says another amount completes nothing (her own words are asked about instead)."""
+    beam = ["我要三平送你", "我要三平奉你", "我要三瓶蜂蜜"]
+    r = say(db, config, beam[0], role="buyer", user="zhang", confidence=0.95, hypotheses=beam)
+    assert r.awaiting == "confirm" and "三瓶蜂蜜" in r.reply and order_count(db) == 0
+    r = say(db, config, "对", role="buyer", user="zhang", now=T0 + 3)
+    assert r.committed and order_count(db) == 1 and stock(shop, "蜂蜜") == 17
+    beam = ["卖了两条", "卖了十二条绿松石手链", "卖了两条。"]
+    r = say(db, config, beam[0], confidence=0.95, hypotheses=beam, now=T0 + 6)
+    assert r.awaiting == "product" and not r.committed and stock(shop, "绿松石手链") == 10
+
+
 def test_the_beam_is_not_read_for_answers_typed_text_or_greetings(db, config, shop):
     """A question waiting gets the transcript itself; typed text has no beam; a beam of greetings and
     murmurs stays not understood; an undo found only in the beam is offered, never done."""

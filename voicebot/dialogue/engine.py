@@ -112,7 +112,7 @@ class _Turn:
         pending = self.ask.pending()
         if it.name == "unknown" and self.repair.is_greeting(heard.text):
             return self.repair.greet(it)
-        if it.name == "unknown" and not pending:
+        if not pending and (it.name == "unknown" or not self.says_all(it)):
             it, by_sound = self.from_beam(it, by_sound)
         at_any_point = self.any_time(it, by_sound, pending)
         if at_any_point is not None:
@@ -139,16 +139,26 @@ class _Turn:
                 t.doubts.append(Doubt("from_context", it.product))
         return it, said.unsure
 
+    def says_all(self, it: Intent) -> bool:
+        """Whether ``it`` has every slot its command needs, and a product the shop has where it needs one."""
+        needs = it.spec.needs_product
+        return all(getattr(it, s) is not None for s in it.spec.required) and (not needs or it.product in self.t.catalog)
+
     def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
-        """The transcript said nothing understood: the first of the recogniser's other hypotheses that does
-        (绿松石手链多少鲜 beside 绿松石手链多少钱), a question answered, a change always read back first."""
+        """The transcript said nothing understood, or a command without a slot it needs (or with a product
+        the shop lacks): the first of the recogniser's other hypotheses that says it all (绿松石手链多少鲜 beside
+        绿松石手链多少钱; 给我来云京茶叶 beside 给我来一斤茶叶: the same command, the slots heard kept), a question
+        answered, a change always read back first."""
         t = self.t
         doubts, used_context = t.doubts, self.used_context
+        heard = {k: v for k, v in it.to_contract().items() if v is not None}
         for text in dict.fromkeys(t.hypotheses[1:]):
             if text == t.heard.text:
                 continue
             other, _ = self.understood(Heard.read(text, t.lang))
             if other.name == "unknown" or self.repair.is_greeting(text):
+                continue
+            if it.name != "unknown" and not (self.says_all(other) and heard.items() <= other.to_contract().items()):
                 continue
             if other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo":
                 break  # a change that is never read back is never taken from a guess
