@@ -40,6 +40,7 @@ async def test_whisper_transcript_has_the_vosk_shape(whisper_asr: Recognizers, t
     assert data["words"] == []
     assert 0 < transcript.confidence <= 1 and transcript.utterance_confidence == transcript.confidence
     assert transcript.alternatives and transcript.alternatives[0] == transcript.text
+    assert transcript.hypotheses[: len(transcript.alternatives)] == transcript.alternatives  # rivals lead the beam
     assert transcript.timings["asr"] > 0
 
 

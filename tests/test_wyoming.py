@@ -24,7 +24,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voicebot.asr.engines import Recognizers
 from voicebot.asr.pool import AsrPool
-from voicebot.asr.wyoming import WyomingRecognizer
+from voicebot.asr.wyoming import WyomingRecognizer, to_transcript
 from voicebot.config import ConfigError, load_config
 from voicebot.testing.speech import espeak_wav, raw_pcm
 from voicebot.testing.speech_servers import RunningServer, start_faster_whisper, start_speech_server
@@ -493,3 +493,14 @@ async def test_whisper_on_the_speech_server_is_steered_as_the_local_pool(
     # and the utterance's confidence and the other hypotheses, which decide read-backs
     assert remote.utterance_confidence == local.utterance_confidence is not None
     assert remote.alternatives == local.alternatives and len(local.alternatives) > 1
+    assert remote.hypotheses == local.hypotheses and len(local.hypotheses) == 5  # the whole beam
+
+
+def test_a_hostile_servers_other_hearings_are_bounded_strings() -> None:
+    """A speech server is another machine: its rivals and beam arrive as at most 8 strings each, and
+    anything else (a bare string, numbers, objects, a huge list) is dropped, never spread into letters."""
+    extra = {"alternatives": "卖了十二条", "hypotheses": ["卖了两条", 12, {"x": 1}, *(["卖"] * 1000)],
+             "confidence": 7}
+    heard = to_transcript({"text": "卖了两条", "context": {"voicebot": extra}}, "zh", 1.0)
+    assert heard.alternatives == () and heard.utterance_confidence is None
+    assert heard.hypotheses == ("卖了两条", *["卖"] * 7)

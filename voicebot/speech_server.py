@@ -177,7 +177,8 @@ class SpeechHandler(AsyncEventHandler):
         transcript = await self.engines.asr.transcribe(pcm, lang, phrases, fallback)
         extra = {"words": [w.__dict__ for w in transcript.words], "grammar": transcript.grammar,
                  "fallback": transcript.fallback, "model": transcript.model, "duration": transcript.duration,
-                 "confidence": transcript.utterance_confidence, "alternatives": list(transcript.alternatives)}
+                 "confidence": transcript.utterance_confidence, "alternatives": list(transcript.alternatives),
+                 "hypotheses": list(transcript.hypotheses)}
         await self.write_event(WyTranscript(text=transcript.text, language=lang,
                                             context={wire.KEY: extra}).event())
         log_event("speech.transcribe", language=lang, audio_s=round(transcript.duration, 2),

@@ -24,7 +24,7 @@ def en_shop(db, config) -> Shop:
 
 
 def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=None, now=T0,
-        alternatives=()) -> TurnResult:
+        alternatives=(), hypotheses=()) -> TurnResult:
     result = handle_turn(
         db,
         config,
@@ -35,6 +35,7 @@ def say(db, config, text, *, user="boss", role="seller", lang="zh", confidence=N
         text=text,
         confidence=confidence,
         alternatives=alternatives,
+        hypotheses=hypotheses,
         now=now,
     )
     print(f"{role}> {text}\n  bot< {result.reply}  [{result.intent.name} awaiting={result.awaiting}]")
@@ -135,6 +136,50 @@ def test_other_readings_that_mean_the_same_do_not_slow_her_down(db, config, shop
     assert r.heard == {"confidence": 0.95, "rivals": [heard[1]], "asked": []}  # 2条 is shown; a full stop is not
     r = say(db, config, "今天卖了多少", confidence=0.95, alternatives=["今天卖了多少", "今天麦了多少"], now=T0 + 3)
     assert not r.committed and r.awaiting is None  # a question is answered whatever else was heard
+
+
+def test_a_transcript_not_understood_is_read_from_the_rest_of_the_beam(db, config, shop):
+    """Whisper's best says nothing understood; its beam's next hypothesis does: a question is answered, a
+    change is read back in the beam's words however sure the recogniser was, and 对 makes it once."""
+    beam = ["绿松石手链多少鲜?", "绿松石手链多少钱?", "绿松石手链多少线?"]
+    r = say(db, config, beam[0], role="buyer", user="zhang", confidence=0.95, hypotheses=beam)
+    assert r.intent.name == "ask_price" and "两百" in r.reply and not r.committed
+    beam = ["迈进王五两调手链", "卖给王五两条手链", "在几王五量调手链"]
+    r = say(db, config, beam[0], confidence=0.95, hypotheses=beam, now=T0 + 3)
+    assert r.awaiting == "confirm" and not r.committed and "王五" in r.reply
+    assert [(a["reason"], a["detail"]) for a in r.heard["asked"]] == [("beam", "卖给王五两条手链")]  # for operators
+    assert stock(shop, "绿松石手链") == 10 and order_count(db) == 0
+    r = say(db, config, "对", now=T0 + 6)
+    assert r.committed and stock(shop, "绿松石手链") == 8 and order_count(db) == 1
+
+
+def test_a_command_missing_a_slot_is_completed_from_the_beam_and_read_back(db, config, shop):
+    """我要三平送你 (no product) beside 我要三瓶蜂蜜: the same command with what was heard kept, read back first;
+    a hypothesis that says another amount completes nothing (her own words are asked about instead)."""
+    beam = ["我要三平送你", "我要三平奉你", "我要三瓶蜂蜜"]
+    r = say(db, config, beam[0], role="buyer", user="zhang", confidence=0.95, hypotheses=beam)
+    assert r.awaiting == "confirm" and "三瓶蜂蜜" in r.reply and order_count(db) == 0
+    r = say(db, config, "对", role="buyer", user="zhang", now=T0 + 3)
+    assert r.committed and order_count(db) == 1 and stock(shop, "蜂蜜") == 17
+    beam = ["卖了两条", "卖了十二条绿松石手链", "卖了两条。"]
+    r = say(db, config, beam[0], confidence=0.95, hypotheses=beam, now=T0 + 6)
+    assert r.awaiting == "product" and not r.committed and stock(shop, "绿松石手链") == 10
+
+
+def test_the_beam_is_not_read_for_answers_typed_text_or_greetings(db, config, shop):
+    """A question waiting gets the transcript itself; typed text has no beam; a beam of greetings and
+    murmurs stays not understood; an undo found only in the beam is offered, never done."""
+    say(db, config, "上架核桃", confidence=0.95)  # asks the price
+    r = say(db, config, "嗯嗯", confidence=0.95, hypotheses=["嗯嗯", "卖了两条手链"], now=T0 + 3)
+    assert not r.committed and stock(shop, "绿松石手链") == 10
+    r = say(db, config, "你好", confidence=0.95, hypotheses=["你好", "您好"], now=T0 + 200)
+    assert not r.committed and r.intent.name == "unknown"
+    r = say(db, config, "卖了两条手链", confidence=0.95, now=T0 + 203)
+    assert r.committed and stock(shop, "绿松石手链") == 8
+    r = say(db, config, "车下", confidence=0.95, hypotheses=["车下", "撤销"], now=T0 + 206)
+    assert not r.committed and r.awaiting and stock(shop, "绿松石手链") == 8
+    r = say(db, config, "对", now=T0 + 209)
+    assert r.committed and stock(shop, "绿松石手链") == 10
 
 
 def test_deny_changes_nothing_and_says_so(db, config, shop):

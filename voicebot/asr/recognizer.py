@@ -37,6 +37,9 @@ class Transcript:
     # what else the recogniser could have heard (Whisper's beam, best first): readings the NLU tells
     # apart from ``text`` make a shop change unsure (voicebot/dialogue/engine.py)
     alternatives: tuple[str, ...] = field(default=(), compare=False)
+    # the whole beam, best first (Whisper): when ``text`` says nothing the NLU understands, the first
+    # hypothesis that does is read instead, and read back before it changes the shop
+    hypotheses: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def confidence(self) -> float:
@@ -71,6 +74,7 @@ class Transcript:
             utterance_confidence=result.get("confidence"),
             rescored_from=(result.get("rescoring") or {}).get("free") if result.get("rescored") else None,
             alternatives=tuple(result.get("alternatives") or ()),
+            hypotheses=tuple(h[0] for h in result.get("hypotheses") or ()),
         )
 
 

@@ -125,7 +125,13 @@ def to_transcript(data: dict[str, Any], lang: str, duration: float) -> Transcrip
                       language=str(data.get("language") or lang), model=str(extra.get("model", "wyoming")),
                       grammar=bool(extra.get("grammar", False)), fallback=bool(extra.get("fallback", False)),
                       utterance_confidence=_confidence(extra.get("confidence")),
-                      alternatives=tuple(str(a) for a in extra.get("alternatives") or () if isinstance(a, str))[:8])
+                      alternatives=_texts(extra.get("alternatives")), hypotheses=_texts(extra.get("hypotheses")))
+
+
+def _texts(value: Any, most: int = 8) -> tuple[str, ...]:
+    """A list of other hearings from the server (at most ``most``; anything else a hostile server sends is
+    dropped)."""
+    return tuple(str(a) for a in value if isinstance(a, str))[:most] if isinstance(value, list) else ()
 
 
 def _confidence(value: Any) -> float | None:

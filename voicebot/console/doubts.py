@@ -24,6 +24,7 @@ REASONS = {
     "always": "this change is always read back (hard to take back)",
     "far_amount": "the amount is far from what the shop holds",
     "odd_price": "the price was heard as digits that are no round figure (122 for 一百二?)",
+    "beam": "the note as written said nothing understood; this is the recogniser's next hearing, “{detail}”",
 }
 
 

@@ -3,7 +3,8 @@
 
 A :class:`Doubt` is one reason a shop change was read back: the reading was unsure (``low_confidence``,
 ``sound_match``, a ``rival`` hearing that would change the shop otherwise, an ``approximate`` number, a
-``customer_sound`` name, a product ``from_context``), or the change itself asks (``always``: hard to undo;
+``customer_sound`` name, a product ``from_context``, a reading from the ``beam`` when the transcript said
+nothing understood), or the change itself asks (``always``: hard to undo;
 ``far_amount``: far from what the shop holds; ``odd_price``: digits that are no round figure).
 """
 
@@ -17,7 +18,7 @@ from typing import Any, NamedTuple
 RIVALS_KEPT = 3  # the rivals kept with a turn: what an operator can read at a glance
 RIVAL_CHARS = 60  # a rival longer than this is cut (outsider text: the record stays small)
 REASONS = ("low_confidence", "sound_match", "rival", "approximate", "customer_sound", "from_context", "unsure",
-           "always", "far_amount", "odd_price")
+           "always", "far_amount", "odd_price", "beam")
 
 
 class Doubt(NamedTuple):

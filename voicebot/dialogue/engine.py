@@ -112,6 +112,8 @@ class _Turn:
         pending = self.ask.pending()
         if it.name == "unknown" and self.repair.is_greeting(heard.text):
             return self.repair.greet(it)
+        if not pending and (it.name == "unknown" or not self.says_all(it)):
+            it, by_sound = self.from_beam(it, by_sound)
         at_any_point = self.any_time(it, by_sound, pending)
         if at_any_point is not None:
             return at_any_point
@@ -136,6 +138,35 @@ class _Turn:
                 it = it.copy(unsure=True, from_context=True)
                 t.doubts.append(Doubt("from_context", it.product))
         return it, said.unsure
+
+    def says_all(self, it: Intent) -> bool:
+        """Whether ``it`` has every slot its command needs, and a product the shop has where it needs one."""
+        needs = it.spec.needs_product
+        return all(getattr(it, s) is not None for s in it.spec.required) and (not needs or it.product in self.t.catalog)
+
+    def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
+        """The transcript said nothing understood, or a command without a slot it needs (or with a product
+        the shop lacks): the first of the recogniser's other hypotheses that says it all (绿松石手链多少鲜 beside
+        绿松石手链多少钱; 给我来云京茶叶 beside 给我来一斤茶叶: the same command, the slots heard kept), a question
+        answered, a change always read back first."""
+        t = self.t
+        doubts, used_context = t.doubts, self.used_context
+        heard = {k: v for k, v in it.to_contract().items() if v is not None}
+        for text in dict.fromkeys(t.hypotheses[1:]):
+            if text == t.heard.text:
+                continue
+            other, _ = self.understood(Heard.read(text, t.lang))
+            if other.name == "unknown" or self.repair.is_greeting(text):
+                continue
+            if it.name != "unknown" and not (self.says_all(other) and heard.items() <= other.to_contract().items()):
+                continue
+            if other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo":
+                break  # a change that is never read back is never taken from a guess
+            log_event("dialogue_beam_reading", intent=other.name, rank=t.hypotheses.index(text))
+            t.doubts.insert(0, Doubt("beam", text))
+            return other.copy(unsure=True), True  # as if by sound: an undo is offered, not done
+        t.doubts, self.used_context = doubts, used_context
+        return it, by_sound
 
     def doubts(self, said: Intent) -> list[Doubt]:
         """Why a change heard as ``said`` is not sure: a low confidence, a word matched by its sound, or else
@@ -184,7 +215,7 @@ class _Turn:
         self.ask.clear()
         last = t.state.get("last_done") or {}
         if by_sound and last.get("summary"):  # 车销 read as 撤销 by its sound: ask first
-            t.asked = [Doubt("sound_match")]
+            t.asked = [d for d in t.doubts if d.reason == "beam"] or [Doubt("sound_match")]
             return self.ask.wait(it, Awaiting.UNDO_OFFER, t.say("offer_undo", what=last["summary"]))
         if it.unsure:  # heard unsure: say what would be undone, and wait for a yes
             t.asked = list(t.doubts)
@@ -222,6 +253,7 @@ def handle_turn(
     text: str,
     confidence: float | None,
     alternatives: Sequence[str] = (),
+    hypotheses: Sequence[str] = (),
     now: Any = None,
     turn_id: str | None = None,
 ) -> TurnResult:
@@ -229,7 +261,8 @@ def handle_turn(
 
     Synchronous (SQLite and the NLU are blocking): the caller runs it in a thread. ``now`` (a
     datetime or epoch seconds) is for tests; ``confidence`` None means typed text (trusted);
-    ``alternatives``: what else the recogniser could have heard (a change they read otherwise is unsure).
+    ``alternatives``: what else the recogniser could have heard (a change they read otherwise is unsure);
+    ``hypotheses``: its whole beam, best first (read when ``text`` says nothing understood).
     The state change and any shop change commit in ONE transaction, so a crash leaves neither or
     both; with ``turn_id`` (e.g. the inbound message id) a re-run of the same turn after a crash
     returns the stored result instead of acting twice.
@@ -239,7 +272,8 @@ def handle_turn(
         def run() -> TurnResult:
             state = load_state(db, channel, user_id)
             expired_orders = expire_orders(db, config)
-            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t, alternatives)
+            result = _run_turn(db, config, state, channel, user_id, role, lang, text, confidence, t, alternatives,
+                               hypotheses)
             result.notify = expired_orders + result.notify
             save_state(db, channel, user_id, state)
             return result
@@ -277,6 +311,7 @@ def _run_turn(
     confidence: float | None,
     t: float,
     alternatives: Sequence[str] = (),
+    hypotheses: Sequence[str] = (),
 ) -> TurnResult:
     pending, expired = state.get("pending"), None
     if pending and pending.get("expires", 0) <= t:
@@ -284,7 +319,7 @@ def _run_turn(
     if state.get("photo_id") and state.get("photo_at", 0) + PHOTO_TTL_S <= t:
         state["photo_id"] = None
     turn = _Turn(db, config, channel, user_id, role, lang, t, state, confidence)
-    turn.t.alternatives = tuple(alternatives)
+    turn.t.alternatives, turn.t.hypotheses = tuple(alternatives), tuple(hypotheses)
     result = turn.run(text)
     if expired and expired["awaiting"].is_change:
         # her answer came too late: tell her the change she was asked about was not made

@@ -77,7 +77,8 @@ class Turn:
         self.done_intent: Intent | None = None  # the intent of the change this turn committed
         self.replacing_order: int | None = None  # a buyer's correction replaces this order (one notice)
         self.heard = Heard("", lang, "")  # this turn's words, read once (set when the turn runs)
-        self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard (its N best)
+        self.alternatives: tuple[str, ...] = ()  # what else the recogniser heard, nearly as likely (its rivals)
+        self.hypotheses: tuple[str, ...] = ()  # its whole beam, best first
         self.doubts: list[Doubt] = []  # why this turn's reading is unsure (set as it is understood)
         self.asked: list[Doubt] = []  # why this turn read a change back instead of making it
 

@@ -317,17 +317,17 @@ class Pipeline:
             return await self._event(run)
         if kind == "image":
             return await self._photo(run)
-        text, confidence, alternatives = run.row["transcript"] or "", None, ()
+        text, confidence, heard = run.row["transcript"] or "", None, None
         if kind == "voice":
-            transcript = await self._hear(run)
-            text, confidence, alternatives = transcript.text, transcript.confidence, transcript.alternatives
+            heard = transcript = await self._hear(run)
+            text, confidence = transcript.text, transcript.confidence
             if not text.strip():
                 return dialogue.TurnResult(reply=say(run.lang, "errors.unheard"), intent=Intent("unknown"))
         if run.where.place.several and run.role == "buyer":  # which shop she means, or her shop's dialogue
             answer = await self._which_shop(run, text)
             if answer is not None or run.where.shop_id is None:
                 return await self._village_answer(run, answer or routing.Answer("", None))
-        return await self._dialogue(run, text, confidence, alternatives)
+        return await self._dialogue(run, text, confidence, heard)
 
     async def _hear(self, run: _Run) -> Transcript:
         """A voice note's words: fetched, decoded and recognised (steered by its shop), kept in the log."""
@@ -353,14 +353,17 @@ class Pipeline:
         return answer
 
     async def _dialogue(self, run: _Run, text: str, confidence: float | None,
-                        alternatives: tuple[str, ...] = ()) -> dialogue.TurnResult:
-        """The shop's dialogue: understand the words, act on them, say what was done."""
+                        heard: Transcript | None = None) -> dialogue.TurnResult:
+        """The shop's dialogue: understand the words (``heard``: what else the recogniser heard of a voice
+        note), act on them, say what was done."""
+        alternatives, hypotheses = (heard.alternatives, heard.hypotheses) if heard else ((), ())
         row, sid = run.row, run.where.shop_id
         async with run.trace.stage("dialogue") as stage:
             turn = await self.db.run(
                 lambda shop: dialogue.handle_turn(_in(shop, sid).db, _in(shop, sid).config, channel=row["channel"],
                                                   user_id=row["user"], role=run.role, lang=run.lang, text=text,
                                                   confidence=confidence, alternatives=alternatives,
+                                                  hypotheses=hypotheses,
                                                   turn_id=str(row["id"]))
             )
             stage.outcome = Understood(turn.intent.name, turn.committed, turn.action_id)

@@ -6,8 +6,9 @@ other Wyoming programs ignore:
 - ``transcribe.context.voicebot = {"phrases": [...], "biasing": "grammar" | "prompt"}``: the catalog
   steering. The same phrases also go in the standard ``transcript_names`` field.
 - ``transcript.context.voicebot = {"words": [{word, conf, start, end}], "grammar", "fallback", "model",
-  "duration", "confidence", "alternatives"}``: what the pipeline needs beyond the text (the utterance's
-  confidence, or its words', and the recogniser's other hypotheses decide read-backs).
+  "duration", "confidence", "alternatives", "hypotheses"}``: what the pipeline needs beyond the text (the
+  utterance's confidence, or its words', and the recogniser's rivals decide read-backs; the whole beam is
+  read when the best hypothesis says nothing understood).
 - ``info.voicebot = {"asr": {lang: {"engine", "biasing", "installed"}}, "tts": {lang: {"engine", "voice"}}}``.
 - ``synthesize.context.voicebot = {"language": lang}`` (a ``voice`` with a name carries no language).
 """
