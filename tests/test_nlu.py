@@ -151,6 +151,22 @@ def test_cli_reads_the_catalog_from_the_configured_database(tmp_path: Path) -> N
                                       "customer": None}  # fmt: skip
 
 
+def test_cli_hears_the_configured_shops_customers_by_sound(tmp_path: Path) -> None:
+    config = tmp_path / "voicebot.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    with Shop.open(load_config(config, environ={})) as shop:
+        shop.add_product("绿松石手链", 200, 10, "条")
+        shop.customer_for_name("张三")
+    runner = CliRunner()
+    out = runner.invoke(main, ["nlu", "--config", str(config), "--full", "卖了两条手链给江山"])
+    assert (json.loads(out.output)["customer"], json.loads(out.output)["unsure"]) == ("张三", True)
+    out = runner.invoke(main, ["nlu", "--config", str(config), "--customers", "李四", "卖了两条手链给江山"])
+    assert json.loads(out.output)["customer"] == "江山"  # 江山 sounds like no 李四: a new customer
+    line = {"text": "卖了三瓶蜂蜜给理事", "products": "蜂蜜", "customers": ["李四"]}
+    out = runner.invoke(main, ["nlu", "--config", str(config), "--batch"], input=json.dumps(line, ensure_ascii=False))
+    assert json.loads(out.output)["customer"] == "李四"
+
+
 def test_help_texts_have_examples() -> None:
     for command in ("nlu", "grammar"):
         result = CliRunner().invoke(main, [command, "--help"])
