@@ -77,6 +77,7 @@ CUSTOMERS = ["张三", "李四", "王五"]
     ("卖了三瓶蜂蜜的李四。", "李四", False, False),  # her own name after a misheard "to": no guess
     ("卖这王五两斤核桃。", "王五", False, False),
     ("卖这王五十斤核桃。", "王五", False, True),  # 王五 and 十斤, or 王 and 五十斤: read back
+    ("麦祭王五两金核桃。", "王五", False, True),  # the sale itself only guessed from 麦 (卖's sound): read back
     ("卖了三瓶蜂蜜的赵六。", "赵六", False, True),  # a new name after a misheard "to" stays a guess
     ("卖了两斤核桃给赵六", "赵六", False, False),  # a new name said plainly is a new customer
 ])

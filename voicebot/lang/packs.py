@@ -167,7 +167,7 @@ PACK_KEYS = frozenset({
     "name_cues", "one_words", "total_words", "particles", "numeral_chars", "name_trailing", "not_in_names",
     "lone_char_cues", "customer_patterns", "misheard_customer_patterns", "periods", "ordinals", "intents", "grammar", "replies",
     "deny_head", "corrected_name", "order_number", "answer_name_tail", "choice_sep", "not_one_number",
-    "order_fillers", "no_price_guess", "question_chars", "lost_customer", "lost_after_product", "name_prefixes", "spent_cues", "command_joins", "correction_head",
+    "order_fillers", "no_price_guess", "question_chars", "lost_customer", "lost_after_product", "sale_said", "name_prefixes", "spent_cues", "command_joins", "correction_head",
     "weight_units",  # issue 18: units whose quantities may be fractions (斤, kg)
     "village",  # issue 21: words for finding a shop (voicebot/village/finder.py)
     "cue_particles", "per_unit_cues", "count_after", "price_and_one", "said_back_joins",  # issue 23: out of nlu

@@ -558,8 +558,10 @@ def _misheard_customer(u: _Utterance, creates: bool) -> None:
                 return
             _take_customer(u, found, a)
             # a known customer's own name after the misheard "to" is no guess (issue 19's tuning half: none of
-            # these was a wrong change); a new name is, and a sound-alike is read back by its sound
-            if not (u.customer_known and KNOWN_AFTER_MISHEARD_TO):
+            # these was a wrong change); a new name is, a sound-alike is read back by its sound, and so is a
+            # sale only guessed from a word like the sale word (麦祭王五两斤核桃)
+            said = not creates or re.search(str(u.pack.raw.get("sale_said") or "^$"), u.norm) is not None
+            if not (u.customer_known and KNOWN_AFTER_MISHEARD_TO and said):
                 u.boundary_unsure = True
             return
 
