@@ -78,6 +78,18 @@ def test_a_seller_stock_change_of_thousands_asks_typed_too_zh(zh, shop):
     assert stock(shop, "蜂蜜") == 320
 
 
+def test_a_sale_at_a_price_far_from_hers_asks_and_one_near_it_does_not_zh(zh, shop):
+    """卖了两斤板栗八毛五 where 板栗 sells at 15 (a slip, or 八十五 misheard): asked; a bargain is no question."""
+    r = zh.turn("卖了两斤板栗八毛五", confidence=SURE)
+    assert r.awaiting == "confirm" and "八毛五" in r.reply and stock(shop, "板栗") == 50
+    zh.turn("不对")
+    assert stock(shop, "板栗") == 50 and shop.list_orders() == []
+    r = zh.turn("卖了两斤板栗，一共四十块", confidence=SURE)  # ¥20 each, for ¥15: no question
+    assert r.committed and stock(shop, "板栗") == 48
+    r = zh.turn("卖了两斤板栗，一共三百块", confidence=SURE)  # ¥150 each: asked
+    assert r.awaiting == "confirm" and stock(shop, "板栗") == 48
+
+
 def test_everyday_changes_do_not_ask_zh(zh, shop):
     for text in ("手链价格改成三百", "蜂蜜进货三十瓶", "卖了两条手链", "板栗库存改成八十斤", "玉手镯便宜一百块",
                  "核桃上架，三十块，一百斤"):  # fmt: skip

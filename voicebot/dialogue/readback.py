@@ -53,6 +53,11 @@ class ReadBack:
             new = self.relative_price(it) if kind in ("price_up", "price_down") and row else it.price
             if new > 0 and plausible.far_price(Decimal(str(new)), old_price, cfg):  # <= 0: refused aloud
                 return True
+        if kind == "record_sale" and it.price is not None and it.quantity and row:
+            # a sale's own price, each: far from hers (卖了两斤核桃八毛五 where 核桃 sells at 30) is misheard or a slip
+            each = Decimal(self.sale_unit_price(it) or 0)
+            if each > 0 and plausible.far_price(each, old_price, cfg):
+                return True
         if kind in plausible.QUANTITY_KINDS and it.quantity is not None:
             return plausible.far_quantity(it.quantity, row["stock"] if row else 0, cfg)
         return False
@@ -90,10 +95,11 @@ class ReadBack:
             fields["new_price"] = t.price(self.relative_price(it))
         if kind == "set_stock" and it.product in catalog:
             fields["old"] = t.qty(catalog[it.product]["stock"], unit)
-        if kind == "record_sale" and it.total and it.price is not None and it.quantity:
-            each = Decimal(self.sale_unit_price(it) or 0)
+        if kind == "record_sale" and it.price is not None and it.quantity and it.product in catalog:
+            each = Decimal(self.sale_unit_price(it) or 0)  # a price said for a sale is read back with it
             fields["price"] = t.price(each)
-            fields["total"] = t.price(Decimal(str(it.price)))  # the total she said, exactly
+            # the total she said, exactly; or what the sale will record
+            fields["total"] = t.price(Decimal(str(it.price)) if it.total else each * ports.exact_amount(it.quantity))
             return t.say("summary.record_sale_total", unit=unit, **fields)
         return t.say(f"summary.{kind}", **fields)
 
