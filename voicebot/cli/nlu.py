@@ -87,24 +87,8 @@ def nlu(
         return
     if as_json:
         raise click.UsageError("--json goes with --contract (an intent is always printed as JSON)")
-    default_catalog: list[str] | None = None
-    default_customers: list[str] | None = None
-
-    def catalog(given: list[str] | None) -> list[str]:
-        nonlocal default_catalog
-        if given is not None:
-            return given
-        if default_catalog is None:
-            default_catalog = catalog_products(config, shop_name)
-        return default_catalog
-
-    def known(given: list[str] | None) -> list[str]:
-        nonlocal default_customers
-        if given is not None:
-            return given
-        if default_customers is None:
-            default_customers = known_customers(config, shop_name)
-        return default_customers
+    catalog = _given_or_shops(lambda: catalog_products(config, shop_name))
+    known = _given_or_shops(lambda: known_customers(config, shop_name))
 
     def emit(intent_text: str, lang_: str, role_: str, catalog_: list[str], customers_: list[str]) -> None:
         result = understand(intent_text, lang_, role_, catalog_, customers=customers_ if role_ == "seller" else [])
@@ -222,3 +206,17 @@ def converse(files: tuple[str, ...], show: str, as_json: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [nlu, grammar, converse]
+
+
+def _given_or_shops(load: Callable[[], list[str]]) -> Callable[[list[str] | None], list[str]]:
+    """The names given, or else the configured shop's (``load``: read once, and only if needed)."""
+    loaded: list[list[str]] = []
+
+    def names(given: list[str] | None) -> list[str]:
+        if given is not None:
+            return given
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
+    return names
