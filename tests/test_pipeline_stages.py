@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from voicebot.asr.engines import Recognizers
 from voicebot.asr.pool import AsrPool, AsrTimeout, WorkerCrashed
@@ -29,6 +30,7 @@ from voicebot.asr.recognizer import AsrError, ModelMissing, Recognizer, Transcri
 from voicebot.asr.whisper_pool import WhisperPool
 from voicebot.audio.decode import decode_sync
 from voicebot.channels.web.channel import WebPolicy
+from voicebot.cli import main
 from voicebot.config import Config, load_config
 from voicebot.console import doubts
 from voicebot.dialogue.replies import say
@@ -301,6 +303,9 @@ async def test_a_rival_hearing_is_kept_with_its_turn_and_the_change_waits(bot: B
     assert kept is not None and kept["confidence"] == 0.93 and kept["rivals"] == [heard[2]]  # not the full stop
     assert [(a["reason"], a["detail"]) for a in kept["asked"]] == [("rival", heard[2])]
     assert "“卖了十二瓶蜂蜜”" in kept["asked"][0]["text"]
+    # the command line shows the operator the same (voicebot log list), only for this shop's messages
+    listed = CliRunner().invoke(main, ["log", "list", "--db", str(bot.config.db_path), "--limit", "1"]).output
+    assert "conf 0.93" in listed and "also heard: 卖了十二瓶蜂蜜" in listed and "卖了十二瓶蜂蜜”, which" in listed
     yes = await bot.voice(SELLER, "对", conf=0.9)
     with bot.shop() as shop:
         assert shop.product("蜂蜜")["stock"] == 18

@@ -7,26 +7,41 @@ from typing import Any
 import click
 
 from voicebot.cli.shop import _emit, json_option, with_shop
+from voicebot.console.doubts import heard as heard_record
 from voicebot.shop.facade import Shop
 
 FIELDS = ("id", "created_at", "channel", "user", "direction", "kind", "status", "language", "transcript",
           "intent", "reply_text", "media_path", "reply_audio_path", "timings", "error")
 
 
-def message_json(row: dict[str, Any]) -> dict[str, Any]:
+def message_json(row: dict[str, Any], heard: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A message for ``--json``; ``heard``: the note's confidence, rivals and why the bot asked (console)."""
     out = {k: row.get(k) for k in FIELDS}
     out["words"] = row.get("words")
+    out["heard"] = heard
     return out
 
 
-def _line(row: dict[str, Any]) -> str:
+def _doubt(heard: dict[str, Any] | None) -> str:
+    """The recogniser's doubt on one line: its confidence, why the bot asked, what else it heard."""
+    if not heard:
+        return ""
+    out = f"  conf {heard['confidence']:.2f}" if heard.get("confidence") is not None else ""
+    if heard.get("asked"):
+        out += "  asked: " + "; ".join(a["text"] for a in heard["asked"])
+    if heard.get("rivals"):
+        out += "  also heard: " + " | ".join(heard["rivals"])
+    return out
+
+
+def _line(row: dict[str, Any], heard: dict[str, Any] | None = None) -> str:
     intent = (row.get("intent") or {}).get("intent") or "-"
     total = round(sum((row.get("timings") or {}).values()))
-    heard = row.get("transcript") or ""
+    words = row.get("transcript") or ""
     said = row.get("reply_text") or ""
     error = f"  ERROR {row['error']}" if row.get("error") else ""
     return (f"#{row['id']} {row['created_at'][:19]} {row['user']} {row['kind']:<5} {row['status']:<10} "
-            f"{intent:<14} {total:>5} ms  heard: {heard}  said: {said}{error}")
+            f"{intent:<14} {total:>5} ms  heard: {words}  said: {said}{error}{_doubt(heard)}")
 
 
 @click.group("log")
@@ -47,7 +62,8 @@ def log_group() -> None:
 @json_option
 @with_shop
 def log_list(shop: Shop, user: str | None, status: str | None, limit: int, as_json: bool) -> None:
-    """Inbound messages newest first: transcript, intent, reply, timings and errors.
+    """Inbound messages newest first: transcript, intent, reply, timings and errors, and for a voice note
+    the recogniser's confidence, what else it heard and why the bot asked instead of acting.
 
     \b
     Example:
@@ -55,7 +71,9 @@ def log_list(shop: Shop, user: str | None, status: str | None, limit: int, as_js
       voicebot log list --user oGuo1234 --json
     """
     rows = shop.list_messages(user=user, status=status, direction="in", limit=limit)
-    _emit(as_json, {"messages": [message_json(r) for r in rows]}, "\n".join(map(_line, rows)) or "no messages")
+    heard = [heard_record(shop.db.raw, r["id"], shop.db.shop_id) for r in rows]
+    _emit(as_json, {"messages": [message_json(r, h) for r, h in zip(rows, heard, strict=True)]},
+          "\n".join(_line(r, h) for r, h in zip(rows, heard, strict=True)) or "no messages")
 
 
 @log_group.command("pending")
