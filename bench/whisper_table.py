@@ -31,7 +31,7 @@ from voicebot.asr.biasing import bias_phrases, prompt_for
 from voicebot.asr.confidence import rivals, utterance_confidence
 from voicebot.audio.decode import decode_sync
 from voicebot.config import AudioConfig
-from voicebot.dialogue.engine import DOUBT_HYPOTHESES, rival_change
+from voicebot.dialogue.engine import DOUBT_HYPOTHESES, never_read_back, rival_change, says_all
 from voicebot.dialogue.plausible import odd_written_price
 from voicebot.intents import spec
 from voicebot.nlu import sounds, understand
@@ -101,28 +101,21 @@ def read(case: dict[str, Any], heard: str, by_sound: bool) -> Any:
         sounds.sound_rules = rules  # type: ignore[assignment]
 
 
-def says_all(case: dict[str, Any], it: Any) -> bool:
-    """Every slot the command needs, and a catalog product where it needs one (the dialogue's ``says_all``)."""
-    needs = it.spec.needs_product
-    return (all(getattr(it, s) is not None for s in it.spec.required)
-            and (not needs or it.product in case["products"].split(",")))
-
-
 def served(case: dict[str, Any], row: dict[str, Any], by_sound: bool) -> Any:
     """What the dialogue reads of a decode: the transcript, or when it says nothing understood (or a command
     without a slot it needs) the first of the beam's other hypotheses that does (the same command, the slots
     heard kept), always read back (voicebot/dialogue/engine.py ``from_beam``)."""
     it = read(case, row["text"], by_sound)
-    if it.name != "unknown" and says_all(case, it):
+    products = case["products"].split(",")
+    if it.name != "unknown" and says_all(it, products):
         return it
     heard = {k: v for k, v in it.to_contract().items() if v is not None}
     for text, _score in (row.get("hypotheses") or [])[1:]:
         other = read(case, text, by_sound)
-        if it.name != "unknown" and not (says_all(case, other) and heard.items() <= other.to_contract().items()):
+        if it.name != "unknown" and not (says_all(other, products) and heard.items() <= other.to_contract().items()):
             continue
         if other.name != "unknown":
-            never = other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo"
-            return it if never else other.copy(unsure=True)
+            return it if never_read_back(other) else other.copy(unsure=True)
     return it
 
 

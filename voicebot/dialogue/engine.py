@@ -11,7 +11,7 @@ the facts (implicit confirmation); lists are read a few items at a time.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from voicebot import intents
@@ -140,9 +140,7 @@ class _Turn:
         return it, said.unsure
 
     def says_all(self, it: Intent) -> bool:
-        """Whether ``it`` has every slot its command needs, and a product the shop has where it needs one."""
-        needs = it.spec.needs_product
-        return all(getattr(it, s) is not None for s in it.spec.required) and (not needs or it.product in self.t.catalog)
+        return says_all(it, self.t.catalog)
 
     def from_beam(self, it: Intent, by_sound: bool) -> tuple[Intent, bool]:
         """The transcript said nothing understood, or a command without a slot it needs (or with a product
@@ -160,7 +158,7 @@ class _Turn:
                 continue
             if it.name != "unknown" and not (self.says_all(other) and heard.items() <= other.to_contract().items()):
                 continue
-            if other.spec.changes_shop and other.spec.confirm == "never" and other.name != "undo":
+            if never_read_back(other):
                 break  # a change that is never read back is never taken from a guess
             log_event("dialogue_beam_reading", intent=other.name, rank=t.hypotheses.index(text))
             t.doubts.insert(0, Doubt("beam", text))
@@ -231,6 +229,17 @@ class _Turn:
         asked = pending["intent"]
         same = it.name == asked.name and it.product == asked.product
         return self.plan.proceed(it) if same else self.ask.dropped(pending, self.plan.proceed(it))
+
+def says_all(it: Intent, catalog: Collection[str]) -> bool:
+    """Whether ``it`` has every slot its command needs, and a product of ``catalog`` where it needs one."""
+    needs = it.spec.needs_product
+    return all(getattr(it, s) is not None for s in it.spec.required) and (not needs or it.product in catalog)
+
+
+def never_read_back(it: Intent) -> bool:
+    """A shop change the dialogue makes without a read-back (an undo is offered when guessed)."""
+    return it.spec.changes_shop and it.spec.confirm == "never" and it.name != "undo"
+
 
 def rival_change(said: Intent, other: Intent) -> bool:
     """Whether ``other`` (a rival hearing of ``said``'s words) would change the shop otherwise."""
